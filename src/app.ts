@@ -1,0 +1,164 @@
+import { readFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { Scalar } from "@scalar/hono-api-reference";
+import type { Context } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { cors } from "hono/cors";
+import { HTTPException } from "hono/http-exception";
+import { requestId } from "hono/request-id";
+import { secureHeaders } from "hono/secure-headers";
+import { ApiError, errorBody, errorResponse } from "./lib/errors";
+import { buildOpenApiDocument, toOpenApi30 } from "./openapi";
+import { registerRoutes } from "./routes";
+import type { AppEnv, Deps } from "./types";
+
+/** The router every route module registers on: one defaultHook turns Zod failures into our 400 envelope. */
+export function createRouter() {
+  return new OpenAPIHono<AppEnv>({
+    defaultHook: (result, c) => {
+      if (!result.success) {
+        const issues = result.error.issues.slice(0, 100).map((i) => ({
+          path: i.path.map(String).join("."),
+          message: i.message,
+        }));
+        const first = issues[0];
+        const message = first
+          ? `Invalid request: ${first.path ? `${first.path}: ` : ""}${first.message}`
+          : "Invalid request.";
+        return c.json(errorBody(c, "validation_error", message, { issues }), 400);
+      }
+    },
+  });
+}
+
+export function createApp(deps: Deps) {
+  const app = createRouter();
+  const { config } = deps;
+
+  app.use(
+    "*",
+    requestId({
+      headerName: "X-Request-Id",
+      // A client id is echoed only when it is 1–200 of [A-Za-z0-9_=-]; anything else gets a fresh UUID.
+      generator: () => crypto.randomUUID(),
+      limitLength: 200,
+    }),
+  );
+  app.use("*", async (c, next) => {
+    c.set("deps", deps);
+    c.set("logger", deps.logger.child({ requestId: c.var.requestId }));
+    const started = performance.now();
+    await next();
+    const ms = Math.round((performance.now() - started) * 10) / 10;
+    const status = c.res.status;
+    const line = { method: c.req.method, path: c.req.path, status, durationMs: ms, userId: c.var.user?.id };
+    if (status >= 500) c.var.logger.error(line, "request");
+    else c.var.logger.info(line, "request");
+  });
+  app.use(
+    "*",
+    secureHeaders({
+      // Scalar's page runs its own inline bootstrap; the API itself serves JSON only.
+      contentSecurityPolicy: undefined,
+      crossOriginResourcePolicy: "cross-origin",
+    }),
+  );
+  app.use(
+    "*",
+    cors({
+      origin: (origin) => (config.ALLOWED_ORIGINS.includes(origin) ? origin : null),
+      credentials: true,
+      allowHeaders: ["Content-Type", "Authorization", "X-Api-Key", "Idempotency-Key", "X-Request-Id", "Prefer"],
+      allowMethods: ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+      exposeHeaders: [
+        "X-Request-Id",
+        "Location",
+        "RateLimit-Limit",
+        "RateLimit-Remaining",
+        "RateLimit-Reset",
+        "Retry-After",
+        "Idempotent-Replayed",
+        "Preference-Applied",
+        "set-auth-token",
+      ],
+      maxAge: 600,
+    }),
+  );
+  const tooLarge = (c: Context) => {
+    const limit = config.BODY_LIMIT_BYTES;
+    return c.json(
+      errorBody(c, "payload_too_large", `The request body is larger than ${limit} bytes.`, { limitBytes: limit }),
+      413,
+    );
+  };
+  app.use("/api/webhooks/*", bodyLimit({ maxSize: Math.max(config.BODY_LIMIT_BYTES, 1024 * 1024), onError: tooLarge }));
+  app.use("*", async (c, next) => {
+    if (c.req.path.startsWith("/api/webhooks/")) return next();
+    return bodyLimit({ maxSize: config.BODY_LIMIT_BYTES, onError: tooLarge })(c, next);
+  });
+
+  app.on(["GET", "POST"], "/api/auth/*", (c) => deps.auth.handler(c.req.raw));
+
+  registerRoutes(app);
+
+  let doc31: Promise<Record<string, unknown>> | undefined;
+  const document = () => {
+    doc31 ??= buildOpenApiDocument(app, deps.auth).catch((err) => {
+      doc31 = undefined;
+      throw err;
+    });
+    return doc31;
+  };
+  app.get("/openapi.json", async (c) => c.json(await document()));
+  app.get("/openapi-3.0.json", async (c) => c.json(toOpenApi30(await document())));
+
+  let scalarBundle: Promise<string> | undefined;
+  app.get("/docs/scalar.js", async (c) => {
+    scalarBundle ??= readFile(scalarBundlePath(), "utf8");
+    c.header("Content-Type", "application/javascript; charset=utf-8");
+    c.header("Cache-Control", "public, max-age=86400");
+    return c.body(await scalarBundle);
+  });
+  app.get(
+    "/docs",
+    Scalar({ url: "/openapi.json", cdn: "/docs/scalar.js", pageTitle: "Logo API reference", theme: "default" }),
+  );
+
+  app.notFound((c) => c.json(errorBody(c, "not_found", `No route for ${c.req.method} ${c.req.path}.`), 404));
+
+  app.onError((err, c) => {
+    if (err instanceof ApiError) return errorResponse(c, err);
+    if (err instanceof HTTPException) {
+      const status = err.status;
+      if (status === 400) {
+        // The JSON validator's parse failure (malformed body) and similar client errors.
+        return c.json(
+          errorBody(c, "validation_error", err.message || "The request body is not valid JSON.", {
+            issues: [{ path: "", message: err.message || "Malformed request" }],
+          }),
+          400,
+        );
+      }
+      if (status === 401) return c.json(errorBody(c, "unauthorized", "Authentication required."), 401);
+      if (status === 413) return tooLarge(c);
+    }
+    const log = c.var.logger ?? deps.logger;
+    log.error({ err, requestId: c.var.requestId }, "unhandled error");
+    return c.json(
+      errorBody(c, "internal_error", "Something went wrong on our side. Quote the request id if you contact support."),
+      500,
+    );
+  });
+
+  return app;
+}
+
+export type App = ReturnType<typeof createApp>;
+
+function scalarBundlePath(): string {
+  const require = createRequire(import.meta.url);
+  // standalone.js is not in the package's exports; it sits beside the main entry.
+  return join(dirname(require.resolve("@scalar/api-reference")), "browser", "standalone.js");
+}

@@ -1,0 +1,79 @@
+import { apiKey } from "@better-auth/api-key";
+import { betterAuth } from "better-auth";
+import { drizzleAdapter } from "better-auth/adapters/drizzle";
+import { admin, anonymous, bearer, openAPI } from "better-auth/plugins";
+import type { Database } from "./db";
+import * as authSchema from "./db/schemas/auth";
+import type { Config } from "./env";
+import type { Logger } from "./lib/logger";
+import { grantSignupBonus, transferGuestAccount } from "./services/credits";
+
+export interface AuthDeps {
+  config: Config;
+  db: Database;
+  logger: Logger;
+}
+
+export function createAuth({ config, db, logger }: AuthDeps) {
+  const adminEmails = new Set(config.ADMIN_EMAILS);
+  const log = logger.child({ component: "better-auth" });
+  return betterAuth({
+    appName: "Logo API",
+    basePath: "/api/auth",
+    baseURL: config.BETTER_AUTH_URL ?? `http://localhost:${config.PORT}`,
+    secret: config.BETTER_AUTH_SECRET,
+    trustedOrigins: config.ALLOWED_ORIGINS,
+    database: drizzleAdapter(db, { provider: "pg", schema: authSchema }),
+    emailAndPassword: { enabled: true, autoSignIn: true, minPasswordLength: 8, maxPasswordLength: 128 },
+    session: { cookieCache: { enabled: true, maxAge: 60 } },
+    advanced: {
+      database: { generateId: "uuid" },
+      useSecureCookies: config.NODE_ENV === "production",
+    },
+    logger: {
+      level: "warn",
+      log: (level, message, ...args) => {
+        const fn =
+          level === "error" ? log.error.bind(log) : level === "warn" ? log.warn.bind(log) : log.debug.bind(log);
+        fn({ args: args.length ? args.map(String) : undefined }, message);
+      },
+    },
+    databaseHooks: {
+      user: {
+        create: {
+          before: async (user) => {
+            if (user.email && adminEmails.has(user.email.toLowerCase())) return { data: { ...user, role: "admin" } };
+            return { data: user };
+          },
+          // Runs after Better Auth's transaction commits; the unique index makes it once-only.
+          after: async (user) => {
+            const isAnonymous = Boolean((user as { isAnonymous?: boolean | null }).isAnonymous);
+            await grantSignupBonus(db, user.id, isAnonymous ? config.ANONYMOUS_CREDITS : config.SIGNUP_CREDITS);
+          },
+        },
+      },
+    },
+    plugins: [
+      anonymous({
+        emailDomainName: config.GUEST_EMAIL_DOMAIN,
+        onLinkAccount: async ({ anonymousUser, newUser }) => {
+          const guestId = anonymousUser.user.id;
+          const userId = newUser.user.id;
+          if (guestId === userId || (newUser.user as { isAnonymous?: boolean }).isAnonymous) return;
+          const { moved } = await transferGuestAccount(db, guestId, userId);
+          log.info({ guestId, userId, moved }, "guest account linked");
+        },
+      }),
+      admin(),
+      bearer(),
+      apiKey({
+        enableSessionForAPIKeys: true,
+        // The plugin's default is 10 requests a day per key; integrators poll, so allow a real rate.
+        rateLimit: { enabled: true, timeWindow: 60_000, maxRequests: 600 },
+      }),
+      openAPI({ disableDefaultReference: true }),
+    ],
+  });
+}
+
+export type Auth = ReturnType<typeof createAuth>;

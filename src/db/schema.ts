@@ -1,0 +1,5 @@
+export * from "./schemas/auth";
+export * from "./schemas/credits";
+export * from "./schemas/payments";
+export * from "./schemas/platform";
+export * from "./schemas/predictions";

@@ -1,0 +1,59 @@
+import { sql } from "drizzle-orm";
+import { check, index, integer, pgEnum, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import { user } from "./auth";
+
+/** One row per user: the current balance. Every change goes through src/services/credits.ts. */
+export const creditAccount = pgTable(
+  "credit_account",
+  {
+    // RESTRICT, not CASCADE: a user with money history cannot silently vanish (guest linking moves it first).
+    userId: uuid("user_id")
+      .primaryKey()
+      .references(() => user.id, { onDelete: "restrict" }),
+    balance: integer("balance").notNull().default(0),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [check("credit_account_balance_non_negative", sql`${t.balance} >= 0`)],
+);
+
+export const creditTransactionType = pgEnum("credit_transaction_type", [
+  "signup_bonus",
+  "purchase",
+  "generation",
+  "refund",
+  "purchase_refund",
+  "admin_adjustment",
+  "transfer",
+]);
+
+/** Append-only ledger: the balance always equals the sum of a user's rows. */
+export const creditTransaction = pgTable(
+  "credit_transaction",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => user.id, { onDelete: "restrict" }),
+    type: creditTransactionType("type").notNull(),
+    amount: integer("amount").notNull(),
+    balanceAfter: integer("balance_after").notNull(),
+    predictionId: uuid("prediction_id"),
+    orderId: text("order_id"),
+    reason: text("reason"),
+    actorId: uuid("actor_id"),
+    // Millisecond precision so keyset cursors (JS Dates) compare exactly; clock_timestamp orders rows within a transaction.
+    createdAt: timestamp("created_at", { withTimezone: true })
+      .notNull()
+      .default(sql`date_trunc('milliseconds', clock_timestamp())`),
+  },
+  (t) => [
+    index("credit_transaction_user_created_idx").on(t.userId, t.createdAt.desc(), t.id.desc()),
+    // Exactly-once money movements, enforced by the database rather than by hope.
+    uniqueIndex("credit_transaction_generation_once").on(t.predictionId).where(sql`${t.type} = 'generation'`),
+    uniqueIndex("credit_transaction_refund_once").on(t.predictionId).where(sql`${t.type} = 'refund'`),
+    uniqueIndex("credit_transaction_purchase_once").on(t.orderId).where(sql`${t.type} = 'purchase'`),
+    uniqueIndex("credit_transaction_signup_once").on(t.userId).where(sql`${t.type} = 'signup_bonus'`),
+    check("credit_transaction_amount_non_zero", sql`${t.amount} <> 0`),
+    check("credit_transaction_balance_after_non_negative", sql`${t.balanceAfter} >= 0`),
+  ],
+);

@@ -1,0 +1,49 @@
+import { sql } from "drizzle-orm";
+import { check, index, integer, jsonb, pgEnum, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { user } from "./auth";
+
+export const predictionStatus = pgEnum("prediction_status", [
+  "queued",
+  "processing",
+  "succeeded",
+  "failed",
+  "canceled",
+]);
+
+export const prediction = pgTable(
+  "prediction",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => user.id, { onDelete: "restrict" }),
+    model: text("model").notNull(),
+    status: predictionStatus("status").notNull().default("queued"),
+    input: jsonb("input").notNull(),
+    prompt: text("prompt").notNull(),
+    providerPredictionId: text("provider_prediction_id"),
+    /** The provider's last raw answer, kept for support; never sent to clients. */
+    providerResponse: jsonb("provider_response"),
+    output: jsonb("output").$type<string[]>(),
+    error: jsonb("error").$type<{ code: string; message: string }>(),
+    creditsCharged: integer("credits_charged").notNull(),
+    creditsRefunded: integer("credits_refunded").notNull().default(0),
+    // Millisecond precision so keyset cursors (JS Dates) compare exactly; clock_timestamp orders rows within a transaction.
+    createdAt: timestamp("created_at", { withTimezone: true })
+      .notNull()
+      .default(sql`date_trunc('milliseconds', clock_timestamp())`),
+    startedAt: timestamp("started_at", { withTimezone: true }),
+    completedAt: timestamp("completed_at", { withTimezone: true }),
+    lastSyncedAt: timestamp("last_synced_at", { withTimezone: true }),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    index("prediction_user_created_idx").on(t.userId, t.createdAt.desc(), t.id.desc()),
+    index("prediction_active_sync_idx").on(t.lastSyncedAt).where(sql`${t.status} in ('queued', 'processing')`),
+    index("prediction_created_idx").on(t.createdAt),
+    check(
+      "prediction_refund_le_charge",
+      sql`${t.creditsRefunded} >= 0 AND ${t.creditsRefunded} <= ${t.creditsCharged}`,
+    ),
+  ],
+);

@@ -1,0 +1,163 @@
+import { z } from "zod";
+
+/**
+ * The one place that reads the environment. `loadConfig` parses a plain record so tests can
+ * build any configuration; a bad value throws ConfigError with one line per variable.
+ */
+
+const bool = z.stringbool({ truthy: ["true", "1", "yes", "on"], falsy: ["false", "0", "no", "off", ""] });
+const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce.number().int().min(min).max(max).default(def);
+const csv = z
+  .string()
+  .default("")
+  .transform((s) =>
+    s
+      .split(",")
+      .map((x) => x.trim())
+      .filter(Boolean),
+  );
+
+export const creditPackageSchema = z.object({
+  id: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, "id must be lowercase letters, digits, - or _"),
+  name: z.string().min(1).max(100),
+  credits: z.number().int().positive(),
+  priceCents: z.number().int().nonnegative(),
+  currency: z
+    .string()
+    .regex(/^[a-z]{3}$/, "currency must be a lowercase ISO 4217 code")
+    .default("usd"),
+  polarProductId: z.string().min(1).nullable().optional(),
+});
+export type CreditPackageConfig = z.infer<typeof creditPackageSchema>;
+
+export const DEFAULT_CREDIT_PACKAGES: CreditPackageConfig[] = [
+  { id: "starter", name: "Starter", credits: 10, priceCents: 500, currency: "usd", polarProductId: null },
+  { id: "pro", name: "Pro", credits: 50, priceCents: 2000, currency: "usd", polarProductId: null },
+  { id: "studio", name: "Studio", credits: 200, priceCents: 6000, currency: "usd", polarProductId: null },
+];
+
+const DEV_AUTH_SECRET = "dev-only-insecure-better-auth-secret-change-me";
+
+const envSchema = z
+  .object({
+    NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+    PORT: int(3000, 0, 65535),
+    HOST: z.string().min(1).default("0.0.0.0"),
+    DATABASE_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL")
+      .optional(),
+    PGLITE_DIR: z.string().min(1).default(".data/pglite"),
+    DATABASE_POOL_MAX: int(10, 1, 1000),
+    DATABASE_IDLE_TIMEOUT_MS: int(30000),
+    DATABASE_CONNECT_TIMEOUT_MS: int(5000),
+    DATABASE_SSL: bool.default(false),
+    MIGRATE_ON_START: bool.default(true),
+    BETTER_AUTH_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+    BETTER_AUTH_URL: z.url().optional(),
+    ALLOWED_ORIGINS: z
+      .string()
+      .default("http://localhost:3000,http://localhost:5173")
+      .transform((s, ctx) => {
+        const origins = s
+          .split(",")
+          .map((x) => x.trim())
+          .filter(Boolean);
+        for (const o of origins) {
+          try {
+            const u = new URL(o);
+            if (u.origin !== o.replace(/\/$/, "")) throw new Error();
+          } catch {
+            ctx.addIssue({ code: "custom", message: `"${o}" is not an origin like https://app.example.com` });
+          }
+        }
+        return origins.map((o) => o.replace(/\/$/, ""));
+      }),
+    GUEST_EMAIL_DOMAIN: z
+      .string()
+      .regex(/^[a-z0-9.-]+\.[a-z0-9-]+$/i, "must be a domain name")
+      .default("guest.logo.local"),
+    SIGNUP_CREDITS: int(3),
+    ANONYMOUS_CREDITS: int(1),
+    ADMIN_EMAILS: csv.transform((l) => l.map((e) => e.toLowerCase())),
+    EACHLABS_API_KEY: z.string().min(1).optional(),
+    EACHLABS_BASE_URL: z.url().default("https://api.eachlabs.ai"),
+    EACHLABS_TIMEOUT_MS: int(30000, 1),
+    POLAR_ACCESS_TOKEN: z.string().min(1).optional(),
+    POLAR_WEBHOOK_SECRET: z.string().min(1).optional(),
+    POLAR_ENVIRONMENT: z.enum(["sandbox", "production"]).default("sandbox"),
+    POLAR_BASE_URL: z.url().optional(),
+    CREDIT_PACKAGES: z
+      .string()
+      .optional()
+      .transform((s, ctx) => {
+        if (!s) return DEFAULT_CREDIT_PACKAGES;
+        let raw: unknown;
+        try {
+          raw = JSON.parse(s);
+        } catch {
+          ctx.addIssue({ code: "custom", message: "must be a JSON array" });
+          return z.NEVER;
+        }
+        const parsed = z.array(creditPackageSchema).min(1).safeParse(raw);
+        if (!parsed.success) {
+          for (const i of parsed.error.issues)
+            ctx.addIssue({ code: "custom", message: `${i.path.join(".") || "(root)"}: ${i.message}` });
+          return z.NEVER;
+        }
+        const ids = new Set(parsed.data.map((p) => p.id));
+        if (ids.size !== parsed.data.length) ctx.addIssue({ code: "custom", message: "package ids must be unique" });
+        return parsed.data;
+      }),
+    RATE_LIMIT_STORE: z.enum(["memory", "postgres"]).default("memory"),
+    RATE_LIMIT_STRICT_PER_MIN: int(10, 1),
+    RATE_LIMIT_MODERATE_PER_MIN: int(30, 1),
+    RATE_LIMIT_POLL_PER_MIN: int(120, 1),
+    METRICS_TOKEN: z.string().min(1).optional(),
+    LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    BODY_LIMIT_BYTES: int(64 * 1024, 1024),
+    RECONCILER_INTERVAL_MS: int(15000, 0),
+    PREDICTION_STALE_AFTER_MS: int(10000, 0),
+    PREDICTION_DEADLINE_MS: int(15 * 60 * 1000, 1000),
+    SANDBOX_DELAY_MS: int(3000, 0),
+    SHUTDOWN_TIMEOUT_MS: int(10000, 0),
+  })
+  .superRefine((e, ctx) => {
+    if (e.NODE_ENV === "production" && !e.BETTER_AUTH_SECRET)
+      ctx.addIssue({ code: "custom", path: ["BETTER_AUTH_SECRET"], message: "is required in production" });
+  });
+
+export type Config = Omit<z.infer<typeof envSchema>, "BETTER_AUTH_SECRET"> & {
+  BETTER_AUTH_SECRET: string;
+  /** "eachlabs" with a key, "sandbox" without one outside production, "unconfigured" in production without a key. */
+  providerMode: "eachlabs" | "sandbox" | "unconfigured";
+};
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  // Treat empty strings as unset, as shells and .env files often leave them.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const byVar = new Map<string, string[]>();
+    for (const issue of parsed.error.issues) {
+      const name = String(issue.path[0] ?? "environment");
+      byVar.set(name, [...(byVar.get(name) ?? []), issue.message]);
+    }
+    // One line per bad variable; values are never echoed (they may be secrets).
+    throw new ConfigError([...byVar].map(([name, msgs]) => `${name}: ${msgs.join("; ")}`));
+  }
+  const e = parsed.data;
+  return {
+    ...e,
+    BETTER_AUTH_SECRET: e.BETTER_AUTH_SECRET ?? DEV_AUTH_SECRET,
+    providerMode: e.EACHLABS_API_KEY ? "eachlabs" : e.NODE_ENV === "production" ? "unconfigured" : "sandbox",
+  };
+}

@@ -1,0 +1,36 @@
+import { ConfigError, loadConfig } from "./env";
+import { createLogger } from "./lib/logger";
+import { startServer } from "./server";
+
+let config: ReturnType<typeof loadConfig>;
+try {
+  config = loadConfig();
+} catch (err) {
+  if (err instanceof ConfigError) {
+    console.error(err.message);
+    process.exit(1);
+  }
+  throw err;
+}
+
+const logger = createLogger({
+  level: config.LOG_LEVEL,
+  pretty: config.NODE_ENV === "development" && process.stdout.isTTY,
+});
+const server = await startServer(config, logger).catch((err: unknown) => {
+  logger.fatal({ err }, "failed to start");
+  process.exit(1);
+});
+
+for (const signal of ["SIGTERM", "SIGINT"] as const) {
+  process.once(signal, () => {
+    logger.info({ signal }, "shutting down");
+    server.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, "shutdown failed");
+        process.exit(1);
+      },
+    );
+  });
+}

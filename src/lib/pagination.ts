@@ -1,0 +1,41 @@
+import { and, desc, eq, lt, or, type SQL } from "drizzle-orm";
+import type { PgColumn } from "drizzle-orm/pg-core";
+import { ApiError } from "./errors";
+
+/** Keyset pagination over (created_at desc, id desc). The cursor is opaque base64url of the last row's keys. */
+export interface Cursor {
+  createdAt: Date;
+  id: string;
+}
+
+export function encodeCursor(c: Cursor): string {
+  return Buffer.from(JSON.stringify([c.createdAt.toISOString(), c.id])).toString("base64url");
+}
+
+export function decodeCursor(s: string | undefined): Cursor | undefined {
+  if (!s) return undefined;
+  try {
+    const [iso, id] = JSON.parse(Buffer.from(s, "base64url").toString("utf8")) as [string, string];
+    const createdAt = new Date(iso);
+    if (Number.isNaN(createdAt.getTime()) || typeof id !== "string" || !/^[0-9a-f-]{36}$/i.test(id)) throw new Error();
+    return { createdAt, id };
+  } catch {
+    throw new ApiError("validation_error", "The cursor is not valid.", {
+      issues: [{ path: "cursor", message: "Invalid cursor" }],
+    });
+  }
+}
+
+export function keysetWhere(createdAt: PgColumn, id: PgColumn, cursor: Cursor | undefined): SQL | undefined {
+  if (!cursor) return undefined;
+  return or(lt(createdAt, cursor.createdAt), and(eq(createdAt, cursor.createdAt), lt(id, cursor.id)));
+}
+
+export const keysetOrder = (createdAt: PgColumn, id: PgColumn) => [desc(createdAt), desc(id)];
+
+/** Given limit+1 fetched rows, the page and the cursor for the next one. */
+export function page<T extends { createdAt: Date; id: string }>(rows: T[], limit: number) {
+  const data = rows.slice(0, limit);
+  const last = data[data.length - 1];
+  return { data, nextCursor: rows.length > limit && last ? encodeCursor(last) : null };
+}

@@ -1,0 +1,53 @@
+import type { Context } from "hono";
+import { createMiddleware } from "hono/factory";
+import { ApiError, unauthorized } from "../lib/errors";
+import type { AppEnv, AuthUser } from "../types";
+
+/**
+ * The signed-in user from a session cookie, `Authorization: Bearer <session token>` or
+ * `x-api-key`, resolved once per request. Banned users count as signed out.
+ */
+export async function getAuthUser(c: Context<AppEnv>): Promise<AuthUser | null> {
+  if (c.var.authResolved) return c.var.user ?? null;
+  const session = await c.var.deps.auth.api.getSession({ headers: c.req.raw.headers }).catch((err: unknown) => {
+    c.var.logger.warn({ err }, "session lookup failed");
+    return null;
+  });
+  c.set("authResolved", true);
+  const u = session?.user as (AuthUser & { banned?: boolean | null }) | undefined;
+  if (!u || u.banned) return null;
+  const user: AuthUser = {
+    id: u.id,
+    email: u.email,
+    name: u.name,
+    role: u.role ?? null,
+    isAnonymous: Boolean(u.isAnonymous),
+  };
+  c.set("user", user);
+  return user;
+}
+
+export const requireUser = createMiddleware<AppEnv>(async (c, next) => {
+  if (!(await getAuthUser(c))) throw unauthorized();
+  await next();
+});
+
+export const requireAdmin = createMiddleware<AppEnv>(async (c, next) => {
+  const user = await getAuthUser(c);
+  if (!user) throw unauthorized();
+  if (!isAdmin(user)) throw new ApiError("forbidden", "This endpoint is for administrators.");
+  await next();
+});
+
+export const isAdmin = (u: AuthUser) =>
+  (u.role ?? "")
+    .split(",")
+    .map((r) => r.trim())
+    .includes("admin");
+
+/** The user set by requireUser/requireAdmin; a route without them calling this is a bug. */
+export function currentUser(c: Context<AppEnv>): AuthUser {
+  const u = c.var.user;
+  if (!u) throw unauthorized();
+  return u;
+}

@@ -1,0 +1,84 @@
+import { z } from "@hono/zod-openapi";
+import { ERROR_CODES } from "../lib/errors";
+
+export const ErrorCodeSchema = z.enum(ERROR_CODES).openapi("ErrorCode", {
+  description:
+    "Machine-readable error code. validation_error 400, unauthorized 401, insufficient_credits 402, forbidden 403, " +
+    "not_found 404, conflict 409, payload_too_large 413, idempotency_key_reused 422, rate_limited 429, " +
+    "internal_error 500, provider_error 502, service_unavailable 503.",
+});
+
+export const ValidationIssueSchema = z
+  .object({
+    path: z.string().max(500).openapi({ example: "colors.0" }),
+    message: z.string().max(1000).openapi({ example: "Invalid hex color" }),
+  })
+  .openapi("ValidationIssue");
+
+export const ErrorSchema = z
+  .object({
+    error: z.object({
+      code: ErrorCodeSchema,
+      message: z.string().max(2000).openapi({ description: "Human-readable explanation; safe to show to users." }),
+      requestId: z.string().max(200).openapi({ description: "Same value as the X-Request-Id response header." }),
+      details: z
+        .object({
+          issues: z.array(ValidationIssueSchema).max(100).optional(),
+          required: z.int().min(0).max(1_000_000).optional(),
+          balance: z.int().min(0).max(2_147_483_647).optional(),
+          predictionId: z.uuid().optional(),
+        })
+        .catchall(z.unknown())
+        .optional()
+        .openapi({
+          description:
+            "Code-specific data: `issues` for validation errors, `required`/`balance` for 402, `predictionId` for provider errors.",
+        }),
+    }),
+  })
+  .openapi("Error", {
+    description: "The one error envelope used by every 4xx and 5xx response.",
+    example: {
+      error: {
+        code: "insufficient_credits",
+        message: "This generation costs 4 credits; your balance is 1.",
+        requestId: "01J9Z6V7K3R4T1ZQ8W5Y2X0ABC",
+        details: { required: 4, balance: 1 },
+      },
+    },
+  });
+
+export const UuidParamSchema = z.object({
+  id: z
+    .string()
+    .max(64)
+    .openapi({ param: { name: "id", in: "path" }, format: "uuid", example: "3f2b8a4e-9c1d-4e7a-b6f5-2d8c0e1a9b34" }),
+});
+
+export const PaginationQuerySchema = z.object({
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(100)
+    .default(20)
+    .openapi({ param: { name: "limit", in: "query" }, description: "Page size (1–100).", example: 20 }),
+  cursor: z
+    .string()
+    .max(500)
+    .regex(/^[A-Za-z0-9_-]+$/)
+    .optional()
+    .openapi({
+      param: { name: "cursor", in: "query" },
+      description: "Opaque cursor from the previous page's `nextCursor`.",
+    }),
+});
+
+export const NextCursorSchema = z
+  .string()
+  .max(500)
+  .regex(/^[A-Za-z0-9_-]+$/)
+  .nullable()
+  .openapi({ description: "Pass as `cursor` to get the next page; null on the last page." });
+
+export const TimestampSchema = z.iso.datetime({ offset: true }).openapi({ example: "2026-11-25T12:00:00.000Z" });

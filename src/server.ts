@@ -1,0 +1,97 @@
+import { createApp } from "./app";
+import { buildDeps, openDatabase } from "./deps";
+import type { Config } from "./env";
+import type { Logger } from "./lib/logger";
+import type { Deps } from "./types";
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  deps: Deps;
+  /** Stop accepting, let in-flight requests finish (up to SHUTDOWN_TIMEOUT_MS), close the database. */
+  stop(): Promise<void>;
+}
+
+interface Listener {
+  port: number;
+  close(graceful: boolean): Promise<void>;
+}
+
+/** Web-standard fetch handler behind a thin adapter: Bun.serve on Bun, @hono/node-server on Node. */
+async function listen(
+  fetch: (req: Request, env?: unknown) => Response | Promise<Response>,
+  host: string,
+  port: number,
+): Promise<Listener> {
+  const bun = (globalThis as { Bun?: typeof Bun }).Bun;
+  if (bun) {
+    const server = bun.serve({
+      hostname: host,
+      port,
+      fetch: (req, srv) => fetch(req, { requestIP: (r: Request) => srv.requestIP(r) }),
+      idleTimeout: 60,
+    });
+    return { port: server.port ?? port, close: (graceful) => server.stop(!graceful) };
+  }
+  const { serve } = await import("@hono/node-server");
+  return new Promise((resolve) => {
+    const server = serve({ fetch, hostname: host, port }, (info) =>
+      resolve({
+        port: info.port,
+        close: (graceful) =>
+          new Promise((done) => {
+            if (!graceful) (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+            server.close(() => done());
+            (server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+          }),
+      }),
+    );
+  });
+}
+
+export async function startServer(
+  config: Config,
+  logger: Logger,
+  overrides: Partial<Deps> = {},
+): Promise<RunningServer> {
+  const database = await openDatabase(config);
+  if (config.MIGRATE_ON_START) {
+    await database.migrate();
+    logger.info({ database: database.kind }, "migrations applied");
+  }
+  const deps = buildDeps(config, database, logger, overrides);
+  const app = createApp(deps);
+  const listener = await listen((req, env) => app.fetch(req, env), config.HOST, config.PORT);
+  const url = `http://${config.HOST === "0.0.0.0" ? "127.0.0.1" : config.HOST}:${listener.port}`;
+  logger.info(
+    {
+      url,
+      database: database.kind,
+      provider: config.providerMode,
+      payments: config.POLAR_ACCESS_TOKEN ? "configured" : "unconfigured",
+    },
+    `Logo API listening on ${url} (database: ${database.kind}, provider: ${config.providerMode})`,
+  );
+  let stopping: Promise<void> | undefined;
+  return {
+    url,
+    port: listener.port,
+    deps,
+    stop() {
+      stopping ??= (async () => {
+        const graceful = listener.close(true);
+        const timeout = new Promise<"timeout">((r) =>
+          setTimeout(() => r("timeout"), config.SHUTDOWN_TIMEOUT_MS).unref?.(),
+        );
+        if ((await Promise.race([graceful.then(() => "done" as const), timeout])) === "timeout") {
+          logger.warn("shutdown timeout: closing remaining connections");
+          await listener.close(false);
+        }
+        await deps.lifecycle?.stop();
+        await database.close();
+        logger.info("stopped");
+      })();
+      return stopping;
+    },
+  };
+}

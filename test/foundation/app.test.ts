@@ -1,0 +1,102 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { eq } from "drizzle-orm";
+import { creditAccount, creditTransaction, user } from "../../src/db/schema";
+import { HealthSchema } from "../../src/routes/health";
+import { ModelListSchema } from "../../src/schemas/models";
+import { createTestApp, type TestApp } from "../helpers/app";
+import { expectError, expectSchema } from "../helpers/schemas";
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await createTestApp({ env: { SIGNUP_CREDITS: "3", ANONYMOUS_CREDITS: "1", ADMIN_EMAILS: "boss@example.com" } });
+});
+afterAll(async () => {
+  expect(await t.ledgerViolations()).toEqual([]);
+  await t.close();
+});
+
+describe("service basics", () => {
+  test("GET /health reports the database up and the sandbox provider", async () => {
+    const res = await t.json("GET", "/health");
+    expect(res.status).toBe(200);
+    const body = expectSchema(HealthSchema, res.body);
+    expect(body.checks.database.status).toBe("up");
+    expect(body.checks.provider.status).toBe("sandbox");
+    expect(body.checks.payments.status).toBe("unconfigured");
+  });
+
+  test("GET /api/models lists the catalog through the typed client", async () => {
+    const { data, response } = await t.client.GET("/api/models");
+    expect(response.status).toBe(200);
+    const body = expectSchema(ModelListSchema, data);
+    expect(body.data.map((m) => m.id)).toContain("nano-banana");
+    expect(body.data.find((m) => m.id === "recraft-v3")?.creditsPerImage).toBe(2);
+  });
+
+  test("every response carries X-Request-Id, echoing a valid client id", async () => {
+    const res = await t.fetch("/api/models", { headers: { "x-request-id": "client-abc_123" } });
+    expect(res.headers.get("x-request-id")).toBe("client-abc_123");
+    const bad = await t.fetch("/api/models", { headers: { "x-request-id": "bad id\twith spaces" } });
+    expect(bad.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  test("unknown routes answer 404 in the error envelope", async () => {
+    const res = await t.json("GET", "/api/nothing-here");
+    const err = expectError(res, 404, "not_found");
+    expect(err.message).toContain("/api/nothing-here");
+  });
+
+  test("CORS allows configured origins with credentials and ignores others", async () => {
+    const ok = await t.fetch("/api/models", {
+      method: "OPTIONS",
+      headers: { origin: "http://localhost:5173", "access-control-request-method": "GET" },
+    });
+    expect(ok.headers.get("access-control-allow-origin")).toBe("http://localhost:5173");
+    expect(ok.headers.get("access-control-allow-credentials")).toBe("true");
+    const evil = await t.fetch("/api/models", { headers: { origin: "https://evil.example" } });
+    expect(evil.headers.get("access-control-allow-origin")).toBeNull();
+  });
+
+  test("secure headers are set", async () => {
+    const res = await t.fetch("/health");
+    expect(res.headers.get("x-content-type-options")).toBe("nosniff");
+    expect(res.headers.get("x-frame-options")).toBe("SAMEORIGIN");
+  });
+});
+
+describe("auth", () => {
+  test("sign-up grants SIGNUP_CREDITS as a ledger row; the bearer token and the cookie both authenticate", async () => {
+    const s = await t.signUp();
+    const [acct] = await t.db.select().from(creditAccount).where(eq(creditAccount.userId, s.userId));
+    expect(acct?.balance).toBe(3);
+    const rows = await t.db.select().from(creditTransaction).where(eq(creditTransaction.userId, s.userId));
+    expect(rows.map((r) => [r.type, r.amount, r.balanceAfter])).toEqual([["signup_bonus", 3, 3]]);
+    const viaBearer = await t.json("GET", "/api/auth/get-session", { headers: s.headers });
+    expect(viaBearer.body?.user?.id).toBe(s.userId);
+    const viaCookie = await t.json("GET", "/api/auth/get-session", { headers: { cookie: s.cookie } });
+    expect(viaCookie.body?.user?.id).toBe(s.userId);
+    expect(s.userId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+  });
+
+  test("anonymous sign-in uses GUEST_EMAIL_DOMAIN and grants ANONYMOUS_CREDITS", async () => {
+    const s = await t.signInAnonymous();
+    expect(s.email.endsWith("@guest.logo.local")).toBe(true);
+    const [acct] = await t.db.select().from(creditAccount).where(eq(creditAccount.userId, s.userId));
+    expect(acct?.balance).toBe(1);
+  });
+
+  test("ADMIN_EMAILS accounts get the admin role", async () => {
+    const s = await t.signUp({ email: "boss@example.com" });
+    const [u] = await t.db.select().from(user).where(eq(user.id, s.userId));
+    expect(u?.role).toBe("admin");
+  });
+
+  test("wrong password is rejected", async () => {
+    await t.signUp({ email: "pw@example.com", password: "right-password-1" });
+    const res = await t.json("POST", "/api/auth/sign-in/email", {
+      body: { email: "pw@example.com", password: "wrong-password-1" },
+      headers: { origin: "http://localhost:3000" },
+    });
+    expect(res.status).toBe(401);
+  });
+});

@@ -1,0 +1,118 @@
+import { createApp } from "../../src/app";
+import { createLogoApiClient } from "../../src/client";
+import type { DatabaseHandle } from "../../src/db";
+import { buildDeps } from "../../src/deps";
+import { loadConfig } from "../../src/env";
+import { createLogger } from "../../src/lib/logger";
+import type { Deps } from "../../src/types";
+import { createTestDatabase, ledgerViolations } from "./db";
+
+export interface TestAppOptions {
+  env?: Record<string, string>;
+  overrides?: Partial<Deps>;
+  /** reuse a database (e.g. two app instances on one database) */
+  database?: DatabaseHandle;
+}
+
+/**
+ * The real app on a fresh database, driven through its fetch handler. Outside services are
+ * reached over HTTP (fakes on 127.0.0.1), never by replacing our own modules.
+ */
+export async function createTestApp(opts: TestAppOptions = {}) {
+  const database = opts.database ?? (await createTestDatabase());
+  const config = loadConfig({
+    NODE_ENV: "test",
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
+    BETTER_AUTH_URL: "http://localhost:3000",
+    RATE_LIMIT_STRICT_PER_MIN: "10000",
+    RATE_LIMIT_MODERATE_PER_MIN: "10000",
+    RATE_LIMIT_POLL_PER_MIN: "10000",
+    RECONCILER_INTERVAL_MS: "0",
+    ...opts.env,
+  });
+  const logger = createLogger({ level: config.LOG_LEVEL });
+  const deps = buildDeps(config, database, logger, opts.overrides);
+  const app = createApp(deps);
+  const fetch = async (input: Request | string, init?: RequestInit) =>
+    app.fetch(typeof input === "string" ? new Request(new URL(input, "http://localhost:3000"), init) : input);
+  const client = createLogoApiClient({ baseUrl: "http://localhost:3000", fetch: async (r) => app.fetch(r) });
+
+  let n = 0;
+  /** Registers a user through Better Auth and returns its bearer token and id. */
+  async function signUp(opts: { email?: string; password?: string; name?: string } = {}) {
+    const email = opts.email ?? `user${++n}-${crypto.randomUUID().slice(0, 8)}@example.com`;
+    const res = await fetch("/api/auth/sign-up/email", {
+      method: "POST",
+      headers: { "content-type": "application/json", origin: "http://localhost:3000" },
+      body: JSON.stringify({
+        email,
+        password: opts.password ?? "correct-horse-battery",
+        name: opts.name ?? "Test User",
+      }),
+    });
+    if (res.status !== 200) throw new Error(`sign-up failed: ${res.status} ${await res.text()}`);
+    return sessionOf(res);
+  }
+
+  async function signInAnonymous() {
+    const res = await fetch("/api/auth/sign-in/anonymous", {
+      method: "POST",
+      headers: { origin: "http://localhost:3000" },
+    });
+    if (res.status !== 200) throw new Error(`anonymous sign-in failed: ${res.status} ${await res.text()}`);
+    return sessionOf(res);
+  }
+
+  async function sessionOf(res: Response) {
+    const token = res.headers.get("set-auth-token");
+    const body = (await res.json()) as { user: { id: string; email: string } };
+    if (!token) throw new Error("no set-auth-token header");
+    const cookie = res.headers
+      .getSetCookie()
+      .map((c) => c.split(";")[0])
+      .join("; ");
+    return {
+      token,
+      cookie,
+      userId: body.user.id,
+      email: body.user.email,
+      headers: { authorization: `Bearer ${token}` },
+    };
+  }
+
+  return {
+    app,
+    deps,
+    db: database.db,
+    database,
+    config,
+    fetch,
+    client,
+    signUp,
+    signInAnonymous,
+    /** JSON request helper: returns status, headers and parsed body. */
+    async json(method: string, path: string, opts: { body?: unknown; headers?: Record<string, string> } = {}) {
+      const res = await fetch(path, {
+        method,
+        headers: { ...(opts.body !== undefined ? { "content-type": "application/json" } : {}), ...opts.headers },
+        body:
+          opts.body === undefined ? undefined : typeof opts.body === "string" ? opts.body : JSON.stringify(opts.body),
+      });
+      const text = await res.text();
+      let body: any;
+      try {
+        body = text ? JSON.parse(text) : undefined;
+      } catch {
+        body = text;
+      }
+      return { status: res.status, headers: res.headers, body };
+    },
+    ledgerViolations: () => ledgerViolations(database.db),
+    async close() {
+      await deps.lifecycle?.stop();
+      if (!opts.database) await database.close();
+    },
+  };
+}
+
+export type TestApp = Awaited<ReturnType<typeof createTestApp>>;

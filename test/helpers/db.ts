@@ -1,0 +1,60 @@
+import type { PGlite } from "@electric-sql/pglite";
+import { sql } from "drizzle-orm";
+import pg from "pg";
+import { connectPglite, connectPostgres, type DatabaseHandle, type Executor, queryRows } from "../../src/db";
+
+/**
+ * A fresh, migrated database per test file: a new PostgreSQL database when TEST_DATABASE_URL (or
+ * DATABASE_URL) is set — created here and dropped on close — otherwise an in-memory PGlite cloned
+ * from a migrated template (cloning is ~4x faster than migrating a new instance).
+ */
+export const testDatabaseUrl = () => process.env.TEST_DATABASE_URL || process.env.DATABASE_URL || undefined;
+
+let pgliteTemplate: Promise<File | Blob> | undefined;
+
+export async function createTestDatabase(): Promise<DatabaseHandle & { url?: string }> {
+  const base = testDatabaseUrl();
+  if (base) {
+    const name = `logo_test_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
+    const admin = new pg.Client({ connectionString: base });
+    await admin.connect();
+    await admin.query(`create database "${name}"`);
+    await admin.end();
+    const url = new URL(base);
+    url.pathname = `/${name}`;
+    const handle = connectPostgres({ url: url.toString(), poolMax: 20 });
+    await handle.migrate();
+    const close = handle.close;
+    return {
+      ...handle,
+      url: url.toString(),
+      async close() {
+        await close();
+        const a = new pg.Client({ connectionString: base });
+        await a.connect();
+        await a.query(`drop database if exists "${name}" with (force)`);
+        await a.end();
+      },
+    };
+  }
+  pgliteTemplate ??= (async () => {
+    const h = await connectPglite();
+    await h.migrate();
+    const dump = await (h as unknown as { pglite: PGlite }).pglite.dumpDataDir("none");
+    await h.close();
+    return dump;
+  })();
+  return connectPglite(undefined, await pgliteTemplate);
+}
+
+/** balance = sum(ledger) and balance >= 0 for every user; returns the offending rows (empty when sound). */
+export async function ledgerViolations(db: Executor) {
+  return queryRows<{ user_id: string; balance: number | null; ledger: number | null }>(
+    db,
+    sql`
+    with l as (select user_id, sum(amount)::int as ledger from credit_transaction group by user_id)
+    select coalesce(a.user_id, l.user_id) as user_id, a.balance, l.ledger
+    from credit_account a full outer join l on l.user_id = a.user_id
+    where coalesce(a.balance, 0) <> coalesce(l.ledger, 0) or a.balance < 0`,
+  );
+}
