@@ -1,0 +1,93 @@
+import { createHash } from "node:crypto";
+import { and, eq, lt, sql } from "drizzle-orm";
+import { createMiddleware } from "hono/factory";
+import { idempotencyKey } from "../db/schema";
+import { ApiError } from "../lib/errors";
+import type { AppEnv } from "../types";
+import { currentUser } from "./auth";
+
+const TTL_MS = 24 * 60 * 60 * 1000;
+/** An in-flight record older than this is taken to be from a crashed request and may be taken over. */
+const ABANDONED_AFTER_MS = 2 * 60 * 1000;
+const KEY_RE = /^[\x21-\x7e]{1,255}$/;
+const REPLAYED_HEADERS = ["location", "content-type"];
+
+/**
+ * Idempotency-Key (API.md): the same key from the same user with the same body within 24 hours
+ * replays the first response with `Idempotent-Replayed: true` and does nothing again; a different body
+ * is 422 idempotency_key_reused; a twin still in flight is 409. Only successful (2xx) responses are
+ * kept: after an error the key is released so the client can retry the same request.
+ * Goes after requireUser in a route's middleware list.
+ */
+export function idempotent(scope: string) {
+  return createMiddleware<AppEnv>(async (c, next) => {
+    const key = c.req.header("idempotency-key");
+    if (key === undefined) return next();
+    if (!KEY_RE.test(key))
+      throw new ApiError("validation_error", "Idempotency-Key must be 1–255 printable ASCII characters.", {
+        issues: [{ path: "Idempotency-Key", message: "Must be 1–255 printable ASCII characters without spaces" }],
+      });
+    const user = currentUser(c);
+    const { db, clock } = c.var.deps;
+    const body = await c.req.text();
+    const requestHash = createHash("sha256").update(`${c.req.method} ${c.req.path}\n${body}`).digest("hex");
+    const now = clock();
+    const where = and(eq(idempotencyKey.userId, user.id), eq(idempotencyKey.scope, scope), eq(idempotencyKey.key, key));
+
+    // Expired records (and crashed in-flight ones) no longer hold the key.
+    await db
+      .delete(idempotencyKey)
+      .where(
+        and(
+          where,
+          sql`(${idempotencyKey.expiresAt} <= ${now.toISOString()} or (${idempotencyKey.responseStatus} is null and ${idempotencyKey.createdAt} <= ${new Date(now.getTime() - ABANDONED_AFTER_MS).toISOString()}))`,
+        ),
+      );
+    const claimed = await db
+      .insert(idempotencyKey)
+      .values({ userId: user.id, scope, key, requestHash, createdAt: now, expiresAt: new Date(now.getTime() + TTL_MS) })
+      .onConflictDoNothing()
+      .returning({ key: idempotencyKey.key });
+
+    if (claimed.length === 0) {
+      const [existing] = await db.select().from(idempotencyKey).where(where);
+      if (!existing)
+        throw new ApiError("conflict", "A request with this Idempotency-Key is being processed; retry shortly.");
+      if (existing.requestHash !== requestHash)
+        throw new ApiError(
+          "idempotency_key_reused",
+          "This Idempotency-Key was already used with a different request body. Use a new key for a new request.",
+        );
+      if (existing.responseStatus === null)
+        throw new ApiError("conflict", "A request with this Idempotency-Key is still in progress; retry shortly.");
+      const headers = new Headers(existing.responseHeaders ?? {});
+      headers.set("Idempotent-Replayed", "true");
+      headers.set("X-Request-Id", c.var.requestId);
+      return new Response(JSON.stringify(existing.responseBody), { status: existing.responseStatus, headers });
+    }
+
+    try {
+      await next();
+    } catch (err) {
+      await db.delete(idempotencyKey).where(where);
+      throw err;
+    }
+    const res = c.res;
+    if (res.status >= 200 && res.status < 300 && !c.error) {
+      const responseBody = await res.clone().json();
+      const responseHeaders: Record<string, string> = {};
+      for (const h of REPLAYED_HEADERS) {
+        const v = res.headers.get(h);
+        if (v) responseHeaders[h] = v;
+      }
+      await db.update(idempotencyKey).set({ responseStatus: res.status, responseBody, responseHeaders }).where(where);
+    } else {
+      await db.delete(idempotencyKey).where(where);
+    }
+  });
+}
+
+/** Housekeeping: drop records past their 24 hours (called by the reconciler). */
+export async function purgeExpiredIdempotencyKeys(db: AppEnv["Variables"]["deps"]["db"], now: Date) {
+  await db.delete(idempotencyKey).where(lt(idempotencyKey.expiresAt, now));
+}
