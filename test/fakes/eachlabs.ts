@@ -1,0 +1,331 @@
+/**
+ * A fake Eachlabs: a real HTTP server on 127.0.0.1 (port 0) speaking the wire contract in PROVIDERS.md.
+ *
+ *   const eachlabs = await startFakeEachlabs();            // afterAll(() => eachlabs.close())
+ *   createTestApp({ env: { EACHLABS_API_KEY: FAKE_EACHLABS_KEY, EACHLABS_BASE_URL: eachlabs.url } })
+ *
+ * Routes (a trailing slash is accepted on each):
+ *   POST /v1/prediction             {model, version, input} → 200 {status:"success", message, predictionID}
+ *   GET  /v1/prediction/{id}        → 200 {id, input, status, output, logs, metrics, urls}; 404 {error}
+ *   POST /v1/prediction/{id}/cancel → 200 {status:"success", message}; a non-final prediction becomes "cancelled"
+ * Auth: `X-API-Key` or `Authorization: Bearer` must equal the key (default FAKE_EACHLABS_KEY), else 401.
+ *
+ * Behaviour of each prediction is a Scenario, fixed when it is created:
+ *   - `enqueue(s1, s2, …)`: the next creates take these scenarios, one each, in order (then the default);
+ *   - `setDefault(s)`: the scenario for creates when the queue is empty (merged over DEFAULT_SCENARIO);
+ *   - Scenario fields: `create` (how create answers: see Reply), `pendingPolls` (GETs that answer a pending status
+ *     before the final one; default 1; Infinity = stays pending until `finish(id, …)`), `pendingStatuses`
+ *     (spellings for those GETs, last one repeats; null omits the field), `final` ({status, output?, logs?}:
+ *     what GETs answer after that; helpers `succeed(urls?)`, `fail(code, message)`, `outputShape(...)`),
+ *     `get` / `cancel` (a Reply that overrides those routes for this prediction).
+ *   - `finish(id, final)`: make a prediction final now ("fail later", "succeed now"); `prediction(id)` reads it.
+ * Reply (for create/get/cancel overrides and `script`): `{ status, json }` | `{ status, text, contentType? }` |
+ *   `"hang"` (never answers; released at close) | `{ delayMs, reply: Reply }` (answers after a delay). `errorReply(402)` etc. give the
+ *   documented JSON error bodies for 400/401/402/404/429/500.
+ * `script(fn)`: fn(call) runs for every request before the routes; return a Reply to answer with it, or undefined
+ *   to fall through. Returns a function that removes it. Scripts run newest first.
+ * Recording: `calls` (every request: method, path, op, predictionId, headers (lowercased), body (JSON or text),
+ *   at), `callsFor(id)`, `getsFor(id)` (GET count per prediction: assert "at most one provider call per second"
+ *   by counting), `creates()`. `reset()` clears calls, predictions, queue, scripts and the default.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+
+export const FAKE_EACHLABS_KEY = "test-eachlabs-key";
+
+export type Reply =
+  | { status: number; json: unknown; headers?: Record<string, string> }
+  | { status: number; text: string; contentType?: string }
+  | "hang"
+  | { delayMs: number; reply: Reply };
+
+export interface FinalState {
+  /** Any spelling: "success", "error", "failed", "cancelled", "canceled", or something odd. */
+  status: string;
+  output?: unknown;
+  logs?: unknown;
+}
+
+export interface Scenario {
+  /** Overrides the create answer; nothing is stored then (use `id` to choose the id of a stored prediction). */
+  create?: Reply;
+  /** Id the create answers with (default a random UUID). */
+  id?: string;
+  pendingPolls: number;
+  pendingStatuses: (string | null)[];
+  final: FinalState;
+  get?: Reply;
+  cancel?: Reply;
+}
+
+export interface FakePrediction {
+  id: string;
+  model: string;
+  input: Record<string, unknown>;
+  scenario: Scenario;
+  /** GETs answered so far. */
+  polls: number;
+  /** Set by finish() or cancel: overrides the scenario's schedule. */
+  forced?: FinalState;
+}
+
+export interface RecordedCall {
+  method: string;
+  /** Path as requested (may carry a trailing slash). */
+  path: string;
+  op: "create" | "get" | "cancel" | "other";
+  predictionId?: string;
+  headers: Record<string, string>;
+  /** Parsed JSON body, or the raw text when it is not JSON, or undefined when empty. */
+  body: unknown;
+  /** Date.now() when the request arrived. */
+  at: number;
+}
+
+export const ERROR_BODIES: Record<number, { error: string; status?: number }> = {
+  400: { error: "Invalid input: prompt is required", status: 400 },
+  401: { error: "Invalid API key", status: 401 },
+  402: { error: "Insufficient balance", status: 402 },
+  404: { error: "Prediction not found", status: 404 },
+  429: { error: "Too many in-flight predictions", status: 429 },
+  500: { error: "Internal server error", status: 500 },
+};
+
+/** The documented JSON error answer for a status. */
+export const errorReply = (status: number, error?: string): Reply => ({
+  status,
+  json: { ...(ERROR_BODIES[status] ?? { error: `HTTP ${status}`, status }), ...(error ? { error } : {}) },
+});
+
+/** An image URL the fake hands out. */
+export const fakeImageUrl = (id: string, n: number) => `https://cdn.fake-eachlabs.test/${id}/${n}.png`;
+
+/** Final state: success with these URLs (default: one per requested image, as a string array). */
+export const succeed = (output?: unknown): FinalState => ({ status: "success", output });
+/** Final state: the documented failure shape `{error_code, error_message}` with status "error". */
+export const fail = (
+  code = "PROVIDER_REJECTED",
+  message = "The prompt was rejected",
+  status = "error",
+): FinalState => ({
+  status,
+  output: { error_code: code, error_message: message },
+});
+/** Success output in one of the documented shapes. */
+export function outputShape(shape: "string" | "strings" | "object" | "objects", urls: string[]): unknown {
+  switch (shape) {
+    case "string":
+      return urls[0];
+    case "strings":
+      return urls;
+    case "object":
+      return { url: urls[0] };
+    case "objects":
+      return urls.map((url) => ({ url }));
+  }
+}
+
+export const DEFAULT_SCENARIO: Scenario = {
+  pendingPolls: 1,
+  pendingStatuses: ["processing"],
+  final: { status: "success" },
+};
+
+export interface FakeEachlabs {
+  url: string;
+  apiKey: string;
+  calls: RecordedCall[];
+  predictions: Map<string, FakePrediction>;
+  setDefault(s: Partial<Scenario>): void;
+  enqueue(...s: Partial<Scenario>[]): void;
+  script(fn: (call: RecordedCall) => Reply | undefined): () => void;
+  finish(id: string, final: FinalState): void;
+  prediction(id: string): FakePrediction | undefined;
+  callsFor(id: string): RecordedCall[];
+  getsFor(id: string): number;
+  creates(): RecordedCall[];
+  reset(): void;
+  close(): Promise<void>;
+}
+
+const FINAL = new Set(["success", "succeeded", "error", "failed", "cancelled", "canceled"]);
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("error", reject);
+  });
+}
+
+export async function startFakeEachlabs(opts: { apiKey?: string } = {}): Promise<FakeEachlabs> {
+  const apiKey = opts.apiKey ?? FAKE_EACHLABS_KEY;
+  const calls: RecordedCall[] = [];
+  const predictions = new Map<string, FakePrediction>();
+  let queue: Partial<Scenario>[] = [];
+  let scripts: ((call: RecordedCall) => Reply | undefined)[] = [];
+  let defaults: Partial<Scenario> = {};
+  const sockets = new Set<Socket>();
+  const timers = new Set<ReturnType<typeof setTimeout>>();
+
+  function stateOf(p: FakePrediction): FinalState | { status: string | null; output?: undefined; logs?: unknown } {
+    if (p.forced) return p.forced;
+    // polls counts the GET being answered, so GET number pendingPolls+1 is the first final one
+    if (p.polls <= p.scenario.pendingPolls) {
+      const list = p.scenario.pendingStatuses;
+      const status = list.length === 0 ? "processing" : (list[Math.min(p.polls - 1, list.length - 1)] ?? null);
+      return { status, logs: null };
+    }
+    return p.scenario.final;
+  }
+
+  function defaultOutput(p: FakePrediction): string[] {
+    const n = typeof p.input.num_images === "number" ? p.input.num_images : 1;
+    return Array.from({ length: Math.max(1, Math.min(n, 10)) }, (_, i) => fakeImageUrl(p.id, i));
+  }
+
+  function predictionJson(p: FakePrediction) {
+    const state = stateOf(p);
+    const finalSuccess = state.status === "success" && !("output" in state && state.output !== undefined);
+    const body: Record<string, unknown> = {
+      id: p.id,
+      ...(state.status !== null ? { status: state.status } : {}),
+      input: p.input,
+      output: finalSuccess ? defaultOutput(p) : (state.output ?? null),
+      logs: state.logs ?? null,
+      metrics: { predict_time: FINAL.has(String(state.status)) ? 3.2 : null, cost: 0.039 },
+      urls: { get: `/v1/prediction/${p.id}`, cancel: `/v1/prediction/${p.id}/cancel` },
+    };
+    return body;
+  }
+
+  function route(call: RecordedCall): Reply {
+    for (const fn of [...scripts].reverse()) {
+      const r = fn(call);
+      if (r !== undefined) return r;
+    }
+    const auth = call.headers.authorization;
+    if (call.headers["x-api-key"] !== apiKey && auth !== `Bearer ${apiKey}`) return errorReply(401);
+
+    if (call.op === "create") {
+      const b = call.body as { model?: unknown; input?: unknown } | undefined;
+      const scenario: Scenario = { ...DEFAULT_SCENARIO, ...defaults, ...(queue.shift() ?? {}) };
+      if (scenario.create) return scenario.create;
+      if (!b || typeof b !== "object" || typeof b.model !== "string" || !b.input || typeof b.input !== "object") {
+        return errorReply(400, "Invalid request body: model and input are required");
+      }
+      const id = scenario.id ?? crypto.randomUUID();
+      predictions.set(id, { id, model: b.model, input: b.input as Record<string, unknown>, scenario, polls: 0 });
+      call.predictionId = id;
+      return { status: 200, json: { status: "success", message: "Prediction created successfully", predictionID: id } };
+    }
+    if (call.op === "get" || call.op === "cancel") {
+      const p = call.predictionId ? predictions.get(call.predictionId) : undefined;
+      if (!p) return errorReply(404);
+      if (call.op === "get") {
+        p.polls++;
+        return p.scenario.get ?? { status: 200, json: predictionJson(p) };
+      }
+      if (p.scenario.cancel) return p.scenario.cancel;
+      if (!FINAL.has(String(stateOf(p).status))) p.forced = { status: "cancelled", output: null };
+      return { status: 200, json: { status: "success", message: "Prediction cancelled" } };
+    }
+    return { status: 404, json: { error: "Not found" } };
+  }
+
+  function send(res: ServerResponse, reply: Reply) {
+    if (reply === "hang") return; // the socket stays open until close()
+    if ("delayMs" in reply) {
+      const t = setTimeout(() => {
+        timers.delete(t);
+        send(res, reply.reply);
+      }, reply.delayMs);
+      timers.add(t);
+      return;
+    }
+    if ("json" in reply) {
+      res.writeHead(reply.status, { "content-type": "application/json", ...reply.headers });
+      res.end(JSON.stringify(reply.json));
+    } else {
+      res.writeHead(reply.status, { "content-type": reply.contentType ?? "text/html" });
+      res.end(reply.text);
+    }
+  }
+
+  const server = createServer(async (req, res) => {
+    const text = await readBody(req);
+    let body: unknown;
+    try {
+      body = text ? JSON.parse(text) : undefined;
+    } catch {
+      body = text;
+    }
+    const url = new URL(req.url ?? "/", "http://127.0.0.1");
+    const path = url.pathname;
+    const clean = path.replace(/\/+$/, "");
+    const m = /^\/v1\/prediction(?:\/([^/]+))?(\/cancel)?$/.exec(clean);
+    let op: RecordedCall["op"] = "other";
+    let predictionId: string | undefined;
+    if (m) {
+      predictionId = m[1] ? decodeURIComponent(m[1]) : undefined;
+      if (req.method === "POST" && !m[1] && !m[2]) op = "create";
+      else if (req.method === "GET" && m[1] && !m[2]) op = "get";
+      else if (req.method === "POST" && m[1] && m[2]) op = "cancel";
+    }
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(req.headers)) {
+      if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(", ") : v;
+    }
+    const call: RecordedCall = { method: req.method ?? "GET", path, op, predictionId, headers, body, at: Date.now() };
+    calls.push(call);
+    send(res, route(call));
+  });
+  server.on("connection", (s: Socket) => {
+    sockets.add(s);
+    s.on("close", () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    apiKey,
+    calls,
+    predictions,
+    setDefault(s) {
+      defaults = { ...s };
+    },
+    enqueue(...s) {
+      queue.push(...s);
+    },
+    script(fn) {
+      scripts.push(fn);
+      return () => {
+        scripts = scripts.filter((f) => f !== fn);
+      };
+    },
+    finish(id, final) {
+      const p = predictions.get(id);
+      if (!p) throw new Error(`fake eachlabs: no prediction ${id}`);
+      p.forced = final;
+    },
+    prediction: (id) => predictions.get(id),
+    callsFor: (id) => calls.filter((c) => c.predictionId === id),
+    getsFor: (id) => calls.filter((c) => c.predictionId === id && c.op === "get").length,
+    creates: () => calls.filter((c) => c.op === "create"),
+    reset() {
+      calls.length = 0;
+      predictions.clear();
+      queue = [];
+      scripts = [];
+      defaults = {};
+    },
+    async close() {
+      for (const t of timers) clearTimeout(t);
+      timers.clear();
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
