@@ -1,0 +1,440 @@
+import { and, eq, inArray, lte, or, type SQL, sql } from "drizzle-orm";
+import type { Database } from "../db";
+import { prediction } from "../db/schema";
+import { ApiError, conflict, forbidden, notFound } from "../lib/errors";
+import { decodeCursor, keysetOrder, keysetWhere, page } from "../lib/pagination";
+import {
+  type CreatePredictionRequest,
+  type Prediction,
+  type PredictionInput,
+  PredictionInputSchema,
+  PredictionSchema,
+  type PredictionStatus,
+} from "../schemas/predictions";
+import type { AuthUser, Deps } from "../types";
+import { applyCreditChange } from "./credits";
+import { buildPrompt, buildProviderInput } from "./model-inputs";
+import { getModel, priceOf } from "./models";
+import { isProviderError, type ProviderPrediction } from "./provider";
+import { MAX_OUTPUT_IMAGES } from "./status";
+
+/**
+ * The generation flow: charge and create, sync from the provider, finish (and refund) exactly once.
+ *
+ * Money rules, enforced here and by the database:
+ * - the debit is in the same transaction as the prediction insert (applyCreditChange locks the balance row);
+ * - every final transition is a conditional UPDATE … WHERE status IN ('queued','processing') in the
+ *   same transaction as its refund, so two pollers, two instances or the reconciler can never both
+ *   finish a prediction; the ledger's unique (prediction_id) WHERE type='refund' index backs that up.
+ */
+
+export type PredictionRow = typeof prediction.$inferSelect;
+
+export const ACTIVE_STATUSES = ["queued", "processing"] as const satisfies readonly PredictionStatus[];
+/** At most one provider call per prediction per this many ms, however many clients poll. */
+export const MIN_SYNC_INTERVAL_MS = 1000;
+export const MAX_WAIT_SECONDS = 30;
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+const CLIENT_MESSAGES = {
+  provider_error: "The image provider could not start this generation. Your credits have been refunded.",
+  generation_failed: "The image provider could not generate this logo. Your credits have been refunded.",
+  timeout: "The generation did not finish in time. Your credits have been refunded.",
+} as const;
+type PredictionErrorCode = keyof typeof CLIENT_MESSAGES;
+
+export const isFinal = (status: PredictionStatus) => status !== "queued" && status !== "processing";
+
+/** The one mapping from a stored row to the public Prediction; providerResponse and sync columns never leave. */
+export function rowToPrediction(row: PredictionRow): Prediction {
+  const path = `/api/predictions/${row.id}`;
+  return PredictionSchema.parse({
+    id: row.id,
+    status: row.status,
+    model: row.model,
+    input: row.input,
+    prompt: row.prompt,
+    output: row.status === "succeeded" && row.output && row.output.length > 0 ? row.output : null,
+    error: row.error ?? null,
+    creditsCharged: row.creditsCharged,
+    creditsRefunded: row.creditsRefunded,
+    createdAt: row.createdAt.toISOString(),
+    startedAt: row.startedAt?.toISOString() ?? null,
+    completedAt: row.completedAt?.toISOString() ?? null,
+    urls: { get: path, cancel: `${path}/cancel` },
+  });
+}
+
+/** The accepted request with defaults filled in, as stored in `input`. */
+export function normaliseInput(req: CreatePredictionRequest): PredictionInput {
+  return PredictionInputSchema.parse({
+    brandName: req.brandName,
+    description: req.description || null,
+    style: req.style ?? null,
+    colors: req.colors ?? [],
+    aspectRatio: req.aspectRatio,
+    numOutputs: req.numOutputs,
+    prompt: req.prompt || null,
+  });
+}
+
+// ---------------------------------------------------------------- create
+
+export async function createPrediction(
+  deps: Deps,
+  user: AuthUser,
+  req: CreatePredictionRequest,
+): Promise<PredictionRow> {
+  const { db, logger } = deps;
+  const provider = deps.provider;
+  if (!provider)
+    throw new ApiError(
+      "service_unavailable",
+      "Image generation is not configured on this server (no provider API key). Nothing was charged.",
+    );
+  const model = getModel(req.model);
+  if (!model)
+    throw new ApiError("validation_error", `Unknown model "${req.model}".`, {
+      issues: [{ path: "model", message: "Unknown model" }],
+    });
+  if (req.numOutputs > model.maxOutputs) {
+    const message = `${model.id} makes at most ${model.maxOutputs} image${model.maxOutputs === 1 ? "" : "s"} per request; numOutputs was ${req.numOutputs}.`;
+    throw new ApiError("validation_error", message, { issues: [{ path: "numOutputs", message }] });
+  }
+  const input = normaliseInput(req);
+  const request = { ...input, model: model.id };
+  const price = priceOf(model, input.numOutputs);
+  const providerRequest = buildProviderInput(model, request);
+  const prompt = buildPrompt(request);
+
+  // 1. Charge and record, together: a short balance rolls the insert back (402, nothing charged).
+  const row = await db.transaction(async (tx) => {
+    const [inserted] = await tx
+      .insert(prediction)
+      .values({
+        userId: user.id,
+        model: model.id,
+        status: "queued",
+        input,
+        prompt,
+        creditsCharged: price,
+        createdAt: deps.clock(),
+      })
+      .returning();
+    if (!inserted) throw new Error("prediction insert returned nothing");
+    await applyCreditChange(tx, {
+      userId: user.id,
+      type: "generation",
+      amount: -price,
+      predictionId: inserted.id,
+      reason: `${model.id} × ${input.numOutputs}`,
+    });
+    return inserted;
+  });
+
+  // 2. Call the provider outside any transaction (it may take up to EACHLABS_TIMEOUT_MS).
+  let created: { id: string; raw: unknown };
+  try {
+    created = await provider.create(providerRequest);
+  } catch (err) {
+    logger.warn(
+      {
+        predictionId: row.id,
+        err,
+        kind: isProviderError(err) ? err.kind : "unexpected",
+        httpStatus: isProviderError(err) ? err.httpStatus : undefined,
+        providerMessage: isProviderError(err) ? err.providerMessage : undefined,
+      },
+      "provider create failed; refunding",
+    );
+    await finishPrediction(deps, row.id, {
+      status: "failed",
+      error: "provider_error",
+      raw: isProviderError(err) ? (err.raw ?? { error: err.providerMessage ?? err.message }) : null,
+    });
+    throw new ApiError("provider_error", CLIENT_MESSAGES.provider_error, { predictionId: row.id });
+  }
+
+  // 3. Remember the provider's id and answer; only a still-queued row moves on (a cancel may have won).
+  const now = deps.clock();
+  const [started] = await db
+    .update(prediction)
+    .set({
+      providerPredictionId: created.id,
+      providerResponse: created.raw as object,
+      status: "processing",
+      startedAt: now,
+      lastSyncedAt: now,
+      updatedAt: now,
+    })
+    .where(and(eq(prediction.id, row.id), eq(prediction.status, "queued")))
+    .returning();
+  if (started) return started;
+  // Canceled (or failed by the reconciler) while the provider was answering: stop the provider's work too.
+  await db.update(prediction).set({ providerPredictionId: created.id }).where(eq(prediction.id, row.id));
+  provider
+    .cancel(created.id)
+    .catch((err: unknown) => logger.warn({ err, predictionId: row.id }, "provider cancel failed"));
+  return loadRow(db, row.id);
+}
+
+// ---------------------------------------------------------------- finish (the one final transition)
+
+export interface Finish {
+  status: "succeeded" | "failed" | "canceled";
+  output?: string[] | null;
+  error?: PredictionErrorCode;
+  raw?: unknown;
+}
+
+/**
+ * Moves an active prediction to a final status and, unless it succeeded, refunds it — in one
+ * transaction, guarded by the status so that only the first caller wins. Returns the updated row,
+ * or null when the prediction was already final (nothing changed, nothing refunded).
+ */
+export async function finishPrediction(deps: Deps, id: string, f: Finish): Promise<PredictionRow | null> {
+  const now = deps.clock();
+  const refund = f.status !== "succeeded";
+  return deps.db.transaction(async (tx) => {
+    const [row] = await tx
+      .update(prediction)
+      .set({
+        status: f.status,
+        output: f.status === "succeeded" ? (f.output?.slice(0, MAX_OUTPUT_IMAGES) ?? null) : null,
+        error: f.error ? { code: f.error, message: CLIENT_MESSAGES[f.error] } : null,
+        completedAt: now,
+        lastSyncedAt: now,
+        updatedAt: now,
+        ...(f.raw !== undefined && f.raw !== null ? { providerResponse: f.raw as object } : {}),
+        ...(refund ? { creditsRefunded: sql`${prediction.creditsCharged}` } : {}),
+      })
+      .where(and(eq(prediction.id, id), inArray(prediction.status, [...ACTIVE_STATUSES])))
+      .returning();
+    if (!row) return null;
+    if (refund && row.creditsCharged > 0)
+      await applyCreditChange(tx, {
+        userId: row.userId,
+        type: "refund",
+        amount: row.creditsCharged,
+        predictionId: row.id,
+        reason: f.status === "canceled" ? "Prediction canceled" : `Prediction failed (${f.error ?? "failed"})`,
+      });
+    return row;
+  });
+}
+
+// ---------------------------------------------------------------- sync from the provider
+
+/** In-flight provider syncs per app instance (keyed by deps), so concurrent pollers share one call. */
+const inflightByDeps = new WeakMap<Deps, Map<string, Promise<PredictionRow>>>();
+function inflightOf(deps: Deps) {
+  let m = inflightByDeps.get(deps);
+  if (!m) {
+    m = new Map();
+    inflightByDeps.set(deps, m);
+  }
+  return m;
+}
+
+/**
+ * A fresh view of an active prediction: asks the provider at most once per MIN_SYNC_INTERVAL_MS per
+ * prediction across every poller and instance (an in-process single-flight map, plus a conditional
+ * claim of last_synced_at in the database). Final rows, rows not yet at the provider, and rows synced
+ * within the interval are returned as stored.
+ */
+export async function refreshPrediction(deps: Deps, row: PredictionRow): Promise<PredictionRow> {
+  if (isFinal(row.status) || !row.providerPredictionId || !deps.provider) return row;
+  const inflight = inflightOf(deps);
+  const running = inflight.get(row.id);
+  if (running) return running;
+  if (row.lastSyncedAt && deps.clock().getTime() - row.lastSyncedAt.getTime() < MIN_SYNC_INTERVAL_MS) return row;
+  const p = (async () => {
+    const claimed = await claimSync(deps, row.id);
+    if (!claimed) return loadRow(deps.db, row.id);
+    return syncFromProvider(deps, claimed);
+  })().finally(() => inflight.delete(row.id));
+  inflight.set(row.id, p);
+  return p;
+}
+
+/** Takes the sync slot: sets last_synced_at only if the last sync is older than the interval. */
+async function claimSync(deps: Deps, id: string): Promise<PredictionRow | null> {
+  const now = deps.clock();
+  const [row] = await deps.db
+    .update(prediction)
+    .set({ lastSyncedAt: now })
+    .where(
+      and(
+        eq(prediction.id, id),
+        inArray(prediction.status, [...ACTIVE_STATUSES]),
+        or(
+          sql`${prediction.lastSyncedAt} is null`,
+          lte(prediction.lastSyncedAt, new Date(now.getTime() - MIN_SYNC_INTERVAL_MS)),
+        ),
+      ),
+    )
+    .returning();
+  return row ?? null;
+}
+
+/** One provider read and what follows from it. The caller has claimed the sync slot. */
+export async function syncFromProvider(deps: Deps, row: PredictionRow): Promise<PredictionRow> {
+  const provider = deps.provider;
+  if (!provider || !row.providerPredictionId || isFinal(row.status)) return row;
+  let remote: ProviderPrediction;
+  try {
+    remote = await provider.get(row.providerPredictionId);
+  } catch (err) {
+    // Transport trouble is not a verdict: keep the prediction active; the deadline fails it eventually.
+    deps.logger.warn(
+      {
+        predictionId: row.id,
+        err,
+        kind: isProviderError(err) ? err.kind : "unexpected",
+        providerMessage: isProviderError(err) ? err.providerMessage : undefined,
+      },
+      "provider get failed",
+    );
+    return row;
+  }
+  return applyRemote(deps, row, remote);
+}
+
+async function applyRemote(deps: Deps, row: PredictionRow, remote: ProviderPrediction): Promise<PredictionRow> {
+  let finished: PredictionRow | null = null;
+  switch (remote.status) {
+    case "processing": {
+      const [updated] = await deps.db
+        .update(prediction)
+        .set({ providerResponse: remote.raw as object, updatedAt: deps.clock() })
+        .where(and(eq(prediction.id, row.id), inArray(prediction.status, [...ACTIVE_STATUSES])))
+        .returning();
+      return updated ?? loadRow(deps.db, row.id);
+    }
+    case "succeeded":
+      if (remote.output && remote.output.length > 0) {
+        finished = await finishPrediction(deps, row.id, {
+          status: "succeeded",
+          output: remote.output,
+          raw: remote.raw,
+        });
+        break;
+      }
+      deps.logger.warn({ predictionId: row.id }, "provider reported success without images; failing");
+      finished = await finishPrediction(deps, row.id, {
+        status: "failed",
+        error: "generation_failed",
+        raw: remote.raw,
+      });
+      break;
+    case "failed":
+      deps.logger.warn(
+        { predictionId: row.id, providerError: remote.error },
+        "provider reported the generation failed; refunding",
+      );
+      finished = await finishPrediction(deps, row.id, {
+        status: "failed",
+        error: "generation_failed",
+        raw: remote.raw,
+      });
+      break;
+    case "canceled":
+      finished = await finishPrediction(deps, row.id, { status: "canceled", raw: remote.raw });
+      break;
+  }
+  return finished ?? loadRow(deps.db, row.id);
+}
+
+// ---------------------------------------------------------------- reads, waits, cancel, lists
+
+export async function loadRow(db: Database, id: string): Promise<PredictionRow> {
+  const [row] = await db.select().from(prediction).where(eq(prediction.id, id));
+  if (!row) throw notFound("Prediction");
+  return row;
+}
+
+/** The caller's prediction: 404 for an unknown or malformed id, 403 for someone else's. */
+export async function getOwnedPrediction(db: Database, user: AuthUser, id: string): Promise<PredictionRow> {
+  if (!UUID_RE.test(id)) throw notFound("Prediction");
+  const row = await loadRow(db, id);
+  if (row.userId !== user.id) throw forbidden("This prediction belongs to another user.");
+  return row;
+}
+
+/** `Prefer: wait=N` → N clamped to 0..30, or null when the header asks for no wait. */
+export function parsePreferWait(header: string | undefined): number | null {
+  if (!header) return null;
+  for (const part of header.split(/[,;]/)) {
+    const m = /^\s*wait\s*=\s*"?(\d{1,6})"?\s*$/i.exec(part);
+    if (m) return Math.min(MAX_WAIT_SECONDS, Number(m[1]));
+  }
+  return null;
+}
+
+/**
+ * Refreshes, then — for `Prefer: wait=N` — keeps re-refreshing about once a second until the
+ * prediction is final, N seconds pass, or the client goes away.
+ */
+export async function refreshAndWait(
+  deps: Deps,
+  row: PredictionRow,
+  waitSeconds: number,
+  signal?: AbortSignal,
+): Promise<PredictionRow> {
+  let current = await refreshPrediction(deps, row);
+  const deadline = Date.now() + waitSeconds * 1000;
+  while (!isFinal(current.status) && Date.now() < deadline && !signal?.aborted) {
+    // Wake when the next provider call is allowed (about once a second), never past the deadline.
+    const nextSync = (current.lastSyncedAt?.getTime() ?? 0) + MIN_SYNC_INTERVAL_MS - deps.clock().getTime() + 10;
+    await sleep(Math.min(Math.max(250, nextSync), deadline - Date.now()));
+    current = await refreshPrediction(deps, await loadRow(deps.db, row.id));
+  }
+  return current;
+}
+
+export async function cancelPrediction(deps: Deps, user: AuthUser, id: string): Promise<PredictionRow> {
+  const row = await getOwnedPrediction(deps.db, user, id);
+  if (isFinal(row.status)) throw alreadyFinal(row);
+  if (row.providerPredictionId && deps.provider) {
+    await deps.provider.cancel(row.providerPredictionId).catch((err: unknown) => {
+      deps.logger.warn(
+        { predictionId: row.id, err, providerMessage: isProviderError(err) ? err.providerMessage : undefined },
+        "provider cancel failed (best effort)",
+      );
+    });
+  }
+  const finished = await finishPrediction(deps, row.id, { status: "canceled" });
+  if (!finished) throw alreadyFinal(await loadRow(deps.db, row.id));
+  return finished;
+}
+
+const alreadyFinal = (row: PredictionRow) =>
+  conflict(`This prediction is already ${row.status} and cannot be canceled.`, { status: row.status });
+
+export interface ListFilters {
+  limit: number;
+  cursor?: string;
+  status?: PredictionStatus;
+  model?: string;
+}
+
+/** The caller's predictions, newest first, keyset-paginated. */
+export async function listPredictions(db: Database, userId: string, f: ListFilters) {
+  const conds: (SQL | undefined)[] = [
+    eq(prediction.userId, userId),
+    keysetWhere(prediction.createdAt, prediction.id, decodeCursor(f.cursor)),
+    f.status ? eq(prediction.status, f.status) : undefined,
+    f.model ? eq(prediction.model, f.model) : undefined,
+  ];
+  const rows = await db
+    .select()
+    .from(prediction)
+    .where(and(...conds))
+    .orderBy(...keysetOrder(prediction.createdAt, prediction.id))
+    .limit(f.limit + 1);
+  const { data, nextCursor } = page(rows, f.limit);
+  return { data: data.map(rowToPrediction), nextCursor };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));

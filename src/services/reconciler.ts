@@ -1,0 +1,119 @@
+import { and, asc, inArray, isNull, lt, or, sql } from "drizzle-orm";
+import { prediction } from "../db/schema";
+import { purgeExpiredIdempotencyKeys } from "../middleware/idempotency";
+import type { Deps } from "../types";
+import { ACTIVE_STATUSES, finishPrediction, isFinal, type PredictionRow, syncFromProvider } from "./predictions";
+
+/**
+ * The background reconciler: so that a failed generation is refunded even when nobody polls.
+ * Each pass claims stale active predictions with FOR UPDATE SKIP LOCKED (several instances share
+ * the work and never take the same row), marks them synced, refreshes them from the provider, and
+ * fails + refunds those past PREDICTION_DEADLINE_MS. The final transition itself is the guarded
+ * one in finishPrediction, so a poller racing the reconciler still refunds only once.
+ */
+
+const BATCH = 50;
+const PARALLEL = 5;
+
+export interface ReconcileResult {
+  claimed: number;
+  refreshed: number;
+  timedOut: number;
+}
+
+export async function reconcileOnce(deps: Deps): Promise<ReconcileResult> {
+  const { db, config } = deps;
+  const now = deps.clock();
+  const staleBefore = new Date(now.getTime() - config.PREDICTION_STALE_AFTER_MS);
+  const claimed: PredictionRow[] = await db.transaction(async (tx) => {
+    const rows = await tx
+      .select({ id: prediction.id })
+      .from(prediction)
+      .where(
+        and(
+          inArray(prediction.status, [...ACTIVE_STATUSES]),
+          or(isNull(prediction.lastSyncedAt), lt(prediction.lastSyncedAt, staleBefore)),
+        ),
+      )
+      .orderBy(sql`${prediction.lastSyncedAt} asc nulls first`, asc(prediction.createdAt))
+      .limit(BATCH)
+      .for("update", { skipLocked: true });
+    if (rows.length === 0) return [];
+    return tx
+      .update(prediction)
+      .set({ lastSyncedAt: now })
+      .where(
+        inArray(
+          prediction.id,
+          rows.map((r) => r.id),
+        ),
+      )
+      .returning();
+  });
+
+  const result: ReconcileResult = { claimed: claimed.length, refreshed: 0, timedOut: 0 };
+  const deadlineBefore = now.getTime() - config.PREDICTION_DEADLINE_MS;
+  for (let i = 0; i < claimed.length; i += PARALLEL) {
+    await Promise.all(
+      claimed.slice(i, i + PARALLEL).map(async (row) => {
+        try {
+          let current = row;
+          if (row.providerPredictionId) {
+            current = await syncFromProvider(deps, row);
+            result.refreshed++;
+          }
+          if (!isFinal(current.status) && current.createdAt.getTime() <= deadlineBefore) {
+            if (current.providerPredictionId)
+              await deps.provider?.cancel(current.providerPredictionId).catch(() => undefined);
+            const failed = await finishPrediction(deps, row.id, { status: "failed", error: "timeout" });
+            if (failed) {
+              result.timedOut++;
+              deps.logger.warn({ predictionId: row.id }, "prediction passed its deadline; failed and refunded");
+            }
+          }
+        } catch (err) {
+          deps.logger.error({ err, predictionId: row.id }, "reconcile failed for a prediction");
+        }
+      }),
+    );
+  }
+  await purgeExpiredIdempotencyKeys(db, now).catch((err: unknown) =>
+    deps.logger.warn({ err }, "idempotency key purge failed"),
+  );
+  return result;
+}
+
+/** Runs reconcileOnce every RECONCILER_INTERVAL_MS; stop() waits for a pass in progress. */
+export function createReconcilerLifecycle(deps: Deps): { start(): void; stop(): Promise<void> } {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let running: Promise<unknown> | undefined;
+  let stopped = true;
+  const schedule = () => {
+    if (stopped) return;
+    timer = setTimeout(tick, deps.config.RECONCILER_INTERVAL_MS);
+    timer.unref?.();
+  };
+  const tick = () => {
+    running = reconcileOnce(deps)
+      .then((r) => {
+        if (r.claimed > 0) deps.logger.debug(r, "reconciler pass");
+      })
+      .catch((err: unknown) => deps.logger.error({ err }, "reconciler pass failed"))
+      .finally(() => {
+        running = undefined;
+        schedule();
+      });
+  };
+  return {
+    start() {
+      if (!stopped || deps.config.RECONCILER_INTERVAL_MS <= 0) return;
+      stopped = false;
+      schedule();
+    },
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      await running;
+    },
+  };
+}

@@ -1,0 +1,125 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { eq } from "drizzle-orm";
+import { creditTransaction, prediction } from "../../src/db/schema";
+import { PredictionListSchema, PredictionSchema } from "../../src/schemas/predictions";
+import { createTestApp, type TestApp } from "../helpers/app";
+import { expectError, expectSchema } from "../helpers/schemas";
+
+/** No EACHLABS_API_KEY outside production: the sandbox provider, end to end, images served by this server. */
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await createTestApp({ env: { SIGNUP_CREDITS: "5", SANDBOX_DELAY_MS: "300" } });
+}, 60_000);
+afterAll(async () => {
+  expect(await t.ledgerViolations()).toEqual([]);
+  await t.close();
+});
+
+describe("sandbox provider", () => {
+  test("/health says sandbox", async () => {
+    const res = await t.json("GET", "/health");
+    expect(res.body.checks.provider.status).toBe("sandbox");
+  });
+
+  test("create → poll → succeeded → the image URL is an SVG monogram", async () => {
+    const s = await t.signInAnonymous();
+    const created = await t.json("POST", "/api/predictions", {
+      headers: s.headers,
+      body: { brandName: "Acme Coffee", colors: ["#1F2937", "#F59E0B"], style: "minimal" },
+    });
+    expect(created.status).toBe(201);
+    const p = expectSchema(PredictionSchema, created.body);
+    expect(created.headers.get("location")).toBe(`/api/predictions/${p.id}`);
+    expect(p.status).toBe("processing");
+    expect(p.output).toBeNull();
+    expect(p.creditsCharged).toBe(1);
+    expect(p.input).toEqual({
+      brandName: "Acme Coffee",
+      description: null,
+      style: "minimal",
+      colors: ["#1F2937", "#F59E0B"],
+      aspectRatio: "1:1",
+      numOutputs: 1,
+      prompt: null,
+    });
+    expect(p.urls).toEqual({ get: `/api/predictions/${p.id}`, cancel: `/api/predictions/${p.id}/cancel` });
+
+    const done = await t.json("GET", p.urls.get, { headers: { ...s.headers, prefer: "wait=10" } });
+    expect(done.status).toBe(200);
+    expect(done.headers.get("preference-applied")).toBe("wait=10");
+    const final = expectSchema(PredictionSchema, done.body);
+    expect(final.status).toBe("succeeded");
+    expect(final.output).toHaveLength(1);
+    expect(final.completedAt).not.toBeNull();
+    const url = new URL(final.output?.[0] ?? "");
+    expect(url.origin).toBe("http://localhost:3000");
+    expect(url.pathname).toMatch(/^\/sandbox\/images\/sbx_[^/]+\/1\.svg$/);
+
+    const img = await t.fetch(url.pathname);
+    expect(img.status).toBe(200);
+    expect(img.headers.get("content-type")).toStartWith("image/svg+xml");
+    const svg = await img.text();
+    expect(svg).toStartWith("<svg");
+    expect(svg).toContain(">AC<");
+    expect(svg).toContain("#1F2937");
+
+    // anonymous users start with ANONYMOUS_CREDITS (1); exactly one debit, no refund
+    const rows = await t.db.select().from(creditTransaction).where(eq(creditTransaction.predictionId, p.id));
+    expect(rows.map((r) => [r.type, r.amount])).toEqual([["generation", -1]]);
+
+    const history = await t.json("GET", "/api/generations", { headers: s.headers });
+    const list = expectSchema(PredictionListSchema, history.body);
+    expect(list.data.map((x) => x.id)).toEqual([p.id]);
+    const stored = await t.json("GET", `/api/generations/${p.id}`, { headers: s.headers });
+    expect(expectSchema(PredictionSchema, stored.body).status).toBe("succeeded");
+  });
+
+  test("an image number past the prediction's count, or an unknown id, is 404", async () => {
+    expect((await t.fetch("/sandbox/images/sbx_abc_1_0123456789abcdef/1.svg")).status).toBe(404);
+    const [row] = await t.db.select().from(prediction).limit(1);
+    expect((await t.fetch(`/sandbox/images/${row?.providerPredictionId}/2.svg`)).status).toBe(404);
+    expect((await t.fetch(`/sandbox/images/${row?.providerPredictionId}/x.svg`)).status).toBe(404);
+  });
+
+  test("validation: unknown field, bad colour, numOutputs above the model's max, not signed in", async () => {
+    const s = await t.signUp();
+    const unknown = await t.json("POST", "/api/predictions", {
+      headers: s.headers,
+      body: { brandName: "Acme", extra: true },
+    });
+    expectError(unknown, 400, "validation_error");
+    const colour = await t.json("POST", "/api/predictions", {
+      headers: s.headers,
+      body: { brandName: "Acme", colors: ["red"] },
+    });
+    const e = expectError(colour, 400, "validation_error");
+    expect((e.details?.issues ?? []).map((i) => i.path)).toContain("colors.0");
+    const tooMany = await t.json("POST", "/api/predictions", {
+      headers: s.headers,
+      body: { brandName: "Acme", model: "recraft-v3", numOutputs: 2 },
+    });
+    const e2 = expectError(tooMany, 400, "validation_error");
+    expect(e2.message).toContain("at most 1");
+    expect(await t.db.select().from(creditTransaction).where(eq(creditTransaction.type, "generation"))).toHaveLength(1);
+    expectError(await t.json("POST", "/api/predictions", { body: { brandName: "Acme" } }), 401, "unauthorized");
+  });
+});
+
+describe("production without a key", () => {
+  test("predictions are 503 and nothing is charged", async () => {
+    const prod = await createTestApp({
+      env: { NODE_ENV: "production", BETTER_AUTH_SECRET: "x".repeat(40), SIGNUP_CREDITS: "5" },
+    });
+    try {
+      expect(prod.deps.provider).toBeNull();
+      const s = await prod.signUp();
+      const res = await prod.json("POST", "/api/predictions", { headers: s.headers, body: { brandName: "Acme" } });
+      expectError(res, 503, "service_unavailable");
+      expect(await prod.db.select().from(prediction)).toHaveLength(0);
+      expect(await prod.ledgerViolations()).toEqual([]);
+    } finally {
+      await prod.close();
+    }
+  }, 60_000);
+});
