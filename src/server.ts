@@ -72,6 +72,8 @@ export async function startServer(
     },
     `Logo API listening on ${url} (database: ${database.kind}, provider: ${config.providerMode})`,
   );
+  // Background work (the prediction reconciler, when RECONCILER_INTERVAL_MS > 0); stopped before the database closes.
+  deps.lifecycle?.start();
   let stopping: Promise<void> | undefined;
   return {
     url,

@@ -3,6 +3,8 @@ import type { Database, DatabaseHandle } from "./db";
 import type { Config } from "./env";
 import type { Logger } from "./lib/logger";
 import type { RateLimitStore } from "./middleware/rate-limit";
+import type { PolarClient } from "./services/polar";
+import type { GenerationProvider } from "./services/provider";
 
 export interface AuthUser {
   id: string;
@@ -23,6 +25,10 @@ export interface Deps {
   clock: () => Date;
   startedAt: Date;
   version: string;
+  /** Image generation: Eachlabs, the sandbox, or null (production without a key → predictions 503). */
+  provider: GenerationProvider | null;
+  /** Polar checkout client; null when POLAR_ACCESS_TOKEN is not set (purchases 503). */
+  polar: PolarClient | null;
   /** Provider call outcomes for /health; set by the generation service. */
   providerStats?: { recentErrorRate(): number | null };
   /** Background work (reconciler) started with the server and stopped before the database closes. */

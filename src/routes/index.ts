@@ -1,10 +1,24 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../types";
+import { registerAdminRoutes } from "./admin";
+import { registerCreditRoutes } from "./credits";
+import { registerGenerationRoutes } from "./generations";
 import { registerHealthRoutes } from "./health";
+import { registerMetricsRoutes } from "./metrics";
 import { registerModelRoutes } from "./models";
+import { registerPredictionRoutes } from "./predictions";
+import { registerSandboxRoutes } from "./sandbox";
+import { registerWebhookRoutes } from "./webhooks";
 
 /** Every route module, in the order they appear in the document. */
 export function registerRoutes(app: OpenAPIHono<AppEnv>) {
   registerHealthRoutes(app);
+  registerMetricsRoutes(app);
   registerModelRoutes(app);
+  registerPredictionRoutes(app);
+  registerGenerationRoutes(app);
+  registerSandboxRoutes(app);
+  registerCreditRoutes(app);
+  registerWebhookRoutes(app);
+  registerAdminRoutes(app);
 }

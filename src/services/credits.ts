@@ -1,7 +1,8 @@
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq, gte, lt, sql } from "drizzle-orm";
 import type { Database, Executor, Tx } from "../db";
-import { creditAccount, creditTransaction, polarOrder, prediction } from "../db/schema";
-import { ApiError } from "../lib/errors";
+import { creditAccount, creditTransaction, polarOrder, prediction, user } from "../db/schema";
+import { ApiError, conflict, notFound } from "../lib/errors";
+import { type Cursor, keysetOrder, keysetWhere, page } from "../lib/pagination";
 
 /**
  * The credits ledger. This module is the only writer of credit_account and credit_transaction:
@@ -149,10 +150,230 @@ export async function transferGuestAccount(db: Database, guestId: string, userId
         reason: `Moved from guest account ${guestId}`,
       });
     }
+    // The guest's welcome credits stay in the history, but as a `transfer`: the user has (or will get) its own
+    // signup_bonus row, and credit_transaction_signup_once allows one per user.
+    await tx
+      .update(creditTransaction)
+      .set({ type: "transfer", reason: sql`'Guest welcome credits: ' || coalesce(${creditTransaction.reason}, '')` })
+      .where(and(eq(creditTransaction.userId, guestId), eq(creditTransaction.type, "signup_bonus")));
     await tx.update(creditTransaction).set({ userId }).where(eq(creditTransaction.userId, guestId));
     await tx.update(prediction).set({ userId }).where(eq(prediction.userId, guestId));
     await tx.update(polarOrder).set({ userId }).where(eq(polarOrder.userId, guestId));
     await tx.delete(creditAccount).where(eq(creditAccount.userId, guestId));
     return { moved };
   });
+}
+
+/** The balance and the lifetime totals a user sees, from one aggregate over the ledger. */
+export interface CreditSummary {
+  balance: number;
+  /** credits bought, net of what purchase refunds took back */
+  totalPurchased: number;
+  /** credits charged for generations (positive) */
+  totalSpent: number;
+  /** credits returned for failed or canceled generations */
+  totalRefunded: number;
+  /** signed sum of admin adjustments */
+  totalAdjusted: number;
+}
+
+export async function getCreditSummary(db: Executor, userId: string): Promise<CreditSummary> {
+  const [row] = await db
+    .select({
+      balance: sql<number>`coalesce((select ${creditAccount.balance} from ${creditAccount} where ${creditAccount.userId} = ${userId}), 0)::int`,
+      purchased: sql<number>`coalesce(sum(${creditTransaction.amount}) filter (where ${creditTransaction.type} in ('purchase', 'purchase_refund')), 0)::int`,
+      spent: sql<number>`coalesce(-sum(${creditTransaction.amount}) filter (where ${creditTransaction.type} = 'generation'), 0)::int`,
+      refunded: sql<number>`coalesce(sum(${creditTransaction.amount}) filter (where ${creditTransaction.type} = 'refund'), 0)::int`,
+      adjusted: sql<number>`coalesce(sum(${creditTransaction.amount}) filter (where ${creditTransaction.type} = 'admin_adjustment'), 0)::int`,
+    })
+    .from(creditTransaction)
+    .where(eq(creditTransaction.userId, userId));
+  return {
+    balance: Number(row?.balance ?? 0),
+    totalPurchased: Number(row?.purchased ?? 0),
+    totalSpent: Number(row?.spent ?? 0),
+    totalRefunded: Number(row?.refunded ?? 0),
+    totalAdjusted: Number(row?.adjusted ?? 0),
+  };
+}
+
+/** One page of a user's ledger, newest first. */
+export async function listCreditTransactions(
+  db: Executor,
+  userId: string,
+  opts: { limit: number; cursor?: Cursor },
+): Promise<{ data: CreditTransactionRow[]; nextCursor: string | null }> {
+  const rows = await db
+    .select()
+    .from(creditTransaction)
+    .where(
+      and(
+        eq(creditTransaction.userId, userId),
+        keysetWhere(creditTransaction.createdAt, creditTransaction.id, opts.cursor),
+      ),
+    )
+    .orderBy(...keysetOrder(creditTransaction.createdAt, creditTransaction.id))
+    .limit(opts.limit + 1);
+  return page(rows, opts.limit);
+}
+
+/**
+ * An administrator adds or removes credits. Unknown user → 404; a removal that would take the
+ * balance below zero → 409 and nothing changes.
+ */
+export async function adjustCreditsByAdmin(
+  db: Database,
+  input: { userId: string; amount: number; reason: string; actorId: string },
+): Promise<{ transaction: CreditTransactionRow; balance: number }> {
+  return db.transaction(async (tx) => {
+    const [target] = await tx.select({ id: user.id }).from(user).where(eq(user.id, input.userId));
+    if (!target) throw notFound("User");
+    try {
+      return await applyCreditChange(tx, {
+        userId: input.userId,
+        type: "admin_adjustment",
+        amount: input.amount,
+        reason: input.reason,
+        actorId: input.actorId,
+      });
+    } catch (err) {
+      if (err instanceof InsufficientCreditsError)
+        throw conflict(
+          `Removing ${err.required} credit${err.required === 1 ? "" : "s"} would take the balance below zero; it is ${err.balance}.`,
+          { required: err.required, balance: err.balance },
+        );
+      throw err;
+    }
+  });
+}
+
+/** What a paid Polar order is worth here, resolved from its webhook payload. */
+export interface PaidPolarOrder {
+  orderId: string;
+  userId: string;
+  packageId: string;
+  packageName: string;
+  productId: string | null;
+  credits: number;
+  totalAmount: number;
+  refundedAmount: number;
+  currency: string;
+  status: string;
+}
+
+export interface OrderSettlement {
+  /** credits added by this call (0 when the order had already been granted) */
+  granted: number;
+  /** credits taken back by this call */
+  revoked: number;
+  /** refunded credits this call could not take back because the balance was too low */
+  unrecoverable: number;
+  alreadyGranted: boolean;
+  userId: string;
+}
+
+/** floor(refunded / total × granted), the share of an order's credits its refunds take back. */
+export function refundedShare(granted: number, totalAmount: number, refundedAmount: number): number {
+  if (totalAmount <= 0 || refundedAmount <= 0 || granted <= 0) return 0;
+  return Math.floor((Math.min(refundedAmount, totalAmount) * granted) / totalAmount);
+}
+
+/**
+ * Brings one Polar order to the state its latest event describes, inside `tx`: the package's
+ * credits are granted once per order (the polar_order primary key and the purchase ledger index
+ * both enforce it), then the refunded share is taken back, minus what earlier refunds already
+ * took, never below a zero balance (the rest is recorded as unrecoverable). Older snapshots never
+ * give credits back, so events may arrive in any order or twice.
+ */
+export async function settlePolarOrder(tx: Tx, order: PaidPolarOrder): Promise<OrderSettlement> {
+  const inserted = await tx
+    .insert(polarOrder)
+    .values({
+      orderId: order.orderId,
+      userId: order.userId,
+      packageId: order.packageId,
+      productId: order.productId,
+      creditsGranted: order.credits,
+      totalAmount: order.totalAmount,
+      refundedAmount: 0,
+      currency: order.currency,
+      status: order.status,
+    })
+    .onConflictDoNothing({ target: polarOrder.orderId })
+    .returning({ orderId: polarOrder.orderId });
+  let granted = 0;
+  if (inserted.length > 0) {
+    await applyCreditChange(tx, {
+      userId: order.userId,
+      type: "purchase",
+      amount: order.credits,
+      orderId: order.orderId,
+      reason: `Polar order ${order.orderId}: ${order.packageName}`,
+    });
+    granted = order.credits;
+  }
+  // The row lock serializes every event of one order; the stored row (not the payload) says whose credits they are.
+  const [stored] = await tx.select().from(polarOrder).where(eq(polarOrder.orderId, order.orderId)).for("update");
+  if (!stored) throw new Error(`polar_order ${order.orderId} vanished`);
+  const target = refundedShare(stored.creditsGranted, stored.totalAmount, order.refundedAmount);
+  const due = target - stored.creditsRevoked - stored.creditsUnrecoverable;
+  let revoked = 0;
+  let unrecoverable = 0;
+  if (due > 0) {
+    const [acct] = await tx
+      .select({ balance: creditAccount.balance })
+      .from(creditAccount)
+      .where(eq(creditAccount.userId, stored.userId))
+      .for("update");
+    revoked = Math.min(due, acct?.balance ?? 0);
+    unrecoverable = due - revoked;
+    if (revoked > 0)
+      await applyCreditChange(tx, {
+        userId: stored.userId,
+        type: "purchase_refund",
+        amount: -revoked,
+        orderId: order.orderId,
+        reason: `Refund of Polar order ${order.orderId}`,
+      });
+  }
+  await tx
+    .update(polarOrder)
+    .set({
+      creditsRevoked: stored.creditsRevoked + revoked,
+      creditsUnrecoverable: stored.creditsUnrecoverable + unrecoverable,
+      refundedAmount: Math.max(stored.refundedAmount, Math.min(order.refundedAmount, stored.totalAmount)),
+      status: order.refundedAmount >= stored.refundedAmount ? order.status : stored.status,
+      updatedAt: new Date(),
+    })
+    .where(eq(polarOrder.orderId, order.orderId));
+  return { granted, revoked, unrecoverable, alreadyGranted: inserted.length === 0, userId: stored.userId };
+}
+
+/** Ledger flows between `from` (inclusive) and `to` (exclusive), and the credits outstanding now. */
+export async function creditFlowTotals(db: Executor, range: { from: Date; to: Date }) {
+  const sumOf = (types: string) =>
+    sql<number>`coalesce(sum(${creditTransaction.amount}) filter (where ${creditTransaction.type}::text in (${sql.raw(types)})), 0)::int`;
+  const [flows] = await db
+    .select({
+      purchased: sumOf("'purchase'"),
+      purchaseRefunded: sumOf("'purchase_refund'"),
+      spent: sumOf("'generation'"),
+      refunded: sumOf("'refund'"),
+      adjusted: sumOf("'admin_adjustment'"),
+      bonus: sumOf("'signup_bonus'"),
+    })
+    .from(creditTransaction)
+    .where(and(gte(creditTransaction.createdAt, range.from), lt(creditTransaction.createdAt, range.to)));
+  const [outstanding] = await db
+    .select({ total: sql<number>`coalesce(sum(${creditAccount.balance}), 0)::int` })
+    .from(creditAccount);
+  return {
+    purchased: Number(flows?.purchased ?? 0),
+    purchaseRefunded: -Number(flows?.purchaseRefunded ?? 0),
+    spent: -Number(flows?.spent ?? 0),
+    refunded: Number(flows?.refunded ?? 0),
+    adjusted: Number(flows?.adjusted ?? 0),
+    bonus: Number(flows?.bonus ?? 0),
+    outstanding: Number(outstanding?.total ?? 0),
+  };
 }

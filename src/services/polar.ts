@@ -1,0 +1,255 @@
+import { createPolar } from "@polar-sh/sdk/2026-04";
+import { eq, inArray } from "drizzle-orm";
+import { z } from "zod";
+import type { Database, Tx } from "../db";
+import { polarOrder, user, webhookEvent } from "../db/schema";
+import type { Config, CreditPackageConfig } from "../env";
+import type { Logger } from "../lib/logger";
+import { type OrderSettlement, settlePolarOrder } from "./credits";
+
+/**
+ * Polar: the checkout client (SDK 1.x, API version 2026-04) and the processing of verified
+ * webhook events. Signature verification itself happens in the route, on the raw body.
+ */
+
+export interface PolarCheckout {
+  id: string;
+  url: string;
+  expiresAt: Date;
+}
+
+export interface CreateCheckoutInput {
+  productId: string;
+  userId: string;
+  packageId: string;
+  successUrl?: string;
+  /** prefills the checkout form; only for registered users (guest addresses are not deliverable) */
+  customerEmail?: string;
+}
+
+export interface PolarClient {
+  environment: "sandbox" | "production";
+  createCheckout(input: CreateCheckoutInput): Promise<PolarCheckout>;
+}
+
+/** Polar could not be reached, timed out, or answered an error or something we cannot read. */
+export class PolarProviderError extends Error {
+  constructor(
+    message: string,
+    readonly providerStatus?: number,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = "PolarProviderError";
+  }
+}
+
+export interface PolarClientOptions {
+  accessToken: string;
+  environment: "sandbox" | "production";
+  /** overrides the environment's server (tests point it at a fake) */
+  baseUrl?: string;
+  /** per request, in seconds */
+  timeoutSeconds?: number;
+}
+
+const checkoutResponseSchema = z.object({
+  id: z.string().min(1),
+  url: z.url(),
+  expires_at: z.iso.datetime({ offset: true }),
+});
+
+export function createPolarClient(opts: PolarClientOptions): PolarClient {
+  const polar = createPolar({
+    accessToken: opts.accessToken,
+    environment: opts.environment,
+    // The SDK appends "/v1/…" to the base URL as it is.
+    baseUrl: opts.baseUrl?.replace(/\/+$/, ""),
+    timeout: opts.timeoutSeconds ?? 10,
+  });
+  return {
+    environment: opts.environment,
+    async createCheckout(input) {
+      let raw: unknown;
+      try {
+        raw = await polar.checkouts.create({
+          products: [input.productId],
+          external_customer_id: input.userId,
+          metadata: { userId: input.userId, packageId: input.packageId },
+          ...(input.successUrl ? { success_url: input.successUrl } : {}),
+          ...(input.customerEmail ? { customer_email: input.customerEmail } : {}),
+        });
+      } catch (err) {
+        const status = (err as { statusCode?: unknown }).statusCode;
+        throw new PolarProviderError(
+          `Polar checkout failed: ${err instanceof Error ? err.message : String(err)}`,
+          typeof status === "number" ? status : undefined,
+          { cause: err },
+        );
+      }
+      const parsed = checkoutResponseSchema.safeParse(raw);
+      if (!parsed.success) throw new PolarProviderError("Polar answered a checkout without id, url or expires_at");
+      return { id: parsed.data.id, url: parsed.data.url, expiresAt: new Date(parsed.data.expires_at) };
+    },
+  };
+}
+
+/** The client from configuration; null when POLAR_ACCESS_TOKEN is not set (purchases answer 503). */
+export function polarFromConfig(config: Config): PolarClient | null {
+  if (!config.POLAR_ACCESS_TOKEN) return null;
+  return createPolarClient({
+    accessToken: config.POLAR_ACCESS_TOKEN,
+    environment: config.POLAR_ENVIRONMENT,
+    baseUrl: config.POLAR_BASE_URL,
+  });
+}
+
+export const findPackage = (config: Config, id: string): CreditPackageConfig | undefined =>
+  config.CREDIT_PACKAGES.find((p) => p.id === id);
+
+// ---------------------------------------------------------------------------------------------
+// Webhook events
+
+/** The parts of Polar's Order (webhook `data`) that we act on; everything else is kept in the stored payload. */
+const orderSchema = z.object({
+  id: z.string().min(1).max(200),
+  status: z.string().max(50).default("paid"),
+  total_amount: z.number().int().min(0),
+  refunded_amount: z.number().int().min(0).nullish(),
+  currency: z.string().min(1).max(10),
+  product_id: z.string().max(200).nullish(),
+  metadata: z.record(z.string(), z.unknown()).nullish(),
+  customer: z.object({ external_id: z.string().nullish() }).nullish(),
+});
+
+export type WebhookEventStatus = "processed" | "ignored" | "failed";
+
+export interface WebhookResult {
+  /** false when this webhook-id was already recorded (a redelivery): nothing was done */
+  recorded: boolean;
+  status: WebhookEventStatus | "duplicate";
+  outcome: string;
+}
+
+export interface VerifiedEvent {
+  webhookId: string;
+  type: string;
+  payload: unknown;
+  /** false for a signed event type the SDK does not know (PolarWebhookUnknownTypeError) */
+  knownType: boolean;
+}
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Records a verified event by its webhook-id and processes it in the same transaction, so an
+ * event is either stored with its outcome or not at all (a crash makes Polar retry). A
+ * redelivered webhook-id changes nothing. Orders that cannot be matched to a user or package are
+ * recorded as `failed` with the reason, and still acknowledged: retrying would not fix them.
+ */
+export async function processPolarEvent(
+  deps: { db: Database; config: Config; logger: Logger },
+  event: VerifiedEvent,
+): Promise<WebhookResult> {
+  const { db, config, logger } = deps;
+  const result = await db.transaction(async (tx) => {
+    const [row] = await tx
+      .insert(webhookEvent)
+      .values({
+        source: "polar",
+        webhookId: event.webhookId,
+        type: event.type.slice(0, 200),
+        payload: (event.payload ?? {}) as object,
+        status: "received",
+      })
+      .onConflictDoNothing({ target: webhookEvent.webhookId })
+      .returning({ id: webhookEvent.id });
+    if (!row) return { recorded: false, status: "duplicate", outcome: "webhook-id already processed" } as const;
+    const { status, outcome } = await handleEvent(tx, config, event);
+    await tx.update(webhookEvent).set({ status, outcome, processedAt: new Date() }).where(eq(webhookEvent.id, row.id));
+    return { recorded: true, status, outcome };
+  });
+  const log = { webhookId: event.webhookId, type: event.type, status: result.status, outcome: result.outcome };
+  if (result.status === "failed") logger.warn(log, "polar webhook could not be applied");
+  else logger.info(log, "polar webhook");
+  return result;
+}
+
+async function handleEvent(
+  tx: Tx,
+  config: Config,
+  event: VerifiedEvent,
+): Promise<{ status: WebhookEventStatus; outcome: string }> {
+  if (!event.knownType) return { status: "ignored", outcome: `event type ${event.type} is not known to the SDK` };
+  if (event.type !== "order.paid" && event.type !== "order.refunded")
+    return { status: "ignored", outcome: `no action for ${event.type}` };
+
+  const parsed = orderSchema.safeParse((event.payload as { data?: unknown } | null)?.data);
+  if (!parsed.success)
+    return {
+      status: "failed",
+      outcome: `malformed order: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
+    };
+  const order = parsed.data;
+  const settle = async (target: { userId: string; packageId: string; packageName: string; credits: number }) => {
+    const s = await settlePolarOrder(tx, {
+      orderId: order.id,
+      ...target,
+      productId: order.product_id ?? null,
+      totalAmount: order.total_amount,
+      refundedAmount: order.refunded_amount ?? 0,
+      currency: order.currency.toLowerCase(),
+      status: order.status,
+    });
+    return { status: "processed" as const, outcome: describeSettlement(order.id, s) };
+  };
+
+  // An order granted before is settled against what was stored then: its owner may since have moved
+  // (a guest that signed up is deleted, while Polar still knows the guest's id).
+  const [known] = await tx
+    .select({ userId: polarOrder.userId, packageId: polarOrder.packageId, credits: polarOrder.creditsGranted })
+    .from(polarOrder)
+    .where(eq(polarOrder.orderId, order.id));
+  if (known) return settle({ ...known, packageName: findPackage(config, known.packageId)?.name ?? known.packageId });
+
+  const metadata = order.metadata ?? {};
+  const str = (v: unknown) => (typeof v === "string" && v.length > 0 ? v : undefined);
+
+  // The user: the checkout's external_customer_id, else the metadata we attached to it.
+  const candidates = [str(order.customer?.external_id), str(metadata.userId)].filter(
+    (v): v is string => v !== undefined && UUID_RE.test(v),
+  );
+  const found = candidates.length
+    ? await tx.select({ id: user.id }).from(user).where(inArray(user.id, candidates))
+    : [];
+  const userId = candidates.find((c) => found.some((f) => f.id.toLowerCase() === c.toLowerCase()));
+  if (!userId) {
+    const tried = [order.customer?.external_id, metadata.userId].filter((v) => v !== undefined && v !== null);
+    return {
+      status: "failed",
+      outcome: `order ${order.id}: no user for customer.external_id / metadata.userId (${tried.map(String).join(", ") || "none given"})`,
+    };
+  }
+
+  // The package: by the product paid for, else by the package id we attached to the checkout.
+  const productId = order.product_id ?? null;
+  const pkg =
+    (productId ? config.CREDIT_PACKAGES.find((p) => p.polarProductId === productId) : undefined) ??
+    (str(metadata.packageId) ? findPackage(config, str(metadata.packageId) as string) : undefined);
+  if (!pkg)
+    return {
+      status: "failed",
+      outcome: `order ${order.id}: no credit package for product ${productId ?? "(none)"} / metadata.packageId ${String(metadata.packageId ?? "(none)")}`,
+    };
+
+  return settle({ userId, packageId: pkg.id, packageName: pkg.name, credits: pkg.credits });
+}
+
+function describeSettlement(orderId: string, s: OrderSettlement): string {
+  const parts = [
+    s.granted > 0 ? `granted ${s.granted} credits to ${s.userId}` : "credits already granted",
+    s.revoked > 0 ? `took back ${s.revoked} refunded credits` : undefined,
+    s.unrecoverable > 0 ? `${s.unrecoverable} refunded credits unrecoverable (balance too low)` : undefined,
+  ].filter(Boolean);
+  return `order ${orderId}: ${parts.join("; ")}`;
+}
