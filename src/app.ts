@@ -9,8 +9,9 @@ import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
-import { ApiError, errorBody, errorResponse } from "./lib/errors";
-import { buildOpenApiDocument, toOpenApi30 } from "./openapi";
+import { ApiError, type ErrorCode, errorBody, errorResponse } from "./lib/errors";
+import { requestMetrics } from "./middleware/metrics";
+import { authStringMaxLength, buildOpenApiDocument, toOpenApi30 } from "./openapi";
 import { registerRoutes } from "./routes";
 import type { AppEnv, Deps } from "./types";
 
@@ -57,6 +58,7 @@ export function createApp(deps: Deps) {
     if (status >= 500) c.var.logger.error(line, "request");
     else c.var.logger.info(line, "request");
   });
+  app.use("*", requestMetrics);
   app.use(
     "*",
     secureHeaders({
@@ -99,7 +101,16 @@ export function createApp(deps: Deps) {
     return bodyLimit({ maxSize: config.BODY_LIMIT_BYTES, onError: tooLarge })(c, next);
   });
 
-  app.on(["GET", "POST"], "/api/auth/*", (c) => deps.auth.handler(c.req.raw));
+  // Better Auth answers its own errors as {message, code}; rewrite them into our one Error envelope.
+  app.on(["GET", "POST"], "/api/auth/*", async (c) => {
+    const invalid = await authBodyIssues(c);
+    if (invalid.length)
+      return c.json(
+        errorBody(c, "validation_error", `Invalid request: ${invalid[0]?.message}`, { issues: invalid }),
+        400,
+      );
+    return authErrorAsEnvelope(c, await deps.auth.handler(c.req.raw));
+  });
 
   registerRoutes(app);
 
@@ -143,6 +154,13 @@ export function createApp(deps: Deps) {
       }
       if (status === 401) return c.json(errorBody(c, "unauthorized", "Authentication required."), 401);
       if (status === 413) return tooLarge(c);
+      if (status === 415)
+        return c.json(
+          errorBody(c, "validation_error", "Send the request body as JSON with Content-Type: application/json.", {
+            issues: [{ path: "", message: "Content-Type must be application/json" }],
+          }),
+          400,
+        );
     }
     const log = c.var.logger ?? deps.logger;
     log.error({ err, requestId: c.var.requestId }, "unhandled error");
@@ -161,4 +179,89 @@ function scalarBundlePath(): string {
   const require = createRequire(import.meta.url);
   // standalone.js is not in the package's exports; it sits beside the main entry.
   return join(dirname(require.resolve("@scalar/api-reference")), "browser", "standalone.js");
+}
+
+/**
+ * Better Auth does not bound most of its strings; the merged document does (src/openapi.ts). Check the
+ * top-level strings of a JSON body against those bounds (and for NUL, which PostgreSQL cannot store).
+ */
+async function authBodyIssues(c: Context<AppEnv>): Promise<{ path: string; message: string }[]> {
+  if (c.req.method !== "POST" || !(c.req.header("content-type") ?? "").includes("application/json")) return [];
+  let body: unknown;
+  try {
+    body = JSON.parse(await c.req.raw.clone().text());
+  } catch {
+    return []; // Better Auth answers malformed JSON itself
+  }
+  if (!body || typeof body !== "object" || Array.isArray(body)) return [];
+  const path = c.req.path.slice("/api/auth".length);
+  const issues: { path: string; message: string }[] = [];
+  for (const [key, value] of Object.entries(body)) {
+    if (typeof value !== "string") continue;
+    const max = authStringMaxLength(key, path);
+    if (value.length > max) issues.push({ path: key, message: `${key}: at most ${max} characters` });
+    else if (value.includes("\u0000")) issues.push({ path: key, message: `${key}: must not contain NUL characters` });
+  }
+  return issues;
+}
+
+/** Our error code for a Better Auth error status (its 422 is "user already exists": a conflict). */
+export function authErrorCode(status: number): ErrorCode {
+  if (status >= 500) return "internal_error";
+  switch (status) {
+    case 401:
+      return "unauthorized";
+    case 403:
+      return "forbidden";
+    case 404:
+      return "not_found";
+    case 409:
+    case 422:
+      return "conflict";
+    case 413:
+      return "payload_too_large";
+    case 429:
+      return "rate_limited";
+    default:
+      return "validation_error";
+  }
+}
+
+/**
+ * Rewrites a Better Auth 4xx/5xx JSON (or empty) response into the Error envelope, keeping its status
+ * and headers (cookies included). Better Auth's own code goes to `details.authCode`; a 5xx message is
+ * never passed on. Its 429 carries `X-Retry-After`; we add the standard `Retry-After`.
+ */
+export async function authErrorAsEnvelope(c: Context<AppEnv>, res: Response): Promise<Response> {
+  if (res.status < 400) return res;
+  const text = await res.clone().text();
+  let parsed: { message?: unknown; code?: unknown } | undefined;
+  if (text.trim()) {
+    try {
+      const value: unknown = JSON.parse(text);
+      if (!value || typeof value !== "object" || Array.isArray(value)) return res;
+      parsed = value as { message?: unknown; code?: unknown };
+    } catch {
+      return res; // not JSON (an HTML page): leave it alone
+    }
+  }
+  const status = res.status;
+  const code = authErrorCode(status);
+  const authCode = typeof parsed?.code === "string" ? parsed.code.slice(0, 200) : undefined;
+  let message =
+    typeof parsed?.message === "string" && parsed.message.trim()
+      ? parsed.message.slice(0, 2000)
+      : (res.statusText || "Authentication request failed.").slice(0, 2000);
+  if (status >= 500) {
+    (c.var.logger ?? c.var.deps.logger).error({ status, authCode, authMessage: parsed?.message }, "better-auth error");
+    message = "Something went wrong on our side. Quote the request id if you contact support.";
+  }
+  const headers = new Headers(res.headers);
+  headers.delete("content-length");
+  headers.delete("content-encoding");
+  headers.set("content-type", "application/json");
+  const retryAfter = headers.get("x-retry-after");
+  if (status === 429 && retryAfter && !headers.has("retry-after")) headers.set("retry-after", retryAfter);
+  const body = errorBody(c, code, message, authCode ? { authCode } : undefined);
+  return new Response(JSON.stringify(body), { status, statusText: res.statusText, headers });
 }
