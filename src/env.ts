@@ -64,14 +64,15 @@ const envSchema = z
           .split(",")
           .map((x) => x.trim())
           .filter(Boolean);
-        for (const o of origins) {
+        // Report positions, not values: configuration errors never echo what was set.
+        origins.forEach((o, i) => {
           try {
             const u = new URL(o);
             if (u.origin !== o.replace(/\/$/, "")) throw new Error();
           } catch {
-            ctx.addIssue({ code: "custom", message: `"${o}" is not an origin like https://app.example.com` });
+            ctx.addIssue({ code: "custom", message: `entry ${i + 1} is not an origin like https://app.example.com` });
           }
-        }
+        });
         return origins.map((o) => o.replace(/\/$/, ""));
       }),
     GUEST_EMAIL_DOMAIN: z

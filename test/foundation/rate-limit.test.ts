@@ -1,0 +1,121 @@
+import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { createTestApp, type TestApp } from "../helpers/app";
+import { expectError } from "../helpers/schemas";
+
+// Real databases and processes are slow on a loaded machine: a generous limit (nothing asserts on time).
+setDefaultTimeout(120_000);
+
+/** Rate limits through HTTP: headers on every response, 429 with Retry-After, and a store shared by instances. */
+
+const apps: TestApp[] = [];
+afterAll(async () => {
+  // Apps sharing a database are closed before the one that owns it.
+  for (const a of apps.reverse()) await a.close();
+}, 60_000);
+
+async function app(env: Record<string, string>, database?: TestApp["database"]) {
+  const a = await createTestApp({ env, database });
+  apps.push(a);
+  return a;
+}
+
+function rateHeaders(h: Headers) {
+  return {
+    limit: h.get("ratelimit-limit"),
+    remaining: h.get("ratelimit-remaining"),
+    reset: Number(h.get("ratelimit-reset")),
+  };
+}
+
+describe("memory store", () => {
+  test("the N+1th request in a minute is 429 rate_limited with Retry-After; every response has RateLimit-*", async () => {
+    const t = await app({ RATE_LIMIT_MODERATE_PER_MIN: "3" });
+    const s = await t.signUp();
+    const remaining: Array<string | null> = [];
+    for (let i = 0; i < 3; i++) {
+      const res = await t.json("GET", "/api/credits", { headers: s.headers });
+      expect(res.status).toBe(200);
+      const h = rateHeaders(res.headers);
+      expect(h.limit).toBe("3");
+      expect(h.reset).toBeGreaterThan(0);
+      expect(h.reset).toBeLessThanOrEqual(60);
+      remaining.push(h.remaining);
+    }
+    expect(remaining).toEqual(["2", "1", "0"]);
+
+    const limited = await t.json("GET", "/api/credits", { headers: s.headers });
+    const err = expectError(limited, 429, "rate_limited");
+    const retryAfter = Number(limited.headers.get("retry-after"));
+    expect(retryAfter).toBeGreaterThan(0);
+    expect(retryAfter).toBeLessThanOrEqual(60);
+    expect(rateHeaders(limited.headers)).toEqual({ limit: "3", remaining: "0", reset: retryAfter });
+    expect(err.details).toEqual({ limit: 3, retryAfterSeconds: retryAfter });
+
+    // The limit is per caller: another user still has its own budget.
+    const other = await t.signUp();
+    expect((await t.json("GET", "/api/credits", { headers: other.headers })).status).toBe(200);
+  });
+
+  test("tiers are separate: strict (POST /api/predictions) does not consume the polling budget", async () => {
+    const t = await app({ RATE_LIMIT_STRICT_PER_MIN: "1", RATE_LIMIT_POLL_PER_MIN: "5", SANDBOX_DELAY_MS: "0" });
+    const s = await t.signUp();
+    const first = await t.json("POST", "/api/predictions", { body: { brandName: "Acme" }, headers: s.headers });
+    expect(first.status).toBe(201);
+    expect(rateHeaders(first.headers).limit).toBe("1");
+    const second = await t.json("POST", "/api/predictions", { body: { brandName: "Acme" }, headers: s.headers });
+    expectError(second, 429, "rate_limited");
+    const poll = await t.json("GET", `/api/predictions/${first.body.id}`, { headers: s.headers });
+    expect(poll.status).toBe(200);
+    expect(rateHeaders(poll.headers)).toMatchObject({ limit: "5", remaining: "4" });
+  });
+
+  test("anonymous callers are limited by client address (first X-Forwarded-For hop)", async () => {
+    const t = await app({ RATE_LIMIT_MODERATE_PER_MIN: "2" });
+    const from = (ip: string) => ({ headers: { "x-forwarded-for": `${ip}, 10.0.0.1` } });
+    expect((await t.json("GET", "/api/credits/packages", from("203.0.113.1"))).status).toBe(200);
+    expect((await t.json("GET", "/api/credits/packages", from("203.0.113.1"))).status).toBe(200);
+    expectError(await t.json("GET", "/api/credits/packages", from("203.0.113.1")), 429, "rate_limited");
+    expect((await t.json("GET", "/api/credits/packages", from("203.0.113.2"))).status).toBe(200);
+  });
+
+  test("each instance with the memory store counts on its own", async () => {
+    const a = await app({ RATE_LIMIT_MODERATE_PER_MIN: "2" });
+    const b = await app({ RATE_LIMIT_MODERATE_PER_MIN: "2" }, a.database);
+    const s = await a.signUp();
+    for (const x of [a, a, b, b])
+      expect((await x.json("GET", "/api/credits", { headers: s.headers })).status).toBe(200);
+    expectError(await a.json("GET", "/api/credits", { headers: s.headers }), 429, "rate_limited");
+  });
+});
+
+describe("RATE_LIMIT_STORE=postgres", () => {
+  test("two app instances on one database share the counter", async () => {
+    const env = { RATE_LIMIT_STORE: "postgres", RATE_LIMIT_MODERATE_PER_MIN: "3" };
+    const a = await app(env);
+    const b = await app(env, a.database);
+    const s = await a.signUp();
+    const seen: string[] = [];
+    for (const x of [a, b, a]) {
+      const res = await x.json("GET", "/api/credits", { headers: s.headers });
+      expect(res.status).toBe(200);
+      seen.push(res.headers.get("ratelimit-remaining") ?? "");
+    }
+    expect(seen).toEqual(["2", "1", "0"]);
+    const limited = await b.json("GET", "/api/credits", { headers: s.headers });
+    expectError(limited, 429, "rate_limited");
+    expect(Number(limited.headers.get("retry-after"))).toBeGreaterThan(0);
+    expectError(await a.json("GET", "/api/credits", { headers: s.headers }), 429, "rate_limited");
+  });
+
+  test("concurrent requests across instances never exceed the limit", async () => {
+    const env = { RATE_LIMIT_STORE: "postgres", RATE_LIMIT_MODERATE_PER_MIN: "5" };
+    const a = await app(env);
+    const b = await app(env, a.database);
+    const s = await a.signUp();
+    const results = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => (i % 2 ? a : b).json("GET", "/api/credits", { headers: s.headers })),
+    );
+    expect(results.filter((r) => r.status === 200)).toHaveLength(5);
+    expect(results.filter((r) => r.status === 429)).toHaveLength(7);
+  });
+});

@@ -1,0 +1,82 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pg from "pg";
+import { testDatabaseUrl } from "../helpers/db";
+
+export const ROOT = join(import.meta.dir, "..", "..");
+
+export type DatabaseKind = "pglite" | "postgres";
+
+/** The database kinds to run real-server tests on: PGlite always, PostgreSQL when TEST_DATABASE_URL is set. */
+export const databaseKinds = (): DatabaseKind[] => (testDatabaseUrl() ? ["pglite", "postgres"] : ["pglite"]);
+
+/**
+ * Environment for a server process or startServer on an EMPTY database of the given kind: a new
+ * PGlite directory, or a new PostgreSQL database (dropped by cleanup). Nothing is migrated here.
+ */
+export async function freshDatabaseEnv(kind: DatabaseKind) {
+  const dir = mkdtempSync(join(tmpdir(), "logo-srv-"));
+  if (kind === "pglite") {
+    return {
+      env: { PGLITE_DIR: join(dir, "pglite") } as Record<string, string>,
+      async cleanup() {
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  }
+  const base = testDatabaseUrl() as string;
+  const name = `logo_srv_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
+  const admin = new pg.Client({ connectionString: base });
+  await admin.connect();
+  await admin.query(`create database "${name}"`);
+  await admin.end();
+  const url = new URL(base);
+  url.pathname = `/${name}`;
+  return {
+    env: { DATABASE_URL: url.toString(), PGLITE_DIR: join(dir, "unused") } as Record<string, string>,
+    async cleanup() {
+      const a = new pg.Client({ connectionString: base });
+      await a.connect();
+      await a.query(`drop database if exists "${name}" with (force)`);
+      await a.end();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A TCP port that was free a moment ago (for child processes that must be told their port). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const addr = s.address();
+      const port = typeof addr === "object" && addr ? addr.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Polls url until it answers 200, or the process exits, or the attempts run out. */
+export async function waitForHealthy(url: string, exited: () => boolean, attempts = 300): Promise<Response> {
+  let last: unknown;
+  for (let i = 0; i < attempts; i++) {
+    if (exited()) throw new Error("the server process exited before it became healthy");
+    try {
+      const res = await fetch(url);
+      if (res.status === 200) return res;
+      last = res.status;
+    } catch (err) {
+      last = err;
+    }
+    await Bun.sleep(100);
+  }
+  throw new Error(`not healthy: ${String(last)}`);
+}
+
+/** Minimal env for a child process: PATH/HOME plus the given variables (never the parent's secrets). */
+export function childEnv(vars: Record<string, string>): Record<string, string> {
+  return { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", LOG_LEVEL: "warn", ...vars };
+}

@@ -1,0 +1,182 @@
+import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { spawn, spawnSync } from "node:child_process";
+import { sql } from "drizzle-orm";
+import { queryRows } from "../../src/db";
+import { loadConfig } from "../../src/env";
+import { createLogger } from "../../src/lib/logger";
+import { HealthSchema } from "../../src/routes/health";
+import { type RunningServer, startServer } from "../../src/server";
+import { expectSchema } from "../helpers/schemas";
+import { childEnv, databaseKinds, freePort, freshDatabaseEnv, ROOT, waitForHealthy } from "./helpers";
+
+// Real databases and processes are slow on a loaded machine: a generous limit (nothing asserts on time).
+setDefaultTimeout(120_000);
+
+const cleanups: Array<() => Promise<void>> = [];
+afterAll(async () => {
+  for (const c of cleanups.reverse()) await c();
+});
+
+async function start(kind: "pglite" | "postgres", env: Record<string, string> = {}) {
+  const db = await freshDatabaseEnv(kind);
+  cleanups.push(db.cleanup);
+  const config = loadConfig({
+    NODE_ENV: "test",
+    HOST: "127.0.0.1",
+    PORT: "0",
+    LOG_LEVEL: "silent",
+    RECONCILER_INTERVAL_MS: "0",
+    ...db.env,
+    ...env,
+  });
+  const server = await startServer(config, createLogger({ level: "silent" }));
+  cleanups.push(() => server.stop());
+  return server;
+}
+
+async function signInAnonymous(server: RunningServer) {
+  const res = await fetch(`${server.url}/api/auth/sign-in/anonymous`, {
+    method: "POST",
+    headers: { origin: "http://localhost:3000" },
+  });
+  expect(res.status).toBe(200);
+  const token = res.headers.get("set-auth-token");
+  expect(token).toBeTruthy();
+  return { authorization: `Bearer ${token}` };
+}
+
+describe.each(databaseKinds())("a real listening server on %s", (kind) => {
+  test("starts on port 0, migrates, serves /health; stop() lets an in-flight request finish, then refuses connections and closes the database", async () => {
+    const server = await start(kind, { SANDBOX_DELAY_MS: "1500" });
+    expect(server.port).toBeGreaterThan(0);
+    expect(server.deps.database.kind).toBe(kind);
+
+    const health = await fetch(`${server.url}/health`);
+    expect(health.status).toBe(200);
+    expect(expectSchema(HealthSchema, await health.json()).checks.database.status).toBe("up");
+
+    // A slow request: wait for a sandbox prediction that finishes after SANDBOX_DELAY_MS.
+    const auth = await signInAnonymous(server);
+    const created = await fetch(`${server.url}/api/predictions`, {
+      method: "POST",
+      headers: { ...auth, "content-type": "application/json" },
+      body: JSON.stringify({ brandName: "Acme" }),
+    });
+    expect(created.status).toBe(201);
+    const { id } = (await created.json()) as { id: string };
+    let inFlightSettled = false;
+    const inFlight = fetch(`${server.url}/api/predictions/${id}`, {
+      headers: { ...auth, prefer: "wait=20" },
+    }).finally(() => {
+      inFlightSettled = true;
+    });
+    await Bun.sleep(300); // let the request reach the server and start waiting
+
+    const stopping = server.stop();
+    const res = await inFlight;
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { id: string; status: string };
+    expect(body.id).toBe(id);
+    expect(body.status).toBe("succeeded");
+    await stopping;
+    expect(inFlightSettled).toBe(true);
+
+    await expect(fetch(`${server.url}/health`)).rejects.toThrow();
+    await expect(server.deps.database.ping()).rejects.toThrow();
+  }, 120_000);
+
+  test("MIGRATE_ON_START=false on an empty database creates no tables; npm run db:migrate does", async () => {
+    const db = await freshDatabaseEnv(kind);
+    cleanups.push(db.cleanup);
+    const config = loadConfig({
+      NODE_ENV: "test",
+      HOST: "127.0.0.1",
+      PORT: "0",
+      LOG_LEVEL: "silent",
+      RECONCILER_INTERVAL_MS: "0",
+      MIGRATE_ON_START: "false",
+      ...db.env,
+    });
+    const tables = async (server: RunningServer) =>
+      (
+        await queryRows<{ name: string }>(
+          server.deps.db,
+          sql`select table_name as name from information_schema.tables where table_schema = 'public'`,
+        )
+      ).map((r) => r.name);
+
+    const before = await startServer(config, createLogger({ level: "silent" }));
+    expect((await fetch(`${before.url}/health`)).status).toBe(200);
+    expect(await tables(before)).toEqual([]);
+    await before.stop();
+
+    const migrate = spawnSync(process.execPath, ["scripts/migrate.ts"], {
+      cwd: ROOT,
+      env: childEnv(db.env),
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+    expect(migrate.stderr).toBe("");
+    expect(migrate.status).toBe(0);
+    expect(migrate.stdout).toContain(kind === "postgres" ? "PostgreSQL" : "PGlite");
+    // DATABASE_URL never appears in the script's output.
+    if (db.env.DATABASE_URL) expect(migrate.stdout).not.toContain(db.env.DATABASE_URL);
+
+    const after = await startServer(config, createLogger({ level: "silent" }));
+    cleanups.push(() => after.stop());
+    expect(await tables(after)).toEqual(expect.arrayContaining(["user", "session", "credit_account", "prediction"]));
+    const anon = await fetch(`${after.url}/api/auth/sign-in/anonymous`, {
+      method: "POST",
+      headers: { origin: "http://localhost:3000" },
+    });
+    expect(anon.status).toBe(200);
+    await after.stop();
+  }, 120_000);
+});
+
+describe("npm run start:node (Node 20 + tsx)", () => {
+  test("serves /health and exits 0 on SIGTERM", async () => {
+    const db = await freshDatabaseEnv("pglite");
+    cleanups.push(db.cleanup);
+    const port = await freePort();
+    const child = spawn("node", ["--import", "tsx", "src/index.ts"], {
+      cwd: ROOT,
+      env: childEnv({
+        ...db.env,
+        PORT: String(port),
+        HOST: "127.0.0.1",
+        RECONCILER_INTERVAL_MS: "0",
+        LOG_LEVEL: "info",
+      }),
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout.on("data", (d) => {
+      output += d;
+    });
+    child.stderr.on("data", (d) => {
+      output += d;
+    });
+    let exitCode: number | null | undefined;
+    let exitSignal: string | null = null;
+    const exited = new Promise<void>((resolve) =>
+      child.once("exit", (code, signal) => {
+        exitCode = code;
+        exitSignal = signal;
+        resolve();
+      }),
+    );
+    try {
+      const res = await waitForHealthy(`http://127.0.0.1:${port}/health`, () => exitCode !== undefined);
+      expect(expectSchema(HealthSchema, await res.json()).checks.provider.status).toBe("sandbox");
+      child.kill("SIGTERM");
+      await exited;
+      expect({ exitCode, exitSignal }).toEqual({ exitCode: 0, exitSignal: null });
+      expect(output).toContain("shutting down");
+      expect(output).toContain("stopped");
+    } catch (err) {
+      child.kill("SIGKILL");
+      throw new Error(`${String(err)}\n--- server output ---\n${output}`);
+    }
+  }, 120_000);
+});
