@@ -31,7 +31,7 @@ const files: Record<string, string> = {
 };
 const typesPath = "openapi/schema.d.ts";
 const generateTypes = (input: string) =>
-  execFileSync("npx", ["openapi-typescript", input, "--output", "-"], {
+  execFileSync("npx", ["openapi-typescript", input, "--default-non-nullable=false", "--output", "-"], {
     encoding: "utf8",
     stdio: ["ignore", "pipe", "pipe"],
   }).replace(/\r\n/g, "\n");

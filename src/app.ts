@@ -205,7 +205,7 @@ async function authBodyIssues(c: Context<AppEnv>): Promise<{ path: string; messa
   return issues;
 }
 
-/** Our error code for a Better Auth error status (its 422 is "user already exists": a conflict). */
+/** Our error code for a Better Auth error status (its 422, "user already exists", is answered as 409). */
 export function authErrorCode(status: number): ErrorCode {
   if (status >= 500) return "internal_error";
   switch (status) {
@@ -245,7 +245,8 @@ export async function authErrorAsEnvelope(c: Context<AppEnv>, res: Response): Pr
       return res; // not JSON (an HTML page): leave it alone
     }
   }
-  const status = res.status;
+  // Better Auth answers "user already exists" with 422; our table reserves 422 for idempotency keys.
+  const status = res.status === 422 ? 409 : res.status;
   const code = authErrorCode(status);
   const authCode = typeof parsed?.code === "string" ? parsed.code.slice(0, 200) : undefined;
   let message =
@@ -263,5 +264,5 @@ export async function authErrorAsEnvelope(c: Context<AppEnv>, res: Response): Pr
   const retryAfter = headers.get("x-retry-after");
   if (status === 429 && retryAfter && !headers.has("retry-after")) headers.set("retry-after", retryAfter);
   const body = errorBody(c, code, message, authCode ? { authCode } : undefined);
-  return new Response(JSON.stringify(body), { status, statusText: res.statusText, headers });
+  return new Response(JSON.stringify(body), { status, headers });
 }

@@ -81,7 +81,7 @@ export const idempotencyKeyHeader = z.object({
     .regex(/^[\x21-\x7e]+$/, "Printable ASCII without spaces")
     .optional()
     .openapi({
-      param: { name: "Idempotency-Key", in: "header" },
+      param: { name: "idempotency-key", in: "header" },
       description:
         "Optional. The same key with the same body within 24 hours replays the first response (with `Idempotent-Replayed: true`) and does nothing again; the same key with a different body is 422; while the first is in flight, 409.",
       example: "3c6e0b8a-checkout-1",
@@ -89,4 +89,21 @@ export const idempotencyKeyHeader = z.object({
 });
 
 /** Security requirement for endpoints that accept any of our three credentials. */
-export const userSecurity = [{ cookieAuth: [] }, { bearerAuth: [] }, { apiKeyAuth: [] }];
+export const userSecurity: { [scheme: string]: string[] }[] = [
+  { cookieAuth: [] },
+  { bearerAuth: [] },
+  { apiKeyAuth: [] },
+];
+
+/**
+ * Security requirement for admin-only endpoints (`requireAdmin`): the same three credentials, of a user with
+ * the admin role. Separate schemes, so that the document (and OWASP's admin rule) can tell them apart.
+ */
+export const adminSecurity: { [scheme: string]: string[] }[] = [
+  { adminCookieAuth: [] },
+  { adminBearerAuth: [] },
+  { adminApiKeyAuth: [] },
+];
+
+/** Security requirement for Polar's webhook: no user, but a Standard Webhooks signature over the raw body. */
+export const webhookSecurity: { [scheme: string]: string[] }[] = [{ webhookSignature: [] }];

@@ -5,7 +5,11 @@ import type { AppEnv } from "../types";
 export const HealthSchema = z
   .object({
     status: z.enum(["ok", "degraded", "down"]),
-    version: z.string().max(50).openapi({ example: "1.0.0" }),
+    version: z
+      .string()
+      .max(50)
+      .regex(/^\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$/)
+      .openapi({ example: "1.0.0" }),
     uptimeSeconds: z.int().min(0).max(1e9),
     checks: z.object({
       database: z.object({

@@ -5,11 +5,12 @@ import { queryRows } from "../db";
 import { ApiError } from "../lib/errors";
 import { errorResponses, requestIdHeader } from "../lib/openapi";
 import { labels, metricsOf } from "../middleware/metrics";
+import { NO_NUL } from "../schemas/common";
 import type { AppEnv } from "../types";
 
 const PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
-export const MetricsTextSchema = z.string().max(10_000_000).openapi("MetricsText", {
+export const MetricsTextSchema = z.string().max(10_000_000).regex(NO_NUL).openapi("MetricsText", {
   description: "Prometheus text exposition format 0.0.4.",
   example: '# TYPE http_requests_total counter\nhttp_requests_total{method="GET",route="/health",status="200"} 12\n',
 });

@@ -1,6 +1,10 @@
 import { z } from "@hono/zod-openapi";
 import { ERROR_CODES } from "../lib/errors";
 
+/** Free text: any characters but NUL (which PostgreSQL text cannot hold). */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: excluding NUL is the point.
+export const NO_NUL = /^[^\x00]*$/;
+
 export const ErrorCodeSchema = z.enum(ERROR_CODES).openapi("ErrorCode", {
   description:
     "Machine-readable error code. validation_error 400, unauthorized 401, insufficient_credits 402, forbidden 403, " +
@@ -10,8 +14,11 @@ export const ErrorCodeSchema = z.enum(ERROR_CODES).openapi("ErrorCode", {
 
 export const ValidationIssueSchema = z
   .object({
-    path: z.string().max(500).openapi({ example: "colors.0" }),
-    message: z.string().max(1000).openapi({ example: "Invalid hex color" }),
+    path: z.string().max(500).regex(NO_NUL).openapi({
+      description: "Dot-separated path of the invalid field; empty for the whole body.",
+      example: "colors.0",
+    }),
+    message: z.string().max(1000).regex(NO_NUL).openapi({ example: "Invalid hex color" }),
   })
   .openapi("ValidationIssue");
 
@@ -19,20 +26,34 @@ export const ErrorSchema = z
   .object({
     error: z.object({
       code: ErrorCodeSchema,
-      message: z.string().max(2000).openapi({ description: "Human-readable explanation; safe to show to users." }),
-      requestId: z.string().max(200).openapi({ description: "Same value as the X-Request-Id response header." }),
+      message: z
+        .string()
+        .max(2000)
+        .regex(NO_NUL)
+        .openapi({ description: "Human-readable explanation; safe to show to users." }),
+      requestId: z
+        .string()
+        .max(200)
+        .regex(/^[A-Za-z0-9_=-]+$/)
+        .openapi({ description: "Same value as the X-Request-Id response header." }),
       details: z
         .object({
           issues: z.array(ValidationIssueSchema).max(100).optional(),
           required: z.int().min(0).max(1_000_000).optional(),
           balance: z.int().min(0).max(2_147_483_647).optional(),
-          predictionId: z.uuid().optional(),
+          predictionId: z.uuid().max(36).optional(),
+          authCode: z
+            .string()
+            .max(200)
+            .regex(/^[A-Z0-9_]+$/)
+            .optional()
+            .openapi({ description: "Better Auth's own error code, on errors from `/api/auth/*`." }),
         })
         .catchall(z.unknown())
         .optional()
         .openapi({
           description:
-            "Code-specific data: `issues` for validation errors, `required`/`balance` for 402, `predictionId` for provider errors.",
+            "Code-specific data: `issues` for validation errors, `required`/`balance` for 402, `predictionId` for provider errors, `authCode` for errors from Better Auth.",
         }),
     }),
   })

@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { ASPECT_RATIOS, MODEL_IDS } from "../services/models";
+import { NO_NUL } from "./common";
 
 export const ModelIdSchema = z
   .enum(MODEL_IDS)
@@ -9,10 +10,11 @@ export const AspectRatioSchema = z.enum(ASPECT_RATIOS).openapi("AspectRatio", { 
 export const ModelSchema = z
   .object({
     id: ModelIdSchema,
-    name: z.string().max(100).openapi({ example: "Nano Banana" }),
+    name: z.string().max(100).regex(NO_NUL).openapi({ example: "Nano Banana" }),
     description: z
       .string()
       .max(500)
+      .regex(NO_NUL)
       .openapi({ example: "Google's fast image model; good all-round logos with clean text." }),
     creditsPerImage: z.int().min(1).max(100).openapi({ example: 1 }),
     maxOutputs: z.int().min(1).max(10).openapi({ example: 4 }),
