@@ -11,6 +11,7 @@ import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
 import { ApiError, type ErrorCode, errorBody, errorResponse } from "./lib/errors";
 import { requestMetrics } from "./middleware/metrics";
+import { bearerToken } from "./middleware/session-cache";
 import { authStringMaxLength, buildOpenApiDocument, toOpenApi30 } from "./openapi";
 import { registerRoutes } from "./routes";
 import type { AppEnv, Deps } from "./types";
@@ -109,6 +110,12 @@ export function createApp(deps: Deps) {
         errorBody(c, "validation_error", `Invalid request: ${invalid[0]?.message}`, { issues: invalid }),
         400,
       );
+    if (c.req.method === "POST") {
+      // Sign-out, linking, session revocation…: the cached user of this token must not outlive it.
+      const token = bearerToken(c.req.raw.headers);
+      if (token) deps.sessionCache.delete(token);
+      if (c.req.path.startsWith("/api/auth/admin/")) deps.sessionCache.clear();
+    }
     return authErrorAsEnvelope(c, await deps.auth.handler(c.req.raw));
   });
 

@@ -3,6 +3,7 @@ import { connectPglite, connectPostgres, type DatabaseHandle } from "./db";
 import type { Config } from "./env";
 import type { Logger } from "./lib/logger";
 import { createMemoryRateLimitStore, createPostgresRateLimitStore } from "./middleware/rate-limit";
+import { createSessionCache } from "./middleware/session-cache";
 import { createEachlabsProvider } from "./services/eachlabs";
 import { polarFromConfig } from "./services/polar";
 import type { GenerationProvider } from "./services/provider";
@@ -44,6 +45,7 @@ export function buildDeps(
     logger,
     rateLimitStore:
       config.RATE_LIMIT_STORE === "postgres" ? createPostgresRateLimitStore(db) : createMemoryRateLimitStore(),
+    sessionCache: createSessionCache(config.SESSION_CACHE_TTL_MS),
     clock,
     startedAt: new Date(),
     version: VERSION,

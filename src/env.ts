@@ -123,6 +123,7 @@ const envSchema = z
     PREDICTION_DEADLINE_MS: int(15 * 60 * 1000, 1000),
     SANDBOX_DELAY_MS: int(3000, 0),
     SHUTDOWN_TIMEOUT_MS: int(10000, 0),
+    SESSION_CACHE_TTL_MS: int(5000, 0, 60000),
   })
   .superRefine((e, ctx) => {
     if (e.NODE_ENV === "production" && !e.BETTER_AUTH_SECRET)

@@ -3,6 +3,7 @@ import type { Database, DatabaseHandle } from "./db";
 import type { Config } from "./env";
 import type { Logger } from "./lib/logger";
 import type { RateLimitStore } from "./middleware/rate-limit";
+import type { SessionCache } from "./middleware/session-cache";
 import type { PolarClient } from "./services/polar";
 import type { GenerationProvider } from "./services/provider";
 
@@ -22,6 +23,8 @@ export interface Deps {
   auth: Auth;
   logger: Logger;
   rateLimitStore: RateLimitStore;
+  /** bearer token → user for SESSION_CACHE_TTL_MS (src/middleware/session-cache.ts) */
+  sessionCache: SessionCache;
   clock: () => Date;
   startedAt: Date;
   version: string;

@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { ApiError, unauthorized } from "../lib/errors";
 import type { AppEnv, AuthUser } from "../types";
+import { bearerToken } from "./session-cache";
 
 /**
  * The signed-in user from a session cookie, `Authorization: Bearer <session token>` or
@@ -9,6 +10,14 @@ import type { AppEnv, AuthUser } from "../types";
  */
 export async function getAuthUser(c: Context<AppEnv>): Promise<AuthUser | null> {
   if (c.var.authResolved) return c.var.user ?? null;
+  const { sessionCache, clock } = c.var.deps;
+  const token = bearerToken(c.req.raw.headers);
+  const cached = token ? sessionCache.get(token, clock().getTime()) : undefined;
+  if (cached) {
+    c.set("authResolved", true);
+    c.set("user", cached);
+    return cached;
+  }
   const session = await c.var.deps.auth.api.getSession({ headers: c.req.raw.headers }).catch((err: unknown) => {
     c.var.logger.warn({ err }, "session lookup failed");
     return null;
@@ -24,6 +33,7 @@ export async function getAuthUser(c: Context<AppEnv>): Promise<AuthUser | null> 
     isAnonymous: Boolean(u.isAnonymous),
   };
   c.set("user", user);
+  if (token) sessionCache.set(token, user, clock().getTime());
   return user;
 }
 
