@@ -1,6 +1,6 @@
 import { and, eq, gte, lt, sql } from "drizzle-orm";
 import type { Database, Executor, Tx } from "../db";
-import { creditAccount, creditTransaction, polarOrder, prediction, user } from "../db/schema";
+import { creditAccount, creditTransaction, guestLink, polarOrder, prediction, user } from "../db/schema";
 import { ApiError, conflict, notFound } from "../lib/errors";
 import { type Cursor, keysetOrder, keysetWhere, page } from "../lib/pagination";
 
@@ -160,6 +160,7 @@ export async function transferGuestAccount(db: Database, guestId: string, userId
     await tx.update(prediction).set({ userId }).where(eq(prediction.userId, guestId));
     await tx.update(polarOrder).set({ userId }).where(eq(polarOrder.userId, guestId));
     await tx.delete(creditAccount).where(eq(creditAccount.userId, guestId));
+    await tx.insert(guestLink).values({ guestId, userId }).onConflictDoNothing();
     return { moved };
   });
 }

@@ -2,7 +2,7 @@ import { createPolar } from "@polar-sh/sdk/2026-04";
 import { eq, inArray } from "drizzle-orm";
 import { z } from "zod";
 import type { Database, Tx } from "../db";
-import { polarOrder, user, webhookEvent } from "../db/schema";
+import { guestLink, polarOrder, user, webhookEvent } from "../db/schema";
 import type { Config, CreditPackageConfig } from "../env";
 import type { Logger } from "../lib/logger";
 import { type OrderSettlement, settlePolarOrder } from "./credits";
@@ -222,7 +222,15 @@ async function handleEvent(
   const found = candidates.length
     ? await tx.select({ id: user.id }).from(user).where(inArray(user.id, candidates))
     : [];
-  const userId = candidates.find((c) => found.some((f) => f.id.toLowerCase() === c.toLowerCase()));
+  let userId = candidates.find((c) => found.some((f) => f.id.toLowerCase() === c.toLowerCase()));
+  if (!userId && candidates.length) {
+    // Paid as a guest that has since signed up: the guest row is gone, its link says who it became.
+    const [linked] = await tx
+      .select({ userId: guestLink.userId })
+      .from(guestLink)
+      .where(inArray(guestLink.guestId, candidates));
+    userId = linked?.userId;
+  }
   if (!userId) {
     const tried = [order.customer?.external_id, metadata.userId].filter((v) => v !== undefined && v !== null);
     return {

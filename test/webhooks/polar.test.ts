@@ -281,6 +281,32 @@ describe("orders of a guest that signs up", () => {
   });
 });
 
+describe("an order a guest paid for that arrives after the guest signed up", () => {
+  test("order.paid finds the account the guest became and grants the credits there, once", async () => {
+    const g = await t.signInAnonymous();
+    const order = polarOrder({
+      productId: "prod-pro",
+      externalCustomerId: g.userId,
+      metadata: { userId: g.userId, packageId: "pro" },
+    });
+    const res = await t.fetch("/api/auth/sign-up/email", {
+      method: "POST",
+      headers: { "content-type": "application/json", origin: "http://localhost:3000", ...g.headers },
+      body: JSON.stringify({ email: "late-order@example.com", password: "correct-horse-battery", name: "Late" }),
+    });
+    expect(res.status).toBe(200);
+    const userId = ((await res.json()) as { user: { id: string } }).user.id;
+    expect(await balanceOf(userId)).toBe(1 + 3);
+    const paid = await send("order.paid", order);
+    expect(paid.status).toBe(202);
+    expect((await eventRow(paid.webhookId))?.status).toBe("processed");
+    expect(await balanceOf(userId)).toBe(4 + 50);
+    expect(await orderRow(order.id)).toMatchObject({ userId, creditsGranted: 50 });
+    expect((await send("order.paid", order)).status).toBe(202);
+    expect(await balanceOf(userId)).toBe(54);
+  });
+});
+
 describe("verification", () => {
   test("a tampered body, a wrong secret, a stale or future timestamp, missing headers: 403 and nothing stored", async () => {
     const { s, order } = await buyer();

@@ -57,3 +57,15 @@ export const creditTransaction = pgTable(
     check("credit_transaction_balance_after_non_negative", sql`${t.balanceAfter} >= 0`),
   ],
 );
+
+/**
+ * Which account a guest became. Polar keeps the guest's id on orders paid before the guest signed up,
+ * so an order.paid that arrives after the link still finds its owner.
+ */
+export const guestLink = pgTable("guest_link", {
+  guestId: uuid("guest_id").primaryKey(),
+  userId: uuid("user_id")
+    .notNull()
+    .references(() => user.id, { onDelete: "restrict" }),
+  linkedAt: timestamp("linked_at", { withTimezone: true }).notNull().defaultNow(),
+});
