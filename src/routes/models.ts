@@ -20,8 +20,10 @@ const listModels = createRoute({
 });
 
 export function registerModelRoutes(app: OpenAPIHono<AppEnv>) {
+  // The catalog is static: map it through the schema once, not on every request.
+  const body = { data: MODELS.map((m) => ModelSchema.parse(m)) };
   app.openapi(listModels, (c) => {
     c.header("Cache-Control", "public, max-age=300");
-    return c.json({ data: MODELS.map((m) => ModelSchema.parse(m)) }, 200);
+    return c.json(body, 200);
   });
 }
