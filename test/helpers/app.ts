@@ -108,9 +108,15 @@ export async function createTestApp(opts: TestAppOptions = {}) {
       return { status: res.status, headers: res.headers, body };
     },
     ledgerViolations: () => ledgerViolations(database.db),
+    /** Stops background work, checks balance = sum(ledger) for every user, and drops the database. */
     async close() {
       await deps.lifecycle?.stop();
+      // Every test file gets the ledger invariant checked, whether or not it asks (a test that closed
+      // the database on purpose cannot be checked, and says so by the query failing).
+      const violations = await ledgerViolations(database.db).catch(() => []);
       if (!opts.database) await database.close();
+      if (violations.length)
+        throw new Error(`ledger invariant broken (balance != sum of ledger): ${JSON.stringify(violations)}`);
     },
   };
 }
