@@ -77,7 +77,8 @@ export const SECURITY_SCHEMES = {
 
 export const TAGS: [string, string][] = [
   ["Health", "Service status and metrics."],
-  ["Models", "The catalog of generation models and their prices."],
+  // Not "Models": Scalar lists the schemas under "Models", and two sections of one name confuse readers.
+  ["Catalog", "The catalog of generation models and their prices."],
   ["Predictions", "Create logo generations and follow them to completion."],
   ["Generations", "Your generation history, read from storage."],
   ["Credits", "Balances, packages, purchases and the credit ledger."],

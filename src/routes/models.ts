@@ -8,7 +8,7 @@ const listModels = createRoute({
   method: "get",
   path: "/api/models",
   operationId: "listModels",
-  tags: ["Models"],
+  tags: ["Catalog"],
   summary: "List generation models",
   description:
     "The catalog of image models a prediction can use, with the credit price per image and the most images one request may ask for. Public.",
