@@ -130,6 +130,13 @@ export function isUniqueViolation(err: unknown, constraint?: string): boolean {
 export async function transferGuestAccount(db: Database, guestId: string, userId: string): Promise<{ moved: number }> {
   if (guestId === userId) return { moved: 0 };
   return db.transaction(async (tx) => {
+    // Same lock order as order settlement (polar_order, then credit_account), so a webhook for the
+    // guest's order arriving during the link waits instead of deadlocking.
+    await tx
+      .select({ orderId: polarOrder.orderId })
+      .from(polarOrder)
+      .where(eq(polarOrder.userId, guestId))
+      .for("update");
     const [guest] = await tx
       .select({ balance: creditAccount.balance })
       .from(creditAccount)
