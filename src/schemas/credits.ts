@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { creditTransactionType } from "../db/schemas/credits";
 import { NextCursorSchema, NO_NUL, TimestampSchema } from "./common";
 
 const Timestamp = TimestampSchema.openapi({ maxLength: 40 });
@@ -58,15 +59,8 @@ export const CreditPackageListSchema = z
     },
   });
 
-export const CREDIT_TRANSACTION_TYPES = [
-  "signup_bonus",
-  "purchase",
-  "generation",
-  "refund",
-  "purchase_refund",
-  "admin_adjustment",
-  "transfer",
-] as const;
+/** The ledger's own enum: one list for the database and the contract. */
+export const CREDIT_TRANSACTION_TYPES = creditTransactionType.enumValues;
 
 export const CreditTransactionTypeSchema = z.enum(CREDIT_TRANSACTION_TYPES).openapi("CreditTransactionType", {
   description:

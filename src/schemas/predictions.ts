@@ -87,6 +87,16 @@ export const CreatePredictionRequestSchema = z
   });
 export type CreatePredictionRequest = z.infer<typeof CreatePredictionRequestSchema>;
 
+const EXAMPLE_INPUT = {
+  brandName: "Acme",
+  description: "coffee roastery",
+  style: "minimal",
+  colors: ["#1F2937", "#F59E0B"],
+  aspectRatio: "1:1",
+  numOutputs: 2,
+  prompt: null,
+} as const;
+
 export const PredictionInputSchema = z
   .object({
     brandName: z.string().max(80).regex(SINGLE_LINE),
@@ -99,15 +109,7 @@ export const PredictionInputSchema = z
   })
   .openapi("PredictionInput", {
     description: "The request as it was accepted, with defaults filled in.",
-    example: {
-      brandName: "Acme",
-      description: "coffee roastery",
-      style: "minimal",
-      colors: ["#1F2937", "#F59E0B"],
-      aspectRatio: "1:1",
-      numOutputs: 2,
-      prompt: null,
-    },
+    example: EXAMPLE_INPUT,
   });
 export type PredictionInput = z.infer<typeof PredictionInputSchema>;
 
@@ -173,15 +175,7 @@ export const PredictionSchema = z
       id: EXAMPLE_ID,
       status: "succeeded",
       model: "nano-banana",
-      input: {
-        brandName: "Acme",
-        description: "coffee roastery",
-        style: "minimal",
-        colors: ["#1F2937", "#F59E0B"],
-        aspectRatio: "1:1",
-        numOutputs: 2,
-        prompt: null,
-      },
+      input: EXAMPLE_INPUT,
       prompt: 'A minimal logo for "Acme", a coffee roastery. Colours: #1F2937, #F59E0B.',
       output: ["https://cdn.eachlabs.ai/outputs/acme-1.png", "https://cdn.eachlabs.ai/outputs/acme-2.png"],
       error: null,
