@@ -10,30 +10,42 @@ import { connectPglite, connectPostgres, type DatabaseHandle, type Executor, que
  */
 export const testDatabaseUrl = () => process.env.TEST_DATABASE_URL || process.env.DATABASE_URL || undefined;
 
+/**
+ * A new, empty PostgreSQL database beside the one `base` points at (named logo_test_…, which CI also
+ * sweeps up if a crashed test file leaves one behind), and how to drop it.
+ */
+export async function createPostgresDatabase(base: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `logo_test_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
+  const admin = async (statement: string) => {
+    const client = new pg.Client({ connectionString: base });
+    await client.connect();
+    try {
+      await client.query(statement);
+    } finally {
+      await client.end();
+    }
+  };
+  await admin(`create database "${name}"`);
+  const url = new URL(base);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), drop: () => admin(`drop database if exists "${name}" with (force)`) };
+}
+
 let pgliteTemplate: Promise<File | Blob> | undefined;
 
 export async function createTestDatabase(): Promise<DatabaseHandle & { url?: string }> {
   const base = testDatabaseUrl();
   if (base) {
-    const name = `logo_test_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
-    const admin = new pg.Client({ connectionString: base });
-    await admin.connect();
-    await admin.query(`create database "${name}"`);
-    await admin.end();
-    const url = new URL(base);
-    url.pathname = `/${name}`;
-    const handle = connectPostgres({ url: url.toString(), poolMax: 20 });
+    const { url, drop } = await createPostgresDatabase(base);
+    const handle = connectPostgres({ url, poolMax: 20 });
     await handle.migrate();
     const close = handle.close;
     return {
       ...handle,
-      url: url.toString(),
+      url,
       async close() {
         await close();
-        const a = new pg.Client({ connectionString: base });
-        await a.connect();
-        await a.query(`drop database if exists "${name}" with (force)`);
-        await a.end();
+        await drop();
       },
     };
   }

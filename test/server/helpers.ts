@@ -2,8 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import pg from "pg";
-import { testDatabaseUrl } from "../helpers/db";
+import { createPostgresDatabase, testDatabaseUrl } from "../helpers/db";
 
 export const ROOT = join(import.meta.dir, "..", "..");
 
@@ -26,21 +25,11 @@ export async function freshDatabaseEnv(kind: DatabaseKind) {
       },
     };
   }
-  const base = testDatabaseUrl() as string;
-  const name = `logo_srv_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
-  const admin = new pg.Client({ connectionString: base });
-  await admin.connect();
-  await admin.query(`create database "${name}"`);
-  await admin.end();
-  const url = new URL(base);
-  url.pathname = `/${name}`;
+  const { url, drop } = await createPostgresDatabase(testDatabaseUrl() as string);
   return {
-    env: { DATABASE_URL: url.toString(), PGLITE_DIR: join(dir, "unused") } as Record<string, string>,
+    env: { DATABASE_URL: url, PGLITE_DIR: join(dir, "unused") } as Record<string, string>,
     async cleanup() {
-      const a = new pg.Client({ connectionString: base });
-      await a.connect();
-      await a.query(`drop database if exists "${name}" with (force)`);
-      await a.end();
+      await drop();
       rmSync(dir, { recursive: true, force: true });
     },
   };
