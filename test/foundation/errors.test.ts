@@ -3,8 +3,9 @@ import { Writable } from "node:stream";
 import { eq } from "drizzle-orm";
 import pino from "pino";
 import { creditAccount, prediction } from "../../src/db/schema";
+import { HealthSchema } from "../../src/routes/health";
 import { createTestApp, type TestApp } from "../helpers/app";
-import { expectError } from "../helpers/schemas";
+import { expectError, expectSchema } from "../helpers/schemas";
 
 // Real databases and processes are slow on a loaded machine: a generous limit (nothing asserts on time).
 setDefaultTimeout(120_000);
@@ -150,6 +151,23 @@ describe("unexpected exceptions", () => {
       expect(logged.some((l) => l.msg === "request")).toBe(true);
     } finally {
       await broken.close();
+    }
+  });
+});
+
+describe("GET /health with the database down", () => {
+  test("answers 503 with status down and the Health body", async () => {
+    const t2 = await createTestApp();
+    try {
+      expect((await t2.json("GET", "/health")).status).toBe(200);
+      await t2.database.close();
+      const res = await t2.json("GET", "/health");
+      expect(res.status).toBe(503);
+      const body = expectSchema(HealthSchema, res.body);
+      expect(body.status).toBe("down");
+      expect(body.checks.database).toEqual({ status: "down", latencyMs: null });
+    } finally {
+      await t2.close();
     }
   });
 });
