@@ -130,8 +130,9 @@ export function isUniqueViolation(err: unknown, constraint?: string): boolean {
 export async function transferGuestAccount(db: Database, guestId: string, userId: string): Promise<{ moved: number }> {
   if (guestId === userId) return { moved: 0 };
   return db.transaction(async (tx) => {
-    // Same lock order as order settlement (polar_order, then credit_account), so a webhook for the
-    // guest's order arriving during the link waits instead of deadlocking.
+    // Same lock order as order settlement (user, polar_order, credit_account): a webhook for the guest's
+    // order arriving during the link waits for it, then finds the guest_link row and pays the new account.
+    await tx.select({ id: user.id }).from(user).where(eq(user.id, guestId)).for("update");
     await tx
       .select({ orderId: polarOrder.orderId })
       .from(polarOrder)

@@ -219,17 +219,20 @@ async function handleEvent(
   const candidates = [str(order.customer?.external_id), str(metadata.userId)].filter(
     (v): v is string => v !== undefined && UUID_RE.test(v),
   );
+  // FOR SHARE waits for a guest link in progress (it locks the guest's user row), so the link it
+  // records is visible below and the credits follow the guest to its new account.
   const found = candidates.length
-    ? await tx.select({ id: user.id }).from(user).where(inArray(user.id, candidates))
+    ? await tx.select({ id: user.id }).from(user).where(inArray(user.id, candidates)).for("share")
     : [];
   let userId = candidates.find((c) => found.some((f) => f.id.toLowerCase() === c.toLowerCase()));
-  if (!userId && candidates.length) {
-    // Paid as a guest that has since signed up: the guest row is gone, its link says who it became.
+  const linkFrom = userId ? [userId] : candidates;
+  if (linkFrom.length) {
+    // Paid as a guest that has since signed up: its link says who it became (the guest row may be gone).
     const [linked] = await tx
       .select({ userId: guestLink.userId })
       .from(guestLink)
-      .where(inArray(guestLink.guestId, candidates));
-    userId = linked?.userId;
+      .where(inArray(guestLink.guestId, linkFrom));
+    if (linked) userId = linked.userId;
   }
   if (!userId) {
     const tried = [order.customer?.external_id, metadata.userId].filter((v) => v !== undefined && v !== null);

@@ -307,6 +307,37 @@ describe("an order a guest paid for that arrives after the guest signed up", () 
   });
 });
 
+describe("an order.paid racing the guest's sign-up", () => {
+  test("the credits always end on the account the guest became, and the guest keeps nothing", async () => {
+    for (let i = 0; i < 6; i++) {
+      const g = await t.signInAnonymous();
+      const order = polarOrder({
+        productId: "prod-pro",
+        externalCustomerId: g.userId,
+        metadata: { userId: g.userId, packageId: "pro" },
+      });
+      const signUp = t.fetch("/api/auth/sign-up/email", {
+        method: "POST",
+        headers: { "content-type": "application/json", origin: "http://localhost:3000", ...g.headers },
+        body: JSON.stringify({
+          email: `race-${i}-${g.userId.slice(0, 8)}@example.com`,
+          password: "correct-horse-battery",
+          name: "R",
+        }),
+      });
+      const [res, paid] = await Promise.all([signUp, send("order.paid", order)]);
+      expect(res.status).toBe(200);
+      expect(paid.status).toBe(202);
+      const userId = ((await res.json()) as { user: { id: string } }).user.id;
+      expect((await eventRow(paid.webhookId))?.status).toBe("processed");
+      // guest credit (1) + signup (3) + the package (50), wherever the webhook landed in the link
+      expect(await balanceOf(userId)).toBe(54);
+      expect(await t.db.select().from(creditAccount).where(eq(creditAccount.userId, g.userId))).toEqual([]);
+      expect(await orderRow(order.id)).toMatchObject({ userId });
+    }
+  });
+});
+
 describe("verification", () => {
   test("a tampered body, a wrong secret, a stale or future timestamp, missing headers: 403 and nothing stored", async () => {
     const { s, order } = await buyer();
