@@ -12,7 +12,7 @@ import { eq } from "drizzle-orm";
 import { createAuth } from "../src/auth";
 import { user } from "../src/db/schema";
 import { openDatabase } from "../src/deps";
-import { ConfigError, loadConfig } from "../src/env";
+import { loadConfigOrExit } from "../src/env";
 import { createLogger } from "../src/lib/logger";
 
 const usage = "usage: npm run create-admin -- --email <email> --password <password> [--name <name>]";
@@ -36,13 +36,7 @@ const password = args.password ?? process.env.ADMIN_PASSWORD;
 const name = args.name?.trim() || "Admin";
 if (!email || !/^[^\s@]+@[^\s@]+$/.test(email)) fail(`--email is required and must be an email address\n${usage}`);
 
-let config: ReturnType<typeof loadConfig>;
-try {
-  config = loadConfig();
-} catch (err) {
-  if (err instanceof ConfigError) fail(err.message);
-  throw err;
-}
+const config = loadConfigOrExit();
 
 const database = await openDatabase(config);
 try {

@@ -5,18 +5,9 @@
  */
 
 import { openDatabase } from "../src/deps";
-import { ConfigError, loadConfig } from "../src/env";
+import { loadConfigOrExit } from "../src/env";
 
-let config: ReturnType<typeof loadConfig>;
-try {
-  config = loadConfig();
-} catch (err) {
-  if (err instanceof ConfigError) {
-    console.error(err.message);
-    process.exit(1);
-  }
-  throw err;
-}
+const config = loadConfigOrExit();
 
 const database = await openDatabase(config);
 const where = database.kind === "postgres" ? "PostgreSQL (DATABASE_URL)" : `PGlite in ${config.PGLITE_DIR}`;

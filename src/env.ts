@@ -163,3 +163,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     providerMode: e.EACHLABS_API_KEY ? "eachlabs" : e.NODE_ENV === "production" ? "unconfigured" : "sandbox",
   };
 }
+
+/** For entrypoints (server, scripts): the configuration, or one line per bad variable on stderr and exit 1. */
+export function loadConfigOrExit(env: Record<string, string | undefined> = process.env): Config {
+  try {
+    return loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(1);
+    }
+    throw err;
+  }
+}

@@ -1,17 +1,8 @@
-import { ConfigError, loadConfig } from "./env";
+import { loadConfigOrExit } from "./env";
 import { createLogger } from "./lib/logger";
 import { startServer } from "./server";
 
-let config: ReturnType<typeof loadConfig>;
-try {
-  config = loadConfig();
-} catch (err) {
-  if (err instanceof ConfigError) {
-    console.error(err.message);
-    process.exit(1);
-  }
-  throw err;
-}
+const config = loadConfigOrExit();
 
 const logger = createLogger({
   level: config.LOG_LEVEL,
