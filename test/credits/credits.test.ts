@@ -314,29 +314,21 @@ describe("guest to user transfer through Better Auth", () => {
 
   test("signing up with the guest's bearer token keeps its balance and ledger, plus signup credits", async () => {
     const { g, rowIds } = await guestWithHistory();
-    const res = await t.fetch("/api/auth/sign-up/email", {
-      method: "POST",
-      headers: { "content-type": "application/json", origin: "http://localhost:3000", ...g.headers },
-      body: JSON.stringify({ email: "linked-bearer@example.com", password: "correct-horse-battery", name: "Linked" }),
-    });
-    expect(res.status).toBe(200);
-    const newUserId = ((await res.json()) as { user: { id: string } }).user.id;
+    const linked = await t.signUp({ email: "linked-bearer@example.com", name: "Linked", headers: g.headers });
+    const newUserId = linked.userId;
     expect(newUserId).not.toBe(g.userId);
     await expectMoved(g.userId, newUserId, rowIds, 1 + 4 + 3);
-    const token = res.headers.get("set-auth-token") as string;
-    const bal = await t.json("GET", "/api/credits", { headers: { authorization: `Bearer ${token}` } });
+    const bal = await t.json("GET", "/api/credits", { headers: linked.headers });
     expect(expectSchema(CreditBalanceSchema, bal.body)).toMatchObject({ balance: 8, totalAdjusted: 4 });
   });
 
   test("signing up with the guest's session cookie does the same", async () => {
     const { g, rowIds } = await guestWithHistory();
-    const res = await t.fetch("/api/auth/sign-up/email", {
-      method: "POST",
-      headers: { "content-type": "application/json", origin: "http://localhost:3000", cookie: g.cookie },
-      body: JSON.stringify({ email: "linked-cookie@example.com", password: "correct-horse-battery", name: "Linked" }),
+    const { userId: newUserId } = await t.signUp({
+      email: "linked-cookie@example.com",
+      name: "Linked",
+      headers: { cookie: g.cookie },
     });
-    expect(res.status).toBe(200);
-    const newUserId = ((await res.json()) as { user: { id: string } }).user.id;
     await expectMoved(g.userId, newUserId, rowIds, 8);
   });
 

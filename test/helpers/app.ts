@@ -38,12 +38,17 @@ export async function createTestApp(opts: TestAppOptions = {}) {
   const client = createLogoApiClient({ baseUrl: "http://localhost:3000", fetch: async (r) => app.fetch(r) });
 
   let n = 0;
-  /** Registers a user through Better Auth and returns its bearer token and id. */
-  async function signUp(opts: { email?: string; password?: string; name?: string } = {}) {
+  /**
+   * Registers a user through Better Auth and returns its bearer token and id. `headers` carries a
+   * guest's credentials (its bearer `headers` or `{ cookie }`) to sign up from that guest session.
+   */
+  async function signUp(
+    opts: { email?: string; password?: string; name?: string; headers?: Record<string, string> } = {},
+  ) {
     const email = opts.email ?? `user${++n}-${crypto.randomUUID().slice(0, 8)}@example.com`;
     const res = await fetch("/api/auth/sign-up/email", {
       method: "POST",
-      headers: { "content-type": "application/json", origin: "http://localhost:3000" },
+      headers: { "content-type": "application/json", origin: "http://localhost:3000", ...opts.headers },
       body: JSON.stringify({
         email,
         password: opts.password ?? "correct-horse-battery",

@@ -264,13 +264,7 @@ describe("orders of a guest that signs up", () => {
     });
     expect((await send("order.paid", order)).status).toBe(202);
     expect(await balanceOf(g.userId)).toBe(51);
-    const res = await t.fetch("/api/auth/sign-up/email", {
-      method: "POST",
-      headers: { "content-type": "application/json", origin: "http://localhost:3000", ...g.headers },
-      body: JSON.stringify({ email: "guest-buyer@example.com", password: "correct-horse-battery", name: "Buyer" }),
-    });
-    expect(res.status).toBe(200);
-    const userId = ((await res.json()) as { user: { id: string } }).user.id;
+    const { userId } = await t.signUp({ email: "guest-buyer@example.com", name: "Buyer", headers: g.headers });
     expect(await balanceOf(userId)).toBe(51 + 3);
     expect(await orderRow(order.id)).toMatchObject({ userId });
     // Polar still knows the guest id; the stored order says whose credits they are now.
@@ -289,13 +283,7 @@ describe("an order a guest paid for that arrives after the guest signed up", () 
       externalCustomerId: g.userId,
       metadata: { userId: g.userId, packageId: "pro" },
     });
-    const res = await t.fetch("/api/auth/sign-up/email", {
-      method: "POST",
-      headers: { "content-type": "application/json", origin: "http://localhost:3000", ...g.headers },
-      body: JSON.stringify({ email: "late-order@example.com", password: "correct-horse-battery", name: "Late" }),
-    });
-    expect(res.status).toBe(200);
-    const userId = ((await res.json()) as { user: { id: string } }).user.id;
+    const { userId } = await t.signUp({ email: "late-order@example.com", name: "Late", headers: g.headers });
     expect(await balanceOf(userId)).toBe(1 + 3);
     const paid = await send("order.paid", order);
     expect(paid.status).toBe(202);
@@ -316,19 +304,10 @@ describe("an order.paid racing the guest's sign-up", () => {
         externalCustomerId: g.userId,
         metadata: { userId: g.userId, packageId: "pro" },
       });
-      const signUp = t.fetch("/api/auth/sign-up/email", {
-        method: "POST",
-        headers: { "content-type": "application/json", origin: "http://localhost:3000", ...g.headers },
-        body: JSON.stringify({
-          email: `race-${i}-${g.userId.slice(0, 8)}@example.com`,
-          password: "correct-horse-battery",
-          name: "R",
-        }),
-      });
-      const [res, paid] = await Promise.all([signUp, send("order.paid", order)]);
-      expect(res.status).toBe(200);
+      const signUp = t.signUp({ email: `race-${i}-${g.userId.slice(0, 8)}@example.com`, headers: g.headers });
+      const [linked, paid] = await Promise.all([signUp, send("order.paid", order)]);
       expect(paid.status).toBe(202);
-      const userId = ((await res.json()) as { user: { id: string } }).user.id;
+      const userId = linked.userId;
       expect((await eventRow(paid.webhookId))?.status).toBe("processed");
       // guest credit (1) + signup (3) + the package (50), wherever the webhook landed in the link
       expect(await balanceOf(userId)).toBe(54);
