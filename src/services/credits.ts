@@ -92,14 +92,6 @@ export async function applyCreditChange(
   return { transaction, balance };
 }
 
-export async function getBalance(db: Executor, userId: string): Promise<number> {
-  const [row] = await db
-    .select({ balance: creditAccount.balance })
-    .from(creditAccount)
-    .where(eq(creditAccount.userId, userId));
-  return row?.balance ?? 0;
-}
-
 /** Grants the one-time signup bonus; a second call for the same user is a no-op (unique index). */
 export async function grantSignupBonus(db: Database, userId: string, amount: number): Promise<void> {
   if (amount <= 0) return;
