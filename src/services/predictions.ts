@@ -248,7 +248,12 @@ export async function refreshPrediction(deps: Deps, row: PredictionRow): Promise
   const inflight = inflightOf(deps);
   const running = inflight.get(row.id);
   if (running) return running;
-  if (row.lastSyncedAt && deps.clock().getTime() - row.lastSyncedAt.getTime() < MIN_SYNC_INTERVAL_MS) return row;
+  if (row.lastSyncedAt && deps.clock().getTime() - row.lastSyncedAt.getTime() < MIN_SYNC_INTERVAL_MS) {
+    // Synced within the interval — possibly by a call that finished after this row was read (the
+    // caller read it while that sync was in flight). Read it again so a poller overlapping a sync
+    // never answers the state from before it.
+    return loadRow(deps.db, row.id);
+  }
   const p = (async () => {
     const claimed = await claimSync(deps, row.id);
     if (!claimed) return loadRow(deps.db, row.id);
