@@ -8,6 +8,8 @@ export interface RunningServer {
   url: string;
   port: number;
   deps: Deps;
+  /** Requests being handled right now (the app has not produced their response yet). */
+  inFlight(): number;
   /** Stop accepting, let in-flight requests finish (up to SHUTDOWN_TIMEOUT_MS), close the database. */
   stop(): Promise<void>;
 }
@@ -61,7 +63,19 @@ export async function startServer(
   }
   const deps = buildDeps(config, database, logger, overrides);
   const app = createApp(deps);
-  const listener = await listen((req, env) => app.fetch(req, env), config.HOST, config.PORT);
+  let active = 0;
+  const listener = await listen(
+    async (req, env) => {
+      active++;
+      try {
+        return await app.fetch(req, env);
+      } finally {
+        active--;
+      }
+    },
+    config.HOST,
+    config.PORT,
+  );
   const url = `http://${config.HOST === "0.0.0.0" ? "127.0.0.1" : config.HOST}:${listener.port}`;
   logger.info(
     {
@@ -79,8 +93,10 @@ export async function startServer(
     url,
     port: listener.port,
     deps,
+    inFlight: () => active,
     stop() {
       stopping ??= (async () => {
+        logger.info({ inFlight: active }, "stopping: no new connections, finishing in-flight requests");
         const graceful = listener.close(true);
         const timeout = new Promise<"timeout">((r) =>
           setTimeout(() => r("timeout"), config.SHUTDOWN_TIMEOUT_MS).unref?.(),

@@ -47,7 +47,7 @@ async function signInAnonymous(server: RunningServer) {
 
 describe.each(databaseKinds())("a real listening server on %s", (kind) => {
   test("starts on port 0, migrates, serves /health; stop() lets an in-flight request finish, then refuses connections and closes the database", async () => {
-    const server = await start(kind, { SANDBOX_DELAY_MS: "1500" });
+    const server = await start(kind, { SANDBOX_DELAY_MS: "3000" });
     expect(server.port).toBeGreaterThan(0);
     expect(server.deps.database.kind).toBe(kind);
 
@@ -70,7 +70,9 @@ describe.each(databaseKinds())("a real listening server on %s", (kind) => {
     }).finally(() => {
       inFlightSettled = true;
     });
-    await Bun.sleep(300); // let the request reach the server and start waiting
+    // Stop only once the request is inside the app (waiting for the prediction), not before it arrives.
+    for (let i = 0; i < 1000 && server.inFlight() === 0; i++) await Bun.sleep(5);
+    expect(server.inFlight()).toBe(1);
 
     const stopping = server.stop();
     const res = await inFlight;
