@@ -20,7 +20,8 @@
  *     `get` / `cancel` (a Reply that overrides those routes for this prediction).
  *   - `finish(id, final)`: make a prediction final now ("fail later", "succeed now"); `prediction(id)` reads it.
  * Reply (for create/get/cancel overrides and `script`): `{ status, json }` | `{ status, text, contentType? }` |
- *   `"hang"` (never answers; released at close) | `{ delayMs, reply: Reply }` (answers after a delay). `errorReply(402)` etc. give the
+ *   `"hang"` (never answers; released at close) | `{ delayMs, reply: Reply }` (answers after a delay) |
+ *   `{ after: Promise, reply: Reply }` (answers once the test settles that promise). `errorReply(402)` etc. give the
  *   documented JSON error bodies for 400/401/402/404/429/500.
  * `script(fn)`: fn(call) runs for every request before the routes; return a Reply to answer with it, or undefined
  *   to fall through. Returns a function that removes it. Scripts run newest first.
@@ -37,7 +38,8 @@ export type Reply =
   | { status: number; json: unknown; headers?: Record<string, string> }
   | { status: number; text: string; contentType?: string }
   | "hang"
-  | { delayMs: number; reply: Reply };
+  | { delayMs: number; reply: Reply }
+  | { after: Promise<unknown>; reply: Reply };
 
 export interface FinalState {
   /** Any spelling: "success", "error", "failed", "cancelled", "canceled", or something odd. */
@@ -236,6 +238,13 @@ export async function startFakeEachlabs(opts: { apiKey?: string } = {}): Promise
 
   function send(res: ServerResponse, reply: Reply) {
     if (reply === "hang") return; // the socket stays open until close()
+    if ("after" in reply) {
+      reply.after.then(
+        () => send(res, reply.reply),
+        () => res.destroy(),
+      );
+      return;
+    }
     if ("delayMs" in reply) {
       const t = setTimeout(() => {
         timers.delete(t);

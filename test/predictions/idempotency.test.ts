@@ -29,18 +29,20 @@ describe("Idempotency-Key", () => {
   test("a twin sent while the first is still at the provider gets 409 conflict; the first is charged once", async () => {
     const s = await t.signUp();
     eachlabs.reset();
+    const providerAnswers = Promise.withResolvers<void>();
     eachlabs.enqueue({
       create: {
-        delayMs: 1000,
+        after: providerAnswers.promise,
         reply: { status: 200, json: { status: "success", message: "ok", predictionID: crypto.randomUUID() } },
       },
     });
     const first = post(s.headers, "same-key-1");
-    // The first request has claimed the key once its create reached the provider.
-    for (let i = 0; i < 200 && eachlabs.creates().length === 0; i++) await Bun.sleep(10);
+    // The first request has claimed the key once its create reached the provider, which holds it there.
+    for (let i = 0; i < 1000 && eachlabs.creates().length === 0; i++) await Bun.sleep(10);
     expect(eachlabs.creates().length).toBe(1);
     const twin = await post(s.headers, "same-key-1");
     expectError(twin, 409, "conflict");
+    providerAnswers.resolve();
     const done = await first;
     expect(done.status).toBe(201);
     expectSchema(PredictionSchema, done.body);
