@@ -12,7 +12,7 @@ import { secureHeaders } from "hono/secure-headers";
 import { ApiError, type ErrorCode, errorBody, errorResponse } from "./lib/errors";
 import { requestMetrics } from "./middleware/metrics";
 import { bearerToken } from "./middleware/session-cache";
-import { authStringMaxLength, buildOpenApiDocument, toOpenApi30 } from "./openapi";
+import { authStringMaxLength, buildOpenApiDocument, SERVERS, toOpenApi30 } from "./openapi";
 import { registerRoutes } from "./routes";
 import type { AppEnv, Deps } from "./types";
 
@@ -139,9 +139,20 @@ export function createApp(deps: Deps) {
     c.header("Cache-Control", "public, max-age=86400");
     return c.body(await scalarBundle);
   });
+  // "Send request" in the reference goes to the server showing it (BETTER_AUTH_URL, its public URL,
+  // when set), listed before the document's own servers; the document itself stays the same everywhere.
   app.get(
     "/docs",
-    Scalar({ url: "/openapi.json", cdn: "/docs/scalar.js", pageTitle: "Logo API reference", theme: "default" }),
+    Scalar((c) => ({
+      url: "/openapi.json",
+      cdn: "/docs/scalar.js",
+      pageTitle: "Logo API reference",
+      theme: "default",
+      servers: [
+        { url: deps.config.BETTER_AUTH_URL ?? new URL(c.req.url).origin, description: "This server" },
+        ...SERVERS.filter((s) => s.url !== deps.config.BETTER_AUTH_URL),
+      ],
+    })),
   );
 
   app.notFound((c) => c.json(errorBody(c, "not_found", `No route for ${c.req.method} ${c.req.path}.`), 404));

@@ -22,6 +22,33 @@ describe("GET /docs (Scalar, served offline)", () => {
     expect(html).not.toMatch(/cdn\.jsdelivr|unpkg\.com|cdnjs|fonts\.googleapis/i);
   });
 
+  test("'Send request' targets the server showing the page: BETTER_AUTH_URL when set, else the request's origin", async () => {
+    const pageServers = async (app: TestApp, url = "http://localhost:3000/docs") => {
+      const html = await (await app.fetch(new Request(url))).text();
+      const config = html.match(/createApiReference\('#app', (\{[\s\S]*?\})\)\s*<\/script>/)?.[1];
+      expect(config).toBeDefined();
+      return (JSON.parse(config ?? "{}") as { servers: Array<{ url: string; description: string }> }).servers;
+    };
+    const deployed = await createTestApp({ env: { BETTER_AUTH_URL: "https://logos.example.com" } });
+    const unset = await createTestApp({ env: { BETTER_AUTH_URL: "" } });
+    try {
+      expect((await pageServers(deployed))[0]).toEqual({
+        url: "https://logos.example.com",
+        description: "This server",
+      });
+      expect((await pageServers(unset, "http://127.0.0.1:8787/docs"))[0]).toEqual({
+        url: "http://127.0.0.1:8787",
+        description: "This server",
+      });
+      // The document is the same wherever it is served: the override lives in the page only.
+      const doc = (await (await deployed.fetch("/openapi.json")).json()) as { servers: Array<{ url: string }> };
+      expect(doc.servers.map((s) => s.url)).toEqual(["https://api.logo-api.example"]);
+    } finally {
+      await deployed.close();
+      await unset.close();
+    }
+  });
+
   test("/docs/scalar.js serves the Scalar standalone bundle", async () => {
     const res = await t.fetch("/docs/scalar.js");
     expect(res.status).toBe(200);
