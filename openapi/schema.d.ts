@@ -2486,7 +2486,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Optional. The same key with the same body within 24 hours replays the first response (with `Idempotent-Replayed: true`) and does nothing again; the same key with a different body is 422; while the first is in flight, 409. */
+                /** @description Optional. The same key with the same body within 24 hours replays the first response — its status and body, with `Idempotent-Replayed: true` — and does nothing again; the same key with a different body is 422; while the first is in flight, 409. Replayed outcomes include errors from the work itself (402, 500, 502): to try again after topping up or after a provider failure, send a new key. Refusals that did nothing (400, 401, 403, 404, 409, 413, 422, 429, 503) are not kept, so the same request may be retried with the same key. */
                 "idempotency-key"?: string;
             };
             path?: never;
@@ -3629,7 +3629,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Optional. The same key with the same body within 24 hours replays the first response (with `Idempotent-Replayed: true`) and does nothing again; the same key with a different body is 422; while the first is in flight, 409. */
+                /** @description Optional. The same key with the same body within 24 hours replays the first response — its status and body, with `Idempotent-Replayed: true` — and does nothing again; the same key with a different body is 422; while the first is in flight, 409. Replayed outcomes include errors from the work itself (402, 500, 502): to try again after topping up or after a provider failure, send a new key. Refusals that did nothing (400, 401, 403, 404, 409, 413, 422, 429, 503) are not kept, so the same request may be retried with the same key. */
                 "idempotency-key"?: string;
             };
             path?: never;

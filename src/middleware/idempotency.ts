@@ -11,12 +11,17 @@ const TTL_MS = 24 * 60 * 60 * 1000;
 const ABANDONED_AFTER_MS = 2 * 60 * 1000;
 const KEY_RE = /^[\x21-\x7e]{1,255}$/;
 const REPLAYED_HEADERS = ["location", "content-type"];
+/** Answers that refuse the request before any work: not kept, the key is free again. */
+export const RELEASED_STATUSES: ReadonlySet<number> = new Set([400, 401, 403, 404, 409, 413, 422, 429, 503]);
 
 /**
  * Idempotency-Key (API.md): the same key from the same user with the same body within 24 hours
  * replays the first response with `Idempotent-Replayed: true` and does nothing again; a different body
- * is 422 idempotency_key_reused; a twin still in flight is 409. Only successful (2xx) responses are
- * kept: after an error the key is released so the client can retry the same request.
+ * is 422 idempotency_key_reused; a twin still in flight is 409. Every outcome of the work is kept and
+ * replayed — success, 402 insufficient_credits, 502 provider_error (the prediction failed and was
+ * refunded), 500 — so a retry never charges or calls the provider twice. Refusals of the request
+ * itself (RELEASED_STATUSES: invalid input, auth, a twin in flight, rate limit, service unavailable)
+ * did nothing, so they release the key and the same request can be retried with it.
  * Goes after requireUser in a route's middleware list.
  */
 export function idempotent(scope: string) {
@@ -60,10 +65,18 @@ export function idempotent(scope: string) {
         );
       if (existing.responseStatus === null)
         throw new ApiError("conflict", "A request with this Idempotency-Key is still in progress; retry shortly.");
+      const firstRequestId = (existing.responseBody as { error?: { requestId?: unknown } } | null)?.error?.requestId;
+      c.var.deps.logger.info(
+        { requestId: c.var.requestId, scope, status: existing.responseStatus, firstRequestId },
+        "idempotent replay",
+      );
       const headers = new Headers(existing.responseHeaders ?? {});
       headers.set("Idempotent-Replayed", "true");
       headers.set("X-Request-Id", c.var.requestId);
-      return new Response(JSON.stringify(existing.responseBody), { status: existing.responseStatus, headers });
+      return new Response(JSON.stringify(replayedBody(existing.responseBody, c.var.requestId)), {
+        status: existing.responseStatus,
+        headers,
+      });
     }
 
     try {
@@ -73,7 +86,7 @@ export function idempotent(scope: string) {
       throw err;
     }
     const res = c.res;
-    if (res.status >= 200 && res.status < 300 && !c.error) {
+    if (!RELEASED_STATUSES.has(res.status)) {
       const responseBody = await res.clone().json();
       const responseHeaders: Record<string, string> = {};
       for (const h of REPLAYED_HEADERS) {
@@ -85,6 +98,16 @@ export function idempotent(scope: string) {
       await db.delete(idempotencyKey).where(where);
     }
   });
+}
+
+/**
+ * A replayed error envelope carries this request's id, like its X-Request-Id header, so that the id a
+ * client reports is always one in our logs (the replay is logged with the first request's id).
+ */
+function replayedBody(body: unknown, requestId: string): unknown {
+  const error = (body as { error?: Record<string, unknown> } | null)?.error;
+  if (!error || typeof error !== "object") return body;
+  return { error: { ...error, requestId } };
 }
 
 /** Housekeeping: drop records past their 24 hours (called by the reconciler). */

@@ -257,7 +257,8 @@ describe("POST /api/credits/purchase", () => {
     });
     expectError(timeout, 502, "provider_error");
     await quick.close();
-    // A failed purchase does not hold its Idempotency-Key.
+    // A purchase that reached Polar and failed keeps its Idempotency-Key: the same key replays the 502
+    // without calling Polar again (it may have created the checkout); a new key tries again.
     const key = { ...s.headers, "idempotency-key": "retry-after-502" };
     fake.failNext(503, "upstream down");
     expectError(
@@ -265,7 +266,13 @@ describe("POST /api/credits/purchase", () => {
       502,
       "provider_error",
     );
-    expect((await t.json("POST", "/api/credits/purchase", { body: { packageId: "pro" }, headers: key })).status).toBe(
+    const polarCalls = fake.requests.length;
+    const replay = await t.json("POST", "/api/credits/purchase", { body: { packageId: "pro" }, headers: key });
+    expectError(replay, 502, "provider_error");
+    expect(replay.headers.get("idempotent-replayed")).toBe("true");
+    expect(fake.requests.length).toBe(polarCalls);
+    const fresh = { ...s.headers, "idempotency-key": "retry-after-502-again" };
+    expect((await t.json("POST", "/api/credits/purchase", { body: { packageId: "pro" }, headers: fresh })).status).toBe(
       201,
     );
   });

@@ -2,10 +2,10 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { eq } from "drizzle-orm";
 import { prediction } from "../../src/db/schema";
 import { PredictionSchema } from "../../src/schemas/predictions";
-import { FAKE_EACHLABS_KEY, type FakeEachlabs, startFakeEachlabs } from "../fakes/eachlabs";
+import { errorReply, FAKE_EACHLABS_KEY, type FakeEachlabs, startFakeEachlabs } from "../fakes/eachlabs";
 import { createTestApp, type TestApp } from "../helpers/app";
 import { expectError, expectSchema } from "../helpers/schemas";
-import { balanceOf, body } from "./helpers";
+import { balanceOf, body, ledgerOf } from "./helpers";
 
 // Idempotency-Key on POST /api/predictions: the in-flight twin (409), a key after an error, per-user scope.
 let eachlabs: FakeEachlabs;
@@ -61,6 +61,40 @@ describe("Idempotency-Key", () => {
     const ok = await post(s.headers, "retry-key");
     expect(ok.status).toBe(201);
     expect(ok.headers.get("idempotent-replayed")).toBeNull();
+  });
+
+  test("a provider failure (502) is replayed, not run again: one prediction, one charge, one refund; a new key runs", async () => {
+    const s = await t.signUp();
+    eachlabs.reset();
+    eachlabs.enqueue({ create: errorReply(500) });
+    const failed = expectError(await post(s.headers, "fails-once"), 502, "provider_error");
+    const replay = await post(s.headers, "fails-once");
+    expect(replay.headers.get("idempotent-replayed")).toBe("true");
+    expect({ ...expectError(replay, 502, "provider_error"), requestId: "" }).toEqual({ ...failed, requestId: "" });
+    expect(eachlabs.creates()).toHaveLength(1);
+    const rows = await t.db.select().from(prediction).where(eq(prediction.userId, s.userId));
+    expect(rows.map((r) => [r.status, r.creditsRefunded])).toEqual([["failed", 1]]);
+    expect(await ledgerOf(t, rows[0]?.id ?? "")).toEqual([
+      ["generation", -1],
+      ["refund", 1],
+    ]);
+    expect(await balanceOf(t, s.userId)).toBe(10);
+    const fresh = await post(s.headers, "fails-once-retry");
+    expect(fresh.status).toBe(201);
+    expect(eachlabs.creates()).toHaveLength(2);
+  });
+
+  test("a 402 is replayed with its details; a new key is judged on the balance of now", async () => {
+    const s = await t.signUp();
+    for (const key of ["spend-1", "spend-2"])
+      expect((await post(s.headers, key, body({ numOutputs: 4 }))).status).toBe(201);
+    const short = expectError(await post(s.headers, "too-big", body({ numOutputs: 4 })), 402, "insufficient_credits");
+    expect(short.details).toMatchObject({ required: 4, balance: 2 });
+    const replay = await post(s.headers, "too-big", body({ numOutputs: 4 }));
+    expect(replay.headers.get("idempotent-replayed")).toBe("true");
+    expect({ ...expectError(replay, 402, "insufficient_credits"), requestId: "" }).toEqual({ ...short, requestId: "" });
+    expect((await post(s.headers, "fits", body({ numOutputs: 2 }))).status).toBe(201);
+    expect(await balanceOf(t, s.userId)).toBe(0);
   });
 
   test("keys are per user: another user's identical key does its own work", async () => {
