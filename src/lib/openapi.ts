@@ -37,7 +37,10 @@ export const ERROR_DESCRIPTIONS: Record<number, string> = {
 type Headers = Record<string, { description: string; schema: Record<string, unknown> }>;
 
 export function errorResponse(status: number, opts: { rateLimited?: boolean; description?: string } = {}) {
-  const headers: Headers = { ...requestIdHeader, ...(opts.rateLimited ? rateLimitHeaders : {}) };
+  // A 413 can be answered before the route's limiter runs (the body limit is checked first), so it does not
+  // promise RateLimit-* headers; every other answer of a rate-limited route carries them.
+  const limited = opts.rateLimited && status !== 413;
+  const headers: Headers = { ...requestIdHeader, ...(limited ? rateLimitHeaders : {}) };
   if (status === 429)
     headers["Retry-After"] = int("Seconds to wait before retrying.", 12) as unknown as Headers[string];
   return {

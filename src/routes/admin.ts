@@ -31,7 +31,7 @@ const adjustCredits = createRoute({
   description:
     "Writes an `admin_adjustment` ledger row carrying the reason and the administrator's id. A removal that would take the balance below zero is 409 `conflict` and changes nothing; an unknown user is 404. Administrators only.",
   security: userSecurity,
-  middleware: [requireAdmin, rateLimit("moderate")] as const,
+  middleware: [rateLimit("moderate"), requireAdmin] as const,
   request: { body: jsonBody(AdminCreditAdjustmentRequestSchema, "The user, the signed amount and why.") },
   responses: {
     201: jsonResponse(AdminCreditAdjustmentSchema, "The ledger row and the new balance.", { rateLimited: true }),
@@ -48,7 +48,7 @@ const listUsers = createRoute({
   description:
     "Every account (guests included) with its role and balance, newest first, cursor-paginated; `search` matches a substring of the email or name. Administrators only.",
   security: userSecurity,
-  middleware: [requireAdmin, rateLimit("moderate")] as const,
+  middleware: [rateLimit("moderate"), requireAdmin] as const,
   request: { query: AdminUserListQuerySchema },
   responses: {
     200: jsonResponse(AdminUserListSchema, "A page of users.", { rateLimited: true }),
@@ -65,7 +65,7 @@ const analytics = createRoute({
   description:
     "Users (now, and new in the range), predictions created in the range by status and model, credit flows in the range and the credits outstanding now, and Polar revenue by currency for orders created in the range. The range is `from` (inclusive) to `to` (exclusive), by default the last 30 days. Administrators only.",
   security: userSecurity,
-  middleware: [requireAdmin, rateLimit("moderate")] as const,
+  middleware: [rateLimit("moderate"), requireAdmin] as const,
   request: { query: AnalyticsQuerySchema },
   responses: {
     200: jsonResponse(AnalyticsSchema, "The figures.", { rateLimited: true }),

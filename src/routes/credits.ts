@@ -28,7 +28,7 @@ const getBalance = createRoute({
   description:
     "The caller's balance and lifetime totals (purchased, spent on generations, refunded for failed generations, adjusted by administrators), all derived from the ledger.",
   security: userSecurity,
-  middleware: [requireUser, rateLimit("moderate")] as const,
+  middleware: [rateLimit("moderate"), requireUser] as const,
   responses: {
     200: jsonResponse(CreditBalanceSchema, "The balance and totals.", { rateLimited: true }),
     ...errorResponses([401], { rateLimited: true }),
@@ -60,7 +60,7 @@ const listTransactions = createRoute({
   description:
     "Every change of the caller's balance, newest first, cursor-paginated. Rows are never edited or deleted (except that a guest's rows move to the account it signed up as).",
   security: userSecurity,
-  middleware: [requireUser, rateLimit("moderate")] as const,
+  middleware: [rateLimit("moderate"), requireUser] as const,
   request: { query: PaginationQuerySchema },
   responses: {
     200: jsonResponse(CreditTransactionListSchema, "A page of ledger rows.", { rateLimited: true }),
@@ -78,7 +78,7 @@ const purchase = createRoute({
     "Creates a Polar checkout for the package's Polar product, with `external_customer_id` = your user id and metadata `{userId, packageId}`. Send the buyer to `checkoutUrl`; the credits arrive when Polar reports the order paid (`order.paid` webhook), once per order. " +
     "400 for an unknown package or a `successUrl` outside the allowed origins; 503 `service_unavailable` when payments are not configured or the package is not linked to a Polar product; 502 `provider_error` when Polar fails or times out. Send an `Idempotency-Key` to retry without creating a second checkout.",
   security: userSecurity,
-  middleware: [requireUser, rateLimit("moderate"), idempotent("credits.purchase")] as const,
+  middleware: [rateLimit("moderate"), requireUser, idempotent("credits.purchase")] as const,
   request: {
     headers: idempotencyKeyHeader,
     body: jsonBody(PurchaseRequestSchema, "The package to buy and where to return afterwards."),

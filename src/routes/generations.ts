@@ -18,7 +18,7 @@ const list = createRoute({
   description:
     "The caller's predictions as stored, newest first, cursor-paginated, filtered by `status` and `model`. Never calls the provider: use `GET /api/predictions/{id}` to refresh an active one.",
   security: userSecurity,
-  middleware: [requireUser, rateLimit("moderate")] as const,
+  middleware: [rateLimit("moderate"), requireUser] as const,
   request: { query: PredictionListQuerySchema },
   responses: {
     200: jsonResponse(PredictionListSchema, "A page of the history.", { rateLimited: true }),
@@ -35,7 +35,7 @@ const get = createRoute({
   description:
     "One of the caller's predictions exactly as stored (no provider call). 403 for another user's, 404 for an unknown id.",
   security: userSecurity,
-  middleware: [requireUser, rateLimit("moderate")] as const,
+  middleware: [rateLimit("moderate"), requireUser] as const,
   request: { params: UuidParamSchema },
   responses: {
     200: jsonResponse(PredictionSchema, "The stored prediction.", { rateLimited: true }),

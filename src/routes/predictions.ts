@@ -52,7 +52,7 @@ const create = createRoute({
     "If the provider cannot be reached, times out or refuses the request, the prediction is marked `failed`, its credits are refunded in the same transaction, and the answer is `502 provider_error` with `details.predictionId`. " +
     "Poll `urls.get` (or send `Prefer: wait=N` to it) until the status is final. Send an `Idempotency-Key` to retry safely.",
   security: userSecurity,
-  middleware: [requireUser, rateLimit("strict"), idempotent("predictions.create")] as const,
+  middleware: [rateLimit("strict"), requireUser, idempotent("predictions.create")] as const,
   request: {
     headers: idempotencyKeyHeader,
     body: jsonBody(CreatePredictionRequestSchema, "What to generate."),
@@ -75,7 +75,7 @@ const list = createRoute({
   description:
     "The caller's predictions, newest first, cursor-paginated, optionally filtered by `status` and `model`. Read from storage (no provider calls).",
   security: userSecurity,
-  middleware: [requireUser, rateLimit("poll")] as const,
+  middleware: [rateLimit("poll"), requireUser] as const,
   request: { query: PredictionListQuerySchema },
   responses: {
     200: jsonResponse(PredictionListSchema, "A page of predictions.", { rateLimited: true }),
@@ -94,7 +94,7 @@ const get = createRoute({
     "With `Prefer: wait=N` (N ≤ 30) the server holds the request until the prediction is final or N seconds pass, and answers `Preference-Applied: wait=N`. " +
     "403 for another user's prediction, 404 for an unknown id.",
   security: userSecurity,
-  middleware: [requireUser, rateLimit("poll")] as const,
+  middleware: [rateLimit("poll"), requireUser] as const,
   request: { params: UuidParamSchema, headers: PreferWaitHeaderSchema },
   responses: {
     200: jsonResponse(PredictionSchema, "The prediction.", { rateLimited: true, headers: preferenceAppliedHeader }),
@@ -111,7 +111,7 @@ const cancel = createRoute({
   description:
     "Cancels the generation at the provider (best effort), marks the prediction `canceled` and refunds its credits, once. A prediction that is already final is `409 conflict`.",
   security: userSecurity,
-  middleware: [requireUser, rateLimit("strict")] as const,
+  middleware: [rateLimit("strict"), requireUser] as const,
   request: { params: UuidParamSchema },
   responses: {
     200: jsonResponse(PredictionSchema, "The canceled and refunded prediction.", { rateLimited: true }),

@@ -78,6 +78,26 @@ describe("memory store", () => {
     expect((await t.json("GET", "/api/credits/packages", from("203.0.113.2"))).status).toBe(200);
   });
 
+  test("refusals carry RateLimit-* too: 401 and 403 count against the caller's budget (no free guessing of credentials)", async () => {
+    const t = await app({ RATE_LIMIT_MODERATE_PER_MIN: "3", RATE_LIMIT_STRICT_PER_MIN: "2" });
+    const from = { "x-forwarded-for": "198.51.100.7" };
+    const bad = { headers: { ...from, "x-api-key": "not-a-real-key" } };
+    const first = await t.json("GET", "/api/credits", bad);
+    expectError(first, 401, "unauthorized");
+    expect(rateHeaders(first.headers)).toMatchObject({ limit: "3", remaining: "2" });
+    expectError(await t.json("GET", "/api/credits/transactions", bad), 401, "unauthorized");
+    expectError(await t.json("GET", "/api/admin/users", bad), 401, "unauthorized");
+    expectError(await t.json("GET", "/api/credits", bad), 429, "rate_limited");
+    const strict = await t.json("POST", "/api/predictions", { ...bad, body: { brandName: "Acme" } });
+    expectError(strict, 401, "unauthorized");
+    expect(rateHeaders(strict.headers)).toMatchObject({ limit: "2", remaining: "1" });
+
+    const s = await t.signUp();
+    const forbidden = await t.json("GET", "/api/admin/users", { headers: s.headers });
+    expectError(forbidden, 403, "forbidden");
+    expect(rateHeaders(forbidden.headers)).toMatchObject({ limit: "3", remaining: "2" });
+  });
+
   test("each instance with the memory store counts on its own", async () => {
     const a = await app({ RATE_LIMIT_MODERATE_PER_MIN: "2" });
     const b = await app({ RATE_LIMIT_MODERATE_PER_MIN: "2" }, a.database);
