@@ -2596,13 +2596,19 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Request body too large (`payload_too_large`). */
+            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
             413: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
                     "X-Request-Id"?: string;
                     /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
                     "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3712,13 +3718,19 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Request body too large (`payload_too_large`). */
+            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
             413: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
                     "X-Request-Id"?: string;
                     /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
                     "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3884,7 +3896,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Request body too large (`payload_too_large`). */
+            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
             413: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -4053,13 +4065,19 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Request body too large (`payload_too_large`). */
+            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
             413: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
                     "X-Request-Id"?: string;
                     /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
                     "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {

@@ -26,7 +26,7 @@ export const ERROR_DESCRIPTIONS: Record<number, string> = {
   403: "Signed in but not allowed (`forbidden`).",
   404: "Not found (`not_found`).",
   409: "Conflict with the current state (`conflict`).",
-  413: "Request body too large (`payload_too_large`).",
+  413: "Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent.",
   422: "The Idempotency-Key was used with a different body (`idempotency_key_reused`).",
   429: "Too many requests (`rate_limited`); retry after `Retry-After` seconds.",
   500: "Unexpected server error (`internal_error`); no detail is exposed, quote the requestId.",
@@ -37,10 +37,9 @@ export const ERROR_DESCRIPTIONS: Record<number, string> = {
 type Headers = Record<string, { description: string; schema: Record<string, unknown> }>;
 
 export function errorResponse(status: number, opts: { rateLimited?: boolean; description?: string } = {}) {
-  // A 413 can be answered before the route's limiter runs (the body limit is checked first), so it does not
-  // promise RateLimit-* headers; every other answer of a rate-limited route carries them.
-  const limited = opts.rateLimited && status !== 413;
-  const headers: Headers = { ...requestIdHeader, ...(limited ? rateLimitHeaders : {}) };
+  // Declared on every answer of a rate-limited route (OWASP's rate-limit rule). They are optional headers:
+  // a 413 refused on its Content-Length before the route's limiter ran does not carry them.
+  const headers: Headers = { ...requestIdHeader, ...(opts.rateLimited ? rateLimitHeaders : {}) };
   if (status === 429)
     headers["Retry-After"] = int("Seconds to wait before retrying.", 12) as unknown as Headers[string];
   return {
