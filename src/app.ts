@@ -20,6 +20,9 @@ import type { AppEnv, Deps } from "./types";
 export function createRouter() {
   return new OpenAPIHono<AppEnv>({
     defaultHook: (result, c) => {
+      // A path id that cannot name anything (too long, wrong shape) is an unknown id: 404, as API.md says.
+      if (!result.success && result.target === "param")
+        return c.json(errorBody(c, "not_found", `Nothing found at ${c.req.path}.`), 404);
       if (!result.success) {
         const issues = result.error.issues.slice(0, 100).map((i) => ({
           path: i.path.map(String).join("."),

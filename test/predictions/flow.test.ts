@@ -282,9 +282,9 @@ describe("ownership and ids", () => {
     expect(expectSchema(PredictionListSchema, list.body).data).toEqual([]);
   });
 
-  test("unknown UUID and non-UUID ids are 404; no session is 401", async () => {
+  test("unknown UUID and non-UUID ids (too long ones too) are 404; no session is 401", async () => {
     const s = await t.signUp();
-    for (const id of [crypto.randomUUID(), "abc", "00000000-0000-0000-0000-000000000001"]) {
+    for (const id of [crypto.randomUUID(), "abc", "00000000-0000-0000-0000-000000000001", "x".repeat(65)]) {
       expectError(await t.json("GET", `/api/predictions/${id}`, { headers: s.headers }), 404, "not_found");
       expectError(await t.json("POST", `/api/predictions/${id}/cancel`, { headers: s.headers }), 404, "not_found");
       expectError(await t.json("GET", `/api/generations/${id}`, { headers: s.headers }), 404, "not_found");
