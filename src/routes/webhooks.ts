@@ -1,6 +1,6 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { webhooks } from "@polar-sh/sdk/2026-04";
-import { ApiError } from "../lib/errors";
+import { ApiError, errorBody } from "../lib/errors";
 import { errorResponses, jsonResponse } from "../lib/openapi";
 import { processPolarEvent } from "../services/polar";
 import type { AppEnv } from "../types";
@@ -106,51 +106,63 @@ const polarWebhook = createRoute({
 export function registerWebhookRoutes(app: OpenAPIHono<AppEnv>) {
   app.openAPIRegistry.register("PolarWebhookEvent", PolarWebhookEventSchema);
 
-  app.openapi(polarWebhook, async (c) => {
-    // The signature covers the exact bytes: read them before anything parses the body.
-    const rawBody = await c.req.text();
-    const { config, db } = c.var.deps;
-    const secret = config.POLAR_WEBHOOK_SECRET;
-    if (!secret) throw new ApiError("service_unavailable", "Polar webhooks are not configured on this server.");
-    const headers = {
-      "webhook-id": c.req.header("webhook-id") ?? "",
-      "webhook-timestamp": c.req.header("webhook-timestamp") ?? "",
-      "webhook-signature": c.req.header("webhook-signature") ?? "",
-    };
+  app.openapi(
+    polarWebhook,
+    async (c) => {
+      // The signature covers the exact bytes: read them before anything parses the body.
+      const rawBody = await c.req.text();
+      const { config, db } = c.var.deps;
+      const secret = config.POLAR_WEBHOOK_SECRET;
+      if (!secret) throw new ApiError("service_unavailable", "Polar webhooks are not configured on this server.");
+      const headers = {
+        "webhook-id": c.req.header("webhook-id") ?? "",
+        "webhook-timestamp": c.req.header("webhook-timestamp") ?? "",
+        "webhook-signature": c.req.header("webhook-signature") ?? "",
+      };
 
-    let type: string;
-    let payload: unknown;
-    let knownType = true;
-    try {
-      const event = await webhooks.validateEvent(rawBody, headers, secret);
-      type = event.type;
-      payload = event;
-    } catch (err) {
-      if (err instanceof webhooks.PolarWebhookVerificationError) {
-        c.var.logger.warn({ reason: err.message }, "polar webhook rejected");
-        throw new ApiError("forbidden", "The webhook signature is missing, invalid or too old.");
+      let type: string;
+      let payload: unknown;
+      let knownType = true;
+      try {
+        const event = await webhooks.validateEvent(rawBody, headers, secret);
+        type = event.type;
+        payload = event;
+      } catch (err) {
+        if (err instanceof webhooks.PolarWebhookVerificationError) {
+          c.var.logger.warn({ reason: err.message }, "polar webhook rejected");
+          throw new ApiError("forbidden", "The webhook signature is missing, invalid or too old.");
+        }
+        if (err instanceof webhooks.PolarWebhookUnknownTypeError && err.eventType !== null) {
+          // Signed, JSON, with a type this SDK version does not know: acknowledge and keep it.
+          type = err.eventType;
+          payload = JSON.parse(rawBody);
+          knownType = false;
+        } else if (err instanceof webhooks.PolarWebhookError) {
+          throw new ApiError("validation_error", "The webhook body is not a JSON event with a type.", {
+            issues: [{ path: "", message: err.message }],
+          });
+        } else throw err;
       }
-      if (err instanceof webhooks.PolarWebhookUnknownTypeError && err.eventType !== null) {
-        // Signed, JSON, with a type this SDK version does not know: acknowledge and keep it.
-        type = err.eventType;
-        payload = JSON.parse(rawBody);
-        knownType = false;
-      } else if (err instanceof webhooks.PolarWebhookError) {
-        throw new ApiError("validation_error", "The webhook body is not a JSON event with a type.", {
-          issues: [{ path: "", message: err.message }],
-        });
-      } else throw err;
-    }
 
-    await processPolarEvent(
-      { db, config, logger: c.var.logger },
-      {
-        webhookId: headers["webhook-id"],
-        type,
-        payload,
-        knownType,
-      },
-    );
-    return c.json({ received: true as const }, 202);
-  });
+      await processPolarEvent(
+        { db, config, logger: c.var.logger },
+        {
+          webhookId: headers["webhook-id"],
+          type,
+          payload,
+          knownType,
+        },
+      );
+      return c.json({ received: true as const }, 202);
+    },
+    (result, c) => {
+      // Malformed webhook-* headers can only be a bad signature: the same answers as the signature check
+      // (503 when webhooks are not configured, else 403), never a 400 that would tell Polar to fix the request.
+      if (result.success) return;
+      if (!c.var.deps.config.POLAR_WEBHOOK_SECRET)
+        return c.json(errorBody(c, "service_unavailable", "Polar webhooks are not configured on this server."), 503);
+      c.var.logger.warn({ reason: "malformed webhook headers" }, "polar webhook rejected");
+      return c.json(errorBody(c, "forbidden", "The webhook signature is missing, invalid or too old."), 403);
+    },
+  );
 }

@@ -334,7 +334,13 @@ describe("verification", () => {
     const otherId = { ...good, headers: { ...good.headers, "webhook-id": "msg_other" } };
     const { "webhook-signature": _drop, ...unsignedHeaders } = good.headers;
     const unsigned = { ...good, headers: unsignedHeaders };
-    for (const d of [tampered, wrongSecret, stale, future, otherId, unsigned])
+    // Headers that could never verify: a timestamp that is not a number, an id or signature out of shape.
+    const garbled = [
+      { "webhook-timestamp": "abc" },
+      { "webhook-id": "id with spaces" },
+      { "webhook-signature": "v1,\u00e9" },
+    ].map((h) => ({ ...good, headers: { ...good.headers, ...h } }));
+    for (const d of [tampered, wrongSecret, stale, future, otherId, unsigned, ...garbled])
       expectError(await deliver(d as SignedDelivery), 403, "forbidden");
     expect(await countEvents()).toBe(before);
     expect(await balanceOf(s.userId)).toBe(3);
@@ -389,6 +395,9 @@ describe("verification", () => {
       503,
       "service_unavailable",
     );
+    const good = signWebhook(polarEvent("order.paid", order), WEBHOOK_SECRET);
+    const garbled = { ...good, headers: { ...good.headers, "webhook-timestamp": "abc" } };
+    expectError(await deliver(garbled, app), 503, "service_unavailable");
     expect(await countEvents()).toBe(before);
     await app.close();
   });
