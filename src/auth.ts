@@ -2,6 +2,7 @@ import { apiKey } from "@better-auth/api-key";
 import { betterAuth } from "better-auth";
 import { drizzleAdapter } from "better-auth/adapters/drizzle";
 import { admin, anonymous, bearer, openAPI } from "better-auth/plugins";
+import { and, inArray, isNull, ne, or, sql } from "drizzle-orm";
 import type { Database } from "./db";
 import * as authSchema from "./db/schemas/auth";
 import type { Config } from "./env";
@@ -77,3 +78,24 @@ export function createAuth({ config, db, logger }: AuthDeps) {
 }
 
 export type Auth = ReturnType<typeof createAuth>;
+
+/**
+ * ADMIN_EMAILS makes those accounts admins: new ones at sign-up (the create hook above), existing ones
+ * here, run at start (the list is configuration, read at start). Nobody is demoted: admins can also be
+ * made through Better Auth's admin API. Returns the emails promoted.
+ */
+export async function promoteConfiguredAdmins(db: Database, emails: readonly string[]): Promise<string[]> {
+  if (emails.length === 0) return [];
+  const { user } = authSchema;
+  const rows = await db
+    .update(user)
+    .set({ role: "admin" })
+    .where(
+      and(
+        inArray(sql`lower(${user.email})`, [...emails]),
+        or(isNull(user.role), ne(sql`'admin' = any(string_to_array(replace(${user.role}, ' ', ''), ','))`, true)),
+      ),
+    )
+    .returning({ email: user.email });
+  return rows.map((r) => r.email);
+}

@@ -1,4 +1,5 @@
 import { createApp } from "./app";
+import { promoteConfiguredAdmins } from "./auth";
 import { buildDeps, openDatabase } from "./deps";
 import type { Config } from "./env";
 import type { Logger } from "./lib/logger";
@@ -61,6 +62,13 @@ export async function startServer(
     await database.migrate();
     logger.info({ database: database.kind }, "migrations applied");
   }
+  await promoteConfiguredAdmins(database.db, config.ADMIN_EMAILS).then(
+    (promoted) => {
+      if (promoted.length) logger.info({ count: promoted.length }, "ADMIN_EMAILS: existing accounts promoted to admin");
+    },
+    // Not fatal: the server still starts (and /health tells about the database).
+    (err: unknown) => logger.error({ err }, "ADMIN_EMAILS: could not promote existing accounts"),
+  );
   const deps = buildDeps(config, database, logger, overrides);
   const app = createApp(deps);
   let active = 0;

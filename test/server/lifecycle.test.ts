@@ -87,6 +87,37 @@ describe.each(databaseKinds())("a real listening server on %s", (kind) => {
     await expect(server.deps.database.ping()).rejects.toThrow();
   }, 120_000);
 
+  test("ADMIN_EMAILS promotes an account that existed before it was listed, at the next start", async () => {
+    const db = await freshDatabaseEnv(kind);
+    cleanups.push(db.cleanup);
+    const env = { NODE_ENV: "test", HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "silent", RECONCILER_INTERVAL_MS: "0" };
+    const signUp = async (server: RunningServer, email: string) => {
+      const res = await fetch(`${server.url}/api/auth/sign-up/email`, {
+        method: "POST",
+        headers: { origin: "http://localhost:3000", "content-type": "application/json" },
+        body: JSON.stringify({ email, password: "correct-horse-battery", name: "Boss" }),
+      });
+      expect(res.status).toBe(200);
+      return { authorization: `Bearer ${res.headers.get("set-auth-token")}` };
+    };
+    const users = (server: RunningServer, headers: Record<string, string>) =>
+      fetch(`${server.url}/api/admin/users`, { headers }).then((r) => r.status);
+
+    const before = await startServer(loadConfig({ ...env, ...db.env }), createLogger({ level: "silent" }));
+    const boss = await signUp(before, "boss@example.com");
+    const clerk = await signUp(before, "clerk@example.com");
+    expect(await users(before, boss)).toBe(403);
+    await before.stop();
+
+    const after = await startServer(
+      loadConfig({ ...env, ...db.env, ADMIN_EMAILS: "Boss@Example.com, nobody@example.com" }),
+      createLogger({ level: "silent" }),
+    );
+    cleanups.push(() => after.stop());
+    expect(await users(after, boss)).toBe(200);
+    expect(await users(after, clerk)).toBe(403);
+  });
+
   test("MIGRATE_ON_START=false on an empty database creates no tables; npm run db:migrate does", async () => {
     const db = await freshDatabaseEnv(kind);
     cleanups.push(db.cleanup);
