@@ -2326,6 +2326,19 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description A dependency is unavailable or not configured (`service_unavailable`). */
+            503: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     listModels: {
@@ -2463,6 +2476,25 @@ export interface operations {
             };
             /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
             500: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency is unavailable or not configured (`service_unavailable`). */
+            503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
                     "X-Request-Id"?: string;
@@ -2865,6 +2897,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description A dependency is unavailable or not configured (`service_unavailable`). */
+            503: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     cancelPrediction: {
@@ -3032,6 +3083,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description A dependency is unavailable or not configured (`service_unavailable`). */
+            503: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     listGenerations: {
@@ -3132,6 +3202,25 @@ export interface operations {
             };
             /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
             500: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency is unavailable or not configured (`service_unavailable`). */
+            503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
                     "X-Request-Id"?: string;
@@ -3297,6 +3386,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description A dependency is unavailable or not configured (`service_unavailable`). */
+            503: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     getSandboxImage: {
@@ -3423,6 +3531,25 @@ export interface operations {
             };
             /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
             500: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency is unavailable or not configured (`service_unavailable`). */
+            503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
                     "X-Request-Id"?: string;
@@ -3606,6 +3733,25 @@ export interface operations {
             };
             /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
             500: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency is unavailable or not configured (`service_unavailable`). */
+            503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
                     "X-Request-Id"?: string;
@@ -4124,6 +4270,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description A dependency is unavailable or not configured (`service_unavailable`). */
+            503: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     listUsers: {
@@ -4258,6 +4423,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description A dependency is unavailable or not configured (`service_unavailable`). */
+            503: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     getAnalytics: {
@@ -4373,6 +4557,25 @@ export interface operations {
             };
             /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
             500: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency is unavailable or not configured (`service_unavailable`). */
+            503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
                     "X-Request-Id"?: string;

@@ -6,7 +6,7 @@ import { and, inArray, isNull, ne, or, sql } from "drizzle-orm";
 import type { Database } from "./db";
 import * as authSchema from "./db/schemas/auth";
 import type { Config } from "./env";
-import type { Logger } from "./lib/logger";
+import { type Logger, scrubQueryParams } from "./lib/logger";
 import { grantSignupBonus, transferGuestAccount } from "./services/credits";
 
 export interface AuthDeps {
@@ -36,7 +36,7 @@ export function createAuth({ config, db, logger }: AuthDeps) {
       log: (level, message, ...args) => {
         const fn =
           level === "error" ? log.error.bind(log) : level === "warn" ? log.warn.bind(log) : log.debug.bind(log);
-        fn({ args: args.length ? args.map(String) : undefined }, message);
+        fn({ args: args.length ? args.map((a) => scrubQueryParams(String(a))) : undefined }, scrubQueryParams(message));
       },
     },
     databaseHooks: {

@@ -35,6 +35,7 @@ export function buildDeps(
   overrides: Partial<Deps> = {},
 ): Deps {
   const db = database.db;
+  logger = overrides.logger ?? logger;
   const clock = overrides.clock ?? (() => new Date());
   const providerStats = createProviderStats(clock);
   const deps: Deps = {

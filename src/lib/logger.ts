@@ -2,11 +2,33 @@ import pino from "pino";
 
 export type Logger = pino.Logger;
 
+/**
+ * Drizzle's and pg's errors quote the failed query's parameters ("Failed query: …\nparams: <token>,…"):
+ * session tokens, emails, API key hashes. Path redaction cannot see inside a message, so they are cut.
+ */
+export function scrubQueryParams(text: string): string {
+  return text.replace(/(\bparams:)[^\n]*/g, "$1 [redacted]");
+}
+
+function scrubSerialized(value: unknown, depth = 0): unknown {
+  if (typeof value === "string") return scrubQueryParams(value);
+  if (!value || typeof value !== "object" || depth > 5) return value;
+  if (Array.isArray(value)) return value.map((v) => scrubSerialized(v, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) out[k] = k === "params" ? "[redacted]" : scrubSerialized(v, depth + 1);
+  return out;
+}
+
+/** pino's error serializer, then query parameters removed from the error, its stack and its causes. */
+export const errSerializer = (err: unknown) =>
+  scrubSerialized(err instanceof Error ? pino.stdSerializers.errWithCause(err) : err);
+
 /** Structured JSON logs; pretty only when asked for in development. Secrets are redacted by path. */
-export function createLogger(opts: { level: string; pretty?: boolean }): Logger {
-  return pino({
+export function createLogger(opts: { level: string; pretty?: boolean; destination?: pino.DestinationStream }): Logger {
+  const options: pino.LoggerOptions = {
     level: opts.level,
     base: { service: "logo-api" },
+    serializers: { err: errSerializer },
     redact: {
       paths: [
         "req.headers.authorization",
@@ -29,6 +51,7 @@ export function createLogger(opts: { level: string; pretty?: boolean }): Logger 
       ],
       censor: "[redacted]",
     },
-    ...(opts.pretty ? { transport: { target: "pino-pretty", options: { colorize: true } } } : {}),
-  });
+    ...(opts.pretty && !opts.destination ? { transport: { target: "pino-pretty", options: { colorize: true } } } : {}),
+  };
+  return opts.destination ? pino(options, opts.destination) : pino(options);
 }

@@ -49,9 +49,14 @@ export function errorResponse(status: number, opts: { rateLimited?: boolean; des
   };
 }
 
-/** Error responses for the given statuses (500 is always added). */
+/**
+ * Error responses for the given statuses (500 is always added; 429 on rate-limited routes; 503 where
+ * credentials are checked, since a session lookup needs the database).
+ */
 export function errorResponses<const S extends readonly number[]>(statuses: S, opts: { rateLimited?: boolean } = {}) {
-  const all = [...new Set([...statuses, ...(opts.rateLimited ? [429] : []), 500])];
+  const all = [
+    ...new Set([...statuses, ...(opts.rateLimited ? [429] : []), 500, ...(statuses.includes(401) ? [503] : [])]),
+  ].sort((a, b) => a - b);
   return Object.fromEntries(all.map((s) => [s, errorResponse(s, opts)])) as {
     [K in S[number] | 500]: ReturnType<typeof errorResponse>;
   };

@@ -19,8 +19,9 @@ export async function getAuthUser(c: Context<AppEnv>): Promise<AuthUser | null> 
     return cached;
   }
   const session = await c.var.deps.auth.api.getSession({ headers: c.req.raw.headers }).catch((err: unknown) => {
-    c.var.logger.warn({ err }, "session lookup failed");
-    return null;
+    // An outage is not "signed out": a 503 tells the client to retry, a 401 would tell it to sign in again.
+    c.var.logger.error({ err }, "session lookup failed");
+    throw new ApiError("service_unavailable", "Sessions cannot be checked right now; retry shortly.");
   });
   c.set("authResolved", true);
   const u = session?.user as (AuthUser & { banned?: boolean | null }) | undefined;

@@ -3,6 +3,7 @@ import { Writable } from "node:stream";
 import { eq } from "drizzle-orm";
 import pino from "pino";
 import { creditAccount, prediction } from "../../src/db/schema";
+import { createLogger } from "../../src/lib/logger";
 import { HealthSchema } from "../../src/routes/health";
 import { createTestApp, type TestApp } from "../helpers/app";
 import { expectError, expectSchema } from "../helpers/schemas";
@@ -149,6 +150,34 @@ describe("unexpected exceptions", () => {
       const unhandled = logged.find((l) => l.msg === "unhandled error");
       expect(unhandled?.err?.message).toBeTruthy();
       expect(logged.some((l) => l.msg === "request")).toBe(true);
+    } finally {
+      await broken.close();
+    }
+  });
+});
+
+describe("the database failing under a session lookup", () => {
+  test("is 503 service_unavailable (not 401), and no log line carries the session token", async () => {
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk, _enc, done) {
+        lines.push(...String(chunk).split("\n").filter(Boolean));
+        done();
+      },
+    });
+    const broken = await createTestApp({ overrides: { logger: createLogger({ level: "debug", destination: sink }) } });
+    try {
+      const s = await broken.signUp();
+      const token = s.headers.authorization?.replace(/^Bearer /, "") ?? "";
+      expect(token.length).toBeGreaterThan(10);
+      await broken.database.close();
+      const res = await broken.json("GET", "/api/credits", { headers: { ...s.headers, "x-request-id": "outage-1" } });
+      expectError(res, 503, "service_unavailable");
+      const failure = lines.find((l) => l.includes("session lookup failed"));
+      expect(failure).toBeDefined();
+      expect(failure).toContain("[redacted]"); // the query's parameters were there, and were cut
+      // The token is 32 characters; its signed form adds a dot and a signature. Neither may appear.
+      for (const line of lines) expect(line).not.toContain(token.split(".")[0] as string);
     } finally {
       await broken.close();
     }
