@@ -1,3 +1,4 @@
+import { APIError } from "better-auth/api";
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { ApiError, unauthorized } from "../lib/errors";
@@ -19,6 +20,8 @@ export async function getAuthUser(c: Context<AppEnv>): Promise<AuthUser | null> 
     return cached;
   }
   const session = await c.var.deps.auth.api.getSession({ headers: c.req.raw.headers }).catch((err: unknown) => {
+    // Refused credentials (a bad or expired API key): signed out.
+    if (err instanceof APIError && err.statusCode < 500) return null;
     // An outage is not "signed out": a 503 tells the client to retry, a 401 would tell it to sign in again.
     c.var.logger.error({ err }, "session lookup failed");
     throw new ApiError("service_unavailable", "Sessions cannot be checked right now; retry shortly.");
