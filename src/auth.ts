@@ -2,7 +2,7 @@ import { apiKey } from "@better-auth/api-key";
 import { betterAuth } from "better-auth";
 import { drizzleAdapter } from "better-auth/adapters/drizzle";
 import { admin, anonymous, bearer, openAPI } from "better-auth/plugins";
-import { and, inArray, isNull, ne, or, sql } from "drizzle-orm";
+import { and, eq, inArray, isNull, ne, or, sql } from "drizzle-orm";
 import type { Database } from "./db";
 import * as authSchema from "./db/schemas/auth";
 import type { Config } from "./env";
@@ -43,7 +43,12 @@ export function createAuth({ config, db, logger }: AuthDeps) {
       user: {
         create: {
           before: async (user) => {
-            if (user.email && adminEmails.has(user.email.toLowerCase())) return { data: { ...user, role: "admin" } };
+            if (
+              user.email &&
+              adminEmails.has(user.email.toLowerCase()) &&
+              (!adminNeedsVerifiedEmail(config) || user.emailVerified)
+            )
+              return { data: { ...user, role: "admin" } };
             return { data: user };
           },
           // Runs after Better Auth's transaction commits; the unique index makes it once-only.
@@ -80,11 +85,22 @@ export function createAuth({ config, db, logger }: AuthDeps) {
 export type Auth = ReturnType<typeof createAuth>;
 
 /**
+ * In production an ADMIN_EMAILS address counts only once the account's email is verified: otherwise
+ * whoever signs up first with a listed address that has no account yet would become an admin. (This
+ * server sends no verification mail; operators create admins with `npm run create-admin`.)
+ */
+export const adminNeedsVerifiedEmail = (config: Config) => config.NODE_ENV === "production";
+
+/**
  * ADMIN_EMAILS makes those accounts admins: new ones at sign-up (the create hook above), existing ones
  * here, run at start (the list is configuration, read at start). Nobody is demoted: admins can also be
  * made through Better Auth's admin API. Returns the emails promoted.
  */
-export async function promoteConfiguredAdmins(db: Database, emails: readonly string[]): Promise<string[]> {
+export async function promoteConfiguredAdmins(
+  db: Database,
+  emails: readonly string[],
+  opts: { verifiedOnly: boolean },
+): Promise<string[]> {
   if (emails.length === 0) return [];
   const { user } = authSchema;
   const rows = await db
@@ -93,6 +109,7 @@ export async function promoteConfiguredAdmins(db: Database, emails: readonly str
     .where(
       and(
         inArray(sql`lower(${user.email})`, [...emails]),
+        opts.verifiedOnly ? eq(user.emailVerified, true) : undefined,
         or(isNull(user.role), ne(sql`'admin' = any(string_to_array(replace(${user.role}, ' ', ''), ','))`, true)),
       ),
     )

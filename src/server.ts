@@ -1,5 +1,5 @@
 import { createApp } from "./app";
-import { promoteConfiguredAdmins } from "./auth";
+import { adminNeedsVerifiedEmail, promoteConfiguredAdmins } from "./auth";
 import { buildDeps, openDatabase } from "./deps";
 import type { Config } from "./env";
 import type { Logger } from "./lib/logger";
@@ -62,7 +62,9 @@ export async function startServer(
     await database.migrate();
     logger.info({ database: database.kind }, "migrations applied");
   }
-  await promoteConfiguredAdmins(database.db, config.ADMIN_EMAILS).then(
+  await promoteConfiguredAdmins(database.db, config.ADMIN_EMAILS, {
+    verifiedOnly: adminNeedsVerifiedEmail(config),
+  }).then(
     (promoted) => {
       if (promoted.length) logger.info({ count: promoted.length }, "ADMIN_EMAILS: existing accounts promoted to admin");
     },

@@ -115,4 +115,17 @@ describe("admin endpoints", () => {
     const key = await createApiKey({ ...admin.headers, ...origin });
     expect((await t.json("GET", "/api/admin/users", { headers: { "x-api-key": key } })).status).toBe(200);
   });
+
+  test("in production a listed address with an unverified email is not an admin (nobody can claim it by signing up first)", async () => {
+    const prod = await createTestApp({
+      database: t.database,
+      env: { NODE_ENV: "production", BETTER_AUTH_SECRET: "p".repeat(40), ADMIN_EMAILS: "claimed@example.com" },
+    });
+    try {
+      const squatter = await prod.signUp({ email: "claimed@example.com" });
+      expectError(await prod.json("GET", "/api/admin/users", { headers: squatter.headers }), 403, "forbidden");
+    } finally {
+      await prod.close();
+    }
+  });
 });
