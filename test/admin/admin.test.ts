@@ -260,5 +260,20 @@ describe("GET /api/admin/analytics", () => {
       400,
       "validation_error",
     );
+    // dates PostgreSQL cannot hold are 400, not 500
+    for (const q of ["from=0000-01-01T00:00:00Z", "to=+275760-09-13T00:00:00Z", "from=1969-12-31T00:00:00Z"])
+      expectError(
+        await t.json("GET", `/api/admin/analytics?${q}`, { headers: admin.headers }),
+        400,
+        "validation_error",
+      );
+    const badCursor = Buffer.from(JSON.stringify(["0000-01-01T00:00:00.000Z", crypto.randomUUID()])).toString(
+      "base64url",
+    );
+    expectError(
+      await t.json("GET", `/api/admin/users?cursor=${badCursor}`, { headers: admin.headers }),
+      400,
+      "validation_error",
+    );
   });
 });

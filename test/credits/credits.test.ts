@@ -126,6 +126,24 @@ describe("GET /api/credits/transactions", () => {
       "validation_error",
     );
   });
+
+  test("crafted cursors (an id that is no UUID, dates PostgreSQL cannot hold) are 400 on every list, never 500", async () => {
+    const s = await t.signUp();
+    const uuid = crypto.randomUUID();
+    const crafted = [
+      ["2026-01-01T00:00:00.000Z", "-".repeat(36)],
+      ["0000-01-01T00:00:00.000Z", uuid],
+      ["+275760-09-13T00:00:00.000Z", uuid],
+      ["-271821-04-20T00:00:00.000Z", uuid],
+      [12345, uuid],
+    ].map((c) => Buffer.from(JSON.stringify(c)).toString("base64url"));
+    for (const path of ["/api/credits/transactions", "/api/predictions", "/api/generations"])
+      for (const cursor of crafted)
+        expectError(await t.json("GET", `${path}?cursor=${cursor}`, { headers: s.headers }), 400, "validation_error");
+    // a well-formed cursor still pages
+    const ok = Buffer.from(JSON.stringify(["2026-01-01T00:00:00.000Z", uuid])).toString("base64url");
+    expect((await t.json("GET", `/api/credits/transactions?cursor=${ok}`, { headers: s.headers })).status).toBe(200);
+  });
 });
 
 describe("POST /api/credits/purchase", () => {
