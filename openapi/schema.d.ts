@@ -987,7 +987,7 @@ export interface paths {
         put?: never;
         /**
          * Delete an anonymous user
-         * @description Delete an anonymous user. Better Auth endpoint `POST /api/auth/delete-anonymous-user`.
+         * @description Delete an anonymous user. Better Auth endpoint `POST /api/auth/delete-anonymous-user`. Refused with 409 `conflict` while the user has credits, a ledger, generations or orders: those are kept (a guest keeps them by signing up; ban a user instead of removing it).
          */
         post: operations["deleteAnonymousUser"];
         delete?: never;
@@ -1247,7 +1247,7 @@ export interface paths {
         put?: never;
         /**
          * Delete a user and all their sessions and accounts. Cannot be undone
-         * @description Delete a user and all their sessions and accounts. Cannot be undone. Better Auth endpoint `POST /api/auth/admin/remove-user`.
+         * @description Delete a user and all their sessions and accounts. Cannot be undone. Better Auth endpoint `POST /api/auth/admin/remove-user`. Refused with 409 `conflict` while the user has credits, a ledger, generations or orders: those are kept (a guest keeps them by signing up; ban a user instead of removing it).
          */
         post: operations["removeUser"];
         delete?: never;
@@ -8705,6 +8705,19 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Conflict with existing data (`conflict`), e.g. the email is already registered. */
+            409: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
@@ -10199,6 +10212,19 @@ export interface operations {
             };
             /** @description Not found (`not_found`). */
             404: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict with existing data (`conflict`), e.g. the email is already registered. */
+            409: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
                     "X-Request-Id"?: string;

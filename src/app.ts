@@ -10,10 +10,13 @@ import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
 import { ApiError, type ErrorCode, errorBody, errorResponse } from "./lib/errors";
+import { UUID_RE } from "./lib/pagination";
+import { getAuthUser, isAdmin } from "./middleware/auth";
 import { requestMetrics } from "./middleware/metrics";
 import { bearerToken } from "./middleware/session-cache";
 import { authStringMaxLength, buildOpenApiDocument, SERVERS, toOpenApi30 } from "./openapi";
 import { registerRoutes } from "./routes";
+import { hasAccountHistory } from "./services/credits";
 import type { AppEnv, Deps } from "./types";
 
 /** The router every route module registers on: one defaultHook turns Zod failures into our 400 envelope. */
@@ -36,6 +39,34 @@ export function createRouter() {
       }
     },
   });
+}
+
+/**
+ * Better Auth's delete-anonymous-user and admin remove-user would delete a user whose balance, ledger,
+ * predictions and orders are kept by RESTRICT foreign keys: the delete fails with a 500 after Better
+ * Auth has already revoked the sessions, stranding the credits. Refused up front with 409 instead
+ * (a guest keeps its credits by signing up; an admin bans instead of deleting).
+ */
+async function refuseDeletingHistory(c: Context<AppEnv>, deps: Deps): Promise<Response | undefined> {
+  if (c.req.method !== "POST") return undefined;
+  let userId: string | undefined;
+  let message: string;
+  if (c.req.path === "/api/auth/delete-anonymous-user") {
+    const guest = await getAuthUser(c);
+    userId = guest?.isAnonymous ? guest.id : undefined;
+    message = "This guest has credits or generations; sign up to keep them instead of deleting the guest.";
+  } else if (c.req.path === "/api/auth/admin/remove-user") {
+    const caller = await getAuthUser(c);
+    if (!caller || !isAdmin(caller)) return undefined; // Better Auth answers 401/403
+    const body = (await c.req.raw
+      .clone()
+      .json()
+      .catch(() => null)) as { userId?: unknown } | null;
+    userId = typeof body?.userId === "string" && UUID_RE.test(body.userId) ? body.userId : undefined;
+    message = "This user has a credit ledger, generations or orders, which are kept; ban the user instead.";
+  } else return undefined;
+  if (!userId || !(await hasAccountHistory(deps.db, userId))) return undefined;
+  return c.json(errorBody(c, "conflict", message), 409);
 }
 
 export function createApp(deps: Deps) {
@@ -113,6 +144,8 @@ export function createApp(deps: Deps) {
         errorBody(c, "validation_error", `Invalid request: ${invalid[0]?.message}`, { issues: invalid }),
         400,
       );
+    const refusal = await refuseDeletingHistory(c, deps);
+    if (refusal) return refusal;
     if (c.req.method === "POST") {
       // Sign-out, linking, session revocation…: the cached user of this token must not outlive it.
       const token = bearerToken(c.req.raw.headers);

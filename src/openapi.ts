@@ -94,6 +94,9 @@ export const TAGS: [string, string][] = [
   ],
 ];
 
+/** Better Auth operations that delete a user, refused while the user has money-related history (app.ts). */
+const KEEPS_HISTORY = new Set(["/delete-anonymous-user", "/admin/remove-user"]);
+
 /** The live OpenAPI 3.1 document: our routes plus Better Auth's, merged under /api/auth (tag Auth). */
 export async function buildOpenApiDocument(app: OpenAPIHono<AppEnv>, auth: Auth): Promise<Json> {
   for (const [name, scheme] of Object.entries(SECURITY_SCHEMES))
@@ -331,7 +334,10 @@ export function mergeAuthDocument(doc: Json, source: Json): Json {
         "401",
         "429",
         "500",
+        ...(KEEPS_HISTORY.has(relPath) ? ["409"] : []),
       ]);
+      if (KEEPS_HISTORY.has(relPath))
+        op.description += " Refused with 409 `conflict` while the user has credits, a ledger, generations or orders: those are kept (a guest keeps them by signing up; ban a user instead of removing it).";
       for (const status of [...errorStatuses].sort()) {
         const code = Number(status);
         responses[status] = {

@@ -1,5 +1,5 @@
 import { and, eq, gte, lt, sql } from "drizzle-orm";
-import type { Database, Executor, Tx } from "../db";
+import { type Database, type Executor, queryRows, type Tx } from "../db";
 import { creditAccount, creditTransaction, guestLink, polarOrder, prediction, user } from "../db/schema";
 import { ApiError, conflict, notFound } from "../lib/errors";
 import { type Cursor, keysetOrder, keysetWhere, page } from "../lib/pagination";
@@ -377,4 +377,19 @@ export async function creditFlowTotals(db: Executor, range: { from: Date; to: Da
     bonus: Number(flows?.bonus ?? 0),
     outstanding: Number(outstanding?.total ?? 0),
   };
+}
+
+/**
+ * Whether the user has anything money-related that deleting it would strand or erase: a credit account,
+ * ledger rows, predictions or Polar orders (all kept by RESTRICT foreign keys, by design).
+ */
+export async function hasAccountHistory(db: Executor, userId: string): Promise<boolean> {
+  const [row] = await queryRows<{ found: boolean }>(
+    db,
+    sql`select exists (select 1 from ${creditAccount} where ${creditAccount.userId} = ${userId})
+        or exists (select 1 from ${creditTransaction} where ${creditTransaction.userId} = ${userId})
+        or exists (select 1 from ${prediction} where ${prediction.userId} = ${userId})
+        or exists (select 1 from ${polarOrder} where ${polarOrder.userId} = ${userId}) as found`,
+  );
+  return Boolean(row?.found);
 }

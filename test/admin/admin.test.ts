@@ -277,3 +277,40 @@ describe("GET /api/admin/analytics", () => {
     );
   });
 });
+
+describe("deleting users whose credits history is kept", () => {
+  const origin = { origin: "http://localhost:3000" };
+  test("a guest with credits cannot delete itself (409); its session, balance and ledger stay", async () => {
+    const g = await t.signInAnonymous();
+    const res = await t.json("POST", "/api/auth/delete-anonymous-user", { headers: { ...g.headers, ...origin } });
+    expectError(res, 409, "conflict");
+    const after = await t.json("GET", "/api/credits", { headers: g.headers });
+    expect(after.status).toBe(200);
+    expect(after.body.balance).toBeGreaterThan(0);
+    expect(await ledgerSum(g.userId)).toBe(after.body.balance);
+  });
+
+  test("an admin cannot remove a user with a ledger (409, the user stays); a user without one is removed", async () => {
+    const s = await t.signUp();
+    const remove = (userId: string, headers = admin.headers) =>
+      t.json("POST", "/api/auth/admin/remove-user", { body: { userId }, headers: { ...headers, ...origin } });
+    expectError(await remove(s.userId), 409, "conflict");
+    expect(await t.db.select().from(user).where(eq(user.id, s.userId))).toHaveLength(1);
+    expect(await balanceOf(s.userId)).toBe(3);
+    // Not an admin: Better Auth's own refusal, whatever the target has.
+    expect((await remove(s.userId, s.headers)).status).toBe(403);
+
+    const bare = await createTestApp({
+      database: t.database,
+      env: { ...polarEnv(fake, { ADMIN_EMAILS: "chief@example.com" }), SIGNUP_CREDITS: "0" },
+    });
+    try {
+      const empty = await bare.signUp();
+      expect(await ledgerSum(empty.userId)).toBe(0);
+      expect((await remove(empty.userId)).status).toBe(200);
+      expect(await t.db.select().from(user).where(eq(user.id, empty.userId))).toHaveLength(0);
+    } finally {
+      await bare.close();
+    }
+  });
+});
