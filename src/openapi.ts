@@ -337,7 +337,8 @@ export function mergeAuthDocument(doc: Json, source: Json): Json {
         ...(KEEPS_HISTORY.has(relPath) ? ["409"] : []),
       ]);
       if (KEEPS_HISTORY.has(relPath))
-        op.description += " Refused with 409 `conflict` while the user has credits, a ledger, generations or orders: those are kept (a guest keeps them by signing up; ban a user instead of removing it).";
+        op.description +=
+          " Refused with 409 `conflict` while the user has credits, a ledger, generations or orders: those are kept (a guest keeps them by signing up; ban a user instead of removing it).";
       for (const status of [...errorStatuses].sort()) {
         const code = Number(status);
         responses[status] = {
