@@ -52,17 +52,41 @@ export function createEachlabsProvider(options: EachlabsOptions): GenerationProv
     Authorization: `Bearer ${options.apiKey}`,
   };
 
+  /**
+   * Redirects are followed only within the Eachlabs origin (at most 3): fetch would carry the custom
+   * X-API-Key header to any host a redirect names (it drops only Authorization across origins).
+   * Only method-keeping redirects (307/308) are followed for writes.
+   */
+  async function fetchFollowingSameOrigin(first: string, what: string, init: RequestInit): Promise<Response> {
+    const origin = new URL(base).origin;
+    let url = first;
+    for (let hop = 0; ; hop++) {
+      const res = await doFetch(url, { ...init, redirect: "manual" });
+      const location = res.status >= 300 && res.status < 400 ? res.headers.get("location") : null;
+      if (!location) return res;
+      await res.body?.cancel();
+      const next = new URL(location, url);
+      const keepsMethod = res.status === 307 || res.status === 308 || init.method === "GET";
+      if (next.origin !== origin || hop >= 3 || !keepsMethod)
+        throw new ProviderError(
+          `${what} answered a ${res.status} redirect to ${next.origin === origin ? next.pathname : "another host"}; not followed`,
+          "http",
+          res.status,
+        );
+      url = next.href;
+    }
+  }
+
   async function call(method: Method, path: string, body?: unknown): Promise<Answer> {
     const what = `Eachlabs ${method} ${path}`;
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), options.timeoutMs);
     try {
-      const res = await doFetch(`${base}${path}`, {
+      const res = await fetchFollowingSameOrigin(`${base}${path}`, what, {
         method,
         headers: body === undefined ? headers : { ...headers, "Content-Type": "application/json" },
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: controller.signal,
-        redirect: "follow",
       });
       // the timeout covers reading the body too: a server may send headers and then stall
       const text = await res.text();
@@ -74,6 +98,7 @@ export function createEachlabsProvider(options: EachlabsOptions): GenerationProv
       }
       return { status: res.status, json, text };
     } catch (e) {
+      if (e instanceof ProviderError) throw e;
       if (controller.signal.aborted) {
         throw new ProviderError(`${what} timed out after ${options.timeoutMs} ms`, "timeout");
       }

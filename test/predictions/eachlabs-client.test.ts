@@ -195,6 +195,36 @@ describe("create", () => {
     }
   });
 
+  test("a redirect to another host is not followed and the key never reaches it; same-origin redirects are", async () => {
+    const { createServer } = await import("node:http");
+    const elsewhereSaw: Array<Record<string, unknown>> = [];
+    const elsewhere = createServer((req, res) => {
+      elsewhereSaw.push(req.headers);
+      res.writeHead(200, { "content-type": "application/json" }).end('{"predictionID":"stolen"}');
+    });
+    await new Promise<void>((r) => elsewhere.listen(0, "127.0.0.1", r));
+    const elsewhereUrl = `http://127.0.0.1:${(elsewhere.address() as { port: number }).port}`;
+    const redirector = createServer((req, res) => {
+      if (req.method === "POST") res.writeHead(307, { location: `${elsewhereUrl}/v1/prediction` }).end();
+      else if (req.url === "/v1/prediction/p1") res.writeHead(302, { location: "/v1/prediction/p1-moved" }).end();
+      else
+        res
+          .writeHead(200, { "content-type": "application/json" })
+          .end(JSON.stringify({ id: "p1", status: "success", output: "https://cdn.example.com/a.png" }));
+    });
+    await new Promise<void>((r) => redirector.listen(0, "127.0.0.1", r));
+    const p = provider({ baseUrl: `http://127.0.0.1:${(redirector.address() as { port: number }).port}` });
+    try {
+      const e = await providerError(() => created(p));
+      expect(e.message).toContain("not followed");
+      expect(elsewhereSaw).toEqual([]);
+      expect((await p.get("p1")).status).toBe("succeeded");
+    } finally {
+      redirector.close();
+      elsewhere.close();
+    }
+  });
+
   test("nothing listening → network", async () => {
     const { createServer } = await import("node:net");
     const probe = createServer();
