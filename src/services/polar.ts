@@ -215,8 +215,9 @@ async function handleEvent(
   const metadata = order.metadata ?? {};
   const str = (v: unknown) => (typeof v === "string" && v.length > 0 ? v : undefined);
 
-  // The user: the checkout's external_customer_id, else the metadata we attached to it.
-  const candidates = [str(order.customer?.external_id), str(metadata.userId)].filter(
+  // The user: the metadata we attached to this very checkout, else the Polar customer's external id
+  // (a customer record outlives checkouts, and Polar may match one by email; the metadata cannot drift).
+  const candidates = [str(metadata.userId), str(order.customer?.external_id)].filter(
     (v): v is string => v !== undefined && UUID_RE.test(v),
   );
   // FOR SHARE waits for a guest link in progress (it locks the guest's user row), so the link it

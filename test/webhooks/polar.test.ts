@@ -137,6 +137,22 @@ describe("order.paid", () => {
     expect((await ledgerOf(s.userId)).filter((r) => r.type === "purchase")).toHaveLength(1);
   });
 
+  test("the checkout's metadata.userId wins over a Polar customer's external id that names someone else", async () => {
+    const buyer = await t.signUp();
+    const other = await t.signUp();
+    const order = polarOrder({
+      externalCustomerId: other.userId,
+      metadata: { userId: buyer.userId, packageId: "pro" },
+    });
+    expect((await send("order.paid", order)).status).toBe(202);
+    expect(await balanceOf(buyer.userId)).toBe(53);
+    expect(await balanceOf(other.userId)).toBe(3);
+    // without metadata, the customer's external id still finds the user
+    const byCustomer = polarOrder({ externalCustomerId: other.userId, metadata: {} });
+    expect((await send("order.paid", byCustomer)).status).toBe(202);
+    expect(await balanceOf(other.userId)).toBe(53);
+  });
+
   test("falls back to metadata.userId and metadata.packageId", async () => {
     const s = await t.signUp();
     const order = polarOrder({
