@@ -17,9 +17,17 @@ afterAll(async () => {
   for (const c of cleanups.reverse()) await c();
 });
 
-async function start(kind: "pglite" | "postgres", env: Record<string, string> = {}) {
+type DatabaseEnv = Awaited<ReturnType<typeof freshDatabaseEnv>>;
+
+async function freshDatabase(kind: "pglite" | "postgres"): Promise<DatabaseEnv> {
   const db = await freshDatabaseEnv(kind);
   cleanups.push(db.cleanup);
+  return db;
+}
+
+/** A real server on port 0; on a fresh database unless `db` names one (to restart on the same data). */
+async function start(kind: "pglite" | "postgres", env: Record<string, string> = {}, db?: DatabaseEnv) {
+  db ??= await freshDatabase(kind);
   const config = loadConfig({
     NODE_ENV: "test",
     HOST: "127.0.0.1",
@@ -88,9 +96,7 @@ describe.each(databaseKinds())("a real listening server on %s", (kind) => {
   }, 120_000);
 
   test("ADMIN_EMAILS promotes an account that existed before it was listed, at the next start", async () => {
-    const db = await freshDatabaseEnv(kind);
-    cleanups.push(db.cleanup);
-    const env = { NODE_ENV: "test", HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "silent", RECONCILER_INTERVAL_MS: "0" };
+    const db = await freshDatabase(kind);
     const signUp = async (server: RunningServer, email: string) => {
       const res = await fetch(`${server.url}/api/auth/sign-up/email`, {
         method: "POST",
@@ -103,33 +109,20 @@ describe.each(databaseKinds())("a real listening server on %s", (kind) => {
     const users = (server: RunningServer, headers: Record<string, string>) =>
       fetch(`${server.url}/api/admin/users`, { headers }).then((r) => r.status);
 
-    const before = await startServer(loadConfig({ ...env, ...db.env }), createLogger({ level: "silent" }));
+    const before = await start(kind, {}, db);
     const boss = await signUp(before, "boss@example.com");
     const clerk = await signUp(before, "clerk@example.com");
     expect(await users(before, boss)).toBe(403);
     await before.stop();
 
-    const after = await startServer(
-      loadConfig({ ...env, ...db.env, ADMIN_EMAILS: "Boss@Example.com, nobody@example.com" }),
-      createLogger({ level: "silent" }),
-    );
-    cleanups.push(() => after.stop());
+    const after = await start(kind, { ADMIN_EMAILS: "Boss@Example.com, nobody@example.com" }, db);
     expect(await users(after, boss)).toBe(200);
     expect(await users(after, clerk)).toBe(403);
   });
 
   test("MIGRATE_ON_START=false on an empty database creates no tables; npm run db:migrate does", async () => {
-    const db = await freshDatabaseEnv(kind);
-    cleanups.push(db.cleanup);
-    const config = loadConfig({
-      NODE_ENV: "test",
-      HOST: "127.0.0.1",
-      PORT: "0",
-      LOG_LEVEL: "silent",
-      RECONCILER_INTERVAL_MS: "0",
-      MIGRATE_ON_START: "false",
-      ...db.env,
-    });
+    const db = await freshDatabase(kind);
+    const noMigrations = { MIGRATE_ON_START: "false" };
     const tables = async (server: RunningServer) =>
       (
         await queryRows<{ name: string }>(
@@ -138,7 +131,7 @@ describe.each(databaseKinds())("a real listening server on %s", (kind) => {
         )
       ).map((r) => r.name);
 
-    const before = await startServer(config, createLogger({ level: "silent" }));
+    const before = await start(kind, noMigrations, db);
     expect((await fetch(`${before.url}/health`)).status).toBe(200);
     expect(await tables(before)).toEqual([]);
     await before.stop();
@@ -155,8 +148,7 @@ describe.each(databaseKinds())("a real listening server on %s", (kind) => {
     // DATABASE_URL never appears in the script's output.
     if (db.env.DATABASE_URL) expect(migrate.stdout).not.toContain(db.env.DATABASE_URL);
 
-    const after = await startServer(config, createLogger({ level: "silent" }));
-    cleanups.push(() => after.stop());
+    const after = await start(kind, noMigrations, db);
     expect(await tables(after)).toEqual(expect.arrayContaining(["user", "session", "credit_account", "prediction"]));
     const anon = await fetch(`${after.url}/api/auth/sign-in/anonymous`, {
       method: "POST",
