@@ -10,7 +10,7 @@ import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
 import { ApiError, type ErrorCode, errorBody, errorResponse } from "./lib/errors";
-import { UUID_RE } from "./lib/pagination";
+import { isUuid } from "./lib/validation";
 import { getAuthUser, isAdmin } from "./middleware/auth";
 import { requestMetrics } from "./middleware/metrics";
 import { bearerToken } from "./middleware/session-cache";
@@ -62,7 +62,7 @@ async function refuseDeletingHistory(c: Context<AppEnv>, deps: Deps): Promise<Re
       .clone()
       .json()
       .catch(() => null)) as { userId?: unknown } | null;
-    userId = typeof body?.userId === "string" && UUID_RE.test(body.userId) ? body.userId : undefined;
+    userId = isUuid(body?.userId) ? body.userId : undefined;
     message = "This user has a credit ledger, generations or orders, which are kept; ban the user instead.";
   } else return undefined;
   if (!userId || !(await hasAccountHistory(deps.db, userId))) return undefined;

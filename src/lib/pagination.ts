@@ -1,6 +1,7 @@
 import { and, desc, eq, lt, or, type SQL } from "drizzle-orm";
 import type { PgColumn } from "drizzle-orm/pg-core";
 import { ApiError } from "./errors";
+import { isStorableDate, isUuid } from "./validation";
 
 /** Keyset pagination over (created_at desc, id desc). The cursor is opaque base64url of the last row's keys. */
 export interface Cursor {
@@ -12,21 +13,12 @@ export function encodeCursor(c: Cursor): string {
   return Buffer.from(JSON.stringify([c.createdAt.toISOString(), c.id])).toString("base64url");
 }
 
-export const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** A date PostgreSQL's timestamptz holds and this service can have written: years 1970 to 9999. */
-export function isStorableDate(d: Date): boolean {
-  const year = d.getUTCFullYear();
-  return !Number.isNaN(d.getTime()) && year >= 1970 && year <= 9999;
-}
-
 export function decodeCursor(s: string | undefined): Cursor | undefined {
   if (!s) return undefined;
   try {
     const [iso, id] = JSON.parse(Buffer.from(s, "base64url").toString("utf8")) as [string, string];
     const createdAt = new Date(iso);
-    if (typeof iso !== "string" || !isStorableDate(createdAt) || typeof id !== "string" || !UUID_RE.test(id))
-      throw new Error();
+    if (typeof iso !== "string" || !isStorableDate(createdAt) || !isUuid(id)) throw new Error();
     return { createdAt, id };
   } catch {
     throw new ApiError("validation_error", "The cursor is not valid.", {

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { isStorableDate } from "../lib/validation";
 import { NextCursorSchema, NO_NUL, PaginationQuerySchema, TimestampSchema } from "./common";
 import { CreditTransactionSchema } from "./credits";
 
@@ -69,25 +70,23 @@ export const AdminUserListQuerySchema = PaginationQuerySchema.extend({
     }),
 });
 
+/** An ISO date-time PostgreSQL can hold (years 1970–9999, checked after the offset is applied). */
+const RangeBound = z.iso
+  .datetime({ offset: true })
+  .max(40)
+  .refine((s) => isStorableDate(new Date(s)), "Must be between the years 1970 and 9999");
+
 export const AnalyticsQuerySchema = z.object({
-  from: z.iso
-    .datetime({ offset: true })
-    .max(40)
-    .optional()
-    .openapi({
-      param: { name: "from", in: "query" },
-      description: "Start of the range (inclusive). Default: 30 days before `to`.",
-      example: "2026-10-26T00:00:00Z",
-    }),
-  to: z.iso
-    .datetime({ offset: true })
-    .max(40)
-    .optional()
-    .openapi({
-      param: { name: "to", in: "query" },
-      description: "End of the range (exclusive). Default: now.",
-      example: "2026-11-25T00:00:00Z",
-    }),
+  from: RangeBound.optional().openapi({
+    param: { name: "from", in: "query" },
+    description: "Start of the range (inclusive). Default: 30 days before `to`.",
+    example: "2026-10-26T00:00:00Z",
+  }),
+  to: RangeBound.optional().openapi({
+    param: { name: "to", in: "query" },
+    description: "End of the range (exclusive). Default: now.",
+    example: "2026-11-25T00:00:00Z",
+  }),
 });
 
 const PREDICTION_STATUSES = ["queued", "processing", "succeeded", "failed", "canceled"] as const;

@@ -5,6 +5,7 @@ import type { Database, Tx } from "../db";
 import { guestLink, polarOrder, user, webhookEvent } from "../db/schema";
 import type { Config, CreditPackageConfig } from "../env";
 import type { Logger } from "../lib/logger";
+import { isUuid } from "../lib/validation";
 import { type OrderSettlement, settlePolarOrder } from "./credits";
 
 /**
@@ -139,8 +140,6 @@ export interface VerifiedEvent {
   knownType: boolean;
 }
 
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /**
  * Records a verified event by its webhook-id and processes it in the same transaction, so an
  * event is either stored with its outcome or not at all (a crash makes Polar retry). A
@@ -217,9 +216,7 @@ async function handleEvent(
 
   // The user: the metadata we attached to this very checkout, else the Polar customer's external id
   // (a customer record outlives checkouts, and Polar may match one by email; the metadata cannot drift).
-  const candidates = [str(metadata.userId), str(order.customer?.external_id)].filter(
-    (v): v is string => v !== undefined && UUID_RE.test(v),
-  );
+  const candidates = [metadata.userId, order.customer?.external_id].filter(isUuid);
   // FOR SHARE waits for a guest link in progress (it locks the guest's user row), so the link it
   // records is visible below and the credits follow the guest to its new account.
   const found = candidates.length

@@ -3,6 +3,7 @@ import type { Database } from "../db";
 import { prediction } from "../db/schema";
 import { ApiError, conflict, forbidden, notFound } from "../lib/errors";
 import { decodeCursor, keysetOrder, keysetWhere, page } from "../lib/pagination";
+import { isUuid } from "../lib/validation";
 import {
   type CreatePredictionRequest,
   type Prediction,
@@ -34,8 +35,6 @@ export const ACTIVE_STATUSES = ["queued", "processing"] as const satisfies reado
 /** At most one provider call per prediction per this many ms, however many clients poll. */
 export const MIN_SYNC_INTERVAL_MS = 1000;
 export const MAX_WAIT_SECONDS = 30;
-
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const CLIENT_MESSAGES = {
   provider_error: "The image provider could not start this generation. Your credits have been refunded.",
@@ -361,7 +360,7 @@ export async function loadRow(db: Database, id: string): Promise<PredictionRow> 
 
 /** The caller's prediction: 404 for an unknown or malformed id, 403 for someone else's. */
 export async function getOwnedPrediction(db: Database, user: AuthUser, id: string): Promise<PredictionRow> {
-  if (!UUID_RE.test(id)) throw notFound("Prediction");
+  if (!isUuid(id)) throw notFound("Prediction");
   const row = await loadRow(db, id);
   if (row.userId !== user.id) throw forbidden("This prediction belongs to another user.");
   return row;
