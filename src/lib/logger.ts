@@ -20,7 +20,7 @@ function scrubSerialized(value: unknown, depth = 0): unknown {
 }
 
 /** pino's error serializer, then query parameters removed from the error, its stack and its causes. */
-export const errSerializer = (err: unknown) =>
+const errSerializer = (err: unknown) =>
   scrubSerialized(err instanceof Error ? pino.stdSerializers.errWithCause(err) : err);
 
 /** Structured JSON logs; pretty only when asked for in development. Secrets are redacted by path. */

@@ -65,18 +65,18 @@ export function idempotent(scope: string) {
         );
       if (existing.responseStatus === null)
         throw new ApiError("conflict", "A request with this Idempotency-Key is still in progress; retry shortly.");
-      const firstRequestId = (existing.responseBody as { error?: { requestId?: unknown } } | null)?.error?.requestId;
+      // A replayed error envelope carries this request's id, like its X-Request-Id header, so the id a
+      // client reports is always one in our logs; the first request's id is logged with the replay.
+      const firstError = (existing.responseBody as { error?: { requestId?: unknown } } | null)?.error;
       c.var.deps.logger.info(
-        { requestId: c.var.requestId, scope, status: existing.responseStatus, firstRequestId },
+        { requestId: c.var.requestId, scope, status: existing.responseStatus, firstRequestId: firstError?.requestId },
         "idempotent replay",
       );
+      const body = firstError ? { error: { ...firstError, requestId: c.var.requestId } } : existing.responseBody;
       const headers = new Headers(existing.responseHeaders ?? {});
       headers.set("Idempotent-Replayed", "true");
       headers.set("X-Request-Id", c.var.requestId);
-      return new Response(JSON.stringify(replayedBody(existing.responseBody, c.var.requestId)), {
-        status: existing.responseStatus,
-        headers,
-      });
+      return new Response(JSON.stringify(body), { status: existing.responseStatus, headers });
     }
 
     try {
@@ -98,16 +98,6 @@ export function idempotent(scope: string) {
       await db.delete(idempotencyKey).where(where);
     }
   });
-}
-
-/**
- * A replayed error envelope carries this request's id, like its X-Request-Id header, so that the id a
- * client reports is always one in our logs (the replay is logged with the first request's id).
- */
-function replayedBody(body: unknown, requestId: string): unknown {
-  const error = (body as { error?: Record<string, unknown> } | null)?.error;
-  if (!error || typeof error !== "object") return body;
-  return { error: { ...error, requestId } };
 }
 
 /** Housekeeping: drop records past their 24 hours (called by the reconciler). */

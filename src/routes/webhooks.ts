@@ -1,6 +1,6 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { webhooks } from "@polar-sh/sdk/2026-04";
-import { ApiError, errorBody } from "../lib/errors";
+import { ApiError } from "../lib/errors";
 import { errorResponses, jsonResponse } from "../lib/openapi";
 import { processPolarEvent } from "../services/polar";
 import type { AppEnv } from "../types";
@@ -103,6 +103,9 @@ const polarWebhook = createRoute({
   },
 });
 
+const notConfigured = () => new ApiError("service_unavailable", "Polar webhooks are not configured on this server.");
+const badSignature = () => new ApiError("forbidden", "The webhook signature is missing, invalid or too old.");
+
 export function registerWebhookRoutes(app: OpenAPIHono<AppEnv>) {
   app.openAPIRegistry.register("PolarWebhookEvent", PolarWebhookEventSchema);
 
@@ -113,7 +116,7 @@ export function registerWebhookRoutes(app: OpenAPIHono<AppEnv>) {
       const rawBody = await c.req.text();
       const { config, db } = c.var.deps;
       const secret = config.POLAR_WEBHOOK_SECRET;
-      if (!secret) throw new ApiError("service_unavailable", "Polar webhooks are not configured on this server.");
+      if (!secret) throw notConfigured();
       const headers = {
         "webhook-id": c.req.header("webhook-id") ?? "",
         "webhook-timestamp": c.req.header("webhook-timestamp") ?? "",
@@ -130,7 +133,7 @@ export function registerWebhookRoutes(app: OpenAPIHono<AppEnv>) {
       } catch (err) {
         if (err instanceof webhooks.PolarWebhookVerificationError) {
           c.var.logger.warn({ reason: err.message }, "polar webhook rejected");
-          throw new ApiError("forbidden", "The webhook signature is missing, invalid or too old.");
+          throw badSignature();
         }
         if (err instanceof webhooks.PolarWebhookUnknownTypeError && err.eventType !== null) {
           // Signed, JSON, with a type this SDK version does not know: acknowledge and keep it.
@@ -155,14 +158,13 @@ export function registerWebhookRoutes(app: OpenAPIHono<AppEnv>) {
       );
       return c.json({ received: true as const }, 202);
     },
-    (result, c) => {
+    (result, c): undefined => {
       // Malformed webhook-* headers can only be a bad signature: the same answers as the signature check
       // (503 when webhooks are not configured, else 403), never a 400 that would tell Polar to fix the request.
-      if (result.success) return;
-      if (!c.var.deps.config.POLAR_WEBHOOK_SECRET)
-        return c.json(errorBody(c, "service_unavailable", "Polar webhooks are not configured on this server."), 503);
+      if (result.success) return undefined;
+      if (!c.var.deps.config.POLAR_WEBHOOK_SECRET) throw notConfigured();
       c.var.logger.warn({ reason: "malformed webhook headers" }, "polar webhook rejected");
-      return c.json(errorBody(c, "forbidden", "The webhook signature is missing, invalid or too old."), 403);
+      throw badSignature();
     },
   );
 }
