@@ -117,15 +117,21 @@ describe("body size limit (BODY_LIMIT_BYTES=1024)", () => {
   });
 });
 
+/** A log destination that keeps every JSON line written to it. */
+function logSink() {
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      lines.push(...String(chunk).split("\n").filter(Boolean));
+      done();
+    },
+  });
+  return { lines, sink };
+}
+
 describe("unexpected exceptions", () => {
   test("a 500 is internal_error without the exception text or a stack, and is logged with the request id", async () => {
-    const lines: string[] = [];
-    const sink = new Writable({
-      write(chunk, _enc, done) {
-        lines.push(...String(chunk).split("\n").filter(Boolean));
-        done();
-      },
-    });
+    const { lines, sink } = logSink();
     const broken = await createTestApp({ overrides: { logger: pino({ level: "info" }, sink) } });
     try {
       // The session cookie carries Better Auth's signed session cache, so the user is known without
@@ -158,13 +164,7 @@ describe("unexpected exceptions", () => {
 
 describe("the database failing under a session lookup", () => {
   test("is 503 service_unavailable (not 401), and no log line carries the session token", async () => {
-    const lines: string[] = [];
-    const sink = new Writable({
-      write(chunk, _enc, done) {
-        lines.push(...String(chunk).split("\n").filter(Boolean));
-        done();
-      },
-    });
+    const { lines, sink } = logSink();
     const broken = await createTestApp({ overrides: { logger: createLogger({ level: "debug", destination: sink }) } });
     try {
       const s = await broken.signUp();
