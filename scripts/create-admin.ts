@@ -9,7 +9,8 @@
 
 import { parseArgs } from "node:util";
 import { eq } from "drizzle-orm";
-import { createAuth } from "../src/auth";
+import { createAuth } from "../src/auth/instance";
+import { createSessionCache } from "../src/auth/session-cache";
 import { user } from "../src/db/schema";
 import { openDatabase } from "../src/deps";
 import { loadConfigOrExit } from "../src/env";
@@ -42,7 +43,7 @@ const database = await openDatabase(config);
 try {
   if (config.MIGRATE_ON_START) await database.migrate();
   const db = database.db;
-  const auth = createAuth({ config, db, logger: createLogger({ level: "warn" }) });
+  const auth = createAuth({ config, db, logger: createLogger({ level: "warn" }), sessionCache: createSessionCache(0) });
 
   const find = async () => (await db.select().from(user).where(eq(user.email, email)).limit(1))[0];
   let existing = await find();

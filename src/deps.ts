@@ -1,18 +1,63 @@
-import { createAuth } from "./auth";
-import { connectPglite, connectPostgres, type DatabaseHandle } from "./db";
+import type { Auth } from "./auth/instance";
+import { createAuth } from "./auth/instance";
+import { createSessionCache, type SessionCache } from "./auth/session-cache";
+import type { AuthUser } from "./auth/user";
+import { connectPglite, connectPostgres, type Database, type DatabaseHandle } from "./db";
+import type { prediction } from "./db/schema";
 import type { Config } from "./env";
+import { type Clock, systemClock } from "./lib/clock";
 import type { Logger } from "./lib/logger";
-import { createMemoryRateLimitStore, createPostgresRateLimitStore } from "./middleware/rate-limit";
-import { createSessionCache } from "./middleware/session-cache";
-import { createEachlabsProvider } from "./services/eachlabs";
-import { polarFromConfig } from "./services/polar";
-import type { GenerationProvider } from "./services/provider";
-import { createProviderStats, type ProviderStats, withProviderStats } from "./services/provider-stats";
-import { createReconcilerLifecycle } from "./services/reconciler";
-import { createSandboxProvider } from "./services/sandbox-provider";
-import type { Deps } from "./types";
+import { HttpMetrics } from "./lib/metrics";
+import { type PolarClient, polarFromConfig } from "./services/polar/client";
+import { createEachlabsProvider } from "./services/providers/eachlabs";
+import type { GenerationProvider } from "./services/providers/provider";
+import { createSandboxProvider } from "./services/providers/sandbox";
+import { createProviderStats, type ProviderStats, withProviderStats } from "./services/providers/stats";
+import {
+  createMemoryRateLimitStore,
+  createPostgresRateLimitStore,
+  type RateLimitStore,
+} from "./services/rate-limit-store";
 
 export const VERSION = "1.0.0";
+
+/** Everything the app needs from the outside, built by the entrypoint or a test. */
+export interface Deps {
+  config: Config;
+  db: Database;
+  database: Pick<DatabaseHandle, "kind" | "ping">;
+  auth: Auth;
+  logger: Logger;
+  /** "now" and waiting: the system clock, or a fake one in tests. */
+  clock: Clock;
+  rateLimitStore: RateLimitStore;
+  /** bearer token or API key → user, for SESSION_CACHE_TTL_MS */
+  sessionCache: SessionCache;
+  /** Request counters and latencies of this app instance (GET /metrics). */
+  httpMetrics: HttpMetrics;
+  /** Provider reads in flight, by prediction id, so concurrent pollers of one prediction share one call. */
+  predictionSyncs: Map<string, Promise<typeof prediction.$inferSelect>>;
+  startedAt: Date;
+  version: string;
+  /** Image generation: Eachlabs, the sandbox, or null (production without a key → predictions 503). */
+  provider: GenerationProvider | null;
+  /** Provider call outcomes for /health. */
+  providerStats: Pick<ProviderStats, "recentErrorRate">;
+  /** Polar checkout client; null when POLAR_ACCESS_TOKEN is not set (purchases 503). */
+  polar: PolarClient | null;
+  /** Background work (reconciler) started with the server and stopped before the database closes. */
+  lifecycle?: { start(): void; stop(): Promise<void> };
+}
+
+export interface AppEnv {
+  Variables: {
+    deps: Deps;
+    logger: Logger;
+    requestId: string;
+    user?: AuthUser;
+    authResolved?: boolean;
+  };
+}
 
 /** pg.Pool when DATABASE_URL is set, otherwise embedded PGlite persisted under PGLITE_DIR. */
 export async function openDatabase(config: Config): Promise<DatabaseHandle> {
@@ -36,32 +81,32 @@ export function buildDeps(
 ): Deps {
   const db = database.db;
   logger = overrides.logger ?? logger;
-  const clock = overrides.clock ?? (() => new Date());
+  const clock = overrides.clock ?? systemClock;
   const providerStats = createProviderStats(clock);
-  const deps: Deps = {
+  const sessionCache = overrides.sessionCache ?? createSessionCache(config.SESSION_CACHE_TTL_MS);
+  return {
     config,
     db,
     database,
-    auth: createAuth({ config, db, logger }),
+    auth: createAuth({ config, db, logger, sessionCache }),
     logger,
+    clock,
     rateLimitStore:
       config.RATE_LIMIT_STORE === "postgres" ? createPostgresRateLimitStore(db) : createMemoryRateLimitStore(),
-    sessionCache: createSessionCache(config.SESSION_CACHE_TTL_MS),
-    clock,
-    startedAt: new Date(),
+    sessionCache,
+    httpMetrics: new HttpMetrics(),
+    predictionSyncs: new Map(),
+    startedAt: clock.now(),
     version: VERSION,
     provider: buildProvider(config, clock, providerStats),
     providerStats,
     polar: polarFromConfig(config),
     ...overrides,
   };
-  // The reconciler runs only when RECONCILER_INTERVAL_MS > 0; startServer starts it, stop() ends it.
-  if (!overrides.lifecycle && config.RECONCILER_INTERVAL_MS > 0) deps.lifecycle = createReconcilerLifecycle(deps);
-  return deps;
 }
 
 /** Eachlabs with a key; the local sandbox without one outside production; null (predictions 503) otherwise. */
-export function buildProvider(config: Config, clock: () => Date, stats: ProviderStats): GenerationProvider | null {
+export function buildProvider(config: Config, clock: Clock, stats: ProviderStats): GenerationProvider | null {
   switch (config.providerMode) {
     case "eachlabs":
       return withProviderStats(

@@ -1,9 +1,9 @@
 import { createApp } from "./app";
-import { adminNeedsVerifiedEmail, promoteConfiguredAdmins } from "./auth";
-import { buildDeps, openDatabase } from "./deps";
+import { adminNeedsVerifiedEmail, promoteConfiguredAdmins } from "./auth/admins";
+import { buildDeps, type Deps, openDatabase } from "./deps";
 import type { Config } from "./env";
 import type { Logger } from "./lib/logger";
-import type { Deps } from "./types";
+import { createReconcilerLifecycle } from "./services/reconciler";
 
 export interface RunningServer {
   url: string;
@@ -72,6 +72,8 @@ export async function startServer(
     (err: unknown) => logger.error({ err }, "ADMIN_EMAILS: could not promote existing accounts"),
   );
   const deps = buildDeps(config, database, logger, overrides);
+  // Background work: the prediction reconciler when RECONCILER_INTERVAL_MS > 0; stopped before the database closes.
+  deps.lifecycle ??= config.RECONCILER_INTERVAL_MS > 0 ? createReconcilerLifecycle(deps) : undefined;
   const app = createApp(deps);
   let active = 0;
   const listener = await listen(
@@ -96,7 +98,6 @@ export async function startServer(
     },
     `Logo API listening on ${url} (database: ${database.kind}, provider: ${config.providerMode})`,
   );
-  // Background work (the prediction reconciler, when RECONCILER_INTERVAL_MS > 0); stopped before the database closes.
   deps.lifecycle?.start();
   let stopping: Promise<void> | undefined;
   return {

@@ -10,3 +10,6 @@ export function isStorableDate(d: Date): boolean {
   const year = d.getUTCFullYear();
   return !Number.isNaN(d.getTime()) && year >= 1970 && year <= 9999;
 }
+
+/** A plain JSON object (not null, not an array). */
+export const isRecord = (v: unknown): v is Record<string, unknown> => !!v && typeof v === "object" && !Array.isArray(v);

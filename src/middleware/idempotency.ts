@@ -1,28 +1,23 @@
 import { createHash } from "node:crypto";
-import { and, eq, lt, sql } from "drizzle-orm";
 import { createMiddleware } from "hono/factory";
-import { idempotencyKey } from "../db/schema";
+import { currentUser } from "../auth/session";
+import type { AppEnv } from "../deps";
 import { ApiError } from "../lib/errors";
-import type { AppEnv } from "../types";
-import { currentUser } from "./auth";
+import { claimIdempotencyKey, releaseIdempotencyKey, saveIdempotentResponse } from "../services/idempotency";
 
-const TTL_MS = 24 * 60 * 60 * 1000;
-/** An in-flight record older than this is taken to be from a crashed request and may be taken over. */
-const ABANDONED_AFTER_MS = 2 * 60 * 1000;
 const KEY_RE = /^[\x21-\x7e]{1,255}$/;
 const REPLAYED_HEADERS = ["location", "content-type"];
 /** Answers that refuse the request before any work: not kept, the key is free again. */
 export const RELEASED_STATUSES: ReadonlySet<number> = new Set([400, 401, 403, 404, 409, 413, 422, 429, 503]);
 
 /**
- * Idempotency-Key (API.md): the same key from the same user with the same body within 24 hours
- * replays the first response with `Idempotent-Replayed: true` and does nothing again; a different body
- * is 422 idempotency_key_reused; a twin still in flight is 409. Every outcome of the work is kept and
- * replayed — success, 402 insufficient_credits, 502 provider_error (the prediction failed and was
- * refunded), 500 — so a retry never charges or calls the provider twice. Refusals of the request
- * itself (RELEASED_STATUSES: invalid input, auth, a twin in flight, rate limit, service unavailable)
- * did nothing, so they release the key and the same request can be retried with it.
- * Goes after requireUser in a route's middleware list.
+ * Idempotency-Key: the same key from the same user with the same body within 24 hours replays the first
+ * response with `Idempotent-Replayed: true` and does nothing again; a different body is 422
+ * idempotency_key_reused; a twin still in flight is 409. Every outcome of the work is kept and replayed —
+ * success, 402 insufficient_credits, 502 provider_error (the prediction failed and was refunded), 500 — so a
+ * retry never charges or calls the provider twice. Refusals of the request itself (RELEASED_STATUSES: invalid
+ * input, auth, a twin in flight, rate limit, service unavailable) did nothing, so they release the key and the
+ * same request can be retried with it. Goes after requireUser in a route's middleware list.
  */
 export function idempotent(scope: string) {
   return createMiddleware<AppEnv>(async (c, next) => {
@@ -32,32 +27,15 @@ export function idempotent(scope: string) {
       throw new ApiError("validation_error", "Idempotency-Key must be 1–255 printable ASCII characters.", {
         issues: [{ path: "Idempotency-Key", message: "Must be 1–255 printable ASCII characters without spaces" }],
       });
-    const user = currentUser(c);
     const { db, clock } = c.var.deps;
+    const k = { userId: currentUser(c).id, scope, key };
     const body = await c.req.text();
     const requestHash = createHash("sha256").update(`${c.req.method} ${c.req.path}\n${body}`).digest("hex");
-    const now = clock();
-    const where = and(eq(idempotencyKey.userId, user.id), eq(idempotencyKey.scope, scope), eq(idempotencyKey.key, key));
 
-    // Expired records (and crashed in-flight ones) no longer hold the key.
-    await db
-      .delete(idempotencyKey)
-      .where(
-        and(
-          where,
-          sql`(${idempotencyKey.expiresAt} <= ${now.toISOString()} or (${idempotencyKey.responseStatus} is null and ${idempotencyKey.createdAt} <= ${new Date(now.getTime() - ABANDONED_AFTER_MS).toISOString()}))`,
-        ),
-      );
-    const claimed = await db
-      .insert(idempotencyKey)
-      .values({ userId: user.id, scope, key, requestHash, createdAt: now, expiresAt: new Date(now.getTime() + TTL_MS) })
-      .onConflictDoNothing()
-      .returning({ key: idempotencyKey.key });
-
-    if (claimed.length === 0) {
-      const [existing] = await db.select().from(idempotencyKey).where(where);
-      if (!existing)
-        throw new ApiError("conflict", "A request with this Idempotency-Key is being processed; retry shortly.");
+    const existing = await claimIdempotencyKey(db, k, requestHash, clock.now());
+    if (existing === undefined)
+      throw new ApiError("conflict", "A request with this Idempotency-Key is being processed; retry shortly.");
+    if (existing !== null) {
       if (existing.requestHash !== requestHash)
         throw new ApiError(
           "idempotency_key_reused",
@@ -68,39 +46,30 @@ export function idempotent(scope: string) {
       // A replayed error envelope carries this request's id, like its X-Request-Id header, so the id a
       // client reports is always one in our logs; the first request's id is logged with the replay.
       const firstError = (existing.responseBody as { error?: { requestId?: unknown } } | null)?.error;
-      c.var.deps.logger.info(
-        { requestId: c.var.requestId, scope, status: existing.responseStatus, firstRequestId: firstError?.requestId },
+      c.var.logger.info(
+        { scope, status: existing.responseStatus, firstRequestId: firstError?.requestId },
         "idempotent replay",
       );
-      const body = firstError ? { error: { ...firstError, requestId: c.var.requestId } } : existing.responseBody;
+      const replayed = firstError ? { error: { ...firstError, requestId: c.var.requestId } } : existing.responseBody;
       const headers = new Headers(existing.responseHeaders ?? {});
       headers.set("Idempotent-Replayed", "true");
       headers.set("X-Request-Id", c.var.requestId);
-      return new Response(JSON.stringify(body), { status: existing.responseStatus, headers });
+      return new Response(JSON.stringify(replayed), { status: existing.responseStatus, headers });
     }
 
     try {
       await next();
     } catch (err) {
-      await db.delete(idempotencyKey).where(where);
+      await releaseIdempotencyKey(db, k);
       throw err;
     }
     const res = c.res;
-    if (!RELEASED_STATUSES.has(res.status)) {
-      const responseBody = await res.clone().json();
-      const responseHeaders: Record<string, string> = {};
-      for (const h of REPLAYED_HEADERS) {
-        const v = res.headers.get(h);
-        if (v) responseHeaders[h] = v;
-      }
-      await db.update(idempotencyKey).set({ responseStatus: res.status, responseBody, responseHeaders }).where(where);
-    } else {
-      await db.delete(idempotencyKey).where(where);
+    if (RELEASED_STATUSES.has(res.status)) return releaseIdempotencyKey(db, k);
+    const headers: Record<string, string> = {};
+    for (const h of REPLAYED_HEADERS) {
+      const v = res.headers.get(h);
+      if (v) headers[h] = v;
     }
+    await saveIdempotentResponse(db, k, { status: res.status, body: await res.clone().json(), headers });
   });
-}
-
-/** Housekeeping: drop records past their 24 hours (called by the reconciler). */
-export async function purgeExpiredIdempotencyKeys(db: AppEnv["Variables"]["deps"]["db"], now: Date) {
-  await db.delete(idempotencyKey).where(lt(idempotencyKey.expiresAt, now));
 }

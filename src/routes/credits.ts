@@ -1,25 +1,24 @@
-import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
-import { ApiError } from "../lib/errors";
-import { errorResponses, idempotencyKeyHeader, jsonBody, jsonResponse, userSecurity } from "../lib/openapi";
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import { currentUser } from "../auth/session";
+import type { AppEnv } from "../deps";
 import { decodeCursor } from "../lib/pagination";
-import { currentUser, requireUser } from "../middleware/auth";
-import { idempotent } from "../middleware/idempotency";
-import { rateLimit } from "../middleware/rate-limit";
+import { defineRoute } from "../openapi/kit";
+import { jsonBody, jsonResponse } from "../openapi/responses";
 import { PaginationQuerySchema } from "../schemas/common";
 import {
   CheckoutSchema,
   CreditBalanceSchema,
   CreditPackageListSchema,
-  CreditPackageSchema,
   CreditTransactionListSchema,
-  CreditTransactionSchema,
   PurchaseRequestSchema,
+  toCheckout,
+  toCreditPackage,
+  toCreditTransaction,
 } from "../schemas/credits";
-import { type CreditTransactionRow, getCreditSummary, listCreditTransactions } from "../services/credits";
-import { findPackage, PolarProviderError } from "../services/polar";
-import type { AppEnv } from "../types";
+import { getCreditSummary, listCreditTransactions } from "../services/credits";
+import { startPurchase } from "../services/purchases";
 
-const getBalance = createRoute({
+const getBalance = defineRoute({
   method: "get",
   path: "/api/credits",
   operationId: "getCreditBalance",
@@ -27,15 +26,12 @@ const getBalance = createRoute({
   summary: "Your credit balance",
   description:
     "The caller's balance and lifetime totals (purchased, spent on generations, refunded for failed generations, adjusted by administrators), all derived from the ledger.",
-  security: userSecurity,
-  middleware: [rateLimit("moderate"), requireUser] as const,
-  responses: {
-    200: jsonResponse(CreditBalanceSchema, "The balance and totals.", { rateLimited: true }),
-    ...errorResponses([401], { rateLimited: true }),
-  },
+  access: "user",
+  rateLimit: "moderate",
+  responses: { 200: jsonResponse(CreditBalanceSchema, "The balance and totals.") },
 });
 
-const listPackages = createRoute({
+const listPackages = defineRoute({
   method: "get",
   path: "/api/credits/packages",
   operationId: "listCreditPackages",
@@ -43,15 +39,12 @@ const listPackages = createRoute({
   summary: "List credit packages",
   description:
     "The credit packages on sale (configured by `CREDIT_PACKAGES`). `purchasable` is false for a package that is not linked to a Polar product, or while payments are not configured. Public.",
-  security: [],
-  middleware: [rateLimit("moderate")] as const,
-  responses: {
-    200: jsonResponse(CreditPackageListSchema, "The packages.", { rateLimited: true }),
-    ...errorResponses([], { rateLimited: true }),
-  },
+  access: "public",
+  rateLimit: "moderate",
+  responses: { 200: jsonResponse(CreditPackageListSchema, "The packages.") },
 });
 
-const listTransactions = createRoute({
+const listTransactions = defineRoute({
   method: "get",
   path: "/api/credits/transactions",
   operationId: "listCreditTransactions",
@@ -59,16 +52,14 @@ const listTransactions = createRoute({
   summary: "Your credits ledger",
   description:
     "Every change of the caller's balance, newest first, cursor-paginated. Rows are never edited or deleted (except that a guest's rows move to the account it signed up as).",
-  security: userSecurity,
-  middleware: [rateLimit("moderate"), requireUser] as const,
+  access: "user",
+  rateLimit: "moderate",
   request: { query: PaginationQuerySchema },
-  responses: {
-    200: jsonResponse(CreditTransactionListSchema, "A page of ledger rows.", { rateLimited: true }),
-    ...errorResponses([400, 401], { rateLimited: true }),
-  },
+  responses: { 200: jsonResponse(CreditTransactionListSchema, "A page of ledger rows.") },
+  errors: [400],
 });
 
-const purchase = createRoute({
+const purchase = defineRoute({
   method: "post",
   path: "/api/credits/purchase",
   operationId: "purchaseCredits",
@@ -77,30 +68,13 @@ const purchase = createRoute({
   description:
     "Creates a Polar checkout for the package's Polar product, with `external_customer_id` = your user id and metadata `{userId, packageId}`. Send the buyer to `checkoutUrl`; the credits arrive when Polar reports the order paid (`order.paid` webhook), once per order. " +
     "400 for an unknown package or a `successUrl` outside the allowed origins; 503 `service_unavailable` when payments are not configured or the package is not linked to a Polar product; 502 `provider_error` when Polar fails or times out. Send an `Idempotency-Key` to retry without creating a second checkout.",
-  security: userSecurity,
-  middleware: [rateLimit("moderate"), requireUser, idempotent("credits.purchase")] as const,
-  request: {
-    headers: idempotencyKeyHeader,
-    body: jsonBody(PurchaseRequestSchema, "The package to buy and where to return afterwards."),
-  },
-  responses: {
-    201: jsonResponse(CheckoutSchema, "The checkout was created.", { rateLimited: true }),
-    ...errorResponses([400, 401, 409, 413, 422, 502, 503], { rateLimited: true }),
-  },
+  access: "user",
+  rateLimit: "moderate",
+  idempotent: "credits.purchase",
+  request: { body: jsonBody(PurchaseRequestSchema, "The package to buy and where to return afterwards.") },
+  responses: { 201: jsonResponse(CheckoutSchema, "The checkout was created.") },
+  errors: [400, 409, 413, 422, 502, 503],
 });
-
-export function toCreditTransaction(row: CreditTransactionRow) {
-  return CreditTransactionSchema.parse({
-    id: row.id,
-    type: row.type,
-    amount: row.amount,
-    balanceAfter: row.balanceAfter,
-    predictionId: row.predictionId,
-    orderId: row.orderId,
-    reason: row.reason,
-    createdAt: row.createdAt.toISOString(),
-  });
-}
 
 export function registerCreditRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(getBalance, async (c) => {
@@ -111,18 +85,7 @@ export function registerCreditRoutes(app: OpenAPIHono<AppEnv>) {
 
   app.openapi(listPackages, (c) => {
     const { config, polar } = c.var.deps;
-    const data = config.CREDIT_PACKAGES.map((p) =>
-      // Explicit mapping: polarProductId is configuration, never part of the response.
-      CreditPackageSchema.parse({
-        id: p.id,
-        name: p.name,
-        credits: p.credits,
-        priceCents: p.priceCents,
-        currency: p.currency,
-        purchasable: Boolean(polar && p.polarProductId),
-      }),
-    );
-    return c.json({ data }, 200);
+    return c.json({ data: config.CREDIT_PACKAGES.map((p) => toCreditPackage(p, polar !== null)) }, 200);
   });
 
   app.openapi(listTransactions, async (c) => {
@@ -136,53 +99,7 @@ export function registerCreditRoutes(app: OpenAPIHono<AppEnv>) {
   });
 
   app.openapi(purchase, async (c) => {
-    const { config, polar } = c.var.deps;
-    const user = currentUser(c);
-    const body = c.req.valid("json");
-    const pkg = findPackage(config, body.packageId);
-    if (!pkg)
-      throw new ApiError("validation_error", `There is no credit package "${body.packageId}".`, {
-        issues: [
-          {
-            path: "packageId",
-            message: `Unknown package; one of: ${config.CREDIT_PACKAGES.map((p) => p.id).join(", ")}`,
-          },
-        ],
-      });
-    if (body.successUrl !== undefined && !config.ALLOWED_ORIGINS.includes(new URL(body.successUrl).origin))
-      throw new ApiError("validation_error", "successUrl must be on one of the allowed origins.", {
-        issues: [{ path: "successUrl", message: `Origin not allowed; allowed: ${config.ALLOWED_ORIGINS.join(", ")}` }],
-      });
-    if (!polar) throw new ApiError("service_unavailable", "Payments are not configured on this server.");
-    if (!pkg.polarProductId)
-      throw new ApiError("service_unavailable", `The package "${pkg.id}" is not linked to a Polar product yet.`, {
-        packageId: pkg.id,
-      });
-    try {
-      const checkout = await polar.createCheckout({
-        productId: pkg.polarProductId,
-        userId: user.id,
-        packageId: pkg.id,
-        successUrl: body.successUrl,
-        customerEmail: user.isAnonymous ? undefined : user.email,
-      });
-      c.var.logger.info({ checkoutId: checkout.id, packageId: pkg.id }, "polar checkout created");
-      return c.json(
-        CheckoutSchema.parse({
-          checkoutId: checkout.id,
-          checkoutUrl: checkout.url,
-          expiresAt: checkout.expiresAt.toISOString(),
-        }),
-        201,
-      );
-    } catch (err) {
-      if (!(err instanceof PolarProviderError)) throw err;
-      c.var.logger.error({ err, packageId: pkg.id }, "polar checkout failed");
-      throw new ApiError(
-        "provider_error",
-        "The payment provider could not create a checkout. Try again shortly.",
-        err.providerStatus ? { providerStatus: err.providerStatus } : undefined,
-      );
-    }
+    const checkout = await startPurchase(c.var.deps, currentUser(c), c.req.valid("json"));
+    return c.json(toCheckout(checkout), 201);
   });
 }

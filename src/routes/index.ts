@@ -1,5 +1,5 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
-import type { AppEnv } from "../types";
+import type { AppEnv } from "../deps";
 import { registerAdminRoutes } from "./admin";
 import { registerCreditRoutes } from "./credits";
 import { registerGenerationRoutes } from "./generations";

@@ -1,10 +1,11 @@
-import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
-import { errorResponses, jsonResponse } from "../lib/openapi";
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import type { AppEnv } from "../deps";
+import { MODELS } from "../domain/models";
+import { defineRoute } from "../openapi/kit";
+import { jsonResponse } from "../openapi/responses";
 import { ModelListSchema, ModelSchema } from "../schemas/models";
-import { MODELS } from "../services/models";
-import type { AppEnv } from "../types";
 
-const listModels = createRoute({
+const listModels = defineRoute({
   method: "get",
   path: "/api/models",
   operationId: "listModels",
@@ -12,11 +13,8 @@ const listModels = createRoute({
   summary: "List generation models",
   description:
     "The catalog of image models a prediction can use, with the credit price per image and the most images one request may ask for. Public.",
-  security: [],
-  responses: {
-    200: jsonResponse(ModelListSchema, "The model catalog."),
-    ...errorResponses([]),
-  },
+  access: "public",
+  responses: { 200: jsonResponse(ModelListSchema, "The model catalog.") },
 });
 
 export function registerModelRoutes(app: OpenAPIHono<AppEnv>) {

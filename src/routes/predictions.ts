@@ -1,47 +1,29 @@
-import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
-import { errorResponses, idempotencyKeyHeader, jsonBody, jsonResponse, userSecurity } from "../lib/openapi";
-import { currentUser, requireUser } from "../middleware/auth";
-import { idempotent } from "../middleware/idempotency";
-import { rateLimit } from "../middleware/rate-limit";
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import { currentUser } from "../auth/session";
+import type { AppEnv } from "../deps";
+import { defineRoute } from "../openapi/kit";
+import { jsonBody, jsonResponse } from "../openapi/responses";
 import { UuidParamSchema } from "../schemas/common";
 import {
   CreatePredictionRequestSchema,
+  LocationHeader,
   PredictionListQuerySchema,
   PredictionListSchema,
   PredictionSchema,
+  PreferenceAppliedHeader,
   PreferWaitHeaderSchema,
+  parsePreferWait,
+  toPrediction,
 } from "../schemas/predictions";
 import {
   cancelPrediction,
   createPrediction,
   getOwnedPrediction,
   listPredictions,
-  parsePreferWait,
   refreshAndWait,
-  rowToPrediction,
 } from "../services/predictions";
-import type { AppEnv } from "../types";
 
-const locationHeader = {
-  Location: {
-    description: "The new prediction's URL (`/api/predictions/{id}`).",
-    schema: {
-      type: "string",
-      maxLength: 200,
-      pattern: "^/api/predictions/[0-9a-f-]{36}$",
-      example: "/api/predictions/3f2b8a4e-9c1d-4e7a-b6f5-2d8c0e1a9b34",
-    },
-  },
-};
-
-const preferenceAppliedHeader = {
-  "Preference-Applied": {
-    description: "Present when `Prefer: wait=N` was honoured: the wait actually applied, e.g. `wait=10`.",
-    schema: { type: "string", maxLength: 20, pattern: "^wait=\\d{1,2}$", example: "wait=10" },
-  },
-};
-
-const create = createRoute({
+const create = defineRoute({
   method: "post",
   path: "/api/predictions",
   operationId: "createPrediction",
@@ -51,22 +33,19 @@ const create = createRoute({
     "Charges `creditsPerImage × numOutputs` credits and starts a generation at the provider. The charge and the prediction are recorded in one transaction (402 when the balance is short; concurrent requests can never overspend). " +
     "If the provider cannot be reached, times out or refuses the request, the prediction is marked `failed`, its credits are refunded in the same transaction, and the answer is `502 provider_error` with `details.predictionId`. " +
     "Poll `urls.get` (or send `Prefer: wait=N` to it) until the status is final. Send an `Idempotency-Key` to retry safely.",
-  security: userSecurity,
-  middleware: [rateLimit("strict"), requireUser, idempotent("predictions.create")] as const,
-  request: {
-    headers: idempotencyKeyHeader,
-    body: jsonBody(CreatePredictionRequestSchema, "What to generate."),
-  },
+  access: "user",
+  rateLimit: "strict",
+  idempotent: "predictions.create",
+  request: { body: jsonBody(CreatePredictionRequestSchema, "What to generate.") },
   responses: {
     201: jsonResponse(PredictionSchema, "Accepted: the prediction is `processing` at the provider.", {
-      rateLimited: true,
-      headers: locationHeader,
+      headers: LocationHeader,
     }),
-    ...errorResponses([400, 401, 402, 409, 413, 422, 502, 503], { rateLimited: true }),
   },
+  errors: [400, 402, 409, 413, 422, 502, 503],
 });
 
-const list = createRoute({
+const list = defineRoute({
   method: "get",
   path: "/api/predictions",
   operationId: "listPredictions",
@@ -74,16 +53,14 @@ const list = createRoute({
   summary: "List your predictions",
   description:
     "The caller's predictions, newest first, cursor-paginated, optionally filtered by `status` and `model`. Read from storage (no provider calls).",
-  security: userSecurity,
-  middleware: [rateLimit("poll"), requireUser] as const,
+  access: "user",
+  rateLimit: "poll",
   request: { query: PredictionListQuerySchema },
-  responses: {
-    200: jsonResponse(PredictionListSchema, "A page of predictions.", { rateLimited: true }),
-    ...errorResponses([400, 401], { rateLimited: true }),
-  },
+  responses: { 200: jsonResponse(PredictionListSchema, "A page of predictions.") },
+  errors: [400],
 });
 
-const get = createRoute({
+const get = defineRoute({
   method: "get",
   path: "/api/predictions/{id}",
   operationId: "getPrediction",
@@ -93,16 +70,14 @@ const get = createRoute({
     "The prediction, refreshed from the provider while it is not final (at most once a second per prediction, however many clients poll). " +
     "With `Prefer: wait=N` (N ≤ 30) the server holds the request until the prediction is final or N seconds pass, and answers `Preference-Applied: wait=N`. " +
     "403 for another user's prediction, 404 for an unknown id.",
-  security: userSecurity,
-  middleware: [rateLimit("poll"), requireUser] as const,
+  access: "owner",
+  rateLimit: "poll",
   request: { params: UuidParamSchema, headers: PreferWaitHeaderSchema },
-  responses: {
-    200: jsonResponse(PredictionSchema, "The prediction.", { rateLimited: true, headers: preferenceAppliedHeader }),
-    ...errorResponses([400, 401, 403, 404], { rateLimited: true }),
-  },
+  responses: { 200: jsonResponse(PredictionSchema, "The prediction.", { headers: PreferenceAppliedHeader }) },
+  errors: [400],
 });
 
-const cancel = createRoute({
+const cancel = defineRoute({
   method: "post",
   path: "/api/predictions/{id}/cancel",
   operationId: "cancelPrediction",
@@ -110,20 +85,18 @@ const cancel = createRoute({
   summary: "Cancel a prediction",
   description:
     "Cancels the generation at the provider (best effort), marks the prediction `canceled` and refunds its credits, once. A prediction that is already final is `409 conflict`.",
-  security: userSecurity,
-  middleware: [rateLimit("strict"), requireUser] as const,
+  access: "owner",
+  rateLimit: "strict",
   request: { params: UuidParamSchema },
-  responses: {
-    200: jsonResponse(PredictionSchema, "The canceled and refunded prediction.", { rateLimited: true }),
-    ...errorResponses([400, 401, 403, 404, 409], { rateLimited: true }),
-  },
+  responses: { 200: jsonResponse(PredictionSchema, "The canceled and refunded prediction.") },
+  errors: [400, 409],
 });
 
 export function registerPredictionRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(create, async (c) => {
     const user = currentUser(c);
     const row = await createPrediction(c.var.deps, user, c.req.valid("json"));
-    const body = rowToPrediction(row);
+    const body = toPrediction(row);
     c.header("Location", body.urls.get);
     return c.json(body, 201);
   });
@@ -132,7 +105,8 @@ export function registerPredictionRoutes(app: OpenAPIHono<AppEnv>) {
     const user = currentUser(c);
     const q = c.req.valid("query");
     c.header("Cache-Control", "no-store");
-    return c.json(PredictionListSchema.parse(await listPredictions(c.var.deps.db, user.id, q)), 200);
+    const page = await listPredictions(c.var.deps.db, user.id, q);
+    return c.json({ data: page.data.map(toPrediction), nextCursor: page.nextCursor }, 200);
   });
 
   app.openapi(get, async (c) => {
@@ -143,12 +117,12 @@ export function registerPredictionRoutes(app: OpenAPIHono<AppEnv>) {
     const fresh = await refreshAndWait(deps, row, wait ?? 0, c.req.raw.signal);
     if (wait !== null) c.header("Preference-Applied", `wait=${wait}`);
     c.header("Cache-Control", "no-store");
-    return c.json(rowToPrediction(fresh), 200);
+    return c.json(toPrediction(fresh), 200);
   });
 
   app.openapi(cancel, async (c) => {
     const user = currentUser(c);
     const row = await cancelPrediction(c.var.deps, user, c.req.valid("param").id);
-    return c.json(rowToPrediction(row), 200);
+    return c.json(toPrediction(row), 200);
   });
 }

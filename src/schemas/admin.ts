@@ -1,6 +1,8 @@
 import { z } from "@hono/zod-openapi";
+import { NO_NUL } from "../domain/patterns";
+import { PREDICTION_STATUSES } from "../domain/predictions";
 import { isStorableDate } from "../lib/validation";
-import { NextCursorSchema, NO_NUL, PaginationQuerySchema, TimestampSchema } from "./common";
+import { NextCursorSchema, PaginationQuerySchema, TimestampSchema } from "./common";
 import { CreditTransactionSchema } from "./credits";
 
 const Timestamp = TimestampSchema.openapi({ maxLength: 40 });
@@ -89,8 +91,6 @@ export const AnalyticsQuerySchema = z.object({
   }),
 });
 
-const PREDICTION_STATUSES = ["queued", "processing", "succeeded", "failed", "canceled"] as const;
-
 export const AnalyticsSchema = z
   .object({
     range: z.object({ from: Timestamp, to: Timestamp }),
@@ -152,3 +152,23 @@ export const AnalyticsSchema = z
     description:
       "Users are counted now (plus new in range); predictions, credit flows and revenue over the range (`from` inclusive, `to` exclusive); `outstanding` is the sum of all balances now.",
   });
+
+export function toAdminUser(u: {
+  id: string;
+  email: string;
+  name: string;
+  role: string | null;
+  isAnonymous: boolean | null;
+  balance: number | null;
+  createdAt: Date;
+}) {
+  return AdminUserSchema.parse({
+    id: u.id,
+    email: u.email,
+    name: u.name,
+    role: u.role,
+    isAnonymous: Boolean(u.isAnonymous),
+    balance: Number(u.balance ?? 0),
+    createdAt: u.createdAt.toISOString(),
+  });
+}

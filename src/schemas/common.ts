@@ -1,9 +1,6 @@
 import { z } from "@hono/zod-openapi";
+import { NO_NUL } from "../domain/patterns";
 import { ERROR_CODES } from "../lib/errors";
-
-/** Free text: any characters but NUL (which PostgreSQL text cannot hold). */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: excluding NUL is the point.
-export const NO_NUL = /^[^\x00]*$/;
 
 export const ErrorCodeSchema = z.enum(ERROR_CODES).openapi("ErrorCode", {
   description:
@@ -103,3 +100,19 @@ export const NextCursorSchema = z
   .openapi({ description: "Pass as `cursor` to get the next page; null on the last page." });
 
 export const TimestampSchema = z.iso.datetime({ offset: true }).openapi({ example: "2026-11-25T12:00:00.000Z" });
+
+/** The Idempotency-Key request header (the idempotent middleware enforces what it says). */
+export const IdempotencyKeyHeaderSchema = z.object({
+  "idempotency-key": z
+    .string()
+    .min(1)
+    .max(255)
+    .regex(/^[\x21-\x7e]+$/, "Printable ASCII without spaces")
+    .optional()
+    .openapi({
+      param: { name: "idempotency-key", in: "header" },
+      description:
+        "Optional. The same key with the same body within 24 hours replays the first response — its status and body, with `Idempotent-Replayed: true` — and does nothing again; the same key with a different body is 422; while the first is in flight, 409. Replayed outcomes include errors from the work itself (402, 500, 502): to try again after topping up or after a provider failure, send a new key. Refusals that did nothing (400, 401, 403, 404, 409, 413, 422, 429, 503) are not kept, so the same request may be retried with the same key.",
+      example: "3c6e0b8a-checkout-1",
+    }),
+});

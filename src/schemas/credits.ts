@@ -1,6 +1,8 @@
 import { z } from "@hono/zod-openapi";
-import { creditTransactionType } from "../db/schemas/credits";
-import { NextCursorSchema, NO_NUL, TimestampSchema } from "./common";
+import { type CreditTransactionRow, creditTransactionType } from "../db/schemas/credits";
+import { NO_NUL } from "../domain/patterns";
+import type { CreditPackageConfig } from "../env";
+import { NextCursorSchema, TimestampSchema } from "./common";
 
 const Timestamp = TimestampSchema.openapi({ maxLength: 40 });
 const ID_PATTERN = /^[A-Za-z0-9_-]{1,200}$/;
@@ -152,3 +154,37 @@ export const CheckoutSchema = z
     description:
       "A Polar checkout session. Credits are granted when Polar reports the order paid (webhook), not when this is created.",
   });
+
+/** A ledger row as the API shows it (the actor and the guest-link columns stay inside). */
+export function toCreditTransaction(row: CreditTransactionRow) {
+  return CreditTransactionSchema.parse({
+    id: row.id,
+    type: row.type,
+    amount: row.amount,
+    balanceAfter: row.balanceAfter,
+    predictionId: row.predictionId,
+    orderId: row.orderId,
+    reason: row.reason,
+    createdAt: row.createdAt.toISOString(),
+  });
+}
+
+/** A configured package as sold; `polarProductId` is configuration and never part of the response. */
+export function toCreditPackage(p: CreditPackageConfig, paymentsConfigured: boolean) {
+  return CreditPackageSchema.parse({
+    id: p.id,
+    name: p.name,
+    credits: p.credits,
+    priceCents: p.priceCents,
+    currency: p.currency,
+    purchasable: paymentsConfigured && Boolean(p.polarProductId),
+  });
+}
+
+export function toCheckout(checkout: { id: string; url: string; expiresAt: Date }) {
+  return CheckoutSchema.parse({
+    checkoutId: checkout.id,
+    checkoutUrl: checkout.url,
+    expiresAt: checkout.expiresAt.toISOString(),
+  });
+}

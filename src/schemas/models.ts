@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
-import { ASPECT_RATIOS, MODEL_IDS } from "../services/models";
-import { NO_NUL } from "./common";
+import { ASPECT_RATIOS, MODEL_IDS } from "../domain/models";
+import { NO_NUL } from "../domain/patterns";
 
 export const ModelIdSchema = z
   .enum(MODEL_IDS)

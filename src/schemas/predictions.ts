@@ -1,25 +1,23 @@
 import { z } from "@hono/zod-openapi";
-import { LOGO_STYLES, PROMPT_MAX_LENGTH } from "../services/model-inputs";
-import { DEFAULT_MODEL, MODELS } from "../services/models";
-import { MAX_OUTPUT_IMAGES, MAX_OUTPUT_URL_LENGTH } from "../services/status";
+import type { PredictionRow } from "../db/schemas/predictions";
+import {
+  BRAND_NAME_MAX,
+  DESCRIPTION_MAX,
+  EXTRA_PROMPT_MAX,
+  MAX_COLORS,
+  MAX_OUTPUT_IMAGES,
+  MAX_OUTPUT_URL_LENGTH,
+  MAX_WAIT_SECONDS,
+  PROMPT_MAX_LENGTH,
+} from "../domain/limits";
+import { DEFAULT_MODEL, MAX_OUTPUTS_ANY_MODEL } from "../domain/models";
+import { HEX_COLOR, MULTI_LINE, SANDBOX_ID, SINGLE_LINE } from "../domain/patterns";
+import { LOGO_STYLES, PREDICTION_ERROR_CODES, PREDICTION_STATUSES } from "../domain/predictions";
 import { NextCursorSchema, PaginationQuerySchema, TimestampSchema } from "./common";
 import { AspectRatioSchema, ModelIdSchema } from "./models";
 
-export const PREDICTION_STATUSES = ["queued", "processing", "succeeded", "failed", "canceled"] as const;
-export type PredictionStatus = (typeof PREDICTION_STATUSES)[number];
-export const FINAL_STATUSES: readonly PredictionStatus[] = ["succeeded", "failed", "canceled"];
-
-/** The most images any catalog model makes in one request; the per-model limit is checked by the flow. */
-export const MAX_OUTPUTS_ANY_MODEL = Math.max(...MODELS.map((m) => m.maxOutputs));
-
 const EXAMPLE_ID = "3f2b8a4e-9c1d-4e7a-b6f5-2d8c0e1a9b34";
 
-/** Text without control characters (PostgreSQL cannot store NUL; prompts must not carry terminal escapes). */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: the point is to reject them
-const SINGLE_LINE = /^[^\x00-\x1f\x7f]*$/;
-/** As SINGLE_LINE, but tabs and line breaks are allowed. */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: the point is to reject them
-const MULTI_LINE = /^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$/;
 const NO_CONTROL = "Must not contain control characters";
 
 export const PredictionStatusSchema = z.enum(PREDICTION_STATUSES).openapi("PredictionStatus", {
@@ -33,7 +31,7 @@ export const LogoStyleSchema = z.enum(LOGO_STYLES).openapi("LogoStyle", { exampl
 export const HexColorSchema = z
   .string()
   .max(7)
-  .regex(/^#[0-9A-Fa-f]{6}$/, "Must be a hex colour like #1F2937")
+  .regex(HEX_COLOR, "Must be a hex colour like #1F2937")
   .openapi({ description: "A colour as #RRGGBB.", example: "#1F2937" });
 
 export const CreatePredictionRequestSchema = z
@@ -43,20 +41,20 @@ export const CreatePredictionRequestSchema = z
       .string()
       .trim()
       .min(1)
-      .max(80)
+      .max(BRAND_NAME_MAX)
       .regex(SINGLE_LINE, NO_CONTROL)
       .openapi({ description: "The name the logo is for.", example: "Acme" }),
     description: z
       .string()
       .trim()
-      .max(500)
+      .max(DESCRIPTION_MAX)
       .regex(MULTI_LINE, NO_CONTROL)
       .nullish()
       .openapi({ description: "What the brand does (≤ 500 characters).", example: "coffee roastery" }),
     style: LogoStyleSchema.nullish(),
     colors: z
       .array(HexColorSchema)
-      .max(3)
+      .max(MAX_COLORS)
       .nullish()
       .openapi({ description: "Up to three brand colours.", example: ["#1F2937", "#F59E0B"] }),
     aspectRatio: AspectRatioSchema.default("1:1"),
@@ -68,7 +66,7 @@ export const CreatePredictionRequestSchema = z
     prompt: z
       .string()
       .trim()
-      .max(1000)
+      .max(EXTRA_PROMPT_MAX)
       .regex(MULTI_LINE, NO_CONTROL)
       .nullish()
       .openapi({ description: "Extra instructions appended to the prompt.", example: "a steaming cup as the mark" }),
@@ -99,21 +97,19 @@ const EXAMPLE_INPUT = {
 
 export const PredictionInputSchema = z
   .object({
-    brandName: z.string().max(80).regex(SINGLE_LINE),
-    description: z.string().max(500).regex(MULTI_LINE).nullable(),
+    brandName: z.string().max(BRAND_NAME_MAX).regex(SINGLE_LINE),
+    description: z.string().max(DESCRIPTION_MAX).regex(MULTI_LINE).nullable(),
     style: LogoStyleSchema.nullable(),
-    colors: z.array(HexColorSchema).max(3),
+    colors: z.array(HexColorSchema).max(MAX_COLORS),
     aspectRatio: AspectRatioSchema,
     numOutputs: z.int().min(1).max(MAX_OUTPUTS_ANY_MODEL),
-    prompt: z.string().max(1000).regex(MULTI_LINE).nullable(),
+    prompt: z.string().max(EXTRA_PROMPT_MAX).regex(MULTI_LINE).nullable(),
   })
   .openapi("PredictionInput", {
     description: "The request as it was accepted, with defaults filled in.",
     example: EXAMPLE_INPUT,
   });
 export type PredictionInput = z.infer<typeof PredictionInputSchema>;
-
-export const PREDICTION_ERROR_CODES = ["provider_error", "generation_failed", "timeout"] as const;
 
 export const PredictionErrorSchema = z
   .object({
@@ -218,4 +214,67 @@ export const PreferWaitHeaderSchema = z.object({
         "`wait=N` (RFC 7240, N ≤ 30 seconds; larger values are clamped): hold the request until the prediction is final or N seconds have passed. The applied value is echoed in `Preference-Applied`.",
       example: "wait=10",
     }),
+});
+
+/** `Prefer: wait=N` → N clamped to 0..MAX_WAIT_SECONDS, or null when the header asks for no wait. */
+export function parsePreferWait(header: string | undefined): number | null {
+  if (!header) return null;
+  for (const part of header.split(/[,;]/)) {
+    const m = /^\s*wait\s*=\s*"?(\d{1,6})"?\s*$/i.exec(part);
+    if (m) return Math.min(MAX_WAIT_SECONDS, Number(m[1]));
+  }
+  return null;
+}
+
+export const LocationHeader = {
+  Location: {
+    description: "The new prediction's URL (`/api/predictions/{id}`).",
+    schema: {
+      type: "string",
+      maxLength: 200,
+      pattern: "^/api/predictions/[0-9a-f-]{36}$",
+      example: "/api/predictions/3f2b8a4e-9c1d-4e7a-b6f5-2d8c0e1a9b34",
+    },
+  },
+};
+
+export const PreferenceAppliedHeader = {
+  "Preference-Applied": {
+    description: "Present when `Prefer: wait=N` was honoured: the wait actually applied, e.g. `wait=10`.",
+    schema: { type: "string", maxLength: 20, pattern: "^wait=\\d{1,2}$", example: "wait=10" },
+  },
+};
+
+/** The one mapping from a stored row to the public Prediction; the provider's answers and sync columns never leave. */
+export function toPrediction(row: PredictionRow): Prediction {
+  const path = `/api/predictions/${row.id}`;
+  return PredictionSchema.parse({
+    id: row.id,
+    status: row.status,
+    model: row.model,
+    input: row.input,
+    prompt: row.prompt,
+    output: row.status === "succeeded" && row.output && row.output.length > 0 ? row.output : null,
+    error: row.error ?? null,
+    creditsCharged: row.creditsCharged,
+    creditsRefunded: row.creditsRefunded,
+    createdAt: row.createdAt.toISOString(),
+    startedAt: row.startedAt?.toISOString() ?? null,
+    completedAt: row.completedAt?.toISOString() ?? null,
+    urls: { get: path, cancel: `${path}/cancel` },
+  });
+}
+
+/** The path of a sandbox output image, `/sandbox/images/{id}/{n}.svg`. */
+export const SandboxImageParamsSchema = z.object({
+  id: z
+    .string()
+    .max(64)
+    .regex(new RegExp(SANDBOX_ID.source.replace(/[()]/g, "")))
+    .openapi({ param: { name: "id", in: "path" }, example: "sbx_mi3x9k2a_2_9f1c2b3a4d5e6f70" }),
+  n: z
+    .int()
+    .min(1)
+    .max(9)
+    .openapi({ param: { name: "n", in: "path" }, description: "Image number, from 1.", example: 1 }),
 });

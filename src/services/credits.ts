@@ -1,6 +1,7 @@
 import { and, eq, gte, lt, sql } from "drizzle-orm";
 import { type Database, type Executor, queryRows, type Tx } from "../db";
 import { creditAccount, creditTransaction, guestLink, polarOrder, prediction, user } from "../db/schema";
+import type { CreditTransactionRow } from "../db/schemas/credits";
 import { ApiError, conflict, notFound } from "../lib/errors";
 import { type Cursor, keysetOrder, keysetWhere, page } from "../lib/pagination";
 
@@ -11,7 +12,7 @@ import { type Cursor, keysetOrder, keysetWhere, page } from "../lib/pagination";
  */
 
 export type CreditTransactionType = (typeof creditTransaction.$inferSelect)["type"];
-export type CreditTransactionRow = typeof creditTransaction.$inferSelect;
+export type { CreditTransactionRow };
 
 export interface CreditChange {
   userId: string;
@@ -50,7 +51,7 @@ export async function applyCreditChange(
     throw new Error("credit change must be a non-zero integer");
   let updated = await tx
     .update(creditAccount)
-    .set({ balance: sql`${creditAccount.balance} + ${change.amount}`, updatedAt: new Date() })
+    .set({ balance: sql`${creditAccount.balance} + ${change.amount}`, updatedAt: sql`now()` })
     .where(and(eq(creditAccount.userId, change.userId), sql`${creditAccount.balance} + ${change.amount} >= 0`))
     .returning({ balance: creditAccount.balance });
   if (updated.length === 0) {
@@ -70,7 +71,7 @@ export async function applyCreditChange(
       .values({ userId: change.userId, balance: change.amount })
       .onConflictDoUpdate({
         target: creditAccount.userId,
-        set: { balance: sql`${creditAccount.balance} + ${change.amount}`, updatedAt: new Date() },
+        set: { balance: sql`${creditAccount.balance} + ${change.amount}`, updatedAt: sql`now()` },
       })
       .returning({ balance: creditAccount.balance });
   }
@@ -344,13 +345,13 @@ export async function settlePolarOrder(tx: Tx, order: PaidPolarOrder): Promise<O
       creditsUnrecoverable: stored.creditsUnrecoverable + unrecoverable,
       refundedAmount: Math.max(stored.refundedAmount, Math.min(order.refundedAmount, stored.totalAmount)),
       status: order.refundedAmount >= stored.refundedAmount ? order.status : stored.status,
-      updatedAt: new Date(),
+      updatedAt: sql`now()`,
     })
     .where(eq(polarOrder.orderId, order.orderId));
   return { granted, revoked, unrecoverable, alreadyGranted: inserted.length === 0, userId: stored.userId };
 }
 
-/** Ledger flows between `from` (inclusive) and `to` (exclusive), and the credits outstanding now. */
+/** Ledger flows between `from` (inclusive) and `to` (exclusive). */
 export async function creditFlowTotals(db: Executor, range: { from: Date; to: Date }) {
   const sumOf = (types: string) =>
     sql<number>`coalesce(sum(${creditTransaction.amount}) filter (where ${creditTransaction.type}::text in (${sql.raw(types)})), 0)::int`;
@@ -365,9 +366,6 @@ export async function creditFlowTotals(db: Executor, range: { from: Date; to: Da
     })
     .from(creditTransaction)
     .where(and(gte(creditTransaction.createdAt, range.from), lt(creditTransaction.createdAt, range.to)));
-  const [outstanding] = await db
-    .select({ total: sql<number>`coalesce(sum(${creditAccount.balance}), 0)::int` })
-    .from(creditAccount);
   return {
     purchased: Number(flows?.purchased ?? 0),
     purchaseRefunded: -Number(flows?.purchaseRefunded ?? 0),
@@ -375,8 +373,15 @@ export async function creditFlowTotals(db: Executor, range: { from: Date; to: Da
     refunded: Number(flows?.refunded ?? 0),
     adjusted: Number(flows?.adjusted ?? 0),
     bonus: Number(flows?.bonus ?? 0),
-    outstanding: Number(outstanding?.total ?? 0),
   };
+}
+
+/** Credits held by all users now (the sum of every balance). */
+export async function creditsOutstanding(db: Executor): Promise<number> {
+  const [row] = await db
+    .select({ total: sql<number>`coalesce(sum(${creditAccount.balance}), 0)::bigint` })
+    .from(creditAccount);
+  return Number(row?.total ?? 0);
 }
 
 /**

@@ -1,23 +1,26 @@
 import { and, eq, inArray, lte, or, type SQL, sql } from "drizzle-orm";
+import type { AuthUser } from "../auth/user";
 import type { Database } from "../db";
 import { prediction } from "../db/schema";
+import type { PredictionRow } from "../db/schemas/predictions";
+import type { Deps } from "../deps";
+import { MAX_OUTPUT_IMAGES } from "../domain/limits";
+import { getModel, priceOf } from "../domain/models";
+import {
+  ACTIVE_STATUSES,
+  type FinalStatus,
+  isFinal,
+  PREDICTION_ERRORS,
+  type PredictionErrorCode,
+  type PredictionStatus,
+} from "../domain/predictions";
 import { ApiError, conflict, forbidden, notFound } from "../lib/errors";
 import { decodeCursor, keysetOrder, keysetWhere, page } from "../lib/pagination";
 import { isUuid } from "../lib/validation";
-import {
-  type CreatePredictionRequest,
-  type Prediction,
-  type PredictionInput,
-  PredictionInputSchema,
-  PredictionSchema,
-  type PredictionStatus,
-} from "../schemas/predictions";
-import type { AuthUser, Deps } from "../types";
+import { type CreatePredictionRequest, type PredictionInput, PredictionInputSchema } from "../schemas/predictions";
 import { applyCreditChange } from "./credits";
-import { buildPrompt, buildProviderInput } from "./model-inputs";
-import { getModel, priceOf } from "./models";
-import { isProviderError, type ProviderPrediction } from "./provider";
-import { MAX_OUTPUT_IMAGES } from "./status";
+import { buildPrompt, buildProviderInput } from "./providers/eachlabs-input";
+import { isProviderError, type ProviderPrediction } from "./providers/provider";
 
 /**
  * The generation flow: charge and create, sync from the provider, finish (and refund) exactly once.
@@ -29,44 +32,13 @@ import { MAX_OUTPUT_IMAGES } from "./status";
  *   finish a prediction; the ledger's unique (prediction_id) WHERE type='refund' index backs that up.
  */
 
-export type PredictionRow = typeof prediction.$inferSelect;
+export type { PredictionRow };
 
-export const ACTIVE_STATUSES = ["queued", "processing"] as const satisfies readonly PredictionStatus[];
 /** At most one provider call per prediction per this many ms, however many clients poll. */
 export const MIN_SYNC_INTERVAL_MS = 1000;
-export const MAX_WAIT_SECONDS = 30;
-
-const CLIENT_MESSAGES = {
-  provider_error: "The image provider could not start this generation. Your credits have been refunded.",
-  generation_failed: "The image provider could not generate this logo. Your credits have been refunded.",
-  timeout: "The generation did not finish in time. Your credits have been refunded.",
-} as const;
-type PredictionErrorCode = keyof typeof CLIENT_MESSAGES;
-
-export const isFinal = (status: PredictionStatus) => status !== "queued" && status !== "processing";
-
-/** The one mapping from a stored row to the public Prediction; providerResponse and sync columns never leave. */
-export function rowToPrediction(row: PredictionRow): Prediction {
-  const path = `/api/predictions/${row.id}`;
-  return PredictionSchema.parse({
-    id: row.id,
-    status: row.status,
-    model: row.model,
-    input: row.input,
-    prompt: row.prompt,
-    output: row.status === "succeeded" && row.output && row.output.length > 0 ? row.output : null,
-    error: row.error ?? null,
-    creditsCharged: row.creditsCharged,
-    creditsRefunded: row.creditsRefunded,
-    createdAt: row.createdAt.toISOString(),
-    startedAt: row.startedAt?.toISOString() ?? null,
-    completedAt: row.completedAt?.toISOString() ?? null,
-    urls: { get: path, cancel: `${path}/cancel` },
-  });
-}
 
 /** The accepted request with defaults filled in, as stored in `input`. */
-export function normaliseInput(req: CreatePredictionRequest): PredictionInput {
+export function acceptedInput(req: CreatePredictionRequest): PredictionInput {
   return PredictionInputSchema.parse({
     brandName: req.brandName,
     description: req.description || null,
@@ -101,7 +73,7 @@ export async function createPrediction(
     const message = `${model.id} makes at most ${model.maxOutputs} image${model.maxOutputs === 1 ? "" : "s"} per request; numOutputs was ${req.numOutputs}.`;
     throw new ApiError("validation_error", message, { issues: [{ path: "numOutputs", message }] });
   }
-  const input = normaliseInput(req);
+  const input = acceptedInput(req);
   const request = { ...input, model: model.id };
   const price = priceOf(model, input.numOutputs);
   const providerRequest = buildProviderInput(model, request);
@@ -118,7 +90,7 @@ export async function createPrediction(
         input,
         prompt,
         creditsCharged: price,
-        createdAt: deps.clock(),
+        createdAt: deps.clock.now(),
       })
       .returning();
     if (!inserted) throw new Error("prediction insert returned nothing");
@@ -152,11 +124,11 @@ export async function createPrediction(
       error: "provider_error",
       raw: isProviderError(err) ? (err.raw ?? { error: err.providerMessage ?? err.message }) : null,
     });
-    throw new ApiError("provider_error", CLIENT_MESSAGES.provider_error, { predictionId: row.id });
+    throw new ApiError("provider_error", PREDICTION_ERRORS.provider_error, { predictionId: row.id });
   }
 
   // 3. Remember the provider's id and answer; only a still-queued row moves on (a cancel may have won).
-  const now = deps.clock();
+  const now = deps.clock.now();
   const [started] = await db
     .update(prediction)
     .set({
@@ -181,7 +153,7 @@ export async function createPrediction(
 // ---------------------------------------------------------------- finish (the one final transition)
 
 export interface Finish {
-  status: "succeeded" | "failed" | "canceled";
+  status: FinalStatus;
   output?: string[] | null;
   error?: PredictionErrorCode;
   raw?: unknown;
@@ -193,7 +165,7 @@ export interface Finish {
  * or null when the prediction was already final (nothing changed, nothing refunded).
  */
 export async function finishPrediction(deps: Deps, id: string, f: Finish): Promise<PredictionRow | null> {
-  const now = deps.clock();
+  const now = deps.clock.now();
   const refund = f.status !== "succeeded";
   return deps.db.transaction(async (tx) => {
     const [row] = await tx
@@ -201,7 +173,7 @@ export async function finishPrediction(deps: Deps, id: string, f: Finish): Promi
       .set({
         status: f.status,
         output: f.status === "succeeded" ? (f.output?.slice(0, MAX_OUTPUT_IMAGES) ?? null) : null,
-        error: f.error ? { code: f.error, message: CLIENT_MESSAGES[f.error] } : null,
+        error: f.error ? { code: f.error, message: PREDICTION_ERRORS[f.error] } : null,
         completedAt: now,
         lastSyncedAt: now,
         updatedAt: now,
@@ -225,17 +197,6 @@ export async function finishPrediction(deps: Deps, id: string, f: Finish): Promi
 
 // ---------------------------------------------------------------- sync from the provider
 
-/** In-flight provider syncs per app instance (keyed by deps), so concurrent pollers share one call. */
-const inflightByDeps = new WeakMap<Deps, Map<string, Promise<PredictionRow>>>();
-function inflightOf(deps: Deps) {
-  let m = inflightByDeps.get(deps);
-  if (!m) {
-    m = new Map();
-    inflightByDeps.set(deps, m);
-  }
-  return m;
-}
-
 /**
  * A fresh view of an active prediction: asks the provider at most once per MIN_SYNC_INTERVAL_MS per
  * prediction across every poller and instance (an in-process single-flight map, plus a conditional
@@ -244,10 +205,10 @@ function inflightOf(deps: Deps) {
  */
 export async function refreshPrediction(deps: Deps, row: PredictionRow): Promise<PredictionRow> {
   if (isFinal(row.status) || !row.providerPredictionId || !deps.provider) return row;
-  const inflight = inflightOf(deps);
+  const inflight = deps.predictionSyncs;
   const running = inflight.get(row.id);
   if (running) return running;
-  if (row.lastSyncedAt && deps.clock().getTime() - row.lastSyncedAt.getTime() < MIN_SYNC_INTERVAL_MS) {
+  if (row.lastSyncedAt && deps.clock.now().getTime() - row.lastSyncedAt.getTime() < MIN_SYNC_INTERVAL_MS) {
     // Synced within the interval — possibly by a call that finished after this row was read (the
     // caller read it while that sync was in flight). Read it again so a poller overlapping a sync
     // never answers the state from before it.
@@ -264,7 +225,7 @@ export async function refreshPrediction(deps: Deps, row: PredictionRow): Promise
 
 /** Takes the sync slot: sets last_synced_at only if the last sync is older than the interval. */
 async function claimSync(deps: Deps, id: string): Promise<PredictionRow | null> {
-  const now = deps.clock();
+  const now = deps.clock.now();
   const [row] = await deps.db
     .update(prediction)
     .set({ lastSyncedAt: now })
@@ -311,7 +272,7 @@ async function applyRemote(deps: Deps, row: PredictionRow, remote: ProviderPredi
     case "processing": {
       const [updated] = await deps.db
         .update(prediction)
-        .set({ providerResponse: remote.raw as object, updatedAt: deps.clock() })
+        .set({ providerResponse: remote.raw as object, updatedAt: deps.clock.now() })
         .where(and(eq(prediction.id, row.id), inArray(prediction.status, [...ACTIVE_STATUSES])))
         .returning();
       return updated ?? loadRow(deps.db, row.id);
@@ -366,16 +327,6 @@ export async function getOwnedPrediction(db: Database, user: AuthUser, id: strin
   return row;
 }
 
-/** `Prefer: wait=N` → N clamped to 0..30, or null when the header asks for no wait. */
-export function parsePreferWait(header: string | undefined): number | null {
-  if (!header) return null;
-  for (const part of header.split(/[,;]/)) {
-    const m = /^\s*wait\s*=\s*"?(\d{1,6})"?\s*$/i.exec(part);
-    if (m) return Math.min(MAX_WAIT_SECONDS, Number(m[1]));
-  }
-  return null;
-}
-
 /**
  * Refreshes, then — for `Prefer: wait=N` — keeps re-refreshing about once a second until the
  * prediction is final, N seconds pass, or the client goes away.
@@ -386,12 +337,14 @@ export async function refreshAndWait(
   waitSeconds: number,
   signal?: AbortSignal,
 ): Promise<PredictionRow> {
+  const { clock } = deps;
   let current = await refreshPrediction(deps, row);
-  const deadline = Date.now() + waitSeconds * 1000;
-  while (!isFinal(current.status) && Date.now() < deadline && !signal?.aborted) {
+  const deadline = clock.now().getTime() + waitSeconds * 1000;
+  while (!isFinal(current.status) && clock.now().getTime() < deadline && !signal?.aborted) {
     // Wake when the next provider call is allowed (about once a second), never past the deadline.
-    const nextSync = (current.lastSyncedAt?.getTime() ?? 0) + MIN_SYNC_INTERVAL_MS - deps.clock().getTime() + 10;
-    await sleep(Math.min(Math.max(250, nextSync), deadline - Date.now()));
+    const now = clock.now().getTime();
+    const nextSync = (current.lastSyncedAt?.getTime() ?? 0) + MIN_SYNC_INTERVAL_MS - now + 10;
+    await clock.sleep(Math.min(Math.max(250, nextSync), deadline - now), signal);
     current = await refreshPrediction(deps, await loadRow(deps.db, row.id));
   }
   return current;
@@ -423,7 +376,7 @@ export interface ListFilters {
   model?: string;
 }
 
-/** The caller's predictions, newest first, keyset-paginated. */
+/** The caller's predictions, newest first, keyset-paginated (rows; the route maps them). */
 export async function listPredictions(db: Database, userId: string, f: ListFilters) {
   const conds: (SQL | undefined)[] = [
     eq(prediction.userId, userId),
@@ -437,8 +390,15 @@ export async function listPredictions(db: Database, userId: string, f: ListFilte
     .where(and(...conds))
     .orderBy(...keysetOrder(prediction.createdAt, prediction.id))
     .limit(f.limit + 1);
-  const { data, nextCursor } = page(rows, f.limit);
-  return { data: data.map(rowToPrediction), nextCursor };
+  return page(rows, f.limit);
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
+/** The stored input of the prediction a sandbox image belongs to (the image is drawn from it), if any. */
+export async function sandboxPredictionInput(db: Database, providerPredictionId: string): Promise<unknown> {
+  const [row] = await db
+    .select({ input: prediction.input })
+    .from(prediction)
+    .where(eq(prediction.providerPredictionId, providerPredictionId))
+    .limit(1);
+  return row?.input;
+}

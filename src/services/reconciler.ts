@@ -1,8 +1,9 @@
 import { and, asc, inArray, isNull, lt, or, sql } from "drizzle-orm";
 import { prediction } from "../db/schema";
-import { purgeExpiredIdempotencyKeys } from "../middleware/idempotency";
-import type { Deps } from "../types";
-import { ACTIVE_STATUSES, finishPrediction, isFinal, type PredictionRow, syncFromProvider } from "./predictions";
+import type { Deps } from "../deps";
+import { ACTIVE_STATUSES, isFinal } from "../domain/predictions";
+import { purgeExpiredIdempotencyKeys } from "./idempotency";
+import { finishPrediction, type PredictionRow, syncFromProvider } from "./predictions";
 
 /**
  * The background reconciler: so that a failed generation is refunded even when nobody polls.
@@ -23,7 +24,7 @@ export interface ReconcileResult {
 
 export async function reconcileOnce(deps: Deps): Promise<ReconcileResult> {
   const { db, config } = deps;
-  const now = deps.clock();
+  const now = deps.clock.now();
   const staleBefore = new Date(now.getTime() - config.PREDICTION_STALE_AFTER_MS);
   const claimed: PredictionRow[] = await db.transaction(async (tx) => {
     const rows = await tx
@@ -83,37 +84,33 @@ export async function reconcileOnce(deps: Deps): Promise<ReconcileResult> {
   return result;
 }
 
-/** Runs reconcileOnce every RECONCILER_INTERVAL_MS; stop() waits for a pass in progress. */
+/** Runs reconcileOnce every RECONCILER_INTERVAL_MS (on the deps' clock); stop() waits for a pass in progress. */
 export function createReconcilerLifecycle(deps: Deps): { start(): void; stop(): Promise<void> } {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let running: Promise<unknown> | undefined;
-  let stopped = true;
-  const schedule = () => {
-    if (stopped) return;
-    timer = setTimeout(tick, deps.config.RECONCILER_INTERVAL_MS);
-    timer.unref?.();
-  };
-  const tick = () => {
-    running = reconcileOnce(deps)
-      .then((r) => {
+  let loop: Promise<void> | undefined;
+  let stopping: AbortController | undefined;
+  const run = async (signal: AbortSignal) => {
+    for (;;) {
+      await deps.clock.sleep(deps.config.RECONCILER_INTERVAL_MS, signal);
+      if (signal.aborted) return;
+      try {
+        const r = await reconcileOnce(deps);
         if (r.claimed > 0) deps.logger.debug(r, "reconciler pass");
-      })
-      .catch((err: unknown) => deps.logger.error({ err }, "reconciler pass failed"))
-      .finally(() => {
-        running = undefined;
-        schedule();
-      });
+      } catch (err) {
+        // A failed pass (the database is away) is logged; the next one runs on schedule.
+        deps.logger.error({ err }, "reconciler pass failed");
+      }
+    }
   };
   return {
     start() {
-      if (!stopped || deps.config.RECONCILER_INTERVAL_MS <= 0) return;
-      stopped = false;
-      schedule();
+      if (loop || deps.config.RECONCILER_INTERVAL_MS <= 0) return;
+      stopping = new AbortController();
+      loop = run(stopping.signal);
     },
     async stop() {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      await running;
+      stopping?.abort();
+      await loop;
+      loop = undefined;
     },
   };
 }

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFile } from "node:fs/promises";
-import { HTTP_METHODS, toOpenApi30 } from "../../src/openapi";
+import { HTTP_METHODS } from "../../src/openapi/json";
+import { toOpenApi30 } from "../../src/openapi/openapi30";
 import { createTestApp, type TestApp } from "../helpers/app";
 
 type Json = Record<string, any>;

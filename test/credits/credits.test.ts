@@ -7,7 +7,7 @@ import {
   CreditPackageListSchema,
   CreditTransactionListSchema,
 } from "../../src/schemas/credits";
-import { createPolarClient } from "../../src/services/polar";
+import { createPolarClient } from "../../src/services/polar/client";
 import { type FakePolar, polarEnv, startFakePolar } from "../fakes/polar";
 import { createTestApp, type TestApp } from "../helpers/app";
 import { expectError, expectSchema } from "../helpers/schemas";

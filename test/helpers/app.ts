@@ -1,10 +1,11 @@
 import { createApp } from "../../src/app";
 import { createLogoApiClient } from "../../src/client";
 import type { DatabaseHandle } from "../../src/db";
+import type { Deps } from "../../src/deps";
 import { buildDeps } from "../../src/deps";
 import { loadConfig } from "../../src/env";
 import { createLogger } from "../../src/lib/logger";
-import type { Deps } from "../../src/types";
+import { createReconcilerLifecycle } from "../../src/services/reconciler";
 import { createTestDatabase, ledgerViolations } from "./db";
 
 export interface TestAppOptions {
@@ -32,6 +33,7 @@ export async function createTestApp(opts: TestAppOptions = {}) {
   });
   const logger = createLogger({ level: config.LOG_LEVEL });
   const deps = buildDeps(config, database, logger, opts.overrides);
+  deps.lifecycle ??= config.RECONCILER_INTERVAL_MS > 0 ? createReconcilerLifecycle(deps) : undefined;
   const app = createApp(deps);
   const fetch = async (input: Request | string, init?: RequestInit) =>
     app.fetch(typeof input === "string" ? new Request(new URL(input, "http://localhost:3000"), init) : input);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
-import { createEachlabsProvider } from "../../src/services/eachlabs";
-import { ProviderError } from "../../src/services/provider";
+import { createEachlabsProvider } from "../../src/services/providers/eachlabs";
+import { ProviderError } from "../../src/services/providers/provider";
 import {
   ERROR_BODIES,
   errorReply,

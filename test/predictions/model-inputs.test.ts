@@ -1,16 +1,9 @@
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
-import {
-  BRAND_NAME_MAX,
-  buildPrompt,
-  buildProviderInput,
-  DESCRIPTION_MAX,
-  EXTRA_PROMPT_MAX,
-  LOGO_STYLES,
-  PROMPT_MAX_LENGTH,
-  type PredictionRequest,
-} from "../../src/services/model-inputs";
-import { ASPECT_RATIOS, type AspectRatio, getModel, MODELS, type ModelInfo } from "../../src/services/models";
+import { BRAND_NAME_MAX, DESCRIPTION_MAX, EXTRA_PROMPT_MAX, PROMPT_MAX_LENGTH } from "../../src/domain/limits";
+import { ASPECT_RATIOS, type AspectRatio, getModel, MODELS, type ModelInfo } from "../../src/domain/models";
+import { LOGO_STYLES } from "../../src/domain/predictions";
+import { buildPrompt, buildProviderInput, type PredictionRequest } from "../../src/services/providers/eachlabs-input";
 
 const model = (id: string): ModelInfo => {
   const m = getModel(id);

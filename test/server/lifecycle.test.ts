@@ -4,7 +4,7 @@ import { sql } from "drizzle-orm";
 import { queryRows } from "../../src/db";
 import { loadConfig } from "../../src/env";
 import { createLogger } from "../../src/lib/logger";
-import { HealthSchema } from "../../src/routes/health";
+import { HealthSchema } from "../../src/schemas/health";
 import { type RunningServer, startServer } from "../../src/server";
 import { expectSchema } from "../helpers/schemas";
 import { childEnv, databaseKinds, freePort, freshDatabaseEnv, ROOT, waitForHealthy } from "./helpers";

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { and, eq } from "drizzle-orm";
 import { Webhook } from "standardwebhooks";
 import { creditAccount, creditTransaction, polarOrder as polarOrderTable, webhookEvent } from "../../src/db/schema";
-import { WebhookAckSchema } from "../../src/routes/webhooks";
+import { WebhookAckSchema } from "../../src/schemas/webhooks";
 import {
   type FakePolar,
   polarEnv,

@@ -69,3 +69,5 @@ export const guestLink = pgTable("guest_link", {
     .references(() => user.id, { onDelete: "restrict" }),
   linkedAt: timestamp("linked_at", { withTimezone: true }).notNull().defaultNow(),
 });
+
+export type CreditTransactionRow = typeof creditTransaction.$inferSelect;

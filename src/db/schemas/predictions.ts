@@ -47,3 +47,5 @@ export const prediction = pgTable(
     ),
   ],
 );
+
+export type PredictionRow = typeof prediction.$inferSelect;

@@ -1,9 +1,10 @@
 import { APIError } from "better-auth/api";
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
+import type { AppEnv } from "../deps";
 import { ApiError, unauthorized } from "../lib/errors";
-import type { AppEnv, AuthUser } from "../types";
 import { bearerToken } from "./session-cache";
+import { type AuthUser, isAdmin } from "./user";
 
 /**
  * The signed-in user from a session cookie, `Authorization: Bearer <session token>` or
@@ -13,7 +14,7 @@ export async function getAuthUser(c: Context<AppEnv>): Promise<AuthUser | null> 
   if (c.var.authResolved) return c.var.user ?? null;
   const { sessionCache, clock } = c.var.deps;
   const token = bearerToken(c.req.raw.headers);
-  const cached = token ? sessionCache.get(token, clock().getTime()) : undefined;
+  const cached = token ? sessionCache.get(token, clock.now().getTime()) : undefined;
   if (cached) {
     c.set("authResolved", true);
     c.set("user", cached);
@@ -37,7 +38,7 @@ export async function getAuthUser(c: Context<AppEnv>): Promise<AuthUser | null> 
     isAnonymous: Boolean(u.isAnonymous),
   };
   c.set("user", user);
-  if (token) sessionCache.set(token, user, clock().getTime());
+  if (token) sessionCache.set(token, user, clock.now().getTime());
   return user;
 }
 
@@ -52,12 +53,6 @@ export const requireAdmin = createMiddleware<AppEnv>(async (c, next) => {
   if (!isAdmin(user)) throw new ApiError("forbidden", "This endpoint is for administrators.");
   await next();
 });
-
-export const isAdmin = (u: AuthUser) =>
-  (u.role ?? "")
-    .split(",")
-    .map((r) => r.trim())
-    .includes("admin");
 
 /** The user set by requireUser/requireAdmin; a route without them calling this is a bug. */
 export function currentUser(c: Context<AppEnv>): AuthUser {

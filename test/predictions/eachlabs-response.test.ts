@@ -1,15 +1,15 @@
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
+import { MAX_OUTPUT_IMAGES } from "../../src/domain/limits";
 import {
   DEFAULT_ERROR_CODE,
   extractProviderError,
   interpretEachlabsPrediction,
   MAX_ERROR_MESSAGE_LENGTH,
-  MAX_OUTPUT_IMAGES,
   mapEachlabsStatus,
   normaliseOutput,
   safeErrorCode,
-} from "../../src/services/status";
+} from "../../src/services/providers/eachlabs-response";
 
 const A = "https://cdn.example.com/a.png";
 const B = "http://cdn.example.com/b.webp";

@@ -1,6 +1,6 @@
 /**
  * The model catalog: our ids → Eachlabs slugs, prices and limits. Pure data and pure functions.
- * (Per-model input builders live next to the catalog entries in src/services/model-inputs.ts.)
+ * (What each slug takes as input is built in services/providers/eachlabs-input.ts.)
  */
 
 export const ASPECT_RATIOS = ["1:1", "4:3", "3:4", "16:9", "9:16"] as const;
@@ -85,6 +85,9 @@ export const MODELS = [
 export type ModelId = (typeof MODELS)[number]["id"];
 export const MODEL_IDS = MODELS.map((m) => m.id) as [ModelId, ...ModelId[]];
 export const DEFAULT_MODEL: ModelId = "nano-banana";
+
+/** The most images any catalog model makes in one request; the per-model limit is checked by the flow. */
+export const MAX_OUTPUTS_ANY_MODEL = Math.max(...MODELS.map((m) => m.maxOutputs));
 
 const byId = new Map<string, ModelInfo>(MODELS.map((m) => [m.id, m]));
 export const getModel = (id: string): ModelInfo | undefined => byId.get(id);

@@ -1,13 +1,11 @@
 /**
- * Pure interpretation of Eachlabs prediction JSON (see PROVIDERS.md): their status spellings, their output
- * shapes and their failure shapes, turned into our ProviderPrediction. No I/O here.
+ * Pure interpretation of Eachlabs prediction JSON: their status spellings (which their own docs disagree on),
+ * their output shapes and their failure shapes, turned into our ProviderPrediction. No I/O here.
  */
+import { MAX_OUTPUT_IMAGES, MAX_OUTPUT_URL_LENGTH } from "../../domain/limits";
+import { isRecord } from "../../lib/validation";
 import type { ProviderPrediction, ProviderStatus } from "./provider";
 
-/** Longest image URL we accept from the provider (the Prediction schema documents the same bound). */
-export const MAX_OUTPUT_URL_LENGTH = 2048;
-/** Most image URLs we keep from one prediction (no model in the catalog makes more than 4). */
-export const MAX_OUTPUT_IMAGES = 10;
 export const MAX_ERROR_MESSAGE_LENGTH = 500;
 export const MAX_ERROR_CODE_LENGTH = 64;
 export const DEFAULT_ERROR_CODE = "provider_failed";
@@ -69,7 +67,7 @@ export function normaliseOutput(output: unknown): string[] | null {
 }
 
 /** Control characters and runs of whitespace become single spaces. */
-const clean = (s: string) => s.replace(/[\p{Cc}\s]+/gu, " ").trim();
+const oneLine = (s: string) => s.replace(/[\p{Cc}\s]+/gu, " ").trim();
 
 function truncate(s: string, max: number): string {
   return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
@@ -89,7 +87,7 @@ export function safeErrorCode(code: unknown): string {
 
 function textOf(value: unknown): string | null {
   if (typeof value === "string") {
-    const s = clean(value);
+    const s = oneLine(value);
     return s.length > 0 ? s : null;
   }
   if (Array.isArray(value)) {
@@ -99,8 +97,6 @@ function textOf(value: unknown): string | null {
   }
   return null;
 }
-
-const isRecord = (v: unknown): v is Record<string, unknown> => !!v && typeof v === "object" && !Array.isArray(v);
 
 /**
  * The failure of a failed prediction, from its JSON: `output` like `{error_code, error_message}` (also `code` /

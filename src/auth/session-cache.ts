@@ -1,4 +1,4 @@
-import type { AuthUser } from "../types";
+import type { AuthUser } from "./user";
 
 /**
  * A short-lived in-process cache of bearer-token → user, so that polling clients do not pay Better
@@ -46,11 +46,13 @@ export function createSessionCache(ttlMs: number, maxEntries = 10_000): SessionC
   };
 }
 
+/** The token of an `Authorization: Bearer <token>` header, or undefined. */
+export function parseBearer(authorization: string | null | undefined): string | undefined {
+  const m = /^bearer\s+(.+)$/i.exec(authorization ?? "");
+  return m?.[1]?.trim() || undefined;
+}
+
 /** The bearer token of a request that carries no API key, or undefined. */
 export function bearerToken(headers: Headers): string | undefined {
-  if (headers.has("x-api-key")) return undefined;
-  const auth = headers.get("authorization");
-  if (!auth || !/^bearer\s+/i.test(auth)) return undefined;
-  const token = auth.replace(/^bearer\s+/i, "").trim();
-  return token || undefined;
+  return headers.has("x-api-key") ? undefined : parseBearer(headers.get("authorization"));
 }

@@ -1,9 +1,11 @@
 /**
- * The Eachlabs client (PROVIDERS.md): create, get and cancel predictions over HTTP, each call bounded by its own
- * timeout. Every failure is a typed ProviderError; the provider's own message stays in it for logs.
+ * The Eachlabs client: create, get and cancel predictions over HTTP (`{base}/v1/prediction`, its id field is
+ * `predictionID`), each call bounded by its own timeout. Every failure is a typed ProviderError; the provider's
+ * own message stays in it for logs.
  */
+import { isRecord } from "../../lib/validation";
+import { interpretEachlabsPrediction } from "./eachlabs-response";
 import { type GenerationProvider, ProviderError, type ProviderPrediction } from "./provider";
-import { interpretEachlabsPrediction } from "./status";
 
 export interface EachlabsOptions {
   apiKey: string;
@@ -26,8 +28,6 @@ interface Answer {
   json: unknown;
   text: string;
 }
-
-const isRecord = (v: unknown): v is Record<string, unknown> => !!v && typeof v === "object" && !Array.isArray(v);
 
 /** The `error` (or `message` / `detail`) string of an Eachlabs error body, else the start of the raw text. */
 function providerMessageOf(answer: Answer): string | undefined {

@@ -4,7 +4,7 @@ import { eq } from "drizzle-orm";
 import pino from "pino";
 import { creditAccount, prediction } from "../../src/db/schema";
 import { createLogger } from "../../src/lib/logger";
-import { HealthSchema } from "../../src/routes/health";
+import { HealthSchema } from "../../src/schemas/health";
 import { createTestApp, type TestApp } from "../helpers/app";
 import { expectError, expectSchema } from "../helpers/schemas";
 

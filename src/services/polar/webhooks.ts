@@ -1,115 +1,18 @@
-import { createPolar } from "@polar-sh/sdk/2026-04";
 import { eq, inArray } from "drizzle-orm";
 import { z } from "zod";
-import type { Database, Tx } from "../db";
-import { guestLink, polarOrder, user, webhookEvent } from "../db/schema";
-import type { Config, CreditPackageConfig } from "../env";
-import type { Logger } from "../lib/logger";
-import { isUuid } from "../lib/validation";
-import { type OrderSettlement, settlePolarOrder } from "./credits";
+import type { Database, Tx } from "../../db";
+import { guestLink, polarOrder, user, webhookEvent } from "../../db/schema";
+import type { Config } from "../../env";
+import type { Clock } from "../../lib/clock";
+import type { Logger } from "../../lib/logger";
+import { isUuid } from "../../lib/validation";
+import { type OrderSettlement, settlePolarOrder } from "../credits";
+import { findPackage } from "./client";
 
 /**
- * Polar: the checkout client (SDK 1.x, API version 2026-04) and the processing of verified
- * webhook events. Signature verification itself happens in the route, on the raw body.
+ * Processing of verified Polar webhook events: every event is recorded by its webhook-id; order.paid grants
+ * and order.refunded takes back credits, once per order. The signature is verified by the route, on the raw body.
  */
-
-export interface PolarCheckout {
-  id: string;
-  url: string;
-  expiresAt: Date;
-}
-
-export interface CreateCheckoutInput {
-  productId: string;
-  userId: string;
-  packageId: string;
-  successUrl?: string;
-  /** prefills the checkout form; only for registered users (guest addresses are not deliverable) */
-  customerEmail?: string;
-}
-
-export interface PolarClient {
-  environment: "sandbox" | "production";
-  createCheckout(input: CreateCheckoutInput): Promise<PolarCheckout>;
-}
-
-/** Polar could not be reached, timed out, or answered an error or something we cannot read. */
-export class PolarProviderError extends Error {
-  constructor(
-    message: string,
-    readonly providerStatus?: number,
-    options?: ErrorOptions,
-  ) {
-    super(message, options);
-    this.name = "PolarProviderError";
-  }
-}
-
-export interface PolarClientOptions {
-  accessToken: string;
-  environment: "sandbox" | "production";
-  /** overrides the environment's server (tests point it at a fake) */
-  baseUrl?: string;
-  /** per request, in seconds */
-  timeoutSeconds?: number;
-}
-
-const checkoutResponseSchema = z.object({
-  id: z.string().min(1),
-  url: z.url(),
-  expires_at: z.iso.datetime({ offset: true }),
-});
-
-export function createPolarClient(opts: PolarClientOptions): PolarClient {
-  const polar = createPolar({
-    accessToken: opts.accessToken,
-    environment: opts.environment,
-    // The SDK appends "/v1/…" to the base URL as it is.
-    baseUrl: opts.baseUrl?.replace(/\/+$/, ""),
-    timeout: opts.timeoutSeconds ?? 10,
-  });
-  return {
-    environment: opts.environment,
-    async createCheckout(input) {
-      let raw: unknown;
-      try {
-        raw = await polar.checkouts.create({
-          products: [input.productId],
-          external_customer_id: input.userId,
-          metadata: { userId: input.userId, packageId: input.packageId },
-          ...(input.successUrl ? { success_url: input.successUrl } : {}),
-          ...(input.customerEmail ? { customer_email: input.customerEmail } : {}),
-        });
-      } catch (err) {
-        const status = (err as { statusCode?: unknown }).statusCode;
-        throw new PolarProviderError(
-          `Polar checkout failed: ${err instanceof Error ? err.message : String(err)}`,
-          typeof status === "number" ? status : undefined,
-          { cause: err },
-        );
-      }
-      const parsed = checkoutResponseSchema.safeParse(raw);
-      if (!parsed.success) throw new PolarProviderError("Polar answered a checkout without id, url or expires_at");
-      return { id: parsed.data.id, url: parsed.data.url, expiresAt: new Date(parsed.data.expires_at) };
-    },
-  };
-}
-
-/** The client from configuration; null when POLAR_ACCESS_TOKEN is not set (purchases answer 503). */
-export function polarFromConfig(config: Config): PolarClient | null {
-  if (!config.POLAR_ACCESS_TOKEN) return null;
-  return createPolarClient({
-    accessToken: config.POLAR_ACCESS_TOKEN,
-    environment: config.POLAR_ENVIRONMENT,
-    baseUrl: config.POLAR_BASE_URL,
-  });
-}
-
-export const findPackage = (config: Config, id: string): CreditPackageConfig | undefined =>
-  config.CREDIT_PACKAGES.find((p) => p.id === id);
-
-// ---------------------------------------------------------------------------------------------
-// Webhook events
 
 /** The parts of Polar's Order (webhook `data`) that we act on; everything else is kept in the stored payload. */
 const orderSchema = z.object({
@@ -147,10 +50,10 @@ export interface VerifiedEvent {
  * recorded as `failed` with the reason, and still acknowledged: retrying would not fix them.
  */
 export async function processPolarEvent(
-  deps: { db: Database; config: Config; logger: Logger },
+  deps: { db: Database; config: Config; logger: Logger; clock: Clock },
   event: VerifiedEvent,
 ): Promise<WebhookResult> {
-  const { db, config, logger } = deps;
+  const { db, config, logger, clock } = deps;
   const result = await db.transaction(async (tx) => {
     const [row] = await tx
       .insert(webhookEvent)
@@ -165,7 +68,7 @@ export async function processPolarEvent(
       .returning({ id: webhookEvent.id });
     if (!row) return { recorded: false, status: "duplicate", outcome: "webhook-id already processed" } as const;
     const { status, outcome } = await handleEvent(tx, config, event);
-    await tx.update(webhookEvent).set({ status, outcome, processedAt: new Date() }).where(eq(webhookEvent.id, row.id));
+    await tx.update(webhookEvent).set({ status, outcome, processedAt: clock.now() }).where(eq(webhookEvent.id, row.id));
     return { recorded: true, status, outcome };
   });
   const log = { webhookId: event.webhookId, type: event.type, status: result.status, outcome: result.outcome };

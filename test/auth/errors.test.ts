@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Context } from "hono";
-import { authErrorAsEnvelope, authErrorCode } from "../../src/app";
+import { authErrorAsEnvelope, authErrorCode } from "../../src/auth/handler";
+import type { AppEnv } from "../../src/deps";
 import { createLogger } from "../../src/lib/logger";
-import type { AppEnv } from "../../src/types";
 import { createTestApp, type TestApp } from "../helpers/app";
 import { expectError } from "../helpers/schemas";
 

@@ -1,3 +1,5 @@
+import { HEX_COLOR, SANDBOX_ID } from "../../domain/patterns";
+import type { Clock } from "../../lib/clock";
 import { type GenerationProvider, ProviderError, type ProviderPrediction } from "./provider";
 
 /**
@@ -7,19 +9,15 @@ import { type GenerationProvider, ProviderError, type ProviderPrediction } from 
  * provider needs no storage and survives a restart; only cancellations are remembered in memory.
  */
 
-const ID_RE = /^sbx_([0-9a-z]{1,12})_([1-9])_([0-9a-f]{16})$/;
-
-export const SANDBOX_ID_PATTERN = "^sbx_[0-9a-z]{1,12}_[1-9]_[0-9a-f]{16}$";
-
 export interface SandboxProviderOptions {
   delayMs: number;
   /** Absolute origin of this server, e.g. http://localhost:3000 */
   publicBaseUrl: string;
-  clock?: () => Date;
+  clock: Clock;
 }
 
 export function parseSandboxId(id: string): { createdAt: number; count: number } | null {
-  const m = ID_RE.exec(id);
+  const m = SANDBOX_ID.exec(id);
   if (!m) return null;
   return { createdAt: Number.parseInt(m[1] ?? "", 36), count: Number(m[2]) };
 }
@@ -29,7 +27,7 @@ export function sandboxImageUrl(publicBaseUrl: string, id: string, n: number): s
 }
 
 export function createSandboxProvider(opts: SandboxProviderOptions): GenerationProvider {
-  const clock = opts.clock ?? (() => new Date());
+  const { clock } = opts;
   const canceled = new Set<string>();
   return {
     mode: "sandbox",
@@ -37,7 +35,7 @@ export function createSandboxProvider(opts: SandboxProviderOptions): GenerationP
       const n = typeof input.num_images === "number" ? input.num_images : 1;
       const count = Math.min(9, Math.max(1, Math.trunc(n)));
       const random = Buffer.from(crypto.getRandomValues(new Uint8Array(8))).toString("hex");
-      const id = `sbx_${clock().getTime().toString(36)}_${count}_${random}`;
+      const id = `sbx_${clock.now().getTime().toString(36)}_${count}_${random}`;
       return { id, raw: { status: "success", message: "Prediction created (sandbox)", predictionID: id } };
     },
     async get(id): Promise<ProviderPrediction> {
@@ -45,7 +43,7 @@ export function createSandboxProvider(opts: SandboxProviderOptions): GenerationP
       if (!parsed) throw new ProviderError("sandbox prediction not found", "not_found", 404, "Prediction not found");
       if (canceled.has(id))
         return { id, status: "canceled", output: null, error: null, raw: { id, status: "cancelled" } };
-      if (clock().getTime() - parsed.createdAt < opts.delayMs)
+      if (clock.now().getTime() - parsed.createdAt < opts.delayMs)
         return { id, status: "processing", output: null, error: null, raw: { id, status: "processing" } };
       const output = Array.from({ length: parsed.count }, (_, i) => sandboxImageUrl(opts.publicBaseUrl, id, i + 1));
       return { id, status: "succeeded", output, error: null, raw: { id, status: "success", output } };
@@ -82,7 +80,7 @@ function readableOn(hex: string): string {
 
 /** An SVG monogram logo from the brand name and colours; variant n picks the badge shape. */
 export function renderMonogramSvg(opts: { brandName: string; colors: string[]; n: number }): string {
-  const colors = opts.colors.filter((c) => /^#[0-9A-Fa-f]{6}$/.test(c));
+  const colors = opts.colors.filter((c) => HEX_COLOR.test(c));
   const bg = colors[0] ?? ["#1F2937", "#0EA5E9", "#7C3AED", "#059669"][(opts.n - 1) % 4] ?? "#1F2937";
   const fg = colors[1] ?? readableOn(bg);
   const accent = colors[2] ?? fg;

@@ -1,7 +1,6 @@
 /*
- * STABLE INTERFACE (since 20:42 UTC): GenerationProvider, ProviderPrediction, ProviderStatus and ProviderError
- * will not change shape. Eachlabs (src/services/eachlabs.ts) and the sandbox provider both implement it; the
- * prediction flow and the reconciler depend only on this file. get() always returns a normalised prediction:
+ * What the prediction flow needs from an image provider. Eachlabs (eachlabs.ts) and the sandbox (sandbox.ts)
+ * both implement it; the flow and the reconciler depend only on this file. get() always returns a normalised prediction:
  * `succeeded` has a non-empty `output`, `failed` has an `error`; transport problems are thrown as ProviderError.
  * ProviderError.message / providerMessage are for logs only: never show them to API clients.
  */

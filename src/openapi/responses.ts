@@ -1,7 +1,7 @@
-import { z } from "@hono/zod-openapi";
+import type { z } from "@hono/zod-openapi";
 import { ErrorSchema } from "../schemas/common";
 
-/** Building blocks for createRoute: every 4xx/5xx references the Error component. */
+/** Building blocks of the route kit: response objects whose 4xx/5xx reference the Error component. */
 
 const int = (description: string, example: number) =>
   ({ description, schema: { type: "integer", format: "int32", minimum: 0, maximum: 1_000_000, example } }) as const;
@@ -34,7 +34,7 @@ export const ERROR_DESCRIPTIONS: Record<number, string> = {
   503: "A dependency is unavailable or not configured (`service_unavailable`).",
 };
 
-type Headers = Record<string, { description: string; schema: Record<string, unknown> }>;
+export type Headers = Record<string, { description: string; schema: Record<string, unknown> }>;
 
 export function errorResponse(status: number, opts: { rateLimited?: boolean; description?: string } = {}) {
   // Declared on every answer of a rate-limited route (OWASP's rate-limit rule). They are optional headers:
@@ -62,14 +62,10 @@ export function errorResponses<const S extends readonly number[]>(statuses: S, o
   };
 }
 
-export function jsonResponse<T extends z.ZodType>(
-  schema: T,
-  description: string,
-  opts: { rateLimited?: boolean; headers?: Headers } = {},
-) {
+export function jsonResponse<T extends z.ZodType>(schema: T, description: string, opts: { headers?: Headers } = {}) {
   return {
     description,
-    headers: { ...requestIdHeader, ...(opts.rateLimited ? rateLimitHeaders : {}), ...opts.headers },
+    headers: { ...requestIdHeader, ...opts.headers },
     content: { "application/json": { schema } },
   };
 }
@@ -79,38 +75,3 @@ export const jsonBody = <T extends z.ZodType>(schema: T, description?: string) =
   description,
   content: { "application/json": { schema } },
 });
-
-export const idempotencyKeyHeader = z.object({
-  "idempotency-key": z
-    .string()
-    .min(1)
-    .max(255)
-    .regex(/^[\x21-\x7e]+$/, "Printable ASCII without spaces")
-    .optional()
-    .openapi({
-      param: { name: "idempotency-key", in: "header" },
-      description:
-        "Optional. The same key with the same body within 24 hours replays the first response — its status and body, with `Idempotent-Replayed: true` — and does nothing again; the same key with a different body is 422; while the first is in flight, 409. Replayed outcomes include errors from the work itself (402, 500, 502): to try again after topping up or after a provider failure, send a new key. Refusals that did nothing (400, 401, 403, 404, 409, 413, 422, 429, 503) are not kept, so the same request may be retried with the same key.",
-      example: "3c6e0b8a-checkout-1",
-    }),
-});
-
-/** Security requirement for endpoints that accept any of our three credentials. */
-export const userSecurity: { [scheme: string]: string[] }[] = [
-  { cookieAuth: [] },
-  { bearerAuth: [] },
-  { apiKeyAuth: [] },
-];
-
-/**
- * Security requirement for admin-only endpoints (`requireAdmin`): the same three credentials, of a user with
- * the admin role. Separate schemes, so that the document (and OWASP's admin rule) can tell them apart.
- */
-export const adminSecurity: { [scheme: string]: string[] }[] = [
-  { adminCookieAuth: [] },
-  { adminBearerAuth: [] },
-  { adminApiKeyAuth: [] },
-];
-
-/** Security requirement for Polar's webhook: no user, but a Standard Webhooks signature over the raw body. */
-export const webhookSecurity: { [scheme: string]: string[] }[] = [{ webhookSignature: [] }];

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { eq } from "drizzle-orm";
 import { creditAccount, creditTransaction, user } from "../../src/db/schema";
-import { HealthSchema } from "../../src/routes/health";
+import { HealthSchema } from "../../src/schemas/health";
 import { ModelListSchema } from "../../src/schemas/models";
 import { createTestApp, type TestApp } from "../helpers/app";
 import { expectError, expectSchema } from "../helpers/schemas";

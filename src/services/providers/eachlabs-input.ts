@@ -1,32 +1,14 @@
 /**
  * From a CreatePredictionRequest to what Eachlabs expects: one logo-design prompt, and the input object each slug
- * takes (PROVIDERS.md, "Input per slug"). Pure: no I/O, no clock, no randomness.
+ * takes (each model page lists its own fields). Pure: no I/O, no clock, no randomness.
  */
-import { type AspectRatio, DEFAULT_MODEL, type MODELS, type ModelInfo } from "./models";
-
-export const LOGO_STYLES = [
-  "minimal",
-  "modern",
-  "playful",
-  "vintage",
-  "luxury",
-  "geometric",
-  "hand-drawn",
-  "mascot",
-] as const;
-export type LogoStyle = (typeof LOGO_STYLES)[number];
-
-/** Bounds of the request fields (API.md); src/schemas/predictions.ts validates with the same numbers. */
-export const BRAND_NAME_MAX = 80;
-export const DESCRIPTION_MAX = 500;
-export const EXTRA_PROMPT_MAX = 1000;
-export const MAX_COLORS = 3;
-export const HEX_COLOR = /^#[0-9A-Fa-f]{6}$/;
-/** Longest prompt buildPrompt can produce from a valid request (the stored `prompt` fits in it). */
-export const PROMPT_MAX_LENGTH = 4000;
+import { BRAND_NAME_MAX, DESCRIPTION_MAX, EXTRA_PROMPT_MAX, MAX_COLORS } from "../../domain/limits";
+import type { AspectRatio, MODELS, ModelInfo } from "../../domain/models";
+import { HEX_COLOR } from "../../domain/patterns";
+import type { LogoStyle } from "../../domain/predictions";
 
 /**
- * The fields of CreatePredictionRequest (API.md). Fields with a default in the API (model, aspectRatio,
+ * The fields of CreatePredictionRequest. Fields with a default in the API (model, aspectRatio,
  * numOutputs) are optional here too, so both the parsed Zod output and a raw test object fit.
  */
 export interface PredictionRequest {
@@ -56,8 +38,8 @@ const STYLE_WORDS: Record<LogoStyle, string> = {
   mascot: "mascot logo, a friendly character illustration with bold outlines",
 };
 
-/** Control characters and runs of whitespace become single spaces; quotes are normalised so they cannot break ours. */
-const clean = (s: string | null | undefined) =>
+/** Control characters and runs of whitespace become single spaces; double quotes become single so they cannot break ours. */
+const promptText = (s: string | null | undefined) =>
   (s ?? "")
     .replace(/[\p{Cc}\s]+/gu, " ")
     .replace(/"/g, "'")
@@ -67,9 +49,9 @@ const sentence = (s: string) => (/[.!?]$/.test(s) ? s : `${s}.`);
 
 /** A clear logo-design prompt from the request's brand name, description, style, colours and extra instructions. */
 export function buildPrompt(request: PredictionRequest): string {
-  const brand = clean(request.brandName).slice(0, BRAND_NAME_MAX);
+  const brand = promptText(request.brandName).slice(0, BRAND_NAME_MAX);
   const parts = [`Professional logo design for the brand "${brand}".`];
-  const description = clean(request.description).slice(0, DESCRIPTION_MAX);
+  const description = promptText(request.description).slice(0, DESCRIPTION_MAX);
   if (description) parts.push(sentence(`About the brand: ${description}`));
   if (request.style) parts.push(sentence(`Style: ${STYLE_WORDS[request.style]}`));
   const colors = (request.colors ?? []).filter((c) => HEX_COLOR.test(c)).slice(0, MAX_COLORS);
@@ -77,7 +59,7 @@ export function buildPrompt(request: PredictionRequest): string {
   parts.push(
     `Flat vector logo, centred on a plain solid background, clean edges, scalable, no mockup, no photo, no extra text other than "${brand}".`,
   );
-  const extra = clean(request.prompt).slice(0, EXTRA_PROMPT_MAX);
+  const extra = promptText(request.prompt).slice(0, EXTRA_PROMPT_MAX);
   if (extra) parts.push(sentence(`Additional instructions: ${extra}`));
   return parts.join(" ");
 }
@@ -157,6 +139,3 @@ export function buildProviderInput(model: ModelInfo, request: PredictionRequest)
   if (!build) throw new RangeError(`no input builder for slug ${model.slug}`);
   return { slug: model.slug, input: build({ prompt: buildPrompt(request), aspectRatio, numOutputs }) };
 }
-
-/** The catalog id a request names, with the API default. */
-export const requestedModelId = (request: PredictionRequest) => request.model ?? DEFAULT_MODEL;

@@ -2,23 +2,32 @@ import { apiKey } from "@better-auth/api-key";
 import { betterAuth } from "better-auth";
 import { drizzleAdapter } from "better-auth/adapters/drizzle";
 import { admin, anonymous, bearer, openAPI } from "better-auth/plugins";
-import { and, eq, inArray, isNull, ne, or, sql } from "drizzle-orm";
-import type { Database } from "./db";
-import * as authSchema from "./db/schemas/auth";
-import type { Config } from "./env";
-import { type Logger, scrubQueryParams } from "./lib/logger";
-import { grantSignupBonus, transferGuestAccount } from "./services/credits";
+import type { Database } from "../db";
+import * as authSchema from "../db/schemas/auth";
+import type { Config } from "../env";
+import { type Logger, scrubQueryParams } from "../lib/logger";
+import { grantSignupBonus, transferGuestAccount } from "../services/credits";
+import { adminNeedsVerifiedEmail } from "./admins";
+import { type AuthHookDeps, logoRules } from "./hooks";
+import type { SessionCache } from "./session-cache";
+
+type AuthUserRecord = NonNullable<Awaited<ReturnType<AuthHookDeps["sessionUser"]>>>;
 
 export interface AuthDeps {
   config: Config;
   db: Database;
   logger: Logger;
+  sessionCache: SessionCache;
 }
 
-export function createAuth({ config, db, logger }: AuthDeps) {
+/** The Better Auth instance: email/password, anonymous guests, bearer tokens, API keys, the admin role. */
+export function createAuth({ config, db, logger, sessionCache }: AuthDeps) {
   const adminEmails = new Set(config.ADMIN_EMAILS);
   const log = logger.child({ component: "better-auth" });
-  return betterAuth({
+  // The rules' hook reads the caller through this same instance (bearer and API-key plugins included).
+  const sessionUser = async (headers: Headers): Promise<AuthUserRecord | null> =>
+    ((await auth.api.getSession({ headers }))?.user as AuthUserRecord | undefined) ?? null;
+  const auth = betterAuth({
     appName: "Logo API",
     basePath: "/api/auth",
     baseURL: config.BETTER_AUTH_URL ?? `http://localhost:${config.PORT}`,
@@ -78,41 +87,10 @@ export function createAuth({ config, db, logger }: AuthDeps) {
         rateLimit: { enabled: true, timeWindow: 60_000, maxRequests: 600 },
       }),
       openAPI({ disableDefaultReference: true }),
+      logoRules({ db, sessionCache, sessionUser }),
     ],
   });
+  return auth;
 }
 
 export type Auth = ReturnType<typeof createAuth>;
-
-/**
- * In production an ADMIN_EMAILS address counts only once the account's email is verified: otherwise
- * whoever signs up first with a listed address that has no account yet would become an admin. (This
- * server sends no verification mail; operators create admins with `npm run create-admin`.)
- */
-export const adminNeedsVerifiedEmail = (config: Config) => config.NODE_ENV === "production";
-
-/**
- * ADMIN_EMAILS makes those accounts admins: new ones at sign-up (the create hook above), existing ones
- * here, run at start (the list is configuration, read at start). Nobody is demoted: admins can also be
- * made through Better Auth's admin API. Returns the emails promoted.
- */
-export async function promoteConfiguredAdmins(
-  db: Database,
-  emails: readonly string[],
-  opts: { verifiedOnly: boolean },
-): Promise<string[]> {
-  if (emails.length === 0) return [];
-  const { user } = authSchema;
-  const rows = await db
-    .update(user)
-    .set({ role: "admin" })
-    .where(
-      and(
-        inArray(sql`lower(${user.email})`, [...emails]),
-        opts.verifiedOnly ? eq(user.emailVerified, true) : undefined,
-        or(isNull(user.role), ne(sql`'admin' = any(string_to_array(replace(${user.role}, ' ', ''), ','))`, true)),
-      ),
-    )
-    .returning({ email: user.email });
-  return rows.map((r) => r.email);
-}

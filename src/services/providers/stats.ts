@@ -1,3 +1,4 @@
+import type { Clock } from "../../lib/clock";
 import type { GenerationProvider } from "./provider";
 
 const WINDOW_MS = 5 * 60 * 1000;
@@ -9,7 +10,7 @@ export interface ProviderStats {
 }
 
 /** Outcomes of provider calls in a rolling 5-minute window, for /health. In-process: one instance's view. */
-export function createProviderStats(clock: () => Date = () => new Date()): ProviderStats {
+export function createProviderStats(clock: Clock): ProviderStats {
   let events: { at: number; ok: boolean }[] = [];
   const prune = (now: number) => {
     if (events.length && (events[0]?.at ?? now) <= now - WINDOW_MS)
@@ -18,12 +19,12 @@ export function createProviderStats(clock: () => Date = () => new Date()): Provi
   };
   return {
     record(ok) {
-      const now = clock().getTime();
+      const now = clock.now().getTime();
       events.push({ at: now, ok });
       prune(now);
     },
     recentErrorRate() {
-      prune(clock().getTime());
+      prune(clock.now().getTime());
       if (events.length === 0) return null;
       return events.filter((e) => !e.ok).length / events.length;
     },

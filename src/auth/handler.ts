@@ -1,0 +1,84 @@
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import type { AppEnv } from "../deps";
+import { type ErrorCode, errorBody } from "../lib/errors";
+import { authOperation } from "./operations";
+
+export const AUTH_BASE_PATH = "/api/auth";
+
+/**
+ * Better Auth's endpoints under /api/auth: those this server enables (operations.ts) go to its handler, with
+ * their errors rewritten into our one Error envelope; anything else is 404 like any unknown route.
+ */
+export function mountAuth(app: OpenAPIHono<AppEnv>) {
+  app.on(["GET", "POST"], `${AUTH_BASE_PATH}/*`, async (c) => {
+    if (!authOperation(c.req.method, c.req.path.slice(AUTH_BASE_PATH.length)))
+      return c.json(errorBody(c, "not_found", `No route for ${c.req.method} ${c.req.path}.`), 404);
+    return authErrorAsEnvelope(c, await c.var.deps.auth.handler(c.req.raw));
+  });
+}
+
+/** Our error code for a Better Auth error status (its 422, "user already exists", is answered as 409). */
+export function authErrorCode(status: number): ErrorCode {
+  if (status >= 500) return "internal_error";
+  switch (status) {
+    case 401:
+      return "unauthorized";
+    case 403:
+      return "forbidden";
+    case 404:
+      return "not_found";
+    case 409:
+    case 422:
+      return "conflict";
+    case 413:
+      return "payload_too_large";
+    case 429:
+      return "rate_limited";
+    default:
+      return "validation_error";
+  }
+}
+
+/**
+ * Rewrites a Better Auth 4xx/5xx JSON (or empty) response into the Error envelope, keeping its status
+ * and headers (cookies included). Better Auth's own code goes to `details.authCode`; a 5xx message is
+ * never passed on. Its 429 carries `X-Retry-After`; we add the standard `Retry-After`.
+ */
+export async function authErrorAsEnvelope(c: Context<AppEnv>, res: Response): Promise<Response> {
+  if (res.status < 400) return res;
+  const text = await res.clone().text();
+  let parsed: { message?: unknown; code?: unknown; issues?: unknown } | undefined;
+  if (text.trim()) {
+    try {
+      const value: unknown = JSON.parse(text);
+      if (!value || typeof value !== "object" || Array.isArray(value)) return res;
+      parsed = value as typeof parsed;
+    } catch {
+      return res; // not JSON (an HTML page): leave it alone
+    }
+  }
+  // Better Auth answers "user already exists" with 422; 422 is ours for reused idempotency keys.
+  const status = res.status === 422 ? 409 : res.status;
+  const code = authErrorCode(status);
+  const authCode = typeof parsed?.code === "string" ? parsed.code.slice(0, 200) : undefined;
+  let message =
+    typeof parsed?.message === "string" && parsed.message.trim()
+      ? parsed.message.slice(0, 2000)
+      : (res.statusText || "Authentication request failed.").slice(0, 2000);
+  if (status >= 500) {
+    (c.var.logger ?? c.var.deps.logger).error({ status, authCode, authMessage: parsed?.message }, "better-auth error");
+    message = "Something went wrong on our side. Quote the request id if you contact support.";
+  }
+  const headers = new Headers(res.headers);
+  headers.delete("content-length");
+  headers.delete("content-encoding");
+  headers.set("content-type", "application/json");
+  const retryAfter = headers.get("x-retry-after");
+  if (status === 429 && retryAfter && !headers.has("retry-after")) headers.set("retry-after", retryAfter);
+  // Our own hook's refusals carry the validation issues, as every other 400 does.
+  const issues = Array.isArray(parsed?.issues) ? parsed.issues.slice(0, 100) : undefined;
+  const details = authCode || issues ? { ...(authCode ? { authCode } : {}), ...(issues ? { issues } : {}) } : undefined;
+  const body = errorBody(c, code, message, details);
+  return new Response(JSON.stringify(body), { status, headers });
+}

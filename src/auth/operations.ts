@@ -1,0 +1,101 @@
+/**
+ * The Better Auth endpoints this server enables, each with who may call it and the strings its JSON body takes.
+ * The document lists exactly these (with this security), and the before-hook holds request bodies to these
+ * bounds; an endpoint Better Auth has but this server does not enable (social sign-in, OAuth callbacks, email
+ * flows without a mailer) is left out of the document.
+ */
+import { NO_NUL } from "../domain/patterns";
+
+/**
+ * public: no credentials; optional: works signed out and, with a (guest) session, acts on it (sign-up and
+ * sign-in link a guest); session: a signed-in user; admin: a user with the admin role.
+ */
+export type AuthAccess = "public" | "optional" | "session" | "admin";
+
+/** What a string field of a request body holds, and so how long it may be and which characters it may have. */
+export const FIELD_KINDS = {
+  email: { maxLength: 320, format: "email" },
+  password: { maxLength: 128, pattern: NO_NUL.source },
+  text: { maxLength: 255, pattern: NO_NUL.source },
+  message: { maxLength: 1000, pattern: NO_NUL.source },
+  url: { maxLength: 2048, format: "uri-reference" },
+  image: { maxLength: 2048, pattern: NO_NUL.source },
+  token: { maxLength: 2048, pattern: "^[\\x21-\\x7E]+$" },
+  uuid: { maxLength: 36, format: "uuid" },
+} as const satisfies Record<string, { maxLength: number; format?: string; pattern?: string }>;
+export type FieldKind = keyof typeof FIELD_KINDS;
+
+export interface AuthOperation {
+  access: AuthAccess;
+  /** The string fields of the JSON body; Better Auth validates the other fields' types itself. */
+  body?: Record<string, FieldKind>;
+}
+
+/** Keyed by "METHOD /path", the path relative to /api/auth as Better Auth's document writes it. */
+export const AUTH_OPERATIONS: Record<string, AuthOperation> = {
+  "POST /sign-up/email": {
+    access: "optional",
+    body: { name: "text", email: "email", password: "password", image: "image", callbackURL: "url" },
+  },
+  "POST /sign-in/email": { access: "optional", body: { email: "email", password: "password", callbackURL: "url" } },
+  "POST /sign-in/anonymous": { access: "public" },
+  "GET /get-session": { access: "optional" },
+  "POST /get-session": { access: "optional" },
+  "POST /sign-out": { access: "session", body: { callbackURL: "url", state: "token" } },
+  "POST /verify-password": { access: "session", body: { password: "password" } },
+  "POST /change-password": { access: "session", body: { newPassword: "password", currentPassword: "password" } },
+  "POST /update-session": { access: "session" },
+  "POST /update-user": { access: "session", body: { name: "text", image: "image" } },
+  "GET /list-sessions": { access: "session" },
+  "POST /revoke-session": { access: "session", body: { token: "token" } },
+  "POST /revoke-sessions": { access: "session" },
+  "POST /revoke-other-sessions": { access: "session" },
+  "GET /list-accounts": { access: "session" },
+  "POST /unlink-account": { access: "session", body: { accountId: "text" } },
+  "GET /ok": { access: "public" },
+  "GET /error": { access: "public" },
+  "POST /delete-anonymous-user": { access: "session" },
+  "POST /admin/set-role": { access: "admin", body: { userId: "uuid" } },
+  "GET /admin/get-user": { access: "admin" },
+  "POST /admin/create-user": { access: "admin", body: { email: "email", password: "password", name: "text" } },
+  "POST /admin/update-user": { access: "admin", body: { userId: "uuid" } },
+  "GET /admin/list-users": { access: "admin" },
+  "POST /admin/list-user-sessions": { access: "admin", body: { userId: "uuid" } },
+  "POST /admin/unban-user": { access: "admin", body: { userId: "uuid" } },
+  "POST /admin/ban-user": { access: "admin", body: { userId: "uuid", banReason: "message" } },
+  "POST /admin/impersonate-user": { access: "admin", body: { userId: "uuid" } },
+  "POST /admin/stop-impersonating": { access: "session" },
+  "POST /admin/revoke-user-session": { access: "admin", body: { sessionToken: "token" } },
+  "POST /admin/revoke-user-sessions": { access: "admin", body: { userId: "uuid" } },
+  "POST /admin/remove-user": { access: "admin", body: { userId: "uuid" } },
+  "POST /admin/set-user-password": { access: "admin", body: { newPassword: "password", userId: "uuid" } },
+  "POST /admin/has-permission": { access: "session" },
+  "POST /api-key/create": {
+    access: "session",
+    body: { configId: "text", name: "text", prefix: "token", userId: "uuid", organizationId: "text" },
+  },
+  "GET /api-key/get": { access: "session" },
+  "POST /api-key/update": {
+    access: "session",
+    body: { configId: "text", keyId: "uuid", userId: "uuid", name: "text" },
+  },
+  "POST /api-key/delete": { access: "session", body: { keyId: "uuid" } },
+  "GET /api-key/list": { access: "session" },
+};
+
+export const authOperation = (method: string, path: string): AuthOperation | undefined =>
+  AUTH_OPERATIONS[`${method.toUpperCase()} ${path}`];
+
+/** Problems of a JSON body's string fields against the operation's declared kinds (and NUL, anywhere on top). */
+export function authBodyIssues(op: AuthOperation | undefined, body: unknown): { path: string; message: string }[] {
+  if (!body || typeof body !== "object" || Array.isArray(body)) return [];
+  const issues: { path: string; message: string }[] = [];
+  for (const [key, value] of Object.entries(body)) {
+    if (typeof value !== "string") continue;
+    const kind = op?.body?.[key];
+    const max = kind ? FIELD_KINDS[kind].maxLength : FIELD_KINDS.text.maxLength;
+    if (value.length > max) issues.push({ path: key, message: `${key}: at most ${max} characters` });
+    else if (value.includes("\u0000")) issues.push({ path: key, message: `${key}: must not contain NUL characters` });
+  }
+  return issues;
+}

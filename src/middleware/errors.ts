@@ -1,0 +1,46 @@
+import type { Context, ErrorHandler, NotFoundHandler } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { AppEnv } from "../deps";
+import { ApiError, errorBody, errorResponse } from "../lib/errors";
+
+export function payloadTooLarge(c: Context, limitBytes: number): Response {
+  return c.json(
+    errorBody(c, "payload_too_large", `The request body is larger than ${limitBytes} bytes.`, { limitBytes }),
+    413,
+  );
+}
+
+export const notFoundHandler: NotFoundHandler<AppEnv> = (c) =>
+  c.json(errorBody(c, "not_found", `No route for ${c.req.method} ${c.req.path}.`), 404);
+
+/** Every error becomes the Error envelope; anything unexpected is a logged 500 that tells the client nothing. */
+export const errorHandler: ErrorHandler<AppEnv> = (err, c) => {
+  if (err instanceof ApiError) return errorResponse(c, err);
+  if (err instanceof HTTPException) {
+    const status = err.status;
+    if (status === 400) {
+      // The JSON validator's parse failure (malformed body) and similar client errors.
+      return c.json(
+        errorBody(c, "validation_error", err.message || "The request body is not valid JSON.", {
+          issues: [{ path: "", message: err.message || "Malformed request" }],
+        }),
+        400,
+      );
+    }
+    if (status === 401) return c.json(errorBody(c, "unauthorized", "Authentication required."), 401);
+    if (status === 413) return payloadTooLarge(c, c.var.deps.config.BODY_LIMIT_BYTES);
+    if (status === 415)
+      return c.json(
+        errorBody(c, "validation_error", "Send the request body as JSON with Content-Type: application/json.", {
+          issues: [{ path: "", message: "Content-Type must be application/json" }],
+        }),
+        400,
+      );
+  }
+  const log = c.var.logger ?? c.var.deps?.logger;
+  log?.error({ err, requestId: c.var.requestId }, "unhandled error");
+  return c.json(
+    errorBody(c, "internal_error", "Something went wrong on our side. Quote the request id if you contact support."),
+    500,
+  );
+};

@@ -1,0 +1,27 @@
+import { bodyLimit } from "hono/body-limit";
+import { createMiddleware } from "hono/factory";
+import type { AppEnv, Deps } from "../deps";
+import { payloadTooLarge } from "./errors";
+
+/** Puts the deps and a request-scoped logger on the context, and logs one line per request. */
+export function requestContext(deps: Deps) {
+  return createMiddleware<AppEnv>(async (c, next) => {
+    c.set("deps", deps);
+    c.set("logger", deps.logger.child({ requestId: c.var.requestId }));
+    const started = performance.now();
+    await next();
+    const ms = Math.round((performance.now() - started) * 10) / 10;
+    const status = c.res.status;
+    const line = { method: c.req.method, path: c.req.path, status, durationMs: ms, userId: c.var.user?.id };
+    if (status >= 500) c.var.logger.error(line, "request");
+    else c.var.logger.info(line, "request");
+  });
+}
+
+/** Bodies larger than BODY_LIMIT_BYTES are 413; webhooks (signed by their senders) may be up to 1 MiB. */
+export function bodyLimits(limitBytes: number) {
+  const webhookLimit = Math.max(limitBytes, 1024 * 1024);
+  const api = bodyLimit({ maxSize: limitBytes, onError: (c) => payloadTooLarge(c, limitBytes) });
+  const webhooks = bodyLimit({ maxSize: webhookLimit, onError: (c) => payloadTooLarge(c, webhookLimit) });
+  return createMiddleware<AppEnv>((c, next) => (c.req.path.startsWith("/api/webhooks/") ? webhooks : api)(c, next));
+}

@@ -1,0 +1,55 @@
+import { readFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import { Scalar } from "@scalar/hono-api-reference";
+import type { AppEnv, Deps } from "../deps";
+import { buildOpenApiDocument, SERVERS } from "./document";
+import { toOpenApi30 } from "./openapi30";
+
+/**
+ * The live contract: /openapi.json (3.1, built once on first request from the routes registered on `app`
+ * and Better Auth's own document), /openapi-3.0.json, and the Scalar reference at /docs with its script
+ * served from here (no CDN).
+ */
+export function mountDocs(app: OpenAPIHono<AppEnv>, deps: Deps) {
+  let doc31: Promise<Record<string, unknown>> | undefined;
+  const document = () => {
+    doc31 ??= buildOpenApiDocument(app, deps.auth).catch((err) => {
+      doc31 = undefined;
+      throw err;
+    });
+    return doc31;
+  };
+  app.get("/openapi.json", async (c) => c.json(await document()));
+  app.get("/openapi-3.0.json", async (c) => c.json(toOpenApi30(await document())));
+
+  let scalarBundle: Promise<string> | undefined;
+  app.get("/docs/scalar.js", async (c) => {
+    scalarBundle ??= readFile(scalarBundlePath(), "utf8");
+    c.header("Content-Type", "application/javascript; charset=utf-8");
+    c.header("Cache-Control", "public, max-age=86400");
+    return c.body(await scalarBundle);
+  });
+  // "Send request" in the reference goes to the server showing it (BETTER_AUTH_URL, its public URL,
+  // when set), listed before the document's own servers; the document itself stays the same everywhere.
+  app.get(
+    "/docs",
+    Scalar((c) => ({
+      url: "/openapi.json",
+      cdn: "/docs/scalar.js",
+      pageTitle: "Logo API reference",
+      theme: "default",
+      servers: [
+        { url: deps.config.BETTER_AUTH_URL ?? new URL(c.req.url).origin, description: "This server" },
+        ...SERVERS.filter((s) => s.url !== deps.config.BETTER_AUTH_URL),
+      ],
+    })),
+  );
+}
+
+function scalarBundlePath(): string {
+  const require = createRequire(import.meta.url);
+  // standalone.js is not in the package's exports; it sits beside the main entry.
+  return join(dirname(require.resolve("@scalar/api-reference")), "browser", "standalone.js");
+}

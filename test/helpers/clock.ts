@@ -1,0 +1,60 @@
+import type { Clock } from "../../src/lib/clock";
+
+/**
+ * A clock that moves only when a test says so: `advance(ms)` moves "now" and wakes every sleeper whose time has
+ * come, so windows, deadlines, long polls and backoff are tested in milliseconds of real time.
+ */
+export class FakeClock implements Clock {
+  private ms: number;
+  private sleepers: { until: number; wake: () => void }[] = [];
+
+  constructor(start: Date | number = Date.now()) {
+    this.ms = typeof start === "number" ? start : start.getTime();
+  }
+
+  now(): Date {
+    return new Date(this.ms);
+  }
+
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      const sleeper = {
+        until: this.ms + Math.max(0, ms),
+        wake: () => {
+          signal?.removeEventListener("abort", sleeper.wake);
+          this.sleepers = this.sleepers.filter((s) => s !== sleeper);
+          resolve();
+        },
+      };
+      this.sleepers.push(sleeper);
+      signal?.addEventListener("abort", sleeper.wake, { once: true });
+      if (ms <= 0) sleeper.wake();
+    });
+  }
+
+  /** How many sleep() calls are waiting. */
+  get waiting(): number {
+    return this.sleepers.length;
+  }
+
+  /** Moves time forward and wakes the sleepers that are due, in order of their wake time. */
+  advance(ms: number): void {
+    this.ms += ms;
+    for (const s of [...this.sleepers].sort((a, b) => a.until - b.until)) if (s.until <= this.ms) s.wake();
+  }
+}
+
+/**
+ * Waits until `check` returns a truthy value, yielding to the event loop between tries (no timers), and fails
+ * after `timeoutMs` of real time: for effects that happen asynchronously but without any wait of their own.
+ */
+export async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 5000): Promise<NonNullable<T>> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value as NonNullable<T>;
+    if (performance.now() > deadline) throw new Error(`eventually: condition not met within ${timeoutMs} ms`);
+    await new Promise<void>((r) => setImmediate(r));
+  }
+}
