@@ -361,11 +361,7 @@ export interface paths {
          */
         get: operations["getSession"];
         put?: never;
-        /**
-         * Get the current session
-         * @description Get the current session. Better Auth endpoint `POST /api/auth/get-session`.
-         */
-        post: operations["getSessionPost"];
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -466,26 +462,6 @@ export interface paths {
          * @description Change the password of the user. Better Auth endpoint `POST /api/auth/change-password`.
          */
         post: operations["changePassword"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/auth/update-session": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Update the current session
-         * @description Update the current session. Better Auth endpoint `POST /api/auth/update-session`.
-         */
-        post: operations["updateSession"];
         delete?: never;
         options?: never;
         head?: never;
@@ -606,26 +582,6 @@ export interface paths {
         get: operations["listUserAccounts"];
         put?: never;
         post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/auth/unlink-account": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Unlink an account
-         * @description Unlink an account. Better Auth endpoint `POST /api/auth/unlink-account`.
-         */
-        post: operations["unlinkAccount"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1904,19 +1860,19 @@ export interface components {
             email: string;
             /** @default false */
             readonly emailVerified: boolean;
-            image?: string;
+            image?: string | null;
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
             updatedAt: string;
             /** @default false */
-            readonly isAnonymous?: boolean;
-            readonly role?: string;
+            readonly isAnonymous?: boolean | null;
+            readonly role?: string | null;
             /** @default false */
-            readonly banned?: boolean;
-            readonly banReason?: string;
+            readonly banned?: boolean | null;
+            readonly banReason?: string | null;
             /** Format: date-time */
-            readonly banExpires?: string;
+            readonly banExpires?: string | null;
         };
         AuthSession: {
             /** Format: uuid */
@@ -1928,12 +1884,12 @@ export interface components {
             createdAt: string;
             /** Format: date-time */
             updatedAt: string;
-            ipAddress?: string;
-            userAgent?: string;
+            ipAddress?: string | null;
+            userAgent?: string | null;
             /** Format: uuid */
             userId: string;
             /** Format: uuid */
-            readonly impersonatedBy?: string;
+            readonly impersonatedBy?: string | null;
         };
     };
     responses: never;
@@ -4421,120 +4377,6 @@ export interface operations {
             };
         };
     };
-    getSessionPost: {
-        parameters: {
-            query?: {
-                disableCookieCache?: boolean;
-                disableRefresh?: boolean;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: {
-            content: {
-                "application/json": Record<string, never>;
-            };
-        };
-        responses: {
-            /** @description Success */
-            200: {
-                headers: {
-                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
-                    "X-Request-Id"?: string;
-                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
-                    "Access-Control-Allow-Origin"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        session: components["schemas"]["AuthSession"];
-                        user: components["schemas"]["AuthUser"];
-                    } | null;
-                };
-            };
-            /** @description Invalid request (`validation_error`); Better Auth's own code is in `details.authCode`. */
-            400: {
-                headers: {
-                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
-                    "X-Request-Id"?: string;
-                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
-                    "Access-Control-Allow-Origin"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not signed in, or wrong credentials (`unauthorized`). */
-            401: {
-                headers: {
-                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
-                    "X-Request-Id"?: string;
-                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
-                    "Access-Control-Allow-Origin"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed (`forbidden`), e.g. not an admin, or the origin is not trusted. */
-            403: {
-                headers: {
-                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
-                    "X-Request-Id"?: string;
-                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
-                    "Access-Control-Allow-Origin"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not found (`not_found`). */
-            404: {
-                headers: {
-                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
-                    "X-Request-Id"?: string;
-                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
-                    "Access-Control-Allow-Origin"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
-            429: {
-                headers: {
-                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
-                    "X-Request-Id"?: string;
-                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
-                    "Access-Control-Allow-Origin"?: string;
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
-            500: {
-                headers: {
-                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
-                    "X-Request-Id"?: string;
-                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
-                    "Access-Control-Allow-Origin"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
     signOut: {
         parameters: {
             query?: never;
@@ -5229,118 +5071,6 @@ export interface operations {
             };
         };
     };
-    updateSession: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    [key: string]: unknown;
-                };
-            };
-        };
-        responses: {
-            /** @description Success */
-            200: {
-                headers: {
-                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
-                    "X-Request-Id"?: string;
-                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
-                    "Access-Control-Allow-Origin"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        session?: components["schemas"]["AuthSession"];
-                    };
-                };
-            };
-            /** @description Invalid request (`validation_error`); Better Auth's own code is in `details.authCode`. */
-            400: {
-                headers: {
-                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
-                    "X-Request-Id"?: string;
-                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
-                    "Access-Control-Allow-Origin"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not signed in, or wrong credentials (`unauthorized`). */
-            401: {
-                headers: {
-                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
-                    "X-Request-Id"?: string;
-                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
-                    "Access-Control-Allow-Origin"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed (`forbidden`), e.g. not an admin, or the origin is not trusted. */
-            403: {
-                headers: {
-                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
-                    "X-Request-Id"?: string;
-                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
-                    "Access-Control-Allow-Origin"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not found (`not_found`). */
-            404: {
-                headers: {
-                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
-                    "X-Request-Id"?: string;
-                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
-                    "Access-Control-Allow-Origin"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
-            429: {
-                headers: {
-                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
-                    "X-Request-Id"?: string;
-                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
-                    "Access-Control-Allow-Origin"?: string;
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
-            500: {
-                headers: {
-                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
-                    "X-Request-Id"?: string;
-                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
-                    "Access-Control-Allow-Origin"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
     updateUser: {
         parameters: {
             query?: never;
@@ -5928,119 +5658,6 @@ export interface operations {
                         userId: string;
                         scopes: string[];
                     }[];
-                };
-            };
-            /** @description Invalid request (`validation_error`); Better Auth's own code is in `details.authCode`. */
-            400: {
-                headers: {
-                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
-                    "X-Request-Id"?: string;
-                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
-                    "Access-Control-Allow-Origin"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not signed in, or wrong credentials (`unauthorized`). */
-            401: {
-                headers: {
-                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
-                    "X-Request-Id"?: string;
-                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
-                    "Access-Control-Allow-Origin"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed (`forbidden`), e.g. not an admin, or the origin is not trusted. */
-            403: {
-                headers: {
-                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
-                    "X-Request-Id"?: string;
-                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
-                    "Access-Control-Allow-Origin"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not found (`not_found`). */
-            404: {
-                headers: {
-                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
-                    "X-Request-Id"?: string;
-                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
-                    "Access-Control-Allow-Origin"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
-            429: {
-                headers: {
-                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
-                    "X-Request-Id"?: string;
-                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
-                    "Access-Control-Allow-Origin"?: string;
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
-            500: {
-                headers: {
-                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
-                    "X-Request-Id"?: string;
-                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
-                    "Access-Control-Allow-Origin"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    unlinkAccount: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    /** @description The Better Auth account ID to unlink */
-                    accountId: string;
-                };
-            };
-        };
-        responses: {
-            /** @description Success */
-            200: {
-                headers: {
-                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
-                    "X-Request-Id"?: string;
-                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
-                    "Access-Control-Allow-Origin"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        status?: boolean;
-                    };
                 };
             };
             /** @description Invalid request (`validation_error`); Better Auth's own code is in `details.authCode`. */

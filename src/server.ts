@@ -38,7 +38,7 @@ async function listen(
   }
   const { serve } = await import("@hono/node-server");
   return new Promise((resolve) => {
-    const server = serve({ fetch, hostname: host, port }, (info) =>
+    const server = serve({ fetch: (req, env) => fetch(withoutUnframedBody(req), env), hostname: host, port }, (info) =>
       resolve({
         port: info.port,
         close: (graceful) =>
@@ -50,6 +50,18 @@ async function listen(
       }),
     );
   });
+}
+
+/**
+ * The request without a body stream when its headers frame no body (no Content-Length above 0, no
+ * Transfer-Encoding), as Bun.serve gives it. @hono/node-server gives every POST a body stream, empty or
+ * not; Better Auth (better-call's getBody) then checks the Content-Type of the "body", so a bodyless POST
+ * without Content-Type (curl -X POST …/sign-in/anonymous) was refused with 415 on Node only.
+ */
+export function withoutUnframedBody(req: Request): Request {
+  if (!req.body || req.headers.has("transfer-encoding") || Number(req.headers.get("content-length") ?? 0) > 0)
+    return req;
+  return new Request(req.url, { method: req.method, headers: req.headers, signal: req.signal });
 }
 
 export async function startServer(

@@ -154,6 +154,10 @@ export function mergeAuthDocument(doc: Json, source: Json): Json {
 
   for (const [name, schema] of Object.entries(authSchemas)) {
     normalizeSchema(schema, name, { path: "", response: true });
+    // Its models' optional fields are nullable columns, answered as null when unset (a user's image).
+    const required = new Set<string>(schema.required ?? []);
+    for (const [field, property] of Object.entries<Json>(schema.properties ?? {}))
+      if (!required.has(field) && typeof property.type === "string") property.type = [property.type, "null"];
     doc.components.schemas[rename.get(name) ?? name] = fixRefs(schema);
   }
 
@@ -205,8 +209,11 @@ export function mergeAuthDocument(doc: Json, source: Json): Json {
       const responses: Json = {};
       for (const [status, response] of Object.entries<Json>(op.responses ?? {})) {
         if (/^[45]/.test(status)) continue;
-        for (const media of Object.values<Json>(response.content ?? {}))
+        for (const [type, media] of Object.entries<Json>(response.content ?? {})) {
+          // A whole page (GET /error), not a field: bounded as a page.
+          if (type === "text/html" && media.schema) media.schema.maxLength ??= 100_000;
           normalizeSchema(media.schema, "body", { path: relPath, response: true });
+        }
         responses[status] = response;
       }
       if (!Object.keys(responses).some((s) => /^[23]/.test(s)))

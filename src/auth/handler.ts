@@ -59,7 +59,8 @@ export async function authErrorAsEnvelope(c: Context<AppEnv>, res: Response): Pr
     }
   }
   // Better Auth answers "user already exists" with 422; 422 is ours for reused idempotency keys.
-  const status = res.status === 422 ? 409 : res.status;
+  // An unsupported Content-Type (its 415) is a validation_error, which is 400 here as on our own routes.
+  const status = res.status === 422 ? 409 : res.status === 415 ? 400 : res.status;
   const code = authErrorCode(status);
   const authCode = typeof parsed?.code === "string" ? parsed.code.slice(0, 200) : undefined;
   let message =

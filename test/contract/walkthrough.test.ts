@@ -1,0 +1,193 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { type ChildProcess, spawn } from "node:child_process";
+import { join } from "node:path";
+import { OpenApiValidator, type ValidatedResponse, validatingFetch } from "../helpers/openapi-validator";
+import { childEnv, databaseKinds, freePort, freshDatabaseEnv, ROOT, waitForHealthy } from "../server/helpers";
+
+/**
+ * The README's "Walkthrough with curl", step by step, against the real server started as `npm start`
+ * (Bun) and `npm run start:node` (Node) would start it. Every request is sent as the curl sends it and,
+ * with its response, checked against the server's own /openapi.json: the document, the server and the
+ * two runtimes cannot drift apart without this failing.
+ */
+
+const RUNTIMES: [name: string, command: string, args: string[]][] = [
+  ["bun", join(ROOT, "node_modules", ".bin", "bun"), ["src/index.ts"]],
+  ["node", "node", ["--import", "tsx", "src/index.ts"]],
+];
+
+const cleanups: Array<() => Promise<void>> = [];
+afterAll(async () => {
+  for (const c of cleanups.reverse()) await c();
+});
+
+async function startServer(command: string, args: string[], kind: "pglite" | "postgres") {
+  const db = await freshDatabaseEnv(kind);
+  cleanups.push(db.cleanup);
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const child: ChildProcess = spawn(command, args, {
+    cwd: ROOT,
+    env: childEnv({
+      ...db.env,
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      // The sandbox's image URLs are built from the public URL: make them point at this server.
+      BETTER_AUTH_URL: base,
+      ALLOWED_ORIGINS: "http://localhost:3000",
+      ANONYMOUS_CREDITS: "1",
+      SIGNUP_CREDITS: "3",
+      SANDBOX_DELAY_MS: "300",
+      RECONCILER_INTERVAL_MS: "0",
+    }),
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout?.on("data", (d) => {
+    output += d;
+  });
+  child.stderr?.on("data", (d) => {
+    output += d;
+  });
+  let exited = false;
+  const gone = new Promise<void>((resolve) =>
+    child.once("exit", () => {
+      exited = true;
+      resolve();
+    }),
+  );
+  cleanups.push(async () => {
+    if (!exited) child.kill("SIGTERM");
+    await Promise.race([gone, Bun.sleep(5000).then(() => child.kill("SIGKILL"))]);
+  });
+  try {
+    await waitForHealthy(`${base}/health`, () => exited);
+  } catch (err) {
+    throw new Error(`${String(err)}\n--- server output ---\n${output}`);
+  }
+  return { base, output: () => output };
+}
+
+describe.each(databaseKinds())("the README walkthrough on %s", (kind) => {
+  // Both servers start together, before the walks: a start (migrating a new database) is not the walk.
+  const servers = new Map<string, Awaited<ReturnType<typeof startServer>>>();
+  beforeAll(async () => {
+    await Promise.all(
+      RUNTIMES.map(async ([name, command, args]) => servers.set(name, await startServer(command, args, kind))),
+    );
+  }, 90_000);
+
+  test.each(RUNTIMES)(
+    "on %s: every request and response matches /openapi.json, and the guest's credits follow it into its account",
+    async (name) => {
+      const server = servers.get(name) as Awaited<ReturnType<typeof startServer>>;
+      const validator = await OpenApiValidator.load(() => fetch(`${server.base}/openapi.json`));
+      const send = validatingFetch(validator, (url, init) => fetch(url, { ...init, redirect: "manual" }), server.base);
+      const O = { Origin: "http://localhost:3000" };
+      /** What the validator said about each step (asserted empty at the end, and shown if a step fails). */
+      const problems: string[] = [];
+      const step = async (path: string, init: RequestInit = {}): Promise<ValidatedResponse> => {
+        const res = await send(path, init);
+        problems.push(...res.problems);
+        return res;
+      };
+      const json = { "Content-Type": "application/json" };
+      try {
+        // 1. Anonymous guest: POST with no body and no Content-Type, exactly like the curl.
+        const guest = await step("/api/auth/sign-in/anonymous", { method: "POST", headers: O });
+        expect(guest.status).toBe(200);
+        let token = guest.headers.get("set-auth-token") as string;
+        expect(token).toBeTruthy();
+        const bearer = () => ({ Authorization: `Bearer ${token}` });
+        const start = await step("/api/credits", { headers: bearer() });
+        expect(start.body).toEqual({
+          balance: 1,
+          totalPurchased: 0,
+          totalSpent: 0,
+          totalRefunded: 0,
+          totalAdjusted: 0,
+        });
+
+        // 2. Models and prices, then a prediction with an Idempotency-Key.
+        const models = await step("/api/models");
+        expect(models.body.data.map((m: { id: string }) => m.id)).toContain("nano-banana");
+        const created = await step("/api/predictions", {
+          method: "POST",
+          headers: { ...bearer(), ...json, "Idempotency-Key": crypto.randomUUID() },
+          body: JSON.stringify({
+            model: "nano-banana",
+            brandName: "Acme Coffee",
+            description: "specialty coffee roastery",
+            style: "minimal",
+            colors: ["#1F2937", "#F59E0B"],
+          }),
+        });
+        expect(created.status).toBe(201);
+        expect(created.body.status).toBe("processing");
+        const id = created.body.id as string;
+
+        // 3. Poll with Prefer: wait=10 until the prediction is final.
+        let prediction = created.body;
+        for (let i = 0; i < 5 && prediction.status !== "succeeded"; i++) {
+          const polled = await step(`/api/predictions/${id}`, { headers: { ...bearer(), Prefer: "wait=10" } });
+          expect(polled.status).toBe(200);
+          prediction = polled.body;
+        }
+        expect(prediction.status).toBe("succeeded");
+        expect(prediction.creditsCharged).toBe(1);
+        expect(prediction.output).toHaveLength(1);
+
+        // 4. The image URL from "output" (the sandbox's SVG, served by this server).
+        const image = prediction.output[0] as string;
+        expect(image.startsWith(`${server.base}/sandbox/images/`)).toBe(true);
+        const svg = await step(image);
+        expect(svg.status).toBe(200);
+        expect(svg.headers.get("content-type")).toContain("image/svg+xml");
+        expect(svg.text).toContain("<svg");
+        expect((await step("/api/credits", { headers: bearer() })).body.balance).toBe(0);
+
+        // 5. Sign up with the guest's token: the guest is linked, its ledger and prediction move over.
+        const signedUp = await step("/api/auth/sign-up/email", {
+          method: "POST",
+          headers: { ...O, ...bearer(), ...json },
+          body: JSON.stringify({ email: "ada@example.com", password: "correct-horse-battery", name: "Ada" }),
+        });
+        expect(signedUp.status).toBe(200);
+        expect(signedUp.body.user.email).toBe("ada@example.com");
+        token = signedUp.headers.get("set-auth-token") as string;
+        expect(token).toBeTruthy();
+
+        // 6. An API key for integrators, then the balance, the ledger and the history with x-api-key.
+        const apiKey = await step("/api/auth/api-key/create", {
+          method: "POST",
+          headers: { ...O, ...bearer(), ...json },
+          body: JSON.stringify({ name: "my integration" }),
+        });
+        expect(apiKey.status).toBe(200);
+        const key = { "x-api-key": apiKey.body.key as string };
+        const credits = await step("/api/credits", { headers: key });
+        expect(credits.body).toEqual({
+          balance: 3,
+          totalPurchased: 0,
+          totalSpent: 1,
+          totalRefunded: 0,
+          totalAdjusted: 0,
+        });
+        const ledger = await step("/api/credits/transactions?limit=5", { headers: key });
+        expect(ledger.body.data.map((t: { type: string; amount: number }) => [t.type, t.amount]).sort()).toEqual(
+          [
+            ["generation", -1],
+            ["signup_bonus", 3],
+            ["transfer", 1],
+          ].sort(),
+        );
+        const history = await step("/api/generations?status=succeeded", { headers: key });
+        expect(history.body.data.map((p: { id: string }) => p.id)).toEqual([id]);
+      } catch (err) {
+        throw new Error(`${String(err)}\n--- validator findings so far ---\n${problems.join("\n")}`);
+      }
+      expect(problems).toEqual([]);
+    },
+    15_000,
+  );
+});
