@@ -2715,6 +2715,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            413: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
@@ -4375,6 +4394,19 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     signOut: {
@@ -4474,6 +4506,19 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            413: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
@@ -4491,6 +4536,19 @@ export interface operations {
             };
             /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
             500: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
                     "X-Request-Id"?: string;
@@ -4648,6 +4706,19 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            413: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
@@ -4665,6 +4736,19 @@ export interface operations {
             };
             /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
             500: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
                     "X-Request-Id"?: string;
@@ -4779,6 +4863,19 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            413: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
@@ -4796,6 +4893,19 @@ export interface operations {
             };
             /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
             500: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
                     "X-Request-Id"?: string;
@@ -4892,6 +5002,19 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            413: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
@@ -4909,6 +5032,19 @@ export interface operations {
             };
             /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
             500: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
                     "X-Request-Id"?: string;
@@ -5041,6 +5177,19 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            413: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
@@ -5058,6 +5207,19 @@ export interface operations {
             };
             /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
             500: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
                     "X-Request-Id"?: string;
@@ -5156,6 +5318,19 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            413: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
@@ -5173,6 +5348,19 @@ export interface operations {
             };
             /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
             500: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
                     "X-Request-Id"?: string;
@@ -5288,6 +5476,19 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     revokeSession: {
@@ -5374,6 +5575,19 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            413: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
@@ -5391,6 +5605,19 @@ export interface operations {
             };
             /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
             500: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
                     "X-Request-Id"?: string;
@@ -5485,6 +5712,19 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            413: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
@@ -5502,6 +5742,19 @@ export interface operations {
             };
             /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
             500: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
                     "X-Request-Id"?: string;
@@ -5596,6 +5849,19 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            413: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
@@ -5613,6 +5879,19 @@ export interface operations {
             };
             /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
             500: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
                     "X-Request-Id"?: string;
@@ -5740,6 +6019,19 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     ok: {
@@ -5836,6 +6128,19 @@ export interface operations {
             };
             /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
             500: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
                     "X-Request-Id"?: string;
@@ -5951,6 +6256,19 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     signInAnonymous: {
@@ -6030,6 +6348,19 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            413: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
@@ -6047,6 +6378,19 @@ export interface operations {
             };
             /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
             500: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
                     "X-Request-Id"?: string;
@@ -6149,6 +6493,19 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            413: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
@@ -6166,6 +6523,19 @@ export interface operations {
             };
             /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
             500: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
                     "X-Request-Id"?: string;
@@ -6267,6 +6637,19 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            413: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
@@ -6284,6 +6667,19 @@ export interface operations {
             };
             /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
             500: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
                     "X-Request-Id"?: string;
@@ -6403,6 +6799,19 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     createUser: {
@@ -6498,6 +6907,19 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            413: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
@@ -6515,6 +6937,19 @@ export interface operations {
             };
             /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
             500: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
                     "X-Request-Id"?: string;
@@ -6618,6 +7053,19 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            413: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
@@ -6635,6 +7083,19 @@ export interface operations {
             };
             /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
             500: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
                     "X-Request-Id"?: string;
@@ -6766,6 +7227,19 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     adminListUserSessions: {
@@ -6854,6 +7328,19 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            413: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
@@ -6871,6 +7358,19 @@ export interface operations {
             };
             /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
             500: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
                     "X-Request-Id"?: string;
@@ -6970,6 +7470,19 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            413: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
@@ -6987,6 +7500,19 @@ export interface operations {
             };
             /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
             500: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
                     "X-Request-Id"?: string;
@@ -7090,6 +7616,19 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            413: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
@@ -7107,6 +7646,19 @@ export interface operations {
             };
             /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
             500: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
                     "X-Request-Id"?: string;
@@ -7207,6 +7759,19 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            413: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
@@ -7224,6 +7789,19 @@ export interface operations {
             };
             /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
             500: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
                     "X-Request-Id"?: string;
@@ -7309,6 +7887,19 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            413: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
@@ -7326,6 +7917,19 @@ export interface operations {
             };
             /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
             500: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
                     "X-Request-Id"?: string;
@@ -7422,6 +8026,19 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            413: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
@@ -7439,6 +8056,19 @@ export interface operations {
             };
             /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
             500: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
                     "X-Request-Id"?: string;
@@ -7538,6 +8168,19 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            413: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
@@ -7555,6 +8198,19 @@ export interface operations {
             };
             /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
             500: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
                     "X-Request-Id"?: string;
@@ -7667,6 +8323,19 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            413: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
@@ -7684,6 +8353,19 @@ export interface operations {
             };
             /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
             500: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
                     "X-Request-Id"?: string;
@@ -7785,6 +8467,19 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            413: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
@@ -7802,6 +8497,19 @@ export interface operations {
             };
             /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
             500: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
                     "X-Request-Id"?: string;
@@ -7899,6 +8607,19 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            413: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
@@ -7916,6 +8637,19 @@ export interface operations {
             };
             /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
             500: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
                     "X-Request-Id"?: string;
@@ -7969,8 +8703,6 @@ export interface operations {
                      * @description User Id of the user that the Api Key belongs to. server-only. Eg: "user-id"
                      */
                     userId?: string;
-                    /** @description Organization Id of the organization that the Api Key belongs to. Eg: 'org-id' */
-                    organizationId?: string;
                 };
             };
         };
@@ -8108,6 +8840,19 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            413: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
@@ -8125,6 +8870,19 @@ export interface operations {
             };
             /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
             500: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
                     "X-Request-Id"?: string;
@@ -8299,6 +9057,19 @@ export interface operations {
             };
             /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
             500: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
                     "X-Request-Id"?: string;
@@ -8493,6 +9264,19 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            413: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
@@ -8510,6 +9294,19 @@ export interface operations {
             };
             /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
             500: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
                     "X-Request-Id"?: string;
@@ -8610,6 +9407,19 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            413: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
@@ -8638,13 +9448,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     apiKeyList: {
         parameters: {
             query?: {
                 configId?: string;
-                organizationId?: string;
                 limit?: number;
                 offset?: number;
                 sortBy?: string;
@@ -8813,6 +9635,19 @@ export interface operations {
             };
             /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
             500: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
                     "X-Request-Id"?: string;

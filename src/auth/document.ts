@@ -1,7 +1,7 @@
 import { NO_NUL as NO_NUL_RE } from "../domain/patterns";
 import { HTTP_METHODS, type Json } from "../openapi/json";
 import { ERROR_DESCRIPTIONS, rateLimitHeaders, requestIdHeader } from "../openapi/responses";
-import { type AuthAccess, type AuthOperation, authOperation, FIELD_KINDS } from "./operations";
+import { type AuthAccess, type AuthOperation, authOperation, FIELD_KINDS, UNSUPPORTED_FIELDS } from "./operations";
 
 /** Better Auth operations that delete a user, refused while the user has money-related history (hooks.ts). */
 const KEEPS_HISTORY = new Set(["/delete-anonymous-user", "/admin/remove-user"]);
@@ -89,8 +89,10 @@ const AUTH_ERROR_DESCRIPTIONS: Record<number, string> = {
   403: "Not allowed (`forbidden`), e.g. not an admin, or the origin is not trusted.",
   404: "Not found (`not_found`).",
   409: "Conflict with existing data (`conflict`), e.g. the email is already registered.",
+  413: ERROR_DESCRIPTIONS[413] ?? "Request body too large (`payload_too_large`).",
   429: "Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds.",
   500: ERROR_DESCRIPTIONS[500] ?? "Unexpected server error (`internal_error`).",
+  503: "The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds.",
 };
 
 /**
@@ -178,8 +180,11 @@ export function mergeAuthDocument(doc: Json, source: Json): Json {
       // Parameters: bounded; a credential in the query string is dropped when the body carries it too.
       const bodySchema = op.requestBody?.content?.["application/json"]?.schema;
       op.parameters = (op.parameters ?? []).filter(
-        (p: Json) => !(p.in === "query" && CREDENTIAL_NAME.test(p.name) && bodySchema?.properties?.[p.name]),
+        (p: Json) =>
+          !(p.in === "query" && CREDENTIAL_NAME.test(p.name) && bodySchema?.properties?.[p.name]) &&
+          !(UNSUPPORTED_FIELDS as readonly string[]).includes(p.name),
       );
+      for (const field of UNSUPPORTED_FIELDS) delete bodySchema?.properties?.[field];
       for (const p of op.parameters) normalizeSchema(p.schema, p.name, ctx);
       if (!op.parameters.length) delete op.parameters;
       for (const media of Object.values<Json>(op.requestBody?.content ?? {})) {
@@ -237,6 +242,10 @@ export function mergeAuthDocument(doc: Json, source: Json): Json {
         "401",
         "429",
         "500",
+        // Every operation reads the database.
+        "503",
+        // The body limit runs before Better Auth.
+        ...(method === "post" ? ["413"] : []),
         ...(KEEPS_HISTORY.has(relPath) ? ["409"] : []),
       ]);
       if (KEEPS_HISTORY.has(relPath))

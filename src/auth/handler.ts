@@ -1,7 +1,8 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
+import { databaseAnswers, databaseUnavailable } from "../db/outage";
 import type { AppEnv } from "../deps";
-import { type ErrorCode, errorBody } from "../lib/errors";
+import { type ErrorCode, errorBody, noRoute } from "../lib/errors";
 import { authOperation } from "./operations";
 
 export const AUTH_BASE_PATH = "/api/auth";
@@ -12,9 +13,11 @@ export const AUTH_BASE_PATH = "/api/auth";
  */
 export function mountAuth(app: OpenAPIHono<AppEnv>) {
   app.on(["GET", "POST"], `${AUTH_BASE_PATH}/*`, async (c) => {
-    if (!authOperation(c.req.method, c.req.path.slice(AUTH_BASE_PATH.length)))
-      return c.json(errorBody(c, "not_found", `No route for ${c.req.method} ${c.req.path}.`), 404);
-    return authErrorAsEnvelope(c, await c.var.deps.auth.handler(c.req.raw));
+    if (!authOperation(c.req.method, c.req.path.slice(AUTH_BASE_PATH.length))) return noRoute(c);
+    const res = await c.var.deps.auth.handler(c.req.raw);
+    // Better Auth answers a failed database call with a bare 500; when the database is down that is an outage.
+    if (res.status >= 500 && !(await databaseAnswers(c.var.deps.database))) throw databaseUnavailable();
+    return authErrorAsEnvelope(c, res);
   });
 }
 

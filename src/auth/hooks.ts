@@ -29,7 +29,7 @@ function beforeHook({ db, sessionCache, sessionUser }: AuthHookDeps) {
   return createAuthMiddleware(async (ctx) => {
     // Request bodies are held to the bounds the document declares for this endpoint.
     const method = ctx.request?.method ?? ctx.method ?? "POST";
-    const issues = authBodyIssues(authOperation(method, ctx.path), ctx.body);
+    const issues = authBodyIssues(authOperation(method, ctx.path), ctx.body, ctx.query);
     if (issues.length)
       throw new APIError("BAD_REQUEST", {
         message: `Invalid request: ${issues[0]?.message}`,

@@ -36,6 +36,9 @@ export function createAuth({ config, db, logger, sessionCache }: AuthDeps) {
     database: drizzleAdapter(db, { provider: "pg", schema: authSchema }),
     emailAndPassword: { enabled: true, autoSignIn: true, minPasswordLength: 8, maxPasswordLength: 128 },
     session: { cookieCache: { enabled: true, maxAge: 60 } },
+    // An unexpected error (a lost database connection) is thrown to our error handler, which tells an
+    // outage (503) from a bug (500), instead of becoming a bare 500 response.
+    onAPIError: { throw: true },
     advanced: {
       database: { generateId: "uuid" },
       useSecureCookies: config.NODE_ENV === "production",

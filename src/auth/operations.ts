@@ -72,7 +72,7 @@ export const AUTH_OPERATIONS: Record<string, AuthOperation> = {
   "POST /admin/has-permission": { access: "session" },
   "POST /api-key/create": {
     access: "session",
-    body: { configId: "text", name: "text", prefix: "token", userId: "uuid", organizationId: "text" },
+    body: { configId: "text", name: "text", prefix: "token", userId: "uuid" },
   },
   "GET /api-key/get": { access: "session" },
   "POST /api-key/update": {
@@ -86,13 +86,30 @@ export const AUTH_OPERATIONS: Record<string, AuthOperation> = {
 export const authOperation = (method: string, path: string): AuthOperation | undefined =>
   AUTH_OPERATIONS[`${method.toUpperCase()} ${path}`];
 
+/**
+ * Better Auth fields for plugins this server does not run (organizations): its endpoints fail with a 500 when
+ * one is sent, so the document does not list them and the hook refuses them as invalid input.
+ */
+export const UNSUPPORTED_FIELDS = ["organizationId"] as const;
+
 /** Problems of a JSON body's string fields against the operation's declared kinds (and NUL, anywhere on top). */
-export function authBodyIssues(op: AuthOperation | undefined, body: unknown): { path: string; message: string }[] {
-  if (!body || typeof body !== "object" || Array.isArray(body)) return [];
+export function authBodyIssues(
+  op: AuthOperation | undefined,
+  body: unknown,
+  query?: Record<string, unknown>,
+): { path: string; message: string }[] {
   const issues: { path: string; message: string }[] = [];
+  for (const field of UNSUPPORTED_FIELDS)
+    if (query?.[field] !== undefined || (body as Record<string, unknown> | undefined)?.[field] !== undefined)
+      issues.push({ path: field, message: `${field}: organizations are not enabled on this server` });
+  if (!body || typeof body !== "object" || Array.isArray(body)) return issues;
   for (const [key, value] of Object.entries(body)) {
-    if (typeof value !== "string") continue;
     const kind = op?.body?.[key];
+    if (typeof value !== "string") {
+      if (kind && value !== null && value !== undefined)
+        issues.push({ path: key, message: `${key}: must be a string` });
+      continue;
+    }
     const max = kind ? FIELD_KINDS[kind].maxLength : FIELD_KINDS.text.maxLength;
     if (value.length > max) issues.push({ path: key, message: `${key}: at most ${max} characters` });
     else if (value.includes("\u0000")) issues.push({ path: key, message: `${key}: must not contain NUL characters` });

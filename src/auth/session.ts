@@ -1,6 +1,7 @@
 import { APIError } from "better-auth/api";
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
+import { databaseUnavailable } from "../db/outage";
 import type { AppEnv } from "../deps";
 import { ApiError, unauthorized } from "../lib/errors";
 import { bearerToken } from "./session-cache";
@@ -25,7 +26,7 @@ export async function getAuthUser(c: Context<AppEnv>): Promise<AuthUser | null> 
     if (err instanceof APIError && err.statusCode < 500) return null;
     // An outage is not "signed out": a 503 tells the client to retry, a 401 would tell it to sign in again.
     c.var.logger.error({ err }, "session lookup failed");
-    throw new ApiError("service_unavailable", "Sessions cannot be checked right now; retry shortly.");
+    throw databaseUnavailable("Sessions cannot be checked right now; retry shortly.");
   });
   c.set("authResolved", true);
   const u = session?.user as (AuthUser & { banned?: boolean | null }) | undefined;

@@ -9,6 +9,7 @@ import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import pg from "pg";
+import { guardPool } from "./outage";
 import * as schema from "./schema";
 
 export { schema };
@@ -43,10 +44,16 @@ export function connectPostgres(o: PostgresOptions): DatabaseHandle {
     max: o.poolMax ?? 10,
     idleTimeoutMillis: o.idleTimeoutMs ?? 30000,
     connectionTimeoutMillis: o.connectTimeoutMs ?? 5000,
+    // A query on an established connection is bounded like a connect: a silent network (a partition)
+    // otherwise holds the request forever. Keep-alive notices dead peers on idle connections.
+    query_timeout: o.connectTimeoutMs ?? 5000,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
     ssl: o.ssl ? { rejectUnauthorized: true } : undefined,
   });
   // An idle client losing its connection must not crash the process; the next query reconnects.
   pool.on("error", () => {});
+  guardPool(pool);
   const db = drizzlePg(pool, { schema }) as NodePgDatabase<typeof schema>;
   return handle(
     db as unknown as Database,

@@ -62,6 +62,10 @@ export function errorResponse(c: Context, err: ApiError): Response {
   return c.json(errorBody(c, err.code, err.message, err.details), err.status);
 }
 
+/** 404 for a path nothing answers; the path is cut so that the message stays within the envelope's bounds. */
+export const noRoute = (c: Context) =>
+  c.json(errorBody(c, "not_found", `No route for ${c.req.method.slice(0, 20)} ${c.req.path.slice(0, 300)}.`), 404);
+
 export const notFound = (what = "Resource") => new ApiError("not_found", `${what} not found.`);
 export const forbidden = (message = "You do not have access to this resource.") => new ApiError("forbidden", message);
 export const unauthorized = (message = "Sign in, or send a bearer token or an API key.") =>

@@ -1,7 +1,8 @@
 import type { Context, ErrorHandler, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
+import { databaseUnavailable, isDatabaseUnavailable } from "../db/outage";
 import type { AppEnv } from "../deps";
-import { ApiError, errorBody, errorResponse } from "../lib/errors";
+import { ApiError, errorBody, errorResponse, noRoute } from "../lib/errors";
 
 export function payloadTooLarge(c: Context, limitBytes: number): Response {
   return c.json(
@@ -10,12 +11,15 @@ export function payloadTooLarge(c: Context, limitBytes: number): Response {
   );
 }
 
-export const notFoundHandler: NotFoundHandler<AppEnv> = (c) =>
-  c.json(errorBody(c, "not_found", `No route for ${c.req.method} ${c.req.path}.`), 404);
+export const notFoundHandler: NotFoundHandler<AppEnv> = noRoute;
 
 /** Every error becomes the Error envelope; anything unexpected is a logged 500 that tells the client nothing. */
 export const errorHandler: ErrorHandler<AppEnv> = (err, c) => {
   if (err instanceof ApiError) return errorResponse(c, err);
+  if (isDatabaseUnavailable(err)) {
+    (c.var.logger ?? c.var.deps?.logger)?.warn({ err, requestId: c.var.requestId }, "database unavailable");
+    return errorResponse(c, databaseUnavailable());
+  }
   if (err instanceof HTTPException) {
     const status = err.status;
     if (status === 400) {

@@ -7,7 +7,7 @@ import { createRoute, OpenAPIHono, type RouteConfig } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
 import { requireAdmin, requireUser } from "../auth/session";
 import type { AppEnv } from "../deps";
-import { errorBody } from "../lib/errors";
+import { errorBody, noRoute } from "../lib/errors";
 import { idempotent } from "../middleware/idempotency";
 import { requireMetricsToken } from "../middleware/metrics";
 import { type RateLimitTier, rateLimit } from "../middleware/rate-limit";
@@ -53,6 +53,9 @@ const GUARD: Partial<Record<Access, MiddlewareHandler<AppEnv>>> = {
   metrics: requireMetricsToken,
 };
 
+/** The body limit runs before every route: any write, with or without a body, may answer 413. */
+const WRITES = new Set(["post", "put", "patch"]);
+
 type KitKeys = "access" | "rateLimit" | "idempotent" | "errors";
 
 export interface KitRoute extends Omit<RouteConfig, "security" | "middleware"> {
@@ -96,7 +99,12 @@ export function defineRoute<const R extends KitRoute>(spec: R) {
     ...(request || scope ? { request: { ...(scope ? { headers: IdempotencyKeyHeaderSchema } : {}), ...request } } : {}),
     security: SECURITY[access],
     middleware,
-    responses: { ...success, ...errorResponses([...ACCESS_ERRORS[access], ...errors], { rateLimited }) },
+    responses: {
+      ...success,
+      ...errorResponses([...ACCESS_ERRORS[access], ...(WRITES.has(rest.method) ? [413] : []), ...errors], {
+        rateLimited,
+      }),
+    },
   } as RouteConfig) as unknown as Defined<R> & { getRoutingPath(): string };
 }
 
@@ -106,7 +114,7 @@ export function createRouter() {
     defaultHook: (result, c) => {
       if (result.success) return;
       // A path id that cannot name anything (too long, wrong shape) is an unknown id: 404.
-      if (result.target === "param") return c.json(errorBody(c, "not_found", `Nothing found at ${c.req.path}.`), 404);
+      if (result.target === "param") return noRoute(c);
       const issues = result.error.issues.slice(0, 100).map((i) => ({
         path: i.path.map(String).join("."),
         message: i.message,
