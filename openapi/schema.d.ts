@@ -168,6 +168,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/files/{key}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A stored output image
+         * @description The bytes of an output image, copied from the provider when its prediction succeeded, with the content type it was stored with. Public: the key (128 random bits) is the capability, as for a CDN URL. Served with `Cache-Control: public, max-age=31536000, immutable` and `X-Content-Type-Options: nosniff`; an SVG also gets a `Content-Security-Policy` under which it runs no script. With `S3_PUBLIC_URL` set, `output` links the bucket or its CDN instead, but this path keeps working.
+         */
+        get: operations["getFile"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/sandbox/images/{id}/{n}.svg": {
         parameters: {
             query?: never;
@@ -1264,8 +1284,8 @@ export interface components {
          *       },
          *       "prompt": "A minimal logo for \"Acme\", a coffee roastery. Colours: #1F2937, #F59E0B.",
          *       "output": [
-         *         "https://cdn.eachlabs.ai/outputs/acme-1.png",
-         *         "https://cdn.eachlabs.ai/outputs/acme-2.png"
+         *         "https://api.logo-api.example/files/9f1c2b3a4d5e6f708192a3b4c5d6e7f8.png",
+         *         "https://api.logo-api.example/files/0a1b2c3d4e5f60718293a4b5c6d7e8f9.png"
          *       ],
          *       "error": null,
          *       "creditsCharged": 2,
@@ -1287,7 +1307,7 @@ export interface components {
             input: components["schemas"]["PredictionInput"];
             /** @description The prompt that was sent to the provider. */
             prompt: string;
-            /** @description Image URLs; null until the prediction has succeeded. */
+            /** @description Image URLs in our own storage (`GET /files/{key}`, or the bucket's `S3_PUBLIC_URL`), kept for good; the provider's own URLs, which expire, are never shown. Null until the prediction has succeeded. */
             output: string[] | null;
             error: components["schemas"]["PredictionError"];
             /** Format: int32 */
@@ -3090,6 +3110,65 @@ export interface operations {
                     "RateLimit-Remaining"?: number;
                     /** @description Seconds until the window resets. */
                     "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getFile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 32 lowercase hex digits and the image's extension. */
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The image. */
+            200: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Stored files never change. */
+                    "Cache-Control"?: "public, max-age=31536000, immutable";
+                    /** @description Browsers must not guess another type. */
+                    "X-Content-Type-Options"?: "nosniff";
+                    /** @description SVG only: the image runs no script. */
+                    "Content-Security-Policy"?: "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/*": string;
+                };
+            };
+            /** @description Not found (`not_found`). */
+            404: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            500: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {

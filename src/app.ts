@@ -14,6 +14,8 @@ import { registerRoutes } from "./routes";
 export function createApp(deps: Deps) {
   const app = createRouter();
   const { config } = deps;
+  // Output copies of our own URLs (the sandbox's images) are served by this app without a socket.
+  deps.selfFetch ??= (req) => Promise.resolve(app.fetch(req));
 
   app.use(
     "*",

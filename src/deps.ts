@@ -18,6 +18,7 @@ import {
   createPostgresRateLimitStore,
   type RateLimitStore,
 } from "./services/rate-limit-store";
+import { createStorage, type Storage } from "./services/storage";
 
 export const VERSION = "1.0.0";
 
@@ -45,6 +46,13 @@ export interface Deps {
   providerStats: Pick<ProviderStats, "recentErrorRate">;
   /** Polar checkout client; null when POLAR_ACCESS_TOKEN is not set (purchases 503). */
   polar: PolarClient | null;
+  /** Where output images are kept for good (STORAGE_DRIVER): served at GET /files/{key} or S3_PUBLIC_URL. */
+  storage: Storage;
+  /**
+   * This app's own fetch handler, set by createApp: output URLs on PUBLIC_URL (the sandbox provider's
+   * images) are copied in-process rather than over the network.
+   */
+  selfFetch?: (req: Request) => Promise<Response>;
   /** Background work (reconciler) started with the server and stopped before the database closes. */
   lifecycle?: { start(): void; stop(): Promise<void> };
 }
@@ -101,6 +109,7 @@ export function buildDeps(
     provider: buildProvider(config, clock, providerStats),
     providerStats,
     polar: polarFromConfig(config),
+    storage: createStorage(config),
     ...overrides,
   };
 }
@@ -121,7 +130,7 @@ export function buildProvider(config: Config, clock: Clock, stats: ProviderStats
       return withProviderStats(
         createSandboxProvider({
           delayMs: config.SANDBOX_DELAY_MS,
-          publicBaseUrl: config.BETTER_AUTH_URL ?? `http://localhost:${config.PORT}`,
+          publicBaseUrl: config.PUBLIC_URL,
           clock,
         }),
         stats,

@@ -124,14 +124,37 @@ const envSchema = z
     SANDBOX_DELAY_MS: int(3000, 0),
     SHUTDOWN_TIMEOUT_MS: int(10000, 0),
     SESSION_CACHE_TTL_MS: int(5000, 0, 60000),
+    PUBLIC_URL: z.url("must be an absolute URL like https://api.example.com").optional(),
+    STORAGE_DRIVER: z.enum(["fs", "s3"], "must be fs or s3").default("fs"),
+    STORAGE_DIR: z.string().min(1).default(".data/files"),
+    S3_BUCKET: z.string().min(1).optional(),
+    S3_REGION: z.string().min(1).optional(),
+    S3_ENDPOINT: z.url("must be an absolute URL like https://s3.eu-west-1.amazonaws.com").optional(),
+    S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+    S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+    S3_PUBLIC_URL: z.url("must be an absolute URL like https://cdn.example.com/logos").optional(),
+    OUTPUT_MAX_BYTES: int(20 * 1024 * 1024, 1),
   })
   .superRefine((e, ctx) => {
     if (e.NODE_ENV === "production" && !e.BETTER_AUTH_SECRET)
       ctx.addIssue({ code: "custom", path: ["BETTER_AUTH_SECRET"], message: "is required in production" });
+    if (e.STORAGE_DRIVER === "s3") {
+      if (!e.S3_BUCKET)
+        ctx.addIssue({ code: "custom", path: ["S3_BUCKET"], message: "is required when STORAGE_DRIVER=s3" });
+      // Keys come as a pair: one without the other is a typo, not a request for the SDK's default chain.
+      if (!!e.S3_ACCESS_KEY_ID !== !!e.S3_SECRET_ACCESS_KEY)
+        ctx.addIssue({
+          code: "custom",
+          path: [e.S3_ACCESS_KEY_ID ? "S3_SECRET_ACCESS_KEY" : "S3_ACCESS_KEY_ID"],
+          message: "S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY are set together or not at all",
+        });
+    }
   });
 
-export type Config = Omit<z.infer<typeof envSchema>, "BETTER_AUTH_SECRET"> & {
+export type Config = Omit<z.infer<typeof envSchema>, "BETTER_AUTH_SECRET" | "PUBLIC_URL"> & {
   BETTER_AUTH_SECRET: string;
+  /** The base URL clients reach this server at (no trailing slash): PUBLIC_URL, else BETTER_AUTH_URL, else localhost:PORT. */
+  PUBLIC_URL: string;
   /** "eachlabs" with a key, "sandbox" without one outside production, "unconfigured" in production without a key. */
   providerMode: "eachlabs" | "sandbox" | "unconfigured";
 };
@@ -160,6 +183,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   return {
     ...e,
     BETTER_AUTH_SECRET: e.BETTER_AUTH_SECRET ?? DEV_AUTH_SECRET,
+    PUBLIC_URL: (e.PUBLIC_URL ?? e.BETTER_AUTH_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ""),
     providerMode: e.EACHLABS_API_KEY ? "eachlabs" : e.NODE_ENV === "production" ? "unconfigured" : "sandbox",
   };
 }

@@ -77,6 +77,7 @@ export const TAGS: [string, string][] = [
   ["Catalog", "The catalog of generation models and their prices."],
   ["Predictions", "Create logo generations and follow them to completion."],
   ["Generations", "Your generation history, read from storage."],
+  ["Files", "Output images kept in our own storage: the URLs in a succeeded prediction's `output`."],
   ["Credits", "Balances, packages, purchases and the credit ledger."],
   ["Webhooks", "Signed callbacks from Polar."],
   ["Admin", "Analytics, users and credit adjustments (admin role)."],

@@ -2,6 +2,7 @@ import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../deps";
 import { registerAdminRoutes } from "./admin";
 import { registerCreditRoutes } from "./credits";
+import { registerFileRoutes } from "./files";
 import { registerGenerationRoutes } from "./generations";
 import { registerHealthRoutes } from "./health";
 import { registerMetricsRoutes } from "./metrics";
@@ -17,6 +18,7 @@ export function registerRoutes(app: OpenAPIHono<AppEnv>) {
   registerModelRoutes(app);
   registerPredictionRoutes(app);
   registerGenerationRoutes(app);
+  registerFileRoutes(app);
   registerSandboxRoutes(app);
   registerCreditRoutes(app);
   registerWebhookRoutes(app);

@@ -135,12 +135,10 @@ export const PredictionSchema = z
       .max(PROMPT_MAX_LENGTH)
       .regex(MULTI_LINE)
       .openapi({ description: "The prompt that was sent to the provider." }),
-    output: z
-      .array(z.url().max(MAX_OUTPUT_URL_LENGTH))
-      .min(1)
-      .max(MAX_OUTPUT_IMAGES)
-      .nullable()
-      .openapi({ description: "Image URLs; null until the prediction has succeeded." }),
+    output: z.array(z.url().max(MAX_OUTPUT_URL_LENGTH)).min(1).max(MAX_OUTPUT_IMAGES).nullable().openapi({
+      description:
+        "Image URLs in our own storage (`GET /files/{key}`, or the bucket's `S3_PUBLIC_URL`), kept for good; the provider's own URLs, which expire, are never shown. Null until the prediction has succeeded.",
+    }),
     error: PredictionErrorSchema.nullable(),
     creditsCharged: z.int().min(0).max(1_000_000),
     creditsRefunded: z
@@ -173,7 +171,10 @@ export const PredictionSchema = z
       model: "nano-banana",
       input: EXAMPLE_INPUT,
       prompt: 'A minimal logo for "Acme", a coffee roastery. Colours: #1F2937, #F59E0B.',
-      output: ["https://cdn.eachlabs.ai/outputs/acme-1.png", "https://cdn.eachlabs.ai/outputs/acme-2.png"],
+      output: [
+        "https://api.logo-api.example/files/9f1c2b3a4d5e6f708192a3b4c5d6e7f8.png",
+        "https://api.logo-api.example/files/0a1b2c3d4e5f60718293a4b5c6d7e8f9.png",
+      ],
       error: null,
       creditsCharged: 2,
       creditsRefunded: 0,

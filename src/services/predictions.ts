@@ -19,6 +19,7 @@ import { decodeCursor, keysetOrder, keysetWhere, page } from "../lib/pagination"
 import { isUuid } from "../lib/validation";
 import { type CreatePredictionRequest, type PredictionInput, PredictionInputSchema } from "../schemas/predictions";
 import { applyCreditChange } from "./credits";
+import { copyOutputs } from "./outputs";
 import { buildPrompt, buildProviderInput } from "./providers/eachlabs-input";
 import { isProviderError, type ProviderPrediction } from "./providers/provider";
 
@@ -157,6 +158,8 @@ export interface Finish {
   output?: string[] | null;
   error?: PredictionErrorCode;
   raw?: unknown;
+  /** The provider's own image URLs, kept for support whatever the outcome. */
+  providerOutput?: string[];
 }
 
 /**
@@ -178,6 +181,7 @@ export async function finishPrediction(deps: Deps, id: string, f: Finish): Promi
         lastSyncedAt: now,
         updatedAt: now,
         ...(f.raw !== undefined && f.raw !== null ? { providerResponse: f.raw as object } : {}),
+        ...(f.providerOutput ? { providerOutput: f.providerOutput } : {}),
         ...(refund ? { creditsRefunded: sql`${prediction.creditsCharged}` } : {}),
       })
       .where(and(eq(prediction.id, id), inArray(prediction.status, [...ACTIVE_STATUSES])))
@@ -269,19 +273,35 @@ export async function syncFromProvider(deps: Deps, row: PredictionRow): Promise<
 async function applyRemote(deps: Deps, row: PredictionRow, remote: ProviderPrediction): Promise<PredictionRow> {
   let finished: PredictionRow | null = null;
   switch (remote.status) {
-    case "processing": {
-      const [updated] = await deps.db
-        .update(prediction)
-        .set({ providerResponse: remote.raw as object, updatedAt: deps.clock.now() })
-        .where(and(eq(prediction.id, row.id), inArray(prediction.status, [...ACTIVE_STATUSES])))
-        .returning();
-      return updated ?? loadRow(deps.db, row.id);
-    }
+    case "processing":
+      return keepProcessing(deps, row, remote.raw);
     case "succeeded":
       if (remote.output && remote.output.length > 0) {
+        // Provider URLs expire: the row says succeeded only once every image is in our storage, and
+        // `output` lists our URLs. A copy that may work later leaves it processing (the next poll or
+        // the reconciler tries again) until the deadline; one that cannot work fails and refunds it.
+        const providerOutput = remote.output.slice(0, MAX_OUTPUT_IMAGES);
+        const copied = await copyOutputs(deps, providerOutput);
+        if (copied.ok) {
+          finished = await finishPrediction(deps, row.id, {
+            status: "succeeded",
+            output: copied.urls,
+            providerOutput,
+            raw: remote.raw,
+          });
+          break;
+        }
+        const pastDeadline = deps.clock.now().getTime() - row.createdAt.getTime() >= deps.config.PREDICTION_DEADLINE_MS;
+        const failures = copied.failures.map((f) => ({ reason: f.reason, kind: f.kind, url: f.url }));
+        if (copied.kind === "transient" && !pastDeadline) {
+          deps.logger.warn({ predictionId: row.id, failures }, "output copy failed; will retry");
+          return keepProcessing(deps, row, remote.raw, providerOutput);
+        }
+        deps.logger.warn({ predictionId: row.id, failures }, "output copy failed for good; refunding");
         finished = await finishPrediction(deps, row.id, {
-          status: "succeeded",
-          output: remote.output,
+          status: "failed",
+          error: copied.kind === "transient" ? "timeout" : "generation_failed",
+          providerOutput,
           raw: remote.raw,
         });
         break;
@@ -309,6 +329,25 @@ async function applyRemote(deps: Deps, row: PredictionRow, remote: ProviderPredi
       break;
   }
   return finished ?? loadRow(deps.db, row.id);
+}
+
+/** Records the provider's answer on a prediction that stays active. */
+async function keepProcessing(
+  deps: Deps,
+  row: PredictionRow,
+  raw: unknown,
+  providerOutput?: string[],
+): Promise<PredictionRow> {
+  const [updated] = await deps.db
+    .update(prediction)
+    .set({
+      providerResponse: raw as object,
+      ...(providerOutput ? { providerOutput } : {}),
+      updatedAt: deps.clock.now(),
+    })
+    .where(and(eq(prediction.id, row.id), inArray(prediction.status, [...ACTIVE_STATUSES])))
+    .returning();
+  return updated ?? loadRow(deps.db, row.id);
 }
 
 // ---------------------------------------------------------------- reads, waits, cancel, lists

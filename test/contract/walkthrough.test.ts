@@ -139,7 +139,7 @@ describe.each(databaseKinds())("the README walkthrough on %s", (kind) => {
 
         // 4. The image URL from "output" (the sandbox's SVG, served by this server).
         const image = prediction.output[0] as string;
-        expect(image.startsWith(`${server.base}/sandbox/images/`)).toBe(true);
+        expect(image.startsWith(`${server.base}/files/`)).toBe(true);
         const svg = await step(image);
         expect(svg.status).toBe(200);
         expect(svg.headers.get("content-type")).toContain("image/svg+xml");

@@ -23,6 +23,13 @@
  *   `"hang"` (never answers; released at close) | `{ delayMs, reply: Reply }` (answers after a delay) |
  *   `{ after: Promise, reply: Reply }` (answers once the test settles that promise). `errorReply(402)` etc. give the
  *   documented JSON error bodies for 400/401/402/404/429/500.
+ * Output images: a success's default output points at images this server serves itself (no auth, like a CDN):
+ *   GET /images/{id}/{n}.png → 200 image/png with `imageBytes(path)` (a PNG signature and the path, so every file
+ *   differs). `imageUrl(id, n)` gives the URL; `setFile(urlOrPath, reply)` makes one URL answer something else —
+ *   `"deleted"` (404), a Reply such as `{ status: 200, text: "<html>", contentType: "text/html" }`, a redirect
+ *   (`redirectReply(to)`), or a byte body `{ status, bytes, contentType, length? }` where `bytes` may be
+ *   `{ zeros: n }` (streamed, never held in memory; `length: false` omits Content-Length). Requests for files are
+ *   recorded with op "file"; `fileGets(urlOrPath)` counts them.
  * `script(fn)`: fn(call) runs for every request before the routes; return a Reply to answer with it, or undefined
  *   to fall through. Returns a function that removes it. Scripts run newest first.
  * Recording: `calls` (every request: method, path, op, predictionId, headers (lowercased), body (JSON or text),
@@ -36,7 +43,14 @@ export const FAKE_EACHLABS_KEY = "test-eachlabs-key";
 
 export type Reply =
   | { status: number; json: unknown; headers?: Record<string, string> }
-  | { status: number; text: string; contentType?: string }
+  | { status: number; text: string; contentType?: string; headers?: Record<string, string> }
+  | {
+      status: number;
+      bytes: Uint8Array | { zeros: number };
+      contentType: string;
+      /** false: no Content-Length (chunked), so only the bytes read tell the size. */
+      length?: boolean;
+    }
   | "hang"
   | { delayMs: number; reply: Reply }
   | { after: Promise<unknown>; reply: Reply };
@@ -75,7 +89,7 @@ export interface RecordedCall {
   method: string;
   /** Path as requested (may carry a trailing slash). */
   path: string;
-  op: "create" | "get" | "cancel" | "other";
+  op: "create" | "get" | "cancel" | "file" | "other";
   predictionId?: string;
   headers: Record<string, string>;
   /** Parsed JSON body, or the raw text when it is not JSON, or undefined when empty. */
@@ -99,8 +113,16 @@ export const errorReply = (status: number, error?: string): Reply => ({
   json: { ...(ERROR_BODIES[status] ?? { error: `HTTP ${status}`, status }), ...(error ? { error } : {}) },
 });
 
-/** An image URL the fake hands out. */
-export const fakeImageUrl = (id: string, n: number) => `https://cdn.fake-eachlabs.test/${id}/${n}.png`;
+const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+/** The bytes the fake serves for an image path: a PNG signature and the path itself. */
+export const imageBytes = (path: string) => new Uint8Array([...PNG_SIGNATURE, ...new TextEncoder().encode(path)]);
+/** A redirect to `to` (a URL or a path on the fake). */
+export const redirectReply = (to: string, status = 302): Reply => ({
+  status,
+  text: "",
+  contentType: "text/plain",
+  headers: { location: to },
+});
 
 /** Final state: success with these URLs (default: one per requested image, as a string array). */
 export const succeed = (output?: unknown): FinalState => ({ status: "success", output });
@@ -142,6 +164,12 @@ export interface FakeEachlabs {
   enqueue(...s: Partial<Scenario>[]): void;
   script(fn: (call: RecordedCall) => Reply | undefined): () => void;
   finish(id: string, final: FinalState): void;
+  /** URL of an output image this fake serves. */
+  imageUrl(id: string, n: number): string;
+  /** Makes one file URL answer `reply` ("deleted": 404), until reset(). */
+  setFile(urlOrPath: string, reply: Reply | "deleted"): void;
+  /** GETs of one file URL so far. */
+  fileGets(urlOrPath: string): number;
   prediction(id: string): FakePrediction | undefined;
   callsFor(id: string): RecordedCall[];
   getsFor(id: string): number;
@@ -168,6 +196,10 @@ export async function startFakeEachlabs(opts: { apiKey?: string } = {}): Promise
   let queue: Partial<Scenario>[] = [];
   let scripts: ((call: RecordedCall) => Reply | undefined)[] = [];
   let defaults: Partial<Scenario> = {};
+  const files = new Map<string, Reply | "deleted">();
+  const pathOf = (urlOrPath: string) => new URL(urlOrPath, "http://127.0.0.1").pathname;
+  let baseUrl = "";
+  const imageUrl = (id: string, n: number) => `${baseUrl}/images/${encodeURIComponent(id)}/${n}.png`;
   const sockets = new Set<Socket>();
   const timers = new Set<ReturnType<typeof setTimeout>>();
 
@@ -184,7 +216,7 @@ export async function startFakeEachlabs(opts: { apiKey?: string } = {}): Promise
 
   function defaultOutput(p: FakePrediction): string[] {
     const n = typeof p.input.num_images === "number" ? p.input.num_images : 1;
-    return Array.from({ length: Math.max(1, Math.min(n, 10)) }, (_, i) => fakeImageUrl(p.id, i));
+    return Array.from({ length: Math.max(1, Math.min(n, 10)) }, (_, i) => imageUrl(p.id, i));
   }
 
   function predictionJson(p: FakePrediction) {
@@ -206,6 +238,14 @@ export async function startFakeEachlabs(opts: { apiKey?: string } = {}): Promise
     for (const fn of [...scripts].reverse()) {
       const r = fn(call);
       if (r !== undefined) return r;
+    }
+    if (call.op === "file") {
+      const file = files.get(call.path);
+      if (file === "deleted") return { status: 404, text: "Not Found", contentType: "text/plain" };
+      if (file) return file;
+      if (/^\/images\/[^/]+\/\d+\.png$/.test(call.path))
+        return { status: 200, bytes: imageBytes(call.path), contentType: "image/png" };
+      return { status: 404, text: "Not Found", contentType: "text/plain" };
     }
     const auth = call.headers.authorization;
     if (call.headers["x-api-key"] !== apiKey && auth !== `Bearer ${apiKey}`) return errorReply(401);
@@ -253,11 +293,35 @@ export async function startFakeEachlabs(opts: { apiKey?: string } = {}): Promise
       timers.add(t);
       return;
     }
+    if ("bytes" in reply) {
+      const size = reply.bytes instanceof Uint8Array ? reply.bytes.length : reply.bytes.zeros;
+      res.writeHead(reply.status, {
+        "content-type": reply.contentType,
+        ...(reply.length === false ? {} : { "content-length": String(size) }),
+      });
+      if (reply.bytes instanceof Uint8Array) {
+        res.end(reply.bytes);
+        return;
+      }
+      // Streamed in chunks as the client reads, so a client that stops reading stops the sending.
+      const chunk = new Uint8Array(64 * 1024);
+      let left = size;
+      const pump = () => {
+        while (left > 0 && !res.destroyed) {
+          const n = Math.min(left, chunk.length);
+          left -= n;
+          if (!res.write(n === chunk.length ? chunk : chunk.subarray(0, n))) return void res.once("drain", pump);
+        }
+        if (!res.destroyed) res.end();
+      };
+      pump();
+      return;
+    }
     if ("json" in reply) {
       res.writeHead(reply.status, { "content-type": "application/json", ...reply.headers });
       res.end(JSON.stringify(reply.json));
     } else {
-      res.writeHead(reply.status, { "content-type": reply.contentType ?? "text/html" });
+      res.writeHead(reply.status, { "content-type": reply.contentType ?? "text/html", ...reply.headers });
       res.end(reply.text);
     }
   }
@@ -281,7 +345,7 @@ export async function startFakeEachlabs(opts: { apiKey?: string } = {}): Promise
       if (req.method === "POST" && !m[1] && !m[2]) op = "create";
       else if (req.method === "GET" && m[1] && !m[2]) op = "get";
       else if (req.method === "POST" && m[1] && m[2]) op = "cancel";
-    }
+    } else if (req.method === "GET" && (path.startsWith("/images/") || files.has(path))) op = "file";
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(req.headers)) {
       if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(", ") : v;
@@ -296,6 +360,7 @@ export async function startFakeEachlabs(opts: { apiKey?: string } = {}): Promise
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
+  baseUrl = `http://127.0.0.1:${port}`;
 
   return {
     url: `http://127.0.0.1:${port}`,
@@ -319,6 +384,11 @@ export async function startFakeEachlabs(opts: { apiKey?: string } = {}): Promise
       if (!p) throw new Error(`fake eachlabs: no prediction ${id}`);
       p.forced = final;
     },
+    imageUrl,
+    setFile(urlOrPath, reply) {
+      files.set(pathOf(urlOrPath), reply);
+    },
+    fileGets: (urlOrPath) => calls.filter((c) => c.op === "file" && c.path === pathOf(urlOrPath)).length,
     prediction: (id) => predictions.get(id),
     callsFor: (id) => calls.filter((c) => c.predictionId === id),
     getsFor: (id) => calls.filter((c) => c.predictionId === id && c.op === "get").length,
@@ -329,6 +399,7 @@ export async function startFakeEachlabs(opts: { apiKey?: string } = {}): Promise
       queue = [];
       scripts = [];
       defaults = {};
+      files.clear();
     },
     async close() {
       for (const t of timers) clearTimeout(t);

@@ -1,3 +1,6 @@
+import { rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createApp } from "../../src/app";
 import { createLogoApiClient } from "../../src/client";
 import type { DatabaseHandle } from "../../src/db";
@@ -21,7 +24,10 @@ export interface TestAppOptions {
  */
 export async function createTestApp(opts: TestAppOptions = {}) {
   const database = opts.database ?? (await createTestDatabase());
+  // Each app stores output images in its own temporary directory, removed on close.
+  const storageDir = join(tmpdir(), `logo-test-files-${crypto.randomUUID()}`);
   const config = loadConfig({
+    STORAGE_DIR: storageDir,
     NODE_ENV: "test",
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
     BETTER_AUTH_URL: "http://localhost:3000",
@@ -122,6 +128,7 @@ export async function createTestApp(opts: TestAppOptions = {}) {
       // the database on purpose cannot be checked, and says so by the query failing).
       const violations = await ledgerViolations(database.db).catch(() => []);
       if (!opts.database) await database.close();
+      await rm(storageDir, { recursive: true, force: true });
       if (violations.length)
         throw new Error(`ledger invariant broken (balance != sum of ledger): ${JSON.stringify(violations)}`);
     },

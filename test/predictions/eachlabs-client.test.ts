@@ -7,7 +7,6 @@ import {
   FAKE_EACHLABS_KEY,
   type FakeEachlabs,
   fail,
-  fakeImageUrl,
   outputShape,
   startFakeEachlabs,
   succeed,
@@ -262,7 +261,7 @@ describe("get", () => {
     expect(second).toMatchObject({
       id,
       status: "succeeded",
-      output: [fakeImageUrl(id, 0), fakeImageUrl(id, 1)],
+      output: [fake.imageUrl(id, 0), fake.imageUrl(id, 1)],
       error: null,
     });
     expect(second.raw).toMatchObject({ id, status: "success", metrics: expect.any(Object) });

@@ -52,17 +52,25 @@ describe("sandbox provider", () => {
     expect(final.status).toBe("succeeded");
     expect(final.output).toHaveLength(1);
     expect(final.completedAt).not.toBeNull();
+    // The sandbox's image was copied into our storage like any provider's: output is our /files URL.
     const url = new URL(final.output?.[0] ?? "");
     expect(url.origin).toBe("http://localhost:3000");
-    expect(url.pathname).toMatch(/^\/sandbox\/images\/sbx_[^/]+\/1\.svg$/);
+    expect(url.pathname).toMatch(/^\/files\/[0-9a-f]{32}\.svg$/);
 
     const img = await t.fetch(url.pathname);
     expect(img.status).toBe(200);
     expect(img.headers.get("content-type")).toStartWith("image/svg+xml");
+    expect(img.headers.get("content-security-policy")).toContain("sandbox");
     const svg = await img.text();
     expect(svg).toStartWith("<svg");
     expect(svg).toContain(">AC<");
     expect(svg).toContain("#1F2937");
+    // The same bytes the sandbox draws at its own URL, which stays in the database for support only.
+    const [row] = await t.db.select().from(prediction).where(eq(prediction.id, p.id));
+    const [sandboxUrl] = row?.providerOutput ?? [];
+    expect(new URL(sandboxUrl ?? "").pathname).toMatch(/^\/sandbox\/images\/sbx_[^/]+\/1\.svg$/);
+    expect(await (await t.fetch(new URL(sandboxUrl ?? "").pathname)).text()).toBe(svg);
+    expect(JSON.stringify(done.body)).not.toContain("/sandbox/images/");
 
     // anonymous users start with ANONYMOUS_CREDITS (1); exactly one debit, no refund
     const rows = await t.db.select().from(creditTransaction).where(eq(creditTransaction.predictionId, p.id));

@@ -8,7 +8,7 @@ import {
   FAKE_EACHLABS_KEY,
   type FakeEachlabs,
   fail,
-  fakeImageUrl,
+  imageBytes,
   outputShape,
   startFakeEachlabs,
   succeed,
@@ -53,6 +53,13 @@ async function start(over: Record<string, unknown> = {}) {
   return { s, p, providerId: row.providerPredictionId ?? "" };
 }
 
+/** The bytes our output URL serves (GET /files/{key} on the app). */
+async function bytesAt(url: string | undefined) {
+  const res = await t.fetch(new URL(url ?? "").pathname);
+  expect(res.status).toBe(200);
+  return new Uint8Array(await res.arrayBuffer());
+}
+
 const get = (s: { headers: Record<string, string> }, id: string, headers: Record<string, string> = {}) =>
   t.json("GET", `/api/predictions/${id}`, { headers: { ...s.headers, ...headers } });
 
@@ -67,7 +74,10 @@ describe("GET /api/predictions/{id} refreshes from Eachlabs", () => {
     await allowSyncNow(t, p.id);
     const done = expectSchema(PredictionSchema, (await get(s, p.id)).body);
     expect(done.status).toBe("succeeded");
-    expect(done.output).toEqual([fakeImageUrl(providerId, 0), fakeImageUrl(providerId, 1)]);
+    // our copies, in the provider's order
+    expect(done.output).toHaveLength(2);
+    expect(await bytesAt(done.output?.[0])).toEqual(imageBytes(new URL(eachlabs.imageUrl(providerId, 0)).pathname));
+    expect(await bytesAt(done.output?.[1])).toEqual(imageBytes(new URL(eachlabs.imageUrl(providerId, 1)).pathname));
     expect(done.completedAt).not.toBeNull();
     expect(eachlabs.getsFor(providerId)).toBe(2);
     // final: further polls are answered from storage
@@ -78,14 +88,17 @@ describe("GET /api/predictions/{id} refreshes from Eachlabs", () => {
   });
 
   test("every documented output shape becomes a list of URLs", async () => {
-    const urls = ["https://cdn.fake-eachlabs.test/x/1.png", "https://cdn.fake-eachlabs.test/x/2.png"];
+    const urls = [eachlabs.imageUrl("x", 1), eachlabs.imageUrl("x", 2)];
     for (const shape of ["string", "strings", "object", "objects"] as const) {
       eachlabs.setDefault({ pendingPolls: 0, final: succeed(outputShape(shape, urls)) });
       const { s, p } = await start();
       await allowSyncNow(t, p.id);
       const done = expectSchema(PredictionSchema, (await get(s, p.id)).body);
       expect(done.status).toBe("succeeded");
-      expect(done.output).toEqual(shape === "string" || shape === "object" ? [urls[0] as string] : urls);
+      const expected = shape === "string" || shape === "object" ? [urls[0] as string] : urls;
+      expect(done.output).toHaveLength(expected.length);
+      for (const [i, url] of expected.entries())
+        expect(await bytesAt(done.output?.[i])).toEqual(imageBytes(new URL(url).pathname));
     }
   });
 
@@ -292,7 +305,9 @@ describe("reconcileOnce", () => {
       await t.db.update(prediction).set({ lastSyncedAt: stale }).where(eq(prediction.id, id));
     await reconcileOnce(t.deps);
     expect((await rowOf(t, ok.p.id)).status).toBe("succeeded");
-    expect((await rowOf(t, ok.p.id)).output).toEqual([fakeImageUrl(ok.providerId, 0)]);
+    const okRow = await rowOf(t, ok.p.id);
+    expect(okRow.providerOutput).toEqual([eachlabs.imageUrl(ok.providerId, 0)]);
+    expect(await bytesAt(okRow.output?.[0])).toEqual(imageBytes(new URL(eachlabs.imageUrl(ok.providerId, 0)).pathname));
     expect((await rowOf(t, bad.p.id)).status).toBe("failed");
     expect(await refundRows(t, bad.p.id)).toHaveLength(1);
     // synced just now: not stale, not touched

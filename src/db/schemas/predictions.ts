@@ -24,7 +24,10 @@ export const prediction = pgTable(
     providerPredictionId: text("provider_prediction_id"),
     /** The provider's last raw answer, kept for support; never sent to clients. */
     providerResponse: jsonb("provider_response"),
+    /** Our URLs for the stored images (GET /files/{key} or S3_PUBLIC_URL): what clients see. */
     output: jsonb("output").$type<string[]>(),
+    /** The provider's own image URLs, kept for support (they expire); never sent to clients. */
+    providerOutput: jsonb("provider_output").$type<string[]>(),
     error: jsonb("error").$type<{ code: string; message: string }>(),
     creditsCharged: integer("credits_charged").notNull(),
     creditsRefunded: integer("credits_refunded").notNull().default(0),

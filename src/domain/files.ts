@@ -1,0 +1,49 @@
+/** What a stored output file is: its image type and the key it is kept under. */
+
+/** The image types we store, by content type, and the extension their keys end with. */
+export const IMAGE_EXTENSIONS = {
+  "image/png": "png",
+  "image/jpeg": "jpg",
+  "image/gif": "gif",
+  "image/webp": "webp",
+  "image/avif": "avif",
+  "image/svg+xml": "svg",
+  "image/bmp": "bmp",
+  "image/tiff": "tiff",
+  "image/heic": "heic",
+  "image/heif": "heif",
+} as const satisfies Record<string, string>;
+export type ImageType = keyof typeof IMAGE_EXTENSIONS;
+
+/** Spellings seen in the wild for the same types. */
+const ALIASES: Record<string, ImageType> = { "image/jpg": "image/jpeg", "image/pjpeg": "image/jpeg" };
+
+const CONTENT_TYPE_OF_EXTENSION = Object.fromEntries(
+  Object.entries(IMAGE_EXTENSIONS).map(([type, ext]) => [ext, type]),
+) as Record<string, ImageType>;
+
+/** 128 random bits as 32 lowercase hex digits, a dot, and one of the extensions above. */
+export const FILE_KEY_PATTERN = `^[0-9a-f]{32}\\.(${[...new Set(Object.values(IMAGE_EXTENSIONS))].join("|")})$`;
+const FILE_KEY_RE = new RegExp(FILE_KEY_PATTERN);
+export const FILE_KEY_MAX_LENGTH = 40;
+
+/** A response's Content-Type as one of our image types (parameters dropped), or null. */
+export function imageTypeOf(contentType: string | null | undefined): ImageType | null {
+  const bare = (contentType ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
+  const type = ALIASES[bare] ?? bare;
+  return type in IMAGE_EXTENSIONS ? (type as ImageType) : null;
+}
+
+export const isFileKey = (key: string) => FILE_KEY_RE.test(key);
+
+/** A fresh key for an image of this type. */
+export function newFileKey(type: ImageType): string {
+  const hex = Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString("hex");
+  return `${hex}.${IMAGE_EXTENSIONS[type]}`;
+}
+
+/** The content type a key was stored with (from its extension), or null for a key we never issue. */
+export function contentTypeOfKey(key: string): ImageType | null {
+  if (!isFileKey(key)) return null;
+  return CONTENT_TYPE_OF_EXTENSION[key.slice(key.lastIndexOf(".") + 1)] ?? null;
+}

@@ -1,0 +1,61 @@
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import type { AppEnv } from "../deps";
+import { contentTypeOfKey } from "../domain/files";
+import { notFound } from "../lib/errors";
+import { defineRoute } from "../openapi/kit";
+import { requestIdHeader } from "../openapi/responses";
+import { FileBytesSchema, FileKeyParamsSchema } from "../schemas/files";
+
+/**
+ * Output images kept in our storage: the URLs in a succeeded prediction's `output`. Public and
+ * immutable (a key is random and never reused), so any cache may keep them for a year.
+ */
+
+const IMMUTABLE = "public, max-age=31536000, immutable";
+/** An SVG opened directly must not run anything: no script, no plugins, a unique origin. */
+const SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox";
+
+const getFile = defineRoute({
+  method: "get",
+  path: "/files/{key}",
+  operationId: "getFile",
+  tags: ["Files"],
+  summary: "A stored output image",
+  description:
+    "The bytes of an output image, copied from the provider when its prediction succeeded, with the content type it was stored with. Public: the key (128 random bits) is the capability, as for a CDN URL. Served with `Cache-Control: public, max-age=31536000, immutable` and `X-Content-Type-Options: nosniff`; an SVG also gets a `Content-Security-Policy` under which it runs no script. With `S3_PUBLIC_URL` set, `output` links the bucket or its CDN instead, but this path keeps working.",
+  access: "public",
+  request: { params: FileKeyParamsSchema },
+  responses: {
+    200: {
+      description: "The image.",
+      headers: {
+        ...requestIdHeader,
+        "Cache-Control": { description: "Stored files never change.", schema: { type: "string", enum: [IMMUTABLE] } },
+        "X-Content-Type-Options": {
+          description: "Browsers must not guess another type.",
+          schema: { type: "string", enum: ["nosniff"] },
+        },
+        "Content-Security-Policy": {
+          description: "SVG only: the image runs no script.",
+          schema: { type: "string", enum: [SVG_CSP] },
+        },
+      },
+      content: { "image/*": { schema: FileBytesSchema } },
+    },
+  },
+  errors: [404],
+});
+
+export function registerFileRoutes(app: OpenAPIHono<AppEnv>) {
+  app.openapi(getFile, async (c) => {
+    const { key } = c.req.valid("param");
+    const contentType = contentTypeOfKey(key);
+    const bytes = contentType ? await c.var.deps.storage.get(key) : null;
+    if (!contentType || !bytes) throw notFound("File");
+    c.header("Content-Type", contentType);
+    c.header("Cache-Control", IMMUTABLE);
+    c.header("X-Content-Type-Options", "nosniff");
+    if (contentType === "image/svg+xml") c.header("Content-Security-Policy", SVG_CSP);
+    return c.body(bytes as Uint8Array<ArrayBuffer>, 200);
+  });
+}

@@ -1,0 +1,91 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { newFileKey } from "../../src/domain/files";
+import { ConfigError, loadConfig } from "../../src/env";
+import { ErrorSchema } from "../../src/schemas/common";
+import { createTestApp, type TestApp } from "../helpers/app";
+import { expectSchema } from "../helpers/schemas";
+
+/** GET /files/{key}: stored bytes, immutable caching, nosniff, SVG without script, 404 in the envelope. */
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await createTestApp();
+}, 60_000);
+afterAll(async () => {
+  await t.close();
+});
+
+describe("GET /files/{key}", () => {
+  test("serves the stored bytes with their type, cacheable for a year, never sniffed", async () => {
+    const key = newFileKey("image/webp");
+    const bytes = new Uint8Array([0x52, 0x49, 0x46, 0x46, 1, 2, 3, 4]);
+    await t.deps.storage.put(key, bytes, "image/webp");
+    expect(t.deps.storage.publicUrl(key)).toBe(`http://localhost:3000/files/${key}`);
+    const res = await t.fetch(`/files/${key}`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("image/webp");
+    expect(res.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
+    expect(res.headers.get("x-content-type-options")).toBe("nosniff");
+    expect(new Uint8Array(await res.arrayBuffer())).toEqual(bytes);
+  });
+
+  test("an SVG is served under a policy that runs no script", async () => {
+    const key = newFileKey("image/svg+xml");
+    const svg = `<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>`;
+    await t.deps.storage.put(key, new TextEncoder().encode(svg), "image/svg+xml");
+    const res = await t.fetch(`/files/${key}`);
+    expect(res.headers.get("content-type")).toBe("image/svg+xml");
+    const csp = res.headers.get("content-security-policy") ?? "";
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain("sandbox");
+    expect(csp).not.toContain("script-src");
+    expect(await res.text()).toBe(svg);
+  });
+
+  test("unknown and malformed keys are 404 in the Error envelope, whatever their shape", async () => {
+    for (const key of [
+      newFileKey("image/png"), // well-formed, never stored
+      "0123456789abcdef0123456789ABCDEF.png", // upper case
+      "0123456789abcdef0123456789abcdef.html", // not an image extension
+      "0123456789abcdef.png", // too short
+      "..%2F..%2Fetc%2Fpasswd",
+    ]) {
+      const res = await t.fetch(`/files/${key}`);
+      expect(res.status).toBe(404);
+      expect(expectSchema(ErrorSchema, await res.json()).error.code).toBe("not_found");
+    }
+  });
+});
+
+describe("storage configuration", () => {
+  test("defaults: a local directory, PUBLIC_URL from BETTER_AUTH_URL, 20 MiB per image", () => {
+    const c = loadConfig({ BETTER_AUTH_URL: "https://api.example.com/" });
+    expect(c.STORAGE_DRIVER).toBe("fs");
+    expect(c.STORAGE_DIR).toBe(".data/files");
+    expect(c.PUBLIC_URL).toBe("https://api.example.com");
+    expect(c.OUTPUT_MAX_BYTES).toBe(20 * 1024 * 1024);
+  });
+
+  test("S3 without a bucket, half a key pair, or bad URLs: one line per variable", () => {
+    let err: unknown;
+    try {
+      loadConfig({
+        STORAGE_DRIVER: "s3",
+        S3_ACCESS_KEY_ID: "AKIA",
+        S3_ENDPOINT: "not a url",
+        PUBLIC_URL: "nope",
+        OUTPUT_MAX_BYTES: "0",
+      });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    const problems = (err as ConfigError).problems.join("\n");
+    expect(problems).toContain("S3_BUCKET: is required when STORAGE_DRIVER=s3");
+    expect(problems).toContain("S3_SECRET_ACCESS_KEY: S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY are set together");
+    expect(problems).toContain("S3_ENDPOINT: must be an absolute URL");
+    expect(problems).toContain("PUBLIC_URL: must be an absolute URL");
+    expect(problems).toMatch(/OUTPUT_MAX_BYTES: /);
+    expect(() => loadConfig({ STORAGE_DRIVER: "gcs" })).toThrow("STORAGE_DRIVER: must be fs or s3");
+  });
+});
