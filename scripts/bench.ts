@@ -1,155 +1,432 @@
 /**
- * `npm run bench`: the app on a real loopback port against a bare Bun.serve baseline that returns a
- * constant JSON body, measured with autocannon. Prints requests/s, p50/p99 latency and the ratio to
- * the baseline. Uses DATABASE_URL when set (tables are migrated; a bench user and prediction are
- * added), otherwise a throwaway PGlite directory. Bounded: ~5 s per target, exits by itself.
+ * `npm run bench`: the service against the bare limit on the same runtime, each server its own
+ * process, load from autocannon in another process (scripts/bench/load.ts).
  *
- * BENCH_DURATION_S (default 5) and BENCH_CONNECTIONS (default 2) tune the runs.
- * The load generator runs in the same process as both servers, so absolute numbers are modest;
- * the ratio to the baseline is the figure to watch.
+ *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npm run bench
+ *   npm run bench -- --runtime node        (or BENCH_RUNTIME=node: every server on Node)
+ *
+ * With DATABASE_URL (or BENCH_DATABASE_URL) a fresh database logo_bench_<time> is created on that
+ * server and dropped at the end; without one the service runs on PGlite and the figures are printed
+ * but not judged. Prints a table and writes bench/results.json. Exits by itself within 5 minutes and
+ * stops its processes and drops its database on error, SIGINT and SIGTERM too.
+ *
+ * BENCH_DURATION_S (5) and BENCH_WARMUP_S (1) per target, BENCH_CONNECTIONS (32),
+ * BENCH_HISTORY_ROWS (100000), BENCH_MEMORY=1 with BENCH_MEMORY_REQUESTS (200000): the service's RSS
+ * after 10,000 and after that many more requests. BENCH_STRICT=1: exit 1 when a goal is missed.
  */
 
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
 import { join } from "node:path";
-// @ts-expect-error autocannon ships no types
-import autocannon from "autocannon";
-import { loadConfig } from "../src/env";
-import { createLogger } from "../src/lib/logger";
-import { startServer } from "../src/server";
+import pg from "pg";
+import type { LoadResult, LoadSpec } from "./bench/load";
+import {
+  type Child,
+  freePort,
+  killAllNow,
+  type Runtime,
+  repoPath,
+  rssMb,
+  runtimeCommand,
+  startProcess,
+  stopAll,
+  waitReady,
+} from "./bench/processes";
+import { judge, type Row, table } from "./bench/report";
+import {
+  bearer,
+  checkMoney,
+  createApiKey,
+  databaseVersion,
+  finalPrediction,
+  grantCredits,
+  historySize,
+  type MoneyCheck,
+  openSql,
+  seedHistory,
+  signUp,
+  unmaintainedAccountColumns,
+} from "./bench/seed";
 
-const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 5);
-const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 2);
-const HARD_LIMIT_MS = 90_000;
+const HARD_LIMIT_MS = 290_000;
+const env = process.env;
 
-const watchdog = setTimeout(() => {
-  console.error(`bench: gave up after ${HARD_LIMIT_MS / 1000} s`);
-  process.exit(1);
-}, HARD_LIMIT_MS);
-watchdog.unref?.();
-
-interface Result {
-  name: string;
-  rps: number;
-  p50: number;
-  p99: number;
-  errors: number;
-  non2xx: number;
+function option(name: string): string | undefined {
+  const i = process.argv.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`));
+  if (i < 0) return undefined;
+  const arg = process.argv[i] ?? "";
+  return arg.includes("=") ? arg.slice(arg.indexOf("=") + 1) : process.argv[i + 1];
 }
 
-interface AutocannonResult {
-  requests: { average: number };
-  latency: { p50: number; p99: number };
-  errors: number;
-  timeouts: number;
-  non2xx: number;
+const runtime = (option("runtime") ?? env.BENCH_RUNTIME ?? "bun") as Runtime;
+if (runtime !== "bun" && runtime !== "node") {
+  console.error(`bench: --runtime must be bun or node, not ${runtime}`);
+  process.exit(2);
 }
+const config = {
+  runtime,
+  durationS: Number(env.BENCH_DURATION_S ?? 5),
+  warmupS: Number(env.BENCH_WARMUP_S ?? 1),
+  connections: Number(env.BENCH_CONNECTIONS ?? 32),
+  historyRows: Number(env.BENCH_HISTORY_ROWS ?? 100_000),
+  poolMax: 10,
+  nodeEnv: "development",
+  memory: env.BENCH_MEMORY === "1" || env.BENCH_MEMORY === "true",
+  memoryRequests: Number(env.BENCH_MEMORY_REQUESTS ?? 200_000),
+};
+const databaseUrl = env.BENCH_DATABASE_URL || env.DATABASE_URL || undefined;
+const strict = env.BENCH_STRICT === "1" || env.BENCH_STRICT === "true";
 
-async function measure(name: string, url: string, headers: Record<string, string> = {}): Promise<Result> {
-  const r = (await autocannon({ url, headers, connections: CONNECTIONS, duration: DURATION_S })) as AutocannonResult;
-  return {
-    name,
-    rps: r.requests.average,
-    p50: r.latency.p50,
-    p99: r.latency.p99,
-    errors: r.errors + r.timeouts,
-    non2xx: r.non2xx,
-  };
+// ── cleanup: every child process, the bench database or PGlite directory ──────────────────────────
+const cleanups: (() => Promise<void>)[] = [];
+let cleaning: Promise<void> | undefined;
+function cleanup(): Promise<void> {
+  cleaning ??= (async () => {
+    await stopAll();
+    for (const fn of cleanups.reverse()) await fn().catch((err) => console.error(`bench: cleanup: ${err}`));
+  })();
+  return cleaning;
 }
-
-const pgliteDir = process.env.DATABASE_URL ? undefined : mkdtempSync(join(tmpdir(), "logo-bench-"));
-const config = loadConfig({
-  ...process.env,
-  NODE_ENV: "test",
-  HOST: "127.0.0.1",
-  PORT: "0",
-  LOG_LEVEL: "silent",
-  MIGRATE_ON_START: "true",
-  // The bench measures the handlers, not the limiter's 429s.
-  RATE_LIMIT_STORE: "memory",
-  RATE_LIMIT_STRICT_PER_MIN: "1000000000",
-  RATE_LIMIT_MODERATE_PER_MIN: "1000000000",
-  RATE_LIMIT_POLL_PER_MIN: "1000000000",
-  RECONCILER_INTERVAL_MS: "0",
-  SANDBOX_DELAY_MS: "0",
-  EACHLABS_API_KEY: "",
-  ...(pgliteDir ? { PGLITE_DIR: pgliteDir } : {}),
-});
-
-const constant = JSON.stringify({ status: "ok", version: "1.0.0" });
-const baseline = Bun.serve({
-  hostname: "127.0.0.1",
-  port: 0,
-  fetch: () => new Response(constant, { headers: { "content-type": "application/json" } }),
-});
-const server = await startServer(config, createLogger({ level: "silent" }));
-
-const results: Result[] = [];
-try {
-  const origin = { origin: "http://localhost:3000" };
-  const signUp = await fetch(`${server.url}/api/auth/sign-up/email`, {
-    method: "POST",
-    headers: { ...origin, "content-type": "application/json" },
-    body: JSON.stringify({
-      email: `bench-${Date.now()}@example.com`,
-      password: "bench-password-1",
-      name: "Bench",
-    }),
+async function finish(code: number): Promise<never> {
+  await cleanup();
+  process.exit(code);
+}
+process.on("exit", killAllNow);
+for (const signal of ["SIGINT", "SIGTERM"] as const)
+  process.on(signal, () => {
+    console.error(`\nbench: ${signal}, cleaning up`);
+    void finish(130);
   });
-  const token = signUp.headers.get("set-auth-token");
-  const auth: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+setTimeout(() => {
+  console.error(`bench: gave up after ${HARD_LIMIT_MS / 1000} s`);
+  void finish(1);
+}, HARD_LIMIT_MS).unref();
 
-  let predictionId: string | undefined;
-  if (token) {
-    const created = await fetch(`${server.url}/api/predictions`, {
-      method: "POST",
-      headers: { ...auth, "content-type": "application/json" },
-      body: JSON.stringify({ brandName: "Bench" }),
+const log = (msg: string) => console.error(`bench: ${msg}`);
+
+// ── load runs ──────────────────────────────────────────────────────────────────────────────────────
+async function load(spec: Omit<LoadSpec, "connections" | "durationS" | "warmupS"> & Partial<LoadSpec>) {
+  const full: LoadSpec = {
+    connections: config.connections,
+    durationS: config.durationS,
+    warmupS: config.warmupS,
+    ...spec,
+  };
+  const child = startProcess("autocannon", "node", repoPath("scripts", "bench", "load.ts"), {
+    env: { PATH: env.PATH, HOME: env.HOME },
+    args: [JSON.stringify(full)],
+    captureStdout: true,
+  });
+  const code = await child.exited;
+  if (code !== 0) throw new Error(`bench: load run exited with ${code}\n${child.tail()}`);
+  return JSON.parse(child.stdout()) as LoadResult;
+}
+
+// ── servers ───────────────────────────────────────────────────────────────────────────────────────
+async function main(): Promise<number> {
+  const started = new Date();
+  const stamp = started.toISOString().replace(/\D/g, "").slice(0, 14);
+  const pgliteDir = mkdtempSync(join(os.tmpdir(), "logo-bench-"));
+  cleanups.push(async () => rmSync(pgliteDir, { recursive: true, force: true }));
+
+  let benchUrl: string | undefined;
+  if (databaseUrl) {
+    const dbName = `logo_bench_${stamp}_${process.pid}`;
+    const adminClient = new pg.Client({ connectionString: databaseUrl });
+    await adminClient.connect();
+    await adminClient.query(`create database ${dbName}`);
+    await adminClient.end();
+    cleanups.push(async () => {
+      const c = new pg.Client({ connectionString: databaseUrl });
+      await c.connect();
+      await c.query(`drop database if exists ${dbName} with (force)`);
+      await c.end();
+      log(`dropped database ${dbName}`);
     });
-    if (created.status === 201) {
-      predictionId = ((await created.json()) as { id: string }).id;
-      // Wait for it to be final, so the bench reads storage and never the provider.
-      const done = await fetch(`${server.url}/api/predictions/${predictionId}`, {
-        headers: { ...auth, prefer: "wait=10" },
-      });
-      const status = ((await done.json()) as { status: string }).status;
-      if (!["succeeded", "failed", "canceled"].includes(status)) predictionId = undefined;
+    const u = new URL(databaseUrl);
+    u.pathname = `/${dbName}`;
+    benchUrl = u.toString();
+    log(`database ${dbName} on ${u.host}`);
+  } else {
+    log("no DATABASE_URL: PGlite (figures are printed, not judged)");
+  }
+  const sqlTarget = benchUrl ? { url: benchUrl } : { pgliteDir };
+  const dbEnv: Record<string, string> = benchUrl ? { DATABASE_URL: benchUrl } : { PGLITE_DIR: pgliteDir };
+
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const adminEmail = `bench-admin-${stamp}@bench.local`;
+  const serviceEnv = {
+    PATH: env.PATH,
+    HOME: env.HOME,
+    NODE_ENV: config.nodeEnv,
+    HOST: "127.0.0.1",
+    PORT: String(port),
+    LOG_LEVEL: env.BENCH_LOG_LEVEL ?? "warn",
+    ...dbEnv,
+    DATABASE_POOL_MAX: String(config.poolMax),
+    MIGRATE_ON_START: "true",
+    BETTER_AUTH_SECRET: "bench-only-secret-0123456789abcdefghijklmnop",
+    ADMIN_EMAILS: adminEmail,
+    SIGNUP_CREDITS: "1000",
+    RATE_LIMIT_STORE: "memory",
+    RATE_LIMIT_STRICT_PER_MIN: "1000000000",
+    RATE_LIMIT_MODERATE_PER_MIN: "1000000000",
+    RATE_LIMIT_POLL_PER_MIN: "1000000000",
+    RECONCILER_INTERVAL_MS: "0",
+    SANDBOX_DELAY_MS: "0",
+    STORAGE_DIR: join(pgliteDir, "files"),
+  };
+  const startService = async (): Promise<Child> => {
+    const child = startProcess("service", runtime, repoPath("src", "index.ts"), { env: serviceEnv });
+    await waitReady(child, `${base}/health`);
+    return child;
+  };
+
+  // 1. Users, a key, credits and predictions through the service's own paths.
+  log(`starting the service on ${runtime} for the seed`);
+  let service = await startService();
+  const admin = await signUp(base, adminEmail);
+  const light = await signUp(base, `bench-light-${stamp}@bench.local`);
+  const heavy = await signUp(base, `bench-heavy-${stamp}@bench.local`);
+  const poster = await signUp(base, `bench-post-${stamp}@bench.local`);
+  const apiKey = await createApiKey(base, light);
+  let final = { id: "", status: "" };
+  for (let i = 1; i <= 9; i++) final = await finalPrediction(base, light, `Light ${i}`);
+  const template = await finalPrediction(base, heavy, "Heavy");
+  await grantCredits(base, admin, poster.id, 1_000_000);
+  await service.stop();
+
+  // 2. The long history, with SQL while the service is stopped.
+  log(`writing ${config.historyRows.toLocaleString("en-US")} ledger rows and predictions`);
+  let sql = await openSql(sqlTarget);
+  const t0 = Date.now();
+  await seedHistory(sql, heavy.id, template.id, config.historyRows);
+  const seedMs = Date.now() - t0;
+  const unmaintained = await unmaintainedAccountColumns(sql);
+  if (unmaintained.length)
+    log(`credit_account has columns the history seed does not maintain: ${unmaintained.join(", ")}`);
+  const seed = {
+    light: await historySize(sql, light.id),
+    heavy: await historySize(sql, heavy.id),
+    seedMs,
+    unmaintainedAccountColumns: unmaintained,
+  };
+  const dbVersion = await databaseVersion(sql);
+  await sql.close();
+
+  const rows: Row[] = [];
+  const add = (row: Omit<Row, "notes" | "figures">, result: LoadResult | null) => {
+    rows.push({ ...row, figures: result?.measured ?? null, notes: [] });
+    const f = result?.measured;
+    log(
+      f
+        ? `${row.name}: ${Math.round(f.rps)} req/s, p50 ${f.p50} ms, p99 ${f.p99} ms, non-2xx ${f.non2xx}`
+        : `${row.name}: not measured`,
+    );
+    return result;
+  };
+
+  // 3. The bare limit, each server its own process on the same runtime.
+  const barePort = await freePort();
+  const bare = async (id: string, name: string, file: string, extra: Record<string, string>) => {
+    const child = startProcess(name, runtime, repoPath("scripts", "bench", file), {
+      env: { PATH: env.PATH, HOME: env.HOME, PORT: String(barePort), ...extra },
+    });
+    try {
+      await waitReady(child, `http://127.0.0.1:${barePort}/`);
+      add({ id, name }, await load({ url: `http://127.0.0.1:${barePort}/` }));
+    } finally {
+      await child.stop();
+    }
+  };
+  await bare("bare-constant", "bare Hono, constant JSON", "bare-constant.ts", {});
+  await bare("bare-select", "bare Hono + one prepared SELECT by primary key", "bare-select.ts", {
+    ...dbEnv,
+    DATABASE_POOL_MAX: String(config.poolMax),
+    BENCH_SELECT_USER_ID: light.id,
+  });
+
+  // 4. The service.
+  log(`starting the service on ${runtime}`);
+  service = await startService();
+  const get = (path: string, headers: Record<string, string> = {}) => load({ url: `${base}${path}`, headers });
+  const p99 = 25;
+  add(
+    { id: "models", name: "GET /api/models", goal: { of: "bare-constant", min: 0.6, p99MaxMs: p99 } },
+    await get("/api/models"),
+  );
+  add({ id: "health", name: "GET /health" }, await get("/health"));
+  add(
+    { id: "credits", name: "GET /api/credits (bearer)", goal: { of: "bare-select", min: 0.7, p99MaxMs: p99 } },
+    await get("/api/credits", bearer(light)),
+  );
+  add(
+    { id: "credits-key", name: "GET /api/credits (x-api-key)", goal: { of: "bare-select", min: 0.6, p99MaxMs: p99 } },
+    await get("/api/credits", { "x-api-key": apiKey }),
+  );
+  add(
+    {
+      id: "prediction",
+      name: "GET /api/predictions/{id} (final)",
+      goal: { of: "bare-select", min: 0.6, p99MaxMs: p99 },
+    },
+    await get(`/api/predictions/${final.id}`, bearer(light)),
+  );
+  add(
+    {
+      id: "transactions",
+      name: "GET /api/credits/transactions?limit=20",
+      goal: { of: "bare-select", min: 0.5, p99MaxMs: p99 },
+    },
+    await get("/api/credits/transactions?limit=20", bearer(light)),
+  );
+  add(
+    { id: "generations", name: "GET /api/generations?limit=20" },
+    await get("/api/generations?limit=20", bearer(light)),
+  );
+  const heavyLabel = `${Math.round(config.historyRows / 1000)}k`;
+  const flat = (of: string) => ({ of, min: 0.85 });
+  add(
+    { id: "credits-heavy", name: `GET /api/credits, ${heavyLabel}-row user`, goal: flat("credits") },
+    await get("/api/credits", bearer(heavy)),
+  );
+  add(
+    {
+      id: "transactions-heavy",
+      name: `GET /api/credits/transactions?limit=20, ${heavyLabel}-row user`,
+      goal: flat("transactions"),
+    },
+    await get("/api/credits/transactions?limit=20", bearer(heavy)),
+  );
+  add(
+    {
+      id: "generations-heavy",
+      name: `GET /api/generations?limit=20, ${heavyLabel}-row user`,
+      goal: flat("generations"),
+    },
+    await get("/api/generations?limit=20", bearer(heavy)),
+  );
+  const post = add(
+    { id: "post", name: "POST /api/predictions (sandbox)", goal: { of: "bare-select", min: 0.25 } },
+    await load({
+      url: `${base}/api/predictions`,
+      method: "POST",
+      headers: { ...bearer(poster), "content-type": "application/json" },
+      body: JSON.stringify({ brandName: "B[<id>]", description: "bench [<id>]" }),
+      idReplacement: true,
+    }),
+  );
+
+  // 5. Memory: a fresh service, RSS after 10,000 requests and after BENCH_MEMORY_REQUESTS more.
+  let memory: { afterRequests: number; rssMb: number | null }[] | null = null;
+  if (config.memory) {
+    await service.stop();
+    service = await startService();
+    memory = [];
+    let served = 0;
+    for (const amount of [10_000, config.memoryRequests]) {
+      const r = await load({ url: `${base}/api/credits`, headers: bearer(light), amount, warmupS: 0 });
+      served += r.measured.requests;
+      memory.push({ afterRequests: served, rssMb: rssMb(service.pid) });
+      log(`RSS after ${served.toLocaleString("en-US")} requests: ${memory.at(-1)?.rssMb} MB`);
     }
   }
+  await service.stop();
 
-  results.push(await measure("baseline (Bun.serve, constant JSON)", `http://127.0.0.1:${baseline.port}/`));
-  results.push(await measure("GET /health", `${server.url}/health`));
-  results.push(await measure("GET /api/models", `${server.url}/api/models`));
-  if (token) results.push(await measure("GET /api/credits (bearer)", `${server.url}/api/credits`, auth));
-  else console.error("bench: sign-up failed; skipping GET /api/credits");
-  if (predictionId)
-    results.push(
-      await measure("GET /api/predictions/{id} (final)", `${server.url}/api/predictions/${predictionId}`, auth),
+  // 6. No overspend after the POST run.
+  sql = await openSql(sqlTarget);
+  const money: MoneyCheck = await checkMoney(sql, poster.id);
+  await sql.close();
+  const created = (post?.warmup?.ok ?? 0) + (post?.measured.ok ?? 0);
+  const postRow = rows.find((r) => r.id === "post");
+  if (postRow && !money.ok)
+    postRow.problem = `OVERSPEND CHECK FAILED: balance ${money.balance}, ledger sum ${money.ledgerSum}, ${money.charges} charges for ${money.predictions} predictions, ${money.inconsistentAccounts} inconsistent accounts`;
+  if (postRow && money.predictions < created)
+    postRow.problem = `${money.predictions} predictions stored for ${created} answers 201`;
+
+  // ── report ─────────────────────────────────────────────────────────────────────────────────────
+  const judged = Boolean(benchUrl);
+  judge(rows, judged);
+  const memoryRow = memory && memory.length === 2 ? memory : null;
+  const memoryGrowth =
+    memoryRow?.[0]?.rssMb && memoryRow[1]?.rssMb ? memoryRow[1].rssMb / memoryRow[0].rssMb - 1 : undefined;
+  const shortNames = new Map([
+    ["bare-constant", "bare constant"],
+    ["bare-select", "one-SELECT"],
+    ["credits", "light user"],
+    ["transactions", "light user"],
+    ["generations", "light user"],
+  ]);
+  const text = table(rows, shortNames);
+  const versions = {
+    bun: spawnSync(runtimeCommand("bun").cmd, ["--version"]).stdout?.toString().trim() || null,
+    node:
+      spawnSync(process.versions.bun ? "node" : process.execPath, ["--version"])
+        .stdout?.toString()
+        .trim() || null,
+  };
+  const cpus = os.cpus();
+  const headline = [
+    `Logo API bench, ${started.toISOString()}: ${runtime} (bun ${versions.bun}, node ${versions.node}),`,
+    `${judged ? dbVersion.split(" on ")[0] : "PGlite (not judged)"}, ${config.connections} connections,`,
+    `${config.durationS} s per target after ${config.warmupS} s warm-up, ${cpus.length} × ${cpus[0]?.model.trim()}`,
+  ].join(" ");
+  console.log(`\n${headline}\n\n${text}\n`);
+  console.log(
+    `No overspend after POST: ${money.ok ? "yes" : "NO"} (balance ${money.balance} = ledger sum ${money.ledgerSum}; ${money.charges} charges for ${money.predictions} predictions; ${money.inconsistentAccounts} inconsistent accounts)`,
+  );
+  console.log(
+    `History: light user ${seed.light.ledger} ledger rows / ${seed.light.predictions} predictions; heavy user ${seed.heavy.ledger} / ${seed.heavy.predictions}`,
+  );
+  for (const r of rows) if (r.notes.length) console.log(`${r.name}: ${r.notes.join("; ")}`);
+  if (memoryRow)
+    console.log(
+      `Memory (GET /api/credits): RSS ${memoryRow.map((m) => `${m.rssMb} MB after ${m.afterRequests.toLocaleString("en-US")}`).join(", ")} requests (${((memoryGrowth ?? 0) * 100).toFixed(0)}%; goal ≤ 20% after one million)`,
     );
-  else console.error("bench: no final prediction; skipping GET /api/predictions/{id}");
-} finally {
-  await server.stop();
-  baseline.stop(true);
-  if (pgliteDir) rmSync(pgliteDir, { recursive: true, force: true });
+
+  const results = {
+    date: started.toISOString(),
+    durationMs: Date.now() - started.getTime(),
+    judged,
+    machine: {
+      os: `${os.type()} ${os.release()}`,
+      platform: `${process.platform}-${process.arch}`,
+      cpuModel: cpus[0]?.model.trim() ?? "unknown",
+      cores: cpus.length,
+      memoryMb: Math.round(os.totalmem() / 2 ** 20),
+      loadAverageAtEnd: os.loadavg().map((x) => Math.round(x * 100) / 100),
+    },
+    runtimes: { ...versions, used: runtime },
+    database: judged ? { kind: "postgres", version: dbVersion } : { kind: "pglite", version: dbVersion },
+    config,
+    seed,
+    targets: rows.map((r) => ({
+      id: r.id,
+      name: r.name,
+      ...r.figures,
+      ratio: r.ratio ?? null,
+      goal: r.goal ?? null,
+      met: r.met ?? null,
+      notes: r.notes,
+    })),
+    post: { answered201: created, ...money },
+    memory: memoryRow ? { samples: memoryRow, growth: memoryGrowth ?? null } : null,
+    table: text,
+  };
+  mkdirSync(repoPath("bench"), { recursive: true });
+  writeFileSync(repoPath("bench", "results.json"), `${JSON.stringify(results, null, 2)}\n`);
+  log("wrote bench/results.json");
+
+  const missed = rows.some((r) => r.met === false);
+  return !money.ok ? 1 : strict && missed ? 1 : 0;
 }
 
-const base = results[0]?.rps || 1;
-const rows = results.map((r) => [
-  r.name,
-  r.rps.toFixed(0),
-  String(r.p50),
-  String(r.p99),
-  `${((r.rps / base) * 100).toFixed(1)}%`,
-  r.errors || r.non2xx ? `${r.errors} err, ${r.non2xx} non-2xx` : "",
-]);
-const header = ["target", "req/s", "p50 ms", "p99 ms", "vs baseline", "problems"];
-const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? "").length)));
-const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(" | ")} |`;
-console.log(
-  `\nLogo API bench: ${DURATION_S} s per target, ${CONNECTIONS} connections, database ${server.deps.database.kind}, ${process.versions.bun ? `Bun ${process.versions.bun}` : `Node ${process.versions.node}`}\n`,
+main().then(
+  (code) => finish(code),
+  (err: unknown) => {
+    console.error(err instanceof Error ? err.message : err);
+    void finish(1);
+  },
 );
-console.log(line(header));
-console.log(`|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`);
-for (const r of rows) console.log(line(r));
-const failed = results.some((r) => r.errors > 0 || r.non2xx > 0);
-process.exit(failed ? 1 : 0);

@@ -1,0 +1,79 @@
+import type { LoadFigures } from "./load";
+
+/** A goal is a ratio to another target of the same run (≥ `min`), and optionally a p99 bound. */
+export interface Goal {
+  of: string;
+  min: number;
+  p99MaxMs?: number;
+}
+
+export interface Row {
+  id: string;
+  name: string;
+  figures: LoadFigures | null;
+  goal?: Goal;
+  /** Set when the row fails for a reason that is not in its figures (e.g. overspend after POST). */
+  problem?: string;
+  ratio?: number;
+  met?: boolean | null;
+  notes: string[];
+}
+
+/** Fills ratio, met and notes of every row; a run on PGlite is never judged. */
+export function judge(rows: Row[], judged: boolean): void {
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  for (const row of rows) {
+    const f = row.figures;
+    if (!f) {
+      row.met = row.goal ? false : null;
+      row.notes.push("not measured");
+      continue;
+    }
+    if (f.non2xx > 0 || f.errors > 0 || f.timeouts > 0) {
+      const codes = Object.entries(f.statusCodes)
+        .filter(([code]) => !code.startsWith("2"))
+        .map(([code, n]) => `${n}×${code}`);
+      const share = f.requests ? Math.round(((f.requests - f.ok) / f.requests) * 100) : 100;
+      row.notes.push(
+        `FLAG ${share}% not 2xx: ${[...codes, f.errors ? `${f.errors} errors` : "", f.timeouts ? `${f.timeouts} timeouts` : ""].filter(Boolean).join(", ")}`,
+      );
+    }
+    if (row.problem) row.notes.push(row.problem);
+    if (!row.goal) {
+      row.met = null;
+      continue;
+    }
+    const base = byId.get(row.goal.of)?.figures;
+    if (base && base.rps > 0) row.ratio = f.rps / base.rps;
+    const ratioOk = row.ratio !== undefined && row.ratio >= row.goal.min;
+    const p99Ok = row.goal.p99MaxMs === undefined || (f.ok > 0 && f.p99 <= row.goal.p99MaxMs);
+    const clean = f.non2xx === 0 && f.errors === 0 && f.timeouts === 0 && !row.problem;
+    row.met = judged ? ratioOk && p99Ok && clean : null;
+  }
+}
+
+export function goalText(row: Row, names: Map<string, string>): string {
+  if (!row.goal) return "";
+  const p99 = row.goal.p99MaxMs === undefined ? "" : `, p99 ≤ ${row.goal.p99MaxMs} ms`;
+  return `≥ ${Math.round(row.goal.min * 100)}% of ${names.get(row.goal.of) ?? row.goal.of}${p99}`;
+}
+
+/** The table as Markdown, so the same text goes to the terminal and to the README. */
+export function table(rows: Row[], shortNames: Map<string, string>): string {
+  const header = ["target", "req/s", "p50 ms", "p99 ms", "non-2xx", "ratio", "goal", "met?"];
+  const body = rows.map((r) => [
+    r.name,
+    r.figures ? Math.round(r.figures.rps).toLocaleString("en-US") : "—",
+    r.figures?.ok ? String(r.figures.p50) : "—",
+    r.figures?.ok ? String(r.figures.p99) : "—",
+    r.figures ? String(r.figures.non2xx + r.figures.errors + r.figures.timeouts) : "—",
+    r.ratio === undefined ? "" : `${(r.ratio * 100).toFixed(0)}%`,
+    goalText(r, shortNames),
+    r.met === null || r.met === undefined ? (r.goal ? "not judged" : "") : r.met ? "yes" : "**no**",
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => (row[i] ?? "").length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(" | ")} |`;
+  const numeric = (i: number) => i >= 1 && i <= 5;
+  const rule = `|${widths.map((w, i) => (numeric(i) ? `${"-".repeat(w + 1)}:` : "-".repeat(w + 2))).join("|")}|`;
+  return [line(header), rule, ...body.map(line)].join("\n");
+}
