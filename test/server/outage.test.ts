@@ -277,6 +277,20 @@ async function outageScenario() {
       return (res.body as { id: string }).id;
     }),
   );
+  // And a cancel after the outage refunds as before (the load's own cancels may all lose to completion).
+  const canceler = users[0];
+  if (!canceler) throw new Error("no users");
+  const created = await call("create", "/api/predictions", {
+    method: "POST",
+    headers: { ...canceler.headers, "content-type": "application/json" },
+    body: JSON.stringify({ brandName: "Canceled after the outage" }),
+  });
+  expect(created.status).toBe(201);
+  const canceled = await call("cancel", `/api/predictions/${(created.body as { id: string }).id}/cancel`, {
+    method: "POST",
+    headers: canceler.headers,
+  });
+  expect(canceled.status).toBe(200);
   const active = async () =>
     (
       await check.query<{ n: number }>(
