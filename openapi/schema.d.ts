@@ -7196,9 +7196,9 @@ export interface operations {
                 searchOperator?: "contains" | "starts_with" | "ends_with";
                 limit?: string | number;
                 offset?: string | number;
-                sortBy?: string;
+                sortBy?: "createdAt" | "updatedAt" | "name" | "email" | "role" | "banned";
                 sortDirection?: "asc" | "desc";
-                filterField?: string;
+                filterField?: "createdAt" | "updatedAt" | "name" | "email" | "role" | "banned" | "emailVerified" | "isAnonymous" | "id";
                 filterValue?: (((string | number) | boolean) | string[]) | number[];
                 filterOperator?: "eq" | "ne" | "lt" | "lte" | "gt" | "gte" | "in" | "not_in" | "contains" | "starts_with" | "ends_with";
             };
@@ -9548,7 +9548,7 @@ export interface operations {
                 configId?: string;
                 limit?: number;
                 offset?: number;
-                sortBy?: string;
+                sortBy?: "createdAt" | "updatedAt" | "name" | "expiresAt" | "lastRequest" | "enabled";
                 sortDirection?: "asc" | "desc";
             };
             header?: never;

@@ -185,7 +185,15 @@ export function mergeAuthDocument(doc: Json, source: Json): Json {
           !(UNSUPPORTED_FIELDS as readonly string[]).includes(p.name),
       );
       for (const field of UNSUPPORTED_FIELDS) delete bodySchema?.properties?.[field];
-      for (const p of op.parameters) normalizeSchema(p.schema, p.name, ctx);
+      for (const p of op.parameters) {
+        // A parameter naming a column takes only the columns the hook lets through.
+        const rule = p.in === "query" ? operation.query?.[p.name] : undefined;
+        if (Array.isArray(rule) && p.schema) {
+          p.schema.enum = [...rule];
+          delete p.schema.pattern;
+        } else if (typeof rule === "string" && p.schema) Object.assign(p.schema, FIELD_KINDS[rule]);
+        normalizeSchema(p.schema, p.name, ctx);
+      }
       if (!op.parameters.length) delete op.parameters;
       for (const media of Object.values<Json>(op.requestBody?.content ?? {})) {
         boundBodyFields(media.schema, operation);

@@ -7,6 +7,7 @@
  * are POST /get-session (needs deferSessionRefresh) and /update-session (no updatable session fields).
  */
 import { NO_NUL } from "../domain/patterns";
+import { isUuid } from "../lib/validation";
 
 /**
  * public: no credentials; optional: works signed out and, with a (guest) session, acts on it (sign-up and
@@ -31,7 +32,14 @@ export interface AuthOperation {
   access: AuthAccess;
   /** The string fields of the JSON body; Better Auth validates the other fields' types itself. */
   body?: Record<string, FieldKind>;
+  /**
+   * Query parameters Better Auth passes to the database as they are: the values a column-naming one may take,
+   * or the kind of an id.
+   */
+  query?: Record<string, readonly string[] | FieldKind>;
 }
+
+const USER_SORT_FIELDS = ["createdAt", "updatedAt", "name", "email", "role", "banned"] as const;
 
 /** Keyed by "METHOD /path", the path relative to /api/auth as Better Auth's document writes it. */
 export const AUTH_OPERATIONS: Record<string, AuthOperation> = {
@@ -56,10 +64,16 @@ export const AUTH_OPERATIONS: Record<string, AuthOperation> = {
   "GET /error": { access: "public" },
   "POST /delete-anonymous-user": { access: "session" },
   "POST /admin/set-role": { access: "admin", body: { userId: "uuid" } },
-  "GET /admin/get-user": { access: "admin" },
+  "GET /admin/get-user": { access: "admin", query: { id: "uuid" } },
   "POST /admin/create-user": { access: "admin", body: { email: "email", password: "password", name: "text" } },
   "POST /admin/update-user": { access: "admin", body: { userId: "uuid" } },
-  "GET /admin/list-users": { access: "admin" },
+  "GET /admin/list-users": {
+    access: "admin",
+    query: {
+      sortBy: USER_SORT_FIELDS,
+      filterField: [...USER_SORT_FIELDS, "emailVerified", "isAnonymous", "id"],
+    },
+  },
   "POST /admin/list-user-sessions": { access: "admin", body: { userId: "uuid" } },
   "POST /admin/unban-user": { access: "admin", body: { userId: "uuid" } },
   "POST /admin/ban-user": { access: "admin", body: { userId: "uuid", banReason: "message" } },
@@ -74,13 +88,16 @@ export const AUTH_OPERATIONS: Record<string, AuthOperation> = {
     access: "session",
     body: { configId: "text", name: "text", prefix: "token", userId: "uuid" },
   },
-  "GET /api-key/get": { access: "session" },
+  "GET /api-key/get": { access: "session", query: { id: "uuid" } },
   "POST /api-key/update": {
     access: "session",
     body: { configId: "text", keyId: "uuid", userId: "uuid", name: "text" },
   },
   "POST /api-key/delete": { access: "session", body: { keyId: "uuid" } },
-  "GET /api-key/list": { access: "session" },
+  "GET /api-key/list": {
+    access: "session",
+    query: { sortBy: ["createdAt", "updatedAt", "name", "expiresAt", "lastRequest", "enabled"] },
+  },
 };
 
 export const authOperation = (method: string, path: string): AuthOperation | undefined =>
@@ -102,17 +119,36 @@ export function authBodyIssues(
   for (const field of UNSUPPORTED_FIELDS)
     if (query?.[field] !== undefined || (body as Record<string, unknown> | undefined)?.[field] !== undefined)
       issues.push({ path: field, message: `${field}: organizations are not enabled on this server` });
+  for (const [field, rule] of Object.entries(op?.query ?? {})) {
+    const value = query?.[field];
+    if (value === undefined) continue;
+    if (typeof rule === "string") {
+      const problem = fieldProblem(rule, value);
+      if (problem) issues.push({ path: field, message: `${field}: ${problem}` });
+    } else if (!(typeof value === "string" && rule.includes(value)))
+      issues.push({ path: field, message: `${field}: one of ${rule.join(", ")}` });
+  }
   if (!body || typeof body !== "object" || Array.isArray(body)) return issues;
   for (const [key, value] of Object.entries(body)) {
-    const kind = op?.body?.[key];
+    // Own properties only: a body key such as "constructor" names no declared field.
+    const kind = op?.body && Object.hasOwn(op.body, key) ? op.body[key] : undefined;
     if (typeof value !== "string") {
       if (kind && value !== null && value !== undefined)
         issues.push({ path: key, message: `${key}: must be a string` });
       continue;
     }
-    const max = kind ? FIELD_KINDS[kind].maxLength : FIELD_KINDS.text.maxLength;
-    if (value.length > max) issues.push({ path: key, message: `${key}: at most ${max} characters` });
-    else if (value.includes("\u0000")) issues.push({ path: key, message: `${key}: must not contain NUL characters` });
+    const problem = fieldProblem(kind ?? "text", value);
+    if (problem) issues.push({ path: key, message: `${key}: ${problem}` });
   }
   return issues;
+}
+
+/** What is wrong with a string value of this kind, or undefined. */
+function fieldProblem(kind: FieldKind, value: unknown): string | undefined {
+  if (typeof value !== "string") return "must be a string";
+  const max = FIELD_KINDS[kind].maxLength;
+  if (value.length > max) return `at most ${max} characters`;
+  if (value.includes("\u0000")) return "must not contain NUL characters";
+  if (kind === "uuid" && !isUuid(value)) return "must be a UUID";
+  return undefined;
 }

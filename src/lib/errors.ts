@@ -62,9 +62,14 @@ export function errorResponse(c: Context, err: ApiError): Response {
   return c.json(errorBody(c, err.code, err.message, err.details), err.status);
 }
 
-/** 404 for a path nothing answers; the path is cut so that the message stays within the envelope's bounds. */
-export const noRoute = (c: Context) =>
-  c.json(errorBody(c, "not_found", `No route for ${c.req.method.slice(0, 20)} ${c.req.path.slice(0, 300)}.`), 404);
+/**
+ * 404 for a path nothing answers. The path is quoted cut to 300 characters and without control characters, so
+ * the message stays within the envelope's bounds (no NUL, which the message pattern excludes).
+ */
+export const noRoute = (c: Context) => {
+  const path = c.req.path.slice(0, 300).replace(/\p{Cc}/gu, "?");
+  return c.json(errorBody(c, "not_found", `No route for ${c.req.method.slice(0, 20)} ${path}.`), 404);
+};
 
 export const notFound = (what = "Resource") => new ApiError("not_found", `${what} not found.`);
 export const forbidden = (message = "You do not have access to this resource.") => new ApiError("forbidden", message);
