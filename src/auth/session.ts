@@ -4,7 +4,7 @@ import { createMiddleware } from "hono/factory";
 import { databaseUnavailable } from "../db/outage";
 import type { AppEnv } from "../deps";
 import { ApiError, unauthorized } from "../lib/errors";
-import { bearerToken } from "./session-cache";
+import { credentialCacheKey } from "./session-cache";
 import { type AuthUser, isAdmin } from "./user";
 
 /**
@@ -14,7 +14,7 @@ import { type AuthUser, isAdmin } from "./user";
 export async function getAuthUser(c: Context<AppEnv>): Promise<AuthUser | null> {
   if (c.var.authResolved) return c.var.user ?? null;
   const { sessionCache, clock } = c.var.deps;
-  const token = bearerToken(c.req.raw.headers);
+  const token = credentialCacheKey(c.req.raw.headers);
   const cached = token ? sessionCache.get(token, clock.now().getTime()) : undefined;
   if (cached) {
     c.set("authResolved", true);
