@@ -14,6 +14,8 @@ export interface SessionCache {
   set(token: string, user: AuthUser, now: number): void;
   delete(token: string): void;
   clear(): void;
+  /** Runs `load` for a credential that is not cached, once at a time: concurrent misses share its result. */
+  once<T>(token: string, load: () => Promise<T>): Promise<T>;
 }
 
 export function createSessionCache(ttlMs: number, maxEntries = 10_000): SessionCache {
@@ -24,8 +26,17 @@ export function createSessionCache(ttlMs: number, maxEntries = 10_000): SessionC
       set: () => {},
       delete: () => {},
       clear: () => {},
+      once: (_token, load) => load(),
     };
+  const loading = new Map<string, Promise<unknown>>();
   return {
+    once<T>(token: string, load: () => Promise<T>): Promise<T> {
+      const pending = loading.get(token);
+      if (pending) return pending as Promise<T>;
+      const p = load().finally(() => loading.delete(token));
+      loading.set(token, p);
+      return p;
+    },
     get(token, now) {
       const e = entries.get(token);
       if (!e) return undefined;
