@@ -33,7 +33,7 @@ export interface paths {
         };
         /**
          * Prometheus metrics
-         * @description Counters for scraping by Prometheus: `http_requests_total{method,route,status}` (route is the matched route pattern, `unmatched` for unknown paths), the latency histogram `http_request_duration_seconds{method,route}`, and gauges read from the database at scrape time: `logo_predictions{status}`, `logo_users{kind}`, `logo_credits_outstanding`. Counters are per instance and start at zero on restart. When `METRICS_TOKEN` is set, send it as `Authorization: Bearer <METRICS_TOKEN>` (401 otherwise); when unset the endpoint is open.
+         * @description Counters for scraping by Prometheus: `http_requests_total{method,route,status}` (route is the matched route pattern, `unmatched` for unknown paths), the latency histogram `http_request_duration_seconds{method,route}`, and gauges read from the database: `logo_predictions{status}`, `logo_users{kind}`, `logo_credits_outstanding` (computed at most once every 15 seconds per instance, so they may be that old). Counters are per instance and start at zero on restart. When `METRICS_TOKEN` is set, send it as `Authorization: Bearer <METRICS_TOKEN>` (401 otherwise). Without `METRICS_TOKEN` the endpoint is open outside production and does not exist in production (404).
          */
         get: operations["getMetrics"];
         put?: never;
@@ -439,7 +439,7 @@ export interface paths {
         put?: never;
         /**
          * Sign in with email and password
-         * @description Sign in with email and password. Better Auth endpoint `POST /api/auth/sign-in/email`.
+         * @description Sign in with email and password. Better Auth endpoint `POST /api/auth/sign-in/email`. Throttled per client address (3 attempts in 10 seconds, in production) and per account: after `SIGNIN_MAX_FAILURES` (default 10) wrong passwords for one email (trimmed, case-insensitive) within 15 minutes, sign-ins for that email answer 429 `rate_limited` with `Retry-After` from every address until the window passes; a successful sign-in clears the count.
          */
         post: operations["signInEmail"];
         delete?: never;
@@ -1994,6 +1994,19 @@ export interface operations {
             };
             /** @description Not signed in (`unauthorized`). */
             401: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (`not_found`). */
+            404: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
                     "X-Request-Id"?: string;
@@ -4955,7 +4968,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
+            /** @description Too many requests (`rate_limited`): too many attempts from this client address, or too many wrong passwords for this account within 15 minutes (`details.authCode` `TOO_MANY_FAILED_SIGN_INS`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */

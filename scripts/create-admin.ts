@@ -14,6 +14,7 @@ import { createSessionCache } from "../src/auth/session-cache";
 import { user } from "../src/db/schema";
 import { openDatabase } from "../src/deps";
 import { loadConfigOrExit } from "../src/env";
+import { systemClock } from "../src/lib/clock";
 import { createLogger } from "../src/lib/logger";
 
 const usage = "usage: npm run create-admin -- --email <email> --password <password> [--name <name>]";
@@ -43,7 +44,13 @@ const database = await openDatabase(config);
 try {
   if (config.MIGRATE_ON_START) await database.migrate();
   const db = database.db;
-  const auth = createAuth({ config, db, logger: createLogger({ level: "warn" }), sessionCache: createSessionCache(0) });
+  const auth = createAuth({
+    config,
+    db,
+    logger: createLogger({ level: "warn" }),
+    sessionCache: createSessionCache(0),
+    clock: systemClock,
+  });
 
   const find = async () => (await db.select().from(user).where(eq(user.email, email)).limit(1))[0];
   let existing = await find();

@@ -62,6 +62,8 @@ export interface AppEnv {
     deps: Deps;
     logger: Logger;
     requestId: string;
+    /** The client's address (src/lib/client-address.ts), resolved once per request. */
+    clientAddress: string;
     user?: AuthUser;
     authResolved?: boolean;
   };
@@ -96,7 +98,7 @@ export function buildDeps(
     config,
     db,
     database,
-    auth: createAuth({ config, db, logger, sessionCache }),
+    auth: createAuth({ config, db, logger, sessionCache, clock }),
     logger,
     clock,
     rateLimitStore:

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { invalidProxyEntries } from "./lib/client-address";
 
 /**
  * The one place that reads the environment. `loadConfig` parses a plain record so tests can
@@ -116,6 +117,13 @@ const envSchema = z
     RATE_LIMIT_MODERATE_PER_MIN: int(30, 1),
     RATE_LIMIT_POLL_PER_MIN: int(120, 1),
     METRICS_TOKEN: z.string().min(1).optional(),
+    TRUSTED_PROXIES: csv.superRefine((entries, ctx) => {
+      // Report positions, not values, as for ALLOWED_ORIGINS.
+      for (const i of invalidProxyEntries(entries))
+        ctx.addIssue({ code: "custom", message: `entry ${i + 1} is not an IP address or CIDR range like 10.0.0.0/8` });
+    }),
+    SIGNIN_MAX_FAILURES: int(10, 1),
+    FREE_CREDITS_PER_ADDRESS_PER_DAY: int(5),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     BODY_LIMIT_BYTES: int(64 * 1024, 1024),
     RECONCILER_INTERVAL_MS: int(15000, 0),

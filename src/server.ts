@@ -110,6 +110,8 @@ export async function startServer(
     },
     `Logo API listening on ${url} (database: ${database.kind}, provider: ${config.providerMode})`,
   );
+  if (config.NODE_ENV === "production" && !config.METRICS_TOKEN)
+    logger.warn("/metrics is off (404): set METRICS_TOKEN to scrape it with Authorization: Bearer <METRICS_TOKEN>");
   deps.lifecycle?.start();
   let stopping: Promise<void> | undefined;
   return {

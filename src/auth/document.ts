@@ -95,6 +95,18 @@ const AUTH_ERROR_DESCRIPTIONS: Record<number, string> = {
   503: "The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds.",
 };
 
+/** Password sign-in is also throttled per account (hooks.ts, services/signin-throttle.ts). */
+const PASSWORD_SIGN_IN_PATH = "/sign-in/email";
+const SIGNIN_THROTTLE_DESCRIPTION =
+  "Throttled per client address (3 attempts in 10 seconds, in production) and per account: after " +
+  "`SIGNIN_MAX_FAILURES` (default 10) wrong passwords for one email (trimmed, case-insensitive) within 15 " +
+  "minutes, sign-ins for that email answer 429 `rate_limited` with `Retry-After` from every address until " +
+  "the window passes; a successful sign-in clears the count.";
+const SIGNIN_429_DESCRIPTION =
+  "Too many requests (`rate_limited`): too many attempts from this client address, or too many wrong " +
+  "passwords for this account within 15 minutes (`details.authCode` `TOO_MANY_FAILED_SIGN_INS`); retry " +
+  "after `Retry-After` seconds.";
+
 /**
  * Better Auth reads its session from the cookie or (bearer plugin) the Authorization header. `{}` first says
  * a call without credentials works too (a guest's sign-up or sign-in links the guest when it has a session).
@@ -259,10 +271,16 @@ export function mergeAuthDocument(doc: Json, source: Json): Json {
       if (KEEPS_HISTORY.has(relPath))
         op.description +=
           " Refused with 409 `conflict` while the user has credits, a ledger, generations or orders: those are kept (a guest keeps them by signing up; ban a user instead of removing it).";
+      const passwordSignIn = relPath === PASSWORD_SIGN_IN_PATH;
+      if (passwordSignIn) op.description += ` ${SIGNIN_THROTTLE_DESCRIPTION}`;
       for (const status of [...errorStatuses].sort()) {
         const code = Number(status);
         responses[status] = {
-          description: AUTH_ERROR_DESCRIPTIONS[code] ?? op.responses?.[status]?.description ?? "Error.",
+          description:
+            (passwordSignIn && code === 429 ? SIGNIN_429_DESCRIPTION : undefined) ??
+            AUTH_ERROR_DESCRIPTIONS[code] ??
+            op.responses?.[status]?.description ??
+            "Error.",
           headers: {
             ...structuredClone(requestIdHeader),
             ...(code === 429 ? { "Retry-After": structuredClone(rateLimitHeaders["RateLimit-Reset"]) } : {}),

@@ -2,6 +2,7 @@ import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { databaseAnswers, databaseUnavailable } from "../db/outage";
 import type { AppEnv } from "../deps";
+import { CLIENT_ADDRESS_HEADER } from "../lib/client-address";
 import { type ErrorCode, errorBody, noRoute } from "../lib/errors";
 import { authOperation } from "./operations";
 
@@ -14,11 +15,22 @@ export const AUTH_BASE_PATH = "/api/auth";
 export function mountAuth(app: OpenAPIHono<AppEnv>) {
   app.on(["GET", "POST"], `${AUTH_BASE_PATH}/*`, async (c) => {
     if (!authOperation(c.req.method, c.req.path.slice(AUTH_BASE_PATH.length))) return noRoute(c);
-    const res = await c.var.deps.auth.handler(c.req.raw);
+    const res = await c.var.deps.auth.handler(withClientAddress(c.req.raw, c.var.clientAddress));
     // Better Auth answers a failed database call with a bare 500; when the database is down that is an outage.
     if (res.status >= 500 && !(await databaseAnswers(c.var.deps.database))) throw databaseUnavailable();
     return authErrorAsEnvelope(c, res);
   });
+}
+
+/**
+ * The request as Better Auth sees it: CLIENT_ADDRESS_HEADER carries the address we resolved (its limiter,
+ * session metadata and the free-credit budget read it); a copy sent by the client is replaced.
+ */
+function withClientAddress(req: Request, address: string): Request {
+  const headers = new Headers(req.headers);
+  headers.delete(CLIENT_ADDRESS_HEADER);
+  headers.set(CLIENT_ADDRESS_HEADER, address);
+  return new Request(req, { headers });
 }
 
 /** Our error code for a Better Auth error status (its 422, "user already exists", is answered as 409). */

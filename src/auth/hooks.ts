@@ -5,10 +5,12 @@
 import type { BetterAuthPlugin } from "better-auth";
 import { APIError, createAuthMiddleware } from "better-auth/api";
 import type { Database } from "../db";
+import type { Clock } from "../lib/clock";
 import { isUuid } from "../lib/validation";
 import { hasAccountHistory } from "../services/credits";
+import { clearSigninFailures, releaseSigninAttempt, reserveSigninAttempt } from "../services/signin-throttle";
 import { authBodyIssues, authOperation } from "./operations";
-import { bearerToken, type SessionCache } from "./session-cache";
+import { credentialCacheKey, type SessionCache } from "./session-cache";
 import { isAdmin } from "./user";
 
 export interface AuthHookDeps {
@@ -16,16 +18,24 @@ export interface AuthHookDeps {
   sessionCache: SessionCache;
   /** The caller's user from request headers, through the whole of Better Auth (cookie, bearer or API key). */
   sessionUser(headers: Headers): Promise<{ id: string; role?: string | null; isAnonymous?: boolean | null } | null>;
+  clock: Clock;
+  /** Wrong passwords for one email in 15 minutes before its sign-ins answer 429 (SIGNIN_MAX_FAILURES). */
+  signinMaxFailures: number;
 }
+
+const PASSWORD_SIGN_IN = "/sign-in/email";
 
 export function logoRules(deps: AuthHookDeps) {
   return {
     id: "logo-rules",
-    hooks: { before: [{ matcher: () => true, handler: beforeHook(deps) }] },
+    hooks: {
+      before: [{ matcher: () => true, handler: beforeHook(deps) }],
+      after: [{ matcher: (ctx) => ctx.path === PASSWORD_SIGN_IN, handler: signinOutcome(deps) }],
+    },
   } satisfies BetterAuthPlugin;
 }
 
-function beforeHook({ db, sessionCache, sessionUser }: AuthHookDeps) {
+function beforeHook({ db, sessionCache, sessionUser, clock, signinMaxFailures }: AuthHookDeps) {
   return createAuthMiddleware(async (ctx) => {
     // Request bodies are held to the bounds the document declares for this endpoint.
     const method = ctx.request?.method ?? ctx.method ?? "POST";
@@ -40,12 +50,54 @@ function beforeHook({ db, sessionCache, sessionUser }: AuthHookDeps) {
     if (ctx.request?.method === "POST") {
       // Sign-out, linking, session revocation…: the cached user of this token must not outlive it; an admin
       // action (ban, role change, session revocation) may concern anyone's, so every entry goes.
-      const token = bearerToken(ctx.headers ?? new Headers());
+      const token = credentialCacheKey(ctx.headers ?? new Headers());
       if (token) sessionCache.delete(token);
-      if (ctx.path.startsWith("/admin/")) sessionCache.clear();
+      // A key is cached under its hash and these requests name it by id: every entry goes, so a revoked or
+      // disabled key stops working on this instance at once.
+      if (ctx.path.startsWith("/admin/") || ctx.path === "/api-key/delete" || ctx.path === "/api-key/update")
+        sessionCache.clear();
+    }
+
+    if (ctx.path === PASSWORD_SIGN_IN) {
+      const email = signinEmail(ctx);
+      if (email) {
+        const reservation = await reserveSigninAttempt(db, email, signinMaxFailures, clock.now());
+        if (!reservation.allowed) {
+          const seconds = String(reservation.retryAfterSeconds);
+          throw new APIError(
+            "TOO_MANY_REQUESTS",
+            {
+              message: `Too many failed sign-ins for this account. Retry in ${seconds} seconds.`,
+              code: "TOO_MANY_FAILED_SIGN_INS",
+            },
+            { "Retry-After": seconds, "X-Retry-After": seconds },
+          );
+        }
+      }
     }
 
     await refuseDeletingHistory(ctx, db, sessionUser);
+  });
+}
+
+function signinEmail(ctx: HookContext): string | undefined {
+  const email = (ctx.body as { email?: unknown } | undefined)?.email;
+  return typeof email === "string" && email.trim() ? email : undefined;
+}
+
+/**
+ * After a password sign-in: a success clears the account's failures; a wrong password (401) keeps the attempt
+ * the before-hook counted; anything else (a refused request, an error) gives it back.
+ */
+function signinOutcome({ db }: AuthHookDeps) {
+  return createAuthMiddleware(async (ctx) => {
+    const email = signinEmail(ctx);
+    if (!email) return;
+    const returned: unknown = ctx.context.returned;
+    const status =
+      returned && typeof returned === "object" && "statusCode" in returned ? Number(returned.statusCode) : undefined;
+    if (status === undefined && !(returned instanceof Error)) await clearSigninFailures(db, email);
+    else if (status !== 401) await releaseSigninAttempt(db, email);
   });
 }
 

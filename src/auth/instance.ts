@@ -5,8 +5,11 @@ import { admin, anonymous, bearer, openAPI } from "better-auth/plugins";
 import type { Database } from "../db";
 import * as authSchema from "../db/schemas/auth";
 import type { Config } from "../env";
+import { CLIENT_ADDRESS_HEADER } from "../lib/client-address";
+import type { Clock } from "../lib/clock";
 import { type Logger, scrubQueryParams } from "../lib/logger";
-import { grantSignupBonus, transferGuestAccount } from "../services/credits";
+import { transferGuestAccount } from "../services/credits";
+import { grantWelcomeCredits } from "../services/free-credits";
 import { adminNeedsVerifiedEmail } from "./admins";
 import { type AuthHookDeps, logoRules } from "./hooks";
 import type { SessionCache } from "./session-cache";
@@ -18,10 +21,11 @@ export interface AuthDeps {
   db: Database;
   logger: Logger;
   sessionCache: SessionCache;
+  clock: Clock;
 }
 
 /** The Better Auth instance: email/password, anonymous guests, bearer tokens, API keys, the admin role. */
-export function createAuth({ config, db, logger, sessionCache }: AuthDeps) {
+export function createAuth({ config, db, logger, sessionCache, clock }: AuthDeps) {
   const adminEmails = new Set(config.ADMIN_EMAILS);
   const log = logger.child({ component: "better-auth" });
   // The rules' hook reads the caller through this same instance (bearer and API-key plugins included).
@@ -36,12 +40,18 @@ export function createAuth({ config, db, logger, sessionCache }: AuthDeps) {
     database: drizzleAdapter(db, { provider: "pg", schema: authSchema }),
     emailAndPassword: { enabled: true, autoSignIn: true, minPasswordLength: 8, maxPasswordLength: 128 },
     session: { cookieCache: { enabled: true, maxAge: 60 } },
+    // Better Auth's per-address limiter (sign-in and sign-up: 3 per 10 s; 100 per 10 s elsewhere), on in
+    // production as by its default, but decided by our configuration rather than its own reading of NODE_ENV.
+    rateLimit: { enabled: config.NODE_ENV === "production" },
     // An unexpected error (a lost database connection) is thrown to our error handler, which tells an
     // outage (503) from a bug (500), instead of becoming a bare 500 response.
     onAPIError: { throw: true },
     advanced: {
       database: { generateId: "uuid" },
       useSecureCookies: config.NODE_ENV === "production",
+      // Our /api/auth handler sets this header to the client address it resolved (TRUSTED_PROXIES), replacing
+      // any client copy; Better Auth's limiter and session metadata read nothing else.
+      ipAddress: { ipAddressHeaders: [CLIENT_ADDRESS_HEADER] },
     },
     logger: {
       level: "warn",
@@ -63,10 +73,24 @@ export function createAuth({ config, db, logger, sessionCache }: AuthDeps) {
               return { data: { ...user, role: "admin" } };
             return { data: user };
           },
-          // Runs after Better Auth's transaction commits; the unique index makes it once-only.
-          after: async (user) => {
+          // Runs after Better Auth's transaction commits; the unique index makes it once-only. The welcome
+          // credits draw on the budget of the client address that made the request (none for a script).
+          after: async (user, ctx) => {
             const isAnonymous = Boolean((user as { isAnonymous?: boolean | null }).isAnonymous);
-            await grantSignupBonus(db, user.id, isAnonymous ? config.ANONYMOUS_CREDITS : config.SIGNUP_CREDITS);
+            const address =
+              ctx?.headers?.get(CLIENT_ADDRESS_HEADER) ?? ctx?.request?.headers.get(CLIENT_ADDRESS_HEADER);
+            const result = await grantWelcomeCredits(db, {
+              userId: user.id,
+              amount: isAnonymous ? config.ANONYMOUS_CREDITS : config.SIGNUP_CREDITS,
+              address: address ?? null,
+              perDay: config.FREE_CREDITS_PER_ADDRESS_PER_DAY,
+              now: clock.now(),
+            });
+            if (!result.granted && result.reason === "budget_exhausted")
+              log.info(
+                { userId: user.id, clientAddress: address },
+                "welcome credits not granted: address budget spent",
+              );
           },
         },
       },
@@ -86,11 +110,13 @@ export function createAuth({ config, db, logger, sessionCache }: AuthDeps) {
       bearer(),
       apiKey({
         enableSessionForAPIKeys: true,
-        // The plugin's default is 10 requests a day per key; integrators poll, so allow a real rate.
-        rateLimit: { enabled: true, timeWindow: 60_000, maxRequests: 600 },
+        // Our tiers limit API-key requests like any other (keyed by the key's user) and answer our 429; a
+        // second per-key limiter here would refuse with 401 and write a counter per request. Off for every
+        // key, including those created while it was on (the plugin checks this option first).
+        rateLimit: { enabled: false },
       }),
       openAPI({ disableDefaultReference: true }),
-      logoRules({ db, sessionCache, sessionUser }),
+      logoRules({ db, sessionCache, sessionUser, clock, signinMaxFailures: config.SIGNIN_MAX_FAILURES }),
     ],
   });
   return auth;

@@ -4,7 +4,7 @@ import { createMiddleware } from "hono/factory";
 import { databaseUnavailable } from "../db/outage";
 import type { AppEnv } from "../deps";
 import { ApiError, unauthorized } from "../lib/errors";
-import { bearerToken } from "./session-cache";
+import { credentialCacheKey } from "./session-cache";
 import { type AuthUser, isAdmin } from "./user";
 
 /**
@@ -14,32 +14,37 @@ import { type AuthUser, isAdmin } from "./user";
 export async function getAuthUser(c: Context<AppEnv>): Promise<AuthUser | null> {
   if (c.var.authResolved) return c.var.user ?? null;
   const { sessionCache, clock } = c.var.deps;
-  const token = bearerToken(c.req.raw.headers);
+  const token = credentialCacheKey(c.req.raw.headers);
   const cached = token ? sessionCache.get(token, clock.now().getTime()) : undefined;
   if (cached) {
     c.set("authResolved", true);
     c.set("user", cached);
     return cached;
   }
-  const session = await c.var.deps.auth.api.getSession({ headers: c.req.raw.headers }).catch((err: unknown) => {
-    // Refused credentials (a bad or expired API key): signed out.
-    if (err instanceof APIError && err.statusCode < 500) return null;
-    // An outage is not "signed out": a 503 tells the client to retry, a 401 would tell it to sign in again.
-    c.var.logger.error({ err }, "session lookup failed");
-    throw databaseUnavailable("Sessions cannot be checked right now; retry shortly.");
-  });
-  c.set("authResolved", true);
-  const u = session?.user as (AuthUser & { banned?: boolean | null }) | undefined;
-  if (!u || u.banned) return null;
-  const user: AuthUser = {
-    id: u.id,
-    email: u.email,
-    name: u.name,
-    role: u.role ?? null,
-    isAnonymous: Boolean(u.isAnonymous),
+  const lookup = async (): Promise<AuthUser | null> => {
+    const session = await c.var.deps.auth.api.getSession({ headers: c.req.raw.headers }).catch((err: unknown) => {
+      // Refused credentials (a bad or expired API key): signed out.
+      if (err instanceof APIError && err.statusCode < 500) return null;
+      // An outage is not "signed out": a 503 tells the client to retry, a 401 would tell it to sign in again.
+      c.var.logger.error({ err }, "session lookup failed");
+      throw databaseUnavailable("Sessions cannot be checked right now; retry shortly.");
+    });
+    const u = session?.user as (AuthUser & { banned?: boolean | null }) | undefined;
+    if (!u || u.banned) return null;
+    const found: AuthUser = {
+      id: u.id,
+      email: u.email,
+      name: u.name,
+      role: u.role ?? null,
+      isAnonymous: Boolean(u.isAnonymous),
+    };
+    if (token) sessionCache.set(token, found, clock.now().getTime());
+    return found;
   };
-  c.set("user", user);
-  if (token) sessionCache.set(token, user, clock.now().getTime());
+  // A burst from one busy credential whose entry just expired makes one lookup, not one per request.
+  const user = token ? await sessionCache.once(token, lookup) : await lookup();
+  c.set("authResolved", true);
+  if (user) c.set("user", user);
   return user;
 }
 

@@ -4,7 +4,7 @@ import { createMiddleware } from "hono/factory";
 import { matchedRoutes } from "hono/route";
 import { parseBearer } from "../auth/session-cache";
 import type { AppEnv } from "../deps";
-import { ApiError } from "../lib/errors";
+import { ApiError, noRoute } from "../lib/errors";
 
 // Clients choose the method: anything unusual is one label value, so no caller can grow the series set.
 const KNOWN_METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
@@ -29,9 +29,13 @@ function routeLabel(c: Context): string {
   return handler?.path ?? "unmatched";
 }
 
-/** GET /metrics: when METRICS_TOKEN is set, only `Authorization: Bearer <METRICS_TOKEN>` may read it. */
+/**
+ * GET /metrics: when METRICS_TOKEN is set, only `Authorization: Bearer <METRICS_TOKEN>` may read it; in
+ * production without one it is not served at all (404, as an unknown route). Open otherwise (development).
+ */
 export const requireMetricsToken = createMiddleware<AppEnv>(async (c, next) => {
-  const expected = c.var.deps.config.METRICS_TOKEN;
+  const { METRICS_TOKEN: expected, NODE_ENV } = c.var.deps.config;
+  if (!expected && NODE_ENV === "production") return noRoute(c);
   if (expected && !sameSecret(parseBearer(c.req.header("authorization")) ?? "", expected))
     throw new ApiError("unauthorized", "Send the metrics token as Authorization: Bearer <METRICS_TOKEN>.");
   await next();

@@ -8,7 +8,7 @@ export type RateLimitTier = "strict" | "moderate" | "poll";
 const WINDOW_MS = 60_000;
 
 /**
- * Per-caller limits (user id when signed in, else client address), with RateLimit-* headers on
+ * Per-caller limits (user id when signed in, with a session or an API key; else the client address), with RateLimit-* headers on
  * every response and Retry-After on 429.
  */
 export function rateLimit(tier: RateLimitTier) {
@@ -21,7 +21,7 @@ export function rateLimit(tier: RateLimitTier) {
           ? config.RATE_LIMIT_POLL_PER_MIN
           : config.RATE_LIMIT_MODERATE_PER_MIN;
     const user = await getAuthUser(c);
-    const who = user ? `u:${user.id}` : `ip:${clientAddress(c.req.raw, c.env)}`;
+    const who = user ? `u:${user.id}` : `ip:${c.var.clientAddress}`;
     const now = clock.now().getTime();
     const { count, resetAt } = await rateLimitStore.hit(`${tier}:${who}`, WINDOW_MS, now);
     const reset = Math.max(0, Math.ceil((resetAt - now) / 1000));
@@ -41,14 +41,4 @@ export function rateLimit(tier: RateLimitTier) {
     await next();
     for (const [k, v] of Object.entries(headers)) c.res.headers.set(k, v);
   });
-}
-
-function clientAddress(req: Request, env: unknown): string {
-  // Behind a proxy the first X-Forwarded-For hop is the client; otherwise the socket address when the adapter exposes it.
-  const fwd = req.headers.get("x-forwarded-for");
-  if (fwd) return fwd.split(",")[0]?.trim() || "unknown";
-  const e = env as
-    | { incoming?: { socket?: { remoteAddress?: string } }; requestIP?: (r: Request) => { address: string } | null }
-    | undefined;
-  return e?.incoming?.socket?.remoteAddress ?? e?.requestIP?.(req)?.address ?? "unknown";
 }

@@ -1,13 +1,24 @@
 import { bodyLimit } from "hono/body-limit";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv, Deps } from "../deps";
+import { resolveClientAddress, socketAddress, trustedProxies } from "../lib/client-address";
 import { payloadTooLarge } from "./errors";
 
-/** Puts the deps and a request-scoped logger on the context, and logs one line per request. */
+/**
+ * Puts the deps, the client address and a request-scoped logger on the context, and logs one line per
+ * request.
+ */
 export function requestContext(deps: Deps) {
+  const trusted = trustedProxies(deps.config.TRUSTED_PROXIES);
   return createMiddleware<AppEnv>(async (c, next) => {
     c.set("deps", deps);
-    c.set("logger", deps.logger.child({ requestId: c.var.requestId }));
+    const clientAddress = resolveClientAddress(
+      socketAddress(c.req.raw, c.env),
+      c.req.raw.headers.get("x-forwarded-for"),
+      trusted,
+    );
+    c.set("clientAddress", clientAddress);
+    c.set("logger", deps.logger.child({ requestId: c.var.requestId, clientAddress }));
     const started = performance.now();
     await next();
     const ms = Math.round((performance.now() - started) * 10) / 10;

@@ -43,7 +43,8 @@ const ACCESS_ERRORS: Record<Access, readonly number[]> = {
   owner: [401, 403, 404],
   admin: [401, 403],
   signature: [403],
-  metrics: [401],
+  // 404: in production without METRICS_TOKEN the endpoint does not exist.
+  metrics: [401, 404],
 };
 
 const GUARD: Partial<Record<Access, MiddlewareHandler<AppEnv>>> = {

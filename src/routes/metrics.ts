@@ -4,7 +4,7 @@ import { renderBusinessGauges, renderProcessGauges } from "../lib/metrics";
 import { defineRoute } from "../openapi/kit";
 import { requestIdHeader } from "../openapi/responses";
 import { MetricsTextSchema } from "../schemas/health";
-import { businessGauges } from "../services/analytics";
+import { BUSINESS_GAUGES_TTL_MS, cachedBusinessGauges } from "../services/analytics";
 
 const PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
@@ -17,9 +17,11 @@ const metrics = defineRoute({
   description:
     "Counters for scraping by Prometheus: `http_requests_total{method,route,status}` (route is the matched route pattern, " +
     "`unmatched` for unknown paths), the latency histogram `http_request_duration_seconds{method,route}`, and gauges " +
-    "read from the database at scrape time: `logo_predictions{status}`, `logo_users{kind}`, `logo_credits_outstanding`. " +
+    "read from the database: `logo_predictions{status}`, `logo_users{kind}`, `logo_credits_outstanding` (computed " +
+    `at most once every ${BUSINESS_GAUGES_TTL_MS / 1000} seconds per instance, so they may be that old). ` +
     "Counters are per instance and start at zero on restart. When `METRICS_TOKEN` is set, send it as " +
-    "`Authorization: Bearer <METRICS_TOKEN>` (401 otherwise); when unset the endpoint is open.",
+    "`Authorization: Bearer <METRICS_TOKEN>` (401 otherwise). Without `METRICS_TOKEN` the endpoint is open " +
+    "outside production and does not exist in production (404).",
   access: "metrics",
   responses: {
     200: {
@@ -36,7 +38,7 @@ export function registerMetricsRoutes(app: OpenAPIHono<AppEnv>) {
     const uptime = Math.floor((clock.now().getTime() - startedAt.getTime()) / 1000);
     const out = [httpMetrics.render(), ...renderProcessGauges(uptime, process.memoryUsage().rss)];
     try {
-      out.push(...renderBusinessGauges(await businessGauges(db)));
+      out.push(...renderBusinessGauges(await cachedBusinessGauges(db, clock)));
     } catch (err) {
       // A database outage must not hide the request counters; /health reports the database itself.
       logger.warn({ err }, "metrics: database gauges unavailable");

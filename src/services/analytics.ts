@@ -6,6 +6,7 @@ import { and, count, eq, gte, ilike, lt, or, sql } from "drizzle-orm";
 import type { Executor } from "../db";
 import { creditAccount, polarOrder, prediction, user } from "../db/schema";
 import { PREDICTION_STATUSES, type PredictionStatus } from "../domain/predictions";
+import type { Clock } from "../lib/clock";
 import { ApiError } from "../lib/errors";
 import { type Cursor, keysetOrder, keysetWhere, page } from "../lib/pagination";
 import { creditFlowTotals, creditsOutstanding } from "./credits";
@@ -136,6 +137,45 @@ export async function businessGauges(db: Executor) {
     users: await userCounts(db),
     creditsOutstanding: await creditsOutstanding(db),
   };
+}
+
+export type BusinessGauges = Awaited<ReturnType<typeof businessGauges>>;
+
+/** How long /metrics serves the same business gauges: a scrape interval is typically 15–60 s. */
+export const BUSINESS_GAUGES_TTL_MS = 15_000;
+
+const gaugeCaches = new WeakMap<
+  object,
+  { expiresAt: number; value?: BusinessGauges; pending?: Promise<BusinessGauges> }
+>();
+
+/**
+ * The business gauges at most BUSINESS_GAUGES_TTL_MS old, per database handle: each scrape (and any number
+ * of scrapers at once) costs at most one set of aggregates per TTL. Cached rather than kept current because
+ * keeping them current would add a write to every sign-up, prediction and credit movement for a number
+ * read a few times a minute. A failed computation is not cached.
+ */
+export async function cachedBusinessGauges(db: Executor, clock: Clock): Promise<BusinessGauges> {
+  const now = clock.now().getTime();
+  let entry = gaugeCaches.get(db);
+  if (entry?.value && entry.expiresAt > now) return entry.value;
+  if (entry?.pending) return entry.pending;
+  entry ??= { expiresAt: 0 };
+  gaugeCaches.set(db, entry);
+  const e = entry;
+  e.pending = businessGauges(db).then(
+    (value) => {
+      e.value = value;
+      e.expiresAt = clock.now().getTime() + BUSINESS_GAUGES_TTL_MS;
+      e.pending = undefined;
+      return value;
+    },
+    (err: unknown) => {
+      e.pending = undefined;
+      throw err;
+    },
+  );
+  return e.pending;
 }
 
 export type UserWithBalance = Awaited<ReturnType<typeof listUsersWithBalance>>["data"][number];

@@ -35,6 +35,9 @@ export async function createTestApp(opts: TestAppOptions = {}) {
     RATE_LIMIT_MODERATE_PER_MIN: "10000",
     RATE_LIMIT_POLL_PER_MIN: "10000",
     RECONCILER_INTERVAL_MS: "0",
+    // Every in-process request comes from one address (127.0.0.1): tests that sign up many users keep their
+    // welcome credits; test/auth/edges.test.ts runs the budget at its production default.
+    FREE_CREDITS_PER_ADDRESS_PER_DAY: "1000000",
     ...opts.env,
   });
   const logger = createLogger({ level: config.LOG_LEVEL });

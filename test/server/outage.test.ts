@@ -161,6 +161,8 @@ async function outageScenario() {
     // refunded by the reconciler at its deadline: short here, so the test sees it happen.
     PREDICTION_DEADLINE_MS: "3000",
     SIGNUP_CREDITS: "1000",
+    // Every account here is made from 127.0.0.1: lift the per-address welcome-credit budget.
+    FREE_CREDITS_PER_ADDRESS_PER_DAY: "1000000",
     SESSION_CACHE_TTL_MS: "0",
     SHUTDOWN_TIMEOUT_MS: "1000",
     RATE_LIMIT_STRICT_PER_MIN: "100000",

@@ -1,0 +1,103 @@
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { signinKey } from "../../src/services/signin-throttle";
+import { createTestApp, type TestApp } from "../helpers/app";
+import { FakeClock } from "../helpers/clock";
+import { requestFrom } from "../helpers/peer";
+import { expectError } from "../helpers/schemas";
+
+setDefaultTimeout(60_000);
+
+/**
+ * Password guessing is bounded per account: after SIGNIN_MAX_FAILURES wrong passwords for one email in 15
+ * minutes, that email's sign-ins answer 429 from every address until the window passes.
+ */
+
+const clock = new FakeClock(new Date("2026-06-01T12:00:00Z"));
+let t: TestApp;
+beforeAll(async () => {
+  // The production default (10); Better Auth's per-address limiter is off outside production, so only the
+  // per-account throttle is at work here, as for a guesser with many addresses.
+  t = await createTestApp({ overrides: { clock } });
+});
+afterAll(async () => {
+  await t.close();
+});
+
+let peer = 0;
+/** Each attempt from another address. */
+const signIn = (email: string, password: string) =>
+  requestFrom(t, `198.51.100.${(peer++ % 250) + 1}`, "POST", "/api/auth/sign-in/email", {
+    body: { email, password },
+  });
+
+describe("sign-in throttling per account", () => {
+  test("guesses stop at SIGNIN_MAX_FAILURES from however many addresses; the owner too until the window passes", async () => {
+    expect(t.config.SIGNIN_MAX_FAILURES).toBe(10);
+    const s = await t.signUp();
+    const statuses: number[] = [];
+    for (let i = 0; i < 30; i++) statuses.push((await signIn(s.email, `wrong-password-${i}`)).status);
+    expect(statuses.slice(0, 10)).toEqual(Array(10).fill(401));
+    expect(statuses.slice(10)).toEqual(Array(20).fill(429));
+
+    const refused = await signIn(s.email, "correct-horse-battery");
+    const err = expectError(refused, 429, "rate_limited");
+    expect(err.details).toMatchObject({ authCode: "TOO_MANY_FAILED_SIGN_INS" });
+    const retryAfter = Number(refused.headers.get("retry-after"));
+    expect(retryAfter).toBeGreaterThan(0);
+    expect(retryAfter).toBeLessThanOrEqual(15 * 60);
+
+    // Other accounts are not affected.
+    const other = await t.signUp();
+    expect((await signIn(other.email, "correct-horse-battery")).status).toBe(200);
+
+    clock.advance(retryAfter * 1000);
+    expect((await signIn(s.email, "correct-horse-battery")).status).toBe(200);
+  });
+
+  test("emails are compared trimmed and case-insensitively", async () => {
+    const s = await t.signUp();
+    const mixed = s.email.replace(/^./, (ch) => ch.toUpperCase());
+    const variants = [s.email, s.email.toUpperCase(), mixed];
+    for (let i = 0; i < 10; i++) expect((await signIn(variants[i % 3] as string, "wrong-password-x")).status).toBe(401);
+    expectError(await signIn(s.email.toUpperCase(), "correct-horse-battery"), 429, "rate_limited");
+    // Better Auth refuses a padded email as malformed (400, not counted); the key is trimmed all the same.
+    expect(signinKey(`  ${mixed}\t`)).toBe(s.email.toLowerCase());
+  });
+
+  test("a successful sign-in clears the count", async () => {
+    const s = await t.signUp();
+    for (let i = 0; i < 9; i++) expect((await signIn(s.email, "wrong-password-x")).status).toBe(401);
+    expect((await signIn(s.email, "correct-horse-battery")).status).toBe(200);
+    for (let i = 0; i < 9; i++) expect((await signIn(s.email, "wrong-password-x")).status).toBe(401);
+    expect((await signIn(s.email, "correct-horse-battery")).status).toBe(200);
+  });
+
+  test("concurrent guesses cannot pass the limit together", async () => {
+    const s = await t.signUp();
+    const results = await Promise.all(Array.from({ length: 25 }, (_, i) => signIn(s.email, `wrong-${i}-password`)));
+    const statuses = results.map((r) => r.status).sort();
+    expect(statuses.filter((x) => x === 401)).toHaveLength(10);
+    expect(statuses.filter((x) => x === 429)).toHaveLength(15);
+  });
+
+  test("a malformed attempt does not count", async () => {
+    const s = await t.signUp();
+    for (let i = 0; i < 12; i++)
+      expect(
+        (
+          await requestFrom(t, "198.51.100.9", "POST", "/api/auth/sign-in/email", {
+            body: { email: s.email, password: "x".repeat(500) },
+          })
+        ).status,
+      ).toBe(400);
+    expect((await signIn(s.email, "correct-horse-battery")).status).toBe(200);
+  });
+
+  test("the document declares the throttle on the sign-in operation", async () => {
+    const doc = (await t.json("GET", "/openapi.json")).body;
+    const op = doc.paths["/api/auth/sign-in/email"].post;
+    expect(op.description).toContain("SIGNIN_MAX_FAILURES");
+    expect(op.responses["429"].description).toContain("15 minutes");
+    expect(op.responses["429"].headers?.["Retry-After"]).toBeDefined();
+  });
+});

@@ -1,0 +1,32 @@
+import type { TestApp } from "./app";
+
+/**
+ * A JSON request to the in-process app as if its socket peer were `address`: the app receives the same
+ * `env` Bun.serve's adapter gives it (src/server.ts), so the client address is resolved as in production.
+ */
+export async function requestFrom(
+  t: TestApp,
+  address: string,
+  method: string,
+  path: string,
+  opts: { body?: unknown; headers?: Record<string, string> } = {},
+) {
+  const req = new Request(new URL(path, "http://localhost:3000"), {
+    method,
+    headers: {
+      ...(opts.body !== undefined ? { "content-type": "application/json" } : {}),
+      origin: "http://localhost:3000",
+      ...opts.headers,
+    },
+    body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+  });
+  const res = await t.app.fetch(req, { requestIP: () => ({ address, family: "IPv4", port: 50000 }) });
+  const text = await res.text();
+  let body: any;
+  try {
+    body = text ? JSON.parse(text) : undefined;
+  } catch {
+    body = text;
+  }
+  return { status: res.status, headers: res.headers, body };
+}
