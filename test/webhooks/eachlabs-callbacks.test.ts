@@ -97,7 +97,7 @@ describe("create sends Eachlabs a webhook_url", () => {
   test("{PUBLIC_URL}/api/webhooks/eachlabs?prediction={our id}&token={HMAC of our id}", async () => {
     const { id } = await start();
     const [create] = eachlabs.creates();
-    const url = new URL(String((create?.body as { webhook_url?: unknown }).webhook_url));
+    const url = new URL(String((create?.body as { webhook_url?: unknown } | undefined)?.webhook_url));
     expect(url.origin + url.pathname).toBe(`${publicUrl}/api/webhooks/eachlabs`);
     expect(url.searchParams.get("prediction")).toBe(id);
     const token = url.searchParams.get("token") ?? "";
