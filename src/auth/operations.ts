@@ -7,6 +7,7 @@
  * are POST /get-session (needs deferSessionRefresh) and /update-session (no updatable session fields).
  */
 import { NO_NUL } from "../domain/patterns";
+import { isUuid } from "../lib/validation";
 
 /**
  * public: no credentials; optional: works signed out and, with a (guest) session, acts on it (sign-up and
@@ -31,6 +32,8 @@ export interface AuthOperation {
   access: AuthAccess;
   /** The string fields of the JSON body; Better Auth validates the other fields' types itself. */
   body?: Record<string, FieldKind>;
+  /** Query parameters held to a kind (ids that reach a uuid column must be UUIDs, or PostgreSQL refuses the query). */
+  query?: Record<string, FieldKind>;
 }
 
 /** Keyed by "METHOD /path", the path relative to /api/auth as Better Auth's document writes it. */
@@ -56,7 +59,7 @@ export const AUTH_OPERATIONS: Record<string, AuthOperation> = {
   "GET /error": { access: "public" },
   "POST /delete-anonymous-user": { access: "session" },
   "POST /admin/set-role": { access: "admin", body: { userId: "uuid" } },
-  "GET /admin/get-user": { access: "admin" },
+  "GET /admin/get-user": { access: "admin", query: { id: "uuid" } },
   "POST /admin/create-user": { access: "admin", body: { email: "email", password: "password", name: "text" } },
   "POST /admin/update-user": { access: "admin", body: { userId: "uuid" } },
   "GET /admin/list-users": { access: "admin" },
@@ -74,7 +77,7 @@ export const AUTH_OPERATIONS: Record<string, AuthOperation> = {
     access: "session",
     body: { configId: "text", name: "text", prefix: "token", userId: "uuid" },
   },
-  "GET /api-key/get": { access: "session" },
+  "GET /api-key/get": { access: "session", query: { id: "uuid" } },
   "POST /api-key/update": {
     access: "session",
     body: { configId: "text", keyId: "uuid", userId: "uuid", name: "text" },
@@ -102,6 +105,11 @@ export function authBodyIssues(
   for (const field of UNSUPPORTED_FIELDS)
     if (query?.[field] !== undefined || (body as Record<string, unknown> | undefined)?.[field] !== undefined)
       issues.push({ path: field, message: `${field}: organizations are not enabled on this server` });
+  for (const [key, kind] of Object.entries(op?.query ?? {})) {
+    const value = query?.[key];
+    if (typeof value === "string" && kind === "uuid" && !isUuid(value))
+      issues.push({ path: key, message: `${key}: must be a UUID` });
+  }
   if (!body || typeof body !== "object" || Array.isArray(body)) return issues;
   for (const [key, value] of Object.entries(body)) {
     const kind = op?.body?.[key];
@@ -112,6 +120,7 @@ export function authBodyIssues(
     }
     const max = kind ? FIELD_KINDS[kind].maxLength : FIELD_KINDS.text.maxLength;
     if (value.length > max) issues.push({ path: key, message: `${key}: at most ${max} characters` });
+    else if (kind === "uuid" && !isUuid(value)) issues.push({ path: key, message: `${key}: must be a UUID` });
     else if (value.includes("\u0000")) issues.push({ path: key, message: `${key}: must not contain NUL characters` });
   }
   return issues;
