@@ -288,6 +288,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/webhooks/eachlabs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Eachlabs completion callback
+         * @description Called by Eachlabs, not by clients: with `EACHLABS_CALLBACKS` on, every prediction is created at Eachlabs with `webhook_url = {PUBLIC_URL}/api/webhooks/eachlabs?prediction={id}&token={token}`, and Eachlabs posts there when it is done. The token (an HMAC of the prediction id) is checked first: a missing or wrong one, or one minted for another prediction, is 403 and changes nothing. An unknown prediction is 404. The body is never read: the prediction is refreshed from Eachlabs with a GET exactly as a poll refreshes it (at most one provider call per second per prediction, shared with pollers; a final transition and its refund happen once). The answer comes once the prediction is final, or after about 5 seconds of re-reading at that pace if Eachlabs does not report it final yet (polls and the reconciler carry on from there). A callback for a prediction that is already final changes nothing. Not rate limited; the body is bounded by the webhook body limit.
+         */
+        post: operations["receiveEachlabsCallback"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/webhooks/polar": {
         parameters: {
             query?: never;
@@ -1092,6 +1112,22 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * @description Whatever Eachlabs sends when a prediction finishes (typically its prediction object). Ignored: Eachlabs does not sign it, so the server never takes a status or an output from it.
+         * @example {
+         *       "id": "8f1c2a9e-3d4b-4c5e-a6f7-0b1c2d3e4f5a",
+         *       "status": "success",
+         *       "output": "https://…/logo.png"
+         *     }
+         */
+        EachlabsCallbackBody: {
+            /** @example 8f1c2a9e-3d4b-4c5e-a6f7-0b1c2d3e4f5a */
+            id?: string;
+            /** @example success */
+            status?: string;
+        } & {
+            [key: string]: unknown;
+        };
         /**
          * @description A Polar webhook event. `order.paid` grants the package's credits once per order; `order.refunded` takes back the refunded share; every other type is recorded and acknowledged.
          * @example {
@@ -3757,6 +3793,90 @@ export interface operations {
                     "RateLimit-Remaining"?: number;
                     /** @description Seconds until the window resets. */
                     "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    receiveEachlabsCallback: {
+        parameters: {
+            query?: {
+                /** @description Required. Our prediction id, as placed in the `webhook_url` when the prediction was created. */
+                prediction?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Whatever Eachlabs sends; ignored. */
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["EachlabsCallbackBody"];
+            };
+        };
+        responses: {
+            /** @description The token is valid and the prediction was refreshed from Eachlabs. */
+            200: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookAck"];
+                };
+            };
+            /** @description Signed in but not allowed (`forbidden`). */
+            403: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (`not_found`). */
+            404: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            413: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            500: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {

@@ -142,6 +142,9 @@ const envSchema = z
     S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
     S3_PUBLIC_URL: z.url("must be an absolute URL like https://cdn.example.com/logos").optional(),
     OUTPUT_MAX_BYTES: int(20 * 1024 * 1024, 1),
+    // Eachlabs completion callbacks: send Eachlabs a webhook_url on create (PUBLIC_URL must reach this server).
+    EACHLABS_CALLBACKS: bool.default(true),
+    // end Eachlabs completion callbacks
   })
   .superRefine((e, ctx) => {
     if (e.NODE_ENV === "production" && !e.BETTER_AUTH_SECRET)

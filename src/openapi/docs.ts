@@ -40,6 +40,7 @@ export function mountDocs(app: OpenAPIHono<AppEnv>, deps: Deps) {
       cdn: "/docs/scalar.js",
       pageTitle: "Logo API reference",
       theme: "default",
+      ...OFFLINE_REFERENCE,
       servers: [
         { url: deps.config.BETTER_AUTH_URL ?? new URL(c.req.url).origin, description: "This server" },
         ...SERVERS.filter((s) => s.url !== deps.config.BETTER_AUTH_URL),
@@ -47,6 +48,25 @@ export function mountDocs(app: OpenAPIHono<AppEnv>, deps: Deps) {
     })),
   );
 }
+
+/**
+ * The page loads nothing from another host and offers none of Scalar's hosted services: no web fonts from
+ * fonts.scalar.com (the system's own faces instead), no Ask AI agent, no MCP, no developer tools (their
+ * Share / Deploy buttons upload the document to Scalar), no telemetry. "Try it" offers the API key first:
+ * the credential integrators use, rather than the browser's session cookie.
+ */
+export const OFFLINE_REFERENCE = {
+  withDefaultFonts: false,
+  customCss: `:root {
+  --scalar-font: system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
+  --scalar-font-code: ui-monospace, SFMono-Regular, Menlo, Consolas, "Liberation Mono", monospace;
+}`,
+  agent: { disabled: true },
+  mcp: { disabled: true },
+  showDeveloperTools: "never",
+  telemetry: false,
+  authentication: { preferredSecurityScheme: "apiKeyAuth" },
+} as const;
 
 function scalarBundlePath(): string {
   const require = createRequire(import.meta.url);

@@ -69,6 +69,13 @@ export const SECURITY_SCHEMES = {
     description:
       "Standard Webhooks signature (`v1,<base64 HMAC-SHA256>`) of `{webhook-id}.{webhook-timestamp}.{raw body}` with the deployment's `POLAR_WEBHOOK_SECRET`; sent by Polar with `webhook-id` and `webhook-timestamp`.",
   },
+  eachlabsCallbackToken: {
+    type: "apiKey",
+    in: "query",
+    name: "token",
+    description:
+      "The per-prediction token in the `webhook_url` this server gives Eachlabs when it creates a prediction (base64url HMAC-SHA256 of the prediction id, keyed from the deployment's secret). Only Eachlabs has it; it authorizes a refresh of that one prediction, nothing else.",
+  },
 } as const;
 
 export const TAGS: [string, string][] = [
@@ -79,7 +86,7 @@ export const TAGS: [string, string][] = [
   ["Generations", "Your generation history, read from storage."],
   ["Files", "Output images kept in our own storage: the URLs in a succeeded prediction's `output`."],
   ["Credits", "Balances, packages, purchases and the credit ledger."],
-  ["Webhooks", "Signed callbacks from Polar."],
+  ["Webhooks", "Signed callbacks from Polar; completion callbacks from Eachlabs."],
   ["Admin", "Analytics, users and credit adjustments (admin role)."],
   [
     "Sandbox",

@@ -17,9 +17,10 @@ import { errorResponses, rateLimitHeaders } from "./responses";
 /**
  * public: anyone; user: any signed-in caller; owner: a signed-in caller, on a resource that must be its own
  * (403 for someone else's, 404 for an unknown id); admin: a user with the admin role; signature: a signed
- * callback (Polar's Standard Webhooks); metrics: the deployment's METRICS_TOKEN.
+ * callback (Polar's Standard Webhooks); metrics: the deployment's METRICS_TOKEN; callback: a provider's completion
+ * callback, authenticated by the per-prediction token in its URL (checked by the handler, which knows the prediction).
  */
-export type Access = "public" | "user" | "owner" | "admin" | "signature" | "metrics";
+export type Access = "public" | "user" | "owner" | "admin" | "signature" | "metrics" | "callback";
 
 type SecurityRequirement = { [scheme: string]: string[] }[];
 
@@ -34,6 +35,7 @@ const SECURITY: Record<Access, SecurityRequirement> = {
   admin: ADMIN,
   signature: [{ webhookSignature: [] }],
   metrics: [{ metricsToken: [] }],
+  callback: [{ eachlabsCallbackToken: [] }],
 };
 
 /** What each kind of caller check can answer (503 comes with 401: checking credentials needs the database). */
@@ -45,6 +47,7 @@ const ACCESS_ERRORS: Record<Access, readonly number[]> = {
   signature: [403],
   // 404: in production without METRICS_TOKEN the endpoint does not exist.
   metrics: [401, 404],
+  callback: [403],
 };
 
 const GUARD: Partial<Record<Access, MiddlewareHandler<AppEnv>>> = {

@@ -4,7 +4,9 @@ import type { AppEnv } from "../deps";
 import { ApiError } from "../lib/errors";
 import { defineRoute } from "../openapi/kit";
 import { jsonResponse } from "../openapi/responses";
+import { EachlabsCallbackBodySchema, EachlabsCallbackQuerySchema } from "../schemas/eachlabs-callback";
 import { PolarWebhookEventSchema, PolarWebhookHeadersSchema, WebhookAckSchema } from "../schemas/webhooks";
+import { callbackRefused, checkEachlabsCallback, receiveEachlabsCallback } from "../services/eachlabs-callbacks";
 import { processPolarEvent } from "../services/polar/webhooks";
 
 const polarWebhook = defineRoute({
@@ -32,10 +34,61 @@ const polarWebhook = defineRoute({
   errors: [400, 413, 503],
 });
 
+// ---------------------------------------------------------------- Eachlabs completion callbacks
+
+const eachlabsCallback = defineRoute({
+  method: "post",
+  path: "/api/webhooks/eachlabs",
+  operationId: "receiveEachlabsCallback",
+  tags: ["Webhooks"],
+  summary: "Eachlabs completion callback",
+  description:
+    "Called by Eachlabs, not by clients: with `EACHLABS_CALLBACKS` on, every prediction is created at Eachlabs with `webhook_url = {PUBLIC_URL}/api/webhooks/eachlabs?prediction={id}&token={token}`, and Eachlabs posts there when it is done. " +
+    "The token (an HMAC of the prediction id) is checked first: a missing or wrong one, or one minted for another prediction, is 403 and changes nothing. An unknown prediction is 404. " +
+    "The body is never read: the prediction is refreshed from Eachlabs with a GET exactly as a poll refreshes it (at most one provider call per second per prediction, shared with pollers; a final transition and its refund happen once). " +
+    "The answer comes once the prediction is final, or after about 5 seconds of re-reading at that pace if Eachlabs does not report it final yet (polls and the reconciler carry on from there). A callback for a prediction that is already final changes nothing. Not rate limited; the body is bounded by the webhook body limit.",
+  access: "callback",
+  request: {
+    query: EachlabsCallbackQuerySchema,
+    body: {
+      required: false,
+      description: "Whatever Eachlabs sends; ignored.",
+      content: { "application/json": { schema: { $ref: "#/components/schemas/EachlabsCallbackBody" } } },
+    },
+  },
+  responses: {
+    200: jsonResponse(WebhookAckSchema, "The token is valid and the prediction was refreshed from Eachlabs."),
+  },
+  errors: [404],
+});
+
+function registerEachlabsCallbackRoute(app: OpenAPIHono<AppEnv>) {
+  app.openAPIRegistry.register("EachlabsCallbackBody", EachlabsCallbackBodySchema);
+  app.openapi(
+    eachlabsCallback,
+    async (c) => {
+      const { deps } = c.var;
+      const predictionId = c.req.valid("query").prediction ?? "";
+      checkEachlabsCallback(deps, predictionId, c.req.query("token") ?? "");
+      const row = await receiveEachlabsCallback(deps, predictionId);
+      c.var.logger.info({ predictionId, status: row.status }, "eachlabs callback");
+      return c.json({ received: true as const }, 200);
+    },
+    (result): undefined => {
+      // A query that does not even parse cannot carry a valid token: the same 403 as a bad token.
+      if (!result.success) throw callbackRefused();
+      return undefined;
+    },
+  );
+}
+
+// ---------------------------------------------------------------- end Eachlabs completion callbacks
+
 const notConfigured = () => new ApiError("service_unavailable", "Polar webhooks are not configured on this server.");
 const badSignature = () => new ApiError("forbidden", "The webhook signature is missing, invalid or too old.");
 
 export function registerWebhookRoutes(app: OpenAPIHono<AppEnv>) {
+  registerEachlabsCallbackRoute(app);
   app.openAPIRegistry.register("PolarWebhookEvent", PolarWebhookEventSchema);
 
   app.openapi(

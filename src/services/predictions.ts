@@ -20,8 +20,9 @@ import { isUuid } from "../lib/validation";
 import { type CreatePredictionRequest, type PredictionInput, PredictionInputSchema } from "../schemas/predictions";
 import { applyCreditChange } from "./credits";
 import { copyOutputs } from "./outputs";
+import { eachlabsCallbackUrl } from "./providers/eachlabs-callback";
 import { buildPrompt, buildProviderInput } from "./providers/eachlabs-input";
-import { isProviderError, type ProviderPrediction } from "./providers/provider";
+import { type GenerationProvider, isProviderError, type ProviderPrediction } from "./providers/provider";
 
 /**
  * The generation flow: charge and create, sync from the provider, finish (and refund) exactly once.
@@ -108,7 +109,7 @@ export async function createPrediction(
   // 2. Call the provider outside any transaction (it may take up to EACHLABS_TIMEOUT_MS).
   let created: { id: string; raw: unknown };
   try {
-    created = await provider.create(providerRequest);
+    created = await provider.create({ ...providerRequest, webhookUrl: completionCallbackUrl(deps, provider, row.id) });
   } catch (err) {
     logger.warn(
       {
@@ -149,6 +150,15 @@ export async function createPrediction(
     .cancel(created.id)
     .catch((err: unknown) => logger.warn({ err, predictionId: row.id }, "provider cancel failed"));
   return loadRow(db, row.id);
+}
+
+/**
+ * Where Eachlabs announces this prediction's completion (EACHLABS_CALLBACKS): our id exists before the provider
+ * call, so the URL names it. The sandbox finishes on its own schedule and gets none.
+ */
+function completionCallbackUrl(deps: Deps, provider: GenerationProvider, id: string): string | undefined {
+  if (provider.mode !== "eachlabs" || !deps.config.EACHLABS_CALLBACKS) return undefined;
+  return eachlabsCallbackUrl(deps.config.PUBLIC_URL, deps.config.BETTER_AUTH_SECRET, id);
 }
 
 // ---------------------------------------------------------------- finish (the one final transition)

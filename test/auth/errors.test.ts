@@ -88,6 +88,30 @@ describe("Better Auth errors use the Error envelope", () => {
     expect(ok.status).toBe(200);
   });
 
+  test("an id that is not a UUID is 400 validation_error, never a failed uuid query (500)", async () => {
+    const admin = await createTestApp({ env: { ADMIN_EMAILS: "uuid-admin@example.com" } });
+    try {
+      const s = await admin.signUp({ email: "uuid-admin@example.com" });
+      const headers = { ...s.headers, ...origin };
+      const calls: [string, string, unknown?][] = [
+        ["GET", "/api/auth/api-key/get?id=abc"],
+        ["GET", "/api/auth/admin/get-user?id=1e309"],
+        ["POST", "/api/auth/api-key/update", { keyId: "abc", name: "x" }],
+        ["POST", "/api/auth/api-key/delete", { keyId: "abc" }],
+        ["POST", "/api/auth/admin/ban-user", { userId: "abc" }],
+      ];
+      for (const [method, path, body] of calls) {
+        const err = expectError(await admin.json(method, path, { body, headers }), 400, "validation_error");
+        expect(err.message).toContain("must be a UUID");
+      }
+      // a well-formed id that names nothing is still Better Auth's own answer
+      const unknown = await admin.json("GET", `/api/auth/api-key/get?id=${crypto.randomUUID()}`, { headers });
+      expect(unknown.status).toBe(404);
+    } finally {
+      await admin.close();
+    }
+  });
+
   test("an auth error response keeps the CORS headers for an allowed origin", async () => {
     const res = await t.fetch("/api/auth/sign-in/email", {
       method: "POST",

@@ -49,6 +49,53 @@ describe("GET /docs (Scalar, served offline)", () => {
     }
   });
 
+  test("the page turns off Scalar's hosted features and web fonts, and offers the API key first in 'Try it'", async () => {
+    const html = await (await t.fetch("/docs")).text();
+    const config = JSON.parse(html.match(/createApiReference\('#app', (\{[\s\S]*?\})\)\s*<\/script>/)?.[1] ?? "{}");
+    expect(config).toMatchObject({
+      withDefaultFonts: false,
+      agent: { disabled: true },
+      mcp: { disabled: true },
+      showDeveloperTools: "never",
+      telemetry: false,
+      authentication: { preferredSecurityScheme: "apiKeyAuth" },
+    });
+    // the preferred scheme is one the document declares
+    const doc = (await (await t.fetch("/openapi.json")).json()) as {
+      components: { securitySchemes: Record<string, { in?: string; name?: string }> };
+    };
+    expect(doc.components.securitySchemes.apiKeyAuth).toMatchObject({ in: "header", name: "x-api-key" });
+    // nothing in the page's styles or configuration names another host (fonts are the system's own)
+    expect(html).not.toMatch(/https?:\/\/(?!localhost:3000|api\.logo-api\.example)/);
+    expect(html).not.toContain("fonts.scalar.com");
+    expect(html).toContain("--scalar-font: system-ui");
+  });
+
+  test("the bundle fetches Scalar's fonts only from the default-fonts stylesheet that withDefaultFonts: false leaves out", async () => {
+    // What a static check can say: in this bundle every fonts.scalar.com URL sits in one CSS string (the
+    // @font-face rules), and that string is used only where the theme's `fonts` flag — fed by
+    // withDefaultFonts — is true. Whether the browser then fetches nothing else from another host was
+    // checked by loading /docs in headless Chromium with a network log: scripts/docs-network.ts.
+    const js = await (await t.fetch("/docs/scalar.js")).text();
+    const fontUrls = [...js.matchAll(/https:\/\/fonts\.scalar\.com\/[^)"'`\s]+/g)].map((m) => m.index ?? 0);
+    expect(fontUrls.length).toBeGreaterThan(0);
+    const definition = /([A-Za-z_$][\w$]*)=`\/\* Inter \(--scalar-font\) \*\//.exec(js);
+    const name = definition?.[1] ?? "";
+    const start = definition?.index ?? -1;
+    const end = js.indexOf("`", start + name.length + 2);
+    expect(start).toBeGreaterThan(0);
+    for (const at of fontUrls) expect(at > start && at < end).toBe(true);
+    // the stylesheet's only use is `fonts ? <stylesheet> : ""`, and the theme's fonts flag is withDefaultFonts
+    const escaped = name.replace(/\$/g, "\\$");
+    const uses = [...js.matchAll(new RegExp(`(?<![\\w$])${escaped}(?![\\w$])`, "g"))].map((m) =>
+      js.slice((m.index ?? 0) - 3, (m.index ?? 0) + name.length + 3),
+    );
+    expect(uses).toHaveLength(2);
+    expect(uses[1]).toMatch(new RegExp(`\\w\\?${escaped}:\`\`$`));
+    expect(js).toMatch(/\{fonts:[\w$.]+\.withDefaultFonts\}/);
+    // If Scalar is upgraded and this fails, run scripts/docs-network.ts again before adjusting it.
+  });
+
   test("/docs/scalar.js serves the Scalar standalone bundle", async () => {
     const res = await t.fetch("/docs/scalar.js");
     expect(res.status).toBe(200);

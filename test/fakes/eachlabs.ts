@@ -30,6 +30,14 @@
  *   (`redirectReply(to)`), or a byte body `{ status, bytes, contentType, length? }` where `bytes` may be
  *   `{ zeros: n }` (streamed, never held in memory; `length: false` omits Content-Length). Requests for files are
  *   recorded with op "file"; `fileGets(urlOrPath)` counts them.
+ * Completion callbacks: a create body's `webhook_url` is kept on the prediction. With a Scenario `callback` plan
+ *   ({ times = 2, body, race, concurrent }), the fake POSTs that URL (real HTTP) when the prediction becomes final — by
+ *   `finish(id, …)`, or when a GET first answers a final state. `body` (a value or fn(prediction)) is what it posts
+ *   (default: the prediction as a final GET answers it; make it lie to test that nobody believes it). `race`: the
+ *   first callback goes out while GETs still answer pending; the GET it provokes answers pending too, and only then
+ *   (or once that callback is answered) do GETs say final. `concurrent`: all callbacks at once, else one after
+ *   another. `callbacks(id)` lists the deliveries (status answered, or error); `callbacksSettled(id)` resolves when
+ *   all have been answered.
  * `script(fn)`: fn(call) runs for every request before the routes; return a Reply to answer with it, or undefined
  *   to fall through. Returns a function that removes it. Scripts run newest first.
  * Recording: `calls` (every request: method, path, op, predictionId, headers (lowercased), body (JSON or text),
@@ -72,6 +80,27 @@ export interface Scenario {
   final: FinalState;
   get?: Reply;
   cancel?: Reply;
+  /** Call the create's `webhook_url` when the prediction becomes final (see the header). */
+  callback?: CallbackPlan;
+}
+
+export interface CallbackPlan {
+  /** How many callbacks (default 2). */
+  times?: number;
+  /** What each callback posts (default: the prediction as its final GET answers it). */
+  body?: unknown | ((p: FakePrediction) => unknown);
+  /** The first callback precedes the GET that says final. */
+  race?: boolean;
+  /** All callbacks at once instead of one after another. */
+  concurrent?: boolean;
+}
+
+export interface CallbackDelivery {
+  url: string;
+  body: unknown;
+  /** The status our server answered, or undefined when the request failed (then `error`). */
+  status?: number;
+  error?: string;
 }
 
 export interface FakePrediction {
@@ -83,6 +112,12 @@ export interface FakePrediction {
   polls: number;
   /** Set by finish() or cancel: overrides the scenario's schedule. */
   forced?: FinalState;
+  /** The create body's `webhook_url`, if any. */
+  webhookUrl?: string;
+  /** A final state waiting for the first GET after a racing callback (callback.race). */
+  racing?: FinalState;
+  callbacks: CallbackDelivery[];
+  callbacksSent?: Promise<void>;
 }
 
 export interface RecordedCall {
@@ -171,6 +206,10 @@ export interface FakeEachlabs {
   /** GETs of one file URL so far. */
   fileGets(urlOrPath: string): number;
   prediction(id: string): FakePrediction | undefined;
+  /** Callback deliveries made for a prediction so far. */
+  callbacks(id: string): CallbackDelivery[];
+  /** Resolves once every planned callback of the prediction has been answered (or failed). */
+  callbacksSettled(id: string): Promise<void>;
   callsFor(id: string): RecordedCall[];
   getsFor(id: string): number;
   creates(): RecordedCall[];
@@ -234,6 +273,61 @@ export async function startFakeEachlabs(opts: { apiKey?: string } = {}): Promise
     return body;
   }
 
+  async function deliver(p: FakePrediction, body: unknown): Promise<void> {
+    const url = p.webhookUrl ?? "";
+    const delivery: CallbackDelivery = { url, body };
+    p.callbacks.push(delivery);
+    try {
+      const res = await fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+      await res.arrayBuffer();
+      delivery.status = res.status;
+    } catch (err) {
+      delivery.error = err instanceof Error ? err.message : String(err);
+    }
+  }
+
+  /** Sends the scenario's callbacks once per prediction (no plan or no webhook_url: nothing). */
+  function startCallbacks(p: FakePrediction, final?: FinalState): void {
+    const plan = p.scenario.callback;
+    if (!plan || !p.webhookUrl || p.callbacksSent) {
+      if (final) p.forced = final;
+      return;
+    }
+    const times = plan.times ?? 2;
+    const bodyOf = () => {
+      if (typeof plan.body === "function") return (plan.body as (p: FakePrediction) => unknown)(p);
+      if (plan.body !== undefined) return plan.body;
+      // the truth: the prediction as a GET answers it once final
+      const shown: FakePrediction = { ...p, forced: p.forced ?? p.racing ?? final };
+      return predictionJson(shown);
+    };
+    if (final && plan.race) p.racing = final;
+    else if (final) p.forced = final;
+    p.callbacksSent = (async () => {
+      const first = bodyOf();
+      if (plan.concurrent) {
+        await Promise.all(Array.from({ length: times }, () => deliver(p, first)));
+      } else {
+        for (let i = 0; i < times; i++) {
+          await deliver(p, i === 0 ? first : bodyOf());
+          // a racing first callback has been answered: GETs say final from now on, provoked or not
+          if (p.racing) {
+            p.forced = p.racing;
+            p.racing = undefined;
+          }
+        }
+      }
+      if (p.racing) {
+        p.forced = p.racing;
+        p.racing = undefined;
+      }
+    })();
+  }
+
   function route(call: RecordedCall): Reply {
     for (const fn of [...scripts].reverse()) {
       const r = fn(call);
@@ -251,14 +345,22 @@ export async function startFakeEachlabs(opts: { apiKey?: string } = {}): Promise
     if (call.headers["x-api-key"] !== apiKey && auth !== `Bearer ${apiKey}`) return errorReply(401);
 
     if (call.op === "create") {
-      const b = call.body as { model?: unknown; input?: unknown } | undefined;
+      const b = call.body as { model?: unknown; input?: unknown; webhook_url?: unknown } | undefined;
       const scenario: Scenario = { ...DEFAULT_SCENARIO, ...defaults, ...(queue.shift() ?? {}) };
       if (scenario.create) return scenario.create;
       if (!b || typeof b !== "object" || typeof b.model !== "string" || !b.input || typeof b.input !== "object") {
         return errorReply(400, "Invalid request body: model and input are required");
       }
       const id = scenario.id ?? crypto.randomUUID();
-      predictions.set(id, { id, model: b.model, input: b.input as Record<string, unknown>, scenario, polls: 0 });
+      predictions.set(id, {
+        id,
+        model: b.model,
+        input: b.input as Record<string, unknown>,
+        scenario,
+        polls: 0,
+        webhookUrl: typeof b.webhook_url === "string" ? b.webhook_url : undefined,
+        callbacks: [],
+      });
       call.predictionId = id;
       return { status: 200, json: { status: "success", message: "Prediction created successfully", predictionID: id } };
     }
@@ -267,7 +369,13 @@ export async function startFakeEachlabs(opts: { apiKey?: string } = {}): Promise
       if (!p) return errorReply(404);
       if (call.op === "get") {
         p.polls++;
-        return p.scenario.get ?? { status: 200, json: predictionJson(p) };
+        const reply = p.scenario.get ?? { status: 200, json: predictionJson(p) };
+        if (p.racing) {
+          // The GET a racing callback provoked has answered pending: from now on GETs say final.
+          p.forced = p.racing;
+          p.racing = undefined;
+        } else if (FINAL.has(String(stateOf(p).status))) startCallbacks(p);
+        return reply;
       }
       if (p.scenario.cancel) return p.scenario.cancel;
       if (!FINAL.has(String(stateOf(p).status))) p.forced = { status: "cancelled", output: null };
@@ -382,7 +490,7 @@ export async function startFakeEachlabs(opts: { apiKey?: string } = {}): Promise
     finish(id, final) {
       const p = predictions.get(id);
       if (!p) throw new Error(`fake eachlabs: no prediction ${id}`);
-      p.forced = final;
+      startCallbacks(p, final);
     },
     imageUrl,
     setFile(urlOrPath, reply) {
@@ -390,6 +498,10 @@ export async function startFakeEachlabs(opts: { apiKey?: string } = {}): Promise
     },
     fileGets: (urlOrPath) => calls.filter((c) => c.op === "file" && c.path === pathOf(urlOrPath)).length,
     prediction: (id) => predictions.get(id),
+    callbacks: (id) => predictions.get(id)?.callbacks ?? [],
+    callbacksSettled: async (id) => {
+      await predictions.get(id)?.callbacksSent;
+    },
     callsFor: (id) => calls.filter((c) => c.predictionId === id),
     getsFor: (id) => calls.filter((c) => c.predictionId === id && c.op === "get").length,
     creates: () => calls.filter((c) => c.op === "create"),

@@ -139,8 +139,8 @@ export function createEachlabsProvider(options: EachlabsOptions): GenerationProv
   return {
     mode: "eachlabs",
 
-    async create({ slug, input }) {
-      const body = { model: slug, version: MODEL_VERSION, input };
+    async create({ slug, input, webhookUrl }) {
+      const body = { model: slug, version: MODEL_VERSION, input, ...(webhookUrl ? { webhook_url: webhookUrl } : {}) };
       let answer = await call("POST", "/v1/prediction", body);
       // older deployments only route the trailing-slash form of the create path: a router-level 404/405 (no
       // Eachlabs `{error}` body, which would mean the route exists and refused us) is tried once there

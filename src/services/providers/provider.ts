@@ -21,8 +21,15 @@ export interface ProviderPrediction {
 
 export interface GenerationProvider {
   readonly mode: "eachlabs" | "sandbox";
-  /** Starts a prediction; resolves with the provider's prediction id. Throws ProviderError. */
-  create(req: { slug: string; input: Record<string, unknown> }): Promise<{ id: string; raw: unknown }>;
+  /**
+   * Starts a prediction; resolves with the provider's prediction id. Throws ProviderError. `webhookUrl`, when
+   * given, is where the provider may announce completion (a hint only: the status is always read with get()).
+   */
+  create(req: {
+    slug: string;
+    input: Record<string, unknown>;
+    webhookUrl?: string;
+  }): Promise<{ id: string; raw: unknown }>;
   /** Reads a prediction's current state. Throws ProviderError (kind "not_found" for an unknown id). */
   get(id: string): Promise<ProviderPrediction>;
   /** Best-effort cancel. Throws ProviderError; callers may ignore it. */
