@@ -3,3 +3,4 @@ export * from "./schemas/credits";
 export * from "./schemas/payments";
 export * from "./schemas/platform";
 export * from "./schemas/predictions";
+export * from "./schemas/webhooks";
