@@ -211,7 +211,7 @@ async function deliver(deps: Deps, c: Claimed): Promise<DeliveryOutcome | null> 
           eq(webhookDelivery.status, "pending"),
         ),
       )
-      .returning({ webhookRowId: webhookDelivery.webhookRowId });
+      .returning({ webhookRowId: webhookDelivery.webhookRowId, createdAt: webhookDelivery.createdAt });
     // Our claim expired and another sender took the attempt over: its outcome counts, not ours.
     if (!row) return false;
     if (retry)
@@ -220,7 +220,9 @@ async function deliver(deps: Deps, c: Claimed): Promise<DeliveryOutcome | null> 
         attempt: c.attempt + 1,
         status: "pending",
         nextAttemptAt: new Date(now.getTime() + backoffDelay(c.attempt)),
-        createdAt: now,
+        // Lists are newest first by (created_at, id): a later attempt is never listed before an earlier one,
+        // even when it is scheduled within the same millisecond.
+        createdAt: new Date(Math.max(now.getTime(), row.createdAt.getTime() + 1)),
       });
     return true;
   });
