@@ -211,9 +211,9 @@ describe("delivery", () => {
     const owner = await t.signUp();
     const other = await t.signUp();
     const p = await completed(owner);
-    expect((await t.json("GET", `/api/predictions/${p.id}/webhook-deliveries`, { headers: other.headers })).status).toBe(
-      403,
-    );
+    expect(
+      (await t.json("GET", `/api/predictions/${p.id}/webhook-deliveries`, { headers: other.headers })).status,
+    ).toBe(403);
     const unknown = await t.json("GET", `/api/predictions/${crypto.randomUUID()}/webhook-deliveries`, {
       headers: owner.headers,
     });

@@ -197,8 +197,7 @@ async function deliver(deps: Deps, c: Claimed): Promise<DeliveryOutcome | null> 
       .set({
         status: ok ? "succeeded" : "failed",
         responseStatus: result.status ?? null,
-        // Stored and listed as one line (WebhookDelivery.error).
-        error: ok ? null : (result.error ?? `HTTP ${result.status}`).replace(/[\x00-\x1f\x7f]+/g, " ").slice(0, 1000),
+        error: ok ? null : oneLine(result.error ?? `HTTP ${result.status}`),
         nextAttemptAt: null,
         completedAt: now,
         claimId: null,
@@ -233,6 +232,10 @@ async function deliver(deps: Deps, c: Claimed): Promise<DeliveryOutcome | null> 
   else deps.logger.warn(log, "webhook attempt failed");
   return outcome;
 }
+
+/** Stored and listed as one line (WebhookDelivery.error): control characters become spaces. */
+const oneLine = (text: string) =>
+  [...text.slice(0, 1000)].map((ch) => (ch.charCodeAt(0) < 0x20 || ch === "\u007f" ? " " : ch)).join("");
 
 /** One pass: claims due attempts and sends them. Returns how many were claimed. */
 export async function deliverDueWebhooks(deps: Deps): Promise<number> {
