@@ -33,7 +33,7 @@ export interface paths {
         };
         /**
          * Prometheus metrics
-         * @description Counters for scraping by Prometheus: `http_requests_total{method,route,status}` (route is the matched route pattern, `unmatched` for unknown paths), the latency histogram `http_request_duration_seconds{method,route}`, and gauges read from the database: `logo_predictions{status}`, `logo_users{kind}`, `logo_credits_outstanding` (computed at most once every 15 seconds per instance, so they may be that old). Counters are per instance and start at zero on restart. When `METRICS_TOKEN` is set, send it as `Authorization: Bearer <METRICS_TOKEN>` (401 otherwise). Without `METRICS_TOKEN` the endpoint is open outside production and does not exist in production (404).
+         * @description Counters for scraping by Prometheus: `http_requests_total{method,route,status}` (route is the matched route pattern, `unmatched` for unknown paths), the latency histogram `http_request_duration_seconds{method,route}`, and gauges read from the database: `logo_predictions{status}`, `logo_users{kind}`, `logo_credits_outstanding` (computed at most once every 15 seconds per instance, so they may be that old). `logo_webhook_queue_depth` (outgoing webhook attempts waiting, read at scrape time); and `logo_webhook_deliveries_total{outcome}` (outgoing webhook attempts of this instance: succeeded, retrying, failed, refused). Counters are per instance and start at zero on restart. When `METRICS_TOKEN` is set, send it as `Authorization: Bearer <METRICS_TOKEN>` (401 otherwise). Without `METRICS_TOKEN` the endpoint is open outside production and does not exist in production (404).
          */
         get: operations["getMetrics"];
         put?: never;
@@ -322,6 +322,66 @@ export interface paths {
          * @description Called by Polar, not by clients. Public (no user credentials) but protected by its Standard Webhooks signature: the raw body is verified with POLAR_WEBHOOK_SECRET and the `webhook-id`, `webhook-timestamp` and `webhook-signature` headers before anything is read or stored; a missing, bad or stale (±5 minutes) signature is 403 and changes nothing. Every verified event is recorded by `webhook-id`; a redelivery is acknowledged (202) and changes nothing. `order.paid` grants the package's credits once per Polar order, whichever event arrives first or twice; `order.refunded` takes back `floor(refunded_amount / total_amount × credits granted)` minus what earlier refunds took, never below a zero balance (an `order.refunded` for an order not yet granted grants it first). An order for an unknown user or product is recorded as failed and still acknowledged. Other event types, including ones the SDK does not know, are recorded and acknowledged. 400 for a signed body that is not a JSON event; 503 when POLAR_WEBHOOK_SECRET is not set.
          */
         post: operations["receivePolarWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/webhooks/secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get your webhook signing secret
+         * @description The secret that signs the webhooks your predictions send (`webhook` on `POST /api/predictions`), created on first read and kept encrypted. Verify each delivery with a Standard Webhooks library: `new Webhook(key).verify(rawBody, headers)`.
+         */
+        get: operations["getWebhookSecret"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/webhooks/secret/rotate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate your webhook signing secret
+         * @description Makes a new signing secret and returns it. For 24 hours deliveries carry two signatures, by the new and by the previous secret (space-separated in `webhook-signature`), so a receiver can switch over without rejecting anything; after that only the new one signs. Rotating again within those 24 hours drops the oldest secret.
+         */
+        post: operations["rotateWebhookSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/predictions/{id}/webhook-deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a prediction's webhook deliveries
+         * @description Every attempt to deliver this prediction's webhook events, newest first, cursor-paginated: a pending attempt shows when it is due (`nextAttemptAt`), a sent one the receiver's status or why it failed. Attempts of one event share a `webhookId`. Empty when the prediction was created without `webhook`. 403 for another user's prediction, 404 for an unknown id.
+         */
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1109,9 +1169,285 @@ export interface paths {
         trace?: never;
     };
 }
-export type webhooks = Record<string, never>;
+export interface webhooks {
+    "prediction.start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A prediction started
+         * @description Sent to the `webhook` URL of a prediction that asked for this event (`webhookEvents`). Signed with Standard Webhooks (headers `webhook-id`, `webhook-timestamp`, `webhook-signature`) with your secret from `GET /api/webhooks/secret`: verify the raw body before parsing it. Answer any 2xx within 10 seconds (`WEBHOOK_TIMEOUT_MS`) to acknowledge; anything else — a timeout, a refused connection, a redirect (not followed), 4xx or 5xx — is retried with the same `webhook-id` and body after about 5 s, 30 s, 2 min, 10 min, 1 h, 6 h and 12 h (with jitter), up to 8 attempts (`WEBHOOK_MAX_ATTEMPTS`). Delivery is at least once: dedupe on `webhook-id`. Attempts are listed at `GET /api/predictions/{id}/webhook-deliveries`.
+         */
+        post: operations["predictionStartWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "prediction.completed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A prediction is final
+         * @description Sent to the `webhook` URL of a prediction that asked for this event (`webhookEvents`). Signed with Standard Webhooks (headers `webhook-id`, `webhook-timestamp`, `webhook-signature`) with your secret from `GET /api/webhooks/secret`: verify the raw body before parsing it. Answer any 2xx within 10 seconds (`WEBHOOK_TIMEOUT_MS`) to acknowledge; anything else — a timeout, a refused connection, a redirect (not followed), 4xx or 5xx — is retried with the same `webhook-id` and body after about 5 s, 30 s, 2 min, 10 min, 1 h, 6 h and 12 h (with jitter), up to 8 attempts (`WEBHOOK_MAX_ATTEMPTS`). Delivery is at least once: dedupe on `webhook-id`. Attempts are listed at `GET /api/predictions/{id}/webhook-deliveries`.
+         */
+        post: operations["predictionCompletedWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
 export interface components {
     schemas: {
+        /**
+         * @description Sent once the provider has accepted the prediction (status `processing`).
+         * @example {
+         *       "type": "prediction.start",
+         *       "timestamp": "2026-11-25T12:00:00.400Z",
+         *       "data": {
+         *         "id": "3f2b8a4e-9c1d-4e7a-b6f5-2d8c0e1a9b34",
+         *         "status": "processing",
+         *         "model": "nano-banana",
+         *         "input": {
+         *           "brandName": "Acme",
+         *           "description": "coffee roastery",
+         *           "style": "minimal",
+         *           "colors": [
+         *             "#1F2937",
+         *             "#F59E0B"
+         *           ],
+         *           "aspectRatio": "1:1",
+         *           "numOutputs": 1,
+         *           "prompt": null
+         *         },
+         *         "prompt": "A minimal logo for \"Acme\", a coffee roastery. Colours: #1F2937, #F59E0B.",
+         *         "output": null,
+         *         "error": null,
+         *         "creditsCharged": 1,
+         *         "creditsRefunded": 0,
+         *         "createdAt": "2026-11-25T12:00:00.000Z",
+         *         "startedAt": "2026-11-25T12:00:00.400Z",
+         *         "completedAt": null,
+         *         "urls": {
+         *           "get": "/api/predictions/3f2b8a4e-9c1d-4e7a-b6f5-2d8c0e1a9b34",
+         *           "cancel": "/api/predictions/3f2b8a4e-9c1d-4e7a-b6f5-2d8c0e1a9b34/cancel"
+         *         }
+         *       }
+         *     }
+         */
+        PredictionStartEvent: {
+            /** @enum {string} */
+            type: "prediction.start";
+            /**
+             * Format: date-time
+             * @description When the event happened.
+             * @example 2026-11-25T12:00:00.000Z
+             */
+            timestamp: string;
+            data: components["schemas"]["Prediction"];
+        };
+        /**
+         * @description The prediction exactly as `GET /api/predictions/{id}` answered at that moment.
+         * @example {
+         *       "id": "3f2b8a4e-9c1d-4e7a-b6f5-2d8c0e1a9b34",
+         *       "status": "succeeded",
+         *       "model": "nano-banana",
+         *       "input": {
+         *         "brandName": "Acme",
+         *         "description": "coffee roastery",
+         *         "style": "minimal",
+         *         "colors": [
+         *           "#1F2937",
+         *           "#F59E0B"
+         *         ],
+         *         "aspectRatio": "1:1",
+         *         "numOutputs": 2,
+         *         "prompt": null
+         *       },
+         *       "prompt": "A minimal logo for \"Acme\", a coffee roastery. Colours: #1F2937, #F59E0B.",
+         *       "output": [
+         *         "https://api.logo-api.example/files/9f1c2b3a4d5e6f708192a3b4c5d6e7f8.png",
+         *         "https://api.logo-api.example/files/0a1b2c3d4e5f60718293a4b5c6d7e8f9.png"
+         *       ],
+         *       "error": null,
+         *       "creditsCharged": 2,
+         *       "creditsRefunded": 0,
+         *       "createdAt": "2026-11-25T12:00:00.000Z",
+         *       "startedAt": "2026-11-25T12:00:00.400Z",
+         *       "completedAt": "2026-11-25T12:00:09.100Z",
+         *       "urls": {
+         *         "get": "/api/predictions/3f2b8a4e-9c1d-4e7a-b6f5-2d8c0e1a9b34",
+         *         "cancel": "/api/predictions/3f2b8a4e-9c1d-4e7a-b6f5-2d8c0e1a9b34/cancel"
+         *       }
+         *     }
+         */
+        Prediction: {
+            /** Format: uuid */
+            id: string;
+            status: components["schemas"]["PredictionStatus"];
+            model: components["schemas"]["ModelId"];
+            input: components["schemas"]["PredictionInput"];
+            /** @description The prompt that was sent to the provider. */
+            prompt: string;
+            /** @description Image URLs in our own storage (`GET /files/{key}`, or the bucket's `S3_PUBLIC_URL`), kept for good; the provider's own URLs, which expire, are never shown. Null until the prediction has succeeded. */
+            output: string[] | null;
+            error: components["schemas"]["PredictionError"];
+            /** Format: int32 */
+            creditsCharged: number;
+            /**
+             * Format: int32
+             * @description Equals `creditsCharged` once a failed or canceled prediction is refunded.
+             */
+            creditsRefunded: number;
+            /**
+             * Format: date-time
+             * @example 2026-11-25T12:00:00.000Z
+             */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description When the provider accepted the prediction.
+             * @example 2026-11-25T12:00:00.000Z
+             */
+            startedAt: string | null;
+            /**
+             * Format: date-time
+             * @description When the prediction reached a final status.
+             * @example 2026-11-25T12:00:00.000Z
+             */
+            completedAt: string | null;
+            urls: {
+                /** @example /api/predictions/3f2b8a4e-9c1d-4e7a-b6f5-2d8c0e1a9b34 */
+                get: string;
+                /** @example /api/predictions/3f2b8a4e-9c1d-4e7a-b6f5-2d8c0e1a9b34/cancel */
+                cancel: string;
+            };
+        };
+        /**
+         * @description `queued` (charged, not yet accepted by the provider) → `processing` → `succeeded`, `failed` or `canceled`. The last three are final; failed and canceled predictions are refunded.
+         * @example processing
+         * @enum {string}
+         */
+        PredictionStatus: "queued" | "processing" | "succeeded" | "failed" | "canceled";
+        /**
+         * @description Catalog model id.
+         * @example nano-banana
+         * @enum {string}
+         */
+        ModelId: "nano-banana" | "seedream-v4" | "reve" | "logo-generator" | "recraft-v3" | "ideogram-v3-turbo" | "flux-1.1-pro";
+        /**
+         * @description The request as it was accepted, with defaults filled in.
+         * @example {
+         *       "brandName": "Acme",
+         *       "description": "coffee roastery",
+         *       "style": "minimal",
+         *       "colors": [
+         *         "#1F2937",
+         *         "#F59E0B"
+         *       ],
+         *       "aspectRatio": "1:1",
+         *       "numOutputs": 2,
+         *       "prompt": null
+         *     }
+         */
+        PredictionInput: {
+            brandName: string;
+            description: string | null;
+            style: components["schemas"]["LogoStyle"];
+            colors: string[];
+            aspectRatio: components["schemas"]["AspectRatio"];
+            /** Format: int32 */
+            numOutputs: number;
+            prompt: string | null;
+        };
+        /**
+         * @example minimal
+         * @enum {string|null}
+         */
+        LogoStyle: "minimal" | "modern" | "playful" | "vintage" | "luxury" | "geometric" | "hand-drawn" | "mascot" | null;
+        /**
+         * @example 1:1
+         * @enum {string}
+         */
+        AspectRatio: "1:1" | "4:3" | "3:4" | "16:9" | "9:16";
+        /**
+         * @description Why a prediction failed. Its credits have been refunded.
+         * @example {
+         *       "code": "generation_failed",
+         *       "message": "The image provider could not generate this logo."
+         *     }
+         */
+        PredictionError: {
+            /**
+             * @description `provider_error`: the provider could not be reached or refused the request; `generation_failed`: the provider reported that the generation failed; `timeout`: no result before the deadline.
+             * @enum {string}
+             */
+            code: "provider_error" | "generation_failed" | "timeout";
+            message: string;
+        } | null;
+        /**
+         * @description Sent once the prediction is final: `succeeded`, `failed` or `canceled` (failed and canceled ones are refunded).
+         * @example {
+         *       "type": "prediction.completed",
+         *       "timestamp": "2026-11-25T12:00:09.100Z",
+         *       "data": {
+         *         "id": "3f2b8a4e-9c1d-4e7a-b6f5-2d8c0e1a9b34",
+         *         "status": "succeeded",
+         *         "model": "nano-banana",
+         *         "input": {
+         *           "brandName": "Acme",
+         *           "description": "coffee roastery",
+         *           "style": "minimal",
+         *           "colors": [
+         *             "#1F2937",
+         *             "#F59E0B"
+         *           ],
+         *           "aspectRatio": "1:1",
+         *           "numOutputs": 1,
+         *           "prompt": null
+         *         },
+         *         "prompt": "A minimal logo for \"Acme\", a coffee roastery. Colours: #1F2937, #F59E0B.",
+         *         "output": [
+         *           "https://api.logo-api.example/files/9f1c2b3a4d5e6f708192a3b4c5d6e7f8.png"
+         *         ],
+         *         "error": null,
+         *         "creditsCharged": 1,
+         *         "creditsRefunded": 0,
+         *         "createdAt": "2026-11-25T12:00:00.000Z",
+         *         "startedAt": "2026-11-25T12:00:00.400Z",
+         *         "completedAt": "2026-11-25T12:00:09.100Z",
+         *         "urls": {
+         *           "get": "/api/predictions/3f2b8a4e-9c1d-4e7a-b6f5-2d8c0e1a9b34",
+         *           "cancel": "/api/predictions/3f2b8a4e-9c1d-4e7a-b6f5-2d8c0e1a9b34/cancel"
+         *         }
+         *       }
+         *     }
+         */
+        PredictionCompletedEvent: {
+            /** @enum {string} */
+            type: "prediction.completed";
+            /**
+             * Format: date-time
+             * @description When the event happened.
+             * @example 2026-11-25T12:00:00.000Z
+             */
+            timestamp: string;
+            data: components["schemas"]["Prediction"];
+        };
         /**
          * @description Whatever Eachlabs sends when a prediction finishes (typically its prediction object). Ignored: Eachlabs does not sign it, so the server never takes a status or an output from it.
          * @example {
@@ -1290,145 +1626,6 @@ export interface components {
             aspectRatios: components["schemas"]["AspectRatio"][];
         };
         /**
-         * @description Catalog model id.
-         * @example nano-banana
-         * @enum {string}
-         */
-        ModelId: "nano-banana" | "seedream-v4" | "reve" | "logo-generator" | "recraft-v3" | "ideogram-v3-turbo" | "flux-1.1-pro";
-        /**
-         * @example 1:1
-         * @enum {string}
-         */
-        AspectRatio: "1:1" | "4:3" | "3:4" | "16:9" | "9:16";
-        /**
-         * @description One logo generation. `output` is null until success; a failed or canceled prediction has `creditsRefunded` equal to `creditsCharged`.
-         * @example {
-         *       "id": "3f2b8a4e-9c1d-4e7a-b6f5-2d8c0e1a9b34",
-         *       "status": "succeeded",
-         *       "model": "nano-banana",
-         *       "input": {
-         *         "brandName": "Acme",
-         *         "description": "coffee roastery",
-         *         "style": "minimal",
-         *         "colors": [
-         *           "#1F2937",
-         *           "#F59E0B"
-         *         ],
-         *         "aspectRatio": "1:1",
-         *         "numOutputs": 2,
-         *         "prompt": null
-         *       },
-         *       "prompt": "A minimal logo for \"Acme\", a coffee roastery. Colours: #1F2937, #F59E0B.",
-         *       "output": [
-         *         "https://api.logo-api.example/files/9f1c2b3a4d5e6f708192a3b4c5d6e7f8.png",
-         *         "https://api.logo-api.example/files/0a1b2c3d4e5f60718293a4b5c6d7e8f9.png"
-         *       ],
-         *       "error": null,
-         *       "creditsCharged": 2,
-         *       "creditsRefunded": 0,
-         *       "createdAt": "2026-11-25T12:00:00.000Z",
-         *       "startedAt": "2026-11-25T12:00:00.400Z",
-         *       "completedAt": "2026-11-25T12:00:09.100Z",
-         *       "urls": {
-         *         "get": "/api/predictions/3f2b8a4e-9c1d-4e7a-b6f5-2d8c0e1a9b34",
-         *         "cancel": "/api/predictions/3f2b8a4e-9c1d-4e7a-b6f5-2d8c0e1a9b34/cancel"
-         *       }
-         *     }
-         */
-        Prediction: {
-            /** Format: uuid */
-            id: string;
-            status: components["schemas"]["PredictionStatus"];
-            model: components["schemas"]["ModelId"];
-            input: components["schemas"]["PredictionInput"];
-            /** @description The prompt that was sent to the provider. */
-            prompt: string;
-            /** @description Image URLs in our own storage (`GET /files/{key}`, or the bucket's `S3_PUBLIC_URL`), kept for good; the provider's own URLs, which expire, are never shown. Null until the prediction has succeeded. */
-            output: string[] | null;
-            error: components["schemas"]["PredictionError"];
-            /** Format: int32 */
-            creditsCharged: number;
-            /**
-             * Format: int32
-             * @description Equals `creditsCharged` once a failed or canceled prediction is refunded.
-             */
-            creditsRefunded: number;
-            /**
-             * Format: date-time
-             * @example 2026-11-25T12:00:00.000Z
-             */
-            createdAt: string;
-            /**
-             * Format: date-time
-             * @description When the provider accepted the prediction.
-             * @example 2026-11-25T12:00:00.000Z
-             */
-            startedAt: string | null;
-            /**
-             * Format: date-time
-             * @description When the prediction reached a final status.
-             * @example 2026-11-25T12:00:00.000Z
-             */
-            completedAt: string | null;
-            urls: {
-                /** @example /api/predictions/3f2b8a4e-9c1d-4e7a-b6f5-2d8c0e1a9b34 */
-                get: string;
-                /** @example /api/predictions/3f2b8a4e-9c1d-4e7a-b6f5-2d8c0e1a9b34/cancel */
-                cancel: string;
-            };
-        };
-        /**
-         * @description `queued` (charged, not yet accepted by the provider) → `processing` → `succeeded`, `failed` or `canceled`. The last three are final; failed and canceled predictions are refunded.
-         * @example processing
-         * @enum {string}
-         */
-        PredictionStatus: "queued" | "processing" | "succeeded" | "failed" | "canceled";
-        /**
-         * @description The request as it was accepted, with defaults filled in.
-         * @example {
-         *       "brandName": "Acme",
-         *       "description": "coffee roastery",
-         *       "style": "minimal",
-         *       "colors": [
-         *         "#1F2937",
-         *         "#F59E0B"
-         *       ],
-         *       "aspectRatio": "1:1",
-         *       "numOutputs": 2,
-         *       "prompt": null
-         *     }
-         */
-        PredictionInput: {
-            brandName: string;
-            description: string | null;
-            style: components["schemas"]["LogoStyle"];
-            colors: string[];
-            aspectRatio: components["schemas"]["AspectRatio"];
-            /** Format: int32 */
-            numOutputs: number;
-            prompt: string | null;
-        };
-        /**
-         * @example minimal
-         * @enum {string|null}
-         */
-        LogoStyle: "minimal" | "modern" | "playful" | "vintage" | "luxury" | "geometric" | "hand-drawn" | "mascot" | null;
-        /**
-         * @description Why a prediction failed. Its credits have been refunded.
-         * @example {
-         *       "code": "generation_failed",
-         *       "message": "The image provider could not generate this logo."
-         *     }
-         */
-        PredictionError: {
-            /**
-             * @description `provider_error`: the provider could not be reached or refused the request; `generation_failed`: the provider reported that the generation failed; `timeout`: no result before the deadline.
-             * @enum {string}
-             */
-            code: "provider_error" | "generation_failed" | "timeout";
-            message: string;
-        } | null;
-        /**
          * @description A logo to generate. Unknown fields are rejected (400).
          * @example {
          *       "model": "nano-banana",
@@ -1477,10 +1674,33 @@ export interface components {
              * @example a steaming cup as the mark
              */
             prompt?: string | null;
+            /**
+             * Format: uri
+             * @description Where to POST this prediction's events (see the `prediction.start` and `prediction.completed` webhooks): an absolute `https:` URL (`http:` too on deployments with `WEBHOOK_ALLOW_PRIVATE_URLS`). Loopback, private, link-local and cloud-metadata addresses are refused (400) unless that setting is on. Deliveries are signed with your secret (`GET /api/webhooks/secret`).
+             * @example https://example.com/hooks/logo-api
+             */
+            webhook?: string;
+            /**
+             * @description Which events to send to `webhook`: `start` once the provider has accepted the prediction, `completed` once it is final (succeeded, failed or canceled). Default `["completed"]`; ignored without `webhook`.
+             * @default [
+             *       "completed"
+             *     ]
+             * @example [
+             *       "start",
+             *       "completed"
+             *     ]
+             */
+            webhookEvents?: components["schemas"]["WebhookEvent"][];
         };
+        /**
+         * @description A prediction event an outgoing webhook can carry: `start` or `completed`.
+         * @example completed
+         * @enum {string}
+         */
+        WebhookEvent: "start" | "completed";
         /** @description A page of the caller's predictions, newest first. */
         PredictionList: {
-            data: components["schemas"]["Prediction"][];
+            data: (components["schemas"]["Prediction"] & unknown)[];
             /** @description Pass as `cursor` to get the next page; null on the last page. */
             nextCursor: string | null;
         };
@@ -1681,6 +1901,80 @@ export interface components {
         WebhookAck: {
             /** @enum {boolean} */
             received: true;
+        };
+        /**
+         * @description Your signing secret for outgoing webhooks. Every delivery carries `webhook-signature: v1,<base64 HMAC-SHA256>` of `{webhook-id}.{webhook-timestamp}.{body}` keyed with it.
+         * @example {
+         *       "key": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw6F3Xx5u4d2E="
+         *     }
+         */
+        WebhookSigningSecret: {
+            /**
+             * @description `whsec_` + base64 of 32 random bytes: pass it as is to a Standard Webhooks verifier.
+             * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw6F3Xx5u4d2E=
+             */
+            key: string;
+        };
+        /** @description A page of delivery attempts, newest first. */
+        WebhookDeliveryList: {
+            data: components["schemas"]["WebhookDelivery"][];
+            /** @description Pass as `cursor` to get the next page; null on the last page. */
+            nextCursor: string | null;
+        };
+        /**
+         * @description One attempt to deliver an outgoing webhook event.
+         * @example {
+         *       "id": "0b6c6f0e-4a8d-4c1b-9f3e-7d2a5b8c1e90",
+         *       "webhookId": "msg_9c1d4e7ab6f52d8c0e1a9b343f2b8a4e",
+         *       "event": "completed",
+         *       "attempt": 2,
+         *       "status": "succeeded",
+         *       "responseStatus": 200,
+         *       "error": null,
+         *       "createdAt": "2026-11-25T12:00:14.300Z",
+         *       "nextAttemptAt": null
+         *     }
+         */
+        WebhookDelivery: {
+            /**
+             * Format: uuid
+             * @description This attempt's id.
+             */
+            id: string;
+            /**
+             * @description The Standard Webhooks message id: one per event, the same on every retry (dedupe on it).
+             * @example msg_9c1d4e7ab6f52d8c0e1a9b343f2b8a4e
+             */
+            webhookId: string;
+            event: components["schemas"]["WebhookEvent"];
+            /**
+             * Format: int32
+             * @description 1 for the first attempt, then 2, 3…
+             */
+            attempt: number;
+            /**
+             * @description `pending`: waiting for `nextAttemptAt` or being sent; `succeeded`: the receiver answered 2xx; `failed`: anything else (a later attempt follows unless this was the last, or the address was refused).
+             * @enum {string}
+             */
+            status: "pending" | "succeeded" | "failed";
+            /**
+             * Format: int32
+             * @description The receiver's HTTP status; null when it did not answer (or not yet sent).
+             */
+            responseStatus: number | null;
+            /** @description Why the attempt failed (timeout, refused connection, HTTP status, refused address). */
+            error: string | null;
+            /**
+             * Format: date-time
+             * @example 2026-11-25T12:00:00.000Z
+             */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description When a pending attempt is due; null once it has been sent.
+             * @example 2026-11-25T12:00:00.000Z
+             */
+            nextAttemptAt: string | null;
         };
         AdminCreditAdjustment: {
             transaction: components["schemas"]["CreditTransaction"];
@@ -2290,7 +2584,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Prediction"];
+                    "application/json": components["schemas"]["Prediction"] & unknown;
                 };
             };
             /** @description Validation failed (`validation_error`); `details.issues` lists each problem. */
@@ -2519,7 +2813,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Prediction"];
+                    "application/json": components["schemas"]["Prediction"] & unknown;
                 };
             };
             /** @description Validation failed (`validation_error`); `details.issues` lists each problem. */
@@ -2686,7 +2980,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Prediction"];
+                    "application/json": components["schemas"]["Prediction"] & unknown;
                 };
             };
             /** @description Validation failed (`validation_error`); `details.issues` lists each problem. */
@@ -3027,7 +3321,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Prediction"];
+                    "application/json": components["schemas"]["Prediction"] & unknown;
                 };
             };
             /** @description Validation failed (`validation_error`); `details.issues` lists each problem. */
@@ -3978,6 +4272,413 @@ export interface operations {
                     "X-Request-Id"?: string;
                     /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
                     "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getWebhookSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Your current signing secret. */
+            200: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookSigningSecret"];
+                };
+            };
+            /** @description Not signed in (`unauthorized`). */
+            401: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            500: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency is unavailable or not configured (`service_unavailable`). */
+            503: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    rotateWebhookSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The new signing secret. */
+            200: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookSigningSecret"];
+                };
+            };
+            /** @description Not signed in (`unauthorized`). */
+            401: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            413: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            500: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency is unavailable or not configured (`service_unavailable`). */
+            503: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listWebhookDeliveries: {
+        parameters: {
+            query?: {
+                /** @description Page size (1–100). */
+                limit?: number;
+                /** @description Opaque cursor from the previous page's `nextCursor`. */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of delivery attempts. */
+            200: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryList"];
+                };
+            };
+            /** @description Validation failed (`validation_error`); `details.issues` lists each problem. */
+            400: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in (`unauthorized`). */
+            401: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in but not allowed (`forbidden`). */
+            403: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (`not_found`). */
+            404: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            500: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency is unavailable or not configured (`service_unavailable`). */
+            503: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9870,6 +10571,64 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
+            };
+        };
+    };
+    predictionStartWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The Standard Webhooks message id: one per event, the same on every retry (dedupe on it). */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed; reject deliveries more than 5 minutes off. */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256>` of `{webhook-id}.{webhook-timestamp}.{raw body}` keyed with your signing secret; for 24 hours after a rotation, two signatures (new and previous secret) separated by a space. Any one matching is enough. */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PredictionStartEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the delivery; the body is ignored. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    predictionCompletedWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The Standard Webhooks message id: one per event, the same on every retry (dedupe on it). */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed; reject deliveries more than 5 minutes off. */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256>` of `{webhook-id}.{webhook-timestamp}.{raw body}` keyed with your signing secret; for 24 hours after a rotation, two signatures (new and previous secret) separated by a space. Any one matching is enough. */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PredictionCompletedEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the delivery; the body is ignored. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };

@@ -19,6 +19,7 @@ import {
   type RateLimitStore,
 } from "./services/rate-limit-store";
 import { createStorage, type Storage } from "./services/storage";
+import { WebhookMetrics } from "./services/webhooks/metrics";
 
 export const VERSION = "1.0.0";
 
@@ -53,7 +54,9 @@ export interface Deps {
    * images) are copied in-process rather than over the network.
    */
   selfFetch?: (req: Request) => Promise<Response>;
-  /** Background work (reconciler) started with the server and stopped before the database closes. */
+  /** Outgoing webhook attempts of this instance by outcome (GET /metrics). */
+  webhookMetrics: WebhookMetrics;
+  /** Background work (reconciler, webhook sender) started with the server and stopped before the database closes. */
   lifecycle?: { start(): void; stop(): Promise<void> };
 }
 
@@ -112,6 +115,7 @@ export function buildDeps(
     providerStats,
     polar: polarFromConfig(config),
     storage: createStorage(config),
+    webhookMetrics: new WebhookMetrics(),
     ...overrides,
   };
 }

@@ -145,6 +145,10 @@ const envSchema = z
     // Eachlabs completion callbacks: send Eachlabs a webhook_url on create (PUBLIC_URL must reach this server).
     EACHLABS_CALLBACKS: bool.default(true),
     // end Eachlabs completion callbacks
+    // Outgoing webhooks (prediction events).
+    WEBHOOK_MAX_ATTEMPTS: int(8, 1, 20),
+    WEBHOOK_TIMEOUT_MS: int(10000, 100, 60000),
+    WEBHOOK_ALLOW_PRIVATE_URLS: bool.optional(),
   })
   .superRefine((e, ctx) => {
     if (e.NODE_ENV === "production" && !e.BETTER_AUTH_SECRET)
@@ -162,12 +166,17 @@ const envSchema = z
     }
   });
 
-export type Config = Omit<z.infer<typeof envSchema>, "BETTER_AUTH_SECRET" | "PUBLIC_URL"> & {
+export type Config = Omit<
+  z.infer<typeof envSchema>,
+  "BETTER_AUTH_SECRET" | "PUBLIC_URL" | "WEBHOOK_ALLOW_PRIVATE_URLS"
+> & {
   BETTER_AUTH_SECRET: string;
   /** The base URL clients reach this server at (no trailing slash): PUBLIC_URL, else BETTER_AUTH_URL, else localhost:PORT. */
   PUBLIC_URL: string;
   /** "eachlabs" with a key, "sandbox" without one outside production, "unconfigured" in production without a key. */
   providerMode: "eachlabs" | "sandbox" | "unconfigured";
+  /** Webhook URLs on loopback/private addresses: allowed outside production unless set. */
+  WEBHOOK_ALLOW_PRIVATE_URLS: boolean;
 };
 
 export class ConfigError extends Error {
@@ -195,6 +204,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     ...e,
     BETTER_AUTH_SECRET: e.BETTER_AUTH_SECRET ?? DEV_AUTH_SECRET,
     PUBLIC_URL: (e.PUBLIC_URL ?? e.BETTER_AUTH_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ""),
+    WEBHOOK_ALLOW_PRIVATE_URLS: e.WEBHOOK_ALLOW_PRIVATE_URLS ?? e.NODE_ENV !== "production",
     providerMode: e.EACHLABS_API_KEY ? "eachlabs" : e.NODE_ENV === "production" ? "unconfigured" : "sandbox",
   };
 }

@@ -4,6 +4,7 @@ import { buildDeps, type Deps, openDatabase } from "./deps";
 import type { Config } from "./env";
 import type { Logger } from "./lib/logger";
 import { createReconcilerLifecycle } from "./services/reconciler";
+import { createWebhookSenderLifecycle } from "./services/webhooks/sender";
 
 export interface RunningServer {
   url: string;
@@ -64,6 +65,19 @@ export function withoutUnframedBody(req: Request): Request {
   return new Request(req.url, { method: req.method, headers: req.headers, signal: req.signal });
 }
 
+type Lifecycle = NonNullable<Deps["lifecycle"]>;
+
+function combineLifecycles(parts: Lifecycle[]): Lifecycle {
+  return {
+    start: () => {
+      for (const p of parts) p.start();
+    },
+    stop: async () => {
+      await Promise.all(parts.map((p) => p.stop()));
+    },
+  };
+}
+
 export async function startServer(
   config: Config,
   logger: Logger,
@@ -84,8 +98,12 @@ export async function startServer(
     (err: unknown) => logger.error({ err }, "ADMIN_EMAILS: could not promote existing accounts"),
   );
   const deps = buildDeps(config, database, logger, overrides);
-  // Background work: the prediction reconciler when RECONCILER_INTERVAL_MS > 0; stopped before the database closes.
-  deps.lifecycle ??= config.RECONCILER_INTERVAL_MS > 0 ? createReconcilerLifecycle(deps) : undefined;
+  // Background work, stopped before the database closes: the prediction reconciler when
+  // RECONCILER_INTERVAL_MS > 0, and the outgoing webhook sender (on every instance).
+  deps.lifecycle ??= combineLifecycles([
+    ...(config.RECONCILER_INTERVAL_MS > 0 ? [createReconcilerLifecycle(deps)] : []),
+    createWebhookSenderLifecycle(deps),
+  ]);
   const app = createApp(deps);
   let active = 0;
   const listener = await listen(

@@ -4,3 +4,4 @@ export * from "./schemas/payments";
 export * from "./schemas/platform";
 export * from "./schemas/predictions";
 export * from "./schemas/throttles";
+export * from "./schemas/webhooks";

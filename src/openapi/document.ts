@@ -15,6 +15,21 @@ export const API_INFO = {
     "Rate-limited operations declare `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` on their responses and " +
     "`Retry-After` on 429. Better Auth's endpoints (`/api/auth/*`) are limited by Better Auth itself (per client address " +
     "and path, in production): they answer 429 with `Retry-After` but send no `RateLimit-*` headers.\n\n" +
+    "## Webhooks\n\n" +
+    "Send `webhook` (and optionally `webhookEvents`) with `POST /api/predictions` and the server POSTs `prediction.start` " +
+    "and/or `prediction.completed` to that URL (see the `webhooks` of this document; `callbacks` of `createPrediction` in " +
+    "the 3.0 rendition). Each delivery is signed with Standard Webhooks using your secret from `GET /api/webhooks/secret` " +
+    "and retried with backoff until a 2xx, up to 8 attempts; dedupe on `webhook-id`. Verify the raw body before trusting it:\n\n" +
+    "```js\n" +
+    'import { Webhook } from "standardwebhooks";\n' +
+    "const wh = new Webhook(process.env.LOGO_API_WEBHOOK_SECRET); // whsec_…\n" +
+    "// in your handler, with the body as received (a string, not re-serialized JSON):\n" +
+    'const event = wh.verify(rawBody, { "webhook-id": req.headers["webhook-id"],\n' +
+    '  "webhook-timestamp": req.headers["webhook-timestamp"], "webhook-signature": req.headers["webhook-signature"] });\n' +
+    "// throws on a bad or stale signature; else event.type is prediction.start or prediction.completed\n" +
+    "```\n\n" +
+    "After `POST /api/webhooks/secret/rotate`, deliveries carry signatures by the new and the previous secret for 24 hours, " +
+    "so either secret verifies. Every attempt is listed at `GET /api/predictions/{id}/webhook-deliveries`.\n\n" +
     "The same contract as OpenAPI 3.0.3 is served at `/openapi-3.0.json`; the reference page is `/docs`.",
   contact: { name: "Logo API support", email: "support@logo-api.example", url: "https://logo-api.example/support" },
   license: { name: "Proprietary", identifier: "LicenseRef-Proprietary" },
@@ -86,7 +101,10 @@ export const TAGS: [string, string][] = [
   ["Generations", "Your generation history, read from storage."],
   ["Files", "Output images kept in our own storage: the URLs in a succeeded prediction's `output`."],
   ["Credits", "Balances, packages, purchases and the credit ledger."],
-  ["Webhooks", "Signed callbacks from Polar; completion callbacks from Eachlabs."],
+  [
+    "Webhooks",
+    "Signed callbacks from Polar and completion callbacks from Eachlabs, and the webhooks this server sends you about your predictions: your signing secret and the delivery attempts.",
+  ],
   ["Admin", "Analytics, users and credit adjustments (admin role)."],
   [
     "Sandbox",

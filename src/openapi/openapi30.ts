@@ -119,9 +119,34 @@ function convertNonSchema(v: unknown, key?: string): unknown {
 /**
  * The same contract as OpenAPI 3.0.3, for generators that read only 3.0: type arrays with "null" become
  * `nullable`, `const` becomes a one-value `enum`, schema `examples` become `example`, numeric exclusive
- * bounds become booleans, 3.1-only keywords and `webhooks` are dropped, and role lists in security
- * requirements are emptied (3.0 allows them only for OAuth; the roles stay in the descriptions).
+ * bounds become booleans, 3.1-only keywords are dropped, `webhooks` become `callbacks` of the operation
+ * that subscribes to them (see WEBHOOK_SUBSCRIPTIONS), and role lists in security requirements are emptied
+ * (3.0 allows them only for OAuth; the roles stay in the descriptions).
  */
+/**
+ * 3.0 has no top-level `webhooks`: each becomes a callback of the operation whose request names the URL,
+ * keyed by the runtime expression of that field.
+ */
+const WEBHOOK_SUBSCRIPTIONS: { operationId: string; expression: string }[] = [
+  { operationId: "createPrediction", expression: "{$request.body#/webhook}" },
+];
+
+function webhooksAsCallbacks(out: Json, webhooks: Json | undefined) {
+  if (!webhooks || !Object.keys(webhooks).length) return;
+  for (const { operationId, expression } of WEBHOOK_SUBSCRIPTIONS)
+    for (const item of Object.values<Json>(out.paths ?? {}))
+      for (const m of HTTP_METHODS) {
+        const op = item[m];
+        if (op?.operationId !== operationId) continue;
+        op.callbacks = Object.fromEntries(
+          Object.entries<Json>(webhooks).map(([name, pathItem]) => [
+            name,
+            { [expression]: convertNonSchema(pathItem) },
+          ]),
+        );
+      }
+}
+
 export function toOpenApi30(doc31: Json): Json {
   const src = structuredClone(doc31);
   const out: Json = { openapi: "3.0.3" };
@@ -140,6 +165,7 @@ export function toOpenApi30(doc31: Json): Json {
     } else if (k === "paths") out.paths = convertNonSchema(v);
     else out[k] = v;
   }
+  webhooksAsCallbacks(out, src.webhooks);
   if (out.info) {
     const { summary: _s, ...info } = out.info;
     if (info.license) {

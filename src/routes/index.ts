@@ -9,6 +9,7 @@ import { registerMetricsRoutes } from "./metrics";
 import { registerModelRoutes } from "./models";
 import { registerPredictionRoutes } from "./predictions";
 import { registerSandboxRoutes } from "./sandbox";
+import { registerWebhookDeliveryRoutes } from "./webhook-deliveries";
 import { registerWebhookRoutes } from "./webhooks";
 
 /** Every route module, in the order they appear in the document. */
@@ -22,5 +23,6 @@ export function registerRoutes(app: OpenAPIHono<AppEnv>) {
   registerSandboxRoutes(app);
   registerCreditRoutes(app);
   registerWebhookRoutes(app);
+  registerWebhookDeliveryRoutes(app);
   registerAdminRoutes(app);
 }

@@ -13,6 +13,7 @@ import {
 import { DEFAULT_MODEL, MAX_OUTPUTS_ANY_MODEL } from "../domain/models";
 import { HEX_COLOR, MULTI_LINE, SANDBOX_ID, SINGLE_LINE } from "../domain/patterns";
 import { LOGO_STYLES, PREDICTION_ERROR_CODES, PREDICTION_STATUSES } from "../domain/predictions";
+import { DEFAULT_WEBHOOK_EVENTS, WEBHOOK_EVENTS, WEBHOOK_URL_MAX } from "../domain/webhooks";
 import { NextCursorSchema, PaginationQuerySchema, TimestampSchema } from "./common";
 import { AspectRatioSchema, ModelIdSchema } from "./models";
 
@@ -27,6 +28,11 @@ export const PredictionStatusSchema = z.enum(PREDICTION_STATUSES).openapi("Predi
 });
 
 export const LogoStyleSchema = z.enum(LOGO_STYLES).openapi("LogoStyle", { example: "minimal" });
+
+export const WebhookEventSchema = z.enum(WEBHOOK_EVENTS).openapi("WebhookEvent", {
+  description: "A prediction event an outgoing webhook can carry: `start` or `completed`.",
+  example: "completed",
+});
 
 export const HexColorSchema = z
   .string()
@@ -70,6 +76,25 @@ export const CreatePredictionRequestSchema = z
       .regex(MULTI_LINE, NO_CONTROL)
       .nullish()
       .openapi({ description: "Extra instructions appended to the prompt.", example: "a steaming cup as the mark" }),
+    webhook: z
+      .url({ protocol: /^https?$/ })
+      .max(WEBHOOK_URL_MAX)
+      .optional()
+      .openapi({
+        description:
+          "Where to POST this prediction's events (see the `prediction.start` and `prediction.completed` webhooks): an absolute `https:` URL (`http:` too on deployments with `WEBHOOK_ALLOW_PRIVATE_URLS`). Loopback, private, link-local and cloud-metadata addresses are refused (400) unless that setting is on. Deliveries are signed with your secret (`GET /api/webhooks/secret`).",
+        example: "https://example.com/hooks/logo-api",
+      }),
+    webhookEvents: z
+      .array(WebhookEventSchema)
+      .min(1)
+      .max(WEBHOOK_EVENTS.length)
+      .default([...DEFAULT_WEBHOOK_EVENTS])
+      .openapi({
+        description:
+          'Which events to send to `webhook`: `start` once the provider has accepted the prediction, `completed` once it is final (succeeded, failed or canceled). Default `["completed"]`; ignored without `webhook`.',
+        example: ["start", "completed"],
+      }),
   })
   .openapi("CreatePredictionRequest", {
     description: "A logo to generate. Unknown fields are rejected (400).",

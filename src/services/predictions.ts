@@ -23,6 +23,8 @@ import { copyOutputs } from "./outputs";
 import { eachlabsCallbackUrl } from "./providers/eachlabs-callback";
 import { buildPrompt, buildProviderInput } from "./providers/eachlabs-input";
 import { type GenerationProvider, isProviderError, type ProviderPrediction } from "./providers/provider";
+import { checkWebhookUrl } from "./webhooks/address-guard";
+import { enqueueWebhook } from "./webhooks/outbox";
 
 /**
  * The generation flow: charge and create, sync from the provider, finish (and refund) exactly once.
@@ -80,6 +82,9 @@ export async function createPrediction(
   const price = priceOf(model, input.numOutputs);
   const providerRequest = buildProviderInput(model, request);
   const prompt = buildPrompt(request);
+  // Outgoing webhook: the scheme and literal-address checks need the deployment's configuration (400 here).
+  const webhook = req.webhook ? checkWebhookUrl(deps.config, req.webhook) : null;
+  const webhookEvents = webhook ? [...new Set(req.webhookEvents)] : null;
 
   // 1. Charge and record, together: a short balance rolls the insert back (402, nothing charged).
   const row = await db.transaction(async (tx) => {
@@ -93,6 +98,8 @@ export async function createPrediction(
         prompt,
         creditsCharged: price,
         createdAt: deps.clock.now(),
+        webhook,
+        webhookEvents,
       })
       .returning();
     if (!inserted) throw new Error("prediction insert returned nothing");
@@ -130,19 +137,24 @@ export async function createPrediction(
   }
 
   // 3. Remember the provider's id and answer; only a still-queued row moves on (a cancel may have won).
+  // The `start` webhook is queued in the same transaction as the change it reports.
   const now = deps.clock.now();
-  const [started] = await db
-    .update(prediction)
-    .set({
-      providerPredictionId: created.id,
-      providerResponse: created.raw as object,
-      status: "processing",
-      startedAt: now,
-      lastSyncedAt: now,
-      updatedAt: now,
-    })
-    .where(and(eq(prediction.id, row.id), eq(prediction.status, "queued")))
-    .returning();
+  const started = await db.transaction(async (tx) => {
+    const [updated] = await tx
+      .update(prediction)
+      .set({
+        providerPredictionId: created.id,
+        providerResponse: created.raw as object,
+        status: "processing",
+        startedAt: now,
+        lastSyncedAt: now,
+        updatedAt: now,
+      })
+      .where(and(eq(prediction.id, row.id), eq(prediction.status, "queued")))
+      .returning();
+    if (updated) await enqueueWebhook(tx, updated, "start", now);
+    return updated;
+  });
   if (started) return started;
   // Canceled (or failed by the reconciler) while the provider was answering: stop the provider's work too.
   await db.update(prediction).set({ providerPredictionId: created.id }).where(eq(prediction.id, row.id));
@@ -173,8 +185,8 @@ export interface Finish {
 }
 
 /**
- * Moves an active prediction to a final status and, unless it succeeded, refunds it — in one
- * transaction, guarded by the status so that only the first caller wins. Returns the updated row,
+ * Moves an active prediction to a final status, queues its `completed` webhook and, unless it succeeded,
+ * refunds it — in one transaction, guarded by the status so that only the first caller wins. Returns the updated row,
  * or null when the prediction was already final (nothing changed, nothing refunded).
  */
 export async function finishPrediction(deps: Deps, id: string, f: Finish): Promise<PredictionRow | null> {
@@ -197,6 +209,8 @@ export async function finishPrediction(deps: Deps, id: string, f: Finish): Promi
       .where(and(eq(prediction.id, id), inArray(prediction.status, [...ACTIVE_STATUSES])))
       .returning();
     if (!row) return null;
+    // Only the winner of the guarded UPDATE gets here: exactly one `completed` webhook per prediction.
+    await enqueueWebhook(tx, row, "completed", now);
     if (refund && row.creditsCharged > 0)
       await applyCreditChange(tx, {
         userId: row.userId,

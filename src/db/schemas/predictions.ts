@@ -39,6 +39,9 @@ export const prediction = pgTable(
     completedAt: timestamp("completed_at", { withTimezone: true }),
     lastSyncedAt: timestamp("last_synced_at", { withTimezone: true }),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+    /** Outgoing webhook: where prediction events are POSTed (null: none), and which events. */
+    webhook: text("webhook"),
+    webhookEvents: text("webhook_events").array(),
   },
   (t) => [
     index("prediction_user_created_idx").on(t.userId, t.createdAt.desc(), t.id.desc()),

@@ -1,0 +1,68 @@
+import { randomUUID } from "node:crypto";
+import { and, count, eq, type SQL } from "drizzle-orm";
+import type { Database, Tx } from "../../db";
+import { outgoingWebhook, webhookDelivery } from "../../db/schema";
+import type { PredictionRow } from "../../db/schemas/predictions";
+import { type WebhookEvent, webhookType } from "../../domain/webhooks";
+import { decodeCursor, keysetOrder, keysetWhere, page } from "../../lib/pagination";
+import { toPrediction } from "../../schemas/predictions";
+
+/**
+ * The outbox of outgoing webhooks. An event is written in the same transaction as the status change it
+ * reports (the caller's `tx`), once per (prediction, event) — the unique index makes a second write a no-op —
+ * with its first attempt due at once. The sender (./sender.ts) takes it from there.
+ */
+export async function enqueueWebhook(tx: Tx, row: PredictionRow, event: WebhookEvent, now: Date): Promise<void> {
+  if (!row.webhook || !(row.webhookEvents ?? []).includes(event)) return;
+  // `data` is what GET /api/predictions/{id} answers for this row: the same mapper.
+  const body = JSON.stringify({ type: webhookType(event), timestamp: now.toISOString(), data: toPrediction(row) });
+  const [inserted] = await tx
+    .insert(outgoingWebhook)
+    .values({
+      webhookId: `msg_${randomUUID().replace(/-/g, "")}`,
+      predictionId: row.id,
+      userId: row.userId,
+      event,
+      url: row.webhook,
+      body,
+      createdAt: now,
+    })
+    .onConflictDoNothing()
+    .returning({ id: outgoingWebhook.id });
+  if (!inserted) return;
+  await tx
+    .insert(webhookDelivery)
+    .values({ webhookRowId: inserted.id, attempt: 1, status: "pending", nextAttemptAt: now, createdAt: now });
+}
+
+/** One prediction's delivery attempts, newest first, keyset-paginated. */
+export async function listWebhookDeliveries(db: Database, predictionId: string, f: { limit: number; cursor?: string }) {
+  const conds: (SQL | undefined)[] = [
+    eq(outgoingWebhook.predictionId, predictionId),
+    keysetWhere(webhookDelivery.createdAt, webhookDelivery.id, decodeCursor(f.cursor)),
+  ];
+  const rows = await db
+    .select({
+      id: webhookDelivery.id,
+      webhookId: outgoingWebhook.webhookId,
+      event: outgoingWebhook.event,
+      attempt: webhookDelivery.attempt,
+      status: webhookDelivery.status,
+      responseStatus: webhookDelivery.responseStatus,
+      error: webhookDelivery.error,
+      createdAt: webhookDelivery.createdAt,
+      nextAttemptAt: webhookDelivery.nextAttemptAt,
+    })
+    .from(webhookDelivery)
+    .innerJoin(outgoingWebhook, eq(outgoingWebhook.id, webhookDelivery.webhookRowId))
+    .where(and(...conds))
+    .orderBy(...keysetOrder(webhookDelivery.createdAt, webhookDelivery.id))
+    .limit(f.limit + 1);
+  return page(rows, f.limit);
+}
+
+/** Attempts waiting to be sent (due or scheduled), over every instance: the queue depth gauge. */
+export async function webhookQueueDepth(db: Database): Promise<number> {
+  const [row] = await db.select({ n: count() }).from(webhookDelivery).where(eq(webhookDelivery.status, "pending"));
+  return row?.n ?? 0;
+}
