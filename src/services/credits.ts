@@ -212,7 +212,13 @@ export interface CreditSummary {
   totalAdjusted: number;
 }
 
-const EMPTY_SUMMARY: CreditSummary = { balance: 0, totalPurchased: 0, totalSpent: 0, totalRefunded: 0, totalAdjusted: 0 };
+const EMPTY_SUMMARY: CreditSummary = {
+  balance: 0,
+  totalPurchased: 0,
+  totalSpent: 0,
+  totalRefunded: 0,
+  totalAdjusted: 0,
+};
 
 /** One row by primary key, as a named prepared statement per database (no SQL text rebuilt per request). */
 const summaryStatements = new WeakMap<Executor, ReturnType<typeof prepareSummary>>();

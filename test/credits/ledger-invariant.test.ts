@@ -48,7 +48,9 @@ test("a lifetime total that drifts from its ledger sum is a violation too", asyn
     .set({ totalSpent: sql`${creditAccount.totalSpent} + 1` })
     .where(eq(creditAccount.userId, s.userId));
   const violations = await t.ledgerViolations();
-  expect(violations.map((v) => [v.user_id, v.totals, v.ledger_totals])).toEqual([[s.userId, [0, 1, 0, 0], [0, 0, 0, 0]]]);
+  expect(violations.map((v) => [v.user_id, v.totals, v.ledger_totals])).toEqual([
+    [s.userId, [0, 1, 0, 0], [0, 0, 0, 0]],
+  ]);
   await expect(t.close()).rejects.toThrow("ledger invariant broken");
 });
 
