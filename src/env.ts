@@ -42,6 +42,8 @@ const DEV_AUTH_SECRET = "dev-only-insecure-better-auth-secret-change-me";
 const envSchema = z
   .object({
     NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+    /** Parse every response body against its schema before sending it; default: on outside production. */
+    VALIDATE_RESPONSES: bool.optional(),
     PORT: int(3000, 0, 65535),
     HOST: z.string().min(1).default("0.0.0.0"),
     DATABASE_URL: z
@@ -157,6 +159,8 @@ export type Config = Omit<z.infer<typeof envSchema>, "BETTER_AUTH_SECRET" | "PUB
   PUBLIC_URL: string;
   /** "eachlabs" with a key, "sandbox" without one outside production, "unconfigured" in production without a key. */
   providerMode: "eachlabs" | "sandbox" | "unconfigured";
+  /** VALIDATE_RESPONSES, else on outside production (src/schemas/respond.ts). */
+  validateResponses: boolean;
 };
 
 export class ConfigError extends Error {
@@ -185,6 +189,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     BETTER_AUTH_SECRET: e.BETTER_AUTH_SECRET ?? DEV_AUTH_SECRET,
     PUBLIC_URL: (e.PUBLIC_URL ?? e.BETTER_AUTH_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ""),
     providerMode: e.EACHLABS_API_KEY ? "eachlabs" : e.NODE_ENV === "production" ? "unconfigured" : "sandbox",
+    validateResponses: e.VALIDATE_RESPONSES ?? e.NODE_ENV !== "production",
   };
 }
 

@@ -37,6 +37,16 @@ export function keysetWhere(createdAt: PgColumn, id: PgColumn, cursor: Cursor | 
   return sql`(${createdAt}, ${id}) < (${createdAt.mapToDriverValue(cursor.createdAt)}, ${id.mapToDriverValue(cursor.id)})`;
 }
 
+/** keysetWhere for a prepared statement: the cursor comes as the placeholders of cursorParams. */
+export function keysetAfterPlaceholders(createdAt: PgColumn, id: PgColumn): SQL {
+  return sql`(${createdAt}, ${id}) < (${sql.placeholder("cursorCreatedAt")}::timestamptz, ${sql.placeholder("cursorId")}::uuid)`;
+}
+
+export const cursorParams = (cursor: Cursor) => ({
+  cursorCreatedAt: cursor.createdAt.toISOString(),
+  cursorId: cursor.id,
+});
+
 export const keysetOrder = (createdAt: PgColumn, id: PgColumn) => [desc(createdAt), desc(id)];
 
 /** Given limit+1 fetched rows, the page and the cursor for the next one. */

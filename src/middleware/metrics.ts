@@ -17,7 +17,7 @@ export const requestMetrics = createMiddleware<AppEnv>(async (c, next) => {
   } finally {
     const seconds = (performance.now() - started) / 1000;
     const method = KNOWN_METHODS.has(c.req.method) ? c.req.method : "OTHER";
-    c.var.deps.httpMetrics.observe(method, routeLabel(c), c.res.status, seconds);
+    c.get("deps").httpMetrics.observe(method, routeLabel(c), c.res.status, seconds);
   }
 });
 
@@ -31,7 +31,7 @@ function routeLabel(c: Context): string {
 
 /** GET /metrics: when METRICS_TOKEN is set, only `Authorization: Bearer <METRICS_TOKEN>` may read it. */
 export const requireMetricsToken = createMiddleware<AppEnv>(async (c, next) => {
-  const expected = c.var.deps.config.METRICS_TOKEN;
+  const expected = c.get("deps").config.METRICS_TOKEN;
   if (expected && !sameSecret(parseBearer(c.req.header("authorization")) ?? "", expected))
     throw new ApiError("unauthorized", "Send the metrics token as Authorization: Bearer <METRICS_TOKEN>.");
   await next();

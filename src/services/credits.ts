@@ -1,9 +1,10 @@
 import { and, eq, gte, lt, type SQL, sql } from "drizzle-orm";
 import { type Database, type Executor, queryRows, type Tx } from "../db";
+import { prepared } from "../db/prepared";
 import { creditAccount, creditTransaction, guestLink, polarOrder, prediction, user } from "../db/schema";
 import type { CreditTransactionRow } from "../db/schemas/credits";
 import { ApiError, conflict, notFound } from "../lib/errors";
-import { type Cursor, keysetOrder, keysetWhere, page } from "../lib/pagination";
+import { type Cursor, cursorParams, keysetAfterPlaceholders, keysetOrder, page } from "../lib/pagination";
 
 /**
  * The credits ledger. This module is the only writer of credit_account and credit_transaction:
@@ -220,25 +221,21 @@ const EMPTY_SUMMARY: CreditSummary = {
   totalAdjusted: 0,
 };
 
-/** One row by primary key, as a named prepared statement per database (no SQL text rebuilt per request). */
-const summaryStatements = new WeakMap<Executor, ReturnType<typeof prepareSummary>>();
-function prepareSummary(db: Executor) {
-  return db
-    .select({
-      balance: creditAccount.balance,
-      totalPurchased: creditAccount.totalPurchased,
-      totalSpent: creditAccount.totalSpent,
-      totalRefunded: creditAccount.totalRefunded,
-      totalAdjusted: creditAccount.totalAdjusted,
-    })
-    .from(creditAccount)
-    .where(eq(creditAccount.userId, sql.placeholder("userId")))
-    .prepare("credit_summary");
-}
-
+/** One row by primary key, as a named prepared statement (no SQL text rebuilt per request). */
 export async function getCreditSummary(db: Executor, userId: string): Promise<CreditSummary> {
-  let statement = summaryStatements.get(db);
-  if (!statement) summaryStatements.set(db, (statement = prepareSummary(db)));
+  const statement = prepared(db, "credit_summary", (d, name) =>
+    d
+      .select({
+        balance: creditAccount.balance,
+        totalPurchased: creditAccount.totalPurchased,
+        totalSpent: creditAccount.totalSpent,
+        totalRefunded: creditAccount.totalRefunded,
+        totalAdjusted: creditAccount.totalAdjusted,
+      })
+      .from(creditAccount)
+      .where(eq(creditAccount.userId, sql.placeholder("userId")))
+      .prepare(name),
+  );
   const [row] = await statement.execute({ userId });
   return row ?? EMPTY_SUMMARY;
 }
@@ -249,17 +246,26 @@ export async function listCreditTransactions(
   userId: string,
   opts: { limit: number; cursor?: Cursor },
 ): Promise<{ data: CreditTransactionRow[]; nextCursor: string | null }> {
-  const rows = await db
-    .select()
-    .from(creditTransaction)
-    .where(
-      and(
-        eq(creditTransaction.userId, userId),
-        keysetWhere(creditTransaction.createdAt, creditTransaction.id, opts.cursor),
-      ),
-    )
-    .orderBy(...keysetOrder(creditTransaction.createdAt, creditTransaction.id))
-    .limit(opts.limit + 1);
+  const name = opts.cursor ? "credit_transactions_after" : "credit_transactions_first";
+  const statement = prepared(db, name, (d) =>
+    d
+      .select()
+      .from(creditTransaction)
+      .where(
+        and(
+          eq(creditTransaction.userId, sql.placeholder("userId")),
+          opts.cursor ? keysetAfterPlaceholders(creditTransaction.createdAt, creditTransaction.id) : undefined,
+        ),
+      )
+      .orderBy(...keysetOrder(creditTransaction.createdAt, creditTransaction.id))
+      .limit(sql.placeholder("limit"))
+      .prepare(name),
+  );
+  const rows = await statement.execute({
+    userId,
+    limit: opts.limit + 1,
+    ...(opts.cursor ? cursorParams(opts.cursor) : {}),
+  });
   return page(rows, opts.limit);
 }
 
