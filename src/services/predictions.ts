@@ -1,4 +1,4 @@
-import { and, eq, inArray, lte, or, type SQL, sql } from "drizzle-orm";
+import { and, eq, inArray, lte, or, sql } from "drizzle-orm";
 import type { AuthUser } from "../auth/user";
 import type { Database } from "../db";
 import { prepared } from "../db/prepared";
