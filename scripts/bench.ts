@@ -72,6 +72,7 @@ const config = {
   historyRows: Number(env.BENCH_HISTORY_ROWS ?? 100_000),
   poolMax: 10,
   nodeEnv: "development",
+  validateResponses: false,
   memory: env.BENCH_MEMORY === "1" || env.BENCH_MEMORY === "true",
   memoryRequests: Number(env.BENCH_MEMORY_REQUESTS ?? 200_000),
 };
@@ -161,6 +162,8 @@ async function main(): Promise<number> {
     PATH: env.PATH,
     HOME: env.HOME,
     NODE_ENV: config.nodeEnv,
+    // Development for the sandbox provider, but responses unparsed as in production (src/schemas/respond.ts).
+    VALIDATE_RESPONSES: String(config.validateResponses),
     HOST: "127.0.0.1",
     PORT: String(port),
     LOG_LEVEL: env.BENCH_LOG_LEVEL ?? "warn",

@@ -9,11 +9,13 @@ import { bodyLimits, requestContext } from "./middleware/request-context";
 import { mountDocs } from "./openapi/docs";
 import { createRouter } from "./openapi/kit";
 import { registerRoutes } from "./routes";
+import { setResponseValidation } from "./schemas/respond";
 
 /** The app: middleware every request passes, then Better Auth, our routes and the docs. No I/O here. */
 export function createApp(deps: Deps) {
   const app = createRouter();
   const { config } = deps;
+  setResponseValidation(config.validateResponses);
   // Output copies of our own URLs (the sandbox's images) are served by this app without a socket.
   deps.selfFetch ??= (req) => Promise.resolve(app.fetch(req));
 

@@ -43,6 +43,8 @@ const DEV_AUTH_SECRET = "dev-only-insecure-better-auth-secret-change-me";
 const envSchema = z
   .object({
     NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+    /** Parse every response body against its schema before sending it; default: on outside production. */
+    VALIDATE_RESPONSES: bool.optional(),
     PORT: int(3000, 0, 65535),
     HOST: z.string().min(1).default("0.0.0.0"),
     DATABASE_URL: z
@@ -177,6 +179,8 @@ export type Config = Omit<
   providerMode: "eachlabs" | "sandbox" | "unconfigured";
   /** Webhook URLs on loopback/private addresses: allowed outside production unless set. */
   WEBHOOK_ALLOW_PRIVATE_URLS: boolean;
+  /** VALIDATE_RESPONSES, else on outside production (src/schemas/respond.ts). */
+  validateResponses: boolean;
 };
 
 export class ConfigError extends Error {
@@ -206,6 +210,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     PUBLIC_URL: (e.PUBLIC_URL ?? e.BETTER_AUTH_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ""),
     WEBHOOK_ALLOW_PRIVATE_URLS: e.WEBHOOK_ALLOW_PRIVATE_URLS ?? e.NODE_ENV !== "production",
     providerMode: e.EACHLABS_API_KEY ? "eachlabs" : e.NODE_ENV === "production" ? "unconfigured" : "sandbox",
+    validateResponses: e.VALIDATE_RESPONSES ?? e.NODE_ENV !== "production",
   };
 }
 

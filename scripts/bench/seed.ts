@@ -97,14 +97,15 @@ export async function finalPrediction(base: string, u: BenchUser, brandName: str
 /**
  * Gives `userId` a history of `rows` succeeded predictions, each with its generation charge, after
  * one admin grant that pays for them, all older than the user's existing rows; then the balance is
- * set to the ledger's sum. The prediction rows copy the input, prompt and output of `templateId`.
+ * set to the ledger's sum and the account's totals to theirs. Timestamps are whole milliseconds, as the
+ * service writes them, so keyset cursors compare exactly. The prediction rows copy the input, prompt and output of `templateId`.
  */
 export async function seedHistory(sql: Sql, userId: string, templateId: string, rows: number): Promise<void> {
   await sql.query("begin");
   try {
     await sql.query(
       `insert into credit_transaction (user_id, type, amount, balance_after, reason, created_at)
-       values ($1, 'admin_adjustment', $2, $2, 'bench history', now() - interval '2 days')`,
+       values ($1, 'admin_adjustment', $2, $2, 'bench history', date_trunc('milliseconds', now() - interval '2 days'))`,
       [userId, rows],
     );
     await sql.query(
@@ -112,7 +113,7 @@ export async function seedHistory(sql: Sql, userId: string, templateId: string, 
                                created_at, started_at, completed_at, last_synced_at, updated_at)
        select $1, t.model, 'succeeded', t.input, t.prompt, t.output, 1, s.at, s.at, s.at, s.at, s.at
        from (select model, input, prompt, output from prediction where id = $2) t,
-            (select now() - interval '2 days' + g * interval '1 millisecond' as at
+            (select date_trunc('milliseconds', now() - interval '2 days') + g * interval '1 millisecond' as at
              from generate_series(1, $3::int) g) s`,
       [userId, templateId, rows],
     );
@@ -122,9 +123,18 @@ export async function seedHistory(sql: Sql, userId: string, templateId: string, 
        from prediction where user_id = $1 and created_at < now() - interval '1 day'`,
       [userId, rows],
     );
+    // The balance and the lifetime totals, each the sum over the ledger that src/services/credits.ts
+    // CREDIT_TOTALS defines (the same as drizzle/0006_backfill-credit-account-totals.sql).
     await sql.query(
-      `update credit_account set balance = (select sum(amount) from credit_transaction where user_id = $1),
-       updated_at = now() where user_id = $1`,
+      `update credit_account a set balance = l.balance, total_purchased = l.purchased, total_spent = l.spent,
+              total_refunded = l.refunded, total_adjusted = l.adjusted, updated_at = now()
+       from (select sum(amount)::int as balance,
+                    coalesce(sum(amount) filter (where type in ('purchase', 'purchase_refund')), 0)::int as purchased,
+                    coalesce(-sum(amount) filter (where type = 'generation'), 0)::int as spent,
+                    coalesce(sum(amount) filter (where type = 'refund'), 0)::int as refunded,
+                    coalesce(sum(amount) filter (where type = 'admin_adjustment'), 0)::int as adjusted
+             from credit_transaction where user_id = $1) l
+       where a.user_id = $1`,
       [userId],
     );
     await sql.query("commit");
@@ -139,7 +149,8 @@ export async function seedHistory(sql: Sql, userId: string, templateId: string, 
 export async function unmaintainedAccountColumns(sql: Sql): Promise<string[]> {
   const { rows } = await sql.query<{ column_name: string }>(
     `select column_name from information_schema.columns
-     where table_name = 'credit_account' and column_name not in ('user_id', 'balance', 'updated_at')`,
+     where table_name = 'credit_account' and column_name not in
+       ('user_id', 'balance', 'total_purchased', 'total_spent', 'total_refunded', 'total_adjusted', 'updated_at')`,
   );
   return rows.map((r) => r.column_name);
 }

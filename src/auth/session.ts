@@ -12,8 +12,8 @@ import { type AuthUser, isAdmin } from "./user";
  * `x-api-key`, resolved once per request. Banned users count as signed out.
  */
 export async function getAuthUser(c: Context<AppEnv>): Promise<AuthUser | null> {
-  if (c.var.authResolved) return c.var.user ?? null;
-  const { sessionCache, clock } = c.var.deps;
+  if (c.get("authResolved")) return c.get("user") ?? null;
+  const { sessionCache, clock } = c.get("deps");
   const token = credentialCacheKey(c.req.raw.headers);
   const cached = token ? sessionCache.get(token, clock.now().getTime()) : undefined;
   if (cached) {
@@ -22,13 +22,16 @@ export async function getAuthUser(c: Context<AppEnv>): Promise<AuthUser | null> 
     return cached;
   }
   const lookup = async (): Promise<AuthUser | null> => {
-    const session = await c.var.deps.auth.api.getSession({ headers: c.req.raw.headers }).catch((err: unknown) => {
-      // Refused credentials (a bad or expired API key): signed out.
-      if (err instanceof APIError && err.statusCode < 500) return null;
-      // An outage is not "signed out": a 503 tells the client to retry, a 401 would tell it to sign in again.
-      c.var.logger.error({ err }, "session lookup failed");
-      throw databaseUnavailable("Sessions cannot be checked right now; retry shortly.");
-    });
+    const session = await c
+      .get("deps")
+      .auth.api.getSession({ headers: c.req.raw.headers })
+      .catch((err: unknown) => {
+        // Refused credentials (a bad or expired API key): signed out.
+        if (err instanceof APIError && err.statusCode < 500) return null;
+        // An outage is not "signed out": a 503 tells the client to retry, a 401 would tell it to sign in again.
+        c.get("logger").error({ err }, "session lookup failed");
+        throw databaseUnavailable("Sessions cannot be checked right now; retry shortly.");
+      });
     const u = session?.user as (AuthUser & { banned?: boolean | null }) | undefined;
     if (!u || u.banned) return null;
     const found: AuthUser = {
@@ -62,7 +65,7 @@ export const requireAdmin = createMiddleware<AppEnv>(async (c, next) => {
 
 /** The user set by requireUser/requireAdmin; a route without them calling this is a bug. */
 export function currentUser(c: Context<AppEnv>): AuthUser {
-  const u = c.var.user;
+  const u = c.get("user");
   if (!u) throw unauthorized();
   return u;
 }

@@ -8,22 +8,40 @@ interface Histogram {
 }
 
 /** Request counters of one app instance, rendered by GET /metrics in the Prometheus text format. */
+/** Series per label set are bounded: routes are patterns and methods a fixed list, but statuses are not. */
+const MAX_SERIES = 5000;
+
+interface Series {
+  key: string;
+  histogram: Histogram;
+}
+
 export class HttpMetrics {
   readonly requests = new Map<string, number>();
   readonly latency = new Map<string, Histogram>();
+  /** `method route status` → the rendered label strings and the histogram, so a request renders no labels. */
+  readonly #series = new Map<string, Series>();
 
   observe(method: string, route: string, status: number, seconds: number) {
-    const key = labels({ method, route, status: String(status) });
-    this.requests.set(key, (this.requests.get(key) ?? 0) + 1);
-    const hkey = labels({ method, route });
-    let h = this.latency.get(hkey);
-    if (!h) {
-      h = { counts: LATENCY_BUCKETS.map(() => 0), sum: 0, count: 0 };
-      this.latency.set(hkey, h);
+    const id = `${method} ${status} ${route}`;
+    let series = this.#series.get(id);
+    if (!series) {
+      // Past the bound, further label sets are counted under one overflow series rather than growing.
+      const full = this.#series.size >= MAX_SERIES;
+      const key = labels({ method, route: full ? "overflow" : route, status: full ? "other" : String(status) });
+      const hkey = labels({ method, route: full ? "overflow" : route });
+      let histogram = this.latency.get(hkey);
+      if (!histogram) {
+        histogram = { counts: LATENCY_BUCKETS.map(() => 0), sum: 0, count: 0 };
+        this.latency.set(hkey, histogram);
+      }
+      series = { key, histogram };
+      if (!full) this.#series.set(id, series);
     }
-    LATENCY_BUCKETS.forEach((le, i) => {
-      if (seconds <= le) h.counts[i] = (h.counts[i] ?? 0) + 1;
-    });
+    this.requests.set(series.key, (this.requests.get(series.key) ?? 0) + 1);
+    const h = series.histogram;
+    for (let i = 0; i < LATENCY_BUCKETS.length; i++)
+      if (seconds <= (LATENCY_BUCKETS[i] as number)) h.counts[i] = (h.counts[i] ?? 0) + 1;
     h.sum += seconds;
     h.count++;
   }

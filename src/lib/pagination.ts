@@ -1,4 +1,4 @@
-import { and, desc, eq, lt, or, type SQL } from "drizzle-orm";
+import { desc, type SQL, sql } from "drizzle-orm";
 import type { PgColumn } from "drizzle-orm/pg-core";
 import { ApiError } from "./errors";
 import { isStorableDate, isUuid } from "./validation";
@@ -27,10 +27,25 @@ export function decodeCursor(s: string | undefined): Cursor | undefined {
   }
 }
 
+/**
+ * Rows after the cursor in (created_at desc, id desc) order, as one row comparison: PostgreSQL uses it as an
+ * index condition on (…, created_at desc, id desc) indexes, so a page deep in a long history starts where
+ * the cursor is instead of filtering every newer row (the equivalent OR form is only a filter).
+ */
 export function keysetWhere(createdAt: PgColumn, id: PgColumn, cursor: Cursor | undefined): SQL | undefined {
   if (!cursor) return undefined;
-  return or(lt(createdAt, cursor.createdAt), and(eq(createdAt, cursor.createdAt), lt(id, cursor.id)));
+  return sql`(${createdAt}, ${id}) < (${createdAt.mapToDriverValue(cursor.createdAt)}, ${id.mapToDriverValue(cursor.id)})`;
 }
+
+/** keysetWhere for a prepared statement: the cursor comes as the placeholders of cursorParams. */
+export function keysetAfterPlaceholders(createdAt: PgColumn, id: PgColumn): SQL {
+  return sql`(${createdAt}, ${id}) < (${sql.placeholder("cursorCreatedAt")}::timestamptz, ${sql.placeholder("cursorId")}::uuid)`;
+}
+
+export const cursorParams = (cursor: Cursor) => ({
+  cursorCreatedAt: cursor.createdAt.toISOString(),
+  cursorId: cursor.id,
+});
 
 export const keysetOrder = (createdAt: PgColumn, id: PgColumn) => [desc(createdAt), desc(id)];
 

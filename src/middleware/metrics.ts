@@ -17,7 +17,7 @@ export const requestMetrics = createMiddleware<AppEnv>(async (c, next) => {
   } finally {
     const seconds = (performance.now() - started) / 1000;
     const method = KNOWN_METHODS.has(c.req.method) ? c.req.method : "OTHER";
-    c.var.deps.httpMetrics.observe(method, routeLabel(c), c.res.status, seconds);
+    c.get("deps").httpMetrics.observe(method, routeLabel(c), c.res.status, seconds);
   }
 });
 
@@ -34,7 +34,7 @@ function routeLabel(c: Context): string {
  * production without one it is not served at all (404, as an unknown route). Open otherwise (development).
  */
 export const requireMetricsToken = createMiddleware<AppEnv>(async (c, next) => {
-  const { METRICS_TOKEN: expected, NODE_ENV } = c.var.deps.config;
+  const { METRICS_TOKEN: expected, NODE_ENV } = c.get("deps").config;
   if (!expected && NODE_ENV === "production") return noRoute(c);
   if (expected && !sameSecret(parseBearer(c.req.header("authorization")) ?? "", expected))
     throw new ApiError("unauthorized", "Send the metrics token as Authorization: Bearer <METRICS_TOKEN>.");

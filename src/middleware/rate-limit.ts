@@ -13,7 +13,7 @@ const WINDOW_MS = 60_000;
  */
 export function rateLimit(tier: RateLimitTier) {
   return createMiddleware<AppEnv>(async (c, next) => {
-    const { config, rateLimitStore, clock } = c.var.deps;
+    const { config, rateLimitStore, clock } = c.get("deps");
     const limit =
       tier === "strict"
         ? config.RATE_LIMIT_STRICT_PER_MIN

@@ -18,14 +18,14 @@ export function requestContext(deps: Deps) {
       trusted,
     );
     c.set("clientAddress", clientAddress);
-    c.set("logger", deps.logger.child({ requestId: c.var.requestId, clientAddress }));
+    c.set("logger", deps.logger.child({ requestId: c.get("requestId"), clientAddress }));
     const started = performance.now();
     await next();
     const ms = Math.round((performance.now() - started) * 10) / 10;
     const status = c.res.status;
-    const line = { method: c.req.method, path: c.req.path, status, durationMs: ms, userId: c.var.user?.id };
-    if (status >= 500) c.var.logger.error(line, "request");
-    else c.var.logger.info(line, "request");
+    const line = { method: c.req.method, path: c.req.path, status, durationMs: ms, userId: c.get("user")?.id };
+    if (status >= 500) c.get("logger").error(line, "request");
+    else c.get("logger").info(line, "request");
   });
 }
 

@@ -14,6 +14,7 @@ import {
   toAdminUser,
 } from "../schemas/admin";
 import { toCreditTransaction } from "../schemas/credits";
+import { respond } from "../schemas/respond";
 import { analyticsRange, computeAnalytics, listUsersWithBalance } from "../services/analytics";
 import { adjustCreditsByAdmin } from "../services/credits";
 
@@ -76,7 +77,10 @@ export function registerAdminRoutes(app: OpenAPIHono<AppEnv>) {
       { adminId: admin.id, userId: body.userId, amount: body.amount, transactionId: transaction.id },
       "admin credit adjustment",
     );
-    return c.json(AdminCreditAdjustmentSchema.parse({ transaction: toCreditTransaction(transaction), balance }), 201);
+    return c.json(
+      respond(AdminCreditAdjustmentSchema, { transaction: toCreditTransaction(transaction), balance }),
+      201,
+    );
   });
 
   app.openapi(listUsers, async (c) => {
@@ -90,6 +94,6 @@ export function registerAdminRoutes(app: OpenAPIHono<AppEnv>) {
     const range = analyticsRange(c.req.valid("query"), c.var.deps.clock.now());
     const body = await computeAnalytics(c.var.deps.db, range);
     c.header("Cache-Control", "no-store");
-    return c.json(AnalyticsSchema.parse(body), 200);
+    return c.json(respond(AnalyticsSchema, body), 200);
   });
 }

@@ -15,6 +15,7 @@ import {
   toCreditPackage,
   toCreditTransaction,
 } from "../schemas/credits";
+import { respond } from "../schemas/respond";
 import { getCreditSummary, listCreditTransactions } from "../services/credits";
 import { startPurchase } from "../services/purchases";
 
@@ -78,19 +79,19 @@ const purchase = defineRoute({
 
 export function registerCreditRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(getBalance, async (c) => {
-    const summary = await getCreditSummary(c.var.deps.db, currentUser(c).id);
+    const summary = await getCreditSummary(c.get("deps").db, currentUser(c).id);
     c.header("Cache-Control", "no-store");
-    return c.json(CreditBalanceSchema.parse(summary), 200);
+    return c.json(respond(CreditBalanceSchema, summary), 200);
   });
 
   app.openapi(listPackages, (c) => {
-    const { config, polar } = c.var.deps;
+    const { config, polar } = c.get("deps");
     return c.json({ data: config.CREDIT_PACKAGES.map((p) => toCreditPackage(p, polar !== null)) }, 200);
   });
 
   app.openapi(listTransactions, async (c) => {
     const { limit, cursor } = c.req.valid("query");
-    const result = await listCreditTransactions(c.var.deps.db, currentUser(c).id, {
+    const result = await listCreditTransactions(c.get("deps").db, currentUser(c).id, {
       limit,
       cursor: decodeCursor(cursor),
     });
@@ -99,7 +100,7 @@ export function registerCreditRoutes(app: OpenAPIHono<AppEnv>) {
   });
 
   app.openapi(purchase, async (c) => {
-    const checkout = await startPurchase(c.var.deps, currentUser(c), c.req.valid("json"));
+    const checkout = await startPurchase(c.get("deps"), currentUser(c), c.req.valid("json"));
     return c.json(toCheckout(checkout), 201);
   });
 }

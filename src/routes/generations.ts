@@ -46,13 +46,13 @@ const get = defineRoute({
 
 export function registerGenerationRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(list, async (c) => {
-    const page = await listPredictions(c.var.deps.db, currentUser(c).id, c.req.valid("query"));
+    const page = await listPredictions(c.get("deps").db, currentUser(c).id, c.req.valid("query"));
     c.header("Cache-Control", "no-store");
     return c.json({ data: page.data.map(toPrediction), nextCursor: page.nextCursor }, 200);
   });
 
   app.openapi(get, async (c) => {
-    const row = await getOwnedPrediction(c.var.deps.db, currentUser(c), c.req.valid("param").id);
+    const row = await getOwnedPrediction(c.get("deps").db, currentUser(c), c.req.valid("param").id);
     c.header("Cache-Control", "no-store");
     return c.json(toPrediction(row), 200);
   });

@@ -95,7 +95,7 @@ const cancel = defineRoute({
 export function registerPredictionRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(create, async (c) => {
     const user = currentUser(c);
-    const row = await createPrediction(c.var.deps, user, c.req.valid("json"));
+    const row = await createPrediction(c.get("deps"), user, c.req.valid("json"));
     const body = toPrediction(row);
     c.header("Location", body.urls.get);
     return c.json(body, 201);
@@ -105,7 +105,7 @@ export function registerPredictionRoutes(app: OpenAPIHono<AppEnv>) {
     const user = currentUser(c);
     const q = c.req.valid("query");
     c.header("Cache-Control", "no-store");
-    const page = await listPredictions(c.var.deps.db, user.id, q);
+    const page = await listPredictions(c.get("deps").db, user.id, q);
     return c.json({ data: page.data.map(toPrediction), nextCursor: page.nextCursor }, 200);
   });
 
@@ -122,7 +122,7 @@ export function registerPredictionRoutes(app: OpenAPIHono<AppEnv>) {
 
   app.openapi(cancel, async (c) => {
     const user = currentUser(c);
-    const row = await cancelPrediction(c.var.deps, user, c.req.valid("param").id);
+    const row = await cancelPrediction(c.get("deps"), user, c.req.valid("param").id);
     return c.json(toPrediction(row), 200);
   });
 }

@@ -4,6 +4,7 @@ import { PREDICTION_STATUSES } from "../domain/predictions";
 import { isStorableDate } from "../lib/validation";
 import { NextCursorSchema, PaginationQuerySchema, TimestampSchema } from "./common";
 import { CreditTransactionSchema } from "./credits";
+import { respond } from "./respond";
 
 const Timestamp = TimestampSchema.openapi({ maxLength: 40 });
 
@@ -162,7 +163,7 @@ export function toAdminUser(u: {
   balance: number | null;
   createdAt: Date;
 }) {
-  return AdminUserSchema.parse({
+  return respond(AdminUserSchema, {
     id: u.id,
     email: u.email,
     name: u.name,

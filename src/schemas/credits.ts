@@ -3,6 +3,7 @@ import { type CreditTransactionRow, creditTransactionType } from "../db/schemas/
 import { NO_NUL } from "../domain/patterns";
 import type { CreditPackageConfig } from "../env";
 import { NextCursorSchema, TimestampSchema } from "./common";
+import { respond } from "./respond";
 
 const Timestamp = TimestampSchema.openapi({ maxLength: 40 });
 const ID_PATTERN = /^[A-Za-z0-9_-]{1,200}$/;
@@ -157,7 +158,7 @@ export const CheckoutSchema = z
 
 /** A ledger row as the API shows it (the actor and the guest-link columns stay inside). */
 export function toCreditTransaction(row: CreditTransactionRow) {
-  return CreditTransactionSchema.parse({
+  return respond(CreditTransactionSchema, {
     id: row.id,
     type: row.type,
     amount: row.amount,
@@ -171,7 +172,7 @@ export function toCreditTransaction(row: CreditTransactionRow) {
 
 /** A configured package as sold; `polarProductId` is configuration and never part of the response. */
 export function toCreditPackage(p: CreditPackageConfig, paymentsConfigured: boolean) {
-  return CreditPackageSchema.parse({
+  return respond(CreditPackageSchema, {
     id: p.id,
     name: p.name,
     credits: p.credits,
@@ -182,7 +183,7 @@ export function toCreditPackage(p: CreditPackageConfig, paymentsConfigured: bool
 }
 
 export function toCheckout(checkout: { id: string; url: string; expiresAt: Date }) {
-  return CheckoutSchema.parse({
+  return respond(CheckoutSchema, {
     checkoutId: checkout.id,
     checkoutUrl: checkout.url,
     expiresAt: checkout.expiresAt.toISOString(),

@@ -16,6 +16,7 @@ import { LOGO_STYLES, PREDICTION_ERROR_CODES, PREDICTION_STATUSES } from "../dom
 import { DEFAULT_WEBHOOK_EVENTS, WEBHOOK_EVENTS, WEBHOOK_URL_MAX } from "../domain/webhooks";
 import { NextCursorSchema, PaginationQuerySchema, TimestampSchema } from "./common";
 import { AspectRatioSchema, ModelIdSchema } from "./models";
+import { respond } from "./respond";
 
 const EXAMPLE_ID = "3f2b8a4e-9c1d-4e7a-b6f5-2d8c0e1a9b34";
 
@@ -274,14 +275,16 @@ export const PreferenceAppliedHeader = {
 /** The one mapping from a stored row to the public Prediction; the provider's answers and sync columns never leave. */
 export function toPrediction(row: PredictionRow): Prediction {
   const path = `/api/predictions/${row.id}`;
-  return PredictionSchema.parse({
+  return respond(PredictionSchema, {
     id: row.id,
     status: row.status,
-    model: row.model,
-    input: row.input,
+    // Columns the database types loosely: model and input are written only from a validated request
+    // (createPrediction), error only with one of PREDICTION_ERROR_CODES (finishPrediction).
+    model: row.model as Prediction["model"],
+    input: row.input as Prediction["input"],
     prompt: row.prompt,
     output: row.status === "succeeded" && row.output && row.output.length > 0 ? row.output : null,
-    error: row.error ?? null,
+    error: (row.error ?? null) as Prediction["error"],
     creditsCharged: row.creditsCharged,
     creditsRefunded: row.creditsRefunded,
     createdAt: row.createdAt.toISOString(),

@@ -1,9 +1,10 @@
-import { and, eq, gte, lt, sql } from "drizzle-orm";
+import { and, eq, gte, lt, type SQL, sql } from "drizzle-orm";
 import { type Database, type Executor, queryRows, type Tx } from "../db";
+import { prepared } from "../db/prepared";
 import { creditAccount, creditTransaction, guestLink, polarOrder, prediction, user } from "../db/schema";
 import type { CreditTransactionRow } from "../db/schemas/credits";
 import { ApiError, conflict, notFound } from "../lib/errors";
-import { type Cursor, keysetOrder, keysetWhere, page } from "../lib/pagination";
+import { type Cursor, cursorParams, keysetAfterPlaceholders, keysetOrder, page } from "../lib/pagination";
 
 /**
  * The credits ledger. This module is the only writer of credit_account and credit_transaction:
@@ -38,6 +39,29 @@ export class InsufficientCreditsError extends ApiError {
   }
 }
 
+type TotalKey = "totalPurchased" | "totalSpent" | "totalRefunded" | "totalAdjusted";
+
+/**
+ * Which lifetime total of credit_account each ledger row type moves, and with which sign: every counter
+ * equals sign × sum(amount) over the user's rows of these types (test/helpers/db.ts ledgerViolations checks
+ * it; drizzle/0006 back-filled it with the same definitions). signup_bonus and transfer move no total.
+ */
+export const CREDIT_TOTALS: Partial<Record<CreditTransactionType, { key: TotalKey; sign: 1 | -1 }>> = {
+  purchase: { key: "totalPurchased", sign: 1 },
+  purchase_refund: { key: "totalPurchased", sign: 1 },
+  generation: { key: "totalSpent", sign: -1 },
+  refund: { key: "totalRefunded", sign: 1 },
+  admin_adjustment: { key: "totalAdjusted", sign: 1 },
+};
+
+const TOTAL_KEYS: readonly TotalKey[] = ["totalPurchased", "totalSpent", "totalRefunded", "totalAdjusted"];
+
+function totalsChange(change: CreditChange): Partial<Record<TotalKey, SQL>> {
+  const total = CREDIT_TOTALS[change.type];
+  if (!total) return {};
+  return { [total.key]: sql`${creditAccount[total.key]} + ${total.sign * change.amount}` };
+}
+
 /**
  * Apply one signed change inside `tx`. The conditional UPDATE takes the row lock, so concurrent
  * debits queue up and can never overspend. Throws InsufficientCreditsError (nothing changed) when a
@@ -49,9 +73,10 @@ export async function applyCreditChange(
 ): Promise<{ transaction: CreditTransactionRow; balance: number }> {
   if (!Number.isInteger(change.amount) || change.amount === 0)
     throw new Error("credit change must be a non-zero integer");
+  const totals = totalsChange(change);
   let updated = await tx
     .update(creditAccount)
-    .set({ balance: sql`${creditAccount.balance} + ${change.amount}`, updatedAt: sql`now()` })
+    .set({ balance: sql`${creditAccount.balance} + ${change.amount}`, ...totals, updatedAt: sql`now()` })
     .where(and(eq(creditAccount.userId, change.userId), sql`${creditAccount.balance} + ${change.amount} >= 0`))
     .returning({ balance: creditAccount.balance });
   if (updated.length === 0) {
@@ -66,12 +91,17 @@ export async function applyCreditChange(
       await tx.insert(creditAccount).values({ userId: change.userId, balance: 0 }).onConflictDoNothing();
       throw new InsufficientCreditsError(-change.amount, 0);
     }
+    const total = CREDIT_TOTALS[change.type];
     updated = await tx
       .insert(creditAccount)
-      .values({ userId: change.userId, balance: change.amount })
+      .values({
+        userId: change.userId,
+        balance: change.amount,
+        ...(total ? { [total.key]: total.sign * change.amount } : {}),
+      })
       .onConflictDoUpdate({
         target: creditAccount.userId,
-        set: { balance: sql`${creditAccount.balance} + ${change.amount}`, updatedAt: sql`now()` },
+        set: { balance: sql`${creditAccount.balance} + ${change.amount}`, ...totals, updatedAt: sql`now()` },
       })
       .returning({ balance: creditAccount.balance });
   }
@@ -131,11 +161,7 @@ export async function transferGuestAccount(db: Database, guestId: string, userId
       .from(polarOrder)
       .where(eq(polarOrder.userId, guestId))
       .for("update");
-    const [guest] = await tx
-      .select({ balance: creditAccount.balance })
-      .from(creditAccount)
-      .where(eq(creditAccount.userId, guestId))
-      .for("update");
+    const [guest] = await tx.select().from(creditAccount).where(eq(creditAccount.userId, guestId)).for("update");
     const moved = guest?.balance ?? 0;
     if (moved > 0) {
       await applyCreditChange(tx, {
@@ -158,6 +184,14 @@ export async function transferGuestAccount(db: Database, guestId: string, userId
       .set({ type: "transfer", reason: sql`'Guest welcome credits: ' || coalesce(${creditTransaction.reason}, '')` })
       .where(and(eq(creditTransaction.userId, guestId), eq(creditTransaction.type, "signup_bonus")));
     await tx.update(creditTransaction).set({ userId }).where(eq(creditTransaction.userId, guestId));
+    // The guest's rows now count in the user's totals (the transfer pair itself moves none).
+    if (guest && TOTAL_KEYS.some((k) => guest[k] !== 0)) {
+      const add = Object.fromEntries(TOTAL_KEYS.map((k) => [k, sql`${creditAccount[k]} + ${guest[k]}`]));
+      await tx
+        .insert(creditAccount)
+        .values({ userId, balance: 0, ...Object.fromEntries(TOTAL_KEYS.map((k) => [k, guest[k]])) })
+        .onConflictDoUpdate({ target: creditAccount.userId, set: { ...add, updatedAt: sql`now()` } });
+    }
     await tx.update(prediction).set({ userId }).where(eq(prediction.userId, guestId));
     await tx.update(polarOrder).set({ userId }).where(eq(polarOrder.userId, guestId));
     await tx.delete(creditAccount).where(eq(creditAccount.userId, guestId));
@@ -166,7 +200,7 @@ export async function transferGuestAccount(db: Database, guestId: string, userId
   });
 }
 
-/** The balance and the lifetime totals a user sees, from one aggregate over the ledger. */
+/** The balance and the lifetime totals a user sees: the counters of credit_account (see CREDIT_TOTALS). */
 export interface CreditSummary {
   balance: number;
   /** credits bought, net of what purchase refunds took back */
@@ -179,24 +213,31 @@ export interface CreditSummary {
   totalAdjusted: number;
 }
 
+const EMPTY_SUMMARY: CreditSummary = {
+  balance: 0,
+  totalPurchased: 0,
+  totalSpent: 0,
+  totalRefunded: 0,
+  totalAdjusted: 0,
+};
+
+/** One row by primary key, as a named prepared statement (no SQL text rebuilt per request). */
 export async function getCreditSummary(db: Executor, userId: string): Promise<CreditSummary> {
-  const [row] = await db
-    .select({
-      balance: sql<number>`coalesce((select ${creditAccount.balance} from ${creditAccount} where ${creditAccount.userId} = ${userId}), 0)::int`,
-      purchased: sql<number>`coalesce(sum(${creditTransaction.amount}) filter (where ${creditTransaction.type} in ('purchase', 'purchase_refund')), 0)::int`,
-      spent: sql<number>`coalesce(-sum(${creditTransaction.amount}) filter (where ${creditTransaction.type} = 'generation'), 0)::int`,
-      refunded: sql<number>`coalesce(sum(${creditTransaction.amount}) filter (where ${creditTransaction.type} = 'refund'), 0)::int`,
-      adjusted: sql<number>`coalesce(sum(${creditTransaction.amount}) filter (where ${creditTransaction.type} = 'admin_adjustment'), 0)::int`,
-    })
-    .from(creditTransaction)
-    .where(eq(creditTransaction.userId, userId));
-  return {
-    balance: Number(row?.balance ?? 0),
-    totalPurchased: Number(row?.purchased ?? 0),
-    totalSpent: Number(row?.spent ?? 0),
-    totalRefunded: Number(row?.refunded ?? 0),
-    totalAdjusted: Number(row?.adjusted ?? 0),
-  };
+  const statement = prepared(db, "credit_summary", (d, name) =>
+    d
+      .select({
+        balance: creditAccount.balance,
+        totalPurchased: creditAccount.totalPurchased,
+        totalSpent: creditAccount.totalSpent,
+        totalRefunded: creditAccount.totalRefunded,
+        totalAdjusted: creditAccount.totalAdjusted,
+      })
+      .from(creditAccount)
+      .where(eq(creditAccount.userId, sql.placeholder("userId")))
+      .prepare(name),
+  );
+  const [row] = await statement.execute({ userId });
+  return row ?? EMPTY_SUMMARY;
 }
 
 /** One page of a user's ledger, newest first. */
@@ -205,17 +246,26 @@ export async function listCreditTransactions(
   userId: string,
   opts: { limit: number; cursor?: Cursor },
 ): Promise<{ data: CreditTransactionRow[]; nextCursor: string | null }> {
-  const rows = await db
-    .select()
-    .from(creditTransaction)
-    .where(
-      and(
-        eq(creditTransaction.userId, userId),
-        keysetWhere(creditTransaction.createdAt, creditTransaction.id, opts.cursor),
-      ),
-    )
-    .orderBy(...keysetOrder(creditTransaction.createdAt, creditTransaction.id))
-    .limit(opts.limit + 1);
+  const name = opts.cursor ? "credit_transactions_after" : "credit_transactions_first";
+  const statement = prepared(db, name, (d) =>
+    d
+      .select()
+      .from(creditTransaction)
+      .where(
+        and(
+          eq(creditTransaction.userId, sql.placeholder("userId")),
+          opts.cursor ? keysetAfterPlaceholders(creditTransaction.createdAt, creditTransaction.id) : undefined,
+        ),
+      )
+      .orderBy(...keysetOrder(creditTransaction.createdAt, creditTransaction.id))
+      .limit(sql.placeholder("limit"))
+      .prepare(name),
+  );
+  const rows = await statement.execute({
+    userId,
+    limit: opts.limit + 1,
+    ...(opts.cursor ? cursorParams(opts.cursor) : {}),
+  });
   return page(rows, opts.limit);
 }
 

@@ -1,6 +1,7 @@
-import { and, eq, inArray, lte, or, type SQL, sql } from "drizzle-orm";
+import { and, eq, inArray, lte, or, sql } from "drizzle-orm";
 import type { AuthUser } from "../auth/user";
 import type { Database } from "../db";
+import { prepared } from "../db/prepared";
 import { prediction } from "../db/schema";
 import type { PredictionRow } from "../db/schemas/predictions";
 import type { Deps } from "../deps";
@@ -15,7 +16,7 @@ import {
   type PredictionStatus,
 } from "../domain/predictions";
 import { ApiError, conflict, forbidden, notFound } from "../lib/errors";
-import { decodeCursor, keysetOrder, keysetWhere, page } from "../lib/pagination";
+import { cursorParams, decodeCursor, keysetAfterPlaceholders, keysetOrder, page } from "../lib/pagination";
 import { isUuid } from "../lib/validation";
 import { type CreatePredictionRequest, type PredictionInput, PredictionInputSchema } from "../schemas/predictions";
 import { applyCreditChange } from "./credits";
@@ -377,7 +378,14 @@ async function keepProcessing(
 // ---------------------------------------------------------------- reads, waits, cancel, lists
 
 export async function loadRow(db: Database, id: string): Promise<PredictionRow> {
-  const [row] = await db.select().from(prediction).where(eq(prediction.id, id));
+  const statement = prepared(db, "prediction_by_id", (d, name) =>
+    d
+      .select()
+      .from(prediction)
+      .where(eq(prediction.id, sql.placeholder("id")))
+      .prepare(name),
+  );
+  const [row] = await statement.execute({ id });
   if (!row) throw notFound("Prediction");
   return row;
 }
@@ -441,18 +449,32 @@ export interface ListFilters {
 
 /** The caller's predictions, newest first, keyset-paginated (rows; the route maps them). */
 export async function listPredictions(db: Database, userId: string, f: ListFilters) {
-  const conds: (SQL | undefined)[] = [
-    eq(prediction.userId, userId),
-    keysetWhere(prediction.createdAt, prediction.id, decodeCursor(f.cursor)),
-    f.status ? eq(prediction.status, f.status) : undefined,
-    f.model ? eq(prediction.model, f.model) : undefined,
-  ];
-  const rows = await db
-    .select()
-    .from(prediction)
-    .where(and(...conds))
-    .orderBy(...keysetOrder(prediction.createdAt, prediction.id))
-    .limit(f.limit + 1);
+  const cursor = decodeCursor(f.cursor);
+  // One prepared statement per combination of filters (eight at most).
+  const name = `predictions_page_${cursor ? "c" : ""}${f.status ? "s" : ""}${f.model ? "m" : ""}`;
+  const statement = prepared(db, name, (d) =>
+    d
+      .select()
+      .from(prediction)
+      .where(
+        and(
+          eq(prediction.userId, sql.placeholder("userId")),
+          cursor ? keysetAfterPlaceholders(prediction.createdAt, prediction.id) : undefined,
+          f.status ? eq(prediction.status, sql.placeholder("status")) : undefined,
+          f.model ? eq(prediction.model, sql.placeholder("model")) : undefined,
+        ),
+      )
+      .orderBy(...keysetOrder(prediction.createdAt, prediction.id))
+      .limit(sql.placeholder("limit"))
+      .prepare(name),
+  );
+  const rows = await statement.execute({
+    userId,
+    limit: f.limit + 1,
+    status: f.status,
+    model: f.model,
+    ...(cursor ? cursorParams(cursor) : {}),
+  });
   return page(rows, f.limit);
 }
 

@@ -347,6 +347,22 @@ describe("guest to user transfer through Better Auth", () => {
     expect(expectSchema(CreditBalanceSchema, bal.body)).toMatchObject({ balance: 8, totalAdjusted: 4 });
   });
 
+  test("a guest with nothing left to move still brings its totals: the user's counters count its ledger rows", async () => {
+    const g = await t.signInAnonymous();
+    expect((await adjust(g.userId, 4)).status).toBe(201);
+    expect((await adjust(g.userId, -5)).status).toBe(201);
+    const linked = await t.signUp({ email: "linked-empty@example.com", name: "Linked", headers: g.headers });
+    const bal = await t.json("GET", "/api/credits", { headers: linked.headers });
+    expect(expectSchema(CreditBalanceSchema, bal.body)).toEqual({
+      balance: 3,
+      totalPurchased: 0,
+      totalSpent: 0,
+      totalRefunded: 0,
+      totalAdjusted: -1,
+    });
+    expect(await t.ledgerViolations()).toEqual([]);
+  });
+
   test("signing up with the guest's session cookie does the same", async () => {
     const { g, rowIds } = await guestWithHistory();
     const { userId: newUserId } = await t.signUp({

@@ -59,14 +59,32 @@ export async function createTestDatabase(): Promise<DatabaseHandle & { url?: str
   return connectPglite(undefined, await pgliteTemplate);
 }
 
-/** balance = sum(ledger) and balance >= 0 for every user; returns the offending rows (empty when sound). */
+/**
+ * balance = sum(ledger) and balance >= 0 for every user, and every lifetime total of credit_account equals its
+ * sum over the ledger (src/services/credits.ts CREDIT_TOTALS); returns the offending rows (empty when sound).
+ */
 export async function ledgerViolations(db: Executor) {
-  return queryRows<{ user_id: string; balance: number | null; ledger: number | null }>(
+  return queryRows<{
+    user_id: string;
+    balance: number | null;
+    ledger: number | null;
+    totals: [number, number, number, number] | null;
+    ledger_totals: [number, number, number, number] | null;
+  }>(
     db,
     sql`
-    with l as (select user_id, sum(amount)::int as ledger from credit_transaction group by user_id)
-    select coalesce(a.user_id, l.user_id) as user_id, a.balance, l.ledger
+    with l as (
+      select user_id, sum(amount)::int as ledger,
+             array[coalesce(sum(amount) filter (where type in ('purchase', 'purchase_refund')), 0)::int,
+                   coalesce(-sum(amount) filter (where type = 'generation'), 0)::int,
+                   coalesce(sum(amount) filter (where type = 'refund'), 0)::int,
+                   coalesce(sum(amount) filter (where type = 'admin_adjustment'), 0)::int] as ledger_totals
+      from credit_transaction group by user_id)
+    select coalesce(a.user_id, l.user_id) as user_id, a.balance, l.ledger,
+           array[a.total_purchased, a.total_spent, a.total_refunded, a.total_adjusted] as totals, l.ledger_totals
     from credit_account a full outer join l on l.user_id = a.user_id
-    where coalesce(a.balance, 0) <> coalesce(l.ledger, 0) or a.balance < 0`,
+    where coalesce(a.balance, 0) <> coalesce(l.ledger, 0) or a.balance < 0
+       or coalesce(array[a.total_purchased, a.total_spent, a.total_refunded, a.total_adjusted], array[0, 0, 0, 0])
+          <> coalesce(l.ledger_totals, array[0, 0, 0, 0])`,
   );
 }

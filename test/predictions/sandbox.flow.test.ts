@@ -2,7 +2,9 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { eq } from "drizzle-orm";
 import { creditTransaction, prediction } from "../../src/db/schema";
 import { PredictionListSchema, PredictionSchema } from "../../src/schemas/predictions";
+import { createSandboxProvider } from "../../src/services/providers/sandbox";
 import { createTestApp, type TestApp } from "../helpers/app";
+import { FakeClock } from "../helpers/clock";
 import { expectError, expectSchema } from "../helpers/schemas";
 
 /** No EACHLABS_API_KEY outside production: the sandbox provider, end to end, images served by this server. */
@@ -130,4 +132,22 @@ describe("production without a key", () => {
       await prod.close();
     }
   }, 60_000);
+});
+
+test("the sandbox remembers at most 10,000 cancellations, dropping the oldest first", async () => {
+  const provider = createSandboxProvider({
+    delayMs: 0,
+    publicBaseUrl: "http://localhost:3000",
+    clock: new FakeClock(),
+  });
+  const input = { prompt: "p", num_images: 1 };
+  const ids: string[] = [];
+  for (let i = 0; i < 10_001; i++) {
+    const { id } = await provider.create({ slug: "sandbox", input });
+    await provider.cancel(id);
+    ids.push(id);
+  }
+  expect((await provider.get(ids[0] ?? "")).status).toBe("succeeded");
+  expect((await provider.get(ids[1] ?? "")).status).toBe("canceled");
+  expect((await provider.get(ids[10_000] ?? "")).status).toBe("canceled");
 });

@@ -91,6 +91,15 @@ describe("loadConfig", () => {
     expect(err.message).not.toContain("too-short-secret");
   });
 
+  test("responses are parsed against their schemas outside production unless VALIDATE_RESPONSES says otherwise", () => {
+    const secret = { BETTER_AUTH_SECRET: "x".repeat(32) };
+    expect(loadConfig({}).validateResponses).toBe(true);
+    expect(loadConfig({ NODE_ENV: "test" }).validateResponses).toBe(true);
+    expect(loadConfig({ NODE_ENV: "production", ...secret }).validateResponses).toBe(false);
+    expect(loadConfig({ NODE_ENV: "production", VALIDATE_RESPONSES: "true", ...secret }).validateResponses).toBe(true);
+    expect(loadConfig({ VALIDATE_RESPONSES: "off" }).validateResponses).toBe(false);
+  });
+
   test("production without an Eachlabs key has no provider (never the sandbox)", () => {
     const c = loadConfig({ NODE_ENV: "production", BETTER_AUTH_SECRET: "x".repeat(40) });
     expect(c.providerMode).toBe("unconfigured");

@@ -2,7 +2,11 @@ import { sql } from "drizzle-orm";
 import { check, index, integer, pgEnum, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 import { user } from "./auth";
 
-/** One row per user: the current balance. Every change goes through src/services/credits.ts. */
+/**
+ * One row per user: the current balance and the lifetime totals GET /api/credits shows, kept as counters
+ * (each = a sum over the user's ledger, see src/services/credits.ts CREDIT_TOTALS). Every change goes
+ * through src/services/credits.ts, in the same transaction as its ledger row.
+ */
 export const creditAccount = pgTable(
   "credit_account",
   {
@@ -11,6 +15,14 @@ export const creditAccount = pgTable(
       .primaryKey()
       .references(() => user.id, { onDelete: "restrict" }),
     balance: integer("balance").notNull().default(0),
+    /** sum(amount) of purchase and purchase_refund rows: bought, net of what purchase refunds took back */
+    totalPurchased: integer("total_purchased").notNull().default(0),
+    /** -sum(amount) of generation rows */
+    totalSpent: integer("total_spent").notNull().default(0),
+    /** sum(amount) of refund rows */
+    totalRefunded: integer("total_refunded").notNull().default(0),
+    /** sum(amount) of admin_adjustment rows (signed) */
+    totalAdjusted: integer("total_adjusted").notNull().default(0),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [check("credit_account_balance_non_negative", sql`${t.balance} >= 0`)],
@@ -47,7 +59,13 @@ export const creditTransaction = pgTable(
       .default(sql`date_trunc('milliseconds', clock_timestamp())`),
   },
   (t) => [
-    index("credit_transaction_user_created_idx").on(t.userId, t.createdAt.desc(), t.id.desc()),
+    // Exactly the keyset order (`order by created_at desc, id desc` is NULLS FIRST; Drizzle's bare .desc() is
+    // NULLS LAST, which PostgreSQL cannot use for that order and sorted the whole history instead).
+    index("credit_transaction_user_created_idx").on(
+      t.userId,
+      t.createdAt.desc().nullsFirst(),
+      t.id.desc().nullsFirst(),
+    ),
     // Exactly-once money movements, enforced by the database rather than by hope.
     uniqueIndex("credit_transaction_generation_once").on(t.predictionId).where(sql`${t.type} = 'generation'`),
     uniqueIndex("credit_transaction_refund_once").on(t.predictionId).where(sql`${t.type} = 'refund'`),

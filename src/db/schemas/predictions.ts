@@ -44,7 +44,21 @@ export const prediction = pgTable(
     webhookEvents: text("webhook_events").array(),
   },
   (t) => [
-    index("prediction_user_created_idx").on(t.userId, t.createdAt.desc(), t.id.desc()),
+    // The list orders (GET /api/generations, /api/predictions): keyset `created_at desc, id desc` (NULLS FIRST,
+    // as ORDER BY DESC means), per user, and per user with a status or a model filter.
+    index("prediction_user_created_idx").on(t.userId, t.createdAt.desc().nullsFirst(), t.id.desc().nullsFirst()),
+    index("prediction_user_status_created_idx").on(
+      t.userId,
+      t.status,
+      t.createdAt.desc().nullsFirst(),
+      t.id.desc().nullsFirst(),
+    ),
+    index("prediction_user_model_created_idx").on(
+      t.userId,
+      t.model,
+      t.createdAt.desc().nullsFirst(),
+      t.id.desc().nullsFirst(),
+    ),
     index("prediction_active_sync_idx").on(t.lastSyncedAt).where(sql`${t.status} in ('queued', 'processing')`),
     index("prediction_created_idx").on(t.createdAt),
     check(

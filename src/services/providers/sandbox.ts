@@ -26,8 +26,12 @@ export function sandboxImageUrl(publicBaseUrl: string, id: string, n: number): s
   return `${publicBaseUrl.replace(/\/$/, "")}/sandbox/images/${id}/${n}.svg`;
 }
 
+const MAX_CANCELED = 10_000;
+
 export function createSandboxProvider(opts: SandboxProviderOptions): GenerationProvider {
   const { clock } = opts;
+  // Canceled ids, oldest first; bounded so a long-running sandbox does not grow without end (an id evicted
+  // after MAX_CANCELED later cancels reads as finished, which nothing polls for by then).
   const canceled = new Set<string>();
   return {
     mode: "sandbox",
@@ -51,6 +55,10 @@ export function createSandboxProvider(opts: SandboxProviderOptions): GenerationP
     async cancel(id) {
       if (!parseSandboxId(id)) throw new ProviderError("sandbox prediction not found", "not_found", 404);
       canceled.add(id);
+      if (canceled.size > MAX_CANCELED) {
+        const oldest = canceled.values().next().value;
+        if (oldest !== undefined) canceled.delete(oldest);
+      }
     },
   };
 }
