@@ -193,12 +193,15 @@ async function main(): Promise<number> {
   const admin = await signUp(base, adminEmail);
   const light = await signUp(base, `bench-light-${stamp}@bench.local`);
   const heavy = await signUp(base, `bench-heavy-${stamp}@bench.local`);
-  const poster = await signUp(base, `bench-post-${stamp}@bench.local`);
+  // POST load comes from as many users as connections, as a real service's does: one user's creates queue on
+  // its balance row (the debit locks it), which would measure that one row's lock, not the service.
+  const posters = [];
+  for (let i = 0; i < config.connections; i++) posters.push(await signUp(base, `bench-post-${i}-${stamp}@bench.local`));
   const apiKey = await createApiKey(base, light);
   let final = { id: "", status: "" };
   for (let i = 1; i <= 9; i++) final = await finalPrediction(base, light, `Light ${i}`);
   const template = await finalPrediction(base, heavy, "Heavy");
-  await grantCredits(base, admin, poster.id, 1_000_000);
+  for (const poster of posters) await grantCredits(base, admin, poster.id, 1_000_000);
   await service.stop();
 
   // 2. The long history, with SQL while the service is stopped.
@@ -316,7 +319,8 @@ async function main(): Promise<number> {
     await load({
       url: `${base}/api/predictions`,
       method: "POST",
-      headers: { ...bearer(poster), "content-type": "application/json" },
+      headers: { "content-type": "application/json" },
+      headersPerConnection: posters.map((p) => bearer(p)),
       body: JSON.stringify({ brandName: "B[<id>]", description: "bench [<id>]" }),
       idReplacement: true,
     }),
@@ -340,7 +344,10 @@ async function main(): Promise<number> {
 
   // 6. No overspend after the POST run.
   sql = await openSql(sqlTarget);
-  const money: MoneyCheck = await checkMoney(sql, poster.id);
+  const money: MoneyCheck = await checkMoney(
+    sql,
+    posters.map((p) => p.id),
+  );
   await sql.close();
   const created = (post?.warmup?.ok ?? 0) + (post?.measured.ok ?? 0);
   const postRow = rows.find((r) => r.id === "post");

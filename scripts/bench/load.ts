@@ -11,6 +11,8 @@ export interface LoadSpec {
   url: string;
   method?: "GET" | "POST";
   headers?: Record<string, string>;
+  /** Headers of each connection in turn (e.g. one user per connection); overrides `headers` per connection. */
+  headersPerConnection?: Record<string, string>[];
   body?: string;
   /** Replace every `[<id>]` in the body with a unique id, so that each request body is distinct. */
   idReplacement?: boolean;
@@ -53,6 +55,8 @@ interface AutocannonResult {
   statusCodeStats: Record<string, { count: number }>;
 }
 
+let nextClient = 0;
+
 async function run(spec: LoadSpec, durationS: number, amount?: number): Promise<LoadFigures> {
   const r = (await autocannon({
     url: spec.url,
@@ -61,6 +65,14 @@ async function run(spec: LoadSpec, durationS: number, amount?: number): Promise<
     body: spec.body,
     idReplacement: spec.idReplacement ?? false,
     connections: spec.connections,
+    ...(spec.headersPerConnection?.length
+      ? {
+          setupClient: (client: { setHeaders(h: Record<string, string>): void }) => {
+            const list = spec.headersPerConnection ?? [];
+            client.setHeaders({ ...spec.headers, ...list[nextClient++ % list.length] });
+          },
+        }
+      : {}),
     ...(amount ? { amount } : { duration: durationS }),
     timeout: 10,
   })) as AutocannonResult;

@@ -174,17 +174,17 @@ export interface MoneyCheck {
   ok: boolean;
 }
 
-/** No overspend: balance = sum of the ledger ≥ 0, one charge per prediction, for every account. */
-export async function checkMoney(sql: Sql, userId: string): Promise<MoneyCheck> {
+/** No overspend: balance = sum of the ledger ≥ 0, one charge per prediction, for these users and every account. */
+export async function checkMoney(sql: Sql, userIds: string[]): Promise<MoneyCheck> {
   const { rows } = await sql.query<Omit<MoneyCheck, "ok">>(
-    `select (select balance from credit_account where user_id = $1) as balance,
-            (select coalesce(sum(amount), 0)::int from credit_transaction where user_id = $1) as "ledgerSum",
-            (select count(*)::int from credit_transaction where user_id = $1 and type = 'generation') as charges,
-            (select count(*)::int from prediction where user_id = $1) as predictions,
+    `select (select coalesce(sum(balance), 0)::int from credit_account where user_id = any($1::uuid[])) as balance,
+            (select coalesce(sum(amount), 0)::int from credit_transaction where user_id = any($1::uuid[])) as "ledgerSum",
+            (select count(*)::int from credit_transaction where user_id = any($1::uuid[]) and type = 'generation') as charges,
+            (select count(*)::int from prediction where user_id = any($1::uuid[])) as predictions,
             (select count(*)::int from credit_account a
              where a.balance < 0 or a.balance <> (select coalesce(sum(t.amount), 0) from credit_transaction t
                                                    where t.user_id = a.user_id)) as "inconsistentAccounts"`,
-    [userId],
+    [userIds],
   );
   const r = rows[0];
   if (!r) throw new Error("bench: money check returned nothing");
