@@ -18,10 +18,20 @@ export interface AuthDeps {
   db: Database;
   logger: Logger;
   sessionCache: SessionCache;
+  /**
+   * How passwords are hashed and checked; Better Auth's own scrypt when absent (always, outside tests). Tests pass
+   * the same scrypt behind a memo, so signing up a hundred users with one password costs one hash.
+   */
+  passwordHasher?: PasswordHasher;
+}
+
+export interface PasswordHasher {
+  hash(password: string): Promise<string>;
+  verify(data: { hash: string; password: string }): Promise<boolean>;
 }
 
 /** The Better Auth instance: email/password, anonymous guests, bearer tokens, API keys, the admin role. */
-export function createAuth({ config, db, logger, sessionCache }: AuthDeps) {
+export function createAuth({ config, db, logger, sessionCache, passwordHasher }: AuthDeps) {
   const adminEmails = new Set(config.ADMIN_EMAILS);
   const log = logger.child({ component: "better-auth" });
   // The rules' hook reads the caller through this same instance (bearer and API-key plugins included).
@@ -34,7 +44,13 @@ export function createAuth({ config, db, logger, sessionCache }: AuthDeps) {
     secret: config.BETTER_AUTH_SECRET,
     trustedOrigins: config.ALLOWED_ORIGINS,
     database: drizzleAdapter(db, { provider: "pg", schema: authSchema }),
-    emailAndPassword: { enabled: true, autoSignIn: true, minPasswordLength: 8, maxPasswordLength: 128 },
+    emailAndPassword: {
+      enabled: true,
+      autoSignIn: true,
+      minPasswordLength: 8,
+      maxPasswordLength: 128,
+      password: passwordHasher,
+    },
     session: { cookieCache: { enabled: true, maxAge: 60 } },
     // An unexpected error (a lost database connection) is thrown to our error handler, which tells an
     // outage (503) from a bug (500), instead of becoming a bare 500 response.
