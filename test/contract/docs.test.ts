@@ -4,7 +4,7 @@ import { createTestApp, type TestApp } from "../helpers/app";
 let t: TestApp;
 beforeAll(async () => {
   t = await createTestApp();
-}, 60_000);
+});
 afterAll(async () => {
   await t.close();
 });

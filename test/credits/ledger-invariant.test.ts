@@ -1,9 +1,7 @@
-import { expect, setDefaultTimeout, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { eq, sql } from "drizzle-orm";
 import { creditAccount } from "../../src/db/schema";
 import { createTestApp } from "../helpers/app";
-
-setDefaultTimeout(60_000);
 
 // The harness checks balance = sum(ledger) whenever a test app closes; this shows the check can fail.
 test("closing a test app whose balances disagree with the ledger fails loudly", async () => {

@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { afterAll, describe, expect, test } from "bun:test";
 import { spawn, spawnSync } from "node:child_process";
 import { sql } from "drizzle-orm";
 import { queryRows } from "../../src/db";
@@ -6,11 +6,9 @@ import { loadConfig } from "../../src/env";
 import { createLogger } from "../../src/lib/logger";
 import { HealthSchema } from "../../src/schemas/health";
 import { type RunningServer, startServer } from "../../src/server";
+import { driveClock, eventually, FakeClock } from "../helpers/clock";
 import { expectSchema } from "../helpers/schemas";
 import { childEnv, databaseKinds, freePort, freshDatabaseEnv, ROOT, waitForHealthy } from "./helpers";
-
-// Real databases and processes are slow on a loaded machine: a generous limit (nothing asserts on time).
-setDefaultTimeout(120_000);
 
 const cleanups: Array<() => Promise<void>> = [];
 afterAll(async () => {
@@ -26,7 +24,12 @@ async function freshDatabase(kind: "pglite" | "postgres"): Promise<DatabaseEnv> 
 }
 
 /** A real server on port 0; on a fresh database unless `db` names one (to restart on the same data). */
-async function start(kind: "pglite" | "postgres", env: Record<string, string> = {}, db?: DatabaseEnv) {
+async function start(
+  kind: "pglite" | "postgres",
+  env: Record<string, string> = {},
+  db?: DatabaseEnv,
+  overrides: Parameters<typeof startServer>[2] = {},
+) {
   db ??= await freshDatabase(kind);
   const config = loadConfig({
     NODE_ENV: "test",
@@ -37,7 +40,7 @@ async function start(kind: "pglite" | "postgres", env: Record<string, string> = 
     ...db.env,
     ...env,
   });
-  const server = await startServer(config, createLogger({ level: "silent" }));
+  const server = await startServer(config, createLogger({ level: "silent" }), overrides);
   cleanups.push(() => server.stop());
   return server;
 }
@@ -55,7 +58,9 @@ async function signInAnonymous(server: RunningServer) {
 
 describe.each(databaseKinds())("a real listening server on %s", (kind) => {
   test("starts on port 0, migrates, serves /health; stop() lets an in-flight request finish, then refuses connections and closes the database", async () => {
-    const server = await start(kind, { SANDBOX_DELAY_MS: "3000" });
+    // The sandbox (and Prefer: wait) read this clock: the slow request below lasts exactly as long as the test says.
+    const clock = new FakeClock();
+    const server = await start(kind, { SANDBOX_DELAY_MS: "3000" }, undefined, { clock });
     expect(server.port).toBeGreaterThan(0);
     expect(server.deps.database.kind).toBe(kind);
 
@@ -79,11 +84,15 @@ describe.each(databaseKinds())("a real listening server on %s", (kind) => {
       inFlightSettled = true;
     });
     // Stop only once the request is inside the app (waiting for the prediction), not before it arrives.
-    for (let i = 0; i < 1000 && server.inFlight() === 0; i++) await Bun.sleep(5);
+    await eventually(() => clock.waiting > 0);
     expect(server.inFlight()).toBe(1);
 
     const stopping = server.stop();
-    const res = await inFlight;
+    // Still held after stop(): it ends when the prediction does, not when the server stops.
+    for (let i = 0; i < 10; i++) await new Promise<void>((r) => setImmediate(r));
+    expect(inFlightSettled).toBe(false);
+    // Then time passes past SANDBOX_DELAY_MS (one provider check a second) and the prediction succeeds.
+    const res = await driveClock(clock, inFlight);
     expect(res.status).toBe(200);
     const body = (await res.json()) as { id: string; status: string };
     expect(body.id).toBe(id);
@@ -93,7 +102,7 @@ describe.each(databaseKinds())("a real listening server on %s", (kind) => {
 
     await expect(fetch(`${server.url}/health`)).rejects.toThrow();
     await expect(server.deps.database.ping()).rejects.toThrow();
-  }, 120_000);
+  });
 
   test("ADMIN_EMAILS promotes an account that existed before it was listed, at the next start", async () => {
     const db = await freshDatabase(kind);
@@ -140,7 +149,7 @@ describe.each(databaseKinds())("a real listening server on %s", (kind) => {
       cwd: ROOT,
       env: childEnv(db.env),
       encoding: "utf8",
-      timeout: 60_000,
+      timeout: 25_000,
     });
     expect(migrate.stderr).toBe("");
     expect(migrate.status).toBe(0);
@@ -156,7 +165,7 @@ describe.each(databaseKinds())("a real listening server on %s", (kind) => {
     });
     expect(anon.status).toBe(200);
     await after.stop();
-  }, 120_000);
+  });
 });
 
 describe("npm run start:node (Node 20 + tsx)", () => {
@@ -203,5 +212,5 @@ describe("npm run start:node (Node 20 + tsx)", () => {
       child.kill("SIGKILL");
       throw new Error(`${String(err)}\n--- server output ---\n${output}`);
     }
-  }, 120_000);
+  });
 });

@@ -1,9 +1,6 @@
-import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { afterAll, describe, expect, test } from "bun:test";
 import { createTestApp, type TestApp } from "../helpers/app";
 import { expectError } from "../helpers/schemas";
-
-// Real databases and processes are slow on a loaded machine: a generous limit (nothing asserts on time).
-setDefaultTimeout(120_000);
 
 /** Rate limits through HTTP: headers on every response, 429 with Retry-After, and a store shared by instances. */
 
@@ -11,7 +8,7 @@ const apps: TestApp[] = [];
 afterAll(async () => {
   // Apps sharing a database are closed before the one that owns it.
   for (const a of apps.reverse()) await a.close();
-}, 60_000);
+});
 
 async function app(env: Record<string, string>, database?: TestApp["database"]) {
   const a = await createTestApp({ env, database });
