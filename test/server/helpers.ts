@@ -19,7 +19,7 @@ let emptyPglite: Promise<string> | undefined;
  * A PGlite data directory that PGlite has initialised (its initdb, the costly part of opening a new
  * directory: seconds of CPU) and that holds no table, made once per test process and copied for each use.
  */
-function emptyPgliteTemplate(): Promise<string> {
+export function emptyPgliteTemplate(): Promise<string> {
   emptyPglite ??= (async () => {
     const dir = join(mkdtempSync(join(tmpdir(), "logo-srv-template-")), "pglite");
     await (await connectPglite(dir)).close();

@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawn, spawnSync } from "node:child_process";
 import { sql } from "drizzle-orm";
 import { queryRows } from "../../src/db";
@@ -8,7 +8,20 @@ import { HealthSchema } from "../../src/schemas/health";
 import { type RunningServer, startServer } from "../../src/server";
 import { driveClock, eventually, FakeClock } from "../helpers/clock";
 import { expectSchema } from "../helpers/schemas";
-import { childEnv, databaseKinds, freePort, freshDatabaseEnv, ROOT, waitForHealthy } from "./helpers";
+import {
+  childEnv,
+  databaseKinds,
+  emptyPgliteTemplate,
+  freePort,
+  freshDatabaseEnv,
+  ROOT,
+  waitForHealthy,
+} from "./helpers";
+
+// The initialised PGlite directory the fresh databases are copied from, made before the first test needs it.
+beforeAll(async () => {
+  await emptyPgliteTemplate();
+});
 
 const cleanups: Array<() => Promise<void>> = [];
 afterAll(async () => {

@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { eq } from "drizzle-orm";
 import { creditAccount, user } from "../../src/db/schema";
@@ -6,7 +6,12 @@ import { openDatabase } from "../../src/deps";
 import { loadConfig } from "../../src/env";
 import { createLogger } from "../../src/lib/logger";
 import { startServer } from "../../src/server";
-import { childEnv, databaseKinds, freshDatabaseEnv, ROOT } from "./helpers";
+import { childEnv, databaseKinds, emptyPgliteTemplate, freshDatabaseEnv, ROOT } from "./helpers";
+
+// The initialised PGlite directory the fresh databases are copied from, made before the first test needs it.
+beforeAll(async () => {
+  await emptyPgliteTemplate();
+});
 
 const cleanups: Array<() => Promise<void>> = [];
 afterAll(async () => {
