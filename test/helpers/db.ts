@@ -1,5 +1,7 @@
 import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
+import { readFile, rename, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { PGlite } from "@electric-sql/pglite";
 import { sql } from "drizzle-orm";
@@ -67,13 +69,7 @@ let postgresTemplate: Promise<string> | undefined;
  */
 function migratedPostgresTemplate(base: string): Promise<string> {
   postgresTemplate ??= (async () => {
-    const migrations = join(import.meta.dir, "..", "..", "drizzle");
-    const hash = createHash("sha256");
-    for (const file of readdirSync(migrations)
-      .filter((f) => f.endsWith(".sql"))
-      .sort())
-      hash.update(file).update(readFileSync(join(migrations, file)));
-    const name = `logo_test_template_${hash.digest("hex").slice(0, 16)}`;
+    const name = `logo_test_template_${migrationsHash()}`;
     const exists = await adminQuery(base, `select 1 from pg_database where datname = '${name}'`);
     if (exists.rowCount) return name;
     const building = await createPostgresDatabase(base);
@@ -91,7 +87,49 @@ function migratedPostgresTemplate(base: string): Promise<string> {
   return postgresTemplate;
 }
 
-let pgliteTemplate: Promise<File | Blob> | undefined;
+const pgliteDumps = new Map<"empty" | "migrated", Promise<Blob>>();
+
+/**
+ * A PGlite data directory as a tarball to start a database from (`connectPglite(dir, dump)`): "empty" is
+ * initialised and holds no table, "migrated" has every migration applied. PGlite's initdb costs seconds of CPU,
+ * so a dump is made once and kept in the temporary directory, named after the PGlite version and the
+ * migrations, for every later test process (a run of one test file included).
+ */
+export function pgliteDump(kind: "empty" | "migrated"): Promise<Blob> {
+  let dump = pgliteDumps.get(kind);
+  if (!dump) {
+    dump = (async () => {
+      const version = JSON.parse(readFileSync(join(ROOT, "node_modules/@electric-sql/pglite/package.json"), "utf8"));
+      const file = join(tmpdir(), `logo-test-pglite-${version.version}-${migrationsHash()}-${kind}.tar`);
+      const kept = await readFile(file).catch(() => undefined);
+      if (kept) return new Blob([kept]);
+      const h = await connectPglite();
+      if (kind === "migrated") await h.migrate();
+      const made = await (h as unknown as { pglite: PGlite }).pglite.dumpDataDir("none");
+      await h.close();
+      // Written aside and renamed: another test process never reads half a file.
+      const aside = `${file}.${process.pid}.tmp`;
+      await writeFile(aside, Buffer.from(await made.arrayBuffer()));
+      await rename(aside, file);
+      return made;
+    })();
+    pgliteDumps.set(kind, dump);
+  }
+  return dump;
+}
+
+const ROOT = join(import.meta.dir, "..", "..");
+
+/** Names the migrations in drizzle/ (a template made from other migrations is another template). */
+function migrationsHash(): string {
+  const migrations = join(ROOT, "drizzle");
+  const hash = createHash("sha256");
+  for (const file of readdirSync(migrations)
+    .filter((f) => f.endsWith(".sql"))
+    .sort())
+    hash.update(file).update(readFileSync(join(migrations, file)));
+  return hash.digest("hex").slice(0, 16);
+}
 
 export async function createTestDatabase(): Promise<DatabaseHandle & { url?: string }> {
   const base = testDatabaseUrl();
@@ -110,14 +148,7 @@ export async function createTestDatabase(): Promise<DatabaseHandle & { url?: str
       },
     };
   }
-  pgliteTemplate ??= (async () => {
-    const h = await connectPglite();
-    await h.migrate();
-    const dump = await (h as unknown as { pglite: PGlite }).pglite.dumpDataDir("none");
-    await h.close();
-    return dump;
-  })();
-  return connectPglite(undefined, await pgliteTemplate);
+  return connectPglite(undefined, await pgliteDump("migrated"));
 }
 
 /** balance = sum(ledger) and balance >= 0 for every user; returns the offending rows (empty when sound). */

@@ -4,7 +4,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { connectPglite } from "../../src/db";
-import { createPostgresDatabase, testDatabaseUrl } from "../helpers/db";
+import { createPostgresDatabase, pgliteDump, testDatabaseUrl } from "../helpers/db";
 
 export const ROOT = join(import.meta.dir, "..", "..");
 
@@ -16,13 +16,14 @@ export const databaseKinds = (): DatabaseKind[] => (testDatabaseUrl() ? ["pglite
 let emptyPglite: Promise<string> | undefined;
 
 /**
- * A PGlite data directory that PGlite has initialised (its initdb, the costly part of opening a new
- * directory: seconds of CPU) and that holds no table, made once per test process and copied for each use.
+ * A PGlite data directory that PGlite has initialised and that holds no table: opening a new directory runs
+ * PGlite's initdb (seconds of CPU), so it is unpacked once per test process from the kept "empty" dump and copied
+ * for each use.
  */
 export function emptyPgliteTemplate(): Promise<string> {
   emptyPglite ??= (async () => {
     const dir = join(mkdtempSync(join(tmpdir(), "logo-srv-template-")), "pglite");
-    await (await connectPglite(dir)).close();
+    await (await connectPglite(dir, await pgliteDump("empty"))).close();
     process.once("exit", () => rmSync(dirname(dir), { recursive: true, force: true }));
     return dir;
   })();
