@@ -181,49 +181,71 @@ describe.each(databaseKinds())("a real listening server on %s", (kind) => {
   });
 });
 
+/**
+ * `npm run start:node` as a child process. It is spawned when the file starts (below), so Node and tsx boot while
+ * the in-process servers above are tested; its test then finds it up, or waits for it.
+ */
+async function spawnNodeServer() {
+  const db = await freshDatabaseEnv("pglite");
+  cleanups.push(db.cleanup);
+  const port = await freePort();
+  const child = spawn("node", ["--import", "tsx", "src/index.ts"], {
+    cwd: ROOT,
+    env: childEnv({
+      ...db.env,
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      RECONCILER_INTERVAL_MS: "0",
+      LOG_LEVEL: "info",
+    }),
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const node = {
+    child,
+    port,
+    output: "",
+    exitCode: undefined as number | null | undefined,
+    exitSignal: null as string | null,
+  };
+  child.stdout.on("data", (d) => {
+    node.output += d;
+  });
+  child.stderr.on("data", (d) => {
+    node.output += d;
+  });
+  const exited = new Promise<void>((resolve) =>
+    child.once("exit", (code, signal) => {
+      node.exitCode = code;
+      node.exitSignal = signal;
+      resolve();
+    }),
+  );
+  cleanups.push(async () => {
+    if (node.exitCode === undefined) child.kill("SIGKILL");
+  });
+  return { node, exited };
+}
+let nodeServer: ReturnType<typeof spawnNodeServer> | undefined;
+beforeAll(async () => {
+  nodeServer = spawnNodeServer();
+  // errors surface in the test that awaits it
+  nodeServer.catch(() => undefined);
+});
+
 describe("npm run start:node (Node 20 + tsx)", () => {
   test("serves /health and exits 0 on SIGTERM", async () => {
-    const db = await freshDatabaseEnv("pglite");
-    cleanups.push(db.cleanup);
-    const port = await freePort();
-    const child = spawn("node", ["--import", "tsx", "src/index.ts"], {
-      cwd: ROOT,
-      env: childEnv({
-        ...db.env,
-        PORT: String(port),
-        HOST: "127.0.0.1",
-        RECONCILER_INTERVAL_MS: "0",
-        LOG_LEVEL: "info",
-      }),
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let output = "";
-    child.stdout.on("data", (d) => {
-      output += d;
-    });
-    child.stderr.on("data", (d) => {
-      output += d;
-    });
-    let exitCode: number | null | undefined;
-    let exitSignal: string | null = null;
-    const exited = new Promise<void>((resolve) =>
-      child.once("exit", (code, signal) => {
-        exitCode = code;
-        exitSignal = signal;
-        resolve();
-      }),
-    );
+    const { node, exited } = await (nodeServer ?? spawnNodeServer());
     try {
-      const res = await waitForHealthy(`http://127.0.0.1:${port}/health`, () => exitCode !== undefined);
+      const res = await waitForHealthy(`http://127.0.0.1:${node.port}/health`, () => node.exitCode !== undefined);
       expect(expectSchema(HealthSchema, await res.json()).checks.provider.status).toBe("sandbox");
-      child.kill("SIGTERM");
+      node.child.kill("SIGTERM");
       await exited;
-      expect({ exitCode, exitSignal }).toEqual({ exitCode: 0, exitSignal: null });
-      expect(output).toContain("shutting down");
-      expect(output).toContain("stopped");
+      expect({ exitCode: node.exitCode, exitSignal: node.exitSignal }).toEqual({ exitCode: 0, exitSignal: null });
+      expect(node.output).toContain("shutting down");
+      expect(node.output).toContain("stopped");
     } catch (err) {
-      child.kill("SIGKILL");
-      throw new Error(`${String(err)}\n--- server output ---\n${output}`);
+      node.child.kill("SIGKILL");
+      throw new Error(`${String(err)}\n--- server output ---\n${node.output}`);
     }
   });
 });
