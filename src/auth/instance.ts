@@ -22,10 +22,20 @@ export interface AuthDeps {
   logger: Logger;
   sessionCache: SessionCache;
   clock: Clock;
+  /**
+   * How passwords are hashed and checked; Better Auth's own scrypt when absent (always, outside tests). Tests pass
+   * the same scrypt behind a memo, so signing up a hundred users with one password costs one hash.
+   */
+  passwordHasher?: PasswordHasher;
+}
+
+export interface PasswordHasher {
+  hash(password: string): Promise<string>;
+  verify(data: { hash: string; password: string }): Promise<boolean>;
 }
 
 /** The Better Auth instance: email/password, anonymous guests, bearer tokens, API keys, the admin role. */
-export function createAuth({ config, db, logger, sessionCache, clock }: AuthDeps) {
+export function createAuth({ config, db, logger, sessionCache, clock, passwordHasher }: AuthDeps) {
   const adminEmails = new Set(config.ADMIN_EMAILS);
   const log = logger.child({ component: "better-auth" });
   // The rules' hook reads the caller through this same instance (bearer and API-key plugins included).
@@ -38,7 +48,13 @@ export function createAuth({ config, db, logger, sessionCache, clock }: AuthDeps
     secret: config.BETTER_AUTH_SECRET,
     trustedOrigins: config.ALLOWED_ORIGINS,
     database: drizzleAdapter(db, { provider: "pg", schema: authSchema }),
-    emailAndPassword: { enabled: true, autoSignIn: true, minPasswordLength: 8, maxPasswordLength: 128 },
+    emailAndPassword: {
+      enabled: true,
+      autoSignIn: true,
+      minPasswordLength: 8,
+      maxPasswordLength: 128,
+      password: passwordHasher,
+    },
     session: { cookieCache: { enabled: true, maxAge: 60 } },
     // Better Auth's per-address limiter (sign-in and sign-up: 3 per 10 s; 100 per 10 s elsewhere), on in
     // production as by its default, but decided by our configuration rather than its own reading of NODE_ENV.

@@ -41,6 +41,16 @@ export const HexColorSchema = z
   .regex(HEX_COLOR, "Must be a hex colour like #1F2937")
   .openapi({ description: "A colour as #RRGGBB.", example: "#1F2937" });
 
+/** The one example logo request: the create body's example (with a model) and the stored input's (with prompt). */
+const EXAMPLE_REQUEST = {
+  brandName: "Acme",
+  description: "coffee roastery",
+  style: "minimal",
+  colors: ["#1F2937", "#F59E0B"],
+  aspectRatio: "1:1",
+  numOutputs: 2,
+} as const;
+
 export const CreatePredictionRequestSchema = z
   .strictObject({
     model: ModelIdSchema.default(DEFAULT_MODEL).openapi({ description: "Catalog model id (default `nano-banana`)." }),
@@ -99,27 +109,11 @@ export const CreatePredictionRequestSchema = z
   })
   .openapi("CreatePredictionRequest", {
     description: "A logo to generate. Unknown fields are rejected (400).",
-    example: {
-      model: "nano-banana",
-      brandName: "Acme",
-      description: "coffee roastery",
-      style: "minimal",
-      colors: ["#1F2937", "#F59E0B"],
-      aspectRatio: "1:1",
-      numOutputs: 2,
-    },
+    example: { model: "nano-banana", ...EXAMPLE_REQUEST },
   });
 export type CreatePredictionRequest = z.infer<typeof CreatePredictionRequestSchema>;
 
-const EXAMPLE_INPUT = {
-  brandName: "Acme",
-  description: "coffee roastery",
-  style: "minimal",
-  colors: ["#1F2937", "#F59E0B"],
-  aspectRatio: "1:1",
-  numOutputs: 2,
-  prompt: null,
-} as const;
+const EXAMPLE_INPUT = { ...EXAMPLE_REQUEST, prompt: null } as const;
 
 export const PredictionInputSchema = z
   .object({

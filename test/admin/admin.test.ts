@@ -22,7 +22,7 @@ beforeAll(async () => {
   fake = await startFakePolar();
   t = await createTestApp({ env: polarEnv(fake, { ADMIN_EMAILS: "chief@example.com" }) });
   admin = await t.signUp({ email: "chief@example.com", name: "Chief" });
-}, 60_000);
+});
 
 afterAll(async () => {
   expect(await t.ledgerViolations()).toEqual([]);

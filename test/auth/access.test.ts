@@ -1,20 +1,17 @@
-import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { CreditBalanceSchema } from "../../src/schemas/credits";
 import { createTestApp, type TestApp } from "../helpers/app";
 import { expectError, expectSchema } from "../helpers/schemas";
-
-// Real databases and processes are slow on a loaded machine: a generous limit (nothing asserts on time).
-setDefaultTimeout(120_000);
 
 /** The three credentials of the contract on one authenticated endpoint, and the 401/403 envelopes. */
 
 let t: TestApp;
 beforeAll(async () => {
   t = await createTestApp({ env: { ADMIN_EMAILS: "chief@example.com" } });
-}, 60_000);
+});
 afterAll(async () => {
   await t.close();
-}, 60_000);
+});
 
 const origin = { origin: "http://localhost:3000" };
 

@@ -1,11 +1,9 @@
-import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { afterAll, describe, expect, test } from "bun:test";
 import { sql } from "drizzle-orm";
 import { queryRows } from "../../src/db";
 import { createTestApp, type TestApp } from "../helpers/app";
 import { FakeClock } from "../helpers/clock";
 import { expectError } from "../helpers/schemas";
-
-setDefaultTimeout(60_000);
 
 /**
  * API keys under our one limit model: our tiers, keyed by the key's user, answering our 429; no hidden per-key

@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { afterAll, describe, expect, test } from "bun:test";
 import { eq } from "drizzle-orm";
 import { session } from "../../src/db/schema";
 import { loadConfig } from "../../src/env";
@@ -9,8 +9,6 @@ import { createTestApp, type TestApp } from "../helpers/app";
 import { requestFrom } from "../helpers/peer";
 import { expectError } from "../helpers/schemas";
 import { freshDatabaseEnv } from "../server/helpers";
-
-setDefaultTimeout(60_000);
 
 /**
  * One client address per request: the socket's peer, or behind a trusted proxy the right-most

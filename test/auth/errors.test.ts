@@ -9,7 +9,7 @@ import { expectError } from "../helpers/schemas";
 let t: TestApp;
 beforeAll(async () => {
   t = await createTestApp();
-}, 60_000);
+});
 afterAll(async () => {
   await t.close();
 });

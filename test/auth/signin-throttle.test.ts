@@ -1,11 +1,9 @@
-import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { signinKey } from "../../src/services/signin-throttle";
 import { createTestApp, type TestApp } from "../helpers/app";
 import { FakeClock } from "../helpers/clock";
 import { requestFrom } from "../helpers/peer";
 import { expectError } from "../helpers/schemas";
-
-setDefaultTimeout(60_000);
 
 /**
  * Password guessing is bounded per account: after SIGNIN_MAX_FAILURES wrong passwords for one email in 15

@@ -4,7 +4,7 @@ import { createTestApp, type TestApp } from "../helpers/app";
 let t: TestApp;
 beforeAll(async () => {
   t = await createTestApp();
-}, 60_000);
+});
 afterAll(async () => {
   await t.close();
 });
@@ -29,8 +29,12 @@ describe("GET /docs (Scalar, served offline)", () => {
       expect(config).toBeDefined();
       return (JSON.parse(config ?? "{}") as { servers: Array<{ url: string; description: string }> }).servers;
     };
-    const deployed = await createTestApp({ env: { BETTER_AUTH_URL: "https://logos.example.com" } });
-    const unset = await createTestApp({ env: { BETTER_AUTH_URL: "" } });
+    // Only the configuration differs: both read the file's database.
+    const deployed = await createTestApp({
+      env: { BETTER_AUTH_URL: "https://logos.example.com" },
+      database: t.database,
+    });
+    const unset = await createTestApp({ env: { BETTER_AUTH_URL: "" }, database: t.database });
     try {
       expect((await pageServers(deployed))[0]).toEqual({
         url: "https://logos.example.com",

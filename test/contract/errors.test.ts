@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Writable } from "node:stream";
 import { eq } from "drizzle-orm";
 import pino from "pino";
@@ -8,19 +8,16 @@ import { HealthSchema } from "../../src/schemas/health";
 import { createTestApp, type TestApp } from "../helpers/app";
 import { expectError, expectSchema } from "../helpers/schemas";
 
-// Real databases and processes are slow on a loaded machine: a generous limit (nothing asserts on time).
-setDefaultTimeout(120_000);
-
 /** The "Done when" of the foundation: each failure class answers the one documented Error envelope. */
 
 let t: TestApp;
 beforeAll(async () => {
   t = await createTestApp({ env: { BODY_LIMIT_BYTES: "1024", SANDBOX_DELAY_MS: "0" } });
-}, 60_000);
+});
 afterAll(async () => {
   expect(await t.ledgerViolations()).toEqual([]);
   await t.close();
-}, 60_000);
+});
 
 async function balanceOf(userId: string) {
   const [a] = await t.db.select().from(creditAccount).where(eq(creditAccount.userId, userId));

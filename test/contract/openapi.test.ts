@@ -18,7 +18,7 @@ beforeAll(async () => {
   const b = await t.fetch("/openapi-3.0.json");
   expect(b.status).toBe(200);
   doc30 = (await b.json()) as Json;
-}, 60_000);
+});
 afterAll(async () => {
   await t.close();
 });

@@ -13,7 +13,7 @@ beforeAll(async () => {
   t = await createTestApp({
     env: { VALIDATE_RESPONSES: "false", ADMIN_EMAILS: "root@example.com", SANDBOX_DELAY_MS: "0" },
   });
-}, 60_000);
+});
 afterAll(async () => {
   expect(await t.ledgerViolations()).toEqual([]);
   await t.close();

@@ -79,7 +79,7 @@ describe.each(kinds)("the README walkthrough on %s", (kind) => {
     await Promise.all(
       RUNTIMES.map(async ([name, command, args]) => servers.set(name, await startServer(command, args, kind))),
     );
-  }, 90_000);
+  });
 
   test.each(RUNTIMES)(
     "on %s: every request and response matches /openapi.json, and the guest's credits follow it into its account",

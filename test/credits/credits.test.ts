@@ -20,7 +20,7 @@ beforeAll(async () => {
   fake = await startFakePolar();
   t = await createTestApp({ env: polarEnv(fake, { ADMIN_EMAILS: "root@example.com" }) });
   admin = await t.signUp({ email: "root@example.com" });
-}, 60_000);
+});
 
 afterAll(async () => {
   expect(await t.ledgerViolations()).toEqual([]);

@@ -1,11 +1,9 @@
-import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { afterAll, describe, expect, test } from "bun:test";
 import { and, eq } from "drizzle-orm";
 import { creditTransaction } from "../../src/db/schema";
 import { createTestApp, type TestApp } from "../helpers/app";
 import { FakeClock } from "../helpers/clock";
 import { requestFrom } from "../helpers/peer";
-
-setDefaultTimeout(60_000);
 
 /**
  * Welcome credits are budgeted per client address: FREE_CREDITS_PER_ADDRESS_PER_DAY (default 5) in any 24

@@ -1,4 +1,4 @@
-import { expect, setDefaultTimeout, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { eq, sql } from "drizzle-orm";
@@ -7,8 +7,6 @@ import { creditAccount } from "../../src/db/schema";
 import { CreditBalanceSchema } from "../../src/schemas/credits";
 import { createTestApp } from "../helpers/app";
 import { expectSchema } from "../helpers/schemas";
-
-setDefaultTimeout(60_000);
 
 // The harness checks balance = sum(ledger) whenever a test app closes; this shows the check can fail.
 test("closing a test app whose balances disagree with the ledger fails loudly", async () => {

@@ -2,14 +2,18 @@ import { rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createApp } from "../../src/app";
+import { createAuth } from "../../src/auth/instance";
+import { createSessionCache } from "../../src/auth/session-cache";
 import { createLogoApiClient } from "../../src/client";
 import type { DatabaseHandle } from "../../src/db";
 import type { Deps } from "../../src/deps";
 import { buildDeps } from "../../src/deps";
 import { loadConfig } from "../../src/env";
+import { systemClock } from "../../src/lib/clock";
 import { createLogger } from "../../src/lib/logger";
 import { createReconcilerLifecycle } from "../../src/services/reconciler";
 import { createTestDatabase, ledgerViolations } from "./db";
+import { memoizedScrypt } from "./password";
 
 export interface TestAppOptions {
   env?: Record<string, string>;
@@ -41,7 +45,17 @@ export async function createTestApp(opts: TestAppOptions = {}) {
     ...opts.env,
   });
   const logger = createLogger({ level: config.LOG_LEVEL });
-  const deps = buildDeps(config, database, logger, opts.overrides);
+  // Better Auth on the same terms as buildDeps gives it, but with its scrypt memoized (see memoizedScrypt).
+  const sessionCache = opts.overrides?.sessionCache ?? createSessionCache(config.SESSION_CACHE_TTL_MS);
+  const auth = createAuth({
+    config,
+    db: database.db,
+    logger: opts.overrides?.logger ?? logger,
+    sessionCache,
+    clock: opts.overrides?.clock ?? systemClock,
+    passwordHasher: memoizedScrypt,
+  });
+  const deps = buildDeps(config, database, logger, { sessionCache, auth, ...opts.overrides });
   deps.lifecycle ??= config.RECONCILER_INTERVAL_MS > 0 ? createReconcilerLifecycle(deps) : undefined;
   const app = createApp(deps);
   const fetch = async (input: Request | string, init?: RequestInit) =>

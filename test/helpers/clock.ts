@@ -38,6 +38,12 @@ export class FakeClock implements Clock {
     return this.sleepers.length;
   }
 
+  /** Milliseconds until the earliest sleeper is due (undefined when nobody sleeps). */
+  get nextWakeIn(): number | undefined {
+    if (this.sleepers.length === 0) return undefined;
+    return Math.max(0, Math.min(...this.sleepers.map((s) => s.until)) - this.ms);
+  }
+
   /** Moves time forward and wakes the sleepers that are due, in order of their wake time. */
   advance(ms: number): void {
     this.ms += ms;
@@ -55,6 +61,28 @@ export async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 500
     const value = await check();
     if (value) return value as NonNullable<T>;
     if (performance.now() > deadline) throw new Error(`eventually: condition not met within ${timeoutMs} ms`);
+    await new Promise<void>((r) => setImmediate(r));
+  }
+}
+
+/**
+ * Settles `work` that waits on `clock`: whenever something sleeps on the clock, moves time straight to the
+ * earliest wake-up, until `work` settles. Real I/O in between (database, fake provider) runs at its own pace;
+ * only the waits are skipped. Fails when more than `maxMs` of clock time would pass (a wait that never ends).
+ */
+export async function driveClock<T>(clock: FakeClock, work: Promise<T>, maxMs = 10 * 60_000): Promise<T> {
+  let settled = false;
+  const watched = work.finally(() => {
+    settled = true;
+  });
+  const start = clock.now().getTime();
+  for (;;) {
+    await eventually(() => settled || clock.waiting > 0);
+    if (settled) return watched;
+    const step = clock.nextWakeIn ?? 0;
+    if (clock.now().getTime() + step - start > maxMs) throw new Error(`driveClock: still waiting after ${maxMs} ms`);
+    clock.advance(step);
+    // let the woken sleepers run before looking again
     await new Promise<void>((r) => setImmediate(r));
   }
 }

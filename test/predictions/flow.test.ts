@@ -22,7 +22,7 @@ beforeAll(async () => {
       EACHLABS_TIMEOUT_MS: "10000",
     },
   });
-}, 60_000);
+});
 afterAll(async () => {
   expect(await t.ledgerViolations()).toEqual([]);
   await t.close();
@@ -136,7 +136,7 @@ describe("POST /api/predictions", () => {
     );
     expect(await refundRows(t, err.details?.predictionId as string)).toHaveLength(1);
     expect(await balanceOf(t, s.userId)).toBe(5);
-  }, 30_000);
+  });
 
   test("Eachlabs hanging past EACHLABS_TIMEOUT_MS → 502 + refund", async () => {
     const slow = await createTestApp({
@@ -159,7 +159,7 @@ describe("POST /api/predictions", () => {
       ["refund", 2],
     ]);
     expect(await balanceOf(t, s.userId)).toBe(5);
-  }, 30_000);
+  });
 
   test("25 concurrent creates against a balance of 5 → exactly 5 × 201 and 20 × 402", async () => {
     const s = await t.signUp();
@@ -173,7 +173,7 @@ describe("POST /api/predictions", () => {
     expect(debits.filter((d) => d.type === "generation")).toHaveLength(5);
     expect(await t.db.select().from(prediction).where(eq(prediction.userId, s.userId))).toHaveLength(5);
     expect(eachlabs.creates()).toHaveLength(5);
-  }, 60_000);
+  });
 
   test("Idempotency-Key: a replay returns the same prediction and charges once", async () => {
     const s = await t.signUp();

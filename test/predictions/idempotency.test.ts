@@ -4,6 +4,7 @@ import { prediction } from "../../src/db/schema";
 import { PredictionSchema } from "../../src/schemas/predictions";
 import { errorReply, FAKE_EACHLABS_KEY, type FakeEachlabs, startFakeEachlabs } from "../fakes/eachlabs";
 import { createTestApp, type TestApp } from "../helpers/app";
+import { eventually } from "../helpers/clock";
 import { expectError, expectSchema } from "../helpers/schemas";
 import { balanceOf, body, ledgerOf } from "./helpers";
 
@@ -38,7 +39,7 @@ describe("Idempotency-Key", () => {
     });
     const first = post(s.headers, "same-key-1");
     // The first request has claimed the key once its create reached the provider, which holds it there.
-    for (let i = 0; i < 1000 && eachlabs.creates().length === 0; i++) await Bun.sleep(10);
+    await eventually(() => eachlabs.creates().length > 0);
     expect(eachlabs.creates().length).toBe(1);
     const twin = await post(s.headers, "same-key-1");
     expectError(twin, 409, "conflict");

@@ -46,7 +46,7 @@ for (const driver of ["fs", "s3"] as const) {
         },
       });
       expect(t.deps.storage.driver).toBe(driver);
-    }, 60_000);
+    });
     afterAll(async () => {
       expect(await t.ledgerViolations()).toEqual([]);
       await t.close();
@@ -241,7 +241,7 @@ describe("S3_PUBLIC_URL", () => {
         S3_PUBLIC_URL: `${s3.endpoint}/${s3.bucket}`,
       },
     });
-  }, 60_000);
+  });
   afterAll(async () => {
     await t.close();
     await eachlabs.close();

@@ -4,15 +4,17 @@ import { creditTransaction, prediction } from "../../src/db/schema";
 import { PredictionListSchema, PredictionSchema } from "../../src/schemas/predictions";
 import { createSandboxProvider } from "../../src/services/providers/sandbox";
 import { createTestApp, type TestApp } from "../helpers/app";
-import { FakeClock } from "../helpers/clock";
+import { driveClock, FakeClock } from "../helpers/clock";
 import { expectError, expectSchema } from "../helpers/schemas";
 
 /** No EACHLABS_API_KEY outside production: the sandbox provider, end to end, images served by this server. */
 
 let t: TestApp;
+// The sandbox's delay and Prefer: wait both run on this clock: the test moves it instead of waiting.
+const clock = new FakeClock();
 beforeAll(async () => {
-  t = await createTestApp({ env: { SIGNUP_CREDITS: "5", SANDBOX_DELAY_MS: "300" } });
-}, 60_000);
+  t = await createTestApp({ env: { SIGNUP_CREDITS: "5", SANDBOX_DELAY_MS: "300" }, overrides: { clock } });
+});
 afterAll(async () => {
   expect(await t.ledgerViolations()).toEqual([]);
   await t.close();
@@ -47,7 +49,11 @@ describe("sandbox provider", () => {
     });
     expect(p.urls).toEqual({ get: `/api/predictions/${p.id}`, cancel: `/api/predictions/${p.id}/cancel` });
 
-    const done = await t.json("GET", p.urls.get, { headers: { ...s.headers, prefer: "wait=10" } });
+    const started = clock.now().getTime();
+    const done = await driveClock(clock, t.json("GET", p.urls.get, { headers: { ...s.headers, prefer: "wait=10" } }));
+    // held until the sandbox's 300 ms had passed (the next provider check, about a second later), not 10 s
+    expect(clock.now().getTime() - started).toBeGreaterThanOrEqual(300);
+    expect(clock.now().getTime() - started).toBeLessThan(10_000);
     expect(done.status).toBe(200);
     expect(done.headers.get("preference-applied")).toBe("wait=10");
     const final = expectSchema(PredictionSchema, done.body);
@@ -131,7 +137,7 @@ describe("production without a key", () => {
     } finally {
       await prod.close();
     }
-  }, 60_000);
+  });
 });
 
 test("the sandbox remembers at most 10,000 cancellations, dropping the oldest first", async () => {

@@ -14,6 +14,7 @@ import {
   succeed,
 } from "../fakes/eachlabs";
 import { createTestApp, type TestApp } from "../helpers/app";
+import { driveClock, eventually, FakeClock } from "../helpers/clock";
 import { expectSchema } from "../helpers/schemas";
 import { allowSyncNow, balanceOf, body, ledgerOf, refundRows, rowOf } from "./helpers";
 
@@ -21,12 +22,16 @@ import { allowSyncNow, balanceOf, body, ledgerOf, refundRows, rowOf } from "./he
 
 let eachlabs: FakeEachlabs;
 let t: TestApp;
+// Every app in this file reads time from this clock: waits (Prefer: wait, the reconciler's interval) are skipped
+// by moving it, and "long ago" is measured from it.
+const clock = new FakeClock();
 const DEADLINE_MS = 60_000;
 const STALE_MS = 5_000;
 
 beforeAll(async () => {
   eachlabs = await startFakeEachlabs();
   t = await createTestApp({
+    overrides: { clock },
     env: {
       SIGNUP_CREDITS: "20",
       EACHLABS_API_KEY: FAKE_EACHLABS_KEY,
@@ -36,7 +41,7 @@ beforeAll(async () => {
       PREDICTION_STALE_AFTER_MS: String(STALE_MS),
     },
   });
-}, 60_000);
+});
 afterAll(async () => {
   expect(await t.ledgerViolations()).toEqual([]);
   await t.close();
@@ -174,12 +179,13 @@ describe("GET /api/predictions/{id} refreshes from Eachlabs", () => {
     eachlabs.setDefault({ pendingPolls: Number.POSITIVE_INFINITY });
     const { s, p, providerId } = await start();
     await allowSyncNow(t, p.id);
-    const started = Date.now();
+    const started = clock.now().getTime();
     for (let round = 0; round < 3; round++) {
+      if (round > 0) clock.advance(600);
       const results = await Promise.all(Array.from({ length: 10 }, () => get(s, p.id)));
       for (const r of results) expect(r.body.status).toBe("processing");
     }
-    const elapsedSeconds = (Date.now() - started) / 1000;
+    const elapsedSeconds = (clock.now().getTime() - started) / 1000;
     const gets = eachlabs.getsFor(providerId);
     expect(gets).toBeGreaterThanOrEqual(1);
     expect(gets).toBeLessThanOrEqual(1 + Math.floor(elapsedSeconds));
@@ -188,6 +194,7 @@ describe("GET /api/predictions/{id} refreshes from Eachlabs", () => {
   test("two app instances on one database never refund twice", async () => {
     const second = await createTestApp({
       database: t.database,
+      overrides: { clock },
       env: { EACHLABS_API_KEY: FAKE_EACHLABS_KEY, EACHLABS_BASE_URL: eachlabs.url },
     });
     eachlabs.setDefault({ pendingPolls: 0, final: fail() });
@@ -208,12 +215,17 @@ describe("GET /api/predictions/{id} refreshes from Eachlabs", () => {
   test("Prefer: wait=N holds the request until the prediction succeeds", async () => {
     eachlabs.setDefault({ pendingPolls: 2 });
     const { s, p, providerId } = await start();
-    const res = await get(s, p.id, { prefer: "wait=20" });
+    const started = clock.now().getTime();
+    const res = await driveClock(clock, get(s, p.id, { prefer: "wait=20" }));
     expect(res.status).toBe(200);
     expect(res.headers.get("preference-applied")).toBe("wait=20");
     expect(res.body.status).toBe("succeeded");
     expect(eachlabs.getsFor(providerId)).toBe(3);
-  }, 30_000);
+    // two waits of about a second (one provider get per second), far from the 20 allowed
+    const waited = clock.now().getTime() - started;
+    expect(waited).toBeGreaterThanOrEqual(2 * 1000);
+    expect(waited).toBeLessThan(4 * 1000);
+  });
 
   test("Prefer: wait is clamped to 30 and answers at once for a final prediction", async () => {
     eachlabs.setDefault({ pendingPolls: 0 });
@@ -228,10 +240,12 @@ describe("GET /api/predictions/{id} refreshes from Eachlabs", () => {
   test("Prefer: wait=1 returns the still-processing prediction after about a second", async () => {
     eachlabs.setDefault({ pendingPolls: Number.POSITIVE_INFINITY });
     const { s, p } = await start();
-    const res = await get(s, p.id, { prefer: "wait=1" });
+    const started = clock.now().getTime();
+    const res = await driveClock(clock, get(s, p.id, { prefer: "wait=1" }));
     expect(res.status).toBe(200);
     expect(res.headers.get("preference-applied")).toBe("wait=1");
     expect(res.body.status).toBe("processing");
+    expect(clock.now().getTime() - started).toBe(1000);
   });
 });
 
@@ -239,7 +253,7 @@ describe("reconcileOnce", () => {
   test("fails + refunds a prediction stuck past its deadline; a second pass changes nothing", async () => {
     eachlabs.setDefault({ pendingPolls: Number.POSITIVE_INFINITY });
     const { s, p, providerId } = await start({ numOutputs: 2 });
-    const past = new Date(Date.now() - DEADLINE_MS - 1000);
+    const past = new Date(clock.now().getTime() - DEADLINE_MS - 1000);
     await t.db.update(prediction).set({ createdAt: past, lastSyncedAt: past }).where(eq(prediction.id, p.id));
     await reconcileOnce(t.deps);
     const row = await rowOf(t, p.id);
@@ -260,7 +274,7 @@ describe("reconcileOnce", () => {
 
   test("a queued prediction that never reached Eachlabs is failed + refunded after the deadline", async () => {
     const s = await t.signUp();
-    const past = new Date(Date.now() - DEADLINE_MS - 1000);
+    const past = new Date(clock.now().getTime() - DEADLINE_MS - 1000);
     const { applyCreditChange } = await import("../../src/services/credits");
     const id = await t.db.transaction(async (tx) => {
       const [row] = await tx
@@ -300,7 +314,7 @@ describe("reconcileOnce", () => {
     eachlabs.setDefault({ pendingPolls: 0, final: fail() });
     const bad = await start();
     const fresh = await start();
-    const stale = new Date(Date.now() - STALE_MS - 1000);
+    const stale = new Date(clock.now().getTime() - STALE_MS - 1000);
     for (const id of [ok.p.id, bad.p.id])
       await t.db.update(prediction).set({ lastSyncedAt: stale }).where(eq(prediction.id, id));
     await reconcileOnce(t.deps);
@@ -318,7 +332,7 @@ describe("reconcileOnce", () => {
   test("concurrent passes (several instances) claim each prediction once", async () => {
     eachlabs.setDefault({ pendingPolls: 0, final: fail() });
     const runs = await Promise.all([start(), start(), start()]);
-    const stale = new Date(Date.now() - STALE_MS - 1000);
+    const stale = new Date(clock.now().getTime() - STALE_MS - 1000);
     for (const r of runs) await t.db.update(prediction).set({ lastSyncedAt: stale }).where(eq(prediction.id, r.p.id));
     await Promise.all([reconcileOnce(t.deps), reconcileOnce(t.deps), reconcileOnce(t.deps)]);
     for (const r of runs) {
@@ -336,6 +350,7 @@ describe("reconciler lifecycle", () => {
     const { p } = await start();
     const background = await createTestApp({
       database: t.database,
+      overrides: { clock },
       env: {
         EACHLABS_API_KEY: FAKE_EACHLABS_KEY,
         EACHLABS_BASE_URL: eachlabs.url,
@@ -348,8 +363,15 @@ describe("reconciler lifecycle", () => {
     expect(t.deps.lifecycle).toBeUndefined();
     background.deps.lifecycle?.start();
     try {
-      for (let i = 0; i < 200 && (await rowOf(t, p.id)).status === "processing"; i++)
-        await new Promise((r) => setTimeout(r, 50));
+      // Nothing happens before the interval has passed on the clock …
+      await eventually(() => clock.waiting > 0);
+      expect((await rowOf(t, p.id)).status).toBe("processing");
+      // … then passes run every 50 ms until one finds the prediction past its 1 s deadline.
+      clock.advance(1000);
+      for (let i = 0; i < 100 && (await rowOf(t, p.id)).status === "processing"; i++) {
+        await eventually(() => clock.waiting > 0);
+        clock.advance(50);
+      }
     } finally {
       await background.close();
     }
@@ -357,5 +379,5 @@ describe("reconciler lifecycle", () => {
     expect(row.status).toBe("failed");
     expect(row.error?.code).toBe("timeout");
     expect(await refundRows(t, p.id)).toHaveLength(1);
-  }, 30_000);
+  });
 });

@@ -10,7 +10,7 @@ import { expectSchema } from "../helpers/schemas";
 let t: TestApp;
 beforeAll(async () => {
   t = await createTestApp();
-}, 60_000);
+});
 afterAll(async () => {
   await t.close();
 });

@@ -1,8 +1,10 @@
 import { mkdtempSync, rmSync } from "node:fs";
+import { cp } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { createPostgresDatabase, testDatabaseUrl } from "../helpers/db";
+import { dirname, join } from "node:path";
+import { connectPglite } from "../../src/db";
+import { createPostgresDatabase, pgliteDump, testDatabaseUrl } from "../helpers/db";
 
 export const ROOT = join(import.meta.dir, "..", "..");
 
@@ -11,13 +13,32 @@ export type DatabaseKind = "pglite" | "postgres";
 /** The database kinds to run real-server tests on: PGlite always, PostgreSQL when TEST_DATABASE_URL is set. */
 export const databaseKinds = (): DatabaseKind[] => (testDatabaseUrl() ? ["pglite", "postgres"] : ["pglite"]);
 
+let emptyPglite: Promise<string> | undefined;
+
 /**
- * Environment for a server process or startServer on an EMPTY database of the given kind: a new
- * PGlite directory, or a new PostgreSQL database (dropped by cleanup). Nothing is migrated here.
+ * A PGlite data directory that PGlite has initialised and that holds no table: opening a new directory runs
+ * PGlite's initdb (seconds of CPU), so it is unpacked once per test process from the kept "empty" dump and copied
+ * for each use.
+ */
+export function emptyPgliteTemplate(): Promise<string> {
+  emptyPglite ??= (async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), "logo-srv-template-")), "pglite");
+    await (await connectPglite(dir, await pgliteDump("empty"))).close();
+    process.once("exit", () => rmSync(dirname(dir), { recursive: true, force: true }));
+    return dir;
+  })();
+  return emptyPglite;
+}
+
+/**
+ * Environment for a server process or startServer on an EMPTY database of the given kind: a copy of an
+ * initialised PGlite directory with no tables, or a new PostgreSQL database (dropped by cleanup). Nothing is
+ * migrated here.
  */
 export async function freshDatabaseEnv(kind: DatabaseKind) {
   const dir = mkdtempSync(join(tmpdir(), "logo-srv-"));
   if (kind === "pglite") {
+    await cp(await emptyPgliteTemplate(), join(dir, "pglite"), { recursive: true });
     return {
       env: { PGLITE_DIR: join(dir, "pglite") } as Record<string, string>,
       async cleanup() {
@@ -49,7 +70,7 @@ export async function freePort(): Promise<number> {
 }
 
 /** Polls url until it answers 200, or the process exits, or the attempts run out. */
-export async function waitForHealthy(url: string, exited: () => boolean, attempts = 300): Promise<Response> {
+export async function waitForHealthy(url: string, exited: () => boolean, attempts = 1200): Promise<Response> {
   let last: unknown;
   for (let i = 0; i < attempts; i++) {
     if (exited()) throw new Error("the server process exited before it became healthy");
@@ -60,7 +81,7 @@ export async function waitForHealthy(url: string, exited: () => boolean, attempt
     } catch (err) {
       last = err;
     }
-    await Bun.sleep(100);
+    await Bun.sleep(25);
   }
   throw new Error(`not healthy: ${String(last)}`);
 }

@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawn, spawnSync } from "node:child_process";
 import { sql } from "drizzle-orm";
 import { queryRows } from "../../src/db";
@@ -6,11 +6,22 @@ import { loadConfig } from "../../src/env";
 import { createLogger } from "../../src/lib/logger";
 import { HealthSchema } from "../../src/schemas/health";
 import { type RunningServer, startServer } from "../../src/server";
+import { driveClock, eventually, FakeClock } from "../helpers/clock";
 import { expectSchema } from "../helpers/schemas";
-import { childEnv, databaseKinds, freePort, freshDatabaseEnv, ROOT, waitForHealthy } from "./helpers";
+import {
+  childEnv,
+  databaseKinds,
+  emptyPgliteTemplate,
+  freePort,
+  freshDatabaseEnv,
+  ROOT,
+  waitForHealthy,
+} from "./helpers";
 
-// Real databases and processes are slow on a loaded machine: a generous limit (nothing asserts on time).
-setDefaultTimeout(120_000);
+// The initialised PGlite directory the fresh databases are copied from, made before the first test needs it.
+beforeAll(async () => {
+  await emptyPgliteTemplate();
+});
 
 const cleanups: Array<() => Promise<void>> = [];
 afterAll(async () => {
@@ -26,7 +37,12 @@ async function freshDatabase(kind: "pglite" | "postgres"): Promise<DatabaseEnv> 
 }
 
 /** A real server on port 0; on a fresh database unless `db` names one (to restart on the same data). */
-async function start(kind: "pglite" | "postgres", env: Record<string, string> = {}, db?: DatabaseEnv) {
+async function start(
+  kind: "pglite" | "postgres",
+  env: Record<string, string> = {},
+  db?: DatabaseEnv,
+  overrides: Parameters<typeof startServer>[2] = {},
+) {
   db ??= await freshDatabase(kind);
   const config = loadConfig({
     NODE_ENV: "test",
@@ -37,7 +53,7 @@ async function start(kind: "pglite" | "postgres", env: Record<string, string> = 
     ...db.env,
     ...env,
   });
-  const server = await startServer(config, createLogger({ level: "silent" }));
+  const server = await startServer(config, createLogger({ level: "silent" }), overrides);
   cleanups.push(() => server.stop());
   return server;
 }
@@ -55,7 +71,9 @@ async function signInAnonymous(server: RunningServer) {
 
 describe.each(databaseKinds())("a real listening server on %s", (kind) => {
   test("starts on port 0, migrates, serves /health; stop() lets an in-flight request finish, then refuses connections and closes the database", async () => {
-    const server = await start(kind, { SANDBOX_DELAY_MS: "3000" });
+    // The sandbox (and Prefer: wait) read this clock: the slow request below lasts exactly as long as the test says.
+    const clock = new FakeClock();
+    const server = await start(kind, { SANDBOX_DELAY_MS: "3000" }, undefined, { clock });
     expect(server.port).toBeGreaterThan(0);
     expect(server.deps.database.kind).toBe(kind);
 
@@ -73,17 +91,23 @@ describe.each(databaseKinds())("a real listening server on %s", (kind) => {
     expect(created.status).toBe(201);
     const { id } = (await created.json()) as { id: string };
     let inFlightSettled = false;
+    // Background loops (the webhook sender) sleep on the same clock: count only the request's wait.
+    const sleepersBefore = clock.waiting;
     const inFlight = fetch(`${server.url}/api/predictions/${id}`, {
       headers: { ...auth, prefer: "wait=20" },
     }).finally(() => {
       inFlightSettled = true;
     });
     // Stop only once the request is inside the app (waiting for the prediction), not before it arrives.
-    for (let i = 0; i < 1000 && server.inFlight() === 0; i++) await Bun.sleep(5);
+    await eventually(() => clock.waiting > sleepersBefore && server.inFlight() === 1);
     expect(server.inFlight()).toBe(1);
 
     const stopping = server.stop();
-    const res = await inFlight;
+    // Still held after stop(): it ends when the prediction does, not when the server stops.
+    for (let i = 0; i < 10; i++) await new Promise<void>((r) => setImmediate(r));
+    expect(inFlightSettled).toBe(false);
+    // Then time passes past SANDBOX_DELAY_MS (one provider check a second) and the prediction succeeds.
+    const res = await driveClock(clock, inFlight);
     expect(res.status).toBe(200);
     const body = (await res.json()) as { id: string; status: string };
     expect(body.id).toBe(id);
@@ -93,7 +117,7 @@ describe.each(databaseKinds())("a real listening server on %s", (kind) => {
 
     await expect(fetch(`${server.url}/health`)).rejects.toThrow();
     await expect(server.deps.database.ping()).rejects.toThrow();
-  }, 120_000);
+  });
 
   test("ADMIN_EMAILS promotes an account that existed before it was listed, at the next start", async () => {
     const db = await freshDatabase(kind);
@@ -140,7 +164,7 @@ describe.each(databaseKinds())("a real listening server on %s", (kind) => {
       cwd: ROOT,
       env: childEnv(db.env),
       encoding: "utf8",
-      timeout: 60_000,
+      timeout: 25_000,
     });
     expect(migrate.stderr).toBe("");
     expect(migrate.status).toBe(0);
@@ -156,52 +180,74 @@ describe.each(databaseKinds())("a real listening server on %s", (kind) => {
     });
     expect(anon.status).toBe(200);
     await after.stop();
-  }, 120_000);
+  });
+});
+
+/**
+ * `npm run start:node` as a child process. It is spawned when the file starts (below), so Node and tsx boot while
+ * the in-process servers above are tested; its test then finds it up, or waits for it.
+ */
+async function spawnNodeServer() {
+  const db = await freshDatabaseEnv("pglite");
+  cleanups.push(db.cleanup);
+  const port = await freePort();
+  const child = spawn("node", ["--import", "tsx", "src/index.ts"], {
+    cwd: ROOT,
+    env: childEnv({
+      ...db.env,
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      RECONCILER_INTERVAL_MS: "0",
+      LOG_LEVEL: "info",
+    }),
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const node = {
+    child,
+    port,
+    output: "",
+    exitCode: undefined as number | null | undefined,
+    exitSignal: null as string | null,
+  };
+  child.stdout.on("data", (d) => {
+    node.output += d;
+  });
+  child.stderr.on("data", (d) => {
+    node.output += d;
+  });
+  const exited = new Promise<void>((resolve) =>
+    child.once("exit", (code, signal) => {
+      node.exitCode = code;
+      node.exitSignal = signal;
+      resolve();
+    }),
+  );
+  cleanups.push(async () => {
+    if (node.exitCode === undefined) child.kill("SIGKILL");
+  });
+  return { node, exited };
+}
+let nodeServer: ReturnType<typeof spawnNodeServer> | undefined;
+beforeAll(async () => {
+  nodeServer = spawnNodeServer();
+  // errors surface in the test that awaits it
+  nodeServer.catch(() => undefined);
 });
 
 describe("npm run start:node (Node 20 + tsx)", () => {
   test("serves /health and exits 0 on SIGTERM", async () => {
-    const db = await freshDatabaseEnv("pglite");
-    cleanups.push(db.cleanup);
-    const port = await freePort();
-    const child = spawn("node", ["--import", "tsx", "src/index.ts"], {
-      cwd: ROOT,
-      env: childEnv({
-        ...db.env,
-        PORT: String(port),
-        HOST: "127.0.0.1",
-        RECONCILER_INTERVAL_MS: "0",
-        LOG_LEVEL: "info",
-      }),
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let output = "";
-    child.stdout.on("data", (d) => {
-      output += d;
-    });
-    child.stderr.on("data", (d) => {
-      output += d;
-    });
-    let exitCode: number | null | undefined;
-    let exitSignal: string | null = null;
-    const exited = new Promise<void>((resolve) =>
-      child.once("exit", (code, signal) => {
-        exitCode = code;
-        exitSignal = signal;
-        resolve();
-      }),
-    );
+    const { node, exited } = await (nodeServer ?? spawnNodeServer());
     try {
-      const res = await waitForHealthy(`http://127.0.0.1:${port}/health`, () => exitCode !== undefined);
+      const res = await waitForHealthy(`http://127.0.0.1:${node.port}/health`, () => node.exitCode !== undefined);
       expect(expectSchema(HealthSchema, await res.json()).checks.provider.status).toBe("sandbox");
-      child.kill("SIGTERM");
+      node.child.kill("SIGTERM");
       await exited;
-      expect({ exitCode, exitSignal }).toEqual({ exitCode: 0, exitSignal: null });
-      expect(output).toContain("shutting down");
-      expect(output).toContain("stopped");
+      expect({ exitCode: node.exitCode, exitSignal: node.exitSignal }).toEqual({ exitCode: 0, exitSignal: null });
+      expect(node.output).toContain("shutting down");
+      expect(node.output).toContain("stopped");
     } catch (err) {
-      child.kill("SIGKILL");
-      throw new Error(`${String(err)}\n--- server output ---\n${output}`);
+      node.child.kill("SIGKILL");
+      throw new Error(`${String(err)}\n--- server output ---\n${node.output}`);
     }
-  }, 120_000);
+  });
 });

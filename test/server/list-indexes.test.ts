@@ -1,10 +1,8 @@
-import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
+import { afterAll, beforeAll, expect, test } from "bun:test";
 import { and, desc, eq, type SQL, sql } from "drizzle-orm";
 import { creditAccount, creditTransaction, prediction, user } from "../../src/db/schema";
 import { keysetOrder, keysetWhere } from "../../src/lib/pagination";
 import { createTestApp, type TestApp } from "../helpers/app";
-
-setDefaultTimeout(60_000);
 
 // Every list is keyset-paginated in (created_at desc, id desc) order. Each must be answered by walking an
 // index in exactly that order (no Sort node), from the first page and from a cursor, or its cost grows

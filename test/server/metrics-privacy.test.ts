@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { afterAll, describe, expect, test } from "bun:test";
 import { loadConfig } from "../../src/env";
 import { createLogger } from "../../src/lib/logger";
 import { startServer } from "../../src/server";
@@ -6,8 +6,6 @@ import { createTestApp, type TestApp } from "../helpers/app";
 import { FakeClock } from "../helpers/clock";
 import { expectError } from "../helpers/schemas";
 import { freshDatabaseEnv } from "./helpers";
-
-setDefaultTimeout(120_000);
 
 /** /metrics in production: private (METRICS_TOKEN) or absent; its business gauges cached, not aggregated per scrape. */
 

@@ -1,9 +1,6 @@
-import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createTestApp, type TestApp } from "../helpers/app";
 import { expectError } from "../helpers/schemas";
-
-// Real databases and processes are slow on a loaded machine: a generous limit (nothing asserts on time).
-setDefaultTimeout(120_000);
 
 /** GET /metrics: Prometheus text, guarded by METRICS_TOKEN when set, documented in the contract. */
 
@@ -12,11 +9,11 @@ let guarded: TestApp;
 beforeAll(async () => {
   open = await createTestApp({ env: { SANDBOX_DELAY_MS: "0" } });
   guarded = await createTestApp({ env: { METRICS_TOKEN: "metrics-token-for-tests" }, database: open.database });
-}, 60_000);
+});
 afterAll(async () => {
   await guarded.close();
   await open.close();
-}, 60_000);
+});
 
 async function scrape(t: TestApp, headers: Record<string, string> = {}) {
   const res = await t.fetch("/metrics", { headers });

@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { afterAll, describe, expect, test } from "bun:test";
 import { createServer, connect as tcpConnect } from "node:net";
 import pg from "pg";
 import { isDatabaseUnavailable } from "../../src/db/outage";
@@ -10,8 +10,6 @@ import { startTcpProxy, type TcpProxy } from "../fakes/tcp-proxy";
 import { ledgerViolations, testDatabaseUrl } from "../helpers/db";
 import { expectSchema } from "../helpers/schemas";
 import { freshDatabaseEnv } from "./helpers";
-
-setDefaultTimeout(60_000);
 
 const cleanups: Array<() => Promise<void>> = [];
 afterAll(async () => {

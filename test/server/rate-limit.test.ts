@@ -1,21 +1,23 @@
-import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { afterAll, describe, expect, test } from "bun:test";
 import { createTestApp, type TestApp } from "../helpers/app";
+import { createTestDatabase } from "../helpers/db";
 import { requestFrom } from "../helpers/peer";
 import { expectError } from "../helpers/schemas";
-
-// Real databases and processes are slow on a loaded machine: a generous limit (nothing asserts on time).
-setDefaultTimeout(120_000);
 
 /** Rate limits through HTTP: headers on every response, 429 with Retry-After, and a store shared by instances. */
 
 const apps: TestApp[] = [];
+// One database for the file: what each test counts lives in its own app's memory store, or under its own new
+// users' keys in the postgres store, so the apps need no database of their own.
+let shared: Promise<TestApp["database"]> | undefined;
 afterAll(async () => {
-  // Apps sharing a database are closed before the one that owns it.
   for (const a of apps.reverse()) await a.close();
-}, 60_000);
+  await (await shared)?.close();
+});
 
 async function app(env: Record<string, string>, database?: TestApp["database"]) {
-  const a = await createTestApp({ env, database });
+  shared ??= createTestDatabase();
+  const a = await createTestApp({ env, database: database ?? (await shared) });
   apps.push(a);
   return a;
 }

@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { eq } from "drizzle-orm";
 import { creditAccount, user } from "../../src/db/schema";
@@ -6,10 +6,12 @@ import { openDatabase } from "../../src/deps";
 import { loadConfig } from "../../src/env";
 import { createLogger } from "../../src/lib/logger";
 import { startServer } from "../../src/server";
-import { childEnv, databaseKinds, freshDatabaseEnv, ROOT } from "./helpers";
+import { childEnv, databaseKinds, emptyPgliteTemplate, freshDatabaseEnv, ROOT } from "./helpers";
 
-// Real databases and processes are slow on a loaded machine: a generous limit (nothing asserts on time).
-setDefaultTimeout(120_000);
+// The initialised PGlite directory the fresh databases are copied from, made before the first test needs it.
+beforeAll(async () => {
+  await emptyPgliteTemplate();
+});
 
 const cleanups: Array<() => Promise<void>> = [];
 afterAll(async () => {
@@ -23,7 +25,7 @@ function createAdmin(env: Record<string, string>, args: string[], extraEnv: Reco
     cwd: ROOT,
     env: childEnv({ ...env, ...extraEnv }),
     encoding: "utf8",
-    timeout: 90_000,
+    timeout: 25_000,
   });
   return { status: res.status, out: `${res.stdout}${res.stderr}`, stdout: res.stdout };
 }

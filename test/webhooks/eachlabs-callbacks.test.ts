@@ -51,7 +51,7 @@ beforeAll(async () => {
     overrides: { clock },
   });
   app = t.app;
-}, 60_000);
+});
 afterAll(async () => {
   expect(await t.ledgerViolations()).toEqual([]);
   await t.close();

@@ -40,7 +40,7 @@ beforeAll(async () => {
   receiver = await startWebhookReceiver();
   clock = new FakeClock();
   t = await createTestApp({ env: env(), overrides: { clock } });
-}, 60_000);
+});
 afterAll(async () => {
   await t.close();
   await receiver.close();
@@ -445,5 +445,5 @@ describe("outbox and senders", () => {
       expect(event.data.id).toBe(ids[i] as string);
       expect(event.data.creditsRefunded).toBe(event.data.creditsCharged);
     }
-  }, 30_000);
+  });
 });

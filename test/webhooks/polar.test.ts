@@ -22,7 +22,7 @@ let t: TestApp;
 beforeAll(async () => {
   fake = await startFakePolar();
   t = await createTestApp({ env: polarEnv(fake) });
-}, 60_000);
+});
 
 afterAll(async () => {
   expect(await t.ledgerViolations()).toEqual([]);
