@@ -177,6 +177,8 @@ async function main(): Promise<number> {
     RATE_LIMIT_STRICT_PER_MIN: "1000000000",
     RATE_LIMIT_MODERATE_PER_MIN: "1000000000",
     RATE_LIMIT_POLL_PER_MIN: "1000000000",
+    // Every bench user signs up from 127.0.0.1: the per-address welcome-credit budget would starve all but the first.
+    FREE_CREDITS_PER_ADDRESS_PER_DAY: "1000000000",
     RECONCILER_INTERVAL_MS: "0",
     SANDBOX_DELAY_MS: "0",
     STORAGE_DIR: join(pgliteDir, "files"),
