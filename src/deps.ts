@@ -6,6 +6,7 @@ import { connectPglite, connectPostgres, type Database, type DatabaseHandle } fr
 import type { prediction } from "./db/schema";
 import type { Config } from "./env";
 import { type Clock, systemClock } from "./lib/clock";
+import type { Lifecycle } from "./lib/lifecycle";
 import type { Logger } from "./lib/logger";
 import { HttpMetrics } from "./lib/metrics";
 import { type PolarClient, polarFromConfig } from "./services/polar/client";
@@ -57,7 +58,7 @@ export interface Deps {
   /** Outgoing webhook attempts of this instance by outcome (GET /metrics). */
   webhookMetrics: WebhookMetrics;
   /** Background work (reconciler, webhook sender) started with the server and stopped before the database closes. */
-  lifecycle?: { start(): void; stop(): Promise<void> };
+  lifecycle?: Lifecycle;
 }
 
 export interface AppEnv {

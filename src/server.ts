@@ -2,6 +2,7 @@ import { createApp } from "./app";
 import { adminNeedsVerifiedEmail, promoteConfiguredAdmins } from "./auth/admins";
 import { buildDeps, type Deps, openDatabase } from "./deps";
 import type { Config } from "./env";
+import { allOf } from "./lib/lifecycle";
 import type { Logger } from "./lib/logger";
 import { createReconcilerLifecycle } from "./services/reconciler";
 import { createWebhookSenderLifecycle } from "./services/webhooks/sender";
@@ -65,19 +66,6 @@ export function withoutUnframedBody(req: Request): Request {
   return new Request(req.url, { method: req.method, headers: req.headers, signal: req.signal });
 }
 
-type Lifecycle = NonNullable<Deps["lifecycle"]>;
-
-function combineLifecycles(parts: Lifecycle[]): Lifecycle {
-  return {
-    start: () => {
-      for (const p of parts) p.start();
-    },
-    stop: async () => {
-      await Promise.all(parts.map((p) => p.stop()));
-    },
-  };
-}
-
 export async function startServer(
   config: Config,
   logger: Logger,
@@ -100,7 +88,7 @@ export async function startServer(
   const deps = buildDeps(config, database, logger, overrides);
   // Background work, stopped before the database closes: the prediction reconciler when
   // RECONCILER_INTERVAL_MS > 0, and the outgoing webhook sender (on every instance).
-  deps.lifecycle ??= combineLifecycles([
+  deps.lifecycle ??= allOf([
     ...(config.RECONCILER_INTERVAL_MS > 0 ? [createReconcilerLifecycle(deps)] : []),
     createWebhookSenderLifecycle(deps),
   ]);

@@ -2,6 +2,7 @@ import { and, asc, inArray, isNull, lt, or, sql } from "drizzle-orm";
 import { prediction } from "../db/schema";
 import type { Deps } from "../deps";
 import { ACTIVE_STATUSES, isFinal } from "../domain/predictions";
+import { backgroundLoop, type Lifecycle } from "../lib/lifecycle";
 import { purgeExpiredIdempotencyKeys } from "./idempotency";
 import { finishPrediction, type PredictionRow, syncFromProvider } from "./predictions";
 
@@ -84,11 +85,10 @@ export async function reconcileOnce(deps: Deps): Promise<ReconcileResult> {
   return result;
 }
 
-/** Runs reconcileOnce every RECONCILER_INTERVAL_MS (on the deps' clock); stop() waits for a pass in progress. */
-export function createReconcilerLifecycle(deps: Deps): { start(): void; stop(): Promise<void> } {
-  let loop: Promise<void> | undefined;
-  let stopping: AbortController | undefined;
-  const run = async (signal: AbortSignal) => {
+/** Runs reconcileOnce every RECONCILER_INTERVAL_MS (on the deps' clock); off when it is 0. */
+export function createReconcilerLifecycle(deps: Deps): Lifecycle {
+  return backgroundLoop(async (signal) => {
+    if (deps.config.RECONCILER_INTERVAL_MS <= 0) return;
     for (;;) {
       await deps.clock.sleep(deps.config.RECONCILER_INTERVAL_MS, signal);
       if (signal.aborted) return;
@@ -100,17 +100,5 @@ export function createReconcilerLifecycle(deps: Deps): { start(): void; stop(): 
         deps.logger.error({ err }, "reconciler pass failed");
       }
     }
-  };
-  return {
-    start() {
-      if (loop || deps.config.RECONCILER_INTERVAL_MS <= 0) return;
-      stopping = new AbortController();
-      loop = run(stopping.signal);
-    },
-    async stop() {
-      stopping?.abort();
-      await loop;
-      loop = undefined;
-    },
-  };
+  });
 }

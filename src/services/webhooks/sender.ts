@@ -7,6 +7,7 @@ import { and, asc, eq, inArray, isNull, lte, or } from "drizzle-orm";
 import { Webhook } from "standardwebhooks";
 import { outgoingWebhook, webhookDelivery } from "../../db/schema";
 import type { Deps } from "../../deps";
+import { backgroundLoop, type Lifecycle } from "../../lib/lifecycle";
 import { isPrivateAddress } from "./address-guard";
 import type { DeliveryOutcome } from "./metrics";
 import { activeSigningSecrets } from "./secrets";
@@ -253,10 +254,8 @@ export async function deliverDueWebhooks(deps: Deps): Promise<number> {
 }
 
 /** Runs the sender on the deps' clock: passes back to back while there is work, else every SENDER_POLL_MS. */
-export function createWebhookSenderLifecycle(deps: Deps): { start(): void; stop(): Promise<void> } {
-  let loop: Promise<void> | undefined;
-  let stopping: AbortController | undefined;
-  const run = async (signal: AbortSignal) => {
+export function createWebhookSenderLifecycle(deps: Deps): Lifecycle {
+  return backgroundLoop(async (signal) => {
     while (!signal.aborted) {
       let claimed = 0;
       try {
@@ -266,17 +265,5 @@ export function createWebhookSenderLifecycle(deps: Deps): { start(): void; stop(
       }
       if (claimed === 0) await deps.clock.sleep(SENDER_POLL_MS, signal);
     }
-  };
-  return {
-    start() {
-      if (loop) return;
-      stopping = new AbortController();
-      loop = run(stopping.signal);
-    },
-    async stop() {
-      stopping?.abort();
-      await loop;
-      loop = undefined;
-    },
-  };
+  });
 }
