@@ -14,6 +14,7 @@ import { createLogger } from "../../src/lib/logger";
 import { createReconcilerLifecycle } from "../../src/services/reconciler";
 import { createTestDatabase, ledgerViolations } from "./db";
 import { memoizedScrypt } from "./password";
+import { readBody } from "./schemas";
 
 export interface TestAppOptions {
   env?: Record<string, string>;
@@ -128,13 +129,7 @@ export async function createTestApp(opts: TestAppOptions = {}) {
         body:
           opts.body === undefined ? undefined : typeof opts.body === "string" ? opts.body : JSON.stringify(opts.body),
       });
-      const text = await res.text();
-      let body: any;
-      try {
-        body = text ? JSON.parse(text) : undefined;
-      } catch {
-        body = text;
-      }
+      const body = await readBody(res);
       return { status: res.status, headers: res.headers, body };
     },
     ledgerViolations: () => ledgerViolations(database.db),

@@ -1,4 +1,5 @@
 import type { TestApp } from "./app";
+import { readBody } from "./schemas";
 
 /**
  * A JSON request to the in-process app as if its socket peer were `address`: the app receives the same
@@ -21,12 +22,6 @@ export async function requestFrom(
     body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
   });
   const res = await t.app.fetch(req, { requestIP: () => ({ address, family: "IPv4", port: 50000 }) });
-  const text = await res.text();
-  let body: any;
-  try {
-    body = text ? JSON.parse(text) : undefined;
-  } catch {
-    body = text;
-  }
+  const body = await readBody(res);
   return { status: res.status, headers: res.headers, body };
 }

@@ -18,3 +18,13 @@ export function expectError(res: { status: number; headers: Headers; body: unkno
   expect(err.error.requestId).toBe(res.headers.get("x-request-id") as string);
   return err.error;
 }
+
+/** A response body as JSON when it parses, else as text (undefined when empty). */
+export async function readBody(res: Response): Promise<any> {
+  const text = await res.text();
+  try {
+    return text ? JSON.parse(text) : undefined;
+  } catch {
+    return text;
+  }
+}
