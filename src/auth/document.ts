@@ -12,7 +12,7 @@ const PRINTABLE = "^[\\x21-\\x7E]+$"; // tokens, keys, codes: printable ASCII wi
 const NUMERIC = "^-?[0-9]+(\\.[0-9]+)?$";
 
 /** How a Better Auth string is bounded, decided by its property or parameter name. */
-function boundString(s: Json, name: string, path: string) {
+function boundString(s: Json, name: string) {
   if (s.enum || s.const !== undefined) return;
   const n = name.toLowerCase();
   const set = (maxLength: number, extra: Json) => {
@@ -23,9 +23,7 @@ function boundString(s: Json, name: string, path: string) {
   if (s.format === "email" || n.endsWith("email")) return set(320, { format: "email" });
   if (s.format === "uri") return set(2048, {});
   // Our Better Auth instance generates UUIDs for users, sessions, accounts and API keys.
-  if (["id", "userid", "referenceid", "impersonatedby", "keyid"].includes(n) && !path.includes("/callback/"))
-    return set(36, { format: "uuid" });
-  if (n === "id") return set(64, { pattern: "^[a-z0-9_-]+$" }); // an OAuth provider id
+  if (["id", "userid", "referenceid", "impersonatedby", "keyid"].includes(n)) return set(36, { format: "uuid" });
   if (/(callbackurl|redirectto)$/.test(n)) return set(2048, { format: "uri-reference" });
   if (n === "url" || n === "iss") return set(2048, { format: "uri" });
   if (n === "image") return set(2048, { pattern: NO_NUL });
@@ -38,7 +36,7 @@ function boundString(s: Json, name: string, path: string) {
 }
 
 interface WalkContext {
-  path: string;
+  /** Response schemas bound their arrays more loosely than request schemas. */
   response: boolean;
 }
 
@@ -53,7 +51,7 @@ function normalizeSchema(s: unknown, name: string, ctx: WalkContext): void {
     else if (Array.isArray(schema.type) && !schema.type.includes("null")) schema.type = [...schema.type, "null"];
   } else if (schema.nullable === false) delete schema.nullable;
   const types: string[] = Array.isArray(schema.type) ? schema.type : schema.type ? [schema.type] : [];
-  if (types.includes("string")) boundString(schema, name, ctx.path);
+  if (types.includes("string")) boundString(schema, name);
   if (types.includes("array")) schema.maxItems ??= ctx.response ? 1000 : 100;
   if (schema.properties) for (const [k, v] of Object.entries(schema.properties)) normalizeSchema(v, k, ctx);
   if (schema.items) normalizeSchema(schema.items, name, ctx);
@@ -129,8 +127,6 @@ function boundBodyFields(schema: Json | undefined, operation: AuthOperation) {
   }
 }
 
-const CREDENTIAL_NAME = /(client_?secret|token|access_?token|refresh_?token|id_?token|password|secret|api-?key)/i;
-
 function sentence(text: string) {
   const t = text.trim().replace(/\s+/g, " ");
   return /[.!?]$/.test(t) ? t : `${t}.`;
@@ -167,7 +163,7 @@ export function mergeAuthDocument(doc: Json, source: Json): Json {
   };
 
   for (const [name, schema] of Object.entries(authSchemas)) {
-    normalizeSchema(schema, name, { path: "", response: true });
+    normalizeSchema(schema, name, { response: true });
     // Its models' optional fields are nullable columns, answered as null when unset (a user's image).
     const required = new Set<string>(schema.required ?? []);
     for (const [field, property] of Object.entries<Json>(schema.properties ?? {}))
@@ -187,14 +183,12 @@ export function mergeAuthDocument(doc: Json, source: Json): Json {
       const operation = authOperation(method, relPath);
       if (!source || !operation) continue; // not enabled on this server: not listed
       const op = fixRefs(source) as Json;
-      const ctx = { path: relPath, response: false };
+      const ctx = { response: false };
 
-      // Parameters: bounded; a credential in the query string is dropped when the body carries it too.
+      // Parameters: bounded; those of plugins this server does not run are not listed.
       const bodySchema = op.requestBody?.content?.["application/json"]?.schema;
       op.parameters = (op.parameters ?? []).filter(
-        (p: Json) =>
-          !(p.in === "query" && CREDENTIAL_NAME.test(p.name) && bodySchema?.properties?.[p.name]) &&
-          !(UNSUPPORTED_FIELDS as readonly string[]).includes(p.name),
+        (p: Json) => !(UNSUPPORTED_FIELDS as readonly string[]).includes(p.name),
       );
       for (const field of UNSUPPORTED_FIELDS) delete bodySchema?.properties?.[field];
       for (const p of op.parameters) {
@@ -237,22 +231,11 @@ export function mergeAuthDocument(doc: Json, source: Json): Json {
         for (const [type, media] of Object.entries<Json>(response.content ?? {})) {
           // A whole page (GET /error), not a field: bounded as a page.
           if (type === "text/html" && media.schema) media.schema.maxLength ??= 100_000;
-          normalizeSchema(media.schema, "body", { path: relPath, response: true });
+          normalizeSchema(media.schema, "body", { response: true });
         }
         responses[status] = response;
       }
-      if (!Object.keys(responses).some((s) => /^[23]/.test(s)))
-        responses[relPath.includes("callback") ? "302" : "200"] = relPath.includes("callback")
-          ? {
-              description: "Redirects to the callback URL.",
-              headers: {
-                Location: {
-                  description: "Where the browser goes next.",
-                  schema: { type: "string", format: "uri-reference", maxLength: 2048 },
-                },
-              },
-            }
-          : { description: "Success." };
+      if (!Object.keys(responses).some((s) => /^[23]/.test(s))) responses["200"] = { description: "Success." };
       const errorStatuses = new Set([
         // Better Auth's 422 ("already exists") is answered as 409 conflict (authErrorAsEnvelope).
         ...Object.keys(op.responses ?? {})
