@@ -1,7 +1,7 @@
-import { afterAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { sql } from "drizzle-orm";
 import { queryRows } from "../../src/db";
-import { createTestApp, type TestApp } from "../helpers/app";
+import { appsClosedAfterAll, type TestApp } from "../helpers/app";
 import { FakeClock } from "../helpers/clock";
 import { expectError } from "../helpers/schemas";
 
@@ -10,14 +10,9 @@ import { expectError } from "../helpers/schemas";
  * limiter answering 401; verification cached in-process so a busy key costs no database write per request.
  */
 
-const apps: TestApp[] = [];
-afterAll(async () => {
-  for (const a of apps.reverse()) await a.close();
-});
+const makeApp = appsClosedAfterAll();
 async function app(env: Record<string, string>, clock?: FakeClock) {
-  const a = await createTestApp({ env, overrides: clock ? { clock } : {} });
-  apps.push(a);
-  return a;
+  return makeApp({ env, overrides: clock ? { clock } : {} });
 }
 
 async function createKey(t: TestApp) {

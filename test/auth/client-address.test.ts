@@ -1,11 +1,11 @@
-import { afterAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { eq } from "drizzle-orm";
 import { session } from "../../src/db/schema";
 import { loadConfig } from "../../src/env";
 import { resolveClientAddress, trustedProxies } from "../../src/lib/client-address";
 import { createLogger } from "../../src/lib/logger";
 import { startServer } from "../../src/server";
-import { createTestApp, type TestApp } from "../helpers/app";
+import { appsClosedAfterAll, type TestApp } from "../helpers/app";
 import { requestFrom } from "../helpers/peer";
 import { expectError } from "../helpers/schemas";
 import { freshDatabaseEnv } from "../server/helpers";
@@ -15,14 +15,9 @@ import { freshDatabaseEnv } from "../server/helpers";
  * X-Forwarded-For entry that is not a proxy. A client cannot choose its address by sending a header.
  */
 
-const apps: TestApp[] = [];
-afterAll(async () => {
-  for (const a of apps.reverse()) await a.close();
-});
+const makeApp = appsClosedAfterAll();
 async function app(env: Record<string, string> = {}) {
-  const a = await createTestApp({ env });
-  apps.push(a);
-  return a;
+  return makeApp({ env });
 }
 
 /** A production start as far as the limits go (Better Auth's limiter is on in production). */

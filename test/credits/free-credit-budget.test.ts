@@ -1,7 +1,7 @@
-import { afterAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { and, eq } from "drizzle-orm";
 import { creditTransaction } from "../../src/db/schema";
-import { createTestApp, type TestApp } from "../helpers/app";
+import { appsClosedAfterAll, type TestApp } from "../helpers/app";
 import { FakeClock } from "../helpers/clock";
 import { requestFrom } from "../helpers/peer";
 
@@ -10,19 +10,14 @@ import { requestFrom } from "../helpers/peer";
  * hours, all or nothing, shared by every instance on the database.
  */
 
-const apps: TestApp[] = [];
-afterAll(async () => {
-  for (const a of apps.reverse()) await a.close();
-});
+const makeApp = appsClosedAfterAll();
 /** The production default budget (createTestApp raises it for the rest of the suite). */
 async function app(env: Record<string, string> = {}, clock?: FakeClock, database?: TestApp["database"]) {
-  const a = await createTestApp({
+  return makeApp({
     env: { FREE_CREDITS_PER_ADDRESS_PER_DAY: "5", ...env },
     overrides: clock ? { clock } : {},
     database,
   });
-  apps.push(a);
-  return a;
 }
 
 async function guest(t: TestApp, address: string, headers: Record<string, string> = {}) {

@@ -1,3 +1,4 @@
+import { afterAll } from "bun:test";
 import { rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -148,3 +149,19 @@ export async function createTestApp(opts: TestAppOptions = {}) {
 }
 
 export type TestApp = Awaited<ReturnType<typeof createTestApp>>;
+
+/**
+ * For a test file that makes apps test by test: the returned function makes one (as createTestApp) and every
+ * app it made is closed after the file's tests, newest first.
+ */
+export function appsClosedAfterAll(): (opts?: TestAppOptions) => Promise<TestApp> {
+  const apps: TestApp[] = [];
+  afterAll(async () => {
+    for (const a of apps.reverse()) await a.close();
+  });
+  return async (opts = {}) => {
+    const a = await createTestApp(opts);
+    apps.push(a);
+    return a;
+  };
+}

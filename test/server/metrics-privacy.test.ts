@@ -1,8 +1,8 @@
-import { afterAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { loadConfig } from "../../src/env";
 import { createLogger } from "../../src/lib/logger";
 import { startServer } from "../../src/server";
-import { createTestApp, type TestApp } from "../helpers/app";
+import { appsClosedAfterAll } from "../helpers/app";
 import { FakeClock } from "../helpers/clock";
 import { expectError } from "../helpers/schemas";
 import { freshDatabaseEnv } from "./helpers";
@@ -11,14 +11,9 @@ import { freshDatabaseEnv } from "./helpers";
 
 const PRODUCTION = { NODE_ENV: "production", BETTER_AUTH_SECRET: "a-production-secret-of-at-least-32-chars" };
 
-const apps: TestApp[] = [];
-afterAll(async () => {
-  for (const a of apps.reverse()) await a.close();
-});
+const makeApp = appsClosedAfterAll();
 async function app(env: Record<string, string>, clock?: FakeClock) {
-  const a = await createTestApp({ env, overrides: clock ? { clock } : {} });
-  apps.push(a);
-  return a;
+  return makeApp({ env, overrides: clock ? { clock } : {} });
 }
 
 const value = (text: string, series: string) => {
