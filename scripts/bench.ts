@@ -13,6 +13,10 @@
  * BENCH_DURATION_S (5) and BENCH_WARMUP_S (1) per target, BENCH_CONNECTIONS (32),
  * BENCH_HISTORY_ROWS (100000), BENCH_MEMORY=1 with BENCH_MEMORY_REQUESTS (200000): the service's RSS
  * after 10,000 and after that many more requests. BENCH_STRICT=1: exit 1 when a goal is missed.
+ *
+ * For profiling: BENCH_ONLY=credits,post (target ids; the bare limits always run) and BENCH_PROFILE_DIR=dir,
+ * which starts the service with the runtime's CPU profiler (Bun: --cpu-prof-md; Node: --cpu-prof) and
+ * writes the profile there when it stops. A profiled or partial run does not write bench/results.json.
  */
 
 import { spawnSync } from "node:child_process";
@@ -78,6 +82,14 @@ const config = {
 };
 const databaseUrl = env.BENCH_DATABASE_URL || env.DATABASE_URL || undefined;
 const strict = env.BENCH_STRICT === "1" || env.BENCH_STRICT === "true";
+const only = env.BENCH_ONLY ? new Set(env.BENCH_ONLY.split(",").map((s) => s.trim())) : null;
+const profileDir = env.BENCH_PROFILE_DIR || undefined;
+const profileArgs = (): string[] =>
+  profileDir
+    ? runtime === "bun"
+      ? ["--cpu-prof-md", `--cpu-prof-dir=${profileDir}`]
+      : ["--cpu-prof", `--cpu-prof-dir=${profileDir}`]
+    : [];
 
 // ── cleanup: every child process, the bench database or PGlite directory ──────────────────────────
 const cleanups: (() => Promise<void>)[] = [];
@@ -183,8 +195,11 @@ async function main(): Promise<number> {
     SANDBOX_DELAY_MS: "0",
     STORAGE_DIR: join(pgliteDir, "files"),
   };
-  const startService = async (): Promise<Child> => {
-    const child = startProcess("service", runtime, repoPath("src", "index.ts"), { env: serviceEnv });
+  const startService = async (profiled = false): Promise<Child> => {
+    const child = startProcess("service", runtime, repoPath("src", "index.ts"), {
+      env: serviceEnv,
+      runtimeArgs: profiled ? profileArgs() : [],
+    });
     await waitReady(child, `${base}/health`);
     return child;
   };
@@ -197,7 +212,7 @@ async function main(): Promise<number> {
   const heavy = await signUp(base, `bench-heavy-${stamp}@bench.local`);
   // POST load comes from as many users as connections, as a real service's does: one user's creates queue on
   // its balance row (the debit locks it), which would measure that one row's lock, not the service.
-  const posters = [];
+  const posters: Awaited<ReturnType<typeof signUp>>[] = [];
   for (let i = 0; i < config.connections; i++) posters.push(await signUp(base, `bench-post-${i}-${stamp}@bench.local`));
   const apiKey = await createApiKey(base, light);
   let final = { id: "", status: "" };
@@ -225,7 +240,11 @@ async function main(): Promise<number> {
   await sql.close();
 
   const rows: Row[] = [];
+  /** Runs a target's load unless BENCH_ONLY leaves it out. */
+  const measure = (id: string, run: () => Promise<LoadResult>) =>
+    !only || only.has(id) ? run() : Promise.resolve(null);
   const add = (row: Omit<Row, "notes" | "figures">, result: LoadResult | null) => {
+    if (!result && only && !only.has(row.id)) return null;
     rows.push({ ...row, figures: result?.measured ?? null, notes: [] });
     const f = result?.measured;
     log(
@@ -258,21 +277,22 @@ async function main(): Promise<number> {
 
   // 4. The service.
   log(`starting the service on ${runtime}`);
-  service = await startService();
-  const get = (path: string, headers: Record<string, string> = {}) => load({ url: `${base}${path}`, headers });
+  service = await startService(true);
+  const get = (id: string, path: string, headers: Record<string, string> = {}) =>
+    measure(id, () => load({ url: `${base}${path}`, headers }));
   const p99 = 25;
   add(
     { id: "models", name: "GET /api/models", goal: { of: "bare-constant", min: 0.6, p99MaxMs: p99 } },
-    await get("/api/models"),
+    await get("models", "/api/models"),
   );
-  add({ id: "health", name: "GET /health" }, await get("/health"));
+  add({ id: "health", name: "GET /health" }, await get("health", "/health"));
   add(
     { id: "credits", name: "GET /api/credits (bearer)", goal: { of: "bare-select", min: 0.7, p99MaxMs: p99 } },
-    await get("/api/credits", bearer(light)),
+    await get("credits", "/api/credits", bearer(light)),
   );
   add(
     { id: "credits-key", name: "GET /api/credits (x-api-key)", goal: { of: "bare-select", min: 0.6, p99MaxMs: p99 } },
-    await get("/api/credits", { "x-api-key": apiKey }),
+    await get("credits-key", "/api/credits", { "x-api-key": apiKey }),
   );
   add(
     {
@@ -280,7 +300,7 @@ async function main(): Promise<number> {
       name: "GET /api/predictions/{id} (final)",
       goal: { of: "bare-select", min: 0.6, p99MaxMs: p99 },
     },
-    await get(`/api/predictions/${final.id}`, bearer(light)),
+    await get("prediction", `/api/predictions/${final.id}`, bearer(light)),
   );
   add(
     {
@@ -288,17 +308,17 @@ async function main(): Promise<number> {
       name: "GET /api/credits/transactions?limit=20",
       goal: { of: "bare-select", min: 0.5, p99MaxMs: p99 },
     },
-    await get("/api/credits/transactions?limit=20", bearer(light)),
+    await get("transactions", "/api/credits/transactions?limit=20", bearer(light)),
   );
   add(
     { id: "generations", name: "GET /api/generations?limit=20" },
-    await get("/api/generations?limit=20", bearer(light)),
+    await get("generations", "/api/generations?limit=20", bearer(light)),
   );
   const heavyLabel = `${Math.round(config.historyRows / 1000)}k`;
   const flat = (of: string) => ({ of, min: 0.85 });
   add(
     { id: "credits-heavy", name: `GET /api/credits, ${heavyLabel}-row user`, goal: flat("credits") },
-    await get("/api/credits", bearer(heavy)),
+    await get("credits-heavy", "/api/credits", bearer(heavy)),
   );
   add(
     {
@@ -306,7 +326,7 @@ async function main(): Promise<number> {
       name: `GET /api/credits/transactions?limit=20, ${heavyLabel}-row user`,
       goal: flat("transactions"),
     },
-    await get("/api/credits/transactions?limit=20", bearer(heavy)),
+    await get("transactions-heavy", "/api/credits/transactions?limit=20", bearer(heavy)),
   );
   add(
     {
@@ -314,18 +334,20 @@ async function main(): Promise<number> {
       name: `GET /api/generations?limit=20, ${heavyLabel}-row user`,
       goal: flat("generations"),
     },
-    await get("/api/generations?limit=20", bearer(heavy)),
+    await get("generations-heavy", "/api/generations?limit=20", bearer(heavy)),
   );
   const post = add(
     { id: "post", name: "POST /api/predictions (sandbox)", goal: { of: "bare-select", min: 0.25 } },
-    await load({
-      url: `${base}/api/predictions`,
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      headersPerConnection: posters.map((p) => bearer(p)),
-      body: JSON.stringify({ brandName: "B[<id>]", description: "bench [<id>]" }),
-      idReplacement: true,
-    }),
+    await measure("post", () =>
+      load({
+        url: `${base}/api/predictions`,
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        headersPerConnection: posters.map((p) => bearer(p)),
+        body: JSON.stringify({ brandName: "B[<id>]", description: "bench [<id>]" }),
+        idReplacement: true,
+      }),
+    ),
   );
 
   // 5. Memory: a fresh service, RSS after 10,000 requests and after BENCH_MEMORY_REQUESTS more.
@@ -427,9 +449,13 @@ async function main(): Promise<number> {
     memory: memoryRow ? { samples: memoryRow, growth: memoryGrowth ?? null } : null,
     table: text,
   };
-  mkdirSync(repoPath("bench"), { recursive: true });
-  writeFileSync(repoPath("bench", "results.json"), `${JSON.stringify(results, null, 2)}\n`);
-  log("wrote bench/results.json");
+  if (only || profileDir) {
+    log(`partial or profiled run: bench/results.json left as it was${profileDir ? `; profile in ${profileDir}` : ""}`);
+  } else {
+    mkdirSync(repoPath("bench"), { recursive: true });
+    writeFileSync(repoPath("bench", "results.json"), `${JSON.stringify(results, null, 2)}\n`);
+    log("wrote bench/results.json");
+  }
 
   const missed = rows.some((r) => r.met === false);
   return !money.ok ? 1 : strict && missed ? 1 : 0;

@@ -66,8 +66,8 @@ export interface AppEnv {
     deps: Deps;
     logger: Logger;
     requestId: string;
-    /** The client's address (src/lib/client-address.ts), resolved once per request. */
-    clientAddress: string;
+    /** The client's address (src/lib/client-address.ts), resolved on first call and then remembered. */
+    clientAddress: () => string;
     user?: AuthUser;
     authResolved?: boolean;
   };

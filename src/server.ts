@@ -33,7 +33,8 @@ async function listen(
     const server = bun.serve({
       hostname: host,
       port,
-      fetch: (req, srv) => fetch(req, { requestIP: (r: Request) => srv.requestIP(r) }),
+      // The server is the env: src/lib/client-address.ts asks it for the peer (requestIP) only when needed.
+      fetch: (req, srv) => fetch(req, srv),
       idleTimeout: 60,
     });
     return { port: server.port ?? port, close: (graceful) => server.stop(!graceful) };

@@ -40,10 +40,16 @@ export function startProcess(
   name: string,
   runtime: Runtime,
   file: string,
-  opts: { env?: Record<string, string | undefined>; args?: string[]; captureStdout?: boolean } = {},
+  opts: {
+    env?: Record<string, string | undefined>;
+    args?: string[];
+    /** Flags for the runtime itself, before the file (e.g. Bun's --cpu-prof-md). */
+    runtimeArgs?: string[];
+    captureStdout?: boolean;
+  } = {},
 ): Child & { stdout: () => string } {
   const { cmd, args } = runtimeCommand(runtime);
-  const proc = spawn(cmd, [...args, file, ...(opts.args ?? [])], {
+  const proc = spawn(cmd, [...(opts.runtimeArgs ?? []), ...args, file, ...(opts.args ?? [])], {
     cwd: ROOT,
     env: opts.env as NodeJS.ProcessEnv,
     stdio: ["ignore", "pipe", "pipe"],

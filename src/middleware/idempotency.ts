@@ -54,7 +54,8 @@ export function idempotent(scope: string) {
       const headers = new Headers(existing.responseHeaders ?? {});
       headers.set("Idempotent-Replayed", "true");
       headers.set("X-Request-Id", c.var.requestId);
-      return new Response(JSON.stringify(replayed), { status: existing.responseStatus, headers });
+      // Through the context, so the headers staged for every response (src/middleware/edge.ts) are on it too.
+      return c.newResponse(JSON.stringify(replayed), { status: existing.responseStatus as 200, headers });
     }
 
     try {

@@ -1,33 +1,8 @@
 import { createHash, timingSafeEqual } from "node:crypto";
-import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
-import { matchedRoutes } from "hono/route";
 import { parseBearer } from "../auth/session-cache";
 import type { AppEnv } from "../deps";
 import { ApiError, noRoute } from "../lib/errors";
-
-// Clients choose the method: anything unusual is one label value, so no caller can grow the series set.
-const KNOWN_METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
-
-/** Counts every request by its route pattern (not the raw path, which would explode the label set). */
-export const requestMetrics = createMiddleware<AppEnv>(async (c, next) => {
-  const started = performance.now();
-  try {
-    await next();
-  } finally {
-    const seconds = (performance.now() - started) / 1000;
-    const method = KNOWN_METHODS.has(c.req.method) ? c.req.method : "OTHER";
-    c.get("deps").httpMetrics.observe(method, routeLabel(c), c.res.status, seconds);
-  }
-});
-
-function routeLabel(c: Context): string {
-  // Middleware is registered with method ALL; the last route with a real method is the handler that answered.
-  const handler = matchedRoutes(c)
-    .filter((r) => r.method !== "ALL")
-    .at(-1);
-  return handler?.path ?? "unmatched";
-}
 
 /**
  * GET /metrics: when METRICS_TOKEN is set, only `Authorization: Bearer <METRICS_TOKEN>` may read it; in

@@ -21,7 +21,7 @@ export function rateLimit(tier: RateLimitTier) {
           ? config.RATE_LIMIT_POLL_PER_MIN
           : config.RATE_LIMIT_MODERATE_PER_MIN;
     const user = await getAuthUser(c);
-    const who = user ? `u:${user.id}` : `ip:${c.var.clientAddress}`;
+    const who = user ? `u:${user.id}` : `ip:${c.var.clientAddress()}`;
     const now = clock.now().getTime();
     const { count, resetAt } = await rateLimitStore.hit(`${tier}:${who}`, WINDOW_MS, now);
     const reset = Math.max(0, Math.ceil((resetAt - now) / 1000));
@@ -38,7 +38,8 @@ export function rateLimit(tier: RateLimitTier) {
         { ...headers, "Retry-After": String(reset) },
       );
     }
+    // Staged before the route, so its response is built with them (src/middleware/edge.ts says why).
+    for (const [k, v] of Object.entries(headers)) c.header(k, v);
     await next();
-    for (const [k, v] of Object.entries(headers)) c.res.headers.set(k, v);
   });
 }

@@ -62,6 +62,74 @@ describe("service basics", () => {
     expect(res.headers.get("x-content-type-options")).toBe("nosniff");
     expect(res.headers.get("x-frame-options")).toBe("SAMEORIGIN");
   });
+
+  test("every kind of answer carries the request id, security and CORS headers, each once", async () => {
+    const s = await t.signUp();
+    const origin = { origin: "http://localhost:5173" };
+    const key = { "idempotency-key": `headers-${crypto.randomUUID()}` };
+    const create = () =>
+      t.fetch("/api/predictions", {
+        method: "POST",
+        headers: { ...s.headers, ...origin, ...key, "content-type": "application/json" },
+        body: JSON.stringify({ brandName: "Headers" }),
+      });
+    expect((await create()).status).toBe(201);
+    const answers: [string, Response, number][] = [
+      ["a route's JSON", await t.fetch("/health", { headers: origin }), 200],
+      [
+        "Better Auth's own response",
+        await t.fetch("/api/auth/get-session", { headers: { ...s.headers, ...origin } }),
+        200,
+      ],
+      [
+        "Better Auth's error, rewritten",
+        await t.fetch("/api/auth/sign-in/email", {
+          method: "POST",
+          headers: { ...origin, "content-type": "application/json" },
+          body: JSON.stringify({ email: s.email, password: "wrong-password-123" }),
+        }),
+        401,
+      ],
+      ["an unknown route", await t.fetch("/nowhere", { headers: origin }), 404],
+      [
+        "a body over the limit",
+        await t.fetch("/api/predictions", {
+          method: "POST",
+          headers: { ...s.headers, ...origin, "content-type": "application/json" },
+          body: "x".repeat(2 * 1024 * 1024),
+        }),
+        413,
+      ],
+      ["an idempotent replay", await create(), 201],
+      [
+        "a preflight",
+        await t.fetch("/api/credits", {
+          method: "OPTIONS",
+          headers: { ...origin, "access-control-request-method": "GET" },
+        }),
+        204,
+      ],
+    ];
+    for (const [what, res, status] of answers) {
+      const h = res.headers;
+      expect([what, res.status]).toEqual([what, status]);
+      expect([what, h.get("x-request-id")]).toEqual([what, expect.stringMatching(/^[\w=-]{1,200}$/)]);
+      for (const [name, value] of [
+        ["strict-transport-security", "max-age=15552000; includeSubDomains"],
+        ["x-frame-options", "SAMEORIGIN"],
+        ["x-content-type-options", "nosniff"],
+        ["cross-origin-resource-policy", "cross-origin"],
+        ["access-control-allow-origin", "http://localhost:5173"],
+        ["access-control-allow-credentials", "true"],
+        ["vary", what === "a preflight" ? "Origin, Access-Control-Request-Headers" : "Origin"],
+      ] as const)
+        expect([what, name, h.get(name)]).toEqual([what, name, value]);
+      expect([what, h.get("access-control-expose-headers")?.split(",")]).toEqual([
+        what,
+        expect.arrayContaining(["X-Request-Id", "RateLimit-Remaining", "Retry-After"]),
+      ]);
+    }
+  });
 });
 
 describe("auth", () => {
