@@ -10,7 +10,10 @@
  * but not judged. Prints a table and writes bench/results.json. Exits by itself within 5 minutes and
  * stops its processes and drops its database on error, SIGINT and SIGTERM too.
  *
- * BENCH_DURATION_S (5) and BENCH_WARMUP_S (1) per target, BENCH_CONNECTIONS (32),
+ * Every server runs at once (the bare limits and the service); the targets are measured in BENCH_ROUNDS (3)
+ * interleaved rounds and each reports its median round, with the serving process's CPU time per request.
+ *
+ * BENCH_DURATION_S (3) per target and round, BENCH_WARMUP_S (1) in the first round, BENCH_CONNECTIONS (32),
  * BENCH_HISTORY_ROWS (100000), BENCH_MEMORY=1 with BENCH_MEMORY_REQUESTS (200000): the service's RSS
  * after 10,000 and after that many more requests. BENCH_STRICT=1: exit 1 when a goal is missed.
  *
@@ -27,6 +30,7 @@ import pg from "pg";
 import type { LoadResult, LoadSpec } from "./bench/load";
 import {
   type Child,
+  cpuSeconds,
   freePort,
   killAllNow,
   type Runtime,
@@ -70,8 +74,9 @@ if (runtime !== "bun" && runtime !== "node") {
 }
 const config = {
   runtime,
-  durationS: Number(env.BENCH_DURATION_S ?? 5),
+  durationS: Number(env.BENCH_DURATION_S ?? 3),
   warmupS: Number(env.BENCH_WARMUP_S ?? 1),
+  rounds: Number(env.BENCH_ROUNDS ?? 3),
   connections: Number(env.BENCH_CONNECTIONS ?? 32),
   historyRows: Number(env.BENCH_HISTORY_ROWS ?? 100_000),
   poolMax: 10,
@@ -117,6 +122,26 @@ setTimeout(() => {
 }, HARD_LIMIT_MS).unref();
 
 const log = (msg: string) => console.error(`bench: ${msg}`);
+
+interface Target {
+  id: string;
+  name: string;
+  goal?: Row["goal"];
+  /** The process serving it (the service unless given), whose CPU time is read around each load. */
+  server?: Child;
+  spec: Omit<LoadSpec, "connections" | "durationS" | "warmupS">;
+}
+
+interface Round {
+  result: LoadResult;
+  cpuUs: number | null;
+}
+
+/** The round with the median throughput (the lower middle of an even count), so its figures belong together. */
+function medianRound(runs: Round[]): Round | undefined {
+  const sorted = [...runs].sort((a, b) => a.result.measured.rps - b.result.measured.rps);
+  return sorted[Math.floor((sorted.length - 1) / 2)];
+}
 
 // ── load runs ──────────────────────────────────────────────────────────────────────────────────────
 async function load(spec: Omit<LoadSpec, "connections" | "durationS" | "warmupS"> & Partial<LoadSpec>) {
@@ -239,116 +264,147 @@ async function main(): Promise<number> {
   const dbVersion = await databaseVersion(sql);
   await sql.close();
 
-  const rows: Row[] = [];
-  /** Runs a target's load unless BENCH_ONLY leaves it out. */
-  const measure = (id: string, run: () => Promise<LoadResult>) =>
-    !only || only.has(id) ? run() : Promise.resolve(null);
-  const add = (row: Omit<Row, "notes" | "figures">, result: LoadResult | null) => {
-    if (!result && only && !only.has(row.id)) return null;
-    rows.push({ ...row, figures: result?.measured ?? null, notes: [] });
-    const f = result?.measured;
-    log(
-      f
-        ? `${row.name}: ${Math.round(f.rps)} req/s, p50 ${f.p50} ms, p99 ${f.p99} ms, non-2xx ${f.non2xx}`
-        : `${row.name}: not measured`,
-    );
-    return result;
-  };
-
-  // 3. The bare limit, each server its own process on the same runtime.
-  const barePort = await freePort();
-  const bare = async (id: string, name: string, file: string, extra: Record<string, string>) => {
+  // 3. Every server at once, each its own process on the same runtime: the bare limits and the service.
+  const bareConstantPort = await freePort();
+  const bareSelectPort = await freePort();
+  const bare = async (name: string, file: string, port: number, extra: Record<string, string>) => {
     const child = startProcess(name, runtime, repoPath("scripts", "bench", file), {
-      env: { PATH: env.PATH, HOME: env.HOME, PORT: String(barePort), ...extra },
+      env: { PATH: env.PATH, HOME: env.HOME, PORT: String(port), ...extra },
     });
-    try {
-      await waitReady(child, `http://127.0.0.1:${barePort}/`);
-      add({ id, name }, await load({ url: `http://127.0.0.1:${barePort}/` }));
-    } finally {
-      await child.stop();
-    }
+    await waitReady(child, `http://127.0.0.1:${port}/`);
+    return child;
   };
-  await bare("bare-constant", "bare Hono, constant JSON", "bare-constant.ts", {});
-  await bare("bare-select", "bare Hono + one prepared SELECT by primary key", "bare-select.ts", {
+  const bareConstant = await bare("bare constant", "bare-constant.ts", bareConstantPort, {});
+  const bareSelect = await bare("bare select", "bare-select.ts", bareSelectPort, {
     ...dbEnv,
     DATABASE_POOL_MAX: String(config.poolMax),
     BENCH_SELECT_USER_ID: light.id,
   });
-
-  // 4. The service.
   log(`starting the service on ${runtime}`);
   service = await startService(true);
-  const get = (id: string, path: string, headers: Record<string, string> = {}) =>
-    measure(id, () => load({ url: `${base}${path}`, headers }));
+
+  // 4. The targets, interleaved: every round measures each target once, so a drift of the machine (other
+  // tenants, CPU frequency) shifts the limits and the service alike. A target's figures are those of its
+  // median round; its CPU cost is the server process's CPU time over the requests it served in that load.
+  const heavyLabel = `${Math.round(config.historyRows / 1000)}k`;
+  const flat = (of: string) => ({ of, min: 0.85 });
   const p99 = 25;
-  add(
-    { id: "models", name: "GET /api/models", goal: { of: "bare-constant", min: 0.6, p99MaxMs: p99 } },
-    await get("models", "/api/models"),
-  );
-  add({ id: "health", name: "GET /health" }, await get("health", "/health"));
-  add(
-    { id: "credits", name: "GET /api/credits (bearer)", goal: { of: "bare-select", min: 0.7, p99MaxMs: p99 } },
-    await get("credits", "/api/credits", bearer(light)),
-  );
-  add(
-    { id: "credits-key", name: "GET /api/credits (x-api-key)", goal: { of: "bare-select", min: 0.6, p99MaxMs: p99 } },
-    await get("credits-key", "/api/credits", { "x-api-key": apiKey }),
-  );
-  add(
+  const at = (path: string, headers: Record<string, string> = {}) => ({ url: `${base}${path}`, headers });
+  const allTargets: Target[] = [
+    {
+      id: "bare-constant",
+      name: "bare Hono, constant JSON",
+      server: bareConstant,
+      spec: { url: `http://127.0.0.1:${bareConstantPort}/` },
+    },
+    {
+      id: "bare-select",
+      name: "bare Hono + one prepared SELECT by primary key",
+      server: bareSelect,
+      spec: { url: `http://127.0.0.1:${bareSelectPort}/` },
+    },
+    {
+      id: "models",
+      name: "GET /api/models",
+      goal: { of: "bare-constant", min: 0.6, p99MaxMs: p99 },
+      spec: at("/api/models"),
+    },
+    { id: "health", name: "GET /health", spec: at("/health") },
+    {
+      id: "credits",
+      name: "GET /api/credits (bearer)",
+      goal: { of: "bare-select", min: 0.7, p99MaxMs: p99 },
+      spec: at("/api/credits", bearer(light)),
+    },
+    {
+      id: "credits-key",
+      name: "GET /api/credits (x-api-key)",
+      goal: { of: "bare-select", min: 0.6, p99MaxMs: p99 },
+      spec: at("/api/credits", { "x-api-key": apiKey }),
+    },
     {
       id: "prediction",
       name: "GET /api/predictions/{id} (final)",
       goal: { of: "bare-select", min: 0.6, p99MaxMs: p99 },
+      spec: at(`/api/predictions/${final.id}`, bearer(light)),
     },
-    await get("prediction", `/api/predictions/${final.id}`, bearer(light)),
-  );
-  add(
     {
       id: "transactions",
       name: "GET /api/credits/transactions?limit=20",
       goal: { of: "bare-select", min: 0.5, p99MaxMs: p99 },
+      spec: at("/api/credits/transactions?limit=20", bearer(light)),
     },
-    await get("transactions", "/api/credits/transactions?limit=20", bearer(light)),
-  );
-  add(
-    { id: "generations", name: "GET /api/generations?limit=20" },
-    await get("generations", "/api/generations?limit=20", bearer(light)),
-  );
-  const heavyLabel = `${Math.round(config.historyRows / 1000)}k`;
-  const flat = (of: string) => ({ of, min: 0.85 });
-  add(
-    { id: "credits-heavy", name: `GET /api/credits, ${heavyLabel}-row user`, goal: flat("credits") },
-    await get("credits-heavy", "/api/credits", bearer(heavy)),
-  );
-  add(
+    { id: "generations", name: "GET /api/generations?limit=20", spec: at("/api/generations?limit=20", bearer(light)) },
+    {
+      id: "credits-heavy",
+      name: `GET /api/credits, ${heavyLabel}-row user`,
+      goal: flat("credits"),
+      spec: at("/api/credits", bearer(heavy)),
+    },
     {
       id: "transactions-heavy",
       name: `GET /api/credits/transactions?limit=20, ${heavyLabel}-row user`,
       goal: flat("transactions"),
+      spec: at("/api/credits/transactions?limit=20", bearer(heavy)),
     },
-    await get("transactions-heavy", "/api/credits/transactions?limit=20", bearer(heavy)),
-  );
-  add(
     {
       id: "generations-heavy",
       name: `GET /api/generations?limit=20, ${heavyLabel}-row user`,
       goal: flat("generations"),
+      spec: at("/api/generations?limit=20", bearer(heavy)),
     },
-    await get("generations-heavy", "/api/generations?limit=20", bearer(heavy)),
-  );
-  const post = add(
-    { id: "post", name: "POST /api/predictions (sandbox)", goal: { of: "bare-select", min: 0.25 } },
-    await measure("post", () =>
-      load({
+    {
+      id: "post",
+      name: "POST /api/predictions (sandbox)",
+      goal: { of: "bare-select", min: 0.25 },
+      spec: {
         url: `${base}/api/predictions`,
-        method: "POST",
+        method: "POST" as const,
         headers: { "content-type": "application/json" },
+        // As many users as connections, as a real service's load: one user's creates queue on its balance row
+        // (the debit locks it), which would measure that one row's lock, not the service.
         headersPerConnection: posters.map((p) => bearer(p)),
         body: JSON.stringify({ brandName: "B[<id>]", description: "bench [<id>]" }),
         idReplacement: true,
-      }),
-    ),
-  );
+      },
+    },
+  ];
+  const targets = allTargets.filter((t) => !only || t.id.startsWith("bare-") || only.has(t.id));
+
+  const rounds = new Map<string, Round[]>(targets.map((t) => [t.id, []]));
+  for (let round = 1; round <= config.rounds; round++) {
+    for (const target of targets) {
+      const server = target.server ?? service;
+      const cpuBefore = cpuSeconds(server.pid);
+      // The first round warms every server up (JIT, pools, caches); later rounds measure at once.
+      const result = await load({ ...target.spec, warmupS: round === 1 ? config.warmupS : 0 });
+      const cpuAfter = cpuSeconds(server.pid);
+      const served = (result.warmup?.requests ?? 0) + result.measured.requests;
+      const cpuUs =
+        cpuBefore !== null && cpuAfter !== null && served > 0 ? ((cpuAfter - cpuBefore) / served) * 1e6 : null;
+      rounds.get(target.id)?.push({ result, cpuUs });
+      const f = result.measured;
+      log(
+        `round ${round}, ${target.name}: ${Math.round(f.rps)} req/s, p50 ${f.p50} ms, p99 ${f.p99} ms, ${cpuUs === null ? "?" : Math.round(cpuUs)} µs CPU/request, non-2xx ${f.non2xx}`,
+      );
+    }
+  }
+  const rows: Row[] = targets.map((t) => {
+    const runs = rounds.get(t.id) ?? [];
+    const median = medianRound(runs);
+    return {
+      id: t.id,
+      name: t.name,
+      ...(t.goal ? { goal: t.goal } : {}),
+      figures: median?.result.measured ?? null,
+      cpuUsPerRequest: median?.cpuUs ?? null,
+      roundsRps: runs.map((r) => Math.round(r.result.measured.rps)),
+      notes: [],
+    };
+  });
+  const post = rounds.get("post") ?? [];
+  await bareConstant.stop();
+  await bareSelect.stop();
 
   // 5. Memory: a fresh service, RSS after 10,000 requests and after BENCH_MEMORY_REQUESTS more.
   let memory: { afterRequests: number; rssMb: number | null }[] | null = null;
@@ -373,7 +429,7 @@ async function main(): Promise<number> {
     posters.map((p) => p.id),
   );
   await sql.close();
-  const created = (post?.warmup?.ok ?? 0) + (post?.measured.ok ?? 0);
+  const created = post.reduce((n, r) => n + (r.result.warmup?.ok ?? 0) + r.result.measured.ok, 0);
   const postRow = rows.find((r) => r.id === "post");
   if (postRow && !money.ok)
     postRow.problem = `OVERSPEND CHECK FAILED: balance ${money.balance}, ledger sum ${money.ledgerSum}, ${money.charges} charges for ${money.predictions} predictions, ${money.inconsistentAccounts} inconsistent accounts`;
@@ -440,6 +496,9 @@ async function main(): Promise<number> {
       id: r.id,
       name: r.name,
       ...r.figures,
+      cpuUsPerRequest:
+        r.cpuUsPerRequest === null || r.cpuUsPerRequest === undefined ? null : Math.round(r.cpuUsPerRequest),
+      roundsRps: r.roundsRps ?? [],
       ratio: r.ratio ?? null,
       goal: r.goal ?? null,
       met: r.met ?? null,

@@ -143,3 +143,18 @@ export function rssMb(pid: number): number | null {
     return null;
   }
 }
+
+/** User plus system CPU time a process has used, in seconds, from /proc (Linux); null elsewhere. */
+export function cpuSeconds(pid: number): number | null {
+  try {
+    // Fields after the command name (which may contain spaces): utime and stime are the 12th and 13th.
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return null;
+  }
+}
+
+/** Clock ticks per second of /proc's times (sysconf(_SC_CLK_TCK)): 100 on every Linux this runs on. */
+const CLOCK_TICKS = 100;

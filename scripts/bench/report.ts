@@ -11,6 +11,10 @@ export interface Row {
   id: string;
   name: string;
   figures: LoadFigures | null;
+  /** CPU time of the serving process per request served, µs (median round). */
+  cpuUsPerRequest?: number | null;
+  /** Throughput of every round, req/s. */
+  roundsRps?: number[];
   goal?: Goal;
   /** Set when the row fails for a reason that is not in its figures (e.g. overspend after POST). */
   problem?: string;
@@ -60,10 +64,12 @@ export function goalText(row: Row, names: Map<string, string>): string {
 
 /** The table as Markdown, so the same text goes to the terminal and to the README. */
 export function table(rows: Row[], shortNames: Map<string, string>): string {
-  const header = ["target", "req/s", "p50 ms", "p99 ms", "non-2xx", "ratio", "goal", "met?"];
+  const header = ["target", "req/s", "rounds", "CPU µs/req", "p50 ms", "p99 ms", "non-2xx", "ratio", "goal", "met?"];
   const body = rows.map((r) => [
     r.name,
     r.figures ? Math.round(r.figures.rps).toLocaleString("en-US") : "—",
+    r.roundsRps?.map((x) => (x >= 10_000 ? `${Math.round(x / 1000)}k` : String(x))).join(" ") ?? "",
+    r.cpuUsPerRequest === null || r.cpuUsPerRequest === undefined ? "—" : String(Math.round(r.cpuUsPerRequest)),
     r.figures?.ok ? String(r.figures.p50) : "—",
     r.figures?.ok ? String(r.figures.p99) : "—",
     r.figures ? String(r.figures.non2xx + r.figures.errors + r.figures.timeouts) : "—",
@@ -73,7 +79,7 @@ export function table(rows: Row[], shortNames: Map<string, string>): string {
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => (row[i] ?? "").length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(" | ")} |`;
-  const numeric = (i: number) => i >= 1 && i <= 5;
+  const numeric = (i: number) => i >= 1 && i <= 7;
   const rule = `|${widths.map((w, i) => (numeric(i) ? `${"-".repeat(w + 1)}:` : "-".repeat(w + 2))).join("|")}|`;
   return [line(header), rule, ...body.map(line)].join("\n");
 }
