@@ -15,13 +15,7 @@ import {
   parsePreferWait,
   toPrediction,
 } from "../schemas/predictions";
-import {
-  cancelPrediction,
-  createPrediction,
-  getOwnedPrediction,
-  listPredictions,
-  refreshAndWait,
-} from "../services/predictions";
+import { cancelPrediction, createPrediction, listPredictions, readOwnedPrediction } from "../services/predictions";
 
 const create = defineRoute({
   method: "post",
@@ -112,9 +106,8 @@ export function registerPredictionRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(get, async (c) => {
     const user = currentUser(c);
     const { deps } = c.var;
-    const row = await getOwnedPrediction(deps.db, user, c.req.valid("param").id);
     const wait = parsePreferWait(c.req.valid("header").prefer);
-    const fresh = await refreshAndWait(deps, row, wait ?? 0, c.req.raw.signal);
+    const fresh = await readOwnedPrediction(deps, user, c.req.valid("param").id, wait ?? 0, c.req.raw.signal);
     if (wait !== null) c.header("Preference-Applied", `wait=${wait}`);
     c.header("Cache-Control", "no-store");
     return c.json(toPrediction(fresh), 200);

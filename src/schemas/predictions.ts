@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import type { PredictionRow } from "../db/schemas/predictions";
+import type { PredictionView } from "../db/schemas/predictions";
 import {
   BRAND_NAME_MAX,
   DESCRIPTION_MAX,
@@ -267,7 +267,7 @@ export const PreferenceAppliedHeader = {
 };
 
 /** The one mapping from a stored row to the public Prediction; the provider's answers and sync columns never leave. */
-export function toPrediction(row: PredictionRow): Prediction {
+export function toPrediction(row: PredictionView): Prediction {
   const path = `/api/predictions/${row.id}`;
   return respond(PredictionSchema, {
     id: row.id,

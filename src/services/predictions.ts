@@ -3,7 +3,7 @@ import type { AuthUser } from "../auth/user";
 import type { Database } from "../db";
 import { prepared } from "../db/prepared";
 import { prediction } from "../db/schema";
-import type { PredictionRow } from "../db/schemas/predictions";
+import { type PredictionRow, type PredictionView, predictionView } from "../db/schemas/predictions";
 import type { Deps } from "../deps";
 import { MAX_OUTPUT_IMAGES } from "../domain/limits";
 import { getModel, priceOf } from "../domain/models";
@@ -399,6 +399,33 @@ export async function getOwnedPrediction(db: Database, user: AuthUser, id: strin
 }
 
 /**
+ * The caller's prediction as clients see it (GET /api/predictions/{id}). A final prediction never changes, so it
+ * is answered from the columns clients see; an active one is loaded whole, refreshed and, for `Prefer: wait=N`,
+ * waited for. 404 for an unknown or malformed id, 403 for someone else's.
+ */
+export async function readOwnedPrediction(
+  deps: Deps,
+  user: AuthUser,
+  id: string,
+  waitSeconds: number,
+  signal?: AbortSignal,
+): Promise<PredictionView> {
+  if (!isUuid(id)) throw notFound("Prediction");
+  const statement = prepared(deps.db, "prediction_view_by_id", (d, name) =>
+    d
+      .select({ ...predictionView, userId: prediction.userId })
+      .from(prediction)
+      .where(eq(prediction.id, sql.placeholder("id")))
+      .prepare(name),
+  );
+  const [view] = await statement.execute({ id });
+  if (!view) throw notFound("Prediction");
+  if (view.userId !== user.id) throw forbidden("This prediction belongs to another user.");
+  if (isFinal(view.status)) return view;
+  return refreshAndWait(deps, await loadRow(deps.db, id), waitSeconds, signal);
+}
+
+/**
  * Refreshes, then — for `Prefer: wait=N` — keeps re-refreshing about once a second until the
  * prediction is final, N seconds pass, or the client goes away.
  */
@@ -454,7 +481,8 @@ export async function listPredictions(db: Database, userId: string, f: ListFilte
   const name = `predictions_page_${cursor ? "c" : ""}${f.status ? "s" : ""}${f.model ? "m" : ""}`;
   const statement = prepared(db, name, (d) =>
     d
-      .select()
+      // Only what the page shows: the provider's raw answer and outputs are the larger part of a row.
+      .select(predictionView)
       .from(prediction)
       .where(
         and(

@@ -69,3 +69,21 @@ export const prediction = pgTable(
 );
 
 export type PredictionRow = typeof prediction.$inferSelect;
+
+/** What clients see of a prediction (toPrediction): the columns list pages read, without the provider's raw data. */
+export const predictionView = {
+  id: prediction.id,
+  status: prediction.status,
+  model: prediction.model,
+  input: prediction.input,
+  prompt: prediction.prompt,
+  output: prediction.output,
+  error: prediction.error,
+  creditsCharged: prediction.creditsCharged,
+  creditsRefunded: prediction.creditsRefunded,
+  createdAt: prediction.createdAt,
+  startedAt: prediction.startedAt,
+  completedAt: prediction.completedAt,
+};
+
+export type PredictionView = Pick<PredictionRow, keyof typeof predictionView>;
