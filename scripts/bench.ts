@@ -354,6 +354,14 @@ async function main(): Promise<number> {
       spec: at("/api/generations?limit=20", bearer(heavy)),
     },
     {
+      // The same comparison with pages of the same size (the light user has 9 predictions): what grows with
+      // the history, apart from the page itself.
+      id: "generations-heavy-same-page",
+      name: `GET /api/generations?limit=9, ${heavyLabel}-row user`,
+      goal: flat("generations"),
+      spec: at("/api/generations?limit=9", bearer(heavy)),
+    },
+    {
       id: "post",
       name: "POST /api/predictions (sandbox)",
       goal: { of: "bare-select", min: 0.25 },
