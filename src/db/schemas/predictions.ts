@@ -60,7 +60,10 @@ export const prediction = pgTable(
       t.id.desc().nullsFirst(),
     ),
     index("prediction_active_sync_idx").on(t.lastSyncedAt).where(sql`${t.status} in ('queued', 'processing')`),
-    index("prediction_created_idx").on(t.createdAt),
+    // Time ranges for the admin analytics. BRIN, not a B-tree: rows arrive in created_at order, and a B-tree on
+    // created_at alone offered the planner an ordered scan that it picked for a user owning most rows, then
+    // walked past every newer row of other users (1 ms and growing, against 0.05 ms on the per-user index).
+    index("prediction_created_idx").using("brin", t.createdAt),
     check(
       "prediction_refund_le_charge",
       sql`${t.creditsRefunded} >= 0 AND ${t.creditsRefunded} <= ${t.creditsCharged}`,
