@@ -1,8 +1,8 @@
 import { and, eq, inArray, lte, or, sql } from "drizzle-orm";
 import type { AuthUser } from "../auth/user";
-import type { Database } from "../db";
+import { type Database, queryRows } from "../db";
 import { prepared } from "../db/prepared";
-import { prediction } from "../db/schema";
+import { creditAccount, creditTransaction, prediction } from "../db/schema";
 import { type PredictionRow, type PredictionView, predictionView } from "../db/schemas/predictions";
 import type { Deps } from "../deps";
 import { MAX_OUTPUT_IMAGES } from "../domain/limits";
@@ -19,7 +19,7 @@ import { ApiError, conflict, forbidden, notFound } from "../lib/errors";
 import { cursorParams, decodeCursor, keysetAfterPlaceholders, keysetOrder, page } from "../lib/pagination";
 import { isUuid } from "../lib/validation";
 import { type CreatePredictionRequest, type PredictionInput, PredictionInputSchema } from "../schemas/predictions";
-import { applyCreditChange } from "./credits";
+import { applyCreditChange, CREDIT_TOTALS } from "./credits";
 import { copyOutputs } from "./outputs";
 import { eachlabsCallbackUrl } from "./providers/eachlabs-callback";
 import { buildPrompt, buildProviderInput } from "./providers/eachlabs-input";
@@ -87,32 +87,36 @@ export async function createPrediction(
   const webhook = req.webhook ? checkWebhookUrl(deps.config, req.webhook) : null;
   const webhookEvents = webhook ? [...new Set(req.webhookEvents)] : null;
 
-  // 1. Charge and record, together: a short balance rolls the insert back (402, nothing charged).
-  const row = await db.transaction(async (tx) => {
-    const [inserted] = await tx
-      .insert(prediction)
-      .values({
+  // 1. Charge and record, together: one statement (see chargeAndRecord), or — when it charged nothing (a short
+  // balance, no account yet) — the transaction below, which finds out why (402, nothing charged) or, if credits
+  // arrived in between, charges after all.
+  const values = {
+    userId: user.id,
+    model: model.id,
+    status: "queued" as const,
+    input,
+    prompt,
+    creditsCharged: price,
+    createdAt: deps.clock.now(),
+    webhook,
+    webhookEvents,
+  };
+  const reason = `${model.id} × ${input.numOutputs}`;
+  const charged = await chargeAndRecord(db, values, reason);
+  const row =
+    charged ??
+    (await db.transaction(async (tx) => {
+      const [inserted] = await tx.insert(prediction).values(values).returning({ id: prediction.id });
+      if (!inserted) throw new Error("prediction insert returned nothing");
+      await applyCreditChange(tx, {
         userId: user.id,
-        model: model.id,
-        status: "queued",
-        input,
-        prompt,
-        creditsCharged: price,
-        createdAt: deps.clock.now(),
-        webhook,
-        webhookEvents,
-      })
-      .returning();
-    if (!inserted) throw new Error("prediction insert returned nothing");
-    await applyCreditChange(tx, {
-      userId: user.id,
-      type: "generation",
-      amount: -price,
-      predictionId: inserted.id,
-      reason: `${model.id} × ${input.numOutputs}`,
-    });
-    return inserted;
-  });
+        type: "generation",
+        amount: -price,
+        predictionId: inserted.id,
+        reason,
+      });
+      return inserted;
+    }));
 
   // 2. Call the provider outside any transaction (it may take up to EACHLABS_TIMEOUT_MS).
   let created: { id: string; raw: unknown };
@@ -137,10 +141,103 @@ export async function createPrediction(
     throw new ApiError("provider_error", PREDICTION_ERRORS.provider_error, { predictionId: row.id });
   }
 
-  // 3. Remember the provider's id and answer; only a still-queued row moves on (a cancel may have won).
-  // The `start` webhook is queued in the same transaction as the change it reports.
+  // 3. Remember the provider's id and answer; only a still-queued row moves on (a cancel may have won). One
+  // statement, or — with a webhook — a transaction that also queues the `start` webhook it reports.
   const now = deps.clock.now();
-  const started = await db.transaction(async (tx) => {
+  const started = webhook ? await startWithWebhook(deps, row.id, created, now) : await start(db, row.id, created, now);
+  if (started) return started;
+  // Canceled (or failed by the reconciler) while the provider was answering: stop the provider's work too.
+  await db.update(prediction).set({ providerPredictionId: created.id }).where(eq(prediction.id, row.id));
+  provider
+    .cancel(created.id)
+    .catch((err: unknown) => logger.warn({ err, predictionId: row.id }, "provider cancel failed"));
+  return loadRow(db, row.id);
+}
+
+/**
+ * The charge of a new prediction as one statement, so one round trip and one commit: the guarded debit of the
+ * account (its row lock queues concurrent debits, and `balance >= price` is checked again after the wait, so
+ * nothing overspends), the prediction, and its ledger row with the balance after. A statement is atomic: all
+ * three happen or none. Returns the new prediction's id, or null when nothing was charged.
+ */
+async function chargeAndRecord(
+  db: Database,
+  v: typeof prediction.$inferInsert & { creditsCharged: number },
+  reason: string,
+): Promise<{ id: string } | null> {
+  const col = (c: { name: string }) => sql.identifier(c.name);
+  const spent = creditAccount[CREDIT_TOTALS.generation?.key ?? "totalSpent"];
+  const [row] = await queryRows<{ id: string }>(
+    db,
+    sql`
+    with debit as (
+      update ${creditAccount}
+         set ${col(creditAccount.balance)} = ${col(creditAccount.balance)} - ${v.creditsCharged},
+             ${col(spent)} = ${col(spent)} + ${v.creditsCharged},
+             ${col(creditAccount.updatedAt)} = now()
+       where ${col(creditAccount.userId)} = ${v.userId} and ${col(creditAccount.balance)} >= ${v.creditsCharged}
+      returning ${col(creditAccount.balance)} as balance
+    ), inserted as (
+      insert into ${prediction} (${col(prediction.userId)}, ${col(prediction.model)}, ${col(prediction.status)},
+                  ${col(prediction.input)}, ${col(prediction.prompt)}, ${col(prediction.creditsCharged)},
+                  ${col(prediction.createdAt)}, ${col(prediction.webhook)}, ${col(prediction.webhookEvents)})
+      select ${v.userId}, ${v.model}, ${v.status}, ${JSON.stringify(v.input)}::jsonb, ${v.prompt}, ${v.creditsCharged},
+             ${v.createdAt?.toISOString()}::timestamptz, ${v.webhook ?? null},
+             ${v.webhookEvents ? sql`${`{${v.webhookEvents.join(",")}}`}::text[]` : sql`null::text[]`}
+        from debit
+      returning ${col(prediction.id)} as id
+    ), ledger as (
+      insert into ${creditTransaction} (${col(creditTransaction.userId)}, ${col(creditTransaction.type)},
+                  ${col(creditTransaction.amount)}, ${col(creditTransaction.balanceAfter)},
+                  ${col(creditTransaction.predictionId)}, ${col(creditTransaction.reason)})
+      select ${v.userId}, 'generation', ${-v.creditsCharged}, debit.balance, inserted.id, ${reason}
+        from debit, inserted
+      returning 1
+    )
+    select inserted.id from inserted, (select count(*) as n from ledger) l where l.n = 1`,
+  );
+  return row ?? null;
+}
+
+/** processing, with the provider's id, for a prediction still queued (one statement); null when it was not. */
+async function start(
+  db: Database,
+  id: string,
+  created: { id: string; raw: unknown },
+  now: Date,
+): Promise<PredictionRow | null> {
+  const statement = prepared(db, "prediction_start", (d, name) =>
+    d
+      .update(prediction)
+      .set({
+        providerPredictionId: sql`${sql.placeholder("providerId")}`,
+        providerResponse: sql`${sql.placeholder("raw")}::jsonb`,
+        status: "processing",
+        startedAt: sql`${sql.placeholder("now")}::timestamptz`,
+        lastSyncedAt: sql`${sql.placeholder("now")}::timestamptz`,
+        updatedAt: sql`${sql.placeholder("now")}::timestamptz`,
+      })
+      .where(and(eq(prediction.id, sql.placeholder("id")), eq(prediction.status, "queued")))
+      .returning()
+      .prepare(name),
+  );
+  const [updated] = await statement.execute({
+    id,
+    providerId: created.id,
+    raw: JSON.stringify(created.raw ?? null),
+    now: now.toISOString(),
+  });
+  return updated ?? null;
+}
+
+/** The same, with the `start` webhook queued in the same transaction as the change it reports. */
+async function startWithWebhook(
+  deps: Deps,
+  id: string,
+  created: { id: string; raw: unknown },
+  now: Date,
+): Promise<PredictionRow | null> {
+  return deps.db.transaction(async (tx) => {
     const [updated] = await tx
       .update(prediction)
       .set({
@@ -151,18 +248,11 @@ export async function createPrediction(
         lastSyncedAt: now,
         updatedAt: now,
       })
-      .where(and(eq(prediction.id, row.id), eq(prediction.status, "queued")))
+      .where(and(eq(prediction.id, id), eq(prediction.status, "queued")))
       .returning();
     if (updated) await enqueueWebhook(tx, updated, "start", now);
-    return updated;
+    return updated ?? null;
   });
-  if (started) return started;
-  // Canceled (or failed by the reconciler) while the provider was answering: stop the provider's work too.
-  await db.update(prediction).set({ providerPredictionId: created.id }).where(eq(prediction.id, row.id));
-  provider
-    .cancel(created.id)
-    .catch((err: unknown) => logger.warn({ err, predictionId: row.id }, "provider cancel failed"));
-  return loadRow(db, row.id);
 }
 
 /**
