@@ -63,6 +63,35 @@ describe("service basics", () => {
     expect(res.headers.get("x-frame-options")).toBe("SAMEORIGIN");
   });
 
+  test("CORS headers answer an allowed origin only; the document headers go to documents only", async () => {
+    const plain = await t.fetch("/health");
+    const other = await t.fetch("/health", { headers: { origin: "https://evil.example" } });
+    for (const res of [plain, other]) {
+      for (const name of [
+        "access-control-allow-origin",
+        "access-control-allow-credentials",
+        "access-control-expose-headers",
+      ])
+        expect([name, res.headers.get(name)]).toEqual([name, null]);
+      expect(res.headers.get("vary")).toBe("Origin");
+    }
+    const documentHeaders = [
+      ["cross-origin-opener-policy", "same-origin"],
+      ["origin-agent-cluster", "?1"],
+      ["x-dns-prefetch-control", "off"],
+      ["x-download-options", "noopen"],
+      ["x-permitted-cross-domain-policies", "none"],
+      ["x-xss-protection", "0"],
+    ] as const;
+    const docs = await t.fetch("/docs");
+    expect(docs.status).toBe(200);
+    for (const [name, value] of documentHeaders) {
+      expect([name, docs.headers.get(name)]).toEqual([name, value]);
+      expect([name, plain.headers.get(name)]).toEqual([name, null]);
+    }
+    expect(docs.headers.get("strict-transport-security")).toBe("max-age=15552000; includeSubDomains");
+  });
+
   test("every kind of answer carries the request id, security and CORS headers, each once", async () => {
     const s = await t.signUp();
     const origin = { origin: "http://localhost:5173" };
