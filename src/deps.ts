@@ -70,6 +70,11 @@ export interface AppEnv {
     clientAddress: () => string;
     user?: AuthUser;
     authResolved?: boolean;
+    /**
+     * Sets a header for whatever this request's response will be (src/middleware/edge.ts): on Node the outgoing
+     * message's; unset on Bun, where `c.header` stages it on the context.
+     */
+    stageHeader?: (name: string, value: string) => void;
   };
 }
 

@@ -62,8 +62,10 @@ async function listen(
  * without Content-Type (curl -X POST …/sign-in/anonymous) was refused with 415 on Node only.
  */
 export function withoutUnframedBody(req: Request): Request {
-  if (!req.body || req.headers.has("transfer-encoding") || Number(req.headers.get("content-length") ?? 0) > 0)
-    return req;
+  // Decided from the method and headers alone: reading `req.body` makes @hono/node-server build the full
+  // undici Request (with an AbortController) that its lightweight one exists to avoid, on every request.
+  if (req.method === "GET" || req.method === "HEAD") return req;
+  if (req.headers.has("transfer-encoding") || Number(req.headers.get("content-length") ?? 0) > 0) return req;
   return new Request(req.url, { method: req.method, headers: req.headers, signal: req.signal });
 }
 

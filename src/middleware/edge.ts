@@ -100,16 +100,21 @@ export function edge(deps: Deps): MiddlewareHandler<AppEnv> {
     const origin = req.headers.get("origin");
     const allowOrigin = origin && allowed.has(origin) ? origin : null;
     const document = DOCUMENT_PATHS.some((p) => c.req.path.startsWith(p));
+    const outgoing = nodeResponse(c);
+    if (outgoing) c.set("stageHeader", (name, value) => void outgoing.setHeader(name, value));
     stage(c, requestId, allowOrigin, document);
-    if (req.method === "OPTIONS" || req.body) {
+    // Methods that may carry a body pass the limit (asked of the method, not of `req.body`: see withoutUnframedBody).
+    if (req.method !== "GET" && req.method !== "HEAD") {
       // A middleware called here that answers by itself (a preflight, a 413) returns its Response, as in a chain.
       const answered = req.method === "OPTIONS" ? await preflight(c, next) : await limits(c, next);
       if (answered instanceof Response) c.res = answered;
     } else {
       await next();
     }
-    // A route that answered with a Response it made itself (not through the context) has not got them yet.
-    if (!c.res.headers.has("strict-transport-security")) stamp(c.res.headers, requestId, allowOrigin, document);
+    // A route that answered with a Response it made itself (not through the context) has not got them yet. On
+    // Node they are on the outgoing message already, whatever the Response.
+    if (!outgoing && !c.res.headers.has("strict-transport-security"))
+      stamp(c.res.headers, requestId, allowOrigin, document);
 
     const status = c.res.status;
     const ms = performance.now() - started;
@@ -134,17 +139,30 @@ export function edge(deps: Deps): MiddlewareHandler<AppEnv> {
  * an allowed origin's request (a browser reads them nowhere else); `Vary: Origin` goes to every answer, since
  * whether they are there depends on the Origin.
  */
-function stage(c: Context, requestId: string, allowOrigin: string | null, document: boolean): void {
-  c.header("X-Request-Id", requestId);
-  for (const [name, value] of SECURITY_HEADERS) c.header(name, value);
-  if (document) for (const [name, value] of DOCUMENT_HEADERS) c.header(name, value);
+function stage(c: Context<AppEnv>, requestId: string, allowOrigin: string | null, document: boolean): void {
+  const set = c.var.stageHeader ?? c.header;
+  set("X-Request-Id", requestId);
+  for (const [name, value] of SECURITY_HEADERS) set(name, value);
+  if (document) for (const [name, value] of DOCUMENT_HEADERS) set(name, value);
   if (allowOrigin) {
-    c.header("Access-Control-Allow-Origin", allowOrigin);
-    c.header("Access-Control-Allow-Credentials", "true");
-    c.header("Access-Control-Expose-Headers", CORS_EXPOSE_HEADERS);
+    set("Access-Control-Allow-Origin", allowOrigin);
+    set("Access-Control-Allow-Credentials", "true");
+    set("Access-Control-Expose-Headers", CORS_EXPOSE_HEADERS);
   }
   // hono/cors adds it to a preflight itself.
-  if (c.req.method !== "OPTIONS") c.header("Vary", "Origin");
+  if (c.req.method !== "OPTIONS") set("Vary", "Origin");
+}
+
+/**
+ * On Node, @hono/node-server's outgoing message: headers set on it are merged into whatever the route answers
+ * (the route's own headers win), and cost a property write, where staging them on the context built an undici
+ * Headers object per request and made the adapter convert it back.
+ */
+function nodeResponse(c: Context): { setHeader(name: string, value: string): unknown } | undefined {
+  const outgoing = (c.env as { outgoing?: { setHeader?: unknown; headersSent?: boolean } } | undefined)?.outgoing;
+  return outgoing && typeof outgoing.setHeader === "function" && !outgoing.headersSent
+    ? (outgoing as { setHeader(name: string, value: string): unknown })
+    : undefined;
 }
 
 /** The same headers on a Response built outside the context (keeping what the route set). */

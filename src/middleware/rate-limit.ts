@@ -39,7 +39,8 @@ export function rateLimit(tier: RateLimitTier) {
       );
     }
     // Staged before the route, so its response is built with them (src/middleware/edge.ts says why).
-    for (const [k, v] of Object.entries(headers)) c.header(k, v);
+    const set = c.var.stageHeader ?? c.header;
+    for (const [k, v] of Object.entries(headers)) set(k, v);
     await next();
   });
 }

@@ -107,7 +107,9 @@ export function registerPredictionRoutes(app: OpenAPIHono<AppEnv>) {
     const user = currentUser(c);
     const { deps } = c.var;
     const wait = parsePreferWait(c.req.valid("header").prefer);
-    const fresh = await readOwnedPrediction(deps, user, c.req.valid("param").id, wait ?? 0, c.req.raw.signal);
+    // The request's signal only when it may wait (on Node, asking for it builds an AbortController).
+    const signal = wait ? c.req.raw.signal : undefined;
+    const fresh = await readOwnedPrediction(deps, user, c.req.valid("param").id, wait ?? 0, signal);
     if (wait !== null) c.header("Preference-Applied", `wait=${wait}`);
     c.header("Cache-Control", "no-store");
     return c.json(toPrediction(fresh), 200);

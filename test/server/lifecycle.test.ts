@@ -240,6 +240,29 @@ describe("npm run start:node (Node 20 + tsx)", () => {
     try {
       const res = await waitForHealthy(`http://127.0.0.1:${node.port}/health`, () => node.exitCode !== undefined);
       expect(expectSchema(HealthSchema, await res.json()).checks.provider.status).toBe("sandbox");
+      // The headers every answer carries are set on Node's outgoing message (src/middleware/edge.ts): on a route's
+      // JSON, on a refusal with RateLimit-*, and on Better Auth's own Response.
+      const base = `http://127.0.0.1:${node.port}`;
+      const origin = "http://localhost:5173";
+      const answers = [
+        await fetch(`${base}/health`, { headers: { origin, "x-request-id": "node-check-1" } }),
+        await fetch(`${base}/api/credits`, { headers: { origin } }),
+        await fetch(`${base}/api/auth/get-session`, { headers: { origin } }),
+      ];
+      expect(answers.map((a) => a.status)).toEqual([200, 401, 200]);
+      expect(answers[0]?.headers.get("x-request-id")).toBe("node-check-1");
+      for (const a of answers) {
+        expect(a.headers.get("x-request-id")).toMatch(/^[\w=-]{1,200}$/);
+        expect(a.headers.get("strict-transport-security")).toBe("max-age=15552000; includeSubDomains");
+        expect(a.headers.get("x-content-type-options")).toBe("nosniff");
+        expect(a.headers.get("access-control-allow-origin")).toBe(origin);
+        expect(a.headers.get("vary")).toBe("Origin");
+        await a.arrayBuffer();
+      }
+      expect(answers[1]?.headers.get("ratelimit-limit")).toMatch(/^\d+$/);
+      const noOrigin = await fetch(`${base}/health`);
+      expect(noOrigin.headers.get("access-control-allow-credentials")).toBeNull();
+      await noOrigin.arrayBuffer();
       node.child.kill("SIGTERM");
       await exited;
       expect({ exitCode: node.exitCode, exitSignal: node.exitSignal }).toEqual({ exitCode: 0, exitSignal: null });
