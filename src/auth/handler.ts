@@ -15,9 +15,9 @@ export const AUTH_BASE_PATH = "/api/auth";
 export function mountAuth(app: OpenAPIHono<AppEnv>) {
   app.on(["GET", "POST"], `${AUTH_BASE_PATH}/*`, async (c) => {
     if (!authOperation(c.req.method, c.req.path.slice(AUTH_BASE_PATH.length))) return noRoute(c);
-    const res = await c.var.deps.auth.handler(withClientAddress(c.req.raw, c.var.clientAddress()));
+    const res = await c.get("deps").auth.handler(withClientAddress(c.req.raw, c.get("clientAddress")()));
     // Better Auth answers a failed database call with a bare 500; when the database is down that is an outage.
-    if (res.status >= 500 && !(await databaseAnswers(c.var.deps.database))) throw databaseUnavailable();
+    if (res.status >= 500 && !(await databaseAnswers(c.get("deps").database))) throw databaseUnavailable();
     return authErrorAsEnvelope(c, res);
   });
 }
@@ -83,7 +83,10 @@ export async function authErrorAsEnvelope(c: Context<AppEnv>, res: Response): Pr
       ? parsed.message.slice(0, 2000)
       : (res.statusText || "Authentication request failed.").slice(0, 2000);
   if (status >= 500) {
-    (c.var.logger ?? c.var.deps.logger).error({ status, authCode, authMessage: parsed?.message }, "better-auth error");
+    (c.get("logger") ?? c.get("deps").logger).error(
+      { status, authCode, authMessage: parsed?.message },
+      "better-auth error",
+    );
     message = "Something went wrong on our side. Quote the request id if you contact support.";
   }
   const headers = new Headers(res.headers);

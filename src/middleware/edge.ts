@@ -129,7 +129,7 @@ export function edge(deps: Deps): MiddlewareHandler<AppEnv> {
         durationMs: Math.round(ms * 10) / 10,
         userId: c.get("user")?.id,
       };
-      c.var.logger[level](line, "request");
+      c.get("logger")[level](line, "request");
     }
   };
 }
@@ -140,7 +140,7 @@ export function edge(deps: Deps): MiddlewareHandler<AppEnv> {
  * whether they are there depends on the Origin.
  */
 function stage(c: Context<AppEnv>, requestId: string, allowOrigin: string | null, document: boolean): void {
-  const set = c.var.stageHeader ?? c.header;
+  const set = c.get("stageHeader") ?? c.header;
   set("X-Request-Id", requestId);
   for (const [name, value] of SECURITY_HEADERS) set(name, value);
   if (document) for (const [name, value] of DOCUMENT_HEADERS) set(name, value);

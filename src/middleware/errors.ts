@@ -17,7 +17,7 @@ export const notFoundHandler: NotFoundHandler<AppEnv> = noRoute;
 export const errorHandler: ErrorHandler<AppEnv> = (err, c) => {
   if (err instanceof ApiError) return errorResponse(c, err);
   if (isDatabaseUnavailable(err)) {
-    (c.var.logger ?? c.var.deps?.logger)?.warn({ err, requestId: c.var.requestId }, "database unavailable");
+    (c.get("logger") ?? c.get("deps")?.logger)?.warn({ err, requestId: c.get("requestId") }, "database unavailable");
     return errorResponse(c, databaseUnavailable());
   }
   if (err instanceof HTTPException) {
@@ -32,7 +32,7 @@ export const errorHandler: ErrorHandler<AppEnv> = (err, c) => {
       );
     }
     if (status === 401) return c.json(errorBody(c, "unauthorized", "Authentication required."), 401);
-    if (status === 413) return payloadTooLarge(c, c.var.deps.config.BODY_LIMIT_BYTES);
+    if (status === 413) return payloadTooLarge(c, c.get("deps").config.BODY_LIMIT_BYTES);
     if (status === 415)
       return c.json(
         errorBody(c, "validation_error", "Send the request body as JSON with Content-Type: application/json.", {
@@ -41,8 +41,8 @@ export const errorHandler: ErrorHandler<AppEnv> = (err, c) => {
         400,
       );
   }
-  const log = c.var.logger ?? c.var.deps?.logger;
-  log?.error({ err, requestId: c.var.requestId }, "unhandled error");
+  const log = c.get("logger") ?? c.get("deps")?.logger;
+  log?.error({ err, requestId: c.get("requestId") }, "unhandled error");
   return c.json(
     errorBody(c, "internal_error", "Something went wrong on our side. Quote the request id if you contact support."),
     500,

@@ -27,7 +27,7 @@ export function idempotent(scope: string) {
       throw new ApiError("validation_error", "Idempotency-Key must be 1–255 printable ASCII characters.", {
         issues: [{ path: "Idempotency-Key", message: "Must be 1–255 printable ASCII characters without spaces" }],
       });
-    const { db, clock } = c.var.deps;
+    const { db, clock } = c.get("deps");
     const k = { userId: currentUser(c).id, scope, key };
     const body = await c.req.text();
     const requestHash = createHash("sha256").update(`${c.req.method} ${c.req.path}\n${body}`).digest("hex");
@@ -46,14 +46,14 @@ export function idempotent(scope: string) {
       // A replayed error envelope carries this request's id, like its X-Request-Id header, so the id a
       // client reports is always one in our logs; the first request's id is logged with the replay.
       const firstError = (existing.responseBody as { error?: { requestId?: unknown } } | null)?.error;
-      c.var.logger.info(
+      c.get("logger").info(
         { scope, status: existing.responseStatus, firstRequestId: firstError?.requestId },
         "idempotent replay",
       );
-      const replayed = firstError ? { error: { ...firstError, requestId: c.var.requestId } } : existing.responseBody;
+      const replayed = firstError ? { error: { ...firstError, requestId: c.get("requestId") } } : existing.responseBody;
       const headers = new Headers(existing.responseHeaders ?? {});
       headers.set("Idempotent-Replayed", "true");
-      headers.set("X-Request-Id", c.var.requestId);
+      headers.set("X-Request-Id", c.get("requestId"));
       // Through the context, so the headers staged for every response (src/middleware/edge.ts) are on it too.
       return c.newResponse(JSON.stringify(replayed), { status: existing.responseStatus as 200, headers });
     }

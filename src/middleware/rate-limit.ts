@@ -21,7 +21,7 @@ export function rateLimit(tier: RateLimitTier) {
           ? config.RATE_LIMIT_POLL_PER_MIN
           : config.RATE_LIMIT_MODERATE_PER_MIN;
     const user = await getAuthUser(c);
-    const who = user ? `u:${user.id}` : `ip:${c.var.clientAddress()}`;
+    const who = user ? `u:${user.id}` : `ip:${c.get("clientAddress")()}`;
     const now = clock.now().getTime();
     const { count, resetAt } = await rateLimitStore.hit(`${tier}:${who}`, WINDOW_MS, now);
     const reset = Math.max(0, Math.ceil((resetAt - now) / 1000));
@@ -39,7 +39,7 @@ export function rateLimit(tier: RateLimitTier) {
       );
     }
     // Staged before the route, so its response is built with them (src/middleware/edge.ts says why).
-    const set = c.var.stageHeader ?? c.header;
+    const set = c.get("stageHeader") ?? c.header;
     for (const [k, v] of Object.entries(headers)) set(k, v);
     await next();
   });

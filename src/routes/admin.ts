@@ -67,13 +67,13 @@ export function registerAdminRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(adjustCredits, async (c) => {
     const body = c.req.valid("json");
     const admin = currentUser(c);
-    const { transaction, balance } = await adjustCreditsByAdmin(c.var.deps.db, {
+    const { transaction, balance } = await adjustCreditsByAdmin(c.get("deps").db, {
       userId: body.userId,
       amount: body.amount,
       reason: body.reason,
       actorId: admin.id,
     });
-    c.var.logger.info(
+    c.get("logger").info(
       { adminId: admin.id, userId: body.userId, amount: body.amount, transactionId: transaction.id },
       "admin credit adjustment",
     );
@@ -85,14 +85,14 @@ export function registerAdminRoutes(app: OpenAPIHono<AppEnv>) {
 
   app.openapi(listUsers, async (c) => {
     const { limit, cursor, search } = c.req.valid("query");
-    const result = await listUsersWithBalance(c.var.deps.db, { limit, cursor: decodeCursor(cursor), search });
+    const result = await listUsersWithBalance(c.get("deps").db, { limit, cursor: decodeCursor(cursor), search });
     c.header("Cache-Control", "no-store");
     return c.json({ data: result.data.map(toAdminUser), nextCursor: result.nextCursor }, 200);
   });
 
   app.openapi(analytics, async (c) => {
-    const range = analyticsRange(c.req.valid("query"), c.var.deps.clock.now());
-    const body = await computeAnalytics(c.var.deps.db, range);
+    const range = analyticsRange(c.req.valid("query"), c.get("deps").clock.now());
+    const body = await computeAnalytics(c.get("deps").db, range);
     c.header("Cache-Control", "no-store");
     return c.json(respond(AnalyticsSchema, body), 200);
   });

@@ -50,7 +50,7 @@ export function registerFileRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(getFile, async (c) => {
     const { key } = c.req.valid("param");
     const contentType = contentTypeOfKey(key);
-    const bytes = contentType ? await c.var.deps.storage.get(key) : null;
+    const bytes = contentType ? await c.get("deps").storage.get(key) : null;
     if (!contentType || !bytes) throw notFound("File");
     c.header("Content-Type", contentType);
     c.header("Cache-Control", IMMUTABLE);

@@ -105,7 +105,7 @@ export function registerPredictionRoutes(app: OpenAPIHono<AppEnv>) {
 
   app.openapi(get, async (c) => {
     const user = currentUser(c);
-    const { deps } = c.var;
+    const deps = c.get("deps");
     const wait = parsePreferWait(c.req.valid("header").prefer);
     // The request's signal only when it may wait (on Node, asking for it builds an AbortController).
     const signal = wait ? c.req.raw.signal : undefined;

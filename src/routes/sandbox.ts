@@ -41,7 +41,7 @@ export function registerSandboxRoutes(app: OpenAPIHono<AppEnv>) {
     const n = Number(c.req.param("file").slice(0, 1));
     const parsed = parseSandboxId(id);
     if (!parsed || n > parsed.count) throw notFound("Image");
-    const input = PredictionInputSchema.safeParse(await sandboxPredictionInput(c.var.deps.db, id));
+    const input = PredictionInputSchema.safeParse(await sandboxPredictionInput(c.get("deps").db, id));
     if (!input.success) throw notFound("Image");
     const svg = renderMonogramSvg({ brandName: input.data.brandName, colors: input.data.colors, n });
     c.header("Content-Type", "image/svg+xml; charset=utf-8");

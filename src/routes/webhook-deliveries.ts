@@ -91,18 +91,18 @@ export function registerWebhookDeliveryRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(getSecret, async (c) => {
     const user = currentUser(c);
     c.header("Cache-Control", "no-store");
-    return c.json({ key: await getSigningSecret(c.var.deps, user.id) }, 200);
+    return c.json({ key: await getSigningSecret(c.get("deps"), user.id) }, 200);
   });
 
   app.openapi(rotateSecret, async (c) => {
     const user = currentUser(c);
     c.header("Cache-Control", "no-store");
-    return c.json({ key: await rotateSigningSecret(c.var.deps, user.id) }, 200);
+    return c.json({ key: await rotateSigningSecret(c.get("deps"), user.id) }, 200);
   });
 
   app.openapi(listDeliveries, async (c) => {
     const user = currentUser(c);
-    const { deps } = c.var;
+    const deps = c.get("deps");
     const row = await getOwnedPrediction(deps.db, user, c.req.valid("param").id);
     const page = await listWebhookDeliveries(deps.db, row.id, c.req.valid("query"));
     c.header("Cache-Control", "no-store");

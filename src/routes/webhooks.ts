@@ -67,11 +67,11 @@ function registerEachlabsCallbackRoute(app: OpenAPIHono<AppEnv>) {
   app.openapi(
     eachlabsCallback,
     async (c) => {
-      const { deps } = c.var;
+      const deps = c.get("deps");
       const predictionId = c.req.valid("query").prediction ?? "";
       checkEachlabsCallback(deps, predictionId, c.req.query("token") ?? "");
       const row = await receiveEachlabsCallback(deps, predictionId);
-      c.var.logger.info({ predictionId, status: row.status }, "eachlabs callback");
+      c.get("logger").info({ predictionId, status: row.status }, "eachlabs callback");
       return c.json({ received: true as const }, 200);
     },
     (result): undefined => {
@@ -96,7 +96,7 @@ export function registerWebhookRoutes(app: OpenAPIHono<AppEnv>) {
     async (c) => {
       // The signature covers the exact bytes: read them before anything parses the body.
       const rawBody = await c.req.text();
-      const { config, db, clock } = c.var.deps;
+      const { config, db, clock } = c.get("deps");
       const secret = config.POLAR_WEBHOOK_SECRET;
       if (!secret) throw notConfigured();
       const headers = {
@@ -114,7 +114,7 @@ export function registerWebhookRoutes(app: OpenAPIHono<AppEnv>) {
         payload = event;
       } catch (err) {
         if (err instanceof webhooks.PolarWebhookVerificationError) {
-          c.var.logger.warn({ reason: err.message }, "polar webhook rejected");
+          c.get("logger").warn({ reason: err.message }, "polar webhook rejected");
           throw badSignature();
         }
         if (err instanceof webhooks.PolarWebhookUnknownTypeError && err.eventType !== null) {
@@ -130,7 +130,7 @@ export function registerWebhookRoutes(app: OpenAPIHono<AppEnv>) {
       }
 
       await processPolarEvent(
-        { db, config, clock, logger: c.var.logger },
+        { db, config, clock, logger: c.get("logger") },
         {
           webhookId: headers["webhook-id"],
           type,
@@ -144,8 +144,8 @@ export function registerWebhookRoutes(app: OpenAPIHono<AppEnv>) {
       // Malformed webhook-* headers can only be a bad signature: the same answers as the signature check
       // (503 when webhooks are not configured, else 403), never a 400 that would tell Polar to fix the request.
       if (result.success) return undefined;
-      if (!c.var.deps.config.POLAR_WEBHOOK_SECRET) throw notConfigured();
-      c.var.logger.warn({ reason: "malformed webhook headers" }, "polar webhook rejected");
+      if (!c.get("deps").config.POLAR_WEBHOOK_SECRET) throw notConfigured();
+      c.get("logger").warn({ reason: "malformed webhook headers" }, "polar webhook rejected");
       throw badSignature();
     },
   );
