@@ -356,6 +356,13 @@ async function main(): Promise<number> {
       spec: at("/api/generations?limit=20", bearer(heavy)),
     },
     {
+      // The same comparison with pages of the same size (the light user has 10 ledger rows).
+      id: "transactions-heavy-same-page",
+      name: `GET /api/credits/transactions?limit=10, ${heavyLabel}-row user`,
+      goal: flat("transactions"),
+      spec: at("/api/credits/transactions?limit=10", bearer(heavy)),
+    },
+    {
       // The same comparison with pages of the same size (the light user has 9 predictions): what grows with
       // the history, apart from the page itself.
       id: "generations-heavy-same-page",
@@ -526,7 +533,9 @@ async function main(): Promise<number> {
     writeFileSync(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
     log(`wrote ${resultsFile}`);
   } else {
-    log(`partial or profiled run: no results file written (set BENCH_RESULTS)${profileDir ? `; profile in ${profileDir}` : ""}`);
+    log(
+      `partial or profiled run: no results file written (set BENCH_RESULTS)${profileDir ? `; profile in ${profileDir}` : ""}`,
+    );
   }
 
   const missed = rows.some((r) => r.met === false);
