@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { type CreditTransactionRow, creditTransactionType } from "../db/schemas/credits";
+import { type CreditTransactionView, creditTransactionType } from "../db/schemas/credits";
 import { NO_NUL } from "../domain/patterns";
 import type { CreditPackageConfig } from "../env";
 import { NextCursorSchema, TimestampSchema } from "./common";
@@ -157,7 +157,7 @@ export const CheckoutSchema = z
   });
 
 /** A ledger row as the API shows it (the actor and the guest-link columns stay inside). */
-export function toCreditTransaction(row: CreditTransactionRow) {
+export function toCreditTransaction(row: CreditTransactionView) {
   return respond(CreditTransactionSchema, {
     id: row.id,
     type: row.type,

@@ -2,7 +2,7 @@ import { and, eq, gte, lt, type SQL, sql } from "drizzle-orm";
 import { type Database, type Executor, queryRows, type Tx } from "../db";
 import { prepared } from "../db/prepared";
 import { creditAccount, creditTransaction, guestLink, polarOrder, prediction, user } from "../db/schema";
-import type { CreditTransactionRow } from "../db/schemas/credits";
+import { type CreditTransactionRow, type CreditTransactionView, creditTransactionView } from "../db/schemas/credits";
 import { ApiError, conflict, notFound } from "../lib/errors";
 import { type Cursor, cursorParams, keysetAfterPlaceholders, keysetOrder, page } from "../lib/pagination";
 
@@ -245,11 +245,12 @@ export async function listCreditTransactions(
   db: Executor,
   userId: string,
   opts: { limit: number; cursor?: Cursor },
-): Promise<{ data: CreditTransactionRow[]; nextCursor: string | null }> {
+): Promise<{ data: CreditTransactionView[]; nextCursor: string | null }> {
   const name = opts.cursor ? "credit_transactions_after" : "credit_transactions_first";
   const statement = prepared(db, name, (d) =>
     d
-      .select()
+      // Only what the page shows: every column read is decoded on every row.
+      .select(creditTransactionView)
       .from(creditTransaction)
       .where(
         and(

@@ -89,3 +89,17 @@ export const guestLink = pgTable("guest_link", {
 });
 
 export type CreditTransactionRow = typeof creditTransaction.$inferSelect;
+
+/** What clients see of a ledger row (toCreditTransaction): the columns the ledger page reads. */
+export const creditTransactionView = {
+  id: creditTransaction.id,
+  type: creditTransaction.type,
+  amount: creditTransaction.amount,
+  balanceAfter: creditTransaction.balanceAfter,
+  predictionId: creditTransaction.predictionId,
+  orderId: creditTransaction.orderId,
+  reason: creditTransaction.reason,
+  createdAt: creditTransaction.createdAt,
+};
+
+export type CreditTransactionView = Pick<CreditTransactionRow, keyof typeof creditTransactionView>;
