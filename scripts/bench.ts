@@ -11,7 +11,8 @@
  * stops its processes and drops its database on error, SIGINT and SIGTERM too.
  *
  * Every server runs at once (the bare limits and the service); the targets are measured in BENCH_ROUNDS (3)
- * interleaved rounds and each reports its median round, with the serving process's CPU time per request.
+ * interleaved rounds and each reports its median round, with the serving process's CPU time per request. A
+ * ratio is the median of the per-round ratios (target and base measured in the same round).
  *
  * BENCH_DURATION_S (3) per target and round, BENCH_WARMUP_S (1) in the first round, BENCH_CONNECTIONS (32),
  * BENCH_HISTORY_ROWS (100000), BENCH_MEMORY=1 with BENCH_MEMORY_REQUESTS (200000): the service's RSS

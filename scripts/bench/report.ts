@@ -47,8 +47,13 @@ export function judge(rows: Row[], judged: boolean): void {
       row.met = null;
       continue;
     }
-    const base = byId.get(row.goal.of)?.figures;
-    if (base && base.rps > 0) row.ratio = f.rps / base.rps;
+    const baseRow = byId.get(row.goal.of);
+    const base = baseRow?.figures;
+    const paired = pairedRatios(row.roundsRps, baseRow?.roundsRps);
+    // Each round measures the target and its base minutes apart at most: the median of the per-round ratios
+    // follows the machine's drift better than a ratio of medians taken from different rounds.
+    if (paired.length) row.ratio = median(paired);
+    else if (base && base.rps > 0) row.ratio = f.rps / base.rps;
     const ratioOk = row.ratio !== undefined && row.ratio >= row.goal.min;
     const p99Ok = row.goal.p99MaxMs === undefined || (f.ok > 0 && f.p99 <= row.goal.p99MaxMs);
     const clean = f.non2xx === 0 && f.errors === 0 && f.timeouts === 0 && !row.problem;
@@ -82,4 +87,15 @@ export function table(rows: Row[], shortNames: Map<string, string>): string {
   const numeric = (i: number) => i >= 1 && i <= 7;
   const rule = `|${widths.map((w, i) => (numeric(i) ? `${"-".repeat(w + 1)}:` : "-".repeat(w + 2))).join("|")}|`;
   return [line(header), rule, ...body.map(line)].join("\n");
+}
+
+function pairedRatios(target: number[] | undefined, base: number[] | undefined): number[] {
+  if (!target?.length || !base || base.length !== target.length) return [];
+  return target.flatMap((x, i) => ((base[i] ?? 0) > 0 ? [x / (base[i] as number)] : []));
+}
+
+function median(xs: number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
