@@ -1,6 +1,6 @@
 import { and, eq, inArray, lte, or, sql } from "drizzle-orm";
 import type { AuthUser } from "../auth/user";
-import { type Database, queryRows } from "../db";
+import { type Database, type Executor, queryRows } from "../db";
 import { prepared } from "../db/prepared";
 import { creditAccount, creditTransaction, prediction } from "../db/schema";
 import { type PredictionRow, type PredictionView, predictionView } from "../db/schemas/predictions";
@@ -201,7 +201,7 @@ async function chargeAndRecord(
 
 /** processing, with the provider's id, for a prediction still queued (one statement); null when it was not. */
 async function start(
-  db: Database,
+  db: Executor,
   id: string,
   created: { id: string; raw: unknown },
   now: Date,
@@ -238,20 +238,9 @@ async function startWithWebhook(
   now: Date,
 ): Promise<PredictionRow | null> {
   return deps.db.transaction(async (tx) => {
-    const [updated] = await tx
-      .update(prediction)
-      .set({
-        providerPredictionId: created.id,
-        providerResponse: created.raw as object,
-        status: "processing",
-        startedAt: now,
-        lastSyncedAt: now,
-        updatedAt: now,
-      })
-      .where(and(eq(prediction.id, id), eq(prediction.status, "queued")))
-      .returning();
+    const updated = await start(tx, id, created, now);
     if (updated) await enqueueWebhook(tx, updated, "start", now);
-    return updated ?? null;
+    return updated;
   });
 }
 
