@@ -71,10 +71,10 @@ export interface AppEnv {
     user?: AuthUser;
     authResolved?: boolean;
     /**
-     * Sets a header for whatever this request's response will be (src/middleware/edge.ts): on Node the outgoing
-     * message's; unset on Bun, where `c.header` stages it on the context.
+     * Sets a header for whatever this request's response will be (src/middleware/edge.ts): on Node on the
+     * outgoing message, elsewhere `c.header` (staged on the context).
      */
-    stageHeader?: (name: string, value: string) => void;
+    stageHeader: (name: string, value: string) => void;
   };
 }
 

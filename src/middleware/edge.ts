@@ -36,7 +36,7 @@ const DOCUMENT_PATHS = ["/docs", "/files/", "/sandbox/"];
 
 const CORS_ALLOW_HEADERS = ["Content-Type", "Authorization", "X-Api-Key", "Idempotency-Key", "X-Request-Id", "Prefer"];
 const CORS_ALLOW_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
-const CORS_EXPOSE_HEADERS = [
+const CORS_EXPOSED = [
   "X-Request-Id",
   "Location",
   "RateLimit-Limit",
@@ -46,7 +46,8 @@ const CORS_EXPOSE_HEADERS = [
   "Idempotent-Replayed",
   "Preference-Applied",
   "set-auth-token",
-].join(",");
+];
+const CORS_EXPOSE_HEADERS = CORS_EXPOSED.join(",");
 const CORS_MAX_AGE_S = 600;
 
 /** A client's X-Request-Id is echoed only when it is 1–200 of [A-Za-z0-9_=-]; anything else gets a fresh UUID. */
@@ -77,7 +78,7 @@ export function edge(deps: Deps): MiddlewareHandler<AppEnv> {
     credentials: true,
     allowHeaders: CORS_ALLOW_HEADERS,
     allowMethods: CORS_ALLOW_METHODS,
-    exposeHeaders: CORS_EXPOSE_HEADERS.split(","),
+    exposeHeaders: CORS_EXPOSED,
     maxAge: CORS_MAX_AGE_S,
   });
 
@@ -101,8 +102,11 @@ export function edge(deps: Deps): MiddlewareHandler<AppEnv> {
     const allowOrigin = origin && allowed.has(origin) ? origin : null;
     const document = DOCUMENT_PATHS.some((p) => c.req.path.startsWith(p));
     const outgoing = nodeResponse(c);
-    if (outgoing) c.set("stageHeader", (name, value) => void outgoing.setHeader(name, value));
-    stage(c, requestId, allowOrigin, document);
+    const stageHeader = outgoing ? (name: string, value: string) => void outgoing.setHeader(name, value) : c.header;
+    c.set("stageHeader", stageHeader);
+    writeHeaders(stageHeader, requestId, allowOrigin, document);
+    // hono/cors adds it to a preflight itself.
+    if (req.method !== "OPTIONS") stageHeader("Vary", "Origin");
     // Methods that may carry a body pass the limit (asked of the method, not of `req.body`: see withoutUnframedBody).
     if (req.method !== "GET" && req.method !== "HEAD") {
       // A middleware called here that answers by itself (a preflight, a 413) returns its Response, as in a chain.
@@ -113,8 +117,11 @@ export function edge(deps: Deps): MiddlewareHandler<AppEnv> {
     }
     // A route that answered with a Response it made itself (not through the context) has not got them yet. On
     // Node they are on the outgoing message already, whatever the Response.
-    if (!outgoing && !c.res.headers.has("strict-transport-security"))
-      stamp(c.res.headers, requestId, allowOrigin, document);
+    if (!outgoing && !c.res.headers.has("strict-transport-security")) {
+      const headers = c.res.headers;
+      writeHeaders((name, value) => headers.set(name, value), requestId, allowOrigin, document);
+      headers.append("Vary", "Origin");
+    }
 
     const status = c.res.status;
     const ms = performance.now() - started;
@@ -135,12 +142,16 @@ export function edge(deps: Deps): MiddlewareHandler<AppEnv> {
 }
 
 /**
- * The headers every response carries, staged on the context for the route's response. CORS headers go only to
- * an allowed origin's request (a browser reads them nowhere else); `Vary: Origin` goes to every answer, since
+ * The headers every response carries (but `Vary`, which a caller sets or appends). CORS headers go only to an
+ * allowed origin's request (a browser reads them nowhere else); `Vary: Origin` goes to every answer, since
  * whether they are there depends on the Origin.
  */
-function stage(c: Context<AppEnv>, requestId: string, allowOrigin: string | null, document: boolean): void {
-  const set = c.get("stageHeader") ?? c.header;
+function writeHeaders(
+  set: (name: string, value: string) => void,
+  requestId: string,
+  allowOrigin: string | null,
+  document: boolean,
+): void {
   set("X-Request-Id", requestId);
   for (const [name, value] of SECURITY_HEADERS) set(name, value);
   if (document) for (const [name, value] of DOCUMENT_HEADERS) set(name, value);
@@ -149,8 +160,6 @@ function stage(c: Context<AppEnv>, requestId: string, allowOrigin: string | null
     set("Access-Control-Allow-Credentials", "true");
     set("Access-Control-Expose-Headers", CORS_EXPOSE_HEADERS);
   }
-  // hono/cors adds it to a preflight itself.
-  if (c.req.method !== "OPTIONS") set("Vary", "Origin");
 }
 
 /**
@@ -163,19 +172,6 @@ function nodeResponse(c: Context): { setHeader(name: string, value: string): unk
   return outgoing && typeof outgoing.setHeader === "function" && !outgoing.headersSent
     ? (outgoing as { setHeader(name: string, value: string): unknown })
     : undefined;
-}
-
-/** The same headers on a Response built outside the context (keeping what the route set). */
-function stamp(headers: Headers, requestId: string, allowOrigin: string | null, document: boolean): void {
-  headers.set("X-Request-Id", requestId);
-  for (const [name, value] of SECURITY_HEADERS) headers.set(name, value);
-  if (document) for (const [name, value] of DOCUMENT_HEADERS) headers.set(name, value);
-  if (allowOrigin) {
-    headers.set("Access-Control-Allow-Origin", allowOrigin);
-    headers.set("Access-Control-Allow-Credentials", "true");
-    headers.set("Access-Control-Expose-Headers", CORS_EXPOSE_HEADERS);
-  }
-  headers.append("Vary", "Origin");
 }
 
 /** The route pattern that answered (never the raw path, which would explode the label set). */

@@ -39,8 +39,8 @@ export function rateLimit(tier: RateLimitTier) {
       );
     }
     // Staged before the route, so its response is built with them (src/middleware/edge.ts says why).
-    const set = c.get("stageHeader") ?? c.header;
-    for (const [k, v] of Object.entries(headers)) set(k, v);
+    const stageHeader = c.get("stageHeader");
+    for (const [k, v] of Object.entries(headers)) stageHeader(k, v);
     await next();
   });
 }
