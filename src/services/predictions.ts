@@ -489,7 +489,12 @@ export async function loadRow(db: Database, id: string): Promise<PredictionRow> 
 /** The caller's prediction: 404 for an unknown or malformed id, 403 for someone else's. */
 export async function getOwnedPrediction(db: Database, user: AuthUser, id: string): Promise<PredictionRow> {
   if (!isUuid(id)) throw notFound("Prediction");
-  const row = await loadRow(db, id);
+  return ownedBy(user, await loadRow(db, id));
+}
+
+/** The row when it exists and is the caller's: 404 for none, 403 for someone else's. */
+function ownedBy<T extends { userId: string }>(user: AuthUser, row: T | undefined): T {
+  if (!row) throw notFound("Prediction");
   if (row.userId !== user.id) throw forbidden("This prediction belongs to another user.");
   return row;
 }
@@ -514,9 +519,7 @@ export async function readOwnedPrediction(
       .where(eq(prediction.id, sql.placeholder("id")))
       .prepare(name),
   );
-  const [view] = await statement.execute({ id });
-  if (!view) throw notFound("Prediction");
-  if (view.userId !== user.id) throw forbidden("This prediction belongs to another user.");
+  const view = ownedBy(user, (await statement.execute({ id }))[0]);
   if (isFinal(view.status)) return view;
   return refreshAndWait(deps, await loadRow(deps.db, id), waitSeconds, signal);
 }
