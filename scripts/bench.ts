@@ -293,6 +293,13 @@ async function main(): Promise<number> {
   const flat = (of: string) => ({ of, min: 0.85 });
   const p99 = 25;
   const at = (path: string, headers: Record<string, string> = {}) => ({ url: `${base}${path}`, headers });
+  /** The 100k-row user's read, judged against the light user's same target. */
+  const heavyRead = (id: string, path: string, of: string): Target => ({
+    id,
+    name: `GET ${path}, ${heavyLabel}-row user`,
+    goal: flat(of),
+    spec: at(path, bearer(heavy)),
+  });
   const allTargets: Target[] = [
     {
       id: "bare-constant",
@@ -338,39 +345,13 @@ async function main(): Promise<number> {
       spec: at("/api/credits/transactions?limit=20", bearer(light)),
     },
     { id: "generations", name: "GET /api/generations?limit=20", spec: at("/api/generations?limit=20", bearer(light)) },
-    {
-      id: "credits-heavy",
-      name: `GET /api/credits, ${heavyLabel}-row user`,
-      goal: flat("credits"),
-      spec: at("/api/credits", bearer(heavy)),
-    },
-    {
-      id: "transactions-heavy",
-      name: `GET /api/credits/transactions?limit=20, ${heavyLabel}-row user`,
-      goal: flat("transactions"),
-      spec: at("/api/credits/transactions?limit=20", bearer(heavy)),
-    },
-    {
-      id: "generations-heavy",
-      name: `GET /api/generations?limit=20, ${heavyLabel}-row user`,
-      goal: flat("generations"),
-      spec: at("/api/generations?limit=20", bearer(heavy)),
-    },
-    {
-      // The same comparison with pages of the same size (the light user has 10 ledger rows).
-      id: "transactions-heavy-same-page",
-      name: `GET /api/credits/transactions?limit=10, ${heavyLabel}-row user`,
-      goal: flat("transactions"),
-      spec: at("/api/credits/transactions?limit=10", bearer(heavy)),
-    },
-    {
-      // The same comparison with pages of the same size (the light user has 9 predictions): what grows with
-      // the history, apart from the page itself.
-      id: "generations-heavy-same-page",
-      name: `GET /api/generations?limit=9, ${heavyLabel}-row user`,
-      goal: flat("generations"),
-      spec: at("/api/generations?limit=9", bearer(heavy)),
-    },
+    heavyRead("credits-heavy", "/api/credits", "credits"),
+    heavyRead("transactions-heavy", "/api/credits/transactions?limit=20", "transactions"),
+    heavyRead("generations-heavy", "/api/generations?limit=20", "generations"),
+    // The same comparisons with pages of the same size (the light user has 10 ledger rows and 9 predictions):
+    // what grows with the history, apart from the page itself.
+    heavyRead("transactions-heavy-same-page", "/api/credits/transactions?limit=10", "transactions"),
+    heavyRead("generations-heavy-same-page", "/api/generations?limit=9", "generations"),
     {
       id: "post",
       name: "POST /api/predictions (sandbox)",
