@@ -7,7 +7,7 @@ import { APIError, createAuthMiddleware } from "better-auth/api";
 import type { Database } from "../db";
 import type { Clock } from "../lib/clock";
 import { isUuid } from "../lib/validation";
-import { hasAccountHistory } from "../services/credits";
+import { hasAccountHistory } from "../services/guest-transfer";
 import { clearSigninFailures, releaseSigninAttempt, reserveSigninAttempt } from "../services/signin-throttle";
 import { authBodyIssues, authOperation } from "./operations";
 import { credentialCacheKey, type SessionCache } from "./session-cache";

@@ -1,3 +1,4 @@
+export * from "./schemas/assets";
 export * from "./schemas/auth";
 export * from "./schemas/credits";
 export * from "./schemas/payments";

@@ -1,12 +1,14 @@
 /** The facts about outgoing webhooks that the database, the contract and the sender share. */
 
-/** Events a prediction can send; `webhookEvents` on create picks among them. */
+import type { JobType } from "./jobs";
+
+/** Events a job can send (an asset only `completed`); `webhookEvents` on create picks among them. */
 export const WEBHOOK_EVENTS = ["start", "completed"] as const;
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
 export const DEFAULT_WEBHOOK_EVENTS: WebhookEvent[] = ["completed"];
 
-/** The `type` of a delivered body for each event. */
-export const webhookType = (event: WebhookEvent) => `prediction.${event}` as const;
+/** The `type` of a delivered body: the job's kind and the event, `prediction.start`, `asset.completed`. */
+export const webhookType = (job: JobType, event: WebhookEvent) => `${job}.${event}` as const;
 
 /** One attempt: pending until sent (or claimed and in flight), then succeeded or failed. */
 export const DELIVERY_STATUSES = ["pending", "succeeded", "failed"] as const;

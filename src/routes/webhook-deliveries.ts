@@ -104,7 +104,7 @@ export function registerWebhookDeliveryRoutes(app: OpenAPIHono<AppEnv>) {
     const user = currentUser(c);
     const deps = c.get("deps");
     const row = await getOwnedPrediction(deps.db, user, c.req.valid("param").id);
-    const page = await listWebhookDeliveries(deps.db, row.id, c.req.valid("query"));
+    const page = await listWebhookDeliveries(deps.db, { type: "prediction", id: row.id }, c.req.valid("query"));
     c.header("Cache-Control", "no-store");
     return c.json({ data: page.data.map(toWebhookDelivery), nextCursor: page.nextCursor }, 200);
   });

@@ -67,7 +67,7 @@ export const CREDIT_TRANSACTION_TYPES = creditTransactionType.enumValues;
 
 export const CreditTransactionTypeSchema = z.enum(CREDIT_TRANSACTION_TYPES).openapi("CreditTransactionType", {
   description:
-    "signup_bonus: free credits for a new account; purchase: a paid Polar order; generation: a prediction's charge; refund: a failed or canceled prediction's credits returned; purchase_refund: credits taken back after a Polar refund; admin_adjustment: added or removed by an administrator; transfer: moved from a guest account when it signed up.",
+    "signup_bonus: free credits for a new account; purchase: a paid Polar order; generation: a prediction's charge; refund: a failed or canceled prediction's credits returned; purchase_refund: credits taken back after a Polar refund; admin_adjustment: added or removed by an administrator; transfer: moved from a guest account when it signed up; asset: a deliverable's charge; asset_refund: a failed deliverable's credits returned.",
   example: "purchase",
 });
 
@@ -90,6 +90,11 @@ export const CreditTransactionSchema = z
       .max(36)
       .nullable()
       .openapi({ description: "The prediction, for generation and refund rows." }),
+    assetId: z
+      .uuid()
+      .max(36)
+      .nullable()
+      .openapi({ description: "The deliverable, for asset and asset_refund rows.", example: null }),
     orderId: z
       .string()
       .max(200)
@@ -112,6 +117,7 @@ export const CreditTransactionSchema = z
       amount: 50,
       balanceAfter: 53,
       predictionId: null,
+      assetId: null,
       orderId: "b4a4bf0e-7d33-4b0c-a3a5-1f4f6c1f9a2d",
       reason: "Polar order b4a4bf0e-7d33-4b0c-a3a5-1f4f6c1f9a2d: Pro",
       createdAt: "2026-11-25T12:00:00.000Z",
@@ -164,6 +170,7 @@ export function toCreditTransaction(row: CreditTransactionView) {
     amount: row.amount,
     balanceAfter: row.balanceAfter,
     predictionId: row.predictionId,
+    assetId: row.assetId,
     orderId: row.orderId,
     reason: row.reason,
     createdAt: row.createdAt.toISOString(),

@@ -4,12 +4,11 @@
  */
 import { and, count, eq, gte, ilike, lt, or, sql } from "drizzle-orm";
 import type { Executor } from "../db";
-import { creditAccount, polarOrder, prediction, user } from "../db/schema";
+import { creditAccount, creditTransaction, polarOrder, prediction, user } from "../db/schema";
 import { PREDICTION_STATUSES, type PredictionStatus } from "../domain/predictions";
 import type { Clock } from "../lib/clock";
 import { ApiError } from "../lib/errors";
 import { type Cursor, keysetOrder, keysetWhere, page } from "../lib/pagination";
-import { creditFlowTotals, creditsOutstanding } from "./credits";
 
 export interface Range {
   /** inclusive */
@@ -179,3 +178,36 @@ export async function cachedBusinessGauges(db: Executor, clock: Clock): Promise<
 }
 
 export type UserWithBalance = Awaited<ReturnType<typeof listUsersWithBalance>>["data"][number];
+
+/** Ledger flows between `from` (inclusive) and `to` (exclusive). */
+export async function creditFlowTotals(db: Executor, range: { from: Date; to: Date }) {
+  const sumOf = (types: string) =>
+    sql<number>`coalesce(sum(${creditTransaction.amount}) filter (where ${creditTransaction.type}::text in (${sql.raw(types)})), 0)::int`;
+  const [flows] = await db
+    .select({
+      purchased: sumOf("'purchase'"),
+      purchaseRefunded: sumOf("'purchase_refund'"),
+      spent: sumOf("'generation', 'asset'"),
+      refunded: sumOf("'refund', 'asset_refund'"),
+      adjusted: sumOf("'admin_adjustment'"),
+      bonus: sumOf("'signup_bonus'"),
+    })
+    .from(creditTransaction)
+    .where(and(gte(creditTransaction.createdAt, range.from), lt(creditTransaction.createdAt, range.to)));
+  return {
+    purchased: Number(flows?.purchased ?? 0),
+    purchaseRefunded: -Number(flows?.purchaseRefunded ?? 0),
+    spent: -Number(flows?.spent ?? 0),
+    refunded: Number(flows?.refunded ?? 0),
+    adjusted: Number(flows?.adjusted ?? 0),
+    bonus: Number(flows?.bonus ?? 0),
+  };
+}
+
+/** Credits held by all users now (the sum of every balance). */
+export async function creditsOutstanding(db: Executor): Promise<number> {
+  const [row] = await db
+    .select({ total: sql<number>`coalesce(sum(${creditAccount.balance}), 0)::bigint` })
+    .from(creditAccount);
+  return Number(row?.total ?? 0);
+}

@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import { type Database, queryRows } from "../db";
 import { freeCreditGrant } from "../db/schema";
-import { applyCreditChange, isUniqueViolation } from "./credits";
+import { applyCreditChange, isUniqueViolation } from "./ledger";
 
 /**
  * Welcome credits (a guest's or a sign-up's) cost real generations, so each client address has a budget:

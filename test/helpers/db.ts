@@ -168,8 +168,8 @@ export async function ledgerViolations(db: Executor) {
     with l as (
       select user_id, sum(amount)::int as ledger,
              array[coalesce(sum(amount) filter (where type in ('purchase', 'purchase_refund')), 0)::int,
-                   coalesce(-sum(amount) filter (where type = 'generation'), 0)::int,
-                   coalesce(sum(amount) filter (where type = 'refund'), 0)::int,
+                   coalesce(-sum(amount) filter (where type in ('generation', 'asset')), 0)::int,
+                   coalesce(sum(amount) filter (where type in ('refund', 'asset_refund')), 0)::int,
                    coalesce(sum(amount) filter (where type = 'admin_adjustment'), 0)::int] as ledger_totals
       from credit_transaction group by user_id)
     select coalesce(a.user_id, l.user_id) as user_id, a.balance, l.ledger,

@@ -275,7 +275,7 @@ describe("reconcileOnce", () => {
   test("a queued prediction that never reached Eachlabs is failed + refunded after the deadline", async () => {
     const s = await t.signUp();
     const past = new Date(clock.now().getTime() - DEADLINE_MS - 1000);
-    const { applyCreditChange } = await import("../../src/services/credits");
+    const { applyCreditChange } = await import("../../src/services/ledger");
     const id = await t.db.transaction(async (tx) => {
       const [row] = await tx
         .insert(prediction)

@@ -379,7 +379,7 @@ describe("outbox and senders", () => {
         .select({ n: sql<number>`count(*)::int` })
         .from(webhookDelivery)
         .innerJoin(outgoingWebhook, eq(outgoingWebhook.id, webhookDelivery.webhookRowId))
-        .where(eq(outgoingWebhook.predictionId, p.id));
+        .where(eq(outgoingWebhook.jobId, p.id));
       return row?.n === 2;
     });
     await senderA.stop();
@@ -418,9 +418,9 @@ describe("outbox and senders", () => {
     );
     expect(results.filter(Boolean)).toHaveLength(100);
     const events = await t.db
-      .select({ predictionId: outgoingWebhook.predictionId, event: outgoingWebhook.event })
+      .select({ predictionId: outgoingWebhook.jobId, event: outgoingWebhook.event })
       .from(outgoingWebhook)
-      .where(sql`${outgoingWebhook.predictionId} in ${ids}`);
+      .where(sql`${outgoingWebhook.jobId} in ${ids}`);
     expect(events).toHaveLength(100);
     expect(new Set(events.map((e) => e.predictionId)).size).toBe(100);
 

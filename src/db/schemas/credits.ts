@@ -17,9 +17,9 @@ export const creditAccount = pgTable(
     balance: integer("balance").notNull().default(0),
     /** sum(amount) of purchase and purchase_refund rows: bought, net of what purchase refunds took back */
     totalPurchased: integer("total_purchased").notNull().default(0),
-    /** -sum(amount) of generation rows */
+    /** -sum(amount) of generation and asset rows */
     totalSpent: integer("total_spent").notNull().default(0),
-    /** sum(amount) of refund rows */
+    /** sum(amount) of refund and asset_refund rows */
     totalRefunded: integer("total_refunded").notNull().default(0),
     /** sum(amount) of admin_adjustment rows (signed) */
     totalAdjusted: integer("total_adjusted").notNull().default(0),
@@ -36,6 +36,8 @@ export const creditTransactionType = pgEnum("credit_transaction_type", [
   "purchase_refund",
   "admin_adjustment",
   "transfer",
+  "asset",
+  "asset_refund",
 ]);
 
 /** Append-only ledger: the balance always equals the sum of a user's rows. */
@@ -49,7 +51,10 @@ export const creditTransaction = pgTable(
     type: creditTransactionType("type").notNull(),
     amount: integer("amount").notNull(),
     balanceAfter: integer("balance_after").notNull(),
+    /** The subject of a job's charge or refund: a prediction (generation, refund) … */
     predictionId: uuid("prediction_id"),
+    /** … or a deliverable (asset, asset_refund). */
+    assetId: uuid("asset_id"),
     orderId: text("order_id"),
     reason: text("reason"),
     actorId: uuid("actor_id"),
@@ -69,6 +74,9 @@ export const creditTransaction = pgTable(
     // Exactly-once money movements, enforced by the database rather than by hope.
     uniqueIndex("credit_transaction_generation_once").on(t.predictionId).where(sql`${t.type} = 'generation'`),
     uniqueIndex("credit_transaction_refund_once").on(t.predictionId).where(sql`${t.type} = 'refund'`),
+    // Only asset and asset_refund rows name an asset: one of each per asset. (No partial index on the new enum
+    // values: the migration that adds them cannot use them in the same transaction.)
+    uniqueIndex("credit_transaction_asset_once").on(t.assetId, t.type),
     uniqueIndex("credit_transaction_purchase_once").on(t.orderId).where(sql`${t.type} = 'purchase'`),
     uniqueIndex("credit_transaction_signup_once").on(t.userId).where(sql`${t.type} = 'signup_bonus'`),
     check("credit_transaction_amount_non_zero", sql`${t.amount} <> 0`),
@@ -97,6 +105,7 @@ export const creditTransactionView = {
   amount: creditTransaction.amount,
   balanceAfter: creditTransaction.balanceAfter,
   predictionId: creditTransaction.predictionId,
+  assetId: creditTransaction.assetId,
   orderId: creditTransaction.orderId,
   reason: creditTransaction.reason,
   createdAt: creditTransaction.createdAt,

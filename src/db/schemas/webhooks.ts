@@ -1,7 +1,6 @@
 import { sql } from "drizzle-orm";
 import { check, index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 import { user } from "./auth";
-import { prediction } from "./predictions";
 
 /**
  * A user's signing secret for outgoing webhooks, encrypted at rest (AES-256-GCM, key derived from
@@ -19,8 +18,8 @@ export const webhookSecret = pgTable("webhook_secret", {
 });
 
 /**
- * One event to deliver (the outbox): written in the same transaction as the prediction's status change,
- * unique per (prediction, event) so a prediction can never send the same event twice. `body` is the exact
+ * One event to deliver (the outbox): written in the same transaction as a job's status change, unique per
+ * (job type, job, event) so a prediction or an asset can never send the same event twice. `body` is the exact
  * JSON sent on every attempt; `webhook_id` is the Standard Webhooks message id, the same on every retry.
  */
 export const outgoingWebhook = pgTable(
@@ -28,9 +27,9 @@ export const outgoingWebhook = pgTable(
   {
     id: uuid("id").primaryKey().defaultRandom(),
     webhookId: text("webhook_id").notNull().unique(),
-    predictionId: uuid("prediction_id")
-      .notNull()
-      .references(() => prediction.id, { onDelete: "cascade" }),
+    /** The paid job the event is about: its kind ('prediction', 'asset') and id. */
+    jobType: text("job_type").notNull(),
+    jobId: uuid("job_id").notNull(),
     userId: uuid("user_id").notNull(),
     event: text("event").notNull(),
     url: text("url").notNull(),
@@ -38,7 +37,8 @@ export const outgoingWebhook = pgTable(
     createdAt: timestamp("created_at", { withTimezone: true }).notNull(),
   },
   (t) => [
-    uniqueIndex("outgoing_webhook_prediction_event_idx").on(t.predictionId, t.event),
+    uniqueIndex("outgoing_webhook_job_event_idx").on(t.jobType, t.jobId, t.event),
+    check("outgoing_webhook_job_type", sql`${t.jobType} in ('prediction', 'asset')`),
     check("outgoing_webhook_event", sql`${t.event} in ('start', 'completed')`),
   ],
 );

@@ -6,8 +6,8 @@ import type { Config } from "../../env";
 import type { Clock } from "../../lib/clock";
 import type { Logger } from "../../lib/logger";
 import { isUuid } from "../../lib/validation";
-import { type OrderSettlement, settlePolarOrder } from "../credits";
 import { findPackage } from "./client";
+import { type OrderSettlement, settlePolarOrder } from "./settlement";
 
 /**
  * Processing of verified Polar webhook events: every event is recorded by its webhook-id; order.paid grants

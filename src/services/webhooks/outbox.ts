@@ -2,25 +2,40 @@ import { randomUUID } from "node:crypto";
 import { and, count, eq, type SQL } from "drizzle-orm";
 import type { Database, Tx } from "../../db";
 import { outgoingWebhook, webhookDelivery } from "../../db/schema";
-import type { PredictionRow } from "../../db/schemas/predictions";
+import type { JobSubject, JobType } from "../../domain/jobs";
 import { type WebhookEvent, webhookType } from "../../domain/webhooks";
 import { decodeCursor, keysetOrder, keysetWhere, page } from "../../lib/pagination";
-import { toPrediction } from "../../schemas/predictions";
+
+/** What the outbox needs of a job: which one, whose, and where its events go. */
+export interface WebhookSource {
+  id: string;
+  userId: string;
+  webhook: string | null;
+  webhookEvents: string[] | null;
+}
 
 /**
  * The outbox of outgoing webhooks. An event is written in the same transaction as the status change it
- * reports (the caller's `tx`), once per (prediction, event) — the unique index makes a second write a no-op —
- * with its first attempt due at once. The sender (./sender.ts) takes it from there.
+ * reports (the caller's `tx`), once per (job, event) — the unique index makes a second write a no-op —
+ * with its first attempt due at once. The sender (./sender.ts) takes it from there. `data` is what the job's
+ * GET answers for it (built only when the job asked for this event).
  */
-export async function enqueueWebhook(tx: Tx, row: PredictionRow, event: WebhookEvent, now: Date): Promise<void> {
+export async function enqueueWebhook(
+  tx: Tx,
+  jobType: JobType,
+  row: WebhookSource,
+  event: WebhookEvent,
+  data: () => unknown,
+  now: Date,
+): Promise<void> {
   if (!row.webhook || !(row.webhookEvents ?? []).includes(event)) return;
-  // `data` is what GET /api/predictions/{id} answers for this row: the same mapper.
-  const body = JSON.stringify({ type: webhookType(event), timestamp: now.toISOString(), data: toPrediction(row) });
+  const body = JSON.stringify({ type: webhookType(jobType, event), timestamp: now.toISOString(), data: data() });
   const [inserted] = await tx
     .insert(outgoingWebhook)
     .values({
       webhookId: `msg_${randomUUID().replace(/-/g, "")}`,
-      predictionId: row.id,
+      jobType,
+      jobId: row.id,
       userId: row.userId,
       event,
       url: row.webhook,
@@ -35,10 +50,11 @@ export async function enqueueWebhook(tx: Tx, row: PredictionRow, event: WebhookE
     .values({ webhookRowId: inserted.id, attempt: 1, status: "pending", nextAttemptAt: now, createdAt: now });
 }
 
-/** One prediction's delivery attempts, newest first, keyset-paginated. */
-export async function listWebhookDeliveries(db: Database, predictionId: string, f: { limit: number; cursor?: string }) {
+/** One job's delivery attempts, newest first, keyset-paginated. */
+export async function listWebhookDeliveries(db: Database, job: JobSubject, f: { limit: number; cursor?: string }) {
   const conds: (SQL | undefined)[] = [
-    eq(outgoingWebhook.predictionId, predictionId),
+    eq(outgoingWebhook.jobType, job.type),
+    eq(outgoingWebhook.jobId, job.id),
     keysetWhere(webhookDelivery.createdAt, webhookDelivery.id, decodeCursor(f.cursor)),
   ];
   const rows = await db

@@ -1,0 +1,1 @@
+ALTER TABLE "outgoing_webhook" DROP COLUMN "prediction_id";

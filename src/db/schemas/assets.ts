@@ -1,0 +1,64 @@
+import { sql } from "drizzle-orm";
+import { check, index, integer, jsonb, pgEnum, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { user } from "./auth";
+import { prediction } from "./predictions";
+
+export const assetStatus = pgEnum("asset_status", ["queued", "processing", "succeeded", "failed"]);
+
+/** One stored file of a finished asset: `key` names it in storage (served at /files/{key} or S3_PUBLIC_URL). */
+export interface AssetFileRecord {
+  name: string;
+  key: string;
+  contentType: string;
+  bytes: number;
+  width: number | null;
+  height: number | null;
+}
+
+/**
+ * A deliverable made from one output of a succeeded prediction (vector, transparent, icons, brand-kit): a paid
+ * job like a prediction, run by a worker thread of whichever instance claims it. `claimed_by`/`lease_until`
+ * say which instance runs it and until when it is that instance's; a lease that runs out lets another take it.
+ */
+export const asset = pgTable(
+  "asset",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => user.id, { onDelete: "restrict" }),
+    predictionId: uuid("prediction_id")
+      .notNull()
+      .references(() => prediction.id, { onDelete: "restrict" }),
+    outputIndex: integer("output_index").notNull(),
+    kind: text("kind").notNull(),
+    status: assetStatus("status").notNull().default("queued"),
+    options: jsonb("options").notNull(),
+    files: jsonb("files").$type<AssetFileRecord[]>(),
+    error: jsonb("error").$type<{ code: string; message: string }>(),
+    creditsCharged: integer("credits_charged").notNull(),
+    creditsRefunded: integer("credits_refunded").notNull().default(0),
+    webhook: text("webhook"),
+    webhookEvents: text("webhook_events").array(),
+    claimedBy: text("claimed_by"),
+    leaseUntil: timestamp("lease_until", { withTimezone: true }),
+    attempts: integer("attempts").notNull().default(0),
+    // Millisecond precision so keyset cursors (JS Dates) compare exactly.
+    createdAt: timestamp("created_at", { withTimezone: true })
+      .notNull()
+      .default(sql`date_trunc('milliseconds', clock_timestamp())`),
+    startedAt: timestamp("started_at", { withTimezone: true }),
+    completedAt: timestamp("completed_at", { withTimezone: true }),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    index("asset_user_created_idx").on(t.userId, t.createdAt.desc().nullsFirst(), t.id.desc().nullsFirst()),
+    index("asset_prediction_created_idx").on(t.predictionId, t.createdAt.desc().nullsFirst(), t.id.desc().nullsFirst()),
+    // The claim queue: only active rows, in the order they are taken.
+    index("asset_active_idx").on(t.createdAt).where(sql`${t.status} in ('queued', 'processing')`),
+    check("asset_kind", sql`${t.kind} in ('vector', 'transparent', 'icons', 'brand-kit')`),
+    check("asset_refund_le_charge", sql`${t.creditsRefunded} >= 0 AND ${t.creditsRefunded} <= ${t.creditsCharged}`),
+  ],
+);
+
+export type AssetRow = typeof asset.$inferSelect;

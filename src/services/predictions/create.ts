@@ -1,0 +1,225 @@
+import { and, eq, sql } from "drizzle-orm";
+import type { AuthUser } from "../../auth/user";
+import type { Database, Executor } from "../../db";
+import { prepared } from "../../db/prepared";
+import { prediction } from "../../db/schema";
+import type { PredictionRow } from "../../db/schemas/predictions";
+import type { Deps } from "../../deps";
+import { getModel, priceOf } from "../../domain/models";
+import { PREDICTION_ERRORS } from "../../domain/predictions";
+import { ApiError } from "../../lib/errors";
+import {
+  type CreatePredictionRequest,
+  type PredictionInput,
+  PredictionInputSchema,
+  toPrediction,
+} from "../../schemas/predictions";
+import { charge, preparedChargeWithJob } from "../ledger";
+import { eachlabsCallbackUrl } from "../providers/eachlabs-callback";
+import { buildPrompt, buildProviderInput } from "../providers/eachlabs-input";
+import { type GenerationProvider, isProviderError } from "../providers/provider";
+import { checkWebhookUrl } from "../webhooks/address-guard";
+import { enqueueWebhook } from "../webhooks/outbox";
+import { finishPrediction } from "./lifecycle";
+import { loadRow } from "./queries";
+
+/**
+ * Creating a prediction: validate against the model, charge and record in one statement, call the provider outside
+ * any transaction, then move it to processing (or, when the provider refused, fail and refund it).
+ */
+
+/** The accepted request with defaults filled in, as stored in `input`. */
+export function acceptedInput(req: CreatePredictionRequest): PredictionInput {
+  return PredictionInputSchema.parse({
+    brandName: req.brandName,
+    description: req.description || null,
+    style: req.style ?? null,
+    colors: req.colors ?? [],
+    aspectRatio: req.aspectRatio,
+    numOutputs: req.numOutputs,
+    prompt: req.prompt || null,
+  });
+}
+
+// ---------------------------------------------------------------- create
+
+export async function createPrediction(
+  deps: Deps,
+  user: AuthUser,
+  req: CreatePredictionRequest,
+): Promise<PredictionRow> {
+  const { db, logger } = deps;
+  const provider = deps.provider;
+  if (!provider)
+    throw new ApiError(
+      "service_unavailable",
+      "Image generation is not configured on this server (no provider API key). Nothing was charged.",
+    );
+  const model = getModel(req.model);
+  if (!model)
+    throw new ApiError("validation_error", `Unknown model "${req.model}".`, {
+      issues: [{ path: "model", message: "Unknown model" }],
+    });
+  if (req.numOutputs > model.maxOutputs) {
+    const message = `${model.id} makes at most ${model.maxOutputs} image${model.maxOutputs === 1 ? "" : "s"} per request; numOutputs was ${req.numOutputs}.`;
+    throw new ApiError("validation_error", message, { issues: [{ path: "numOutputs", message }] });
+  }
+  const input = acceptedInput(req);
+  const request = { ...input, model: model.id };
+  const price = priceOf(model, input.numOutputs);
+  const providerRequest = buildProviderInput(model, request);
+  const prompt = buildPrompt(request);
+  // Outgoing webhook: the scheme and literal-address checks need the deployment's configuration (400 here).
+  const webhook = req.webhook ? checkWebhookUrl(deps.config, req.webhook) : null;
+  const webhookEvents = webhook ? [...new Set(req.webhookEvents)] : null;
+
+  // 1. Charge and record, together: one statement (see chargeAndRecord), or — when it charged nothing (a short
+  // balance, no account yet) — the transaction below, which finds out why (402, nothing charged) or, if credits
+  // arrived in between, charges after all.
+  const values = {
+    userId: user.id,
+    model: model.id,
+    status: "queued" as const,
+    input,
+    prompt,
+    creditsCharged: price,
+    createdAt: deps.clock.now(),
+    webhook,
+    webhookEvents,
+  };
+  const reason = `${model.id} × ${input.numOutputs}`;
+  const charged = await chargeAndRecord(db, values, reason);
+  const row =
+    charged ??
+    (await db.transaction(async (tx) => {
+      const [inserted] = await tx.insert(prediction).values(values).returning({ id: prediction.id });
+      if (!inserted) throw new Error("prediction insert returned nothing");
+      await charge(tx, { userId: user.id, subject: { type: "prediction", id: inserted.id }, amount: price, reason });
+      return inserted;
+    }));
+
+  // 2. Call the provider outside any transaction (it may take up to EACHLABS_TIMEOUT_MS).
+  let created: { id: string; raw: unknown };
+  try {
+    created = await provider.create({ ...providerRequest, webhookUrl: completionCallbackUrl(deps, provider, row.id) });
+  } catch (err) {
+    logger.warn(
+      {
+        predictionId: row.id,
+        err,
+        kind: isProviderError(err) ? err.kind : "unexpected",
+        httpStatus: isProviderError(err) ? err.httpStatus : undefined,
+        providerMessage: isProviderError(err) ? err.providerMessage : undefined,
+      },
+      "provider create failed; refunding",
+    );
+    await finishPrediction(deps, row.id, {
+      status: "failed",
+      error: "provider_error",
+      raw: isProviderError(err) ? (err.raw ?? { error: err.providerMessage ?? err.message }) : null,
+    });
+    throw new ApiError("provider_error", PREDICTION_ERRORS.provider_error, { predictionId: row.id });
+  }
+
+  // 3. Remember the provider's id and answer; only a still-queued row moves on (a cancel may have won). One
+  // statement, or — with a webhook — a transaction that also queues the `start` webhook it reports.
+  const now = deps.clock.now();
+  const started = webhook ? await startWithWebhook(deps, row.id, created, now) : await start(db, row.id, created, now);
+  if (started) return started;
+  // Canceled (or failed by the reconciler) while the provider was answering: stop the provider's work too.
+  await db.update(prediction).set({ providerPredictionId: created.id }).where(eq(prediction.id, row.id));
+  provider
+    .cancel(created.id)
+    .catch((err: unknown) => logger.warn({ err, predictionId: row.id }, "provider cancel failed"));
+  return loadRow(db, row.id);
+}
+
+/**
+ * The charge of a new prediction as one statement (see preparedChargeWithJob): the debit, the prediction and its
+ * ledger row, or nothing. Returns the new prediction's id, or null when nothing was charged.
+ */
+async function chargeAndRecord(
+  db: Database,
+  v: typeof prediction.$inferInsert & { creditsCharged: number; createdAt: Date },
+  reason: string,
+): Promise<{ id: string } | null> {
+  // Built once per database and then only bound: Drizzle renders raw SQL on every call otherwise, and that
+  // rendering was a visible share of a create's CPU.
+  const statement = preparedChargeWithJob(db, "prediction_charge", "prediction", (p) => {
+    const col = (c: { name: string }) => sql.identifier(c.name);
+    return sql`
+      insert into ${prediction} (${col(prediction.userId)}, ${col(prediction.model)}, ${col(prediction.status)},
+                  ${col(prediction.input)}, ${col(prediction.prompt)}, ${col(prediction.creditsCharged)},
+                  ${col(prediction.createdAt)}, ${col(prediction.webhook)}, ${col(prediction.webhookEvents)})
+      select ${p("userId")}::uuid, ${p("model")}::text, 'queued', ${p("input")}::jsonb, ${p("prompt")}::text,
+             ${p("price")}::int, ${p("createdAt")}::timestamptz, ${p("webhook")}::text, ${p("webhookEvents")}::text[]
+        from debit
+      returning ${col(prediction.id)}`;
+  });
+  const [row] = await statement.execute({
+    userId: v.userId,
+    price: v.creditsCharged,
+    model: v.model,
+    input: JSON.stringify(v.input),
+    prompt: v.prompt,
+    createdAt: v.createdAt.toISOString(),
+    webhook: v.webhook ?? null,
+    webhookEvents: v.webhookEvents ? `{${v.webhookEvents.join(",")}}` : null,
+    reason,
+  });
+  return row ?? null;
+}
+
+/** processing, with the provider's id, for a prediction still queued (one statement); null when it was not. */
+async function start(
+  db: Executor,
+  id: string,
+  created: { id: string; raw: unknown },
+  now: Date,
+): Promise<PredictionRow | null> {
+  const statement = prepared(db, "prediction_start", (d, name) =>
+    d
+      .update(prediction)
+      .set({
+        providerPredictionId: sql`${sql.placeholder("providerId")}`,
+        providerResponse: sql`${sql.placeholder("raw")}::jsonb`,
+        status: "processing",
+        startedAt: sql`${sql.placeholder("now")}::timestamptz`,
+        lastSyncedAt: sql`${sql.placeholder("now")}::timestamptz`,
+        updatedAt: sql`${sql.placeholder("now")}::timestamptz`,
+      })
+      .where(and(eq(prediction.id, sql.placeholder("id")), eq(prediction.status, "queued")))
+      .returning()
+      .prepare(name),
+  );
+  const [updated] = await statement.execute({
+    id,
+    providerId: created.id,
+    raw: JSON.stringify(created.raw ?? null),
+    now: now.toISOString(),
+  });
+  return updated ?? null;
+}
+
+/** The same, with the `start` webhook queued in the same transaction as the change it reports. */
+async function startWithWebhook(
+  deps: Deps,
+  id: string,
+  created: { id: string; raw: unknown },
+  now: Date,
+): Promise<PredictionRow | null> {
+  return deps.db.transaction(async (tx) => {
+    const updated = await start(tx, id, created, now);
+    if (updated) await enqueueWebhook(tx, "prediction", updated, "start", () => toPrediction(updated), now);
+    return updated;
+  });
+}
+
+/**
+ * Where Eachlabs announces this prediction's completion (EACHLABS_CALLBACKS): our id exists before the provider
+ * call, so the URL names it. The sandbox finishes on its own schedule and gets none.
+ */
+function completionCallbackUrl(deps: Deps, provider: GenerationProvider, id: string): string | undefined {
+  if (provider.mode !== "eachlabs" || !deps.config.EACHLABS_CALLBACKS) return undefined;
+  return eachlabsCallbackUrl(deps.config.PUBLIC_URL, deps.config.BETTER_AUTH_SECRET, id);
+}

@@ -1,0 +1,20 @@
+export type { PredictionRow } from "../../db/schemas/predictions";
+/** What a prediction is: its creation and charge, its lifecycle with the provider, and its reads. */
+export { acceptedInput, createPrediction } from "./create";
+export {
+  cancelPrediction,
+  type Finish,
+  finishPrediction,
+  MIN_SYNC_INTERVAL_MS,
+  readOwnedPrediction,
+  refreshAndWait,
+  refreshPrediction,
+  syncFromProvider,
+} from "./lifecycle";
+export {
+  getOwnedPrediction,
+  type ListFilters,
+  listPredictions,
+  loadRow,
+  sandboxPredictionInput,
+} from "./queries";
