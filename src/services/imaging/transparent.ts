@@ -1,0 +1,194 @@
+import type { Raster, RGB } from "./types";
+
+/**
+ * Background removal for logos on a flat background: the background is the median colour of the
+ * image's edge; `border` clears (alpha 0) the pixels within tolerance that are connected to the edge,
+ * `all` clears every pixel within tolerance. A soft band next to the cleared region gets partial alpha
+ * from how far each pixel lies from the background towards the nearby foreground colour, and takes that
+ * foreground colour (solving c = a·fg + (1−a)·bg for fg), so no halo of the old background remains.
+ */
+
+export type TransparentMode = "border" | "all";
+
+export function edgeColour(img: Raster): { colour: RGB; alpha: number } {
+  const { width: w, height: h, data } = img;
+  const rs: number[] = [];
+  const gs: number[] = [];
+  const bs: number[] = [];
+  const as: number[] = [];
+  const push = (x: number, y: number) => {
+    const o = (y * w + x) * 4;
+    rs.push(data[o] as number);
+    gs.push(data[o + 1] as number);
+    bs.push(data[o + 2] as number);
+    as.push(data[o + 3] as number);
+  };
+  for (let x = 0; x < w; x++) {
+    push(x, 0);
+    if (h > 1) push(x, h - 1);
+  }
+  for (let y = 1; y < h - 1; y++) {
+    push(0, y);
+    if (w > 1) push(w - 1, y);
+  }
+  const median = (v: number[]) => {
+    v.sort((a, b) => a - b);
+    return v[v.length >> 1] ?? 0;
+  };
+  return { colour: [median(rs), median(gs), median(bs)], alpha: median(as) };
+}
+
+export function removeBackground(img: Raster, mode: TransparentMode, tolerance: number): Raster {
+  const { width: w, height: h, data } = img;
+  const n = w * h;
+  const out = new Uint8Array(data);
+  const edge = edgeColour(img);
+  // A source whose edge is already transparent has no background to remove.
+  if (edge.alpha < 128) return { data: out, width: w, height: h };
+  const [br, bg, bb] = edge.colour;
+  const tol = (Math.max(0, Math.min(100, tolerance)) / 100) * 255;
+  const near = (p: number) => {
+    const o = p * 4;
+    return (
+      Math.abs((data[o] as number) - br) <= tol &&
+      Math.abs((data[o + 1] as number) - bg) <= tol &&
+      Math.abs((data[o + 2] as number) - bb) <= tol &&
+      (data[o + 3] as number) >= 128
+    );
+  };
+  const removed = new Uint8Array(n);
+  if (mode === "all") {
+    for (let p = 0; p < n; p++) if (near(p)) removed[p] = 1;
+  } else {
+    const queue = new Int32Array(n);
+    let tail = 0;
+    const seed = (p: number) => {
+      if (!removed[p] && near(p)) {
+        removed[p] = 1;
+        queue[tail++] = p;
+      }
+    };
+    for (let x = 0; x < w; x++) {
+      seed(x);
+      seed((h - 1) * w + x);
+    }
+    for (let y = 0; y < h; y++) {
+      seed(y * w);
+      seed(y * w + w - 1);
+    }
+    for (let head = 0; head < tail; head++) {
+      const p = queue[head] as number;
+      const x = p % w;
+      if (x > 0) seed(p - 1);
+      if (x < w - 1) seed(p + 1);
+      if (p >= w) seed(p - w);
+      if (p + w < n) seed(p + w);
+    }
+  }
+  // Distance (Chebyshev, up to BAND+REF) of each kept pixel from the removed region.
+  const BAND = 2;
+  const REF = 2;
+  const far = BAND + REF + 1;
+  const dist = new Uint8Array(n).fill(far);
+  for (let p = 0; p < n; p++) if (removed[p]) dist[p] = 0;
+  for (let d = 1; d < far; d++) {
+    for (let p = 0; p < n; p++) {
+      if (dist[p] !== far) continue;
+      const x = p % w;
+      const y = (p - x) / w;
+      let hit = false;
+      for (let dy = -1; dy <= 1 && !hit; dy++) {
+        const yy = y + dy;
+        if (yy < 0 || yy >= h) continue;
+        for (let dx = -1; dx <= 1; dx++) {
+          const xx = x + dx;
+          if (xx < 0 || xx >= w) continue;
+          if (dist[yy * w + xx] === d - 1) {
+            hit = true;
+            break;
+          }
+        }
+      }
+      if (hit) dist[p] = d;
+    }
+  }
+  for (let p = 0; p < n; p++) {
+    const o = p * 4;
+    if (removed[p]) {
+      out[o + 3] = 0;
+      continue;
+    }
+    const d = dist[p] as number;
+    if (d > BAND) continue;
+    // Foreground reference: the kept pixel within reach farthest from the background (the solid colour).
+    const x = p % w;
+    const y = (p - x) / w;
+    const r = BAND + REF;
+    let fr = data[o] as number;
+    let fg = data[o + 1] as number;
+    let fb = data[o + 2] as number;
+    let best = (fr - br) ** 2 + (fg - bg) ** 2 + (fb - bb) ** 2;
+    for (let yy = Math.max(0, y - r); yy <= Math.min(h - 1, y + r); yy++) {
+      for (let xx = Math.max(0, x - r); xx <= Math.min(w - 1, x + r); xx++) {
+        const q = yy * w + xx;
+        if (removed[q] || (dist[q] as number) <= d) continue;
+        const oq = q * 4;
+        const e =
+          ((data[oq] as number) - br) ** 2 +
+          ((data[oq + 1] as number) - bg) ** 2 +
+          ((data[oq + 2] as number) - bb) ** 2;
+        if (e > best) {
+          best = e;
+          fr = data[oq] as number;
+          fg = data[oq + 1] as number;
+          fb = data[oq + 2] as number;
+        }
+      }
+    }
+    if (best <= 0) continue;
+    // alpha = projection of (c − bg) on (fg − bg), clamped.
+    const vr = fr - br;
+    const vg = fg - bg;
+    const vb = fb - bb;
+    const cr = (data[o] as number) - br;
+    const cg = (data[o + 1] as number) - bg;
+    const cb = (data[o + 2] as number) - bb;
+    const a = Math.max(0, Math.min(1, (cr * vr + cg * vg + cb * vb) / best));
+    if (a >= 0.998) continue;
+    // A pixel far off the bg–fg line is another colour of the mark, not a blend: keep it opaque.
+    const pr = cr - a * vr;
+    const pg = cg - a * vg;
+    const pb = cb - a * vb;
+    if (pr * pr + pg * pg + pb * pb > 48 * 48) continue;
+    const alpha = Math.round(a * ((data[o + 3] as number) / 255) * 255);
+    out[o] = fr;
+    out[o + 1] = fg;
+    out[o + 2] = fb;
+    out[o + 3] = alpha;
+  }
+  return { data: out, width: w, height: h };
+}
+
+/** Bounding box of pixels with alpha above `threshold`, or null when everything is transparent. */
+export function alphaBox(
+  img: Raster,
+  threshold = 16,
+): { left: number; top: number; width: number; height: number } | null {
+  const { width: w, height: h, data } = img;
+  let x0 = w;
+  let y0 = h;
+  let x1 = -1;
+  let y1 = -1;
+  for (let y = 0; y < h; y++) {
+    const row = y * w * 4;
+    for (let x = 0; x < w; x++) {
+      if ((data[row + x * 4 + 3] as number) > threshold) {
+        if (x < x0) x0 = x;
+        if (x > x1) x1 = x;
+        if (y < y0) y0 = y;
+        if (y > y1) y1 = y;
+      }
+    }
+  }
+  return x1 < 0 ? null : { left: x0, top: y0, width: x1 - x0 + 1, height: y1 - y0 + 1 };
+}

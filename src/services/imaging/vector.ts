@@ -1,0 +1,142 @@
+import { ColorMode, type Config, Hierarchical, PathSimplifyMode, vectorizeRaw } from "@neplex/vectorizer";
+import sharp from "sharp";
+import { hex, luminance, type Quantized, quantize, TRANSPARENT } from "./quantize";
+import { parseSvg, type SvgNode, serializeSvg } from "./sanitize";
+import type { Raster, RGB } from "./types";
+
+/**
+ * Raster → SVG: downscale to at most TRACE_SIDE (tracing time grows with pixels and an abort does not
+ * stop a running trace), reduce the palette, drop specks, trace with vtracer (@neplex/vectorizer, kept
+ * behind this module so it can be swapped), and wrap the paths in an SVG whose viewBox is the source's size.
+ */
+
+export const TRACE_SIDE = 1024;
+
+const TRACE_CONFIG: Config = {
+  colorMode: ColorMode.Color,
+  hierarchical: Hierarchical.Stacked,
+  filterSpeckle: 4,
+  colorPrecision: 8,
+  layerDifference: 6,
+  mode: PathSimplifyMode.Spline,
+  cornerThreshold: 60,
+  lengthThreshold: 4,
+  maxIterations: 10,
+  spliceThreshold: 45,
+  pathPrecision: 1,
+};
+
+export interface Traced {
+  /** Sanitised SVG text. */
+  svg: string;
+  tree: SvgNode;
+  paths: number;
+}
+
+/** The source resized (never enlarged) so its longest side is at most `side`. */
+export async function downscale(img: Raster, side: number): Promise<Raster> {
+  const longest = Math.max(img.width, img.height);
+  if (longest <= side) return img;
+  const { data, info } = await sharp(img.data, { raw: { width: img.width, height: img.height, channels: 4 } })
+    .resize({
+      width: img.width >= img.height ? side : undefined,
+      height: img.height > img.width ? side : undefined,
+      kernel: "lanczos3",
+    })
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  return {
+    data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+    width: info.width,
+    height: info.height,
+  };
+}
+
+function labelsToRgba(q: Quantized, colour: (label: number) => RGB | null): Buffer {
+  const out = Buffer.alloc(q.width * q.height * 4);
+  const lut = q.palette.map((_, i) => colour(i));
+  for (let p = 0, o = 0; p < q.labels.length; p++, o += 4) {
+    const l = q.labels[p] as number;
+    const c = l === TRANSPARENT ? null : (lut[l] ?? null);
+    if (!c) continue; // transparent: vtracer keys it out
+    out[o] = c[0];
+    out[o + 1] = c[1];
+    out[o + 2] = c[2];
+    out[o + 3] = 255;
+  }
+  return out;
+}
+
+/** Wraps traced paths (at trace size) into an SVG with the source's viewBox. */
+function wrap(traced: SvgNode, traceW: number, sourceW: number, sourceH: number, fill?: string): Traced {
+  const shapes = traced.children.filter((c) => c.name !== "title" && c.name !== "desc");
+  if (fill) for (const s of shapes) s.attrs.set("fill", fill);
+  const k = sourceW / traceW;
+  const root: SvgNode = {
+    name: "svg",
+    attrs: new Map([
+      ["version", "1.1"],
+      ["width", String(sourceW)],
+      ["height", String(sourceH)],
+      ["viewBox", `0 0 ${sourceW} ${sourceH}`],
+    ]),
+    children: [],
+    text: "",
+  };
+  if (Math.abs(k - 1) < 1e-9) root.children = shapes;
+  else
+    root.children = [
+      { name: "g", attrs: new Map([["transform", `scale(${+k.toFixed(6)})`]]), children: shapes, text: "" },
+    ];
+  const svg = serializeSvg(root);
+  return { svg, tree: parseSvg(svg), paths: shapes.length };
+}
+
+async function trace(q: Quantized, colour: (label: number) => RGB | null): Promise<SvgNode> {
+  const rgba = labelsToRgba(q, colour);
+  const out = await vectorizeRaw(rgba, { width: q.width, height: q.height }, TRACE_CONFIG);
+  return parseSvg(out);
+}
+
+export interface Analysis {
+  source: Raster;
+  trace: Raster;
+  q: Quantized;
+}
+
+export async function analyse(source: Raster, maxColors: number): Promise<Analysis> {
+  const small = await downscale(source, TRACE_SIDE);
+  return { source, trace: small, q: quantize(small, maxColors) };
+}
+
+export async function traceColor(a: Analysis): Promise<Traced> {
+  const tree = await trace(a.q, (l) => a.q.palette[l] ?? null);
+  return wrap(tree, a.q.width, a.source.width, a.source.height);
+}
+
+/** The non-background colour that contrasts most with the background (among colours with a real share). */
+export function markColour(q: Quantized): RGB {
+  const bg = q.background === TRANSPARENT ? null : q.palette[q.background];
+  const fgTotal = q.counts.reduce((s, c, i) => (i === q.background ? s : s + c), 0);
+  let best: RGB | null = null;
+  let bestScore = -1;
+  q.palette.forEach((c, i) => {
+    if (i === q.background || (q.counts[i] as number) < fgTotal * 0.1) return;
+    const score = bg
+      ? Math.abs(luminance(c) - luminance(bg)) +
+        0.25 * Math.sqrt((c[0] - bg[0]) ** 2 + (c[1] - bg[1]) ** 2 + (c[2] - bg[2]) ** 2)
+      : 255 - luminance(c);
+    if (score > bestScore) {
+      bestScore = score;
+      best = c;
+    }
+  });
+  return best ?? [0, 0, 0];
+}
+
+/** One colour plus transparency: every non-background pixel becomes the mark. */
+export async function traceMono(a: Analysis, fill?: string): Promise<Traced> {
+  const colour = fill ?? hex(markColour(a.q));
+  const tree = await trace(a.q, (l) => (l === a.q.background ? null : [0, 0, 0]));
+  return wrap(tree, a.q.width, a.source.width, a.source.height, colour);
+}
