@@ -13,6 +13,7 @@ import { type Analysis, analyse, type Traced, traceColor, traceMono } from "./ve
  */
 
 export { ICON_FILES } from "./icons";
+export { createImagingPool, type ImagingPool } from "./pool";
 export { sanitizeSvg } from "./sanitize";
 export type { AssetFile, AssetKind, ImagingErrorCode, ImagingLimits } from "./types";
 export { ImagingError } from "./types";

@@ -1,0 +1,157 @@
+import { Worker } from "node:worker_threads";
+import type { AssetFile, AssetKind, ImagingLimits } from "./types";
+import { ImagingError } from "./types";
+
+/**
+ * A bounded pool of worker threads for the image layer, so CPU work never runs on the event loop.
+ * Workers start lazily, take one job at a time from a FIFO queue, and receive/return buffers by
+ * transfer. A worker that crashes (or a job that throws) rejects only that job; a crashed worker is
+ * replaced by the next job that needs one. ImagingError codes survive the thread boundary.
+ */
+
+export interface ImagingPool {
+  run(
+    kind: AssetKind,
+    source: Uint8Array,
+    options: Record<string, unknown>,
+    limits: ImagingLimits,
+  ): Promise<AssetFile[]>;
+  readonly size: number;
+  close(): Promise<void>;
+}
+
+interface Job {
+  id: number;
+  kind: AssetKind;
+  source: Uint8Array;
+  options: Record<string, unknown>;
+  limits: ImagingLimits;
+  resolve: (files: AssetFile[]) => void;
+  reject: (e: Error) => void;
+}
+
+interface Slot {
+  worker: Worker;
+  job: Job | null;
+  dead: boolean;
+}
+
+type Reply =
+  | { id: number; ok: true; files: AssetFile[] }
+  | { id: number; ok: false; error: { code: ImagingError["code"] | null; message: string } };
+
+/** The worker entry next to this module: worker.ts when running the sources (Bun, tsx), worker.js once compiled. */
+function workerUrl(): URL {
+  const ext = /\.([cm]?ts)$/.exec(new URL(import.meta.url).pathname)?.[1];
+  return new URL(ext ? `./worker.${ext}` : "./worker.js", import.meta.url);
+}
+
+/**
+ * Bun runs worker.ts directly, and Node runs a compiled worker.js. Node running the TypeScript sources
+ * through `--import tsx` passes that flag on to workers, but tsx does not hook module loading inside a
+ * worker thread; so there the worker first registers tsx's loader, then imports worker.ts.
+ */
+function startWorker(url: URL): Worker {
+  const typescript = /\.[cm]?ts$/.test(url.pathname);
+  if (typescript && typeof process.versions.bun !== "string") {
+    const tsx = import.meta.resolve("tsx/esm/api");
+    const code = `import(${JSON.stringify(tsx)}).then((m) => m.register()).then(() => import(${JSON.stringify(url.href)}))`;
+    return new Worker(code, { eval: true });
+  }
+  return new Worker(url);
+}
+
+export function createImagingPool(opts: { size: number }): ImagingPool {
+  const size = Math.max(1, Math.trunc(opts.size));
+  const url = workerUrl();
+  const slots: Slot[] = [];
+  const queue: Job[] = [];
+  let nextId = 1;
+  let closed = false;
+
+  const finish = (slot: Slot, settle: (job: Job) => void) => {
+    const job = slot.job;
+    slot.job = null;
+    if (job) settle(job);
+    if (!slot.dead) slot.worker.unref();
+    pump();
+  };
+
+  const kill = (slot: Slot, error: Error) => {
+    if (slot.dead) return;
+    slot.dead = true;
+    const i = slots.indexOf(slot);
+    if (i >= 0) slots.splice(i, 1);
+    void slot.worker.terminate().catch(() => {});
+    const job = slot.job;
+    slot.job = null;
+    if (job) job.reject(error);
+    pump();
+  };
+
+  const spawn = (): Slot => {
+    const worker = startWorker(url);
+    const slot: Slot = { worker, job: null, dead: false };
+    worker.on("message", (reply: Reply) => {
+      if (!slot.job || reply.id !== slot.job.id) return;
+      if (reply.ok)
+        finish(slot, (job) => job.resolve(reply.files.map((f) => ({ ...f, bytes: new Uint8Array(f.bytes) }))));
+      else {
+        const { code, message } = reply.error;
+        finish(slot, (job) => job.reject(code ? new ImagingError(code, message) : new Error(message)));
+      }
+    });
+    worker.on("error", (e) =>
+      kill(slot, new Error(`imaging worker crashed: ${e instanceof Error ? e.message : String(e)}`)),
+    );
+    worker.on("exit", (code) => kill(slot, new Error(`imaging worker exited (code ${code})`)));
+    slots.push(slot);
+    return slot;
+  };
+
+  function pump() {
+    while (!closed && queue.length > 0) {
+      let slot = slots.find((s) => !s.dead && !s.job);
+      if (!slot) {
+        if (slots.length >= size) return;
+        slot = spawn();
+      }
+      const job = queue.shift() as Job;
+      slot.job = job;
+      slot.worker.ref();
+      const { source } = job;
+      job.source = new Uint8Array(0);
+      try {
+        slot.worker.postMessage({ id: job.id, kind: job.kind, source, options: job.options, limits: job.limits }, [
+          source.buffer as ArrayBuffer,
+        ]);
+      } catch (e) {
+        kill(slot, e instanceof Error ? e : new Error(String(e)));
+      }
+    }
+  }
+
+  return {
+    size,
+    run(kind, source, options, limits) {
+      if (closed) return Promise.reject(new Error("imaging pool is closed"));
+      return new Promise<AssetFile[]>((resolve, reject) => {
+        // A private copy is transferred: the caller's buffer stays usable.
+        queue.push({ id: nextId++, kind, source: new Uint8Array(source), options, limits, resolve, reject });
+        pump();
+      });
+    },
+    async close() {
+      closed = true;
+      const err = new Error("imaging pool closed");
+      for (const job of queue.splice(0)) job.reject(err);
+      const all = slots.splice(0);
+      for (const s of all) {
+        s.dead = true;
+        if (s.job) s.job.reject(err);
+        s.job = null;
+      }
+      await Promise.all(all.map((s) => s.worker.terminate().catch(() => 0)));
+    },
+  };
+}
