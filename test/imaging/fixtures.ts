@@ -22,7 +22,7 @@ export const SOURCES: Record<string, { w: number; h: number; body: string }> = {
   "two-colour": {
     w: 1024,
     h: 1024,
-    body: `<rect width="1024" height="1024" fill="#FFFFFF"/><path d="M262 262h500v500h-500z M412 412v200h200v-200z" fill-rule="evenodd" fill="#111827"/>`,
+    body: `<rect width="1024" height="1024" fill="#FFFFFF"/><path d="M262 262h500v500h-500z M412 412v200h200v-200z" fill-rule="evenodd" fill="#111827" transform="rotate(15 512 512)"/>`,
   },
   ring: {
     w: 1024,

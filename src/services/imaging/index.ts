@@ -132,6 +132,7 @@ icons/                 Website icons: favicon.ico, favicon.svg, apple-touch-icon
 social/avatar-400.png  A square profile picture for social networks (400x400).
 social/og-1200x630.png A link-preview image (Open Graph / Twitter card, 1200x630).
 palette.json           The logo's colours, most used first, with their share of the image.
+README.txt             This file.
 `;
 
 async function brandKit(w: Work): Promise<AssetFile[]> {

@@ -61,9 +61,12 @@ function startWorker(url: URL): Worker {
   return new Worker(url);
 }
 
-export function createImagingPool(opts: { size: number }): ImagingPool {
+export function createImagingPool(opts: {
+  size: number /** tests only: another worker entry */;
+  workerUrl?: URL;
+}): ImagingPool {
   const size = Math.max(1, Math.trunc(opts.size));
-  const url = workerUrl();
+  const url = opts.workerUrl ?? workerUrl();
   const slots: Slot[] = [];
   const queue: Job[] = [];
   let nextId = 1;

@@ -1,0 +1,163 @@
+import { afterAll, describe, expect, test } from "bun:test";
+import { spawnSync } from "node:child_process";
+import { type AssetKind, ImagingError, makeAsset } from "../../src/services/imaging";
+import { createImagingPool } from "../../src/services/imaging/pool";
+import { fixture } from "./fixtures";
+
+const limits = { maxPixels: 25_000_000 };
+
+function crc32(bytes: Uint8Array): number {
+  let c = ~0;
+  for (const b of bytes) {
+    c ^= b;
+    for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
+  }
+  return ~c >>> 0;
+}
+
+function chunk(type: string, data: Uint8Array): Uint8Array {
+  const out = new Uint8Array(12 + data.length);
+  const v = new DataView(out.buffer);
+  v.setUint32(0, data.length);
+  out.set(new TextEncoder().encode(type), 4);
+  out.set(data, 8);
+  v.setUint32(8 + data.length, crc32(out.subarray(4, 8 + data.length)));
+  return out;
+}
+
+/** A tiny, valid-looking PNG whose header claims width×height (a decompression bomb's header). */
+function pngClaiming(width: number, height: number): Uint8Array {
+  const ihdr = new Uint8Array(13);
+  const v = new DataView(ihdr.buffer);
+  v.setUint32(0, width);
+  v.setUint32(4, height);
+  ihdr.set([8, 6, 0, 0, 0], 8);
+  const parts = [
+    new Uint8Array([137, 80, 78, 71, 13, 10, 26, 10]),
+    chunk("IHDR", ihdr),
+    chunk("IDAT", new Uint8Array([0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01])),
+    chunk("IEND", new Uint8Array()),
+  ];
+  const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+async function codeOf(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+    return "resolved";
+  } catch (e) {
+    return e instanceof ImagingError ? e.code : `other: ${(e as Error).message}`;
+  }
+}
+
+const KINDS: AssetKind[] = ["vector", "transparent", "icons", "brand-kit"];
+
+const bad: Record<string, [Uint8Array, string]> = {
+  empty: [new Uint8Array(), "source_invalid"],
+  "text file": [new TextEncoder().encode("hello, this is not an image\n"), "source_invalid"],
+  "corrupt PNG": [
+    new Uint8Array([137, 80, 78, 71, 13, 10, 26, 10, 0, 0, 0, 13, 73, 72, 68, 82, 1, 2, 3]),
+    "source_invalid",
+  ],
+  "random bytes": [Uint8Array.from({ length: 4096 }, (_, i) => (i * 7919) % 251), "source_invalid"],
+  "PNG claiming 30000×30000": [pngClaiming(30000, 30000), "source_too_large"],
+  "SVG claiming 30000×30000": [
+    new TextEncoder().encode(
+      `<svg xmlns="http://www.w3.org/2000/svg" width="30000" height="30000"><rect width="1" height="1"/></svg>`,
+    ),
+    "source_too_large",
+  ],
+  "broken SVG": [new TextEncoder().encode(`<svg xmlns="http://www.w3.org/2000/svg"><g></svg>`), "source_invalid"],
+  "HTML with an svg inside": [new TextEncoder().encode(`<html><body><svg></svg></body></html>`), "source_invalid"],
+};
+
+describe("bad sources", () => {
+  for (const [name, [bytes, code]] of Object.entries(bad))
+    test(`${name} → ${code} for every kind`, async () => {
+      for (const kind of KINDS) expect(await codeOf(makeAsset(kind, bytes, {}, limits))).toBe(code);
+    });
+
+  test("a real image over maxPixels → source_too_large (checked before decoding)", async () => {
+    const f = await fixture("ring");
+    expect(await codeOf(makeAsset("vector", f.input, {}, { maxPixels: 1024 * 1024 - 1 }))).toBe("source_too_large");
+    expect(await codeOf(makeAsset("vector", f.input, {}, { maxPixels: 1024 * 1024 }))).toBe("resolved");
+  }, 20_000);
+
+  test("a truncated real PNG → source_invalid", async () => {
+    const f = await fixture("ring");
+    expect(await codeOf(makeAsset("transparent", f.input.subarray(0, f.input.length >> 1), {}, limits))).toBe(
+      "source_invalid",
+    );
+  });
+});
+
+describe("pool", () => {
+  const pool = createImagingPool({ size: 2 });
+  afterAll(() => pool.close());
+
+  test("runs jobs, keeps the caller's buffer, errors keep their code, and the pool survives them", async () => {
+    const f = await fixture("ring");
+    const input = new Uint8Array(f.input);
+    const results = await Promise.all([
+      codeOf(pool.run("vector", bad["text file"]?.[0] ?? new Uint8Array(), {}, limits)),
+      codeOf(pool.run("vector", pngClaiming(30000, 30000), {}, limits)),
+      pool.run("vector", input, { mode: "color", maxColors: 8 }, limits),
+      pool.run("transparent", input, { mode: "border", tolerance: 10 }, limits),
+      codeOf(pool.run("nope" as AssetKind, input, {}, limits)),
+    ]);
+    expect(results[0]).toBe("source_invalid");
+    expect(results[1]).toBe("source_too_large");
+    expect(results[4]).toBe("other: unknown asset kind nope");
+    expect((results[2] as { name: string }[]).map((x) => x.name)).toEqual(["logo.svg"]);
+    expect((results[3] as { name: string; bytes: Uint8Array }[])[0]?.bytes.byteLength).toBeGreaterThan(1000);
+    expect(input.byteLength).toBe(f.input.byteLength); // not detached
+    const after = await pool.run("vector", input, { mode: "mono", maxColors: 8 }, limits);
+    expect(after[0]?.name).toBe("logo.svg");
+  }, 30_000);
+
+  test("a crashing worker rejects its job only and is replaced", async () => {
+    const crashing = createImagingPool({ size: 1, workerUrl: new URL("./crash-worker.ts", import.meta.url) });
+    const a = await codeOf(crashing.run("vector", new Uint8Array([1]), {}, limits));
+    const b = await codeOf(crashing.run("vector", new Uint8Array([1]), {}, limits));
+    expect(a).toStartWith("other: imaging worker crashed");
+    expect(b).toStartWith("other: imaging worker crashed");
+    await crashing.close();
+    expect(await codeOf(crashing.run("vector", new Uint8Array([1]), {}, limits))).toBe("other: imaging pool is closed");
+  }, 20_000);
+
+  test("FIFO with one job per worker: a size-1 pool finishes jobs in order", async () => {
+    const one = createImagingPool({ size: 1 });
+    const f = await fixture("two-colour");
+    const order: number[] = [];
+    await Promise.all([0, 1, 2].map((i) => one.run("vector", f.input, {}, limits).then(() => order.push(i))));
+    expect(order).toEqual([0, 1, 2]);
+    expect(one.size).toBe(1);
+    await one.close();
+  }, 30_000);
+
+  test("the pool works on Node running the sources with --import tsx", () => {
+    const node = spawnSync(
+      "node",
+      ["--import", "tsx", "test/imaging/node-run.ts", "pool", "vector", "ring", '{"mode":"color","maxColors":8}'],
+      {
+        encoding: "utf8",
+        timeout: 60_000,
+      },
+    );
+    expect(node.stderr).toBe("");
+    expect(node.status).toBe(0);
+    const [err, files] = JSON.parse(node.stdout) as [
+      { error: string; type: string },
+      { name: string; bytes: number }[],
+    ];
+    expect(err).toEqual({ error: "source_invalid", type: "ImagingError" });
+    expect(files.map((x) => x.name)).toEqual(["logo.svg"]);
+    expect(files[0]?.bytes).toBeGreaterThan(500);
+  }, 90_000);
+});
