@@ -9,6 +9,7 @@ import { type Clock, systemClock } from "./lib/clock";
 import type { Lifecycle } from "./lib/lifecycle";
 import type { Logger } from "./lib/logger";
 import { HttpMetrics } from "./lib/metrics";
+import { type AssetRunner, createAssetRunner } from "./services/assets/runner";
 import { type PolarClient, polarFromConfig } from "./services/polar/client";
 import { createEachlabsProvider } from "./services/providers/eachlabs";
 import type { GenerationProvider } from "./services/providers/provider";
@@ -57,6 +58,8 @@ export interface Deps {
   selfFetch?: (req: Request) => Promise<Response>;
   /** Outgoing webhook attempts of this instance by outcome (GET /metrics). */
   webhookMetrics: WebhookMetrics;
+  /** Deliverables of this instance: claims queued assets and runs them on worker threads (ASSET_WORKERS). */
+  assetRunner: AssetRunner;
   /** Background work (reconciler, webhook sender) started with the server and stopped before the database closes. */
   lifecycle?: Lifecycle;
 }
@@ -103,7 +106,7 @@ export function buildDeps(
   const clock = overrides.clock ?? systemClock;
   const providerStats = createProviderStats(clock);
   const sessionCache = overrides.sessionCache ?? createSessionCache(config.SESSION_CACHE_TTL_MS);
-  return {
+  const deps: Omit<Deps, "assetRunner"> = {
     config,
     db,
     database,
@@ -124,6 +127,7 @@ export function buildDeps(
     webhookMetrics: new WebhookMetrics(),
     ...overrides,
   };
+  return { ...deps, assetRunner: overrides.assetRunner ?? createAssetRunner(deps) };
 }
 
 /** Eachlabs with a key; the local sandbox without one outside production; null (predictions 503) otherwise. */

@@ -1,4 +1,6 @@
+import { availableParallelism } from "node:os";
 import { z } from "zod";
+import { ASSET_KINDS, DEFAULT_ASSET_CREDITS } from "./domain/assets";
 import { invalidProxyEntries } from "./lib/client-address";
 
 /**
@@ -31,6 +33,17 @@ export const creditPackageSchema = z.object({
   polarProductId: z.string().min(1).nullable().optional(),
 });
 export type CreditPackageConfig = z.infer<typeof creditPackageSchema>;
+
+const price = z.number().int().min(0).max(1000).optional();
+const assetCreditsSchema = z.strictObject({ vector: price, transparent: price, icons: price, "brand-kit": price });
+
+function parseJson(s: string): unknown {
+  try {
+    return JSON.parse(s);
+  } catch {
+    return undefined;
+  }
+}
 
 export const DEFAULT_CREDIT_PACKAGES: CreditPackageConfig[] = [
   { id: "starter", name: "Starter", credits: 10, priceCents: 500, currency: "usd", polarProductId: null },
@@ -151,6 +164,27 @@ const envSchema = z
     WEBHOOK_MAX_ATTEMPTS: int(8, 1, 20),
     WEBHOOK_TIMEOUT_MS: int(10000, 100, 60000),
     WEBHOOK_ALLOW_PRIVATE_URLS: bool.optional(),
+    // Deliverables (assets): prices, worker threads, the largest source, lease and deadline of a job.
+    ASSET_CREDITS: z
+      .string()
+      .optional()
+      .transform((s, ctx) => {
+        if (s === undefined) return { ...DEFAULT_ASSET_CREDITS };
+        const parsed = assetCreditsSchema.safeParse(parseJson(s));
+        if (parsed.success) return { ...DEFAULT_ASSET_CREDITS, ...parsed.data };
+        ctx.addIssue({
+          code: "custom",
+          message: `must be a JSON object of kind → credits (0–1000), kinds: ${ASSET_KINDS.join(", ")}`,
+        });
+        return z.NEVER;
+      }),
+    // 0: this instance runs no deliverables (a web-only instance; others claim its jobs).
+    ASSET_WORKERS: int(Math.max(1, availableParallelism() - 1), 0, 64),
+    ASSET_MAX_PIXELS: int(25_000_000, 1),
+    ASSET_LEASE_MS: int(60_000, 100),
+    ASSET_DEADLINE_MS: int(600_000, 1000),
+    // How often an idle instance looks for queued deliverables (created on another instance, or taken over).
+    ASSET_POLL_INTERVAL_MS: int(1000, 0),
   })
   .superRefine((e, ctx) => {
     if (e.NODE_ENV === "production" && !e.BETTER_AUTH_SECRET)

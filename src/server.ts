@@ -94,6 +94,7 @@ export async function startServer(
   deps.lifecycle ??= allOf([
     ...(config.RECONCILER_INTERVAL_MS > 0 ? [createReconcilerLifecycle(deps)] : []),
     createWebhookSenderLifecycle(deps),
+    deps.assetRunner.lifecycle,
   ]);
   const app = createApp(deps);
   let active = 0;
@@ -140,6 +141,8 @@ export async function startServer(
           await listener.close(false);
         }
         await deps.lifecycle?.stop();
+        // Running deliverables finish (their lease would otherwise hold them up to ASSET_LEASE_MS elsewhere).
+        await deps.assetRunner.close();
         await database.close();
         logger.info("stopped");
       })();

@@ -20,9 +20,9 @@ const getFile = defineRoute({
   path: "/files/{key}",
   operationId: "getFile",
   tags: ["Files"],
-  summary: "A stored output image",
+  summary: "A stored file (output image or deliverable)",
   description:
-    "The bytes of an output image, copied from the provider when its prediction succeeded, with the content type it was stored with. Public: the key (128 random bits) is the capability, as for a CDN URL. Served with `Cache-Control: public, max-age=31536000, immutable` and `X-Content-Type-Options: nosniff`; an SVG also gets a `Content-Security-Policy` under which it runs no script. With `S3_PUBLIC_URL` set, `output` links the bucket or its CDN instead, but this path keeps working.",
+    "The bytes of an output image (copied from the provider when its prediction succeeded) or of a deliverable's file (`Asset.files`), with the content type it was stored with. Public: the key (128 random bits) is the capability, as for a CDN URL. Served with `Cache-Control: public, max-age=31536000, immutable` and `X-Content-Type-Options: nosniff`; an SVG also gets a `Content-Security-Policy` under which it runs no script. With `S3_PUBLIC_URL` set, `output` links the bucket or its CDN instead, but this path keeps working.",
   access: "public",
   request: { params: FileKeyParamsSchema },
   responses: {
@@ -36,11 +36,16 @@ const getFile = defineRoute({
           schema: { type: "string", enum: ["nosniff"] },
         },
         "Content-Security-Policy": {
-          description: "SVG only: the image runs no script.",
+          description: "SVG and HTML only: the file runs no script.",
           schema: { type: "string", enum: [SVG_CSP] },
         },
       },
-      content: { "image/*": { schema: FileBytesSchema } },
+      content: {
+        "image/*": { schema: FileBytesSchema },
+        "application/zip": { schema: FileBytesSchema },
+        "application/manifest+json": { schema: FileBytesSchema },
+        "text/html": { schema: FileBytesSchema },
+      },
     },
   },
   errors: [404],
@@ -55,7 +60,8 @@ export function registerFileRoutes(app: OpenAPIHono<AppEnv>) {
     c.header("Content-Type", contentType);
     c.header("Cache-Control", IMMUTABLE);
     c.header("X-Content-Type-Options", "nosniff");
-    if (contentType === "image/svg+xml") c.header("Content-Security-Policy", SVG_CSP);
+    // SVG and HTML (an icon set's head.html) opened directly must not run anything.
+    if (contentType === "image/svg+xml" || contentType === "text/html") c.header("Content-Security-Policy", SVG_CSP);
     return c.body(bytes as Uint8Array<ArrayBuffer>, 200);
   });
 }

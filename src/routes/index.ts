@@ -1,6 +1,7 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../deps";
 import { registerAdminRoutes } from "./admin";
+import { registerAssetRoutes } from "./assets";
 import { registerCreditRoutes } from "./credits";
 import { registerFileRoutes } from "./files";
 import { registerGenerationRoutes } from "./generations";
@@ -19,6 +20,7 @@ export function registerRoutes(app: OpenAPIHono<AppEnv>) {
   registerModelRoutes(app);
   registerPredictionRoutes(app);
   registerGenerationRoutes(app);
+  registerAssetRoutes(app);
   registerFileRoutes(app);
   registerSandboxRoutes(app);
   registerCreditRoutes(app);

@@ -3,11 +3,13 @@ import { prediction } from "../db/schema";
 import type { Deps } from "../deps";
 import { ACTIVE_STATUSES, isFinal } from "../domain/predictions";
 import { backgroundLoop, type Lifecycle } from "../lib/lifecycle";
+import { failOverdueAssets } from "./assets/runner";
 import { purgeExpiredIdempotencyKeys } from "./idempotency";
 import { finishPrediction, type PredictionRow, syncFromProvider } from "./predictions";
 
 /**
- * The background reconciler: so that a failed generation is refunded even when nobody polls.
+ * The background reconciler: so that a failed generation is refunded even when nobody polls, and a deliverable
+ * past its deadline is failed and refunded whatever became of the instance running it.
  * Each pass claims stale active predictions with FOR UPDATE SKIP LOCKED (several instances share
  * the work and never take the same row), marks them synced, refreshes them from the provider, and
  * fails + refunds those past PREDICTION_DEADLINE_MS. The final transition itself is the guarded
@@ -21,6 +23,8 @@ export interface ReconcileResult {
   claimed: number;
   refreshed: number;
   timedOut: number;
+  /** deliverables past ASSET_DEADLINE_MS, failed and refunded */
+  assetsTimedOut: number;
 }
 
 export async function reconcileOnce(deps: Deps): Promise<ReconcileResult> {
@@ -53,7 +57,7 @@ export async function reconcileOnce(deps: Deps): Promise<ReconcileResult> {
       .returning();
   });
 
-  const result: ReconcileResult = { claimed: claimed.length, refreshed: 0, timedOut: 0 };
+  const result: ReconcileResult = { claimed: claimed.length, refreshed: 0, timedOut: 0, assetsTimedOut: 0 };
   const deadlineBefore = now.getTime() - config.PREDICTION_DEADLINE_MS;
   for (let i = 0; i < claimed.length; i += PARALLEL) {
     await Promise.all(
@@ -79,6 +83,11 @@ export async function reconcileOnce(deps: Deps): Promise<ReconcileResult> {
       }),
     );
   }
+  // Every job kind has a deadline: deliverables too (their lease takeover is the runner's).
+  result.assetsTimedOut = await failOverdueAssets(deps).catch((err: unknown) => {
+    deps.logger.warn({ err }, "asset deadline pass failed");
+    return 0;
+  });
   await purgeExpiredIdempotencyKeys(db, now).catch((err: unknown) =>
     deps.logger.warn({ err }, "idempotency key purge failed"),
   );

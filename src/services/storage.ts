@@ -2,7 +2,7 @@ import { S3Client } from "@aws-sdk/client-s3";
 import { Disk } from "flydrive";
 import { FSDriver } from "flydrive/drivers/fs";
 import { S3Driver } from "flydrive/drivers/s3";
-import type { ImageType } from "../domain/files";
+import type { StoredType } from "../domain/files";
 import type { Config } from "../env";
 
 /**
@@ -14,7 +14,7 @@ import type { Config } from "../env";
 
 export interface Storage {
   readonly driver: "fs" | "s3";
-  put(key: string, bytes: Uint8Array, contentType: ImageType): Promise<void>;
+  put(key: string, bytes: Uint8Array, contentType: StoredType): Promise<void>;
   /** The stored bytes, or null when there is no such file. */
   get(key: string): Promise<Uint8Array | null>;
   exists(key: string): Promise<boolean>;

@@ -1,0 +1,141 @@
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import { currentUser } from "../auth/session";
+import type { AppEnv } from "../deps";
+import { defineRoute } from "../openapi/kit";
+import { jsonBody, jsonResponse } from "../openapi/responses";
+import {
+  AssetKindListSchema,
+  AssetListQuerySchema,
+  AssetListSchema,
+  AssetLocationHeader,
+  AssetSchema,
+  CreateAssetRequestSchema,
+  toAsset,
+  toAssetKindList,
+} from "../schemas/assets";
+import { PaginationQuerySchema, UuidParamSchema } from "../schemas/common";
+import { PreferenceAppliedHeader, PreferWaitHeaderSchema, parsePreferWait } from "../schemas/predictions";
+import { createAsset } from "../services/assets/create";
+import { listAssets, readOwnedAsset } from "../services/assets/queries";
+import { getOwnedPrediction } from "../services/predictions";
+
+const kinds = defineRoute({
+  method: "get",
+  path: "/api/assets/kinds",
+  operationId: "listAssetKinds",
+  tags: ["Assets"],
+  summary: "List the kinds of deliverable",
+  description:
+    "What each deliverable (`vector`, `transparent`, `icons`, `brand-kit`) is, the files it makes and its price in credits (`ASSET_CREDITS`). Public.",
+  access: "public",
+  responses: { 200: jsonResponse(AssetKindListSchema, "Every kind, with its price and files.") },
+});
+
+const create = defineRoute({
+  method: "post",
+  path: "/api/predictions/{id}/assets",
+  operationId: "createAsset",
+  tags: ["Assets"],
+  summary: "Order a deliverable",
+  description:
+    "Makes a deliverable from one output (`outputIndex`, default 0) of your **succeeded** prediction, read from our storage: a vector SVG, a transparent PNG, an icon set or a brand kit (see `GET /api/assets/kinds`). " +
+    "Charges the kind's price in the same transaction as the asset is recorded (402 with `details {required, balance}` and nothing charged when the balance is short); the work runs on worker threads of any instance. " +
+    "Poll `urls.get` with `Prefer: wait=N`, or pass `webhook` to get `asset.completed`. A source that is not an image, corrupt, or larger than `ASSET_MAX_PIXELS` fails the asset and refunds it (`error.code` `source_invalid`, `source_too_large`); so does a job not done by `ASSET_DEADLINE_MS` (`deadline_exceeded`). " +
+    "A prediction that is not `succeeded` is 409; `outputIndex` outside its outputs is 400. Send an `Idempotency-Key` to retry safely.",
+  access: "owner",
+  rateLimit: "strict",
+  idempotent: "assets.create",
+  request: {
+    params: UuidParamSchema,
+    body: jsonBody(CreateAssetRequestSchema, "What to make, and from which output."),
+  },
+  responses: {
+    201: jsonResponse(AssetSchema, "Accepted: the asset is `queued` (or already further along).", {
+      headers: AssetLocationHeader,
+    }),
+  },
+  errors: [400, 402, 409, 413, 422, 503],
+});
+
+const listForPrediction = defineRoute({
+  method: "get",
+  path: "/api/predictions/{id}/assets",
+  operationId: "listPredictionAssets",
+  tags: ["Assets"],
+  summary: "List a prediction's deliverables",
+  description: "The deliverables ordered from this prediction, newest first, cursor-paginated.",
+  access: "owner",
+  rateLimit: "poll",
+  request: { params: UuidParamSchema, query: PaginationQuerySchema },
+  responses: { 200: jsonResponse(AssetListSchema, "A page of assets.") },
+  errors: [400],
+});
+
+const list = defineRoute({
+  method: "get",
+  path: "/api/assets",
+  operationId: "listAssets",
+  tags: ["Assets"],
+  summary: "List your deliverables",
+  description: "Your deliverables, newest first, cursor-paginated, optionally filtered by `kind` and `status`.",
+  access: "user",
+  rateLimit: "moderate",
+  request: { query: AssetListQuerySchema },
+  responses: { 200: jsonResponse(AssetListSchema, "A page of assets.") },
+  errors: [400],
+});
+
+const get = defineRoute({
+  method: "get",
+  path: "/api/assets/{id}",
+  operationId: "getAsset",
+  tags: ["Assets"],
+  summary: "Get a deliverable",
+  description:
+    "The asset; `files` lists what to download once it is `succeeded`. With `Prefer: wait=N` (N ≤ 30) the server holds the request until the asset is final or N seconds pass, and answers `Preference-Applied: wait=N`. 403 for another user's asset, 404 for an unknown id.",
+  access: "owner",
+  rateLimit: "poll",
+  request: { params: UuidParamSchema, headers: PreferWaitHeaderSchema },
+  responses: { 200: jsonResponse(AssetSchema, "The asset.", { headers: PreferenceAppliedHeader }) },
+  errors: [400],
+});
+
+export function registerAssetRoutes(app: OpenAPIHono<AppEnv>) {
+  app.openapi(kinds, (c) => {
+    c.header("Cache-Control", "public, max-age=300");
+    return c.json(toAssetKindList(c.get("deps").config.ASSET_CREDITS), 200);
+  });
+
+  app.openapi(create, async (c) => {
+    const deps = c.get("deps");
+    const row = await createAsset(deps, currentUser(c), c.req.valid("param").id, c.req.valid("json"));
+    const body = toAsset(row, deps.storage.publicUrl);
+    c.header("Location", body.urls.get);
+    return c.json(body, 201);
+  });
+
+  app.openapi(listForPrediction, async (c) => {
+    const deps = c.get("deps");
+    const source = await getOwnedPrediction(deps.db, currentUser(c), c.req.valid("param").id);
+    const page = await listAssets(deps.db, { predictionId: source.id }, c.req.valid("query"));
+    c.header("Cache-Control", "no-store");
+    return c.json({ data: page.data.map((r) => toAsset(r, deps.storage.publicUrl)), nextCursor: page.nextCursor }, 200);
+  });
+
+  app.openapi(list, async (c) => {
+    const deps = c.get("deps");
+    const page = await listAssets(deps.db, { userId: currentUser(c).id }, c.req.valid("query"));
+    c.header("Cache-Control", "no-store");
+    return c.json({ data: page.data.map((r) => toAsset(r, deps.storage.publicUrl)), nextCursor: page.nextCursor }, 200);
+  });
+
+  app.openapi(get, async (c) => {
+    const deps = c.get("deps");
+    const wait = parsePreferWait(c.req.valid("header").prefer);
+    const signal = wait ? c.req.raw.signal : undefined;
+    const row = await readOwnedAsset(deps, currentUser(c), c.req.valid("param").id, wait ?? 0, signal);
+    if (wait !== null) c.header("Preference-Applied", `wait=${wait}`);
+    c.header("Cache-Control", "no-store");
+    return c.json(toAsset(row, deps.storage.publicUrl), 200);
+  });
+}

@@ -1,0 +1,43 @@
+import { and, eq, inArray, sql } from "drizzle-orm";
+import { asset } from "../../db/schema";
+import type { AssetFileRecord, AssetRow } from "../../db/schemas/assets";
+import type { Deps } from "../../deps";
+import { ACTIVE_ASSET_STATUSES, ASSET_ERRORS, type AssetErrorCode } from "../../domain/assets";
+import { toAsset } from "../../schemas/assets";
+import { finishJob } from "../jobs";
+
+export type AssetFinish =
+  | { status: "succeeded"; files: AssetFileRecord[] }
+  | { status: "failed"; error: AssetErrorCode };
+
+/**
+ * Moves an active asset to its final status through the job lifecycle: once (guarded by the status), with its
+ * `asset.completed` webhook and, when it failed, its refund in the same transaction. Null when it was already final.
+ */
+export function finishAsset(deps: Deps, id: string, f: AssetFinish): Promise<AssetRow | null> {
+  const now = deps.clock.now();
+  const failed = f.status === "failed";
+  return finishJob<AssetRow>(deps.db, {
+    type: "asset",
+    now,
+    transition: async (tx) => {
+      const [row] = await tx
+        .update(asset)
+        .set({
+          status: f.status,
+          files: f.status === "succeeded" ? f.files : null,
+          error: f.status === "failed" ? { code: f.error, message: ASSET_ERRORS[f.error] } : null,
+          completedAt: now,
+          updatedAt: now,
+          claimedBy: null,
+          leaseUntil: null,
+          ...(failed ? { creditsRefunded: sql`${asset.creditsCharged}` } : {}),
+        })
+        .where(and(eq(asset.id, id), inArray(asset.status, [...ACTIVE_ASSET_STATUSES])))
+        .returning();
+      return row ?? null;
+    },
+    refundReason: (row) => (f.status === "failed" ? `${row.kind} failed (${f.error})` : null),
+    toResource: (row) => toAsset(row, deps.storage.publicUrl),
+  });
+}
