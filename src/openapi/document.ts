@@ -99,6 +99,10 @@ export const TAGS: [string, string][] = [
   ["Catalog", "The catalog of generation models and their prices."],
   ["Predictions", "Create logo generations and follow them to completion."],
   ["Generations", "Your generation history, read from storage."],
+  [
+    "Assets",
+    "Deliverables made from a succeeded prediction's output: a vector SVG, a transparent PNG, favicons and app icons, a brand kit. Priced in credits, run as jobs.",
+  ],
   ["Files", "Output images kept in our own storage: the URLs in a succeeded prediction's `output`."],
   ["Credits", "Balances, packages, purchases and the credit ledger."],
   [

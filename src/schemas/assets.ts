@@ -116,13 +116,15 @@ export const CreateAssetRequestSchema = z
   });
 export type CreateAssetRequest = z.infer<typeof CreateAssetRequestSchema>;
 
+const FileNameSchema = z
+  .string()
+  .max(100)
+  .regex(/^[a-z0-9][a-z0-9./-]*$/)
+  .openapi({ example: "logo.svg" });
+
 export const AssetFileSchema = z
   .object({
-    name: z
-      .string()
-      .max(100)
-      .regex(/^[a-z0-9][a-z0-9./-]*$/)
-      .openapi({ example: "logo.svg" }),
+    name: FileNameSchema,
     url: z.url().max(2048).openapi({ description: "Where to download it: `/files/{key}` or `S3_PUBLIC_URL`." }),
     contentType: z
       .string()
@@ -150,10 +152,18 @@ export const AssetSchema = z
       .int()
       .min(0)
       .max(MAX_OUTPUT_IMAGES - 1),
-    options: z.record(z.string().max(40), z.union([z.string().max(20), z.number(), z.boolean()])).openapi({
-      description: "The options, with the kind's defaults filled in.",
-      example: { mode: "color", maxColors: 8 },
-    }),
+    options: z
+      .strictObject({
+        mode: z.enum(["color", "mono", "border", "all"]).optional(),
+        maxColors: z.int().min(2).max(16).optional(),
+        tolerance: z.int().min(0).max(100).optional(),
+        background: z.string().regex(HEX_COLOR).max(7).optional(),
+      })
+      .openapi({
+        description:
+          "The options, with the kind's defaults filled in (see the kind's options in `CreateAssetRequest`).",
+        example: { mode: "color", maxColors: 8 },
+      }),
     files: z.array(AssetFileSchema).max(20).openapi({ description: "Empty until `succeeded`." }),
     creditsCharged: z.int().min(0).max(1_000_000),
     creditsRefunded: z.int().min(0).max(1_000_000),
@@ -167,8 +177,16 @@ export const AssetSchema = z
     createdAt: TimestampSchema,
     completedAt: TimestampSchema.nullable(),
     urls: z.object({
-      get: z.string().max(100).openapi({ example: "/api/assets/3f2b8a4e-9c1d-4e7a-b6f5-2d8c0e1a9b34" }),
-      stream: z.string().max(100).openapi({ example: "/api/assets/3f2b8a4e-9c1d-4e7a-b6f5-2d8c0e1a9b34/events" }),
+      get: z
+        .string()
+        .max(100)
+        .regex(/^\/api\/assets\/[0-9a-f-]{36}$/)
+        .openapi({ example: "/api/assets/3f2b8a4e-9c1d-4e7a-b6f5-2d8c0e1a9b34" }),
+      stream: z
+        .string()
+        .max(100)
+        .regex(/^\/api\/assets\/[0-9a-f-]{36}\/events$/)
+        .openapi({ example: "/api/assets/3f2b8a4e-9c1d-4e7a-b6f5-2d8c0e1a9b34/events" }),
     }),
   })
   .openapi("Asset", {
@@ -218,8 +236,8 @@ export const AssetListQuerySchema = PaginationQuerySchema.extend({
 export const AssetKindInfoSchema = z
   .object({
     kind: AssetKindSchema,
-    name: z.string().max(100),
-    description: z.string().max(1000),
+    name: z.string().max(100).regex(NO_NUL).openapi({ example: "Vector logo (SVG)" }),
+    description: z.string().max(1000).regex(NO_NUL),
     credits: z.int().min(0).max(1000).openapi({ description: "Price in credits (`ASSET_CREDITS`).", example: 1 }),
     files: z
       .array(z.string().max(100))
