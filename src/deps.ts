@@ -1,9 +1,9 @@
 import type { Auth } from "./auth/instance";
 import { createAuth } from "./auth/instance";
 import { createSessionCache, type SessionCache } from "./auth/session-cache";
-import type { AuthUser } from "./auth/user";
 import { connectPglite, connectPostgres, type Database, type DatabaseHandle } from "./db";
 import type { prediction } from "./db/schema";
+import type { AuthUser } from "./domain/user";
 import type { Config } from "./env";
 import { type Clock, systemClock } from "./lib/clock";
 import type { Lifecycle } from "./lib/lifecycle";

@@ -1,5 +1,4 @@
 import { and, eq, inArray, lte, or, sql } from "drizzle-orm";
-import type { AuthUser } from "../auth/user";
 import type { Database, Executor } from "../db";
 import { prepared } from "../db/prepared";
 import { creditAccount, creditTransaction, prediction } from "../db/schema";
@@ -15,6 +14,7 @@ import {
   type PredictionErrorCode,
   type PredictionStatus,
 } from "../domain/predictions";
+import type { AuthUser } from "../domain/user";
 import { ApiError, conflict, forbidden, notFound } from "../lib/errors";
 import { cursorParams, decodeCursor, keysetAfterPlaceholders, keysetOrder, page } from "../lib/pagination";
 import { isUuid } from "../lib/validation";
