@@ -2272,7 +2272,7 @@ export interface operations {
                     "application/json": components["schemas"]["Health"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -2322,7 +2322,7 @@ export interface operations {
                     "text/plain": components["schemas"]["MetricsText"];
                 };
             };
-            /** @description Not signed in (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -2335,7 +2335,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (`not_found`). */
+            /** @description `not_found`: Not found. */
             404: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -2348,7 +2348,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -2361,7 +2361,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A dependency is unavailable or not configured (`service_unavailable`). */
+            /** @description `service_unavailable`: A dependency is unavailable or not configured. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -2398,7 +2398,7 @@ export interface operations {
                     "application/json": components["schemas"]["ModelList"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -2450,7 +2450,7 @@ export interface operations {
                     "application/json": components["schemas"]["PredictionList"];
                 };
             };
-            /** @description Validation failed (`validation_error`); `details.issues` lists each problem. */
+            /** @description `validation_error`: Validation failed; `details.issues` lists each problem. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -2469,7 +2469,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -2488,7 +2488,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -2509,7 +2509,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -2528,7 +2528,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A dependency is unavailable or not configured (`service_unavailable`). */
+            /** @description `service_unavailable`: A dependency is unavailable or not configured. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -2587,7 +2587,7 @@ export interface operations {
                     "application/json": components["schemas"]["Prediction"] & unknown;
                 };
             };
-            /** @description Validation failed (`validation_error`); `details.issues` lists each problem. */
+            /** @description `validation_error`: Validation failed; `details.issues` lists each problem. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -2606,7 +2606,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -2625,7 +2625,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not enough credits (`insufficient_credits`); `details.required` and `details.balance` say how many. */
+            /** @description `insufficient_credits`: Not enough credits; `details.required` and `details.balance` say how many. */
             402: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -2644,7 +2644,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflict with the current state (`conflict`). */
+            /** @description `conflict`: Conflict with the current state. */
             409: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -2663,7 +2663,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            /** @description `payload_too_large`: Request body too large. Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
             413: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -2682,7 +2682,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The Idempotency-Key was used with a different body (`idempotency_key_reused`). */
+            /** @description `idempotency_key_reused`: The Idempotency-Key was used with a different body. */
             422: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -2701,7 +2701,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -2722,7 +2722,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -2741,7 +2741,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The upstream provider failed (`provider_error`). */
+            /** @description `provider_error`: The upstream provider failed. */
             502: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -2760,7 +2760,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A dependency is unavailable or not configured (`service_unavailable`). */
+            /** @description `service_unavailable`: A dependency is unavailable or not configured. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -2816,7 +2816,7 @@ export interface operations {
                     "application/json": components["schemas"]["Prediction"] & unknown;
                 };
             };
-            /** @description Validation failed (`validation_error`); `details.issues` lists each problem. */
+            /** @description `validation_error`: Validation failed; `details.issues` lists each problem. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -2835,7 +2835,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -2854,7 +2854,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Signed in but not allowed (`forbidden`). */
+            /** @description `forbidden`: Signed in but not allowed. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -2873,7 +2873,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (`not_found`). */
+            /** @description `not_found`: Not found. */
             404: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -2892,7 +2892,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -2913,7 +2913,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -2932,7 +2932,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A dependency is unavailable or not configured (`service_unavailable`). */
+            /** @description `service_unavailable`: A dependency is unavailable or not configured. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -2983,7 +2983,7 @@ export interface operations {
                     "application/json": components["schemas"]["Prediction"] & unknown;
                 };
             };
-            /** @description Validation failed (`validation_error`); `details.issues` lists each problem. */
+            /** @description `validation_error`: Validation failed; `details.issues` lists each problem. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -3002,7 +3002,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -3021,7 +3021,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Signed in but not allowed (`forbidden`). */
+            /** @description `forbidden`: Signed in but not allowed. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -3040,7 +3040,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (`not_found`). */
+            /** @description `not_found`: Not found. */
             404: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -3059,7 +3059,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflict with the current state (`conflict`). */
+            /** @description `conflict`: Conflict with the current state. */
             409: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -3078,7 +3078,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            /** @description `payload_too_large`: Request body too large. Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
             413: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -3097,7 +3097,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -3118,7 +3118,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -3137,7 +3137,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A dependency is unavailable or not configured (`service_unavailable`). */
+            /** @description `service_unavailable`: A dependency is unavailable or not configured. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -3195,7 +3195,7 @@ export interface operations {
                     "application/json": components["schemas"]["PredictionList"];
                 };
             };
-            /** @description Validation failed (`validation_error`); `details.issues` lists each problem. */
+            /** @description `validation_error`: Validation failed; `details.issues` lists each problem. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -3214,7 +3214,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -3233,7 +3233,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -3254,7 +3254,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -3273,7 +3273,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A dependency is unavailable or not configured (`service_unavailable`). */
+            /** @description `service_unavailable`: A dependency is unavailable or not configured. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -3324,7 +3324,7 @@ export interface operations {
                     "application/json": components["schemas"]["Prediction"] & unknown;
                 };
             };
-            /** @description Validation failed (`validation_error`); `details.issues` lists each problem. */
+            /** @description `validation_error`: Validation failed; `details.issues` lists each problem. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -3343,7 +3343,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -3362,7 +3362,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Signed in but not allowed (`forbidden`). */
+            /** @description `forbidden`: Signed in but not allowed. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -3381,7 +3381,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (`not_found`). */
+            /** @description `not_found`: Not found. */
             404: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -3400,7 +3400,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -3421,7 +3421,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -3440,7 +3440,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A dependency is unavailable or not configured (`service_unavailable`). */
+            /** @description `service_unavailable`: A dependency is unavailable or not configured. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -3492,7 +3492,7 @@ export interface operations {
                     "image/*": string;
                 };
             };
-            /** @description Not found (`not_found`). */
+            /** @description `not_found`: Not found. */
             404: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -3505,7 +3505,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -3546,7 +3546,7 @@ export interface operations {
                     "image/svg+xml": string;
                 };
             };
-            /** @description Not found (`not_found`). */
+            /** @description `not_found`: Not found. */
             404: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -3559,7 +3559,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -3602,7 +3602,7 @@ export interface operations {
                     "application/json": components["schemas"]["CreditBalance"];
                 };
             };
-            /** @description Not signed in (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -3621,7 +3621,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -3642,7 +3642,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -3661,7 +3661,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A dependency is unavailable or not configured (`service_unavailable`). */
+            /** @description `service_unavailable`: A dependency is unavailable or not configured. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -3710,7 +3710,7 @@ export interface operations {
                     "application/json": components["schemas"]["CreditPackageList"];
                 };
             };
-            /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -3731,7 +3731,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -3785,7 +3785,7 @@ export interface operations {
                     "application/json": components["schemas"]["CreditTransactionList"];
                 };
             };
-            /** @description Validation failed (`validation_error`); `details.issues` lists each problem. */
+            /** @description `validation_error`: Validation failed; `details.issues` lists each problem. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -3804,7 +3804,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -3823,7 +3823,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -3844,7 +3844,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -3863,7 +3863,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A dependency is unavailable or not configured (`service_unavailable`). */
+            /** @description `service_unavailable`: A dependency is unavailable or not configured. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -3920,7 +3920,7 @@ export interface operations {
                     "application/json": components["schemas"]["Checkout"];
                 };
             };
-            /** @description Validation failed (`validation_error`); `details.issues` lists each problem. */
+            /** @description `validation_error`: Validation failed; `details.issues` lists each problem. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -3939,7 +3939,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -3958,7 +3958,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflict with the current state (`conflict`). */
+            /** @description `conflict`: Conflict with the current state. */
             409: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -3977,7 +3977,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            /** @description `payload_too_large`: Request body too large. Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
             413: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -3996,7 +3996,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The Idempotency-Key was used with a different body (`idempotency_key_reused`). */
+            /** @description `idempotency_key_reused`: The Idempotency-Key was used with a different body. */
             422: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -4015,7 +4015,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -4036,7 +4036,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -4055,7 +4055,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The upstream provider failed (`provider_error`). */
+            /** @description `provider_error`: The upstream provider failed. */
             502: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -4074,7 +4074,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A dependency is unavailable or not configured (`service_unavailable`). */
+            /** @description `service_unavailable`: A dependency is unavailable or not configured. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -4125,7 +4125,7 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookAck"];
                 };
             };
-            /** @description Signed in but not allowed (`forbidden`). */
+            /** @description `forbidden`: Signed in but not allowed. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -4138,7 +4138,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (`not_found`). */
+            /** @description `not_found`: Not found. */
             404: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -4151,7 +4151,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            /** @description `payload_too_large`: Request body too large. Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
             413: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -4164,7 +4164,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -4213,7 +4213,7 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookAck"];
                 };
             };
-            /** @description Validation failed (`validation_error`); `details.issues` lists each problem. */
+            /** @description `validation_error`: Validation failed; `details.issues` lists each problem. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -4226,7 +4226,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Signed in but not allowed (`forbidden`). */
+            /** @description `forbidden`: Signed in but not allowed. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -4239,7 +4239,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            /** @description `payload_too_large`: Request body too large. Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
             413: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -4252,7 +4252,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -4265,7 +4265,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A dependency is unavailable or not configured (`service_unavailable`). */
+            /** @description `service_unavailable`: A dependency is unavailable or not configured. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -4308,7 +4308,7 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookSigningSecret"];
                 };
             };
-            /** @description Not signed in (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -4327,7 +4327,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -4348,7 +4348,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -4367,7 +4367,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A dependency is unavailable or not configured (`service_unavailable`). */
+            /** @description `service_unavailable`: A dependency is unavailable or not configured. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -4416,7 +4416,7 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookSigningSecret"];
                 };
             };
-            /** @description Not signed in (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -4435,7 +4435,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            /** @description `payload_too_large`: Request body too large. Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
             413: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -4454,7 +4454,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -4475,7 +4475,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -4494,7 +4494,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A dependency is unavailable or not configured (`service_unavailable`). */
+            /** @description `service_unavailable`: A dependency is unavailable or not configured. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -4550,7 +4550,7 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookDeliveryList"];
                 };
             };
-            /** @description Validation failed (`validation_error`); `details.issues` lists each problem. */
+            /** @description `validation_error`: Validation failed; `details.issues` lists each problem. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -4569,7 +4569,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -4588,7 +4588,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Signed in but not allowed (`forbidden`). */
+            /** @description `forbidden`: Signed in but not allowed. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -4607,7 +4607,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (`not_found`). */
+            /** @description `not_found`: Not found. */
             404: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -4626,7 +4626,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -4647,7 +4647,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -4666,7 +4666,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A dependency is unavailable or not configured (`service_unavailable`). */
+            /** @description `service_unavailable`: A dependency is unavailable or not configured. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -4720,7 +4720,7 @@ export interface operations {
                     "application/json": components["schemas"]["AdminCreditAdjustment"];
                 };
             };
-            /** @description Validation failed (`validation_error`); `details.issues` lists each problem. */
+            /** @description `validation_error`: Validation failed; `details.issues` lists each problem. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -4739,7 +4739,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -4758,7 +4758,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Signed in but not allowed (`forbidden`). */
+            /** @description `forbidden`: Signed in but not allowed. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -4777,7 +4777,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (`not_found`). */
+            /** @description `not_found`: Not found. */
             404: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -4796,7 +4796,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflict with the current state (`conflict`). */
+            /** @description `conflict`: Conflict with the current state. */
             409: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -4815,7 +4815,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            /** @description `payload_too_large`: Request body too large. Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
             413: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -4834,7 +4834,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -4855,7 +4855,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -4874,7 +4874,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A dependency is unavailable or not configured (`service_unavailable`). */
+            /** @description `service_unavailable`: A dependency is unavailable or not configured. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -4930,7 +4930,7 @@ export interface operations {
                     "application/json": components["schemas"]["AdminUserList"];
                 };
             };
-            /** @description Validation failed (`validation_error`); `details.issues` lists each problem. */
+            /** @description `validation_error`: Validation failed; `details.issues` lists each problem. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -4949,7 +4949,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -4968,7 +4968,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Signed in but not allowed (`forbidden`). */
+            /** @description `forbidden`: Signed in but not allowed. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -4987,7 +4987,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5008,7 +5008,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5027,7 +5027,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A dependency is unavailable or not configured (`service_unavailable`). */
+            /** @description `service_unavailable`: A dependency is unavailable or not configured. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5081,7 +5081,7 @@ export interface operations {
                     "application/json": components["schemas"]["Analytics"];
                 };
             };
-            /** @description Validation failed (`validation_error`); `details.issues` lists each problem. */
+            /** @description `validation_error`: Validation failed; `details.issues` lists each problem. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5100,7 +5100,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5119,7 +5119,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Signed in but not allowed (`forbidden`). */
+            /** @description `forbidden`: Signed in but not allowed. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5138,7 +5138,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5159,7 +5159,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5178,7 +5178,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A dependency is unavailable or not configured (`service_unavailable`). */
+            /** @description `service_unavailable`: A dependency is unavailable or not configured. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5227,7 +5227,7 @@ export interface operations {
                     } | null;
                 };
             };
-            /** @description Invalid request (`validation_error`); Better Auth's own code is in `details.authCode`. */
+            /** @description `validation_error`: Invalid request; Better Auth's own code is in `details.authCode`. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5240,7 +5240,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in, or wrong credentials (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in, or wrong credentials. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5253,7 +5253,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (`forbidden`), e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5266,7 +5266,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (`not_found`). */
+            /** @description `not_found`: Not found. */
             404: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5279,7 +5279,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5294,7 +5294,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5307,7 +5307,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            /** @description `service_unavailable`: The database is unavailable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5367,7 +5367,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid request (`validation_error`); Better Auth's own code is in `details.authCode`. */
+            /** @description `validation_error`: Invalid request; Better Auth's own code is in `details.authCode`. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5380,7 +5380,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in, or wrong credentials (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in, or wrong credentials. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5393,7 +5393,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (`forbidden`), e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5406,7 +5406,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (`not_found`). */
+            /** @description `not_found`: Not found. */
             404: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5419,7 +5419,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            /** @description `payload_too_large`: Request body too large. Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
             413: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5432,7 +5432,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5447,7 +5447,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5460,7 +5460,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            /** @description `service_unavailable`: The database is unavailable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5554,7 +5554,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid request (`validation_error`); Better Auth's own code is in `details.authCode`. */
+            /** @description `validation_error`: Invalid request; Better Auth's own code is in `details.authCode`. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5567,7 +5567,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in, or wrong credentials (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in, or wrong credentials. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5580,7 +5580,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (`forbidden`), e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5593,7 +5593,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (`not_found`). */
+            /** @description `not_found`: Not found. */
             404: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5606,7 +5606,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflict with existing data (`conflict`), e.g. the email is already registered. */
+            /** @description `conflict`: Conflict with existing data, e.g. the email is already registered. */
             409: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5619,7 +5619,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            /** @description `payload_too_large`: Request body too large. Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
             413: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5632,7 +5632,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5647,7 +5647,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5660,7 +5660,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            /** @description `service_unavailable`: The database is unavailable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5724,7 +5724,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid request (`validation_error`); Better Auth's own code is in `details.authCode`. */
+            /** @description `validation_error`: Invalid request; Better Auth's own code is in `details.authCode`. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5737,7 +5737,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in, or wrong credentials (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in, or wrong credentials. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5750,7 +5750,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (`forbidden`), e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5763,7 +5763,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (`not_found`). */
+            /** @description `not_found`: Not found. */
             404: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5776,7 +5776,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            /** @description `payload_too_large`: Request body too large. Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
             413: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5789,7 +5789,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`): too many attempts from this client address, or too many wrong passwords for this account within 15 minutes (`details.authCode` `TOO_MANY_FAILED_SIGN_INS`); retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests: too many attempts from this client address, or too many wrong passwords for this account within 15 minutes (`details.authCode` `TOO_MANY_FAILED_SIGN_INS`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5804,7 +5804,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5817,7 +5817,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            /** @description `service_unavailable`: The database is unavailable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5863,7 +5863,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid request (`validation_error`); Better Auth's own code is in `details.authCode`. */
+            /** @description `validation_error`: Invalid request; Better Auth's own code is in `details.authCode`. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5876,7 +5876,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in, or wrong credentials (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in, or wrong credentials. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5889,7 +5889,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (`forbidden`), e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5902,7 +5902,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (`not_found`). */
+            /** @description `not_found`: Not found. */
             404: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5915,7 +5915,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            /** @description `payload_too_large`: Request body too large. Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
             413: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5928,7 +5928,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5943,7 +5943,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5956,7 +5956,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            /** @description `service_unavailable`: The database is unavailable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6038,7 +6038,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid request (`validation_error`); Better Auth's own code is in `details.authCode`. */
+            /** @description `validation_error`: Invalid request; Better Auth's own code is in `details.authCode`. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6051,7 +6051,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in, or wrong credentials (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in, or wrong credentials. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6064,7 +6064,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (`forbidden`), e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6077,7 +6077,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (`not_found`). */
+            /** @description `not_found`: Not found. */
             404: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6090,7 +6090,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            /** @description `payload_too_large`: Request body too large. Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
             413: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6103,7 +6103,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6118,7 +6118,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6131,7 +6131,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            /** @description `service_unavailable`: The database is unavailable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6179,7 +6179,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid request (`validation_error`); Better Auth's own code is in `details.authCode`. */
+            /** @description `validation_error`: Invalid request; Better Auth's own code is in `details.authCode`. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6192,7 +6192,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in, or wrong credentials (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in, or wrong credentials. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6205,7 +6205,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (`forbidden`), e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6218,7 +6218,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (`not_found`). */
+            /** @description `not_found`: Not found. */
             404: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6231,7 +6231,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            /** @description `payload_too_large`: Request body too large. Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
             413: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6244,7 +6244,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6259,7 +6259,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6272,7 +6272,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            /** @description `service_unavailable`: The database is unavailable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6309,7 +6309,7 @@ export interface operations {
                     "application/json": components["schemas"]["AuthSession"][];
                 };
             };
-            /** @description Invalid request (`validation_error`); Better Auth's own code is in `details.authCode`. */
+            /** @description `validation_error`: Invalid request; Better Auth's own code is in `details.authCode`. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6322,7 +6322,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in, or wrong credentials (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in, or wrong credentials. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6335,7 +6335,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (`forbidden`), e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6348,7 +6348,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (`not_found`). */
+            /** @description `not_found`: Not found. */
             404: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6361,7 +6361,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6376,7 +6376,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6389,7 +6389,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            /** @description `service_unavailable`: The database is unavailable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6436,7 +6436,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid request (`validation_error`); Better Auth's own code is in `details.authCode`. */
+            /** @description `validation_error`: Invalid request; Better Auth's own code is in `details.authCode`. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6449,7 +6449,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in, or wrong credentials (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in, or wrong credentials. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6462,7 +6462,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (`forbidden`), e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6475,7 +6475,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (`not_found`). */
+            /** @description `not_found`: Not found. */
             404: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6488,7 +6488,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            /** @description `payload_too_large`: Request body too large. Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
             413: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6501,7 +6501,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6516,7 +6516,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6529,7 +6529,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            /** @description `service_unavailable`: The database is unavailable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6573,7 +6573,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid request (`validation_error`); Better Auth's own code is in `details.authCode`. */
+            /** @description `validation_error`: Invalid request; Better Auth's own code is in `details.authCode`. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6586,7 +6586,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in, or wrong credentials (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in, or wrong credentials. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6599,7 +6599,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (`forbidden`), e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6612,7 +6612,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (`not_found`). */
+            /** @description `not_found`: Not found. */
             404: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6625,7 +6625,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            /** @description `payload_too_large`: Request body too large. Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
             413: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6638,7 +6638,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6653,7 +6653,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6666,7 +6666,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            /** @description `service_unavailable`: The database is unavailable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6710,7 +6710,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid request (`validation_error`); Better Auth's own code is in `details.authCode`. */
+            /** @description `validation_error`: Invalid request; Better Auth's own code is in `details.authCode`. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6723,7 +6723,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in, or wrong credentials (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in, or wrong credentials. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6736,7 +6736,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (`forbidden`), e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6749,7 +6749,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (`not_found`). */
+            /** @description `not_found`: Not found. */
             404: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6762,7 +6762,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            /** @description `payload_too_large`: Request body too large. Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
             413: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6775,7 +6775,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6790,7 +6790,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6803,7 +6803,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            /** @description `service_unavailable`: The database is unavailable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6852,7 +6852,7 @@ export interface operations {
                     }[];
                 };
             };
-            /** @description Invalid request (`validation_error`); Better Auth's own code is in `details.authCode`. */
+            /** @description `validation_error`: Invalid request; Better Auth's own code is in `details.authCode`. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6865,7 +6865,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in, or wrong credentials (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in, or wrong credentials. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6878,7 +6878,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (`forbidden`), e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6891,7 +6891,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (`not_found`). */
+            /** @description `not_found`: Not found. */
             404: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6904,7 +6904,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6919,7 +6919,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6932,7 +6932,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            /** @description `service_unavailable`: The database is unavailable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6972,7 +6972,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid request (`validation_error`); Better Auth's own code is in `details.authCode`. */
+            /** @description `validation_error`: Invalid request; Better Auth's own code is in `details.authCode`. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6985,7 +6985,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in, or wrong credentials (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in, or wrong credentials. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6998,7 +6998,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (`forbidden`), e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7011,7 +7011,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (`not_found`). */
+            /** @description `not_found`: Not found. */
             404: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7024,7 +7024,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7039,7 +7039,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7052,7 +7052,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            /** @description `service_unavailable`: The database is unavailable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7089,7 +7089,7 @@ export interface operations {
                     "text/html": string;
                 };
             };
-            /** @description Invalid request (`validation_error`); Better Auth's own code is in `details.authCode`. */
+            /** @description `validation_error`: Invalid request; Better Auth's own code is in `details.authCode`. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7102,7 +7102,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in, or wrong credentials (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in, or wrong credentials. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7115,7 +7115,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (`forbidden`), e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7128,7 +7128,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (`not_found`). */
+            /** @description `not_found`: Not found. */
             404: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7141,7 +7141,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7156,7 +7156,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7169,7 +7169,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            /** @description `service_unavailable`: The database is unavailable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7209,7 +7209,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid request (`validation_error`); Better Auth's own code is in `details.authCode`. */
+            /** @description `validation_error`: Invalid request; Better Auth's own code is in `details.authCode`. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7222,7 +7222,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in, or wrong credentials (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in, or wrong credentials. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7235,7 +7235,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (`forbidden`), e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7248,7 +7248,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (`not_found`). */
+            /** @description `not_found`: Not found. */
             404: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7261,7 +7261,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            /** @description `payload_too_large`: Request body too large. Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
             413: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7274,7 +7274,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7289,7 +7289,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7302,7 +7302,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            /** @description `service_unavailable`: The database is unavailable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7341,7 +7341,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid request (`validation_error`); Better Auth's own code is in `details.authCode`. */
+            /** @description `validation_error`: Invalid request; Better Auth's own code is in `details.authCode`. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7354,7 +7354,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in, or wrong credentials (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in, or wrong credentials. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7367,7 +7367,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (`forbidden`), e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7380,7 +7380,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (`not_found`). */
+            /** @description `not_found`: Not found. */
             404: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7393,7 +7393,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflict with existing data (`conflict`), e.g. the email is already registered. */
+            /** @description `conflict`: Conflict with existing data, e.g. the email is already registered. */
             409: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7406,7 +7406,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            /** @description `payload_too_large`: Request body too large. Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
             413: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7419,7 +7419,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7434,7 +7434,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7447,7 +7447,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            /** @description `service_unavailable`: The database is unavailable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7498,7 +7498,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid request (`validation_error`); Better Auth's own code is in `details.authCode`. */
+            /** @description `validation_error`: Invalid request; Better Auth's own code is in `details.authCode`. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7511,7 +7511,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in, or wrong credentials (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in, or wrong credentials. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7524,7 +7524,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (`forbidden`), e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7537,7 +7537,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (`not_found`). */
+            /** @description `not_found`: Not found. */
             404: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7550,7 +7550,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            /** @description `payload_too_large`: Request body too large. Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
             413: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7563,7 +7563,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7578,7 +7578,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7591,7 +7591,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            /** @description `service_unavailable`: The database is unavailable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7632,7 +7632,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid request (`validation_error`); Better Auth's own code is in `details.authCode`. */
+            /** @description `validation_error`: Invalid request; Better Auth's own code is in `details.authCode`. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7645,7 +7645,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in, or wrong credentials (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in, or wrong credentials. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7658,7 +7658,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (`forbidden`), e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7671,7 +7671,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (`not_found`). */
+            /** @description `not_found`: Not found. */
             404: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7684,7 +7684,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7699,7 +7699,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7712,7 +7712,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            /** @description `service_unavailable`: The database is unavailable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7768,7 +7768,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid request (`validation_error`); Better Auth's own code is in `details.authCode`. */
+            /** @description `validation_error`: Invalid request; Better Auth's own code is in `details.authCode`. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7781,7 +7781,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in, or wrong credentials (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in, or wrong credentials. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7794,7 +7794,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (`forbidden`), e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7807,7 +7807,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (`not_found`). */
+            /** @description `not_found`: Not found. */
             404: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7820,7 +7820,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            /** @description `payload_too_large`: Request body too large. Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
             413: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7833,7 +7833,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7848,7 +7848,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7861,7 +7861,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            /** @description `service_unavailable`: The database is unavailable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7914,7 +7914,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid request (`validation_error`); Better Auth's own code is in `details.authCode`. */
+            /** @description `validation_error`: Invalid request; Better Auth's own code is in `details.authCode`. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7927,7 +7927,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in, or wrong credentials (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in, or wrong credentials. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7940,7 +7940,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (`forbidden`), e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7953,7 +7953,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (`not_found`). */
+            /** @description `not_found`: Not found. */
             404: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7966,7 +7966,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            /** @description `payload_too_large`: Request body too large. Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
             413: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7979,7 +7979,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7994,7 +7994,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8007,7 +8007,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            /** @description `service_unavailable`: The database is unavailable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8060,7 +8060,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid request (`validation_error`); Better Auth's own code is in `details.authCode`. */
+            /** @description `validation_error`: Invalid request; Better Auth's own code is in `details.authCode`. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8073,7 +8073,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in, or wrong credentials (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in, or wrong credentials. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8086,7 +8086,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (`forbidden`), e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8099,7 +8099,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (`not_found`). */
+            /** @description `not_found`: Not found. */
             404: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8112,7 +8112,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8127,7 +8127,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8140,7 +8140,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            /** @description `service_unavailable`: The database is unavailable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8189,7 +8189,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid request (`validation_error`); Better Auth's own code is in `details.authCode`. */
+            /** @description `validation_error`: Invalid request; Better Auth's own code is in `details.authCode`. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8202,7 +8202,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in, or wrong credentials (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in, or wrong credentials. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8215,7 +8215,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (`forbidden`), e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8228,7 +8228,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (`not_found`). */
+            /** @description `not_found`: Not found. */
             404: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8241,7 +8241,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            /** @description `payload_too_large`: Request body too large. Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
             413: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8254,7 +8254,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8269,7 +8269,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8282,7 +8282,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            /** @description `service_unavailable`: The database is unavailable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8331,7 +8331,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid request (`validation_error`); Better Auth's own code is in `details.authCode`. */
+            /** @description `validation_error`: Invalid request; Better Auth's own code is in `details.authCode`. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8344,7 +8344,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in, or wrong credentials (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in, or wrong credentials. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8357,7 +8357,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (`forbidden`), e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8370,7 +8370,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (`not_found`). */
+            /** @description `not_found`: Not found. */
             404: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8383,7 +8383,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            /** @description `payload_too_large`: Request body too large. Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
             413: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8396,7 +8396,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8411,7 +8411,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8424,7 +8424,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            /** @description `service_unavailable`: The database is unavailable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8477,7 +8477,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid request (`validation_error`); Better Auth's own code is in `details.authCode`. */
+            /** @description `validation_error`: Invalid request; Better Auth's own code is in `details.authCode`. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8490,7 +8490,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in, or wrong credentials (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in, or wrong credentials. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8503,7 +8503,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (`forbidden`), e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8516,7 +8516,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (`not_found`). */
+            /** @description `not_found`: Not found. */
             404: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8529,7 +8529,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            /** @description `payload_too_large`: Request body too large. Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
             413: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8542,7 +8542,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8557,7 +8557,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8570,7 +8570,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            /** @description `service_unavailable`: The database is unavailable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8620,7 +8620,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid request (`validation_error`); Better Auth's own code is in `details.authCode`. */
+            /** @description `validation_error`: Invalid request; Better Auth's own code is in `details.authCode`. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8633,7 +8633,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in, or wrong credentials (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in, or wrong credentials. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8646,7 +8646,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (`forbidden`), e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8659,7 +8659,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (`not_found`). */
+            /** @description `not_found`: Not found. */
             404: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8672,7 +8672,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            /** @description `payload_too_large`: Request body too large. Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
             413: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8685,7 +8685,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8700,7 +8700,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8713,7 +8713,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            /** @description `service_unavailable`: The database is unavailable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8748,7 +8748,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Invalid request (`validation_error`); Better Auth's own code is in `details.authCode`. */
+            /** @description `validation_error`: Invalid request; Better Auth's own code is in `details.authCode`. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8761,7 +8761,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in, or wrong credentials (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in, or wrong credentials. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8774,7 +8774,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (`forbidden`), e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8787,7 +8787,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (`not_found`). */
+            /** @description `not_found`: Not found. */
             404: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8800,7 +8800,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            /** @description `payload_too_large`: Request body too large. Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
             413: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8813,7 +8813,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8828,7 +8828,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8841,7 +8841,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            /** @description `service_unavailable`: The database is unavailable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8887,7 +8887,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid request (`validation_error`); Better Auth's own code is in `details.authCode`. */
+            /** @description `validation_error`: Invalid request; Better Auth's own code is in `details.authCode`. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8900,7 +8900,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in, or wrong credentials (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in, or wrong credentials. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8913,7 +8913,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (`forbidden`), e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8926,7 +8926,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (`not_found`). */
+            /** @description `not_found`: Not found. */
             404: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8939,7 +8939,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            /** @description `payload_too_large`: Request body too large. Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
             413: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8952,7 +8952,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8967,7 +8967,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8980,7 +8980,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            /** @description `service_unavailable`: The database is unavailable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9029,7 +9029,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid request (`validation_error`); Better Auth's own code is in `details.authCode`. */
+            /** @description `validation_error`: Invalid request; Better Auth's own code is in `details.authCode`. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9042,7 +9042,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in, or wrong credentials (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in, or wrong credentials. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9055,7 +9055,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (`forbidden`), e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9068,7 +9068,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (`not_found`). */
+            /** @description `not_found`: Not found. */
             404: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9081,7 +9081,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            /** @description `payload_too_large`: Request body too large. Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
             413: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9094,7 +9094,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9109,7 +9109,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9122,7 +9122,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            /** @description `service_unavailable`: The database is unavailable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9171,7 +9171,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid request (`validation_error`); Better Auth's own code is in `details.authCode`. */
+            /** @description `validation_error`: Invalid request; Better Auth's own code is in `details.authCode`. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9184,7 +9184,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in, or wrong credentials (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in, or wrong credentials. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9197,7 +9197,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (`forbidden`), e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9210,7 +9210,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (`not_found`). */
+            /** @description `not_found`: Not found. */
             404: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9223,7 +9223,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflict with existing data (`conflict`), e.g. the email is already registered. */
+            /** @description `conflict`: Conflict with existing data, e.g. the email is already registered. */
             409: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9236,7 +9236,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            /** @description `payload_too_large`: Request body too large. Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
             413: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9249,7 +9249,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9264,7 +9264,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9277,7 +9277,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            /** @description `service_unavailable`: The database is unavailable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9328,7 +9328,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid request (`validation_error`); Better Auth's own code is in `details.authCode`. */
+            /** @description `validation_error`: Invalid request; Better Auth's own code is in `details.authCode`. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9341,7 +9341,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in, or wrong credentials (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in, or wrong credentials. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9354,7 +9354,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (`forbidden`), e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9367,7 +9367,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (`not_found`). */
+            /** @description `not_found`: Not found. */
             404: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9380,7 +9380,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            /** @description `payload_too_large`: Request body too large. Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
             413: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9393,7 +9393,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9408,7 +9408,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9421,7 +9421,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            /** @description `service_unavailable`: The database is unavailable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9468,7 +9468,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid request (`validation_error`); Better Auth's own code is in `details.authCode`. */
+            /** @description `validation_error`: Invalid request; Better Auth's own code is in `details.authCode`. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9481,7 +9481,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in, or wrong credentials (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in, or wrong credentials. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9494,7 +9494,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (`forbidden`), e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9507,7 +9507,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (`not_found`). */
+            /** @description `not_found`: Not found. */
             404: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9520,7 +9520,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            /** @description `payload_too_large`: Request body too large. Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
             413: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9533,7 +9533,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9548,7 +9548,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9561,7 +9561,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            /** @description `service_unavailable`: The database is unavailable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9701,7 +9701,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid request (`validation_error`); Better Auth's own code is in `details.authCode`. */
+            /** @description `validation_error`: Invalid request; Better Auth's own code is in `details.authCode`. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9714,7 +9714,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in, or wrong credentials (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in, or wrong credentials. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9727,7 +9727,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (`forbidden`), e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9740,7 +9740,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (`not_found`). */
+            /** @description `not_found`: Not found. */
             404: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9753,7 +9753,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            /** @description `payload_too_large`: Request body too large. Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
             413: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9766,7 +9766,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9781,7 +9781,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9794,7 +9794,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            /** @description `service_unavailable`: The database is unavailable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9901,7 +9901,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid request (`validation_error`); Better Auth's own code is in `details.authCode`. */
+            /** @description `validation_error`: Invalid request; Better Auth's own code is in `details.authCode`. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9914,7 +9914,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in, or wrong credentials (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in, or wrong credentials. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9927,7 +9927,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (`forbidden`), e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9940,7 +9940,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (`not_found`). */
+            /** @description `not_found`: Not found. */
             404: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9953,7 +9953,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9968,7 +9968,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9981,7 +9981,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            /** @description `service_unavailable`: The database is unavailable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -10125,7 +10125,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid request (`validation_error`); Better Auth's own code is in `details.authCode`. */
+            /** @description `validation_error`: Invalid request; Better Auth's own code is in `details.authCode`. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -10138,7 +10138,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in, or wrong credentials (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in, or wrong credentials. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -10151,7 +10151,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (`forbidden`), e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -10164,7 +10164,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (`not_found`). */
+            /** @description `not_found`: Not found. */
             404: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -10177,7 +10177,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            /** @description `payload_too_large`: Request body too large. Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
             413: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -10190,7 +10190,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -10205,7 +10205,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -10218,7 +10218,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            /** @description `service_unavailable`: The database is unavailable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -10268,7 +10268,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid request (`validation_error`); Better Auth's own code is in `details.authCode`. */
+            /** @description `validation_error`: Invalid request; Better Auth's own code is in `details.authCode`. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -10281,7 +10281,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in, or wrong credentials (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in, or wrong credentials. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -10294,7 +10294,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (`forbidden`), e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -10307,7 +10307,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (`not_found`). */
+            /** @description `not_found`: Not found. */
             404: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -10320,7 +10320,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            /** @description `payload_too_large`: Request body too large. Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
             413: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -10333,7 +10333,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -10348,7 +10348,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -10361,7 +10361,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            /** @description `service_unavailable`: The database is unavailable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -10479,7 +10479,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid request (`validation_error`); Better Auth's own code is in `details.authCode`. */
+            /** @description `validation_error`: Invalid request; Better Auth's own code is in `details.authCode`. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -10492,7 +10492,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in, or wrong credentials (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in, or wrong credentials. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -10505,7 +10505,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (`forbidden`), e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -10518,7 +10518,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (`not_found`). */
+            /** @description `not_found`: Not found. */
             404: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -10531,7 +10531,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -10546,7 +10546,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -10559,7 +10559,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            /** @description `service_unavailable`: The database is unavailable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */

@@ -7,7 +7,7 @@ import { createRoute, OpenAPIHono, type RouteConfig } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
 import { requireAdmin, requireUser } from "../auth/session";
 import type { AppEnv } from "../deps";
-import { errorBody, noRoute } from "../lib/errors";
+import { noRoute, sendError } from "../lib/errors";
 import { idempotent } from "../middleware/idempotency";
 import { requireMetricsToken } from "../middleware/metrics";
 import { type RateLimitTier, rateLimit } from "../middleware/rate-limit";
@@ -127,7 +127,7 @@ export function createRouter() {
       const message = first
         ? `Invalid request: ${first.path ? `${first.path}: ` : ""}${first.message}`
         : "Invalid request.";
-      return c.json(errorBody(c, "validation_error", message, { issues }), 400);
+      return sendError(c, "validation_error", message, { issues });
     },
   });
 }
