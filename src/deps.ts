@@ -10,6 +10,7 @@ import type { Lifecycle } from "./lib/lifecycle";
 import type { Logger } from "./lib/logger";
 import { HttpMetrics } from "./lib/metrics";
 import { type PolarClient, polarFromConfig } from "./services/polar/client";
+import type { VerifiedEvent } from "./services/polar/webhooks";
 import { createEachlabsProvider } from "./services/providers/eachlabs";
 import type { GenerationProvider } from "./services/providers/provider";
 import { createSandboxProvider } from "./services/providers/sandbox";
@@ -70,6 +71,12 @@ export interface AppEnv {
     clientAddress: () => string;
     user?: AuthUser;
     authResolved?: boolean;
+    /** The resource an `access: "owner"` route acts on, found and checked by the route kit (read it with `owned`). */
+    owned?: { userId: string };
+    /** The Polar event whose signature an `access: "signature"` route verified (src/middleware/webhook-guards.ts). */
+    polarEvent?: VerifiedEvent;
+    /** The prediction an `access: "callback"` route's token was minted for (src/middleware/webhook-guards.ts). */
+    callbackPredictionId?: string;
     /**
      * Sets a header for whatever this request's response will be (src/middleware/edge.ts): on Node on the
      * outgoing message, elsewhere `c.header` (staged on the context).

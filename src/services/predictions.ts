@@ -15,9 +15,8 @@ import {
   type PredictionStatus,
 } from "../domain/predictions";
 import type { AuthUser } from "../domain/user";
-import { ApiError, conflict, forbidden, notFound } from "../lib/errors";
+import { ApiError, conflict, notFound } from "../lib/errors";
 import { cursorParams, decodeCursor, keysetAfterPlaceholders, keysetOrder, page } from "../lib/pagination";
-import { isUuid } from "../lib/validation";
 import { type CreatePredictionRequest, type PredictionInput, PredictionInputSchema } from "../schemas/predictions";
 import { applyCreditChange, CREDIT_TOTALS } from "./credits";
 import { copyOutputs } from "./outputs";
@@ -474,6 +473,13 @@ async function keepProcessing(
 // ---------------------------------------------------------------- reads, waits, cancel, lists
 
 export async function loadRow(db: Database, id: string): Promise<PredictionRow> {
+  const row = await findPrediction(db, id);
+  if (!row) throw notFound("Prediction");
+  return row;
+}
+
+/** The whole row, or undefined when there is none (the owner check of the routes reads it). */
+export async function findPrediction(db: Database, id: string): Promise<PredictionRow | undefined> {
   const statement = prepared(db, "prediction_by_id", (d, name) =>
     d
       .select()
@@ -482,46 +488,38 @@ export async function loadRow(db: Database, id: string): Promise<PredictionRow> 
       .prepare(name),
   );
   const [row] = await statement.execute({ id });
-  if (!row) throw notFound("Prediction");
   return row;
 }
 
-/** The caller's prediction: 404 for an unknown or malformed id, 403 for someone else's. */
-export async function getOwnedPrediction(db: Database, user: AuthUser, id: string): Promise<PredictionRow> {
-  if (!isUuid(id)) throw notFound("Prediction");
-  return ownedBy(user, await loadRow(db, id));
-}
-
-/** The row when it exists and is the caller's: 404 for none, 403 for someone else's. */
-function ownedBy<T extends { userId: string }>(user: AuthUser, row: T | undefined): T {
-  if (!row) throw notFound("Prediction");
-  if (row.userId !== user.id) throw forbidden("This prediction belongs to another user.");
-  return row;
-}
-
-/**
- * The caller's prediction as clients see it (GET /api/predictions/{id}). A final prediction never changes, so it
- * is answered from the columns clients see; an active one is loaded whole, refreshed and, for `Prefer: wait=N`,
- * waited for. 404 for an unknown or malformed id, 403 for someone else's.
- */
-export async function readOwnedPrediction(
-  deps: Deps,
-  user: AuthUser,
+/** The columns clients see and whose it is, or undefined: what the routes' owner check reads on the polling path. */
+export async function findPredictionView(
+  db: Database,
   id: string,
-  waitSeconds: number,
-  signal?: AbortSignal,
-): Promise<PredictionView> {
-  if (!isUuid(id)) throw notFound("Prediction");
-  const statement = prepared(deps.db, "prediction_view_by_id", (d, name) =>
+): Promise<(PredictionView & { userId: string }) | undefined> {
+  const statement = prepared(db, "prediction_view_by_id", (d, name) =>
     d
       .select({ ...predictionView, userId: prediction.userId })
       .from(prediction)
       .where(eq(prediction.id, sql.placeholder("id")))
       .prepare(name),
   );
-  const view = ownedBy(user, (await statement.execute({ id }))[0]);
+  const [view] = await statement.execute({ id });
+  return view;
+}
+
+/**
+ * The caller's prediction as clients see it (GET /api/predictions/{id}), from the view its owner check read. A
+ * final prediction never changes, so it is answered as read; an active one is loaded whole, refreshed and, for
+ * `Prefer: wait=N`, waited for.
+ */
+export async function readOwnedPrediction(
+  deps: Deps,
+  view: PredictionView,
+  waitSeconds: number,
+  signal?: AbortSignal,
+): Promise<PredictionView> {
   if (isFinal(view.status)) return view;
-  return refreshAndWait(deps, await loadRow(deps.db, id), waitSeconds, signal);
+  return refreshAndWait(deps, await loadRow(deps.db, view.id), waitSeconds, signal);
 }
 
 /**
@@ -547,8 +545,8 @@ export async function refreshAndWait(
   return current;
 }
 
-export async function cancelPrediction(deps: Deps, user: AuthUser, id: string): Promise<PredictionRow> {
-  const row = await getOwnedPrediction(deps.db, user, id);
+/** Cancels the caller's prediction (its owner check read the row) and refunds it, once; 409 when it is final. */
+export async function cancelPrediction(deps: Deps, row: PredictionRow): Promise<PredictionRow> {
   if (isFinal(row.status)) throw alreadyFinal(row);
   if (row.providerPredictionId && deps.provider) {
     await deps.provider.cancel(row.providerPredictionId).catch((err: unknown) => {
