@@ -115,6 +115,31 @@ describe("another user's resource", () => {
   });
 });
 
+describe("an id that names nothing", () => {
+  test.each(ownerOps.map((o) => [key(o), o] as const))("%s: 404 for an unknown or malformed id", async (_k, o) => {
+    for (const id of [crypto.randomUUID(), "not-a-uuid"]) {
+      const url = concrete(o.path, o.op).replace(ownedId, id);
+      const res = await send(url, init(o.method, o.op, a.headers));
+      expect([url, res.status, res.body?.error?.code]).toEqual([url, 404, "not_found"]);
+    }
+  });
+});
+
+describe("private answers", () => {
+  const privateOps = protectedOps.filter(({ requirements }) => isUserOp(requirements) || isAdminOp(requirements));
+  test.each(privateOps.map((o) => [key(o), o] as const))(
+    "%s: Cache-Control: no-store, declared and sent",
+    async (_k, o) => {
+      for (const [status, response] of Object.entries<any>(o.op.responses))
+        if (/^2/.test(status))
+          expect([status, response.headers?.["Cache-Control"]?.schema?.enum]).toEqual([status, ["no-store"]]);
+      const caller = isAdminOp(o.requirements) ? admin : a;
+      const res = await send(concrete(o.path, o.op), init(o.method, o.op, caller.headers));
+      expect([res.status < 500, res.headers.get("cache-control")]).toEqual([true, "no-store"]);
+    },
+  );
+});
+
 describe("admin operations", () => {
   test.each(adminOps.map((o) => [key(o), o] as const))("%s: 403 for a non-admin, not for an admin", async (_k, o) => {
     const url = concrete(o.path, o.op);
