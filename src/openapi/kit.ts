@@ -154,6 +154,11 @@ type Defined<R extends KitRoute> = Omit<R, KitKeys> & {
 
 export function defineRoute<const R extends KitRoute>(spec: R) {
   const { access, owner, rateLimit: tier, idempotent: scope, errors = [], responses, request, ...rest } = spec;
+  // The types say so already; a declaration cast past them must not lose the check silently.
+  if ((access === "owner") !== (owner !== undefined))
+    throw new Error(
+      `${rest.method.toUpperCase()} ${rest.path}: an owner resolver goes with access "owner", and only with it`,
+    );
   const guard = GUARD[access];
   const isPrivate = PRIVATE.has(access);
   const middleware: MiddlewareHandler<AppEnv>[] = [
@@ -161,7 +166,7 @@ export function defineRoute<const R extends KitRoute>(spec: R) {
     // The limiter runs first, so refused credentials count against the caller's budget and carry RateLimit-*.
     ...(tier ? [rateLimit(tier)] : []),
     ...(guard ? [guard] : []),
-    ...(access === "owner" && owner ? [resolveOwner(owner)] : []),
+    ...(owner ? [resolveOwner(owner)] : []),
     ...(scope ? [idempotent(scope)] : []),
   ];
   const rateLimited = tier !== undefined;
