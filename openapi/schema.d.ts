@@ -168,6 +168,90 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/assets/kinds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the kinds of deliverable
+         * @description What each deliverable (`vector`, `transparent`, `icons`, `brand-kit`) is, the files it makes and its price in credits (`ASSET_CREDITS`). Public.
+         */
+        get: operations["listAssetKinds"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/predictions/{id}/assets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a prediction's deliverables
+         * @description The deliverables ordered from this prediction, newest first, cursor-paginated.
+         */
+        get: operations["listPredictionAssets"];
+        put?: never;
+        /**
+         * Order a deliverable
+         * @description Makes a deliverable from one output (`outputIndex`, default 0) of your **succeeded** prediction, read from our storage: a vector SVG, a transparent PNG, an icon set or a brand kit (see `GET /api/assets/kinds`). Charges the kind's price in the same transaction as the asset is recorded (402 with `details {required, balance}` and nothing charged when the balance is short); the work runs on worker threads of any instance. Poll `urls.get` with `Prefer: wait=N`, or pass `webhook` to get `asset.completed`. A source that is not an image, corrupt, or larger than `ASSET_MAX_PIXELS` fails the asset and refunds it (`error.code` `source_invalid`, `source_too_large`); so does a job not done by `ASSET_DEADLINE_MS` (`deadline_exceeded`). A prediction that is not `succeeded` is 409; `outputIndex` outside its outputs is 400. Send an `Idempotency-Key` to retry safely.
+         */
+        post: operations["createAsset"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/assets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List your deliverables
+         * @description Your deliverables, newest first, cursor-paginated, optionally filtered by `kind` and `status`.
+         */
+        get: operations["listAssets"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/assets/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a deliverable
+         * @description The asset; `files` lists what to download once it is `succeeded`. With `Prefer: wait=N` (N ≤ 30) the server holds the request until the asset is final or N seconds pass, and answers `Preference-Applied: wait=N`. 403 for another user's asset, 404 for an unknown id.
+         */
+        get: operations["getAsset"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/files/{key}": {
         parameters: {
             query?: never;
@@ -176,8 +260,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * A stored output image
-         * @description The bytes of an output image, copied from the provider when its prediction succeeded, with the content type it was stored with. Public: the key (128 random bits) is the capability, as for a CDN URL. Served with `Cache-Control: public, max-age=31536000, immutable` and `X-Content-Type-Options: nosniff`; an SVG also gets a `Content-Security-Policy` under which it runs no script. With `S3_PUBLIC_URL` set, `output` links the bucket or its CDN instead, but this path keeps working.
+         * A stored file (output image or deliverable)
+         * @description The bytes of an output image (copied from the provider when its prediction succeeded) or of a deliverable's file (`Asset.files`), with the content type it was stored with. Public: the key (128 random bits) is the capability, as for a CDN URL. Served with `Cache-Control: public, max-age=31536000, immutable` and `X-Content-Type-Options: nosniff`; an SVG also gets a `Content-Security-Policy` under which it runs no script. With `S3_PUBLIC_URL` set, `output` links the bucket or its CDN instead, but this path keeps working.
          */
         get: operations["getFile"];
         put?: never;
@@ -188,7 +272,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/sandbox/images/{id}/{n}.svg": {
+    "/sandbox/images/{id}/{n}.png": {
         parameters: {
             query?: never;
             header?: never;
@@ -197,7 +281,7 @@ export interface paths {
         };
         /**
          * A sandbox output image
-         * @description Served only when the server runs the sandbox provider (no `EACHLABS_API_KEY` outside production): the image URLs in a sandbox prediction's `output` point here. An SVG monogram of the brand name in the brand colours. Public.
+         * @description Served only when the server runs the sandbox provider (no `EACHLABS_API_KEY` outside production): the image URLs in a sandbox prediction's `output` point here. A 512×512 PNG monogram of the brand name in the brand colours (drawn with a bundled font, so it is the same on every host). Public.
          */
         get: operations["getSandboxImage"];
         put?: never;
@@ -1704,6 +1788,334 @@ export interface components {
             /** @description Pass as `cursor` to get the next page; null on the last page. */
             nextCursor: string | null;
         };
+        /** @description Every kind of deliverable, with its price and files. */
+        AssetKindList: {
+            data: components["schemas"]["AssetKindInfo"][];
+        };
+        AssetKindInfo: {
+            kind: components["schemas"]["AssetKind"];
+            /** @example Vector logo (SVG) */
+            name: string;
+            description: string;
+            /**
+             * Format: int32
+             * @description Price in credits (`ASSET_CREDITS`).
+             * @example 1
+             */
+            credits: number;
+            /**
+             * @example [
+             *       "logo.svg"
+             *     ]
+             */
+            files: string[];
+        };
+        /**
+         * @description vector: logo.svg; transparent: logo.png without its background; icons: favicons, app icons, manifest and head snippet; brand-kit: brand-kit.zip with all of it.
+         * @example vector
+         * @enum {string}
+         */
+        AssetKind: "vector" | "transparent" | "icons" | "brand-kit";
+        /**
+         * @description A deliverable made from one output of a succeeded prediction: a priced job on the same ledger.
+         * @example {
+         *       "id": "3f2b8a4e-9c1d-4e7a-b6f5-2d8c0e1a9b34",
+         *       "kind": "vector",
+         *       "status": "succeeded",
+         *       "predictionId": "0b7c2f0e-5a57-4f55-9b0c-3c0c2b6b7a11",
+         *       "outputIndex": 0,
+         *       "options": {
+         *         "mode": "color",
+         *         "maxColors": 8
+         *       },
+         *       "files": [
+         *         {
+         *           "name": "logo.svg",
+         *           "url": "https://api.logo-api.example/files/9f1c2b3a4d5e6f708192a3b4c5d6e7f8.svg",
+         *           "contentType": "image/svg+xml",
+         *           "bytes": 4123,
+         *           "width": 1024,
+         *           "height": 1024
+         *         }
+         *       ],
+         *       "creditsCharged": 1,
+         *       "creditsRefunded": 0,
+         *       "error": null,
+         *       "createdAt": "2026-12-02T12:00:00.000Z",
+         *       "completedAt": "2026-12-02T12:00:00.400Z",
+         *       "urls": {
+         *         "get": "/api/assets/3f2b8a4e-9c1d-4e7a-b6f5-2d8c0e1a9b34",
+         *         "stream": "/api/assets/3f2b8a4e-9c1d-4e7a-b6f5-2d8c0e1a9b34/events"
+         *       }
+         *     }
+         */
+        Asset: {
+            /** Format: uuid */
+            id: string;
+            kind: components["schemas"]["AssetKind"];
+            status: components["schemas"]["AssetStatus"];
+            /** Format: uuid */
+            predictionId: string;
+            /** Format: int32 */
+            outputIndex: number;
+            /**
+             * @description The options, with the kind's defaults filled in (see the kind's options in `CreateAssetRequest`).
+             * @example {
+             *       "mode": "color",
+             *       "maxColors": 8
+             *     }
+             */
+            options: {
+                /** @enum {string} */
+                mode?: "color" | "mono" | "border" | "all";
+                /** Format: int32 */
+                maxColors?: number;
+                /** Format: int32 */
+                tolerance?: number;
+                background?: string;
+            };
+            /** @description Empty until `succeeded`. */
+            files: components["schemas"]["AssetFile"][];
+            /** Format: int32 */
+            creditsCharged: number;
+            /** Format: int32 */
+            creditsRefunded: number;
+            /** @description Why it failed (its credits were refunded); null otherwise. */
+            error: {
+                /** @enum {string} */
+                code: "source_invalid" | "source_too_large" | "deadline_exceeded" | "internal_error";
+                message: string;
+            } | null;
+            /**
+             * Format: date-time
+             * @example 2026-11-25T12:00:00.000Z
+             */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @example 2026-11-25T12:00:00.000Z
+             */
+            completedAt: string | null;
+            urls: {
+                /** @example /api/assets/3f2b8a4e-9c1d-4e7a-b6f5-2d8c0e1a9b34 */
+                get: string;
+                /** @example /api/assets/3f2b8a4e-9c1d-4e7a-b6f5-2d8c0e1a9b34/events */
+                stream: string;
+            };
+        };
+        /**
+         * @description queued → processing → succeeded | failed. A failed asset's credits are refunded once.
+         * @example succeeded
+         * @enum {string}
+         */
+        AssetStatus: "queued" | "processing" | "succeeded" | "failed";
+        AssetFile: {
+            /** @example logo.svg */
+            name: string;
+            /**
+             * Format: uri
+             * @description Where to download it: `/files/{key}` or `S3_PUBLIC_URL`.
+             */
+            url: string;
+            /** @example image/svg+xml */
+            contentType: string;
+            /**
+             * Format: int32
+             * @example 4123
+             */
+            bytes: number;
+            /**
+             * Format: int32
+             * @description Pixels (or viewBox units); null for files without a size.
+             * @example 1024
+             */
+            width: number | null;
+            /**
+             * Format: int32
+             * @example 1024
+             */
+            height: number | null;
+        };
+        /**
+         * @description A deliverable to make from one output of the prediction: `kind` decides what `options` may hold. Unknown fields are rejected (400).
+         * @example {
+         *       "kind": "vector",
+         *       "outputIndex": 0,
+         *       "options": {
+         *         "mode": "color",
+         *         "maxColors": 6
+         *       }
+         *     }
+         */
+        CreateAssetRequest: {
+            /** @enum {string} */
+            kind: "vector";
+            options?: components["schemas"]["VectorOptions"];
+            /**
+             * Format: int32
+             * @description Which of the prediction's `output` images to use (0-based). Outside the outputs: 400.
+             * @default 0
+             * @example 0
+             */
+            outputIndex?: number;
+            /**
+             * Format: uri
+             * @description Where to POST this asset's `asset.completed` event, under the same rules as a prediction's `webhook` (signed with your secret, retried, private addresses refused).
+             * @example https://example.com/hooks/logo-api
+             */
+            webhook?: string;
+            /**
+             * @description Events to send to `webhook`: `["completed"]` (the default).
+             * @default [
+             *       "completed"
+             *     ]
+             * @example [
+             *       "completed"
+             *     ]
+             */
+            webhookEvents?: "completed"[];
+        } | {
+            /** @enum {string} */
+            kind: "transparent";
+            options?: components["schemas"]["TransparentOptions"];
+            /**
+             * Format: int32
+             * @description Which of the prediction's `output` images to use (0-based). Outside the outputs: 400.
+             * @default 0
+             * @example 0
+             */
+            outputIndex?: number;
+            /**
+             * Format: uri
+             * @description Where to POST this asset's `asset.completed` event, under the same rules as a prediction's `webhook` (signed with your secret, retried, private addresses refused).
+             * @example https://example.com/hooks/logo-api
+             */
+            webhook?: string;
+            /**
+             * @description Events to send to `webhook`: `["completed"]` (the default).
+             * @default [
+             *       "completed"
+             *     ]
+             * @example [
+             *       "completed"
+             *     ]
+             */
+            webhookEvents?: "completed"[];
+        } | {
+            /** @enum {string} */
+            kind: "icons";
+            options?: components["schemas"]["IconsOptions"];
+            /**
+             * Format: int32
+             * @description Which of the prediction's `output` images to use (0-based). Outside the outputs: 400.
+             * @default 0
+             * @example 0
+             */
+            outputIndex?: number;
+            /**
+             * Format: uri
+             * @description Where to POST this asset's `asset.completed` event, under the same rules as a prediction's `webhook` (signed with your secret, retried, private addresses refused).
+             * @example https://example.com/hooks/logo-api
+             */
+            webhook?: string;
+            /**
+             * @description Events to send to `webhook`: `["completed"]` (the default).
+             * @default [
+             *       "completed"
+             *     ]
+             * @example [
+             *       "completed"
+             *     ]
+             */
+            webhookEvents?: "completed"[];
+        } | {
+            /** @enum {string} */
+            kind: "brand-kit";
+            options?: components["schemas"]["BrandKitOptions"];
+            /**
+             * Format: int32
+             * @description Which of the prediction's `output` images to use (0-based). Outside the outputs: 400.
+             * @default 0
+             * @example 0
+             */
+            outputIndex?: number;
+            /**
+             * Format: uri
+             * @description Where to POST this asset's `asset.completed` event, under the same rules as a prediction's `webhook` (signed with your secret, retried, private addresses refused).
+             * @example https://example.com/hooks/logo-api
+             */
+            webhook?: string;
+            /**
+             * @description Events to send to `webhook`: `["completed"]` (the default).
+             * @default [
+             *       "completed"
+             *     ]
+             * @example [
+             *       "completed"
+             *     ]
+             */
+            webhookEvents?: "completed"[];
+        };
+        /**
+         * @example {
+         *       "mode": "color",
+         *       "maxColors": 8
+         *     }
+         */
+        VectorOptions: {
+            /**
+             * @description `color` keeps the palette; `mono` gives one fill colour plus transparency.
+             * @default color
+             * @enum {string}
+             */
+            mode?: "color" | "mono";
+            /**
+             * Format: int32
+             * @description The palette is reduced to at most this many colours (background included) before tracing.
+             * @default 8
+             */
+            maxColors?: number;
+        };
+        /**
+         * @example {
+         *       "mode": "border",
+         *       "tolerance": 10
+         *     }
+         */
+        TransparentOptions: {
+            /**
+             * @description `border`: remove the background where it touches the image's edge (enclosed regions stay opaque); `all`: remove every pixel within `tolerance` of the background colour.
+             * @default border
+             * @enum {string}
+             */
+            mode?: "border" | "all";
+            /**
+             * Format: int32
+             * @description How far a pixel may be from the background colour and still count as background: % of 255 per channel.
+             * @default 10
+             */
+            tolerance?: number;
+        };
+        /**
+         * @example {
+         *       "background": "#FFFFFF"
+         *     }
+         */
+        IconsOptions: {
+            /**
+             * @description The background of the opaque and maskable icons, `#RRGGBB`; default: the source's background colour.
+             * @example #FFFFFF
+             */
+            background?: string;
+        };
+        /** @example {} */
+        BrandKitOptions: Record<string, never>;
+        /** @description A page of assets, newest first. */
+        AssetList: {
+            data: components["schemas"]["Asset"][];
+            /** @description Pass as `cursor` to get the next page; null on the last page. */
+            nextCursor: string | null;
+        };
         /**
          * @description The caller's balance and lifetime totals, derived from the ledger. The balance also includes free credits (signup bonus) and credits moved from a guest account, which no total counts.
          * @example {
@@ -1815,6 +2227,7 @@ export interface components {
          *       "amount": 50,
          *       "balanceAfter": 53,
          *       "predictionId": null,
+         *       "assetId": null,
          *       "orderId": "b4a4bf0e-7d33-4b0c-a3a5-1f4f6c1f9a2d",
          *       "reason": "Polar order b4a4bf0e-7d33-4b0c-a3a5-1f4f6c1f9a2d: Pro",
          *       "createdAt": "2026-11-25T12:00:00.000Z"
@@ -1842,6 +2255,12 @@ export interface components {
              */
             predictionId: string | null;
             /**
+             * Format: uuid
+             * @description The deliverable, for asset and asset_refund rows.
+             * @example null
+             */
+            assetId: string | null;
+            /**
              * @description The Polar order id, for purchase and purchase_refund rows.
              * @example null
              */
@@ -1858,11 +2277,11 @@ export interface components {
             createdAt: string;
         };
         /**
-         * @description signup_bonus: free credits for a new account; purchase: a paid Polar order; generation: a prediction's charge; refund: a failed or canceled prediction's credits returned; purchase_refund: credits taken back after a Polar refund; admin_adjustment: added or removed by an administrator; transfer: moved from a guest account when it signed up.
+         * @description signup_bonus: free credits for a new account; purchase: a paid Polar order; generation: a prediction's charge; refund: a failed or canceled prediction's credits returned; purchase_refund: credits taken back after a Polar refund; admin_adjustment: added or removed by an administrator; transfer: moved from a guest account when it signed up; asset: a deliverable's charge; asset_refund: a failed deliverable's credits returned.
          * @example purchase
          * @enum {string}
          */
-        CreditTransactionType: "signup_bonus" | "purchase" | "generation" | "refund" | "purchase_refund" | "admin_adjustment" | "transfer";
+        CreditTransactionType: "signup_bonus" | "purchase" | "generation" | "refund" | "purchase_refund" | "admin_adjustment" | "transfer" | "asset" | "asset_refund";
         /** @description A Polar checkout session. Credits are granted when Polar reports the order paid (webhook), not when this is created. */
         Checkout: {
             /** @example b4a4bf0e-7d33-4b0c-a3a5-1f4f6c1f9a2d */
@@ -2272,7 +2691,7 @@ export interface operations {
                     "application/json": components["schemas"]["Health"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -2322,7 +2741,7 @@ export interface operations {
                     "text/plain": components["schemas"]["MetricsText"];
                 };
             };
-            /** @description Not signed in (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -2335,7 +2754,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (`not_found`). */
+            /** @description `not_found`: Not found. */
             404: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -2348,7 +2767,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -2361,7 +2780,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A dependency is unavailable or not configured (`service_unavailable`). */
+            /** @description `service_unavailable`: A dependency is unavailable or not configured. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -2398,7 +2817,7 @@ export interface operations {
                     "application/json": components["schemas"]["ModelList"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -2444,13 +2863,15 @@ export interface operations {
                     "RateLimit-Remaining"?: number;
                     /** @description Seconds until the window resets. */
                     "RateLimit-Reset"?: number;
+                    /** @description A private answer: no cache may keep it. */
+                    "Cache-Control"?: "no-store";
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["PredictionList"];
                 };
             };
-            /** @description Validation failed (`validation_error`); `details.issues` lists each problem. */
+            /** @description `validation_error`: Validation failed; `details.issues` lists each problem. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -2469,7 +2890,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -2488,7 +2909,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -2509,7 +2930,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -2528,7 +2949,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A dependency is unavailable or not configured (`service_unavailable`). */
+            /** @description `service_unavailable`: A dependency is unavailable or not configured. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -2579,6 +3000,8 @@ export interface operations {
                     "RateLimit-Remaining"?: number;
                     /** @description Seconds until the window resets. */
                     "RateLimit-Reset"?: number;
+                    /** @description A private answer: no cache may keep it. */
+                    "Cache-Control"?: "no-store";
                     /** @description The new prediction's URL (`/api/predictions/{id}`). */
                     Location?: string;
                     [name: string]: unknown;
@@ -2587,7 +3010,7 @@ export interface operations {
                     "application/json": components["schemas"]["Prediction"] & unknown;
                 };
             };
-            /** @description Validation failed (`validation_error`); `details.issues` lists each problem. */
+            /** @description `validation_error`: Validation failed; `details.issues` lists each problem. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -2606,7 +3029,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -2625,7 +3048,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not enough credits (`insufficient_credits`); `details.required` and `details.balance` say how many. */
+            /** @description `insufficient_credits`: Not enough credits; `details.required` and `details.balance` say how many. */
             402: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -2644,7 +3067,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflict with the current state (`conflict`). */
+            /** @description `conflict`: Conflict with the current state. */
             409: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -2663,7 +3086,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            /** @description `payload_too_large`: Request body too large. Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
             413: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -2682,7 +3105,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The Idempotency-Key was used with a different body (`idempotency_key_reused`). */
+            /** @description `idempotency_key_reused`: The Idempotency-Key was used with a different body. */
             422: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -2701,7 +3124,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -2722,7 +3145,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -2741,7 +3164,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The upstream provider failed (`provider_error`). */
+            /** @description `provider_error`: The upstream provider failed. */
             502: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -2760,7 +3183,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A dependency is unavailable or not configured (`service_unavailable`). */
+            /** @description `service_unavailable`: A dependency is unavailable or not configured. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -2808,6 +3231,8 @@ export interface operations {
                     "RateLimit-Remaining"?: number;
                     /** @description Seconds until the window resets. */
                     "RateLimit-Reset"?: number;
+                    /** @description A private answer: no cache may keep it. */
+                    "Cache-Control"?: "no-store";
                     /** @description Present when `Prefer: wait=N` was honoured: the wait actually applied, e.g. `wait=10`. */
                     "Preference-Applied"?: string;
                     [name: string]: unknown;
@@ -2816,7 +3241,7 @@ export interface operations {
                     "application/json": components["schemas"]["Prediction"] & unknown;
                 };
             };
-            /** @description Validation failed (`validation_error`); `details.issues` lists each problem. */
+            /** @description `validation_error`: Validation failed; `details.issues` lists each problem. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -2835,7 +3260,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -2854,7 +3279,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Signed in but not allowed (`forbidden`). */
+            /** @description `forbidden`: Signed in but not allowed. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -2873,7 +3298,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (`not_found`). */
+            /** @description `not_found`: Not found. */
             404: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -2892,7 +3317,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -2913,7 +3338,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -2932,7 +3357,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A dependency is unavailable or not configured (`service_unavailable`). */
+            /** @description `service_unavailable`: A dependency is unavailable or not configured. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -2977,13 +3402,15 @@ export interface operations {
                     "RateLimit-Remaining"?: number;
                     /** @description Seconds until the window resets. */
                     "RateLimit-Reset"?: number;
+                    /** @description A private answer: no cache may keep it. */
+                    "Cache-Control"?: "no-store";
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Prediction"] & unknown;
                 };
             };
-            /** @description Validation failed (`validation_error`); `details.issues` lists each problem. */
+            /** @description `validation_error`: Validation failed; `details.issues` lists each problem. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -3002,7 +3429,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -3021,7 +3448,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Signed in but not allowed (`forbidden`). */
+            /** @description `forbidden`: Signed in but not allowed. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -3040,7 +3467,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (`not_found`). */
+            /** @description `not_found`: Not found. */
             404: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -3059,7 +3486,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflict with the current state (`conflict`). */
+            /** @description `conflict`: Conflict with the current state. */
             409: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -3078,7 +3505,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            /** @description `payload_too_large`: Request body too large. Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
             413: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -3097,7 +3524,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -3118,7 +3545,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -3137,7 +3564,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A dependency is unavailable or not configured (`service_unavailable`). */
+            /** @description `service_unavailable`: A dependency is unavailable or not configured. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -3189,13 +3616,15 @@ export interface operations {
                     "RateLimit-Remaining"?: number;
                     /** @description Seconds until the window resets. */
                     "RateLimit-Reset"?: number;
+                    /** @description A private answer: no cache may keep it. */
+                    "Cache-Control"?: "no-store";
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["PredictionList"];
                 };
             };
-            /** @description Validation failed (`validation_error`); `details.issues` lists each problem. */
+            /** @description `validation_error`: Validation failed; `details.issues` lists each problem. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -3214,7 +3643,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -3233,7 +3662,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -3254,7 +3683,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -3273,7 +3702,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A dependency is unavailable or not configured (`service_unavailable`). */
+            /** @description `service_unavailable`: A dependency is unavailable or not configured. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -3318,13 +3747,15 @@ export interface operations {
                     "RateLimit-Remaining"?: number;
                     /** @description Seconds until the window resets. */
                     "RateLimit-Reset"?: number;
+                    /** @description A private answer: no cache may keep it. */
+                    "Cache-Control"?: "no-store";
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Prediction"] & unknown;
                 };
             };
-            /** @description Validation failed (`validation_error`); `details.issues` lists each problem. */
+            /** @description `validation_error`: Validation failed; `details.issues` lists each problem. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -3343,7 +3774,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -3362,7 +3793,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Signed in but not allowed (`forbidden`). */
+            /** @description `forbidden`: Signed in but not allowed. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -3381,7 +3812,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (`not_found`). */
+            /** @description `not_found`: Not found. */
             404: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -3400,7 +3831,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -3421,7 +3852,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -3440,7 +3871,785 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A dependency is unavailable or not configured (`service_unavailable`). */
+            /** @description `service_unavailable`: A dependency is unavailable or not configured. */
+            503: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listAssetKinds: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every kind, with its price and files. */
+            200: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssetKindList"];
+                };
+            };
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
+            500: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listPredictionAssets: {
+        parameters: {
+            query?: {
+                /** @description Page size (1–100). */
+                limit?: number;
+                /** @description Opaque cursor from the previous page's `nextCursor`. */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of assets. */
+            200: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    /** @description A private answer: no cache may keep it. */
+                    "Cache-Control"?: "no-store";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssetList"];
+                };
+            };
+            /** @description `validation_error`: Validation failed; `details.issues` lists each problem. */
+            400: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `unauthorized`: Not signed in. */
+            401: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `forbidden`: Signed in but not allowed. */
+            403: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `not_found`: Not found. */
+            404: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `rate_limited`: Too many requests; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
+            500: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is unavailable or not configured. */
+            503: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createAsset: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Optional. The same key with the same body within 24 hours replays the first response — its status and body, with `Idempotent-Replayed: true` — and does nothing again; the same key with a different body is 422; while the first is in flight, 409. Replayed outcomes include errors from the work itself (402, 500, 502): to try again after topping up or after a provider failure, send a new key. Refusals that did nothing (400, 401, 403, 404, 409, 413, 422, 429, 503) are not kept, so the same request may be retried with the same key. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description What to make, and from which output. */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateAssetRequest"];
+            };
+        };
+        responses: {
+            /** @description Accepted: the asset is `queued` (or already further along). */
+            201: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    /** @description A private answer: no cache may keep it. */
+                    "Cache-Control"?: "no-store";
+                    /** @description The new asset's URL (`/api/assets/{id}`). */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Asset"];
+                };
+            };
+            /** @description `validation_error`: Validation failed; `details.issues` lists each problem. */
+            400: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `unauthorized`: Not signed in. */
+            401: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `insufficient_credits`: Not enough credits; `details.required` and `details.balance` say how many. */
+            402: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `forbidden`: Signed in but not allowed. */
+            403: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `not_found`: Not found. */
+            404: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `conflict`: Conflict with the current state. */
+            409: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `payload_too_large`: Request body too large. Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            413: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `idempotency_key_reused`: The Idempotency-Key was used with a different body. */
+            422: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `rate_limited`: Too many requests; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
+            500: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is unavailable or not configured. */
+            503: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listAssets: {
+        parameters: {
+            query?: {
+                /** @description Page size (1–100). */
+                limit?: number;
+                /** @description Opaque cursor from the previous page's `nextCursor`. */
+                cursor?: string;
+                /** @description Only this kind. */
+                kind?: components["schemas"]["AssetKind"] & unknown;
+                /** @description Only assets with this status. */
+                status?: components["schemas"]["AssetStatus"] & unknown;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of assets. */
+            200: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    /** @description A private answer: no cache may keep it. */
+                    "Cache-Control"?: "no-store";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssetList"];
+                };
+            };
+            /** @description `validation_error`: Validation failed; `details.issues` lists each problem. */
+            400: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `unauthorized`: Not signed in. */
+            401: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `rate_limited`: Too many requests; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
+            500: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is unavailable or not configured. */
+            503: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getAsset: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description `wait=N` (RFC 7240, N ≤ 30 seconds; larger values are clamped): hold the request until the prediction is final or N seconds have passed. The applied value is echoed in `Preference-Applied`. */
+                prefer?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The asset. */
+            200: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    /** @description A private answer: no cache may keep it. */
+                    "Cache-Control"?: "no-store";
+                    /** @description Present when `Prefer: wait=N` was honoured: the wait actually applied, e.g. `wait=10`. */
+                    "Preference-Applied"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Asset"];
+                };
+            };
+            /** @description `validation_error`: Validation failed; `details.issues` lists each problem. */
+            400: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `unauthorized`: Not signed in. */
+            401: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `forbidden`: Signed in but not allowed. */
+            403: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `not_found`: Not found. */
+            404: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `rate_limited`: Too many requests; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
+            500: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is unavailable or not configured. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -3484,15 +4693,18 @@ export interface operations {
                     "Cache-Control"?: "public, max-age=31536000, immutable";
                     /** @description Browsers must not guess another type. */
                     "X-Content-Type-Options"?: "nosniff";
-                    /** @description SVG only: the image runs no script. */
+                    /** @description SVG and HTML only: the file runs no script. */
                     "Content-Security-Policy"?: "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox";
                     [name: string]: unknown;
                 };
                 content: {
                     "image/*": string;
+                    "application/zip": string;
+                    "application/manifest+json": string;
+                    "text/html": string;
                 };
             };
-            /** @description Not found (`not_found`). */
+            /** @description `not_found`: Not found. */
             404: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -3505,7 +4717,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -3543,10 +4755,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "image/svg+xml": string;
+                    "image/png": string;
                 };
             };
-            /** @description Not found (`not_found`). */
+            /** @description `not_found`: Not found. */
             404: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -3559,7 +4771,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -3596,13 +4808,15 @@ export interface operations {
                     "RateLimit-Remaining"?: number;
                     /** @description Seconds until the window resets. */
                     "RateLimit-Reset"?: number;
+                    /** @description A private answer: no cache may keep it. */
+                    "Cache-Control"?: "no-store";
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["CreditBalance"];
                 };
             };
-            /** @description Not signed in (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -3621,7 +4835,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -3642,7 +4856,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -3661,7 +4875,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A dependency is unavailable or not configured (`service_unavailable`). */
+            /** @description `service_unavailable`: A dependency is unavailable or not configured. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -3710,7 +4924,7 @@ export interface operations {
                     "application/json": components["schemas"]["CreditPackageList"];
                 };
             };
-            /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -3731,7 +4945,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -3779,13 +4993,15 @@ export interface operations {
                     "RateLimit-Remaining"?: number;
                     /** @description Seconds until the window resets. */
                     "RateLimit-Reset"?: number;
+                    /** @description A private answer: no cache may keep it. */
+                    "Cache-Control"?: "no-store";
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["CreditTransactionList"];
                 };
             };
-            /** @description Validation failed (`validation_error`); `details.issues` lists each problem. */
+            /** @description `validation_error`: Validation failed; `details.issues` lists each problem. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -3804,7 +5020,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -3823,7 +5039,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -3844,7 +5060,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -3863,7 +5079,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A dependency is unavailable or not configured (`service_unavailable`). */
+            /** @description `service_unavailable`: A dependency is unavailable or not configured. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -3914,13 +5130,15 @@ export interface operations {
                     "RateLimit-Remaining"?: number;
                     /** @description Seconds until the window resets. */
                     "RateLimit-Reset"?: number;
+                    /** @description A private answer: no cache may keep it. */
+                    "Cache-Control"?: "no-store";
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Checkout"];
                 };
             };
-            /** @description Validation failed (`validation_error`); `details.issues` lists each problem. */
+            /** @description `validation_error`: Validation failed; `details.issues` lists each problem. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -3939,7 +5157,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -3958,7 +5176,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflict with the current state (`conflict`). */
+            /** @description `conflict`: Conflict with the current state. */
             409: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -3977,7 +5195,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            /** @description `payload_too_large`: Request body too large. Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
             413: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -3996,7 +5214,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The Idempotency-Key was used with a different body (`idempotency_key_reused`). */
+            /** @description `idempotency_key_reused`: The Idempotency-Key was used with a different body. */
             422: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -4015,7 +5233,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -4036,7 +5254,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -4055,7 +5273,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The upstream provider failed (`provider_error`). */
+            /** @description `provider_error`: The upstream provider failed. */
             502: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -4074,7 +5292,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A dependency is unavailable or not configured (`service_unavailable`). */
+            /** @description `service_unavailable`: A dependency is unavailable or not configured. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -4125,7 +5343,7 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookAck"];
                 };
             };
-            /** @description Signed in but not allowed (`forbidden`). */
+            /** @description `forbidden`: Signed in but not allowed. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -4138,7 +5356,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (`not_found`). */
+            /** @description `not_found`: Not found. */
             404: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -4151,7 +5369,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            /** @description `payload_too_large`: Request body too large. Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
             413: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -4164,7 +5382,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -4213,7 +5431,7 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookAck"];
                 };
             };
-            /** @description Validation failed (`validation_error`); `details.issues` lists each problem. */
+            /** @description `validation_error`: Validation failed; `details.issues` lists each problem. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -4226,7 +5444,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Signed in but not allowed (`forbidden`). */
+            /** @description `forbidden`: Signed in but not allowed. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -4239,7 +5457,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            /** @description `payload_too_large`: Request body too large. Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
             413: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -4252,7 +5470,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -4265,7 +5483,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A dependency is unavailable or not configured (`service_unavailable`). */
+            /** @description `service_unavailable`: A dependency is unavailable or not configured. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -4302,13 +5520,15 @@ export interface operations {
                     "RateLimit-Remaining"?: number;
                     /** @description Seconds until the window resets. */
                     "RateLimit-Reset"?: number;
+                    /** @description A private answer: no cache may keep it. */
+                    "Cache-Control"?: "no-store";
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["WebhookSigningSecret"];
                 };
             };
-            /** @description Not signed in (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -4327,7 +5547,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -4348,7 +5568,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -4367,7 +5587,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A dependency is unavailable or not configured (`service_unavailable`). */
+            /** @description `service_unavailable`: A dependency is unavailable or not configured. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -4410,13 +5630,15 @@ export interface operations {
                     "RateLimit-Remaining"?: number;
                     /** @description Seconds until the window resets. */
                     "RateLimit-Reset"?: number;
+                    /** @description A private answer: no cache may keep it. */
+                    "Cache-Control"?: "no-store";
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["WebhookSigningSecret"];
                 };
             };
-            /** @description Not signed in (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -4435,7 +5657,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            /** @description `payload_too_large`: Request body too large. Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
             413: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -4454,7 +5676,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -4475,7 +5697,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -4494,7 +5716,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A dependency is unavailable or not configured (`service_unavailable`). */
+            /** @description `service_unavailable`: A dependency is unavailable or not configured. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -4544,13 +5766,15 @@ export interface operations {
                     "RateLimit-Remaining"?: number;
                     /** @description Seconds until the window resets. */
                     "RateLimit-Reset"?: number;
+                    /** @description A private answer: no cache may keep it. */
+                    "Cache-Control"?: "no-store";
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["WebhookDeliveryList"];
                 };
             };
-            /** @description Validation failed (`validation_error`); `details.issues` lists each problem. */
+            /** @description `validation_error`: Validation failed; `details.issues` lists each problem. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -4569,7 +5793,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -4588,7 +5812,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Signed in but not allowed (`forbidden`). */
+            /** @description `forbidden`: Signed in but not allowed. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -4607,7 +5831,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (`not_found`). */
+            /** @description `not_found`: Not found. */
             404: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -4626,7 +5850,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -4647,7 +5871,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -4666,7 +5890,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A dependency is unavailable or not configured (`service_unavailable`). */
+            /** @description `service_unavailable`: A dependency is unavailable or not configured. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -4714,13 +5938,15 @@ export interface operations {
                     "RateLimit-Remaining"?: number;
                     /** @description Seconds until the window resets. */
                     "RateLimit-Reset"?: number;
+                    /** @description A private answer: no cache may keep it. */
+                    "Cache-Control"?: "no-store";
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["AdminCreditAdjustment"];
                 };
             };
-            /** @description Validation failed (`validation_error`); `details.issues` lists each problem. */
+            /** @description `validation_error`: Validation failed; `details.issues` lists each problem. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -4739,7 +5965,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -4758,7 +5984,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Signed in but not allowed (`forbidden`). */
+            /** @description `forbidden`: Signed in but not allowed. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -4777,7 +6003,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (`not_found`). */
+            /** @description `not_found`: Not found. */
             404: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -4796,7 +6022,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflict with the current state (`conflict`). */
+            /** @description `conflict`: Conflict with the current state. */
             409: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -4815,7 +6041,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            /** @description `payload_too_large`: Request body too large. Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
             413: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -4834,7 +6060,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -4855,7 +6081,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -4874,7 +6100,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A dependency is unavailable or not configured (`service_unavailable`). */
+            /** @description `service_unavailable`: A dependency is unavailable or not configured. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -4924,13 +6150,15 @@ export interface operations {
                     "RateLimit-Remaining"?: number;
                     /** @description Seconds until the window resets. */
                     "RateLimit-Reset"?: number;
+                    /** @description A private answer: no cache may keep it. */
+                    "Cache-Control"?: "no-store";
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["AdminUserList"];
                 };
             };
-            /** @description Validation failed (`validation_error`); `details.issues` lists each problem. */
+            /** @description `validation_error`: Validation failed; `details.issues` lists each problem. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -4949,7 +6177,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -4968,7 +6196,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Signed in but not allowed (`forbidden`). */
+            /** @description `forbidden`: Signed in but not allowed. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -4987,7 +6215,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5008,7 +6236,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5027,7 +6255,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A dependency is unavailable or not configured (`service_unavailable`). */
+            /** @description `service_unavailable`: A dependency is unavailable or not configured. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5075,13 +6303,15 @@ export interface operations {
                     "RateLimit-Remaining"?: number;
                     /** @description Seconds until the window resets. */
                     "RateLimit-Reset"?: number;
+                    /** @description A private answer: no cache may keep it. */
+                    "Cache-Control"?: "no-store";
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Analytics"];
                 };
             };
-            /** @description Validation failed (`validation_error`); `details.issues` lists each problem. */
+            /** @description `validation_error`: Validation failed; `details.issues` lists each problem. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5100,7 +6330,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5119,7 +6349,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Signed in but not allowed (`forbidden`). */
+            /** @description `forbidden`: Signed in but not allowed. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5138,7 +6368,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5159,7 +6389,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5178,7 +6408,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A dependency is unavailable or not configured (`service_unavailable`). */
+            /** @description `service_unavailable`: A dependency is unavailable or not configured. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5227,7 +6457,7 @@ export interface operations {
                     } | null;
                 };
             };
-            /** @description Invalid request (`validation_error`); Better Auth's own code is in `details.authCode`. */
+            /** @description `validation_error`: Invalid request; Better Auth's own code is in `details.authCode`. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5240,7 +6470,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in, or wrong credentials (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in, or wrong credentials. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5253,7 +6483,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (`forbidden`), e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5266,7 +6496,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (`not_found`). */
+            /** @description `not_found`: Not found. */
             404: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5279,7 +6509,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5294,7 +6524,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5307,7 +6537,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            /** @description `service_unavailable`: The database is unavailable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5367,7 +6597,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid request (`validation_error`); Better Auth's own code is in `details.authCode`. */
+            /** @description `validation_error`: Invalid request; Better Auth's own code is in `details.authCode`. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5380,7 +6610,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in, or wrong credentials (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in, or wrong credentials. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5393,7 +6623,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (`forbidden`), e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5406,7 +6636,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (`not_found`). */
+            /** @description `not_found`: Not found. */
             404: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5419,7 +6649,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            /** @description `payload_too_large`: Request body too large. Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
             413: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5432,7 +6662,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5447,7 +6677,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5460,7 +6690,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            /** @description `service_unavailable`: The database is unavailable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5554,7 +6784,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid request (`validation_error`); Better Auth's own code is in `details.authCode`. */
+            /** @description `validation_error`: Invalid request; Better Auth's own code is in `details.authCode`. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5567,7 +6797,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in, or wrong credentials (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in, or wrong credentials. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5580,7 +6810,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (`forbidden`), e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5593,7 +6823,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (`not_found`). */
+            /** @description `not_found`: Not found. */
             404: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5606,7 +6836,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflict with existing data (`conflict`), e.g. the email is already registered. */
+            /** @description `conflict`: Conflict with existing data, e.g. the email is already registered. */
             409: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5619,7 +6849,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            /** @description `payload_too_large`: Request body too large. Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
             413: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5632,7 +6862,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5647,7 +6877,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5660,7 +6890,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            /** @description `service_unavailable`: The database is unavailable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5724,7 +6954,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid request (`validation_error`); Better Auth's own code is in `details.authCode`. */
+            /** @description `validation_error`: Invalid request; Better Auth's own code is in `details.authCode`. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5737,7 +6967,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in, or wrong credentials (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in, or wrong credentials. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5750,7 +6980,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (`forbidden`), e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5763,7 +6993,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (`not_found`). */
+            /** @description `not_found`: Not found. */
             404: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5776,7 +7006,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            /** @description `payload_too_large`: Request body too large. Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
             413: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5789,7 +7019,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`): too many attempts from this client address, or too many wrong passwords for this account within 15 minutes (`details.authCode` `TOO_MANY_FAILED_SIGN_INS`); retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests: too many attempts from this client address, or too many wrong passwords for this account within 15 minutes (`details.authCode` `TOO_MANY_FAILED_SIGN_INS`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5804,7 +7034,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5817,7 +7047,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            /** @description `service_unavailable`: The database is unavailable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5863,7 +7093,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid request (`validation_error`); Better Auth's own code is in `details.authCode`. */
+            /** @description `validation_error`: Invalid request; Better Auth's own code is in `details.authCode`. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5876,7 +7106,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in, or wrong credentials (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in, or wrong credentials. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5889,7 +7119,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (`forbidden`), e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5902,7 +7132,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (`not_found`). */
+            /** @description `not_found`: Not found. */
             404: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5915,7 +7145,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            /** @description `payload_too_large`: Request body too large. Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
             413: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5928,7 +7158,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5943,7 +7173,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5956,7 +7186,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            /** @description `service_unavailable`: The database is unavailable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6038,7 +7268,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid request (`validation_error`); Better Auth's own code is in `details.authCode`. */
+            /** @description `validation_error`: Invalid request; Better Auth's own code is in `details.authCode`. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6051,7 +7281,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in, or wrong credentials (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in, or wrong credentials. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6064,7 +7294,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (`forbidden`), e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6077,7 +7307,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (`not_found`). */
+            /** @description `not_found`: Not found. */
             404: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6090,7 +7320,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            /** @description `payload_too_large`: Request body too large. Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
             413: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6103,7 +7333,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6118,7 +7348,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6131,7 +7361,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            /** @description `service_unavailable`: The database is unavailable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6179,7 +7409,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid request (`validation_error`); Better Auth's own code is in `details.authCode`. */
+            /** @description `validation_error`: Invalid request; Better Auth's own code is in `details.authCode`. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6192,7 +7422,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in, or wrong credentials (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in, or wrong credentials. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6205,7 +7435,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (`forbidden`), e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6218,7 +7448,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (`not_found`). */
+            /** @description `not_found`: Not found. */
             404: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6231,7 +7461,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            /** @description `payload_too_large`: Request body too large. Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
             413: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6244,7 +7474,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6259,7 +7489,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6272,7 +7502,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            /** @description `service_unavailable`: The database is unavailable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6309,7 +7539,7 @@ export interface operations {
                     "application/json": components["schemas"]["AuthSession"][];
                 };
             };
-            /** @description Invalid request (`validation_error`); Better Auth's own code is in `details.authCode`. */
+            /** @description `validation_error`: Invalid request; Better Auth's own code is in `details.authCode`. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6322,7 +7552,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in, or wrong credentials (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in, or wrong credentials. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6335,7 +7565,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (`forbidden`), e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6348,7 +7578,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (`not_found`). */
+            /** @description `not_found`: Not found. */
             404: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6361,7 +7591,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6376,7 +7606,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6389,7 +7619,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            /** @description `service_unavailable`: The database is unavailable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6436,7 +7666,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid request (`validation_error`); Better Auth's own code is in `details.authCode`. */
+            /** @description `validation_error`: Invalid request; Better Auth's own code is in `details.authCode`. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6449,7 +7679,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in, or wrong credentials (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in, or wrong credentials. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6462,7 +7692,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (`forbidden`), e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6475,7 +7705,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (`not_found`). */
+            /** @description `not_found`: Not found. */
             404: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6488,7 +7718,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            /** @description `payload_too_large`: Request body too large. Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
             413: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6501,7 +7731,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6516,7 +7746,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6529,7 +7759,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            /** @description `service_unavailable`: The database is unavailable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6573,7 +7803,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid request (`validation_error`); Better Auth's own code is in `details.authCode`. */
+            /** @description `validation_error`: Invalid request; Better Auth's own code is in `details.authCode`. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6586,7 +7816,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in, or wrong credentials (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in, or wrong credentials. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6599,7 +7829,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (`forbidden`), e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6612,7 +7842,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (`not_found`). */
+            /** @description `not_found`: Not found. */
             404: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6625,7 +7855,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            /** @description `payload_too_large`: Request body too large. Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
             413: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6638,7 +7868,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6653,7 +7883,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6666,7 +7896,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            /** @description `service_unavailable`: The database is unavailable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6710,7 +7940,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid request (`validation_error`); Better Auth's own code is in `details.authCode`. */
+            /** @description `validation_error`: Invalid request; Better Auth's own code is in `details.authCode`. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6723,7 +7953,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in, or wrong credentials (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in, or wrong credentials. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6736,7 +7966,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (`forbidden`), e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6749,7 +7979,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (`not_found`). */
+            /** @description `not_found`: Not found. */
             404: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6762,7 +7992,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            /** @description `payload_too_large`: Request body too large. Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
             413: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6775,7 +8005,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6790,7 +8020,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6803,7 +8033,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            /** @description `service_unavailable`: The database is unavailable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6852,7 +8082,7 @@ export interface operations {
                     }[];
                 };
             };
-            /** @description Invalid request (`validation_error`); Better Auth's own code is in `details.authCode`. */
+            /** @description `validation_error`: Invalid request; Better Auth's own code is in `details.authCode`. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6865,7 +8095,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in, or wrong credentials (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in, or wrong credentials. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6878,7 +8108,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (`forbidden`), e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6891,7 +8121,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (`not_found`). */
+            /** @description `not_found`: Not found. */
             404: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6904,7 +8134,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6919,7 +8149,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6932,7 +8162,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            /** @description `service_unavailable`: The database is unavailable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6972,7 +8202,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid request (`validation_error`); Better Auth's own code is in `details.authCode`. */
+            /** @description `validation_error`: Invalid request; Better Auth's own code is in `details.authCode`. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6985,7 +8215,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in, or wrong credentials (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in, or wrong credentials. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6998,7 +8228,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (`forbidden`), e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7011,7 +8241,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (`not_found`). */
+            /** @description `not_found`: Not found. */
             404: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7024,7 +8254,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7039,7 +8269,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7052,7 +8282,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            /** @description `service_unavailable`: The database is unavailable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7089,7 +8319,7 @@ export interface operations {
                     "text/html": string;
                 };
             };
-            /** @description Invalid request (`validation_error`); Better Auth's own code is in `details.authCode`. */
+            /** @description `validation_error`: Invalid request; Better Auth's own code is in `details.authCode`. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7102,7 +8332,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in, or wrong credentials (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in, or wrong credentials. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7115,7 +8345,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (`forbidden`), e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7128,7 +8358,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (`not_found`). */
+            /** @description `not_found`: Not found. */
             404: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7141,7 +8371,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7156,7 +8386,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7169,7 +8399,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            /** @description `service_unavailable`: The database is unavailable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7209,7 +8439,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid request (`validation_error`); Better Auth's own code is in `details.authCode`. */
+            /** @description `validation_error`: Invalid request; Better Auth's own code is in `details.authCode`. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7222,7 +8452,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in, or wrong credentials (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in, or wrong credentials. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7235,7 +8465,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (`forbidden`), e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7248,7 +8478,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (`not_found`). */
+            /** @description `not_found`: Not found. */
             404: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7261,7 +8491,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            /** @description `payload_too_large`: Request body too large. Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
             413: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7274,7 +8504,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7289,7 +8519,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7302,7 +8532,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            /** @description `service_unavailable`: The database is unavailable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7341,7 +8571,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid request (`validation_error`); Better Auth's own code is in `details.authCode`. */
+            /** @description `validation_error`: Invalid request; Better Auth's own code is in `details.authCode`. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7354,7 +8584,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in, or wrong credentials (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in, or wrong credentials. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7367,7 +8597,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (`forbidden`), e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7380,7 +8610,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (`not_found`). */
+            /** @description `not_found`: Not found. */
             404: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7393,7 +8623,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflict with existing data (`conflict`), e.g. the email is already registered. */
+            /** @description `conflict`: Conflict with existing data, e.g. the email is already registered. */
             409: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7406,7 +8636,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            /** @description `payload_too_large`: Request body too large. Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
             413: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7419,7 +8649,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7434,7 +8664,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7447,7 +8677,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            /** @description `service_unavailable`: The database is unavailable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7498,7 +8728,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid request (`validation_error`); Better Auth's own code is in `details.authCode`. */
+            /** @description `validation_error`: Invalid request; Better Auth's own code is in `details.authCode`. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7511,7 +8741,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in, or wrong credentials (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in, or wrong credentials. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7524,7 +8754,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (`forbidden`), e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7537,7 +8767,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (`not_found`). */
+            /** @description `not_found`: Not found. */
             404: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7550,7 +8780,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            /** @description `payload_too_large`: Request body too large. Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
             413: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7563,7 +8793,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7578,7 +8808,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7591,7 +8821,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            /** @description `service_unavailable`: The database is unavailable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7632,7 +8862,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid request (`validation_error`); Better Auth's own code is in `details.authCode`. */
+            /** @description `validation_error`: Invalid request; Better Auth's own code is in `details.authCode`. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7645,7 +8875,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in, or wrong credentials (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in, or wrong credentials. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7658,7 +8888,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (`forbidden`), e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7671,7 +8901,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (`not_found`). */
+            /** @description `not_found`: Not found. */
             404: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7684,7 +8914,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7699,7 +8929,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7712,7 +8942,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            /** @description `service_unavailable`: The database is unavailable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7768,7 +8998,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid request (`validation_error`); Better Auth's own code is in `details.authCode`. */
+            /** @description `validation_error`: Invalid request; Better Auth's own code is in `details.authCode`. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7781,7 +9011,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in, or wrong credentials (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in, or wrong credentials. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7794,7 +9024,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (`forbidden`), e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7807,7 +9037,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (`not_found`). */
+            /** @description `not_found`: Not found. */
             404: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7820,7 +9050,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            /** @description `payload_too_large`: Request body too large. Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
             413: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7833,7 +9063,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7848,7 +9078,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7861,7 +9091,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            /** @description `service_unavailable`: The database is unavailable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7914,7 +9144,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid request (`validation_error`); Better Auth's own code is in `details.authCode`. */
+            /** @description `validation_error`: Invalid request; Better Auth's own code is in `details.authCode`. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7927,7 +9157,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in, or wrong credentials (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in, or wrong credentials. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7940,7 +9170,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (`forbidden`), e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7953,7 +9183,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (`not_found`). */
+            /** @description `not_found`: Not found. */
             404: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7966,7 +9196,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            /** @description `payload_too_large`: Request body too large. Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
             413: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7979,7 +9209,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7994,7 +9224,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8007,7 +9237,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            /** @description `service_unavailable`: The database is unavailable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8060,7 +9290,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid request (`validation_error`); Better Auth's own code is in `details.authCode`. */
+            /** @description `validation_error`: Invalid request; Better Auth's own code is in `details.authCode`. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8073,7 +9303,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in, or wrong credentials (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in, or wrong credentials. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8086,7 +9316,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (`forbidden`), e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8099,7 +9329,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (`not_found`). */
+            /** @description `not_found`: Not found. */
             404: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8112,7 +9342,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8127,7 +9357,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8140,7 +9370,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            /** @description `service_unavailable`: The database is unavailable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8189,7 +9419,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid request (`validation_error`); Better Auth's own code is in `details.authCode`. */
+            /** @description `validation_error`: Invalid request; Better Auth's own code is in `details.authCode`. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8202,7 +9432,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in, or wrong credentials (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in, or wrong credentials. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8215,7 +9445,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (`forbidden`), e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8228,7 +9458,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (`not_found`). */
+            /** @description `not_found`: Not found. */
             404: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8241,7 +9471,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            /** @description `payload_too_large`: Request body too large. Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
             413: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8254,7 +9484,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8269,7 +9499,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8282,7 +9512,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            /** @description `service_unavailable`: The database is unavailable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8331,7 +9561,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid request (`validation_error`); Better Auth's own code is in `details.authCode`. */
+            /** @description `validation_error`: Invalid request; Better Auth's own code is in `details.authCode`. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8344,7 +9574,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in, or wrong credentials (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in, or wrong credentials. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8357,7 +9587,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (`forbidden`), e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8370,7 +9600,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (`not_found`). */
+            /** @description `not_found`: Not found. */
             404: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8383,7 +9613,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            /** @description `payload_too_large`: Request body too large. Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
             413: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8396,7 +9626,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8411,7 +9641,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8424,7 +9654,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            /** @description `service_unavailable`: The database is unavailable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8477,7 +9707,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid request (`validation_error`); Better Auth's own code is in `details.authCode`. */
+            /** @description `validation_error`: Invalid request; Better Auth's own code is in `details.authCode`. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8490,7 +9720,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in, or wrong credentials (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in, or wrong credentials. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8503,7 +9733,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (`forbidden`), e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8516,7 +9746,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (`not_found`). */
+            /** @description `not_found`: Not found. */
             404: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8529,7 +9759,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            /** @description `payload_too_large`: Request body too large. Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
             413: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8542,7 +9772,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8557,7 +9787,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8570,7 +9800,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            /** @description `service_unavailable`: The database is unavailable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8620,7 +9850,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid request (`validation_error`); Better Auth's own code is in `details.authCode`. */
+            /** @description `validation_error`: Invalid request; Better Auth's own code is in `details.authCode`. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8633,7 +9863,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in, or wrong credentials (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in, or wrong credentials. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8646,7 +9876,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (`forbidden`), e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8659,7 +9889,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (`not_found`). */
+            /** @description `not_found`: Not found. */
             404: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8672,7 +9902,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            /** @description `payload_too_large`: Request body too large. Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
             413: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8685,7 +9915,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8700,7 +9930,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8713,7 +9943,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            /** @description `service_unavailable`: The database is unavailable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8748,7 +9978,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Invalid request (`validation_error`); Better Auth's own code is in `details.authCode`. */
+            /** @description `validation_error`: Invalid request; Better Auth's own code is in `details.authCode`. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8761,7 +9991,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in, or wrong credentials (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in, or wrong credentials. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8774,7 +10004,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (`forbidden`), e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8787,7 +10017,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (`not_found`). */
+            /** @description `not_found`: Not found. */
             404: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8800,7 +10030,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            /** @description `payload_too_large`: Request body too large. Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
             413: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8813,7 +10043,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8828,7 +10058,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8841,7 +10071,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            /** @description `service_unavailable`: The database is unavailable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8887,7 +10117,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid request (`validation_error`); Better Auth's own code is in `details.authCode`. */
+            /** @description `validation_error`: Invalid request; Better Auth's own code is in `details.authCode`. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8900,7 +10130,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in, or wrong credentials (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in, or wrong credentials. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8913,7 +10143,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (`forbidden`), e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8926,7 +10156,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (`not_found`). */
+            /** @description `not_found`: Not found. */
             404: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8939,7 +10169,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            /** @description `payload_too_large`: Request body too large. Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
             413: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8952,7 +10182,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8967,7 +10197,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8980,7 +10210,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            /** @description `service_unavailable`: The database is unavailable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9029,7 +10259,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid request (`validation_error`); Better Auth's own code is in `details.authCode`. */
+            /** @description `validation_error`: Invalid request; Better Auth's own code is in `details.authCode`. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9042,7 +10272,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in, or wrong credentials (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in, or wrong credentials. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9055,7 +10285,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (`forbidden`), e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9068,7 +10298,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (`not_found`). */
+            /** @description `not_found`: Not found. */
             404: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9081,7 +10311,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            /** @description `payload_too_large`: Request body too large. Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
             413: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9094,7 +10324,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9109,7 +10339,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9122,7 +10352,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            /** @description `service_unavailable`: The database is unavailable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9171,7 +10401,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid request (`validation_error`); Better Auth's own code is in `details.authCode`. */
+            /** @description `validation_error`: Invalid request; Better Auth's own code is in `details.authCode`. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9184,7 +10414,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in, or wrong credentials (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in, or wrong credentials. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9197,7 +10427,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (`forbidden`), e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9210,7 +10440,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (`not_found`). */
+            /** @description `not_found`: Not found. */
             404: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9223,7 +10453,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflict with existing data (`conflict`), e.g. the email is already registered. */
+            /** @description `conflict`: Conflict with existing data, e.g. the email is already registered. */
             409: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9236,7 +10466,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            /** @description `payload_too_large`: Request body too large. Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
             413: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9249,7 +10479,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9264,7 +10494,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9277,7 +10507,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            /** @description `service_unavailable`: The database is unavailable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9328,7 +10558,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid request (`validation_error`); Better Auth's own code is in `details.authCode`. */
+            /** @description `validation_error`: Invalid request; Better Auth's own code is in `details.authCode`. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9341,7 +10571,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in, or wrong credentials (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in, or wrong credentials. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9354,7 +10584,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (`forbidden`), e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9367,7 +10597,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (`not_found`). */
+            /** @description `not_found`: Not found. */
             404: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9380,7 +10610,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            /** @description `payload_too_large`: Request body too large. Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
             413: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9393,7 +10623,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9408,7 +10638,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9421,7 +10651,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            /** @description `service_unavailable`: The database is unavailable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9468,7 +10698,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid request (`validation_error`); Better Auth's own code is in `details.authCode`. */
+            /** @description `validation_error`: Invalid request; Better Auth's own code is in `details.authCode`. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9481,7 +10711,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in, or wrong credentials (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in, or wrong credentials. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9494,7 +10724,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (`forbidden`), e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9507,7 +10737,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (`not_found`). */
+            /** @description `not_found`: Not found. */
             404: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9520,7 +10750,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            /** @description `payload_too_large`: Request body too large. Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
             413: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9533,7 +10763,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9548,7 +10778,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9561,7 +10791,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            /** @description `service_unavailable`: The database is unavailable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9701,7 +10931,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid request (`validation_error`); Better Auth's own code is in `details.authCode`. */
+            /** @description `validation_error`: Invalid request; Better Auth's own code is in `details.authCode`. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9714,7 +10944,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in, or wrong credentials (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in, or wrong credentials. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9727,7 +10957,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (`forbidden`), e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9740,7 +10970,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (`not_found`). */
+            /** @description `not_found`: Not found. */
             404: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9753,7 +10983,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            /** @description `payload_too_large`: Request body too large. Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
             413: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9766,7 +10996,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9781,7 +11011,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9794,7 +11024,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            /** @description `service_unavailable`: The database is unavailable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9901,7 +11131,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid request (`validation_error`); Better Auth's own code is in `details.authCode`. */
+            /** @description `validation_error`: Invalid request; Better Auth's own code is in `details.authCode`. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9914,7 +11144,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in, or wrong credentials (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in, or wrong credentials. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9927,7 +11157,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (`forbidden`), e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9940,7 +11170,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (`not_found`). */
+            /** @description `not_found`: Not found. */
             404: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9953,7 +11183,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9968,7 +11198,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9981,7 +11211,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            /** @description `service_unavailable`: The database is unavailable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -10125,7 +11355,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid request (`validation_error`); Better Auth's own code is in `details.authCode`. */
+            /** @description `validation_error`: Invalid request; Better Auth's own code is in `details.authCode`. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -10138,7 +11368,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in, or wrong credentials (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in, or wrong credentials. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -10151,7 +11381,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (`forbidden`), e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -10164,7 +11394,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (`not_found`). */
+            /** @description `not_found`: Not found. */
             404: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -10177,7 +11407,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            /** @description `payload_too_large`: Request body too large. Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
             413: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -10190,7 +11420,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -10205,7 +11435,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -10218,7 +11448,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            /** @description `service_unavailable`: The database is unavailable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -10268,7 +11498,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid request (`validation_error`); Better Auth's own code is in `details.authCode`. */
+            /** @description `validation_error`: Invalid request; Better Auth's own code is in `details.authCode`. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -10281,7 +11511,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in, or wrong credentials (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in, or wrong credentials. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -10294,7 +11524,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (`forbidden`), e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -10307,7 +11537,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (`not_found`). */
+            /** @description `not_found`: Not found. */
             404: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -10320,7 +11550,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            /** @description `payload_too_large`: Request body too large. Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
             413: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -10333,7 +11563,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -10348,7 +11578,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -10361,7 +11591,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            /** @description `service_unavailable`: The database is unavailable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -10479,7 +11709,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid request (`validation_error`); Better Auth's own code is in `details.authCode`. */
+            /** @description `validation_error`: Invalid request; Better Auth's own code is in `details.authCode`. */
             400: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -10492,7 +11722,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not signed in, or wrong credentials (`unauthorized`). */
+            /** @description `unauthorized`: Not signed in, or wrong credentials. */
             401: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -10505,7 +11735,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (`forbidden`), e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -10518,7 +11748,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (`not_found`). */
+            /** @description `not_found`: Not found. */
             404: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -10531,7 +11761,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests for this client address and path; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -10546,7 +11776,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unexpected server error (`internal_error`); no detail is exposed, quote the requestId. */
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
             500: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -10559,7 +11789,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds. */
+            /** @description `service_unavailable`: The database is unavailable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */

@@ -1,9 +1,9 @@
 import type { Auth } from "./auth/instance";
 import { createAuth } from "./auth/instance";
 import { createSessionCache, type SessionCache } from "./auth/session-cache";
-import type { AuthUser } from "./auth/user";
 import { connectPglite, connectPostgres, type Database, type DatabaseHandle } from "./db";
 import type { prediction } from "./db/schema";
+import type { AuthUser } from "./domain/user";
 import type { Config } from "./env";
 import { type Clock, systemClock } from "./lib/clock";
 import type { Lifecycle } from "./lib/lifecycle";
@@ -11,6 +11,7 @@ import type { Logger } from "./lib/logger";
 import { HttpMetrics } from "./lib/metrics";
 import { type AssetRunner, createAssetRunner } from "./services/assets/runner";
 import { type PolarClient, polarFromConfig } from "./services/polar/client";
+import type { VerifiedEvent } from "./services/polar/webhooks";
 import { createEachlabsProvider } from "./services/providers/eachlabs";
 import type { GenerationProvider } from "./services/providers/provider";
 import { createSandboxProvider } from "./services/providers/sandbox";
@@ -73,6 +74,12 @@ export interface AppEnv {
     clientAddress: () => string;
     user?: AuthUser;
     authResolved?: boolean;
+    /** The resource an `access: "owner"` route acts on, found and checked by the route kit (read it with `owned`). */
+    owned?: { userId: string };
+    /** The Polar event whose signature an `access: "signature"` route verified (src/middleware/webhook-guards.ts). */
+    polarEvent?: VerifiedEvent;
+    /** The prediction an `access: "callback"` route's token was minted for (src/middleware/webhook-guards.ts). */
+    callbackPredictionId?: string;
     /**
      * Sets a header for whatever this request's response will be (src/middleware/edge.ts): on Node on the
      * outgoing message, elsewhere `c.header` (staged on the context).

@@ -1,6 +1,7 @@
 import { NO_NUL as NO_NUL_RE } from "../domain/patterns";
+import { codeOfStatus } from "../lib/errors";
 import { HTTP_METHODS, type Json } from "../openapi/json";
-import { ERROR_DESCRIPTIONS, rateLimitHeaders, requestIdHeader } from "../openapi/responses";
+import { errorDescription, rateLimitHeaders, requestIdHeader } from "../openapi/responses";
 import { type AuthAccess, type AuthOperation, authOperation, FIELD_KINDS, UNSUPPORTED_FIELDS } from "./operations";
 
 /** Better Auth operations that delete a user, refused while the user has money-related history (hooks.ts). */
@@ -80,17 +81,14 @@ const camel = (words: string[]) =>
     .map((w, i) => (i === 0 ? w.charAt(0).toLowerCase() + w.slice(1) : w.charAt(0).toUpperCase() + w.slice(1)))
     .join("");
 
-/** Better Auth's errors as the /api/auth handler rewrites them (handler.ts authErrorAsEnvelope). */
-const AUTH_ERROR_DESCRIPTIONS: Record<number, string> = {
-  400: "Invalid request (`validation_error`); Better Auth's own code is in `details.authCode`.",
-  401: "Not signed in, or wrong credentials (`unauthorized`).",
-  403: "Not allowed (`forbidden`), e.g. not an admin, or the origin is not trusted.",
-  404: "Not found (`not_found`).",
-  409: "Conflict with existing data (`conflict`), e.g. the email is already registered.",
-  413: ERROR_DESCRIPTIONS[413] ?? "Request body too large (`payload_too_large`).",
-  429: "Too many requests (`rate_limited`) for this client address and path; retry after `Retry-After` seconds.",
-  500: ERROR_DESCRIPTIONS[500] ?? "Unexpected server error (`internal_error`).",
-  503: "The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds.",
+/** Better Auth's errors as the /api/auth handler rewrites them (handler.ts authErrorAsEnvelope), by status. */
+const AUTH_ERROR_MEANINGS: Record<number, string> = {
+  400: "Invalid request; Better Auth's own code is in `details.authCode`.",
+  401: "Not signed in, or wrong credentials.",
+  403: "Not allowed, e.g. not an admin, or the origin is not trusted.",
+  409: "Conflict with existing data, e.g. the email is already registered.",
+  429: "Too many requests for this client address and path; retry after `Retry-After` seconds.",
+  503: "The database is unavailable; retry after `Retry-After` seconds.",
 };
 
 /** Password sign-in is also throttled per account (hooks.ts, services/signin-throttle.ts). */
@@ -100,8 +98,8 @@ const SIGNIN_THROTTLE_DESCRIPTION =
   "`SIGNIN_MAX_FAILURES` (default 10) wrong passwords for one email (trimmed, case-insensitive) within 15 " +
   "minutes, sign-ins for that email answer 429 `rate_limited` with `Retry-After` from every address until " +
   "the window passes; a successful sign-in clears the count.";
-const SIGNIN_429_DESCRIPTION =
-  "Too many requests (`rate_limited`): too many attempts from this client address, or too many wrong " +
+const SIGNIN_429_MEANING =
+  "Too many requests: too many attempts from this client address, or too many wrong " +
   "passwords for this account within 15 minutes (`details.authCode` `TOO_MANY_FAILED_SIGN_INS`); retry " +
   "after `Retry-After` seconds.";
 
@@ -259,11 +257,12 @@ export function mergeAuthDocument(doc: Json, source: Json): Json {
       for (const status of [...errorStatuses].sort()) {
         const code = Number(status);
         responses[status] = {
-          description:
-            (passwordSignIn && code === 429 ? SIGNIN_429_DESCRIPTION : undefined) ??
-            AUTH_ERROR_DESCRIPTIONS[code] ??
-            op.responses?.[status]?.description ??
-            "Error.",
+          description: errorDescription(
+            code,
+            (passwordSignIn && code === 429 ? SIGNIN_429_MEANING : undefined) ??
+              AUTH_ERROR_MEANINGS[code] ??
+              (codeOfStatus(code) ? undefined : op.responses?.[status]?.description),
+          ),
           headers: {
             ...structuredClone(requestIdHeader),
             ...(code === 429 ? { "Retry-After": structuredClone(rateLimitHeaders["RateLimit-Reset"]) } : {}),

@@ -3,7 +3,7 @@ import type { Context } from "hono";
 import { databaseAnswers, databaseUnavailable } from "../db/outage";
 import type { AppEnv } from "../deps";
 import { CLIENT_ADDRESS_HEADER } from "../lib/client-address";
-import { type ErrorCode, errorBody, noRoute } from "../lib/errors";
+import { codeOfStatus, type ErrorCode, errorBody, noRoute, STATUS_OF } from "../lib/errors";
 import { authOperation } from "./operations";
 
 export const AUTH_BASE_PATH = "/api/auth";
@@ -33,26 +33,18 @@ function withClientAddress(req: Request, address: string): Request {
   return new Request(req, { headers });
 }
 
-/** Our error code for a Better Auth error status (its 422, "user already exists", is answered as 409). */
+/**
+ * The status we answer for a Better Auth error status: its 422 ("user already exists") is a conflict here, since
+ * 422 is ours for reused idempotency keys; an unsupported Content-Type (its 415) is a validation_error, which is
+ * 400 here as on our own routes.
+ */
+const authStatus = (status: number) =>
+  status === 422 ? STATUS_OF.conflict : status === 415 ? STATUS_OF.validation_error : status;
+
+/** Our error code for a Better Auth error status: the one STATUS_OF gives it; any other 4xx is a validation_error. */
 export function authErrorCode(status: number): ErrorCode {
   if (status >= 500) return "internal_error";
-  switch (status) {
-    case 401:
-      return "unauthorized";
-    case 403:
-      return "forbidden";
-    case 404:
-      return "not_found";
-    case 409:
-    case 422:
-      return "conflict";
-    case 413:
-      return "payload_too_large";
-    case 429:
-      return "rate_limited";
-    default:
-      return "validation_error";
-  }
+  return codeOfStatus(authStatus(status)) ?? "validation_error";
 }
 
 /**
@@ -73,9 +65,7 @@ export async function authErrorAsEnvelope(c: Context<AppEnv>, res: Response): Pr
       return res; // not JSON (an HTML page): leave it alone
     }
   }
-  // Better Auth answers "user already exists" with 422; 422 is ours for reused idempotency keys.
-  // An unsupported Content-Type (its 415) is a validation_error, which is 400 here as on our own routes.
-  const status = res.status === 422 ? 409 : res.status === 415 ? 400 : res.status;
+  const status = authStatus(res.status);
   const code = authErrorCode(status);
   const authCode = typeof parsed?.code === "string" ? parsed.code.slice(0, 200) : undefined;
   let message =

@@ -5,13 +5,13 @@
 import type { BetterAuthPlugin } from "better-auth";
 import { APIError, createAuthMiddleware } from "better-auth/api";
 import type { Database } from "../db";
+import { isAdmin } from "../domain/user";
 import type { Clock } from "../lib/clock";
 import { isUuid } from "../lib/validation";
 import { hasAccountHistory } from "../services/guest-transfer";
 import { clearSigninFailures, releaseSigninAttempt, reserveSigninAttempt } from "../services/signin-throttle";
 import { authBodyIssues, authOperation } from "./operations";
 import { credentialCacheKey, type SessionCache } from "./session-cache";
-import { isAdmin } from "./user";
 
 export interface AuthHookDeps {
   db: Database;

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { AuthUser } from "./user";
+import type { AuthUser } from "../domain/user";
 
 /**
  * A short-lived in-process cache of credential → user, so that polling clients do not pay Better Auth's

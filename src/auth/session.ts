@@ -3,9 +3,9 @@ import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { databaseUnavailable } from "../db/outage";
 import type { AppEnv } from "../deps";
+import { type AuthUser, isAdmin } from "../domain/user";
 import { ApiError, unauthorized } from "../lib/errors";
 import { credentialCacheKey } from "./session-cache";
-import { type AuthUser, isAdmin } from "./user";
 
 /**
  * The signed-in user from a session cookie, `Authorization: Bearer <session token>` or

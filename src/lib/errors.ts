@@ -32,6 +32,12 @@ export const STATUS_OF: Record<ErrorCode, ContentfulStatusCode> = {
   service_unavailable: 503,
 };
 
+/** STATUS_OF read backwards: every status the API answers with stands for one code. */
+const CODE_OF_STATUS: ReadonlyMap<number, ErrorCode> = new Map(ERROR_CODES.map((code) => [STATUS_OF[code], code]));
+
+/** The code of an error status, or undefined for a status none of our codes has. */
+export const codeOfStatus = (status: number): ErrorCode | undefined => CODE_OF_STATUS.get(status);
+
 /** The one typed error of the API: thrown anywhere, rendered by onError as the Error envelope. */
 export class ApiError extends Error {
   readonly status: ContentfulStatusCode;
@@ -57,9 +63,14 @@ export function errorBody(c: Context, code: ErrorCode, message: string, details?
   return { error: { code, message, requestId, ...(details ? { details } : {}) } };
 }
 
+/** The Error envelope with the status of its code. */
+export function sendError(c: Context, code: ErrorCode, message: string, details?: Record<string, unknown>): Response {
+  return c.json(errorBody(c, code, message, details), STATUS_OF[code]);
+}
+
 export function errorResponse(c: Context, err: ApiError): Response {
   if (err.headers) for (const [k, v] of Object.entries(err.headers)) c.header(k, v);
-  return c.json(errorBody(c, err.code, err.message, err.details), err.status);
+  return sendError(c, err.code, err.message, err.details);
 }
 
 /**
@@ -68,7 +79,7 @@ export function errorResponse(c: Context, err: ApiError): Response {
  */
 export const noRoute = (c: Context) => {
   const path = c.req.path.slice(0, 300).replace(/\p{Cc}/gu, "?");
-  return c.json(errorBody(c, "not_found", `No route for ${c.req.method.slice(0, 20)} ${path}.`), 404);
+  return sendError(c, "not_found", `No route for ${c.req.method.slice(0, 20)} ${path}.`);
 };
 
 export const notFound = (what = "Resource") => new ApiError("not_found", `${what} not found.`);

@@ -2,13 +2,10 @@ import type { Context, ErrorHandler, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { databaseUnavailable, isDatabaseUnavailable } from "../db/outage";
 import type { AppEnv } from "../deps";
-import { ApiError, errorBody, errorResponse, noRoute } from "../lib/errors";
+import { ApiError, errorResponse, noRoute, sendError } from "../lib/errors";
 
 export function payloadTooLarge(c: Context, limitBytes: number): Response {
-  return c.json(
-    errorBody(c, "payload_too_large", `The request body is larger than ${limitBytes} bytes.`, { limitBytes }),
-    413,
-  );
+  return sendError(c, "payload_too_large", `The request body is larger than ${limitBytes} bytes.`, { limitBytes });
 }
 
 export const notFoundHandler: NotFoundHandler<AppEnv> = noRoute;
@@ -24,27 +21,22 @@ export const errorHandler: ErrorHandler<AppEnv> = (err, c) => {
     const status = err.status;
     if (status === 400) {
       // The JSON validator's parse failure (malformed body) and similar client errors.
-      return c.json(
-        errorBody(c, "validation_error", err.message || "The request body is not valid JSON.", {
-          issues: [{ path: "", message: err.message || "Malformed request" }],
-        }),
-        400,
-      );
+      return sendError(c, "validation_error", err.message || "The request body is not valid JSON.", {
+        issues: [{ path: "", message: err.message || "Malformed request" }],
+      });
     }
-    if (status === 401) return c.json(errorBody(c, "unauthorized", "Authentication required."), 401);
+    if (status === 401) return sendError(c, "unauthorized", "Authentication required.");
     if (status === 413) return payloadTooLarge(c, c.get("deps").config.BODY_LIMIT_BYTES);
     if (status === 415)
-      return c.json(
-        errorBody(c, "validation_error", "Send the request body as JSON with Content-Type: application/json.", {
-          issues: [{ path: "", message: "Content-Type must be application/json" }],
-        }),
-        400,
-      );
+      return sendError(c, "validation_error", "Send the request body as JSON with Content-Type: application/json.", {
+        issues: [{ path: "", message: "Content-Type must be application/json" }],
+      });
   }
   const log = c.get("logger") ?? c.get("deps")?.logger;
   log?.error({ err, requestId: c.get("requestId") }, "unhandled error");
-  return c.json(
-    errorBody(c, "internal_error", "Something went wrong on our side. Quote the request id if you contact support."),
-    500,
+  return sendError(
+    c,
+    "internal_error",
+    "Something went wrong on our side. Quote the request id if you contact support.",
   );
 };

@@ -1,24 +1,30 @@
 /**
  * The route kit: one declaration per operation says who may call it and how often, and everything that
- * follows from that is derived here — the document's `security`, the middleware chain, the 401/403/404/429
- * error responses and the RateLimit-* headers — so the document cannot say something the code does not do.
+ * follows from that is derived here — the document's `security`, the middleware chain (the caller check, the
+ * owner check, the signature check), the 401/403/404/429 error responses, the RateLimit-* headers and the
+ * `Cache-Control: no-store` of private answers — so the document cannot say something the code does not do,
+ * and no handler can skip a check its access implies.
  */
 import { createRoute, OpenAPIHono, type RouteConfig } from "@hono/zod-openapi";
-import type { MiddlewareHandler } from "hono";
-import { requireAdmin, requireUser } from "../auth/session";
-import type { AppEnv } from "../deps";
-import { errorBody, noRoute } from "../lib/errors";
+import type { Context, MiddlewareHandler } from "hono";
+import { createMiddleware } from "hono/factory";
+import { currentUser, requireAdmin, requireUser } from "../auth/session";
+import type { AppEnv, Deps } from "../deps";
+import { forbidden, noRoute, notFound, sendError } from "../lib/errors";
+import { isUuid } from "../lib/validation";
 import { idempotent } from "../middleware/idempotency";
 import { requireMetricsToken } from "../middleware/metrics";
 import { type RateLimitTier, rateLimit } from "../middleware/rate-limit";
+import { verifyEachlabsCallback, verifyPolarSignature } from "../middleware/webhook-guards";
 import { IdempotencyKeyHeaderSchema } from "../schemas/common";
 import { errorResponses, rateLimitHeaders } from "./responses";
 
 /**
  * public: anyone; user: any signed-in caller; owner: a signed-in caller, on a resource that must be its own
- * (403 for someone else's, 404 for an unknown id); admin: a user with the admin role; signature: a signed
- * callback (Polar's Standard Webhooks); metrics: the deployment's METRICS_TOKEN; callback: a provider's completion
- * callback, authenticated by the per-prediction token in its URL (checked by the handler, which knows the prediction).
+ * (found by the route's `owner` resolver: 404 for an unknown id, 403 for someone else's); admin: a user with the
+ * admin role; signature: a signed callback (Polar's Standard Webhooks; the handler reads `polarEvent`); metrics: the
+ * deployment's METRICS_TOKEN; callback: a provider's completion callback, authenticated by the per-prediction token
+ * in its URL (the handler reads `callbackPredictionId`).
  */
 export type Access = "public" | "user" | "owner" | "admin" | "signature" | "metrics" | "callback";
 
@@ -50,20 +56,84 @@ const ACCESS_ERRORS: Record<Access, readonly number[]> = {
   callback: [403],
 };
 
-const GUARD: Partial<Record<Access, MiddlewareHandler<AppEnv>>> = {
+const GUARD: Record<Access, MiddlewareHandler<AppEnv> | null> = {
+  public: null,
   user: requireUser,
   owner: requireUser,
   admin: requireAdmin,
+  signature: verifyPolarSignature,
   metrics: requireMetricsToken,
+  callback: verifyEachlabsCallback,
 };
+
+/** Answers only the caller may see: no cache keeps them, unless the route says otherwise. */
+const PRIVATE = new Set<Access>(["user", "owner", "admin"]);
+const NO_STORE = "no-store";
+const noStoreHeader = {
+  "Cache-Control": {
+    description: "A private answer: no cache may keep it.",
+    schema: { type: "string", enum: [NO_STORE] },
+  },
+} as const;
+/** Staged before the route, so a route that sets its own Cache-Control replaces it (src/middleware/edge.ts). */
+const noStore = createMiddleware<AppEnv>(async (c, next) => {
+  c.get("stageHeader")("Cache-Control", NO_STORE);
+  await next();
+});
+
+/**
+ * How an `access: "owner"` route finds the resource it acts on. The kit reads the path parameter `param`
+ * (default "id"): not a UUID, or `load` finds nothing, is 404 "`name` not found."; a row whose `userId` is not the
+ * caller's is 403. The handler gets the row with `owned(c, resolver)`, so `load` should read what the handler needs
+ * (one read per request).
+ */
+export interface OwnerResolver<T extends { userId: string } = { userId: string }> {
+  /** The resource as messages name it: "Prediction". */
+  name: string;
+  /** The path parameter holding the resource's id; "id" unless said. */
+  param?: string;
+  load: (deps: Deps, id: string) => Promise<T | undefined>;
+}
+
+function resolveOwner(resolver: OwnerResolver): MiddlewareHandler<AppEnv> {
+  const param = resolver.param ?? "id";
+  const what = resolver.name.toLowerCase();
+  return createMiddleware<AppEnv>(async (c, next) => {
+    const user = currentUser(c);
+    const id = c.req.param(param);
+    if (!isUuid(id)) throw notFound(resolver.name);
+    const row = await resolver.load(c.get("deps"), id);
+    if (!row) throw notFound(resolver.name);
+    if (row.userId !== user.id) throw forbidden(`This ${what} belongs to another user.`);
+    c.set("owned", row);
+    await next();
+  });
+}
+
+/** The resource the route's owner check found: the caller's own, as `resolver.load` read it. */
+export function owned<T extends { userId: string }>(c: Context<AppEnv>, _resolver: OwnerResolver<T>): T {
+  const row = c.get("owned");
+  // Only a handler of a route without this owner check gets here, and that is a bug.
+  if (!row) throw new Error('owned() outside an access: "owner" route');
+  return row as T;
+}
+
+/** What the access's check verified (`polarEvent` for signature, `callbackPredictionId` for callback). */
+export function verified<K extends "polarEvent" | "callbackPredictionId">(
+  c: Context<AppEnv>,
+  key: K,
+): NonNullable<AppEnv["Variables"][K]> {
+  const value = c.get(key);
+  if (value === undefined) throw new Error(`${key} outside a route whose access verifies it`);
+  return value as NonNullable<AppEnv["Variables"][K]>;
+}
 
 /** The body limit runs before every route: any write, with or without a body, may answer 413. */
 const WRITES = new Set(["post", "put", "patch"]);
 
-type KitKeys = "access" | "rateLimit" | "idempotent" | "errors";
+type KitKeys = "access" | "owner" | "rateLimit" | "idempotent" | "errors";
 
-export interface KitRoute extends Omit<RouteConfig, "security" | "middleware"> {
-  access: Access;
+interface KitRouteBase extends Omit<RouteConfig, "security" | "middleware"> {
   /** The rate-limit tier; RateLimit-* headers on every answer and 429 follow from it. */
   rateLimit?: RateLimitTier;
   /** An Idempotency-Key scope: the header is declared and honoured. */
@@ -72,28 +142,45 @@ export interface KitRoute extends Omit<RouteConfig, "security" | "middleware"> {
   errors?: readonly number[];
 }
 
+/** An owner route must say how its resource is found; no other route may. */
+export type KitRoute =
+  | (KitRouteBase & { access: "owner"; owner: OwnerResolver })
+  | (KitRouteBase & { access: Exclude<Access, "owner">; owner?: never });
+
 type Defined<R extends KitRoute> = Omit<R, KitKeys> & {
   security: SecurityRequirement;
   middleware: MiddlewareHandler<AppEnv>[];
 };
 
 export function defineRoute<const R extends KitRoute>(spec: R) {
-  const { access, rateLimit: tier, idempotent: scope, errors = [], responses, request, ...rest } = spec;
+  const { access, owner, rateLimit: tier, idempotent: scope, errors = [], responses, request, ...rest } = spec;
+  // The types say so already; a declaration cast past them must not lose the check silently.
+  if ((access === "owner") !== (owner !== undefined))
+    throw new Error(
+      `${rest.method.toUpperCase()} ${rest.path}: an owner resolver goes with access "owner", and only with it`,
+    );
   const guard = GUARD[access];
+  const isPrivate = PRIVATE.has(access);
   const middleware: MiddlewareHandler<AppEnv>[] = [
+    ...(isPrivate ? [noStore] : []),
     // The limiter runs first, so refused credentials count against the caller's budget and carry RateLimit-*.
     ...(tier ? [rateLimit(tier)] : []),
     ...(guard ? [guard] : []),
+    ...(owner ? [resolveOwner(owner)] : []),
     ...(scope ? [idempotent(scope)] : []),
   ];
   const rateLimited = tier !== undefined;
+  const kitHeaders = { ...(rateLimited ? rateLimitHeaders : {}), ...(isPrivate ? noStoreHeader : {}) };
   const success = Object.fromEntries(
     Object.entries(responses).map(([status, response]) => [
       status,
-      rateLimited && "headers" in response && response.headers && !(response.headers instanceof Function)
+      Object.keys(kitHeaders).length &&
+      "headers" in response &&
+      response.headers &&
+      !(response.headers instanceof Function)
         ? {
             ...response,
-            headers: { "X-Request-Id": undefined, ...rateLimitHeaders, ...response.headers },
+            headers: { "X-Request-Id": undefined, ...kitHeaders, ...response.headers },
           }
         : response,
     ]),
@@ -127,7 +214,7 @@ export function createRouter() {
       const message = first
         ? `Invalid request: ${first.path ? `${first.path}: ` : ""}${first.message}`
         : "Invalid request.";
-      return c.json(errorBody(c, "validation_error", message, { issues }), 400);
+      return sendError(c, "validation_error", message, { issues });
     },
   });
 }

@@ -1,4 +1,5 @@
 import type { z } from "@hono/zod-openapi";
+import { codeOfStatus, type ErrorCode } from "../lib/errors";
 import { ErrorSchema } from "../schemas/common";
 
 /** Building blocks of the route kit: response objects whose 4xx/5xx reference the Error component. */
@@ -19,20 +20,29 @@ export const requestIdHeader = {
   },
 } as const;
 
-export const ERROR_DESCRIPTIONS: Record<number, string> = {
-  400: "Validation failed (`validation_error`); `details.issues` lists each problem.",
-  401: "Not signed in (`unauthorized`).",
-  402: "Not enough credits (`insufficient_credits`); `details.required` and `details.balance` say how many.",
-  403: "Signed in but not allowed (`forbidden`).",
-  404: "Not found (`not_found`).",
-  409: "Conflict with the current state (`conflict`).",
-  413: "Request body too large (`payload_too_large`). Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent.",
-  422: "The Idempotency-Key was used with a different body (`idempotency_key_reused`).",
-  429: "Too many requests (`rate_limited`); retry after `Retry-After` seconds.",
-  500: "Unexpected server error (`internal_error`); no detail is exposed, quote the requestId.",
-  502: "The upstream provider failed (`provider_error`).",
-  503: "A dependency is unavailable or not configured (`service_unavailable`).",
+/** What each error code tells a client; a description names the code and its status (STATUS_OF) together. */
+const ERROR_MEANINGS: Record<ErrorCode, string> = {
+  validation_error: "Validation failed; `details.issues` lists each problem.",
+  unauthorized: "Not signed in.",
+  insufficient_credits: "Not enough credits; `details.required` and `details.balance` say how many.",
+  forbidden: "Signed in but not allowed.",
+  not_found: "Not found.",
+  conflict: "Conflict with the current state.",
+  payload_too_large:
+    "Request body too large. Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent.",
+  idempotency_key_reused: "The Idempotency-Key was used with a different body.",
+  rate_limited: "Too many requests; retry after `Retry-After` seconds.",
+  internal_error: "Unexpected server error; no detail is exposed, quote the requestId.",
+  provider_error: "The upstream provider failed.",
+  service_unavailable: "A dependency is unavailable or not configured.",
 };
+
+/** The description of an error response: the code its status stands for, then `meaning` or the code's own. */
+export function errorDescription(status: number, meaning?: string): string {
+  const code = codeOfStatus(status);
+  if (!code) return meaning ?? "Error.";
+  return `\`${code}\`: ${meaning ?? ERROR_MEANINGS[code]}`;
+}
 
 export type Headers = Record<string, { description: string; schema: Record<string, unknown> }>;
 
@@ -43,7 +53,7 @@ export function errorResponse(status: number, opts: { rateLimited?: boolean; des
   if (status === 429)
     headers["Retry-After"] = int("Seconds to wait before retrying.", 12) as unknown as Headers[string];
   return {
-    description: opts.description ?? ERROR_DESCRIPTIONS[status] ?? "Error",
+    description: opts.description ?? errorDescription(status),
     headers,
     content: { "application/json": { schema: ErrorSchema } },
   };

@@ -86,14 +86,12 @@ export function registerAdminRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(listUsers, async (c) => {
     const { limit, cursor, search } = c.req.valid("query");
     const result = await listUsersWithBalance(c.get("deps").db, { limit, cursor: decodeCursor(cursor), search });
-    c.header("Cache-Control", "no-store");
     return c.json({ data: result.data.map(toAdminUser), nextCursor: result.nextCursor }, 200);
   });
 
   app.openapi(analytics, async (c) => {
     const range = analyticsRange(c.req.valid("query"), c.get("deps").clock.now());
     const body = await computeAnalytics(c.get("deps").db, range);
-    c.header("Cache-Control", "no-store");
     return c.json(respond(AnalyticsSchema, body), 200);
   });
 }

@@ -1,7 +1,7 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { currentUser } from "../auth/session";
 import type { AppEnv } from "../deps";
-import { defineRoute } from "../openapi/kit";
+import { defineRoute, owned } from "../openapi/kit";
 import { jsonBody, jsonResponse } from "../openapi/responses";
 import {
   AssetKindListSchema,
@@ -17,7 +17,7 @@ import { PaginationQuerySchema, UuidParamSchema } from "../schemas/common";
 import { PreferenceAppliedHeader, PreferWaitHeaderSchema, parsePreferWait } from "../schemas/predictions";
 import { createAsset } from "../services/assets/create";
 import { listAssets, readOwnedAsset } from "../services/assets/queries";
-import { getOwnedPrediction } from "../services/predictions";
+import { ownAsset, ownPrediction } from "./owners";
 
 const kinds = defineRoute({
   method: "get",
@@ -43,6 +43,7 @@ const create = defineRoute({
     "Poll `urls.get` with `Prefer: wait=N`, or pass `webhook` to get `asset.completed`. A source that is not an image, corrupt, or larger than `ASSET_MAX_PIXELS` fails the asset and refunds it (`error.code` `source_invalid`, `source_too_large`); so does a job not done by `ASSET_DEADLINE_MS` (`deadline_exceeded`). " +
     "A prediction that is not `succeeded` is 409; `outputIndex` outside its outputs is 400. Send an `Idempotency-Key` to retry safely.",
   access: "owner",
+  owner: ownPrediction,
   rateLimit: "strict",
   idempotent: "assets.create",
   request: {
@@ -65,6 +66,7 @@ const listForPrediction = defineRoute({
   summary: "List a prediction's deliverables",
   description: "The deliverables ordered from this prediction, newest first, cursor-paginated.",
   access: "owner",
+  owner: ownPrediction,
   rateLimit: "poll",
   request: { params: UuidParamSchema, query: PaginationQuerySchema },
   responses: { 200: jsonResponse(AssetListSchema, "A page of assets.") },
@@ -94,6 +96,7 @@ const get = defineRoute({
   description:
     "The asset; `files` lists what to download once it is `succeeded`. With `Prefer: wait=N` (N ≤ 30) the server holds the request until the asset is final or N seconds pass, and answers `Preference-Applied: wait=N`. 403 for another user's asset, 404 for an unknown id.",
   access: "owner",
+  owner: ownAsset,
   rateLimit: "poll",
   request: { params: UuidParamSchema, headers: PreferWaitHeaderSchema },
   responses: { 200: jsonResponse(AssetSchema, "The asset.", { headers: PreferenceAppliedHeader }) },
@@ -108,7 +111,7 @@ export function registerAssetRoutes(app: OpenAPIHono<AppEnv>) {
 
   app.openapi(create, async (c) => {
     const deps = c.get("deps");
-    const row = await createAsset(deps, currentUser(c), c.req.valid("param").id, c.req.valid("json"));
+    const row = await createAsset(deps, currentUser(c), owned(c, ownPrediction), c.req.valid("json"));
     const body = toAsset(row, deps.storage.publicUrl);
     c.header("Location", body.urls.get);
     return c.json(body, 201);
@@ -116,16 +119,14 @@ export function registerAssetRoutes(app: OpenAPIHono<AppEnv>) {
 
   app.openapi(listForPrediction, async (c) => {
     const deps = c.get("deps");
-    const source = await getOwnedPrediction(deps.db, currentUser(c), c.req.valid("param").id);
+    const source = owned(c, ownPrediction);
     const page = await listAssets(deps.db, { predictionId: source.id }, c.req.valid("query"));
-    c.header("Cache-Control", "no-store");
     return c.json({ data: page.data.map((r) => toAsset(r, deps.storage.publicUrl)), nextCursor: page.nextCursor }, 200);
   });
 
   app.openapi(list, async (c) => {
     const deps = c.get("deps");
     const page = await listAssets(deps.db, { userId: currentUser(c).id }, c.req.valid("query"));
-    c.header("Cache-Control", "no-store");
     return c.json({ data: page.data.map((r) => toAsset(r, deps.storage.publicUrl)), nextCursor: page.nextCursor }, 200);
   });
 
@@ -133,9 +134,8 @@ export function registerAssetRoutes(app: OpenAPIHono<AppEnv>) {
     const deps = c.get("deps");
     const wait = parsePreferWait(c.req.valid("header").prefer);
     const signal = wait ? c.req.raw.signal : undefined;
-    const row = await readOwnedAsset(deps, currentUser(c), c.req.valid("param").id, wait ?? 0, signal);
+    const row = await readOwnedAsset(deps, owned(c, ownAsset), wait ?? 0, signal);
     if (wait !== null) c.header("Preference-Applied", `wait=${wait}`);
-    c.header("Cache-Control", "no-store");
     return c.json(toAsset(row, deps.storage.publicUrl), 200);
   });
 }

@@ -80,7 +80,6 @@ const purchase = defineRoute({
 export function registerCreditRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(getBalance, async (c) => {
     const summary = await getCreditSummary(c.get("deps").db, currentUser(c).id);
-    c.header("Cache-Control", "no-store");
     return c.json(respond(CreditBalanceSchema, summary), 200);
   });
 
@@ -95,7 +94,6 @@ export function registerCreditRoutes(app: OpenAPIHono<AppEnv>) {
       limit,
       cursor: decodeCursor(cursor),
     });
-    c.header("Cache-Control", "no-store");
     return c.json({ data: result.data.map(toCreditTransaction), nextCursor: result.nextCursor }, 200);
   });
 

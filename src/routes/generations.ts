@@ -1,7 +1,7 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { currentUser } from "../auth/session";
 import type { AppEnv } from "../deps";
-import { defineRoute } from "../openapi/kit";
+import { defineRoute, owned } from "../openapi/kit";
 import { jsonResponse } from "../openapi/responses";
 import { UuidParamSchema } from "../schemas/common";
 import {
@@ -10,7 +10,8 @@ import {
   PredictionSchema,
   toPrediction,
 } from "../schemas/predictions";
-import { getOwnedPrediction, listPredictions } from "../services/predictions";
+import { listPredictions } from "../services/predictions";
+import { ownPredictionView } from "./owners";
 
 /** The generation history: the same predictions, read from storage only (never calls the provider). */
 
@@ -38,6 +39,7 @@ const get = defineRoute({
   description:
     "One of the caller's predictions exactly as stored (no provider call). 403 for another user's, 404 for an unknown id.",
   access: "owner",
+  owner: ownPredictionView,
   rateLimit: "moderate",
   request: { params: UuidParamSchema },
   responses: { 200: jsonResponse(PredictionSchema, "The stored prediction.") },
@@ -47,13 +49,8 @@ const get = defineRoute({
 export function registerGenerationRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(list, async (c) => {
     const page = await listPredictions(c.get("deps").db, currentUser(c).id, c.req.valid("query"));
-    c.header("Cache-Control", "no-store");
     return c.json({ data: page.data.map(toPrediction), nextCursor: page.nextCursor }, 200);
   });
 
-  app.openapi(get, async (c) => {
-    const row = await getOwnedPrediction(c.get("deps").db, currentUser(c), c.req.valid("param").id);
-    c.header("Cache-Control", "no-store");
-    return c.json(toPrediction(row), 200);
-  });
+  app.openapi(get, (c) => c.json(toPrediction(owned(c, ownPredictionView)), 200));
 }

@@ -1,7 +1,7 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { currentUser } from "../auth/session";
 import type { AppEnv } from "../deps";
-import { defineRoute } from "../openapi/kit";
+import { defineRoute, owned } from "../openapi/kit";
 import { jsonBody, jsonResponse } from "../openapi/responses";
 import { UuidParamSchema } from "../schemas/common";
 import {
@@ -16,6 +16,7 @@ import {
   toPrediction,
 } from "../schemas/predictions";
 import { cancelPrediction, createPrediction, listPredictions, readOwnedPrediction } from "../services/predictions";
+import { ownPrediction, ownPredictionView } from "./owners";
 
 const create = defineRoute({
   method: "post",
@@ -65,6 +66,7 @@ const get = defineRoute({
     "With `Prefer: wait=N` (N ≤ 30) the server holds the request until the prediction is final or N seconds pass, and answers `Preference-Applied: wait=N`. " +
     "403 for another user's prediction, 404 for an unknown id.",
   access: "owner",
+  owner: ownPredictionView,
   rateLimit: "poll",
   request: { params: UuidParamSchema, headers: PreferWaitHeaderSchema },
   responses: { 200: jsonResponse(PredictionSchema, "The prediction.", { headers: PreferenceAppliedHeader }) },
@@ -80,6 +82,7 @@ const cancel = defineRoute({
   description:
     "Cancels the generation at the provider (best effort), marks the prediction `canceled` and refunds its credits, once. A prediction that is already final is `409 conflict`.",
   access: "owner",
+  owner: ownPrediction,
   rateLimit: "strict",
   request: { params: UuidParamSchema },
   responses: { 200: jsonResponse(PredictionSchema, "The canceled and refunded prediction.") },
@@ -98,26 +101,22 @@ export function registerPredictionRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(list, async (c) => {
     const user = currentUser(c);
     const q = c.req.valid("query");
-    c.header("Cache-Control", "no-store");
     const page = await listPredictions(c.get("deps").db, user.id, q);
     return c.json({ data: page.data.map(toPrediction), nextCursor: page.nextCursor }, 200);
   });
 
   app.openapi(get, async (c) => {
-    const user = currentUser(c);
     const deps = c.get("deps");
     const wait = parsePreferWait(c.req.valid("header").prefer);
     // The request's signal only when it may wait (on Node, asking for it builds an AbortController).
     const signal = wait ? c.req.raw.signal : undefined;
-    const fresh = await readOwnedPrediction(deps, user, c.req.valid("param").id, wait ?? 0, signal);
+    const fresh = await readOwnedPrediction(deps, owned(c, ownPredictionView), wait ?? 0, signal);
     if (wait !== null) c.header("Preference-Applied", `wait=${wait}`);
-    c.header("Cache-Control", "no-store");
     return c.json(toPrediction(fresh), 200);
   });
 
   app.openapi(cancel, async (c) => {
-    const user = currentUser(c);
-    const row = await cancelPrediction(c.get("deps"), user, c.req.valid("param").id);
+    const row = await cancelPrediction(c.get("deps"), owned(c, ownPrediction));
     return c.json(toPrediction(row), 200);
   });
 }

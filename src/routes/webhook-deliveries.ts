@@ -1,7 +1,7 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { currentUser } from "../auth/session";
 import type { AppEnv } from "../deps";
-import { defineRoute } from "../openapi/kit";
+import { defineRoute, owned } from "../openapi/kit";
 import { jsonResponse } from "../openapi/responses";
 import { PaginationQuerySchema, UuidParamSchema } from "../schemas/common";
 import {
@@ -12,9 +12,9 @@ import {
   toWebhookDelivery,
   WebhookDeliveryListSchema,
 } from "../schemas/webhook-deliveries";
-import { getOwnedPrediction } from "../services/predictions";
 import { listWebhookDeliveries } from "../services/webhooks/outbox";
 import { getSigningSecret, rotateSigningSecret } from "../services/webhooks/secrets";
+import { ownPredictionView } from "./owners";
 
 /* Outgoing webhooks: the caller's signing secret, the deliveries of a prediction, and the events themselves. */
 
@@ -53,6 +53,7 @@ const listDeliveries = defineRoute({
   description:
     "Every attempt to deliver this prediction's webhook events, newest first, cursor-paginated: a pending attempt shows when it is due (`nextAttemptAt`), a sent one the receiver's status or why it failed. Attempts of one event share a `webhookId`. Empty when the prediction was created without `webhook`. 403 for another user's prediction, 404 for an unknown id.",
   access: "owner",
+  owner: ownPredictionView,
   rateLimit: "poll",
   request: { params: UuidParamSchema, query: PaginationQuerySchema },
   responses: { 200: jsonResponse(WebhookDeliveryListSchema, "A page of delivery attempts.") },
@@ -90,22 +91,21 @@ export function registerWebhookDeliveryRoutes(app: OpenAPIHono<AppEnv>) {
 
   app.openapi(getSecret, async (c) => {
     const user = currentUser(c);
-    c.header("Cache-Control", "no-store");
     return c.json({ key: await getSigningSecret(c.get("deps"), user.id) }, 200);
   });
 
   app.openapi(rotateSecret, async (c) => {
     const user = currentUser(c);
-    c.header("Cache-Control", "no-store");
     return c.json({ key: await rotateSigningSecret(c.get("deps"), user.id) }, 200);
   });
 
   app.openapi(listDeliveries, async (c) => {
-    const user = currentUser(c);
-    const deps = c.get("deps");
-    const row = await getOwnedPrediction(deps.db, user, c.req.valid("param").id);
-    const page = await listWebhookDeliveries(deps.db, { type: "prediction", id: row.id }, c.req.valid("query"));
-    c.header("Cache-Control", "no-store");
+    const prediction = owned(c, ownPredictionView);
+    const page = await listWebhookDeliveries(
+      c.get("deps").db,
+      { type: "prediction", id: prediction.id },
+      c.req.valid("query"),
+    );
     return c.json({ data: page.data.map(toWebhookDelivery), nextCursor: page.nextCursor }, 200);
   });
 }

@@ -1,12 +1,11 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
-import { webhooks } from "@polar-sh/sdk/2026-04";
 import type { AppEnv } from "../deps";
-import { ApiError } from "../lib/errors";
-import { defineRoute } from "../openapi/kit";
+import { badPolarSignature, polarWebhooksNotConfigured } from "../middleware/webhook-guards";
+import { defineRoute, verified } from "../openapi/kit";
 import { jsonResponse } from "../openapi/responses";
 import { EachlabsCallbackBodySchema, EachlabsCallbackQuerySchema } from "../schemas/eachlabs-callback";
 import { PolarWebhookEventSchema, PolarWebhookHeadersSchema, WebhookAckSchema } from "../schemas/webhooks";
-import { callbackRefused, checkEachlabsCallback, receiveEachlabsCallback } from "../services/eachlabs-callbacks";
+import { callbackRefused, receiveEachlabsCallback } from "../services/eachlabs-callbacks";
 import { processPolarEvent } from "../services/polar/webhooks";
 
 const polarWebhook = defineRoute({
@@ -67,10 +66,8 @@ function registerEachlabsCallbackRoute(app: OpenAPIHono<AppEnv>) {
   app.openapi(
     eachlabsCallback,
     async (c) => {
-      const deps = c.get("deps");
-      const predictionId = c.req.valid("query").prediction ?? "";
-      checkEachlabsCallback(deps, predictionId, c.req.query("token") ?? "");
-      const row = await receiveEachlabsCallback(deps, predictionId);
+      const predictionId = verified(c, "callbackPredictionId");
+      const row = await receiveEachlabsCallback(c.get("deps"), predictionId);
       c.get("logger").info({ predictionId, status: row.status }, "eachlabs callback");
       return c.json({ received: true as const }, 200);
     },
@@ -84,9 +81,6 @@ function registerEachlabsCallbackRoute(app: OpenAPIHono<AppEnv>) {
 
 // ---------------------------------------------------------------- end Eachlabs completion callbacks
 
-const notConfigured = () => new ApiError("service_unavailable", "Polar webhooks are not configured on this server.");
-const badSignature = () => new ApiError("forbidden", "The webhook signature is missing, invalid or too old.");
-
 export function registerWebhookRoutes(app: OpenAPIHono<AppEnv>) {
   registerEachlabsCallbackRoute(app);
   app.openAPIRegistry.register("PolarWebhookEvent", PolarWebhookEventSchema);
@@ -94,59 +88,17 @@ export function registerWebhookRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(
     polarWebhook,
     async (c) => {
-      // The signature covers the exact bytes: read them before anything parses the body.
-      const rawBody = await c.req.text();
       const { config, db, clock } = c.get("deps");
-      const secret = config.POLAR_WEBHOOK_SECRET;
-      if (!secret) throw notConfigured();
-      const headers = {
-        "webhook-id": c.req.header("webhook-id") ?? "",
-        "webhook-timestamp": c.req.header("webhook-timestamp") ?? "",
-        "webhook-signature": c.req.header("webhook-signature") ?? "",
-      };
-
-      let type: string;
-      let payload: unknown;
-      let knownType = true;
-      try {
-        const event = await webhooks.validateEvent(rawBody, headers, secret);
-        type = event.type;
-        payload = event;
-      } catch (err) {
-        if (err instanceof webhooks.PolarWebhookVerificationError) {
-          c.get("logger").warn({ reason: err.message }, "polar webhook rejected");
-          throw badSignature();
-        }
-        if (err instanceof webhooks.PolarWebhookUnknownTypeError && err.eventType !== null) {
-          // Signed, JSON, with a type this SDK version does not know: acknowledge and keep it.
-          type = err.eventType;
-          payload = JSON.parse(rawBody);
-          knownType = false;
-        } else if (err instanceof webhooks.PolarWebhookError) {
-          throw new ApiError("validation_error", "The webhook body is not a JSON event with a type.", {
-            issues: [{ path: "", message: err.message }],
-          });
-        } else throw err;
-      }
-
-      await processPolarEvent(
-        { db, config, clock, logger: c.get("logger") },
-        {
-          webhookId: headers["webhook-id"],
-          type,
-          payload,
-          knownType,
-        },
-      );
+      await processPolarEvent({ db, config, clock, logger: c.get("logger") }, verified(c, "polarEvent"));
       return c.json({ received: true as const }, 202);
     },
     (result, c): undefined => {
       // Malformed webhook-* headers can only be a bad signature: the same answers as the signature check
       // (503 when webhooks are not configured, else 403), never a 400 that would tell Polar to fix the request.
       if (result.success) return undefined;
-      if (!c.get("deps").config.POLAR_WEBHOOK_SECRET) throw notConfigured();
+      if (!c.get("deps").config.POLAR_WEBHOOK_SECRET) throw polarWebhooksNotConfigured();
       c.get("logger").warn({ reason: "malformed webhook headers" }, "polar webhook rejected");
-      throw badSignature();
+      throw badPolarSignature();
     },
   );
 }

@@ -1,12 +1,9 @@
 import { z } from "@hono/zod-openapi";
 import { NO_NUL } from "../domain/patterns";
-import { ERROR_CODES } from "../lib/errors";
+import { ERROR_CODES, STATUS_OF } from "../lib/errors";
 
 export const ErrorCodeSchema = z.enum(ERROR_CODES).openapi("ErrorCode", {
-  description:
-    "Machine-readable error code. validation_error 400, unauthorized 401, insufficient_credits 402, forbidden 403, " +
-    "not_found 404, conflict 409, payload_too_large 413, idempotency_key_reused 422, rate_limited 429, " +
-    "internal_error 500, provider_error 502, service_unavailable 503.",
+  description: `Machine-readable error code. ${ERROR_CODES.map((code) => `${code} ${STATUS_OF[code]}`).join(", ")}.`,
 });
 
 export const ValidationIssueSchema = z

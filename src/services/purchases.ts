@@ -1,6 +1,7 @@
 /** Buying credits: a Polar checkout for a configured package; the credits arrive with Polar's order.paid webhook. */
-import type { AuthUser } from "../auth/user";
+
 import type { Deps } from "../deps";
+import type { AuthUser } from "../domain/user";
 import { ApiError } from "../lib/errors";
 import { findPackage, type PolarCheckout, PolarProviderError } from "./polar/client";
 

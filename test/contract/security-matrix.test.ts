@@ -1,4 +1,8 @@
 import { afterAll, describe, expect, test } from "bun:test";
+import { eq } from "drizzle-orm";
+import sharp from "sharp";
+import { prediction } from "../../src/db/schema";
+import { newFileKey } from "../../src/domain/files";
 import { createTestApp } from "../helpers/app";
 import { OpenApiValidator, validatingFetch } from "../helpers/openapi-validator";
 
@@ -19,6 +23,7 @@ const t = await createTestApp({
     ADMIN_EMAILS: "chief@example.com",
     METRICS_TOKEN: "metrics-token-for-tests",
     POLAR_WEBHOOK_SECRET: "c2VjcmV0",
+    SIGNUP_CREDITS: "20",
   },
 });
 afterAll(() => t.close());
@@ -54,13 +59,35 @@ const admin = await t.signUp({ email: "chief@example.com" });
 const created = await t.json("POST", "/api/predictions", { body: { brandName: "Acme" }, headers: a.headers });
 if (created.status !== 201) throw new Error(`could not create A's prediction: ${created.status}`);
 const ownedId = created.body.id as string;
+// And a succeeded one (finished here as a provider would: its image in our storage), with a deliverable ordered.
+const finished = await t.json("POST", "/api/predictions", { body: { brandName: "Acme" }, headers: a.headers });
+const png = await sharp({ create: { width: 64, height: 64, channels: 3, background: "#1F2937" } })
+  .png()
+  .toBuffer();
+const pngKey = newFileKey("image/png");
+await t.deps.storage.put(pngKey, png, "image/png");
+await t.db
+  .update(prediction)
+  .set({ status: "succeeded", output: [t.deps.storage.publicUrl(pngKey)], completedAt: new Date() })
+  .where(eq(prediction.id, finished.body.id));
+const succeededId = finished.body.id as string;
+const ordered = await t.json("POST", `/api/predictions/${succeededId}/assets`, {
+  body: { kind: "vector" },
+  headers: a.headers,
+});
+if (ordered.status !== 201) throw new Error(`could not order A's asset: ${ordered.status}`);
+const assetId = ordered.body.id as string;
+
+/** Which of A's resources a path's id names: its asset, its succeeded prediction (deliverables), else its prediction. */
+const idFor = (path: string) =>
+  path.startsWith("/api/assets/") ? assetId : path.endsWith("/assets") ? succeededId : ownedId;
 
 /** The operation's path with its parameters filled: a UUID is the id of user A's prediction, else the example. */
 function concrete(path: string, op: Record<string, any>): string {
   return path.replace(/\{([^}]+)\}/g, (_m, name: string) => {
     const p = (op.parameters ?? []).find((x: { in: string; name: string }) => x.in === "path" && x.name === name);
     const schema = validator.resolve(p?.schema);
-    return schema?.format === "uuid" ? ownedId : String(p?.example ?? schema?.example ?? "x");
+    return schema?.format === "uuid" ? idFor(path) : String(p?.example ?? schema?.example ?? "x");
   });
 }
 
@@ -113,6 +140,31 @@ describe("another user's resource", () => {
     expect(owner.status).toBeLessThan(400);
     expect(findings(owner, o.op)).toEqual([]);
   });
+});
+
+describe("an id that names nothing", () => {
+  test.each(ownerOps.map((o) => [key(o), o] as const))("%s: 404 for an unknown or malformed id", async (_k, o) => {
+    for (const id of [crypto.randomUUID(), "not-a-uuid"]) {
+      const url = concrete(o.path, o.op).replace(idFor(o.path), id);
+      const res = await send(url, init(o.method, o.op, a.headers));
+      expect([url, res.status, res.body?.error?.code]).toEqual([url, 404, "not_found"]);
+    }
+  });
+});
+
+describe("private answers", () => {
+  const privateOps = protectedOps.filter(({ requirements }) => isUserOp(requirements) || isAdminOp(requirements));
+  test.each(privateOps.map((o) => [key(o), o] as const))(
+    "%s: Cache-Control: no-store, declared and sent",
+    async (_k, o) => {
+      for (const [status, response] of Object.entries<any>(o.op.responses))
+        if (/^2/.test(status))
+          expect([status, response.headers?.["Cache-Control"]?.schema?.enum]).toEqual([status, ["no-store"]]);
+      const caller = isAdminOp(o.requirements) ? admin : a;
+      const res = await send(concrete(o.path, o.op), init(o.method, o.op, caller.headers));
+      expect([res.status < 500, res.headers.get("cache-control")]).toEqual([true, "no-store"]);
+    },
+  );
 });
 
 describe("admin operations", () => {

@@ -141,13 +141,13 @@ describe.each(kinds)("the README walkthrough on %s", (kind) => {
         expect(prediction.creditsCharged).toBe(1);
         expect(prediction.output).toHaveLength(1);
 
-        // 4. The image URL from "output" (the sandbox's SVG, served by this server).
+        // 4. The image URL from "output" (the sandbox's PNG, served by this server).
         const image = prediction.output[0] as string;
         expect(image.startsWith(`${server.base}/files/`)).toBe(true);
-        const svg = await step(image);
-        expect(svg.status).toBe(200);
-        expect(svg.headers.get("content-type")).toContain("image/svg+xml");
-        expect(svg.text).toContain("<svg");
+        const png = await step(image);
+        expect(png.status).toBe(200);
+        expect(png.headers.get("content-type")).toBe("image/png");
+        expect(png.text.slice(1, 4)).toBe("PNG");
         expect((await step("/api/credits", { headers: bearer() })).body.balance).toBe(0);
 
         // 5. Sign up with the guest's token: the guest is linked, its ledger and prediction move over.

@@ -1,25 +1,24 @@
-import type { AuthUser } from "../../auth/user";
 import { asset } from "../../db/schema";
 import type { AssetRow } from "../../db/schemas/assets";
+import type { PredictionRow } from "../../db/schemas/predictions";
 import type { Deps } from "../../deps";
+import type { AuthUser } from "../../domain/user";
 import { ApiError, conflict } from "../../lib/errors";
 import { assetOptions, type CreateAssetRequest } from "../../schemas/assets";
 import { charge } from "../ledger";
-import { getOwnedPrediction } from "../predictions";
 import { checkWebhookUrl } from "../webhooks/address-guard";
 
 /**
- * Ordering a deliverable: from one output of the caller's succeeded prediction, charged (ASSET_CREDITS) in the same
+ * Ordering a deliverable: from one output of the caller's succeeded prediction (the route's owner check read it), charged (ASSET_CREDITS) in the same
  * transaction as the asset is recorded — 402 with nothing charged when the balance is short — then queued for any
  * instance's workers; this instance is told at once.
  */
 export async function createAsset(
   deps: Deps,
   user: AuthUser,
-  predictionId: string,
+  source: PredictionRow,
   req: CreateAssetRequest,
 ): Promise<AssetRow> {
-  const source = await getOwnedPrediction(deps.db, user, predictionId);
   if (source.status !== "succeeded")
     throw conflict(`Deliverables are made from a succeeded prediction; this one is ${source.status}.`, {
       status: source.status,

@@ -1,42 +1,40 @@
 import { and, eq, type SQL } from "drizzle-orm";
-import type { AuthUser } from "../../auth/user";
 import type { Database } from "../../db";
 import { asset } from "../../db/schema";
 import type { AssetRow } from "../../db/schemas/assets";
 import type { Deps } from "../../deps";
 import { type AssetKind, type AssetStatus, isAssetFinal } from "../../domain/assets";
-import { forbidden, notFound } from "../../lib/errors";
+import { notFound } from "../../lib/errors";
 import { decodeCursor, keysetOrder, keysetWhere, page } from "../../lib/pagination";
-import { isUuid } from "../../lib/validation";
 
-/** Reading assets: by id (the caller's own, optionally waiting for it), and as pages. */
+/** Reading assets: by id (the routes' owner check decides whose), optionally waiting for it, and as pages. */
 
-export async function loadAsset(db: Database, id: string): Promise<AssetRow> {
+export async function findAsset(db: Database, id: string): Promise<AssetRow | undefined> {
   const [row] = await db.select().from(asset).where(eq(asset.id, id));
-  if (!row) throw notFound("Asset");
   return row;
 }
 
-/** The caller's asset: 404 for an unknown or malformed id, 403 for someone else's. */
-export async function getOwnedAsset(db: Database, user: AuthUser, id: string): Promise<AssetRow> {
-  if (!isUuid(id)) throw notFound("Asset");
-  const row = await loadAsset(db, id);
-  if (row.userId !== user.id) throw forbidden("This asset belongs to another user.");
+async function loadAsset(db: Database, id: string): Promise<AssetRow> {
+  const row = await findAsset(db, id);
+  if (!row) throw notFound("Asset");
   return row;
 }
 
 /** How often a `Prefer: wait` read looks again while the asset is not final. */
 const WAIT_POLL_MS = 200;
 
-/** The caller's asset; with `waitSeconds`, held until it is final, the time passes, or the client goes away. */
+/**
+ * The caller's asset (its owner check read it); with `waitSeconds`, held until it is final, the time passes, or the
+ * client goes away.
+ */
 export async function readOwnedAsset(
   deps: Deps,
-  user: AuthUser,
-  id: string,
+  owned: AssetRow,
   waitSeconds: number,
   signal?: AbortSignal,
 ): Promise<AssetRow> {
-  let row = await getOwnedAsset(deps.db, user, id);
+  let row = owned;
+  const id = owned.id;
   const deadline = deps.clock.now().getTime() + waitSeconds * 1000;
   while (!isAssetFinal(row.status) && deps.clock.now().getTime() < deadline && !signal?.aborted) {
     await deps.clock.sleep(Math.min(WAIT_POLL_MS, deadline - deps.clock.now().getTime()), signal);

@@ -1,5 +1,4 @@
 import { and, eq, sql } from "drizzle-orm";
-import type { AuthUser } from "../../auth/user";
 import type { Database, Executor } from "../../db";
 import { prepared } from "../../db/prepared";
 import { prediction } from "../../db/schema";
@@ -7,6 +6,7 @@ import type { PredictionRow } from "../../db/schemas/predictions";
 import type { Deps } from "../../deps";
 import { getModel, priceOf } from "../../domain/models";
 import { PREDICTION_ERRORS } from "../../domain/predictions";
+import type { AuthUser } from "../../domain/user";
 import { ApiError } from "../../lib/errors";
 import {
   type CreatePredictionRequest,

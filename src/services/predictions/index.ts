@@ -12,7 +12,8 @@ export {
   syncFromProvider,
 } from "./lifecycle";
 export {
-  getOwnedPrediction,
+  findPrediction,
+  findPredictionView,
   type ListFilters,
   listPredictions,
   loadRow,

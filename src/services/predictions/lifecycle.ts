@@ -1,5 +1,4 @@
 import { and, eq, inArray, lte, or, sql } from "drizzle-orm";
-import type { AuthUser } from "../../auth/user";
 import { prediction } from "../../db/schema";
 import type { PredictionRow, PredictionView } from "../../db/schemas/predictions";
 import type { Deps } from "../../deps";
@@ -16,7 +15,7 @@ import { toPrediction } from "../../schemas/predictions";
 import { finishJob } from "../jobs";
 import { copyOutputs } from "../outputs";
 import { isProviderError, type ProviderPrediction } from "../providers/provider";
-import { getOwnedPrediction, loadRow, readPredictionView } from "./queries";
+import { loadRow } from "./queries";
 
 /**
  * The generation flow: charge and create, sync from the provider, finish (and refund) exactly once.
@@ -231,20 +230,18 @@ async function keepProcessing(
 // ---------------------------------------------------------------- waits and cancel
 
 /**
- * The caller's prediction as clients see it (GET /api/predictions/{id}). A final prediction never changes, so it
- * is answered from the columns clients see; an active one is loaded whole, refreshed and, for `Prefer: wait=N`,
- * waited for. 404 for an unknown or malformed id, 403 for someone else's.
+ * The caller's prediction as clients see it (GET /api/predictions/{id}), from the view its owner check read. A
+ * final prediction never changes, so it is answered as read; an active one is loaded whole, refreshed and, for
+ * `Prefer: wait=N`, waited for.
  */
 export async function readOwnedPrediction(
   deps: Deps,
-  user: AuthUser,
-  id: string,
+  view: PredictionView,
   waitSeconds: number,
   signal?: AbortSignal,
 ): Promise<PredictionView> {
-  const view = await readPredictionView(deps.db, user, id);
   if (isFinal(view.status)) return view;
-  return refreshAndWait(deps, await loadRow(deps.db, id), waitSeconds, signal);
+  return refreshAndWait(deps, await loadRow(deps.db, view.id), waitSeconds, signal);
 }
 
 /**
@@ -270,8 +267,8 @@ export async function refreshAndWait(
   return current;
 }
 
-export async function cancelPrediction(deps: Deps, user: AuthUser, id: string): Promise<PredictionRow> {
-  const row = await getOwnedPrediction(deps.db, user, id);
+/** Cancels the caller's prediction (its owner check read the row) and refunds it, once; 409 when it is final. */
+export async function cancelPrediction(deps: Deps, row: PredictionRow): Promise<PredictionRow> {
   if (isFinal(row.status)) throw alreadyFinal(row);
   if (row.providerPredictionId && deps.provider) {
     await deps.provider.cancel(row.providerPredictionId).catch((err: unknown) => {

@@ -1,17 +1,22 @@
 import { and, eq, sql } from "drizzle-orm";
-import type { AuthUser } from "../../auth/user";
 import type { Database } from "../../db";
 import { prepared } from "../../db/prepared";
 import { prediction } from "../../db/schema";
 import { type PredictionRow, type PredictionView, predictionView } from "../../db/schemas/predictions";
 import type { PredictionStatus } from "../../domain/predictions";
-import { forbidden, notFound } from "../../lib/errors";
+import { notFound } from "../../lib/errors";
 import { cursorParams, decodeCursor, keysetAfterPlaceholders, keysetOrder, page } from "../../lib/pagination";
-import { isUuid } from "../../lib/validation";
 
-/** Reading predictions: by id (the caller's own), as pages, and the sandbox's image input. */
+/** Reading predictions: by id (the routes' owner check decides whose), as pages, and the sandbox's image input. */
 
 export async function loadRow(db: Database, id: string): Promise<PredictionRow> {
+  const row = await findPrediction(db, id);
+  if (!row) throw notFound("Prediction");
+  return row;
+}
+
+/** The whole row, or undefined when there is none (the owner check of the routes reads it). */
+export async function findPrediction(db: Database, id: string): Promise<PredictionRow | undefined> {
   const statement = prepared(db, "prediction_by_id", (d, name) =>
     d
       .select()
@@ -20,21 +25,23 @@ export async function loadRow(db: Database, id: string): Promise<PredictionRow> 
       .prepare(name),
   );
   const [row] = await statement.execute({ id });
-  if (!row) throw notFound("Prediction");
   return row;
 }
 
-/** The caller's prediction: 404 for an unknown or malformed id, 403 for someone else's. */
-export async function getOwnedPrediction(db: Database, user: AuthUser, id: string): Promise<PredictionRow> {
-  if (!isUuid(id)) throw notFound("Prediction");
-  return ownedBy(user, await loadRow(db, id));
-}
-
-/** The row when it exists and is the caller's: 404 for none, 403 for someone else's. */
-export function ownedBy<T extends { userId: string }>(user: AuthUser, row: T | undefined): T {
-  if (!row) throw notFound("Prediction");
-  if (row.userId !== user.id) throw forbidden("This prediction belongs to another user.");
-  return row;
+/** The columns clients see and whose it is, or undefined: what the routes' owner check reads on the polling path. */
+export async function findPredictionView(
+  db: Database,
+  id: string,
+): Promise<(PredictionView & { userId: string }) | undefined> {
+  const statement = prepared(db, "prediction_view_by_id", (d, name) =>
+    d
+      .select({ ...predictionView, userId: prediction.userId })
+      .from(prediction)
+      .where(eq(prediction.id, sql.placeholder("id")))
+      .prepare(name),
+  );
+  const [view] = await statement.execute({ id });
+  return view;
 }
 
 export interface ListFilters {
@@ -84,17 +91,4 @@ export async function sandboxPredictionInput(db: Database, providerPredictionId:
     .where(eq(prediction.providerPredictionId, providerPredictionId))
     .limit(1);
   return row?.input;
-}
-
-/** The caller's prediction as clients see it (the view columns, one prepared read): 404 unknown, 403 someone else's. */
-export async function readPredictionView(db: Database, user: AuthUser, id: string): Promise<PredictionView> {
-  if (!isUuid(id)) throw notFound("Prediction");
-  const statement = prepared(db, "prediction_view_by_id", (d, name) =>
-    d
-      .select({ ...predictionView, userId: prediction.userId })
-      .from(prediction)
-      .where(eq(prediction.id, sql.placeholder("id")))
-      .prepare(name),
-  );
-  return ownedBy(user, (await statement.execute({ id }))[0]);
 }
