@@ -8,7 +8,7 @@ import type { Config } from "./env";
 import { type Clock, systemClock } from "./lib/clock";
 import type { Lifecycle } from "./lib/lifecycle";
 import type { Logger } from "./lib/logger";
-import { HttpMetrics } from "./lib/metrics";
+import { EventLoopLag, HttpMetrics } from "./lib/metrics";
 import { type AssetRunner, createAssetRunner } from "./services/assets/runner";
 import { type PolarClient, polarFromConfig } from "./services/polar/client";
 import type { VerifiedEvent } from "./services/polar/webhooks";
@@ -40,6 +40,8 @@ export interface Deps {
   sessionCache: SessionCache;
   /** Request counters and latencies of this app instance (GET /metrics). */
   httpMetrics: HttpMetrics;
+  /** This process's event-loop delay, per scrape of GET /metrics. */
+  eventLoopLag: EventLoopLag;
   /** Provider reads in flight, by prediction id, so concurrent pollers of one prediction share one call. */
   predictionSyncs: Map<string, Promise<typeof prediction.$inferSelect>>;
   startedAt: Date;
@@ -124,6 +126,7 @@ export function buildDeps(
       config.RATE_LIMIT_STORE === "postgres" ? createPostgresRateLimitStore(db) : createMemoryRateLimitStore(),
     sessionCache,
     httpMetrics: new HttpMetrics(),
+    eventLoopLag: new EventLoopLag(),
     predictionSyncs: new Map(),
     startedAt: clock.now(),
     version: VERSION,

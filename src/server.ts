@@ -143,6 +143,7 @@ export async function startServer(
         await deps.lifecycle?.stop();
         // Running deliverables finish (their lease would otherwise hold them up to ASSET_LEASE_MS elsewhere).
         await deps.assetRunner.close();
+        deps.eventLoopLag.close();
         await database.close();
         logger.info("stopped");
       })();

@@ -1,3 +1,4 @@
+import { monitorEventLoopDelay } from "node:perf_hooks";
 /** Upper bounds (seconds) of the request latency histogram: 5 ms to 30 s (Prefer: wait holds up to 30 s). */
 export const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] as const;
 
@@ -77,6 +78,33 @@ export function labels(l: Record<string, string>): string {
 const round = (n: number) => Math.round(n * 1e6) / 1e6;
 
 /** Gauges of the process itself. */
+/**
+ * How late the event loop runs timers (node:perf_hooks monitorEventLoopDelay, 10 ms resolution), summarised per
+ * scrape: p50, p99 and max since the previous one. CPU work belongs on worker threads; this shows when it is not.
+ */
+export class EventLoopLag {
+  private readonly histogram = monitorEventLoopDelay({ resolution: 10 });
+  constructor() {
+    this.histogram.enable();
+  }
+  render(): string[] {
+    const h = this.histogram;
+    const s = (ns: number) => (Number.isFinite(ns) ? ns / 1e9 : 0);
+    const out = [
+      "# HELP process_event_loop_lag_seconds Event-loop delay since the previous scrape (p50, p99, max).",
+      "# TYPE process_event_loop_lag_seconds gauge",
+      `process_event_loop_lag_seconds{quantile="0.5"} ${s(h.percentile(50))}`,
+      `process_event_loop_lag_seconds{quantile="0.99"} ${s(h.percentile(99))}`,
+      `process_event_loop_lag_seconds{quantile="1"} ${s(h.max)}`,
+    ];
+    h.reset();
+    return out;
+  }
+  close(): void {
+    this.histogram.disable();
+  }
+}
+
 export function renderProcessGauges(uptimeSeconds: number, rssBytes: number): string[] {
   return [
     "# HELP process_uptime_seconds Seconds since this instance started.",

@@ -38,11 +38,12 @@ const metrics = defineRoute({
 
 export function registerMetricsRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(metrics, async (c) => {
-    const { db, logger, startedAt, clock, httpMetrics, webhookMetrics } = c.get("deps");
+    const { db, logger, startedAt, clock, httpMetrics, webhookMetrics, eventLoopLag } = c.get("deps");
     const uptime = Math.floor((clock.now().getTime() - startedAt.getTime()) / 1000);
     const out = [
       httpMetrics.render(),
       ...renderProcessGauges(uptime, process.memoryUsage().rss),
+      ...eventLoopLag.render(),
       ...webhookMetrics.render(),
     ];
     try {

@@ -138,6 +138,7 @@ export async function createTestApp(opts: TestAppOptions = {}) {
     async close() {
       await deps.lifecycle?.stop();
       await deps.assetRunner.close();
+      deps.eventLoopLag.close();
       // Every test file gets the ledger invariant checked, whether or not it asks (a test that closed
       // the database on purpose cannot be checked, and says so by the query failing).
       const violations = await ledgerViolations(database.db).catch(() => []);

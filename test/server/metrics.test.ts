@@ -66,6 +66,23 @@ describe("GET /metrics", () => {
     expect(value(text, `http_request_duration_seconds_sum{${health}}`)).toBeGreaterThan(0);
   });
 
+  test("the event loop's delay since the previous scrape: a blocked loop shows, then the next scrape starts afresh", async () => {
+    await scrape(open);
+    // Block the loop once for 120 ms, after a timer tick, as CPU work on the event loop would.
+    await new Promise<void>((resolve) =>
+      setTimeout(() => {
+        const until = performance.now() + 120;
+        while (performance.now() < until) {}
+        setTimeout(resolve, 30);
+      }, 20),
+    );
+    const blocked = await scrape(open);
+    expect(value(blocked, 'process_event_loop_lag_seconds{quantile="1"}')).toBeGreaterThan(0.08);
+    await new Promise((r) => setTimeout(r, 60));
+    const calm = await scrape(open);
+    expect(value(calm, 'process_event_loop_lag_seconds{quantile="1"}')).toBeLessThan(0.08);
+  });
+
   test("business gauges come from the database", async () => {
     const text = await scrape(open);
     expect(
