@@ -131,6 +131,23 @@ describe("pool", () => {
     expect(await codeOf(crashing.run("vector", new Uint8Array([1]), {}, limits))).toBe("other: imaging pool is closed");
   }, 20_000);
 
+  test("a job that never finishes times out, its worker is replaced, and the queue moves on", async () => {
+    const hanging = createImagingPool({
+      size: 1,
+      jobTimeoutMs: 200,
+      workerUrl: new URL("./hang-worker.ts", import.meta.url),
+    });
+    const started = Date.now();
+    const [a, b] = await Promise.all([
+      codeOf(hanging.run("vector", new Uint8Array([1]), {}, limits)),
+      codeOf(hanging.run("vector", new Uint8Array([2]), {}, limits)),
+    ]);
+    expect(a).toBe("other: imaging job timed out after 200 ms");
+    expect(b).toBe("other: imaging job timed out after 200 ms");
+    expect(Date.now() - started).toBeLessThan(5_000);
+    await hanging.close();
+  }, 20_000);
+
   test("FIFO with one job per worker: a size-1 pool finishes jobs in order", async () => {
     const one = createImagingPool({ size: 1 });
     const f = await fixture("two-colour");

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { makeAsset } from "../../src/services/imaging";
-import { fixture, raw } from "./fixtures";
+import { fixture, raw, renderSvgRaw } from "./fixtures";
 
 const limits = { maxPixels: 25_000_000 };
 const RING: [number, number, number] = [0x0e, 0xa5, 0xe9];
@@ -76,5 +76,31 @@ describe("transparent", () => {
     expect(at(1020, 1020)[3]).toBe(0);
     expect(at(292, 292)[3]).toBe(255);
     expect(at(730, 730)[3]).toBe(255);
+  }, 20_000);
+});
+
+describe("a source that is already transparent", () => {
+  test("keeps its alpha; icons default to a white background", async () => {
+    const f = await fixture("ring");
+    const src = await raw(f.png);
+    // Clear the background ourselves: corners transparent, the mark opaque.
+    const cut = await makeAsset("transparent", f.input, { mode: "border", tolerance: 10 }, limits);
+    const again = await makeAsset(
+      "transparent",
+      cut[0]?.bytes ?? new Uint8Array(),
+      { mode: "border", tolerance: 10 },
+      limits,
+    );
+    const a = await raw(again[0]?.bytes ?? new Uint8Array());
+    expect(a.data[3]).toBe(0);
+    expect(a.width).toBe(src.width);
+    const icons = await makeAsset("icons", cut[0]?.bytes ?? new Uint8Array(), {}, limits);
+    const apple = await raw(icons.find((x) => x.name === "apple-touch-icon.png")?.bytes ?? new Uint8Array());
+    expect(Array.from(apple.data.subarray(0, 4))).toEqual([255, 255, 255, 255]);
+    // Its trace leaves the background out: the corner renders transparent, the ring opaque.
+    const [vec] = await makeAsset("vector", cut[0]?.bytes ?? new Uint8Array(), { mode: "color", maxColors: 8 }, limits);
+    const r = renderSvgRaw(new TextDecoder().decode(vec?.bytes ?? new Uint8Array()), 1024);
+    expect(r.data[3]).toBe(0);
+    expect(r.data[((512 - 250) * 1024 + 512) * 4 + 3]).toBe(255);
   }, 20_000);
 });

@@ -16,7 +16,9 @@ export interface Mark {
 }
 
 export function extractMark(source: Raster, transparent?: Raster): Mark {
-  const background = edgeColour(source).colour;
+  const edge = edgeColour(source);
+  // A source that is already transparent at its edge has no background colour: icons default to white.
+  const background: RGB = edge.alpha < 128 ? [255, 255, 255] : edge.colour;
   const cut = transparent ?? removeBackground(source, "border", 10);
   const box = alphaBox(cut);
   if (!box) return { mark: cut, background };

@@ -34,6 +34,7 @@ interface Slot {
   worker: Worker;
   job: Job | null;
   dead: boolean;
+  timer: ReturnType<typeof setTimeout> | null;
 }
 
 type Reply =
@@ -61,18 +62,33 @@ function startWorker(url: URL): Worker {
   return new Worker(url);
 }
 
-export function createImagingPool(opts: {
-  size: number /** tests only: another worker entry */;
+export interface ImagingPoolOptions {
+  size: number;
+  /**
+   * A job still running after this long has its worker terminated and is rejected (a trace cannot be
+   * aborted from inside, and a stuck native call must not hold a slot forever). Default 120 s.
+   */
+  jobTimeoutMs?: number;
+  /** Tests only: another worker entry. */
   workerUrl?: URL;
-}): ImagingPool {
+}
+
+export function createImagingPool(opts: ImagingPoolOptions): ImagingPool {
   const size = Math.max(1, Math.trunc(opts.size));
+  const jobTimeoutMs = opts.jobTimeoutMs ?? 120_000;
   const url = opts.workerUrl ?? workerUrl();
   const slots: Slot[] = [];
   const queue: Job[] = [];
   let nextId = 1;
   let closed = false;
 
+  const clearTimer = (slot: Slot) => {
+    if (slot.timer) clearTimeout(slot.timer);
+    slot.timer = null;
+  };
+
   const finish = (slot: Slot, settle: (job: Job) => void) => {
+    clearTimer(slot);
     const job = slot.job;
     slot.job = null;
     if (job) settle(job);
@@ -83,6 +99,7 @@ export function createImagingPool(opts: {
   const kill = (slot: Slot, error: Error) => {
     if (slot.dead) return;
     slot.dead = true;
+    clearTimer(slot);
     const i = slots.indexOf(slot);
     if (i >= 0) slots.splice(i, 1);
     void slot.worker.terminate().catch(() => {});
@@ -94,7 +111,7 @@ export function createImagingPool(opts: {
 
   const spawn = (): Slot => {
     const worker = startWorker(url);
-    const slot: Slot = { worker, job: null, dead: false };
+    const slot: Slot = { worker, job: null, dead: false, timer: null };
     worker.on("message", (reply: Reply) => {
       if (!slot.job || reply.id !== slot.job.id) return;
       if (reply.ok)
@@ -122,6 +139,12 @@ export function createImagingPool(opts: {
       const job = queue.shift() as Job;
       slot.job = job;
       slot.worker.ref();
+      const running = slot;
+      slot.timer = setTimeout(
+        () => kill(running, new Error(`imaging job timed out after ${jobTimeoutMs} ms`)),
+        jobTimeoutMs,
+      );
+      slot.timer.unref?.();
       const { source } = job;
       job.source = new Uint8Array(0);
       try {
@@ -151,6 +174,7 @@ export function createImagingPool(opts: {
       const all = slots.splice(0);
       for (const s of all) {
         s.dead = true;
+        clearTimer(s);
         if (s.job) s.job.reject(err);
         s.job = null;
       }
