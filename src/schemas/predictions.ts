@@ -288,7 +288,7 @@ export function toPrediction(row: PredictionView): Prediction {
   });
 }
 
-/** The path of a sandbox output image, `/sandbox/images/{id}/{n}.svg`. */
+/** The path of a sandbox output image, `/sandbox/images/{id}/{n}.png`. */
 export const SandboxImageParamsSchema = z.object({
   id: z
     .string()

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { eq } from "drizzle-orm";
+import sharp from "sharp";
 import { creditTransaction, prediction } from "../../src/db/schema";
 import { PredictionListSchema, PredictionSchema } from "../../src/schemas/predictions";
 import { createSandboxProvider } from "../../src/services/providers/sandbox";
@@ -26,7 +27,7 @@ describe("sandbox provider", () => {
     expect(res.body.checks.provider.status).toBe("sandbox");
   });
 
-  test("create → poll → succeeded → the image URL is an SVG monogram", async () => {
+  test("create → poll → succeeded → the image URL is a PNG monogram", async () => {
     const s = await t.signInAnonymous();
     const created = await t.json("POST", "/api/predictions", {
       headers: s.headers,
@@ -63,21 +64,28 @@ describe("sandbox provider", () => {
     // The sandbox's image was copied into our storage like any provider's: output is our /files URL.
     const url = new URL(final.output?.[0] ?? "");
     expect(url.origin).toBe("http://localhost:3000");
-    expect(url.pathname).toMatch(/^\/files\/[0-9a-f]{32}\.svg$/);
+    expect(url.pathname).toMatch(/^\/files\/[0-9a-f]{32}\.png$/);
 
     const img = await t.fetch(url.pathname);
     expect(img.status).toBe(200);
-    expect(img.headers.get("content-type")).toStartWith("image/svg+xml");
-    expect(img.headers.get("content-security-policy")).toContain("sandbox");
-    const svg = await img.text();
-    expect(svg).toStartWith("<svg");
-    expect(svg).toContain(">AC<");
-    expect(svg).toContain("#1F2937");
+    expect(img.headers.get("content-type")).toStartWith("image/png");
+    const png = new Uint8Array(await img.arrayBuffer());
+    // A 512×512 PNG: the badge in the first brand colour, the initials drawn (the bundled font) in the second.
+    const { data, info } = await sharp(png).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+    expect([info.width, info.height]).toEqual([512, 512]);
+    const at = (x: number, y: number) => Array.from(data.subarray((y * 512 + x) * 4, (y * 512 + x) * 4 + 3));
+    expect(at(150, 216)).toEqual([0x1f, 0x29, 0x37]);
+    let ink = 0;
+    for (let y = 150; y < 290; y++)
+      for (let x = 150; x < 362; x++) if (at(x, y).join() === [0xf5, 0x9e, 0x0b].join()) ink++;
+    expect(ink).toBeGreaterThan(2000);
     // The same bytes the sandbox draws at its own URL, which stays in the database for support only.
     const [row] = await t.db.select().from(prediction).where(eq(prediction.id, p.id));
     const [sandboxUrl] = row?.providerOutput ?? [];
-    expect(new URL(sandboxUrl ?? "").pathname).toMatch(/^\/sandbox\/images\/sbx_[^/]+\/1\.svg$/);
-    expect(await (await t.fetch(new URL(sandboxUrl ?? "").pathname)).text()).toBe(svg);
+    expect(new URL(sandboxUrl ?? "").pathname).toMatch(/^\/sandbox\/images\/sbx_[^/]+\/1\.png$/);
+    const direct = await t.fetch(new URL(sandboxUrl ?? "").pathname);
+    expect(direct.headers.get("content-type")).toBe("image/png");
+    expect(Buffer.from(await direct.arrayBuffer()).equals(Buffer.from(png))).toBe(true);
     expect(JSON.stringify(done.body)).not.toContain("/sandbox/images/");
 
     // anonymous users start with ANONYMOUS_CREDITS (1); exactly one debit, no refund
@@ -92,10 +100,11 @@ describe("sandbox provider", () => {
   });
 
   test("an image number past the prediction's count, or an unknown id, is 404", async () => {
-    expect((await t.fetch("/sandbox/images/sbx_abc_1_0123456789abcdef/1.svg")).status).toBe(404);
+    expect((await t.fetch("/sandbox/images/sbx_abc_1_0123456789abcdef/1.png")).status).toBe(404);
     const [row] = await t.db.select().from(prediction).limit(1);
-    expect((await t.fetch(`/sandbox/images/${row?.providerPredictionId}/2.svg`)).status).toBe(404);
-    expect((await t.fetch(`/sandbox/images/${row?.providerPredictionId}/x.svg`)).status).toBe(404);
+    expect((await t.fetch(`/sandbox/images/${row?.providerPredictionId}/2.png`)).status).toBe(404);
+    expect((await t.fetch(`/sandbox/images/${row?.providerPredictionId}/x.png`)).status).toBe(404);
+    expect((await t.fetch(`/sandbox/images/${row?.providerPredictionId}/1.svg`)).status).toBe(404);
   });
 
   test("validation: unknown field, bad colour, numOutputs above the model's max, not signed in", async () => {

@@ -5,7 +5,7 @@ import { type GenerationProvider, ProviderError, type ProviderPrediction } from 
 /**
  * The local stand-in for Eachlabs when no EACHLABS_API_KEY is set outside production: the same state
  * machine (processing → succeeded after `delayMs`), with outputs that are real images served by this
- * server at GET /sandbox/images/{id}/{n}.svg. The id carries its creation time and image count, so the
+ * server at GET /sandbox/images/{id}/{n}.png (the monogram SVG below, rendered with a bundled font). The id carries its creation time and image count, so the
  * provider needs no storage and survives a restart; only cancellations are remembered in memory.
  */
 
@@ -23,7 +23,7 @@ export function parseSandboxId(id: string): { createdAt: number; count: number }
 }
 
 export function sandboxImageUrl(publicBaseUrl: string, id: string, n: number): string {
-  return `${publicBaseUrl.replace(/\/$/, "")}/sandbox/images/${id}/${n}.svg`;
+  return `${publicBaseUrl.replace(/\/$/, "")}/sandbox/images/${id}/${n}.png`;
 }
 
 const MAX_CANCELED = 10_000;
@@ -86,7 +86,10 @@ function readableOn(hex: string): string {
   return 0.299 * r + 0.587 * g + 0.114 * b > 150 ? "#111827" : "#FFFFFF";
 }
 
-/** An SVG monogram logo from the brand name and colours; variant n picks the badge shape. */
+/**
+ * An SVG monogram logo from the brand name and colours; variant n picks the badge shape. The text names
+ * DejaVu Sans first: the PNG is rendered with that bundled font (imaging/sandbox-logo.ts).
+ */
 export function renderMonogramSvg(opts: { brandName: string; colors: string[]; n: number }): string {
   const colors = opts.colors.filter((c) => HEX_COLOR.test(c));
   const bg = colors[0] ?? ["#1F2937", "#0EA5E9", "#7C3AED", "#059669"][(opts.n - 1) % 4] ?? "#1F2937";
@@ -105,8 +108,8 @@ export function renderMonogramSvg(opts: { brandName: string; colors: string[]; n
     `<svg xmlns="http://www.w3.org/2000/svg" width="512" height="512" viewBox="0 0 512 512" role="img" aria-label="${name} logo (sandbox)">`,
     `<rect width="512" height="512" fill="#FFFFFF"/>`,
     shape,
-    `<text x="256" y="216" dy="0.35em" text-anchor="middle" font-family="Helvetica, Arial, sans-serif" font-weight="700" font-size="${text.length > 1 ? 120 : 150}" fill="${fg}">${text}</text>`,
-    `<text x="256" y="448" text-anchor="middle" font-family="Helvetica, Arial, sans-serif" font-weight="600" font-size="40" fill="${accent === "#FFFFFF" ? "#111827" : accent}">${name}</text>`,
+    `<text x="256" y="216" dy="0.35em" text-anchor="middle" font-family="DejaVu Sans, Helvetica, Arial, sans-serif" font-weight="700" font-size="${text.length > 1 ? 120 : 150}" fill="${fg}">${text}</text>`,
+    `<text x="256" y="448" text-anchor="middle" font-family="DejaVu Sans, Helvetica, Arial, sans-serif" font-weight="600" font-size="40" fill="${accent === "#FFFFFF" ? "#111827" : accent}">${name}</text>`,
     "</svg>",
   ].join("");
 }
