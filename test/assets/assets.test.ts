@@ -1,9 +1,12 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { and, eq, sql } from "drizzle-orm";
+import { Webhook } from "standardwebhooks";
 import { asset, creditTransaction, prediction } from "../../src/db/schema";
 import { AssetKindListSchema, AssetListSchema, AssetSchema } from "../../src/schemas/assets";
 import { PredictionSchema } from "../../src/schemas/predictions";
 import { reconcileOnce } from "../../src/services/reconciler";
+import { deliverDueWebhooks } from "../../src/services/webhooks/sender";
+import { startWebhookReceiver } from "../fakes/webhook-receiver";
 import { createTestApp, type TestApp } from "../helpers/app";
 import { FakeClock } from "../helpers/clock";
 import { expectError, expectSchema } from "../helpers/schemas";
@@ -446,5 +449,66 @@ describe("jobs in PostgreSQL, any instance", () => {
     expect(n?.n).toBe(1);
     const [pr] = await t.db.select({ status: prediction.status }).from(prediction).where(eq(prediction.id, p.id));
     expect(pr?.status).toBe("succeeded");
+  });
+});
+
+describe("webhooks", () => {
+  test("asset.completed: once, signed with the user's secret, data as GET /api/assets/{id} answers; a failed one too", async () => {
+    const receiver = await startWebhookReceiver();
+    try {
+      const s = await t.signUp();
+      const key = (await t.json("GET", "/api/webhooks/secret", { headers: s.headers })).body.key as string;
+      const p = await succeededPrediction(t, s);
+      const ok = await order(t, s, p.id, { kind: "vector", webhook: receiver.url });
+      expect(ok.status).toBe(201);
+      const done = await waitFinal(t, s, ok.body.id);
+      while ((await deliverDueWebhooks(t.deps)) > 0);
+      const receipts = receiver.receiptsFor(done.id);
+      expect(receipts).toHaveLength(1);
+      const r = receipts[0];
+      if (!r) throw new Error("no receipt");
+      const event = JSON.parse(r.body);
+      expect(event.type).toBe("asset.completed");
+      expect(expectSchema(AssetSchema, event.data)).toEqual(done);
+      const ts = new Date(Number(r.headers["webhook-timestamp"]) * 1000);
+      expect(r.headers["webhook-signature"]?.split(" ")).toContain(
+        new Webhook(key).sign(r.headers["webhook-id"] ?? "", ts, r.body),
+      );
+
+      // An asset without a webhook sends nothing; a failed one with a webhook sends its failure.
+      const silent = await waitFinal(t, s, (await order(t, s, p.id, { kind: "vector" })).body.id);
+      const bad = await succeededPrediction(t, s);
+      const badKey = bad.output?.[0]?.split("/").pop() ?? "";
+      await t.deps.storage.put(badKey, new TextEncoder().encode("GIF89a? no"), "image/png");
+      const failed = await waitFinal(
+        t,
+        s,
+        (await order(t, s, bad.id, { kind: "icons", webhook: receiver.url })).body.id,
+      );
+      while ((await deliverDueWebhooks(t.deps)) > 0);
+      expect(receiver.receiptsFor(silent.id)).toHaveLength(0);
+      const failure = receiver.receiptsFor(failed.id);
+      expect(failure).toHaveLength(1);
+      expect(JSON.parse(failure[0]?.body ?? "{}").data).toMatchObject({ status: "failed", creditsRefunded: 1 });
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  test("a webhook URL on a private address is refused at create when private URLs are not allowed: 400, nothing charged", async () => {
+    const strict = await createTestApp({ env: { SANDBOX_DELAY_MS: "0", WEBHOOK_ALLOW_PRIVATE_URLS: "false" } });
+    try {
+      const s = await strict.signUp();
+      const p = await succeededPrediction(strict, s);
+      const before = await balanceOf(strict, s);
+      expectError(
+        await order(strict, s, p.id, { kind: "vector", webhook: "https://127.0.0.1/hook" }),
+        400,
+        "validation_error",
+      );
+      expect(await balanceOf(strict, s)).toBe(before);
+    } finally {
+      await strict.close();
+    }
   });
 });
