@@ -23,6 +23,9 @@
  * writes the profile there when it stops. A profiled or partial run writes results only to BENCH_RESULTS=file.
  * The memory goal (a million requests) as its own run, since it does not fit beside the targets in five minutes:
  *   BENCH_ONLY=credits BENCH_ROUNDS=1 BENCH_MEMORY=1 BENCH_MEMORY_REQUESTS=990000 BENCH_RESULTS=bench/results-memory.json
+ * The deliverables (scripts/bench/assets.ts) likewise, alone, written to bench/results-assets.json (or BENCH_RESULTS):
+ *   BENCH_ONLY=assets   (BENCH_ASSET_JOBS 20 per kind, BENCH_ASSET_QUEUED 4, BENCH_ASSET_MEMORY_JOBS 1000,
+ *                        BENCH_ASSET_CONCURRENCY 4; BENCH_ROUNDS and BENCH_DURATION_S as above)
  */
 
 import { spawnSync } from "node:child_process";
@@ -30,6 +33,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { dirname, join } from "node:path";
 import pg from "pg";
+import { assetConfig, assetTables, runAssetBench } from "./bench/assets";
 import type { LoadResult, LoadSpec } from "./bench/load";
 import {
   type Child,
@@ -223,14 +227,66 @@ async function main(): Promise<number> {
     SANDBOX_DELAY_MS: "0",
     STORAGE_DIR: join(pgliteDir, "files"),
   };
-  const startService = async (profiled = false): Promise<Child> => {
+  const startService = async (profiled = false, extraEnv: Record<string, string> = {}): Promise<Child> => {
     const child = startProcess("service", runtime, repoPath("src", "index.ts"), {
-      env: serviceEnv,
+      env: { ...serviceEnv, ...extraEnv },
       runtimeArgs: profiled ? profileArgs() : [],
     });
     await waitReady(child, `${base}/health`);
     return child;
   };
+
+  // The deliverables phase is its own run (BENCH_ONLY=assets): it does not fit beside the targets in five minutes.
+  if (only?.has("assets")) {
+    const result = await runAssetBench({
+      base,
+      publicUrl: base,
+      storageDir: serviceEnv.STORAGE_DIR,
+      sqlTarget,
+      adminEmail,
+      stamp,
+      startService: (extra = {}) => startService(false, { PUBLIC_URL: base, ...extra }),
+      load,
+      log,
+      rounds: config.rounds,
+      durationS: config.durationS,
+      warmupS: config.warmupS,
+      connections: config.connections,
+    });
+    const sql = await openSql(sqlTarget);
+    const dbVersion = await databaseVersion(sql);
+    await sql.close();
+    const cpus = os.cpus();
+    const text = assetTables(result);
+    const headline = `Logo API deliverables bench, ${started.toISOString()}: ${runtime} ${runtime === "bun" ? spawnSync(runtimeCommand("bun").cmd, ["--version"]).stdout?.toString().trim() : process.version}, ${benchUrl ? dbVersion.split(" on ")[0] : "PGlite (not judged)"}, a ${assetConfig.sourceSide}² PNG logo, ${cpus.length} × ${cpus[0]?.model.trim()}, load average ${result.loadAverageAtStart.join(" ")} at start`;
+    console.log(`\n${headline}\n\n${text}\n`);
+    const resultsFile = env.BENCH_RESULTS || repoPath("bench", "results-assets.json");
+    const doc = {
+      date: started.toISOString(),
+      commit: spawnSync("git", ["rev-parse", "--short", "HEAD"], { cwd: repoPath() }).stdout?.toString().trim() || null,
+      judged: Boolean(benchUrl),
+      machine: {
+        os: `${os.type()} ${os.release()}`,
+        cpuModel: cpus[0]?.model.trim() ?? "unknown",
+        cores: cpus.length,
+        memoryMb: Math.round(os.totalmem() / 2 ** 20),
+      },
+      runtime,
+      database: dbVersion,
+      config: { ...assetConfig, rounds: config.rounds, durationS: config.durationS, connections: config.connections },
+      ...result,
+      table: text,
+    };
+    mkdirSync(dirname(resultsFile), { recursive: true });
+    writeFileSync(resultsFile, `${JSON.stringify(doc, null, 2)}\n`);
+    log(`wrote ${resultsFile}`);
+    const missed =
+      result.perKind.some((k) => k.met === false) ||
+      !result.underQueue.goals.lagMet ||
+      !result.underQueue.goals.creditsMet ||
+      result.memory.met === false;
+    return !result.money.ok ? 1 : strict && missed ? 1 : 0;
+  }
 
   // 1. Users, a key, credits and predictions through the service's own paths.
   log(`starting the service on ${runtime} for the seed`);
