@@ -383,7 +383,7 @@ export interface paths {
         put?: never;
         /**
          * Eachlabs completion callback
-         * @description Called by Eachlabs, not by clients: with `EACHLABS_CALLBACKS` on, every prediction is created at Eachlabs with `webhook_url = {PUBLIC_URL}/api/webhooks/eachlabs?prediction={id}&token={token}`, and Eachlabs posts there when it is done. The token (an HMAC of the prediction id) is checked first: a missing or wrong one, or one minted for another prediction, is 403 and changes nothing. An unknown prediction is 404. The body is never read: the prediction is refreshed from Eachlabs with a GET exactly as a poll refreshes it (at most one provider call per second per prediction, shared with pollers; a final transition and its refund happen once). The answer comes once the prediction is final, or after about 5 seconds of re-reading at that pace if Eachlabs does not report it final yet (polls and the reconciler carry on from there). A callback for a prediction that is already final changes nothing. Not rate limited; the body is bounded by the webhook body limit.
+         * @description Called by Eachlabs, not by clients: with `EACHLABS_CALLBACKS` on, every prediction is created at Eachlabs with `webhook_url = {PUBLIC_URL}/api/webhooks/eachlabs?prediction={id}&token={token}`, and Eachlabs posts there when it is done. The token (an HMAC of the prediction id) is checked first: a missing or wrong one, or one minted for another prediction, is 403 and changes nothing. An unknown prediction is 404. The body is never read: the prediction is refreshed from Eachlabs with a GET exactly as a poll refreshes it (at most one provider call per second per prediction, shared with pollers; a final transition and its refund happen once). The answer comes once the prediction is final, or after about 5 seconds of re-reading at that pace if Eachlabs does not report it final yet (polls and the reconciler carry on from there). A callback for a prediction that is already final changes nothing; one for a prediction that another callback is already refreshing on this instance is answered at once. Rate limited per client address (`RATE_LIMIT_CALLBACK_PER_MIN`, default 600 a minute), before the token is checked; the body is bounded by the webhook body limit.
          */
         post: operations["receiveEachlabsCallback"];
         delete?: never;
@@ -541,7 +541,7 @@ export interface paths {
         };
         /**
          * Get the current session
-         * @description Get the current session. Better Auth endpoint `GET /api/auth/get-session`.
+         * @description Get the current session. Better Auth endpoint `GET /api/auth/get-session`. With an API key (`x-api-key`) it answers the key's user and a session standing for the key (the only auth endpoint a key may call).
          */
         get: operations["getSession"];
         put?: never;
@@ -563,7 +563,7 @@ export interface paths {
         put?: never;
         /**
          * Sign out the current user
-         * @description Sign out the current user. Better Auth endpoint `POST /api/auth/sign-out`.
+         * @description Sign out the current user. Better Auth endpoint `POST /api/auth/sign-out`. Not reachable with an API key: a request carrying `x-api-key` answers 403 `forbidden` (`details.authCode` `API_KEY_NOT_ALLOWED`); API keys reach this API's resources, never account management.
          */
         post: operations["signOut"];
         delete?: never;
@@ -583,7 +583,7 @@ export interface paths {
         put?: never;
         /**
          * Sign up a user using email and password
-         * @description Sign up a user using email and password. Better Auth endpoint `POST /api/auth/sign-up/email`.
+         * @description Sign up a user using email and password. Better Auth endpoint `POST /api/auth/sign-up/email`. Not reachable with an API key: a request carrying `x-api-key` answers 403 `forbidden` (`details.authCode` `API_KEY_NOT_ALLOWED`); API keys reach this API's resources, never account management.
          */
         post: operations["signUpWithEmailAndPassword"];
         delete?: never;
@@ -603,7 +603,7 @@ export interface paths {
         put?: never;
         /**
          * Sign in with email and password
-         * @description Sign in with email and password. Better Auth endpoint `POST /api/auth/sign-in/email`. Throttled per client address (3 attempts in 10 seconds, in production) and per account: after `SIGNIN_MAX_FAILURES` (default 10) wrong passwords for one email (trimmed, case-insensitive) within 15 minutes, sign-ins for that email answer 429 `rate_limited` with `Retry-After` from every address until the window passes; a successful sign-in clears the count.
+         * @description Sign in with email and password. Better Auth endpoint `POST /api/auth/sign-in/email`. Not reachable with an API key: a request carrying `x-api-key` answers 403 `forbidden` (`details.authCode` `API_KEY_NOT_ALLOWED`); API keys reach this API's resources, never account management. Throttled per client address (3 attempts in 10 seconds, in production) and against password guessing: after `SIGNIN_MAX_FAILURES` (default 10) wrong passwords for one email (trimmed, case-insensitive) from one client address within 15 minutes, that address's sign-ins for that email answer 429 `rate_limited` with `Retry-After` until its window passes, while other addresses (the owner's) can still sign in; after `SIGNIN_MAX_FAILURES_PER_ACCOUNT` (default 5 × `SIGNIN_MAX_FAILURES`) wrong passwords for the email from all addresses together, every sign-in for it answers 429 until that window passes. A successful sign-in clears the account's count and its address's.
          */
         post: operations["signInEmail"];
         delete?: never;
@@ -623,7 +623,7 @@ export interface paths {
         put?: never;
         /**
          * Verify the current user's password
-         * @description Verify the current user's password. Better Auth endpoint `POST /api/auth/verify-password`.
+         * @description Verify the current user's password. Better Auth endpoint `POST /api/auth/verify-password`. Not reachable with an API key: a request carrying `x-api-key` answers 403 `forbidden` (`details.authCode` `API_KEY_NOT_ALLOWED`); API keys reach this API's resources, never account management.
          */
         post: operations["verifyPassword"];
         delete?: never;
@@ -643,7 +643,7 @@ export interface paths {
         put?: never;
         /**
          * Change the password of the user
-         * @description Change the password of the user. Better Auth endpoint `POST /api/auth/change-password`.
+         * @description Change the password of the user. Better Auth endpoint `POST /api/auth/change-password`. Not reachable with an API key: a request carrying `x-api-key` answers 403 `forbidden` (`details.authCode` `API_KEY_NOT_ALLOWED`); API keys reach this API's resources, never account management.
          */
         post: operations["changePassword"];
         delete?: never;
@@ -663,7 +663,7 @@ export interface paths {
         put?: never;
         /**
          * Update the current user
-         * @description Update the current user. Better Auth endpoint `POST /api/auth/update-user`.
+         * @description Update the current user. Better Auth endpoint `POST /api/auth/update-user`. Not reachable with an API key: a request carrying `x-api-key` answers 403 `forbidden` (`details.authCode` `API_KEY_NOT_ALLOWED`); API keys reach this API's resources, never account management.
          */
         post: operations["updateUser"];
         delete?: never;
@@ -681,7 +681,7 @@ export interface paths {
         };
         /**
          * List all active sessions for the user
-         * @description List all active sessions for the user. Better Auth endpoint `GET /api/auth/list-sessions`.
+         * @description List all active sessions for the user. Better Auth endpoint `GET /api/auth/list-sessions`. Not reachable with an API key: a request carrying `x-api-key` answers 403 `forbidden` (`details.authCode` `API_KEY_NOT_ALLOWED`); API keys reach this API's resources, never account management. Session tokens are never listed: each session comes without its `token`.
          */
         get: operations["listUserSessions"];
         put?: never;
@@ -703,7 +703,7 @@ export interface paths {
         put?: never;
         /**
          * Revoke a single session
-         * @description Revoke a single session. Better Auth endpoint `POST /api/auth/revoke-session`.
+         * @description Revoke a single session. Better Auth endpoint `POST /api/auth/revoke-session`. Not reachable with an API key: a request carrying `x-api-key` answers 403 `forbidden` (`details.authCode` `API_KEY_NOT_ALLOWED`); API keys reach this API's resources, never account management.
          */
         post: operations["revokeSession"];
         delete?: never;
@@ -723,7 +723,7 @@ export interface paths {
         put?: never;
         /**
          * Revoke all sessions for the user
-         * @description Revoke all sessions for the user. Better Auth endpoint `POST /api/auth/revoke-sessions`.
+         * @description Revoke all sessions for the user. Better Auth endpoint `POST /api/auth/revoke-sessions`. Not reachable with an API key: a request carrying `x-api-key` answers 403 `forbidden` (`details.authCode` `API_KEY_NOT_ALLOWED`); API keys reach this API's resources, never account management.
          */
         post: operations["revokeSessions"];
         delete?: never;
@@ -743,7 +743,7 @@ export interface paths {
         put?: never;
         /**
          * Revoke all other sessions for the user except the current one
-         * @description Revoke all other sessions for the user except the current one. Better Auth endpoint `POST /api/auth/revoke-other-sessions`.
+         * @description Revoke all other sessions for the user except the current one. Better Auth endpoint `POST /api/auth/revoke-other-sessions`. Not reachable with an API key: a request carrying `x-api-key` answers 403 `forbidden` (`details.authCode` `API_KEY_NOT_ALLOWED`); API keys reach this API's resources, never account management.
          */
         post: operations["revokeOtherSessions"];
         delete?: never;
@@ -761,7 +761,7 @@ export interface paths {
         };
         /**
          * List all accounts linked to the user
-         * @description List all accounts linked to the user. Better Auth endpoint `GET /api/auth/list-accounts`.
+         * @description List all accounts linked to the user. Better Auth endpoint `GET /api/auth/list-accounts`. Not reachable with an API key: a request carrying `x-api-key` answers 403 `forbidden` (`details.authCode` `API_KEY_NOT_ALLOWED`); API keys reach this API's resources, never account management.
          */
         get: operations["listUserAccounts"];
         put?: never;
@@ -781,7 +781,7 @@ export interface paths {
         };
         /**
          * Check if the API is working
-         * @description Check if the API is working. Better Auth endpoint `GET /api/auth/ok`.
+         * @description Check if the API is working. Better Auth endpoint `GET /api/auth/ok`. Not reachable with an API key: a request carrying `x-api-key` answers 403 `forbidden` (`details.authCode` `API_KEY_NOT_ALLOWED`); API keys reach this API's resources, never account management.
          */
         get: operations["ok"];
         put?: never;
@@ -801,7 +801,7 @@ export interface paths {
         };
         /**
          * Displays an error page
-         * @description Displays an error page. Better Auth endpoint `GET /api/auth/error`.
+         * @description Displays an error page. Better Auth endpoint `GET /api/auth/error`. Not reachable with an API key: a request carrying `x-api-key` answers 403 `forbidden` (`details.authCode` `API_KEY_NOT_ALLOWED`); API keys reach this API's resources, never account management.
          */
         get: operations["error"];
         put?: never;
@@ -823,7 +823,7 @@ export interface paths {
         put?: never;
         /**
          * Sign in anonymously
-         * @description Sign in anonymously. Better Auth endpoint `POST /api/auth/sign-in/anonymous`.
+         * @description Sign in anonymously. Better Auth endpoint `POST /api/auth/sign-in/anonymous`. Not reachable with an API key: a request carrying `x-api-key` answers 403 `forbidden` (`details.authCode` `API_KEY_NOT_ALLOWED`); API keys reach this API's resources, never account management.
          */
         post: operations["signInAnonymous"];
         delete?: never;
@@ -843,7 +843,7 @@ export interface paths {
         put?: never;
         /**
          * Delete an anonymous user
-         * @description Delete an anonymous user. Better Auth endpoint `POST /api/auth/delete-anonymous-user`. Refused with 409 `conflict` while the user has credits, a ledger, generations or orders: those are kept (a guest keeps them by signing up; ban a user instead of removing it).
+         * @description Delete an anonymous user. Better Auth endpoint `POST /api/auth/delete-anonymous-user`. Not reachable with an API key: a request carrying `x-api-key` answers 403 `forbidden` (`details.authCode` `API_KEY_NOT_ALLOWED`); API keys reach this API's resources, never account management. Refused with 409 `conflict` while the user has credits, a ledger, generations or orders: those are kept (a guest keeps them by signing up; ban a user instead of removing it).
          */
         post: operations["deleteAnonymousUser"];
         delete?: never;
@@ -863,7 +863,7 @@ export interface paths {
         put?: never;
         /**
          * Set the role of a user
-         * @description Set the role of a user. Better Auth endpoint `POST /api/auth/admin/set-role`.
+         * @description Set the role of a user. Better Auth endpoint `POST /api/auth/admin/set-role`. Not reachable with an API key: a request carrying `x-api-key` answers 403 `forbidden` (`details.authCode` `API_KEY_NOT_ALLOWED`); API keys reach this API's resources, never account management.
          */
         post: operations["setUserRole"];
         delete?: never;
@@ -881,7 +881,7 @@ export interface paths {
         };
         /**
          * Get an existing user
-         * @description Get an existing user. Better Auth endpoint `GET /api/auth/admin/get-user`.
+         * @description Get an existing user. Better Auth endpoint `GET /api/auth/admin/get-user`. Not reachable with an API key: a request carrying `x-api-key` answers 403 `forbidden` (`details.authCode` `API_KEY_NOT_ALLOWED`); API keys reach this API's resources, never account management.
          */
         get: operations["getUser"];
         put?: never;
@@ -903,7 +903,7 @@ export interface paths {
         put?: never;
         /**
          * Create a new user
-         * @description Create a new user. Better Auth endpoint `POST /api/auth/admin/create-user`.
+         * @description Create a new user. Better Auth endpoint `POST /api/auth/admin/create-user`. Not reachable with an API key: a request carrying `x-api-key` answers 403 `forbidden` (`details.authCode` `API_KEY_NOT_ALLOWED`); API keys reach this API's resources, never account management.
          */
         post: operations["createUser"];
         delete?: never;
@@ -923,7 +923,7 @@ export interface paths {
         put?: never;
         /**
          * Update a user's details
-         * @description Update a user's details. Better Auth endpoint `POST /api/auth/admin/update-user`.
+         * @description Update a user's details. Better Auth endpoint `POST /api/auth/admin/update-user`. Not reachable with an API key: a request carrying `x-api-key` answers 403 `forbidden` (`details.authCode` `API_KEY_NOT_ALLOWED`); API keys reach this API's resources, never account management.
          */
         post: operations["adminUpdateUser"];
         delete?: never;
@@ -941,7 +941,7 @@ export interface paths {
         };
         /**
          * List users
-         * @description List users. Better Auth endpoint `GET /api/auth/admin/list-users`.
+         * @description List users. Better Auth endpoint `GET /api/auth/admin/list-users`. Not reachable with an API key: a request carrying `x-api-key` answers 403 `forbidden` (`details.authCode` `API_KEY_NOT_ALLOWED`); API keys reach this API's resources, never account management.
          */
         get: operations["authListUsers"];
         put?: never;
@@ -963,7 +963,7 @@ export interface paths {
         put?: never;
         /**
          * List user sessions
-         * @description List user sessions. Better Auth endpoint `POST /api/auth/admin/list-user-sessions`.
+         * @description List user sessions. Better Auth endpoint `POST /api/auth/admin/list-user-sessions`. Not reachable with an API key: a request carrying `x-api-key` answers 403 `forbidden` (`details.authCode` `API_KEY_NOT_ALLOWED`); API keys reach this API's resources, never account management. Session tokens are never listed: each session comes without its `token`.
          */
         post: operations["adminListUserSessions"];
         delete?: never;
@@ -983,7 +983,7 @@ export interface paths {
         put?: never;
         /**
          * Unban a user
-         * @description Unban a user. Better Auth endpoint `POST /api/auth/admin/unban-user`.
+         * @description Unban a user. Better Auth endpoint `POST /api/auth/admin/unban-user`. Not reachable with an API key: a request carrying `x-api-key` answers 403 `forbidden` (`details.authCode` `API_KEY_NOT_ALLOWED`); API keys reach this API's resources, never account management.
          */
         post: operations["unbanUser"];
         delete?: never;
@@ -1003,7 +1003,7 @@ export interface paths {
         put?: never;
         /**
          * Ban a user
-         * @description Ban a user. Better Auth endpoint `POST /api/auth/admin/ban-user`.
+         * @description Ban a user. Better Auth endpoint `POST /api/auth/admin/ban-user`. Not reachable with an API key: a request carrying `x-api-key` answers 403 `forbidden` (`details.authCode` `API_KEY_NOT_ALLOWED`); API keys reach this API's resources, never account management.
          */
         post: operations["banUser"];
         delete?: never;
@@ -1023,7 +1023,7 @@ export interface paths {
         put?: never;
         /**
          * Impersonate a user
-         * @description Impersonate a user. Better Auth endpoint `POST /api/auth/admin/impersonate-user`.
+         * @description Impersonate a user. Better Auth endpoint `POST /api/auth/admin/impersonate-user`. Not reachable with an API key: a request carrying `x-api-key` answers 403 `forbidden` (`details.authCode` `API_KEY_NOT_ALLOWED`); API keys reach this API's resources, never account management.
          */
         post: operations["impersonateUser"];
         delete?: never;
@@ -1043,7 +1043,7 @@ export interface paths {
         put?: never;
         /**
          * Admin stop impersonating
-         * @description Better Auth: admin stop impersonating. Better Auth endpoint `POST /api/auth/admin/stop-impersonating`.
+         * @description Better Auth: admin stop impersonating. Better Auth endpoint `POST /api/auth/admin/stop-impersonating`. Not reachable with an API key: a request carrying `x-api-key` answers 403 `forbidden` (`details.authCode` `API_KEY_NOT_ALLOWED`); API keys reach this API's resources, never account management.
          */
         post: operations["adminStopImpersonating"];
         delete?: never;
@@ -1063,7 +1063,7 @@ export interface paths {
         put?: never;
         /**
          * Revoke a user session
-         * @description Revoke a user session. Better Auth endpoint `POST /api/auth/admin/revoke-user-session`.
+         * @description Revoke a user session. Better Auth endpoint `POST /api/auth/admin/revoke-user-session`. Not reachable with an API key: a request carrying `x-api-key` answers 403 `forbidden` (`details.authCode` `API_KEY_NOT_ALLOWED`); API keys reach this API's resources, never account management.
          */
         post: operations["revokeUserSession"];
         delete?: never;
@@ -1083,7 +1083,7 @@ export interface paths {
         put?: never;
         /**
          * Revoke all user sessions
-         * @description Revoke all user sessions. Better Auth endpoint `POST /api/auth/admin/revoke-user-sessions`.
+         * @description Revoke all user sessions. Better Auth endpoint `POST /api/auth/admin/revoke-user-sessions`. Not reachable with an API key: a request carrying `x-api-key` answers 403 `forbidden` (`details.authCode` `API_KEY_NOT_ALLOWED`); API keys reach this API's resources, never account management.
          */
         post: operations["revokeUserSessions"];
         delete?: never;
@@ -1103,7 +1103,7 @@ export interface paths {
         put?: never;
         /**
          * Delete a user and all their sessions and accounts. Cannot be undone
-         * @description Delete a user and all their sessions and accounts. Cannot be undone. Better Auth endpoint `POST /api/auth/admin/remove-user`. Refused with 409 `conflict` while the user has credits, a ledger, generations or orders: those are kept (a guest keeps them by signing up; ban a user instead of removing it).
+         * @description Delete a user and all their sessions and accounts. Cannot be undone. Better Auth endpoint `POST /api/auth/admin/remove-user`. Not reachable with an API key: a request carrying `x-api-key` answers 403 `forbidden` (`details.authCode` `API_KEY_NOT_ALLOWED`); API keys reach this API's resources, never account management. Refused with 409 `conflict` while the user has credits, a ledger, generations or orders: those are kept (a guest keeps them by signing up; ban a user instead of removing it).
          */
         post: operations["removeUser"];
         delete?: never;
@@ -1123,7 +1123,7 @@ export interface paths {
         put?: never;
         /**
          * Set a user's password
-         * @description Set a user's password. Better Auth endpoint `POST /api/auth/admin/set-user-password`.
+         * @description Set a user's password. Better Auth endpoint `POST /api/auth/admin/set-user-password`. Not reachable with an API key: a request carrying `x-api-key` answers 403 `forbidden` (`details.authCode` `API_KEY_NOT_ALLOWED`); API keys reach this API's resources, never account management.
          */
         post: operations["setUserPassword"];
         delete?: never;
@@ -1143,7 +1143,7 @@ export interface paths {
         put?: never;
         /**
          * Check if the user has permission
-         * @description Check if the user has permission. Better Auth endpoint `POST /api/auth/admin/has-permission`.
+         * @description Check if the user has permission. Better Auth endpoint `POST /api/auth/admin/has-permission`. Not reachable with an API key: a request carrying `x-api-key` answers 403 `forbidden` (`details.authCode` `API_KEY_NOT_ALLOWED`); API keys reach this API's resources, never account management.
          */
         post: operations["adminHasPermission"];
         delete?: never;
@@ -1163,7 +1163,7 @@ export interface paths {
         put?: never;
         /**
          * Create a new API key for a user
-         * @description Create a new API key for a user. Better Auth endpoint `POST /api/auth/api-key/create`.
+         * @description Create a new API key for a user. Better Auth endpoint `POST /api/auth/api-key/create`. Not reachable with an API key: a request carrying `x-api-key` answers 403 `forbidden` (`details.authCode` `API_KEY_NOT_ALLOWED`); API keys reach this API's resources, never account management.
          */
         post: operations["apiKeyCreate"];
         delete?: never;
@@ -1181,7 +1181,7 @@ export interface paths {
         };
         /**
          * Retrieve an existing API key by ID
-         * @description Retrieve an existing API key by ID. Better Auth endpoint `GET /api/auth/api-key/get`.
+         * @description Retrieve an existing API key by ID. Better Auth endpoint `GET /api/auth/api-key/get`. Not reachable with an API key: a request carrying `x-api-key` answers 403 `forbidden` (`details.authCode` `API_KEY_NOT_ALLOWED`); API keys reach this API's resources, never account management.
          */
         get: operations["apiKeyGet"];
         put?: never;
@@ -1203,7 +1203,7 @@ export interface paths {
         put?: never;
         /**
          * Update an existing API key by ID
-         * @description Update an existing API key by ID. Better Auth endpoint `POST /api/auth/api-key/update`.
+         * @description Update an existing API key by ID. Better Auth endpoint `POST /api/auth/api-key/update`. Not reachable with an API key: a request carrying `x-api-key` answers 403 `forbidden` (`details.authCode` `API_KEY_NOT_ALLOWED`); API keys reach this API's resources, never account management.
          */
         post: operations["apiKeyUpdate"];
         delete?: never;
@@ -1223,7 +1223,7 @@ export interface paths {
         put?: never;
         /**
          * Delete an existing API key
-         * @description Delete an existing API key. Better Auth endpoint `POST /api/auth/api-key/delete`.
+         * @description Delete an existing API key. Better Auth endpoint `POST /api/auth/api-key/delete`. Not reachable with an API key: a request carrying `x-api-key` answers 403 `forbidden` (`details.authCode` `API_KEY_NOT_ALLOWED`); API keys reach this API's resources, never account management.
          */
         post: operations["apiKeyDelete"];
         delete?: never;
@@ -1241,7 +1241,7 @@ export interface paths {
         };
         /**
          * List all API keys for the authenticated user or for a specific organization
-         * @description List all API keys for the authenticated user or for a specific organization. Better Auth endpoint `GET /api/auth/api-key/list`.
+         * @description List all API keys for the authenticated user or for a specific organization. Better Auth endpoint `GET /api/auth/api-key/list`. Not reachable with an API key: a request carrying `x-api-key` answers 403 `forbidden` (`details.authCode` `API_KEY_NOT_ALLOWED`); API keys reach this API's resources, never account management.
          */
         get: operations["apiKeyList"];
         put?: never;
@@ -2660,6 +2660,23 @@ export interface components {
             /** Format: uuid */
             readonly impersonatedBy?: string | null;
         };
+        /** @description A session as lists show it: never with its token. */
+        AuthListedSession: {
+            /** Format: uuid */
+            readonly id: string;
+            /** Format: date-time */
+            expiresAt: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+            ipAddress?: string | null;
+            userAgent?: string | null;
+            /** Format: uuid */
+            userId: string;
+            /** Format: uuid */
+            readonly impersonatedBy?: string | null;
+        };
     };
     responses: never;
     parameters: never;
@@ -3067,6 +3084,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description `forbidden`: Signed in but not allowed; a write authenticated by the session cookie without an `Origin` (or `Referer`) in `ALLOWED_ORIGINS` is refused so too. */
+            403: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description `conflict`: Conflict with the current state. */
             409: {
                 headers: {
@@ -3279,7 +3315,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description `forbidden`: Signed in but not allowed. */
+            /** @description `forbidden`: Signed in but not allowed; a write authenticated by the session cookie without an `Origin` (or `Referer`) in `ALLOWED_ORIGINS` is refused so too. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -3448,7 +3484,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description `forbidden`: Signed in but not allowed. */
+            /** @description `forbidden`: Signed in but not allowed; a write authenticated by the session cookie without an `Origin` (or `Referer`) in `ALLOWED_ORIGINS` is refused so too. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -3793,7 +3829,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description `forbidden`: Signed in but not allowed. */
+            /** @description `forbidden`: Signed in but not allowed; a write authenticated by the session cookie without an `Origin` (or `Referer`) in `ALLOWED_ORIGINS` is refused so too. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -4004,7 +4040,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description `forbidden`: Signed in but not allowed. */
+            /** @description `forbidden`: Signed in but not allowed; a write authenticated by the session cookie without an `Origin` (or `Referer`) in `ALLOWED_ORIGINS` is refused so too. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -4202,7 +4238,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description `forbidden`: Signed in but not allowed. */
+            /** @description `forbidden`: Signed in but not allowed; a write authenticated by the session cookie without an `Origin` (or `Referer`) in `ALLOWED_ORIGINS` is refused so too. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -4571,7 +4607,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description `forbidden`: Signed in but not allowed. */
+            /** @description `forbidden`: Signed in but not allowed; a write authenticated by the session cookie without an `Origin` (or `Referer`) in `ALLOWED_ORIGINS` is refused so too. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5176,6 +5212,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description `forbidden`: Signed in but not allowed; a write authenticated by the session cookie without an `Origin` (or `Referer`) in `ALLOWED_ORIGINS` is refused so too. */
+            403: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description `conflict`: Conflict with the current state. */
             409: {
                 headers: {
@@ -5337,19 +5392,31 @@ export interface operations {
                     "X-Request-Id"?: string;
                     /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
                     "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["WebhookAck"];
                 };
             };
-            /** @description `forbidden`: Signed in but not allowed. */
+            /** @description `forbidden`: Signed in but not allowed; a write authenticated by the session cookie without an `Origin` (or `Referer`) in `ALLOWED_ORIGINS` is refused so too. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
                     "X-Request-Id"?: string;
                     /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
                     "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5363,6 +5430,12 @@ export interface operations {
                     "X-Request-Id"?: string;
                     /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
                     "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5376,6 +5449,33 @@ export interface operations {
                     "X-Request-Id"?: string;
                     /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
                     "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `rate_limited`: Too many requests; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5389,6 +5489,12 @@ export interface operations {
                     "X-Request-Id"?: string;
                     /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
                     "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5444,7 +5550,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description `forbidden`: Signed in but not allowed. */
+            /** @description `forbidden`: Signed in but not allowed; a write authenticated by the session cookie without an `Origin` (or `Referer`) in `ALLOWED_ORIGINS` is refused so too. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5657,6 +5763,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description `forbidden`: Signed in but not allowed; a write authenticated by the session cookie without an `Origin` (or `Referer`) in `ALLOWED_ORIGINS` is refused so too. */
+            403: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description `payload_too_large`: Request body too large. Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
             413: {
                 headers: {
@@ -5812,7 +5937,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description `forbidden`: Signed in but not allowed. */
+            /** @description `forbidden`: Signed in but not allowed; a write authenticated by the session cookie without an `Origin` (or `Referer`) in `ALLOWED_ORIGINS` is refused so too. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -5984,7 +6109,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description `forbidden`: Signed in but not allowed. */
+            /** @description `forbidden`: Signed in but not allowed; a write authenticated by the session cookie without an `Origin` (or `Referer`) in `ALLOWED_ORIGINS` is refused so too. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6196,7 +6321,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description `forbidden`: Signed in but not allowed. */
+            /** @description `forbidden`: Signed in but not allowed; a write authenticated by the session cookie without an `Origin` (or `Referer`) in `ALLOWED_ORIGINS` is refused so too. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6349,7 +6474,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description `forbidden`: Signed in but not allowed. */
+            /** @description `forbidden`: Signed in but not allowed; a write authenticated by the session cookie without an `Origin` (or `Referer`) in `ALLOWED_ORIGINS` is refused so too. */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6483,7 +6608,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, the origin is not trusted, or the request carries an API key (`x-api-key`; `details.authCode` `API_KEY_NOT_ALLOWED`). */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6623,7 +6748,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, the origin is not trusted, or the request carries an API key (`x-api-key`; `details.authCode` `API_KEY_NOT_ALLOWED`). */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6810,7 +6935,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, the origin is not trusted, or the request carries an API key (`x-api-key`; `details.authCode` `API_KEY_NOT_ALLOWED`). */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -6980,7 +7105,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, the origin is not trusted, or the request carries an API key (`x-api-key`; `details.authCode` `API_KEY_NOT_ALLOWED`). */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7019,7 +7144,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description `rate_limited`: Too many requests: too many attempts from this client address, or too many wrong passwords for this account within 15 minutes (`details.authCode` `TOO_MANY_FAILED_SIGN_INS`); retry after `Retry-After` seconds. */
+            /** @description `rate_limited`: Too many requests: too many attempts from this client address, or too many wrong passwords for this account (from this address, or from all addresses) within 15 minutes (`details.authCode` `TOO_MANY_FAILED_SIGN_INS`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7119,7 +7244,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, the origin is not trusted, or the request carries an API key (`x-api-key`; `details.authCode` `API_KEY_NOT_ALLOWED`). */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7294,7 +7419,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, the origin is not trusted, or the request carries an API key (`x-api-key`; `details.authCode` `API_KEY_NOT_ALLOWED`). */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7435,7 +7560,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, the origin is not trusted, or the request carries an API key (`x-api-key`; `details.authCode` `API_KEY_NOT_ALLOWED`). */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7536,7 +7661,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AuthSession"][];
+                    "application/json": components["schemas"]["AuthListedSession"][];
                 };
             };
             /** @description `validation_error`: Invalid request; Better Auth's own code is in `details.authCode`. */
@@ -7565,7 +7690,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, the origin is not trusted, or the request carries an API key (`x-api-key`; `details.authCode` `API_KEY_NOT_ALLOWED`). */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7692,7 +7817,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, the origin is not trusted, or the request carries an API key (`x-api-key`; `details.authCode` `API_KEY_NOT_ALLOWED`). */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7829,7 +7954,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, the origin is not trusted, or the request carries an API key (`x-api-key`; `details.authCode` `API_KEY_NOT_ALLOWED`). */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -7966,7 +8091,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, the origin is not trusted, or the request carries an API key (`x-api-key`; `details.authCode` `API_KEY_NOT_ALLOWED`). */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8108,7 +8233,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, the origin is not trusted, or the request carries an API key (`x-api-key`; `details.authCode` `API_KEY_NOT_ALLOWED`). */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8228,7 +8353,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, the origin is not trusted, or the request carries an API key (`x-api-key`; `details.authCode` `API_KEY_NOT_ALLOWED`). */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8345,7 +8470,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, the origin is not trusted, or the request carries an API key (`x-api-key`; `details.authCode` `API_KEY_NOT_ALLOWED`). */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8465,7 +8590,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, the origin is not trusted, or the request carries an API key (`x-api-key`; `details.authCode` `API_KEY_NOT_ALLOWED`). */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8597,7 +8722,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, the origin is not trusted, or the request carries an API key (`x-api-key`; `details.authCode` `API_KEY_NOT_ALLOWED`). */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8754,7 +8879,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, the origin is not trusted, or the request carries an API key (`x-api-key`; `details.authCode` `API_KEY_NOT_ALLOWED`). */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -8888,7 +9013,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, the origin is not trusted, or the request carries an API key (`x-api-key`; `details.authCode` `API_KEY_NOT_ALLOWED`). */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9024,7 +9149,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, the origin is not trusted, or the request carries an API key (`x-api-key`; `details.authCode` `API_KEY_NOT_ALLOWED`). */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9170,7 +9295,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, the origin is not trusted, or the request carries an API key (`x-api-key`; `details.authCode` `API_KEY_NOT_ALLOWED`). */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9316,7 +9441,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, the origin is not trusted, or the request carries an API key (`x-api-key`; `details.authCode` `API_KEY_NOT_ALLOWED`). */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9415,7 +9540,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        sessions?: components["schemas"]["AuthSession"][];
+                        sessions?: components["schemas"]["AuthListedSession"][];
                     };
                 };
             };
@@ -9445,7 +9570,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, the origin is not trusted, or the request carries an API key (`x-api-key`; `details.authCode` `API_KEY_NOT_ALLOWED`). */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9587,7 +9712,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, the origin is not trusted, or the request carries an API key (`x-api-key`; `details.authCode` `API_KEY_NOT_ALLOWED`). */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9733,7 +9858,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, the origin is not trusted, or the request carries an API key (`x-api-key`; `details.authCode` `API_KEY_NOT_ALLOWED`). */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -9876,7 +10001,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, the origin is not trusted, or the request carries an API key (`x-api-key`; `details.authCode` `API_KEY_NOT_ALLOWED`). */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -10004,7 +10129,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, the origin is not trusted, or the request carries an API key (`x-api-key`; `details.authCode` `API_KEY_NOT_ALLOWED`). */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -10143,7 +10268,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, the origin is not trusted, or the request carries an API key (`x-api-key`; `details.authCode` `API_KEY_NOT_ALLOWED`). */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -10285,7 +10410,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, the origin is not trusted, or the request carries an API key (`x-api-key`; `details.authCode` `API_KEY_NOT_ALLOWED`). */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -10427,7 +10552,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, the origin is not trusted, or the request carries an API key (`x-api-key`; `details.authCode` `API_KEY_NOT_ALLOWED`). */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -10584,7 +10709,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, the origin is not trusted, or the request carries an API key (`x-api-key`; `details.authCode` `API_KEY_NOT_ALLOWED`). */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -10724,7 +10849,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, the origin is not trusted, or the request carries an API key (`x-api-key`; `details.authCode` `API_KEY_NOT_ALLOWED`). */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -10957,7 +11082,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, the origin is not trusted, or the request carries an API key (`x-api-key`; `details.authCode` `API_KEY_NOT_ALLOWED`). */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -11157,7 +11282,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, the origin is not trusted, or the request carries an API key (`x-api-key`; `details.authCode` `API_KEY_NOT_ALLOWED`). */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -11381,7 +11506,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, the origin is not trusted, or the request carries an API key (`x-api-key`; `details.authCode` `API_KEY_NOT_ALLOWED`). */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -11524,7 +11649,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, the origin is not trusted, or the request carries an API key (`x-api-key`; `details.authCode` `API_KEY_NOT_ALLOWED`). */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
@@ -11735,7 +11860,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description `forbidden`: Not allowed, e.g. not an admin, or the origin is not trusted. */
+            /** @description `forbidden`: Not allowed, e.g. not an admin, the origin is not trusted, or the request carries an API key (`x-api-key`; `details.authCode` `API_KEY_NOT_ALLOWED`). */
             403: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */

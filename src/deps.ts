@@ -44,6 +44,8 @@ export interface Deps {
   eventLoopLag: EventLoopLag;
   /** Provider reads in flight, by prediction id, so concurrent pollers of one prediction share one call. */
   predictionSyncs: Map<string, Promise<typeof prediction.$inferSelect>>;
+  /** Predictions an Eachlabs callback is refreshing on this instance: a duplicate callback is answered at once. */
+  eachlabsCallbacks: Set<string>;
   startedAt: Date;
   version: string;
   /** Image generation: Eachlabs, the sandbox, or null (production without a key → predictions 503). */
@@ -128,6 +130,7 @@ export function buildDeps(
     httpMetrics: new HttpMetrics(),
     eventLoopLag: new EventLoopLag(),
     predictionSyncs: new Map(),
+    eachlabsCallbacks: new Set(),
     startedAt: clock.now(),
     version: VERSION,
     provider: buildProvider(config, clock, providerStats),

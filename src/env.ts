@@ -131,6 +131,7 @@ const envSchema = z
     RATE_LIMIT_STRICT_PER_MIN: int(10, 1),
     RATE_LIMIT_MODERATE_PER_MIN: int(30, 1),
     RATE_LIMIT_POLL_PER_MIN: int(120, 1),
+    RATE_LIMIT_CALLBACK_PER_MIN: int(600, 1),
     METRICS_TOKEN: z.string().min(1).optional(),
     TRUSTED_PROXIES: csv.superRefine((entries, ctx) => {
       // Report positions, not values, as for ALLOWED_ORIGINS.
@@ -138,6 +139,8 @@ const envSchema = z
         ctx.addIssue({ code: "custom", message: `entry ${i + 1} is not an IP address or CIDR range like 10.0.0.0/8` });
     }),
     SIGNIN_MAX_FAILURES: int(10, 1),
+    /** Wrong passwords for one account from every address together; default 5 × SIGNIN_MAX_FAILURES. */
+    SIGNIN_MAX_FAILURES_PER_ACCOUNT: z.coerce.number().int().min(1).optional(),
     FREE_CREDITS_PER_ADDRESS_PER_DAY: int(5),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     BODY_LIMIT_BYTES: int(64 * 1024, 1024),
@@ -157,6 +160,8 @@ const envSchema = z
     S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
     S3_PUBLIC_URL: z.url("must be an absolute URL like https://cdn.example.com/logos").optional(),
     OUTPUT_MAX_BYTES: int(20 * 1024 * 1024, 1),
+    /** Output copies from loopback/private addresses (a provider or a fake on the same network); default: outside production. */
+    OUTPUT_ALLOW_PRIVATE_URLS: bool.optional(),
     // Eachlabs completion callbacks: send Eachlabs a webhook_url on create (PUBLIC_URL must reach this server).
     EACHLABS_CALLBACKS: bool.default(true),
     // end Eachlabs completion callbacks
@@ -204,7 +209,11 @@ const envSchema = z
 
 export type Config = Omit<
   z.infer<typeof envSchema>,
-  "BETTER_AUTH_SECRET" | "PUBLIC_URL" | "WEBHOOK_ALLOW_PRIVATE_URLS"
+  | "BETTER_AUTH_SECRET"
+  | "PUBLIC_URL"
+  | "WEBHOOK_ALLOW_PRIVATE_URLS"
+  | "OUTPUT_ALLOW_PRIVATE_URLS"
+  | "SIGNIN_MAX_FAILURES_PER_ACCOUNT"
 > & {
   BETTER_AUTH_SECRET: string;
   /** The base URL clients reach this server at (no trailing slash): PUBLIC_URL, else BETTER_AUTH_URL, else localhost:PORT. */
@@ -213,6 +222,10 @@ export type Config = Omit<
   providerMode: "eachlabs" | "sandbox" | "unconfigured";
   /** Webhook URLs on loopback/private addresses: allowed outside production unless set. */
   WEBHOOK_ALLOW_PRIVATE_URLS: boolean;
+  /** Output copies (every redirect hop) from loopback/private addresses: allowed outside production unless set. */
+  OUTPUT_ALLOW_PRIVATE_URLS: boolean;
+  /** Wrong passwords per account over every address before all its sign-ins answer 429: set, else 5 × SIGNIN_MAX_FAILURES. */
+  SIGNIN_MAX_FAILURES_PER_ACCOUNT: number;
   /** VALIDATE_RESPONSES, else on outside production (src/schemas/respond.ts). */
   validateResponses: boolean;
 };
@@ -243,6 +256,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     BETTER_AUTH_SECRET: e.BETTER_AUTH_SECRET ?? DEV_AUTH_SECRET,
     PUBLIC_URL: (e.PUBLIC_URL ?? e.BETTER_AUTH_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ""),
     WEBHOOK_ALLOW_PRIVATE_URLS: e.WEBHOOK_ALLOW_PRIVATE_URLS ?? e.NODE_ENV !== "production",
+    OUTPUT_ALLOW_PRIVATE_URLS: e.OUTPUT_ALLOW_PRIVATE_URLS ?? e.NODE_ENV !== "production",
+    SIGNIN_MAX_FAILURES_PER_ACCOUNT: e.SIGNIN_MAX_FAILURES_PER_ACCOUNT ?? 5 * e.SIGNIN_MAX_FAILURES,
     providerMode: e.EACHLABS_API_KEY ? "eachlabs" : e.NODE_ENV === "production" ? "unconfigured" : "sandbox",
     validateResponses: e.VALIDATE_RESPONSES ?? e.NODE_ENV !== "production",
   };

@@ -2,7 +2,14 @@ import { NO_NUL as NO_NUL_RE } from "../domain/patterns";
 import { codeOfStatus } from "../lib/errors";
 import { HTTP_METHODS, type Json } from "../openapi/json";
 import { errorDescription, rateLimitHeaders, requestIdHeader } from "../openapi/responses";
-import { type AuthAccess, type AuthOperation, authOperation, FIELD_KINDS, UNSUPPORTED_FIELDS } from "./operations";
+import {
+  API_KEY_AUTH_PATHS,
+  type AuthAccess,
+  type AuthOperation,
+  authOperation,
+  FIELD_KINDS,
+  UNSUPPORTED_FIELDS,
+} from "./operations";
 
 /** Better Auth operations that delete a user, refused while the user has money-related history (hooks.ts). */
 const KEEPS_HISTORY = new Set(["/delete-anonymous-user", "/admin/remove-user"]);
@@ -85,22 +92,33 @@ const camel = (words: string[]) =>
 const AUTH_ERROR_MEANINGS: Record<number, string> = {
   400: "Invalid request; Better Auth's own code is in `details.authCode`.",
   401: "Not signed in, or wrong credentials.",
-  403: "Not allowed, e.g. not an admin, or the origin is not trusted.",
+  403: "Not allowed, e.g. not an admin, the origin is not trusted, or the request carries an API key (`x-api-key`; `details.authCode` `API_KEY_NOT_ALLOWED`).",
   409: "Conflict with existing data, e.g. the email is already registered.",
   429: "Too many requests for this client address and path; retry after `Retry-After` seconds.",
   503: "The database is unavailable; retry after `Retry-After` seconds.",
 };
 
+const API_KEY_REFUSED_DESCRIPTION =
+  "Not reachable with an API key: a request carrying `x-api-key` answers 403 `forbidden` (`details.authCode` `API_KEY_NOT_ALLOWED`); API keys reach this API's resources, never account management.";
+const API_KEY_SESSION_DESCRIPTION =
+  "With an API key (`x-api-key`) it answers the key's user and a session standing for the key (the only auth endpoint a key may call).";
+/** Endpoints that list sessions answer them without their tokens (hooks.ts). */
+const SESSION_LISTS = new Set(["/list-sessions", "/admin/list-user-sessions"]);
+const LISTED_SESSION = "AuthListedSession";
+
 /** Password sign-in is also throttled per account (hooks.ts, services/signin-throttle.ts). */
 const PASSWORD_SIGN_IN_PATH = "/sign-in/email";
 const SIGNIN_THROTTLE_DESCRIPTION =
-  "Throttled per client address (3 attempts in 10 seconds, in production) and per account: after " +
-  "`SIGNIN_MAX_FAILURES` (default 10) wrong passwords for one email (trimmed, case-insensitive) within 15 " +
-  "minutes, sign-ins for that email answer 429 `rate_limited` with `Retry-After` from every address until " +
-  "the window passes; a successful sign-in clears the count.";
+  "Throttled per client address (3 attempts in 10 seconds, in production) and against password guessing: after " +
+  "`SIGNIN_MAX_FAILURES` (default 10) wrong passwords for one email (trimmed, case-insensitive) from one client " +
+  "address within 15 minutes, that address's sign-ins for that email answer 429 `rate_limited` with " +
+  "`Retry-After` until its window passes, while other addresses (the owner's) can still sign in; after " +
+  "`SIGNIN_MAX_FAILURES_PER_ACCOUNT` (default 5 × `SIGNIN_MAX_FAILURES`) wrong passwords for the email from all " +
+  "addresses together, every sign-in for it answers 429 until that window passes. A successful sign-in clears " +
+  "the account's count and its address's.";
 const SIGNIN_429_MEANING =
   "Too many requests: too many attempts from this client address, or too many wrong " +
-  "passwords for this account within 15 minutes (`details.authCode` `TOO_MANY_FAILED_SIGN_INS`); retry " +
+  "passwords for this account (from this address, or from all addresses) within 15 minutes (`details.authCode` `TOO_MANY_FAILED_SIGN_INS`); retry " +
   "after `Retry-After` seconds.";
 
 /**
@@ -122,6 +140,16 @@ function boundBodyFields(schema: Json | undefined, operation: AuthOperation) {
     const { maxLength, ...rest } = FIELD_KINDS[operation.body?.[name] ?? "text"] as Json;
     prop.maxLength ??= maxLength;
     if (!prop.format && !prop.pattern) Object.assign(prop, rest);
+  }
+}
+
+/** Replaces every `$ref` equal to `from` inside `v` by `to`, in place. */
+function walkRefs(v: unknown, from: string, to: string): void {
+  if (Array.isArray(v)) for (const x of v) walkRefs(x, from, to);
+  else if (v && typeof v === "object") {
+    const o = v as Json;
+    if (o.$ref === from) o.$ref = to;
+    for (const x of Object.values(o)) walkRefs(x, from, to);
   }
 }
 
@@ -221,6 +249,24 @@ export function mergeAuthDocument(doc: Json, source: Json): Json {
       op.tags = ["Auth"];
 
       op.security = structuredClone(AUTH_SECURITY[operation.access]);
+      const apiKeyAllowed = method === "get" && API_KEY_AUTH_PATHS.has(relPath);
+      if (apiKeyAllowed) {
+        op.security.push({ apiKeyAuth: [] });
+        op.description += ` ${API_KEY_SESSION_DESCRIPTION}`;
+      } else op.description += ` ${API_KEY_REFUSED_DESCRIPTION}`;
+      if (SESSION_LISTS.has(relPath) && doc.components.schemas.AuthSession) {
+        // The same sessions, without their tokens: a list never hands out credentials.
+        if (!doc.components.schemas[LISTED_SESSION]) {
+          const listed = structuredClone(doc.components.schemas.AuthSession);
+          delete listed.properties?.token;
+          listed.required = (listed.required ?? []).filter((r: string) => r !== "token");
+          listed.description = "A session as lists show it: never with its token.";
+          doc.components.schemas[LISTED_SESSION] = listed;
+        }
+        for (const response of Object.values<Json>(op.responses ?? {}))
+          walkRefs(response, "#/components/schemas/AuthSession", `#/components/schemas/${LISTED_SESSION}`);
+        op.description += " Session tokens are never listed: each session comes without its `token`.";
+      }
 
       // Responses: success as documented (a redirect when Better Auth documents none), errors in our envelope.
       const responses: Json = {};
@@ -241,6 +287,7 @@ export function mergeAuthDocument(doc: Json, source: Json): Json {
           .map((s) => (s === "422" ? "409" : s)),
         "400",
         "401",
+        ...(apiKeyAllowed ? [] : ["403"]),
         "429",
         "500",
         // Every operation reads the database.

@@ -6,11 +6,12 @@ import type { BetterAuthPlugin } from "better-auth";
 import { APIError, createAuthMiddleware } from "better-auth/api";
 import type { Database } from "../db";
 import { isAdmin } from "../domain/user";
+import { CLIENT_ADDRESS_HEADER } from "../lib/client-address";
 import type { Clock } from "../lib/clock";
 import { isUuid } from "../lib/validation";
 import { hasAccountHistory } from "../services/guest-transfer";
 import { clearSigninFailures, releaseSigninAttempt, reserveSigninAttempt } from "../services/signin-throttle";
-import { authBodyIssues, authOperation } from "./operations";
+import { API_KEY_AUTH_PATHS, authBodyIssues, authOperation } from "./operations";
 import { credentialCacheKey, type SessionCache } from "./session-cache";
 
 export interface AuthHookDeps {
@@ -19,23 +20,53 @@ export interface AuthHookDeps {
   /** The caller's user from request headers, through the whole of Better Auth (cookie, bearer or API key). */
   sessionUser(headers: Headers): Promise<{ id: string; role?: string | null; isAnonymous?: boolean | null } | null>;
   clock: Clock;
-  /** Wrong passwords for one email in 15 minutes before its sign-ins answer 429 (SIGNIN_MAX_FAILURES). */
+  /** Wrong passwords for one email from one client address in 15 minutes before they answer 429 (SIGNIN_MAX_FAILURES). */
   signinMaxFailures: number;
+  /** Wrong passwords for one email from every address in 15 minutes before all answer 429 (SIGNIN_MAX_FAILURES_PER_ACCOUNT). */
+  signinMaxFailuresPerAccount: number;
 }
 
 const PASSWORD_SIGN_IN = "/sign-in/email";
+
+/**
+ * An API key reaches this API's resources, never account management: with `x-api-key`, every Better Auth
+ * endpoint but reading its own session is refused before the key is even verified. Otherwise a leaked key could
+ * list the user's session tokens, mint more keys or change the account, and revoking it would end nothing.
+ * Installed as the instance's own before-hook, which Better Auth runs ahead of every plugin's (the API-key
+ * plugin's included), for HTTP and auth.api calls alike.
+ */
+export const refuseApiKeys = createAuthMiddleware(async (ctx) => {
+  if (!ctx.headers?.get("x-api-key") || API_KEY_AUTH_PATHS.has(ctx.path ?? "")) return;
+  throw new APIError("FORBIDDEN", {
+    message: "API keys cannot call account management endpoints; sign in with a session instead.",
+    code: "API_KEY_NOT_ALLOWED",
+  });
+});
+
+/** Endpoints that list sessions: their answers never carry the sessions' tokens (usable as bearer tokens). */
+const SESSION_LISTS = new Set(["/list-sessions", "/admin/list-user-sessions"]);
 
 export function logoRules(deps: AuthHookDeps) {
   return {
     id: "logo-rules",
     hooks: {
       before: [{ matcher: () => true, handler: beforeHook(deps) }],
-      after: [{ matcher: (ctx) => ctx.path === PASSWORD_SIGN_IN, handler: signinOutcome(deps) }],
+      after: [
+        { matcher: (ctx) => ctx.path === PASSWORD_SIGN_IN, handler: signinOutcome(deps) },
+        { matcher: (ctx) => SESSION_LISTS.has(ctx.path ?? ""), handler: withoutSessionTokens },
+      ],
     },
   } satisfies BetterAuthPlugin;
 }
 
-function beforeHook({ db, sessionCache, sessionUser, clock, signinMaxFailures }: AuthHookDeps) {
+function beforeHook({
+  db,
+  sessionCache,
+  sessionUser,
+  clock,
+  signinMaxFailures,
+  signinMaxFailuresPerAccount,
+}: AuthHookDeps) {
   return createAuthMiddleware(async (ctx) => {
     // Request bodies are held to the bounds the document declares for this endpoint.
     const method = ctx.request?.method ?? ctx.method ?? "POST";
@@ -61,7 +92,13 @@ function beforeHook({ db, sessionCache, sessionUser, clock, signinMaxFailures }:
     if (ctx.path === PASSWORD_SIGN_IN) {
       const email = signinEmail(ctx);
       if (email) {
-        const reservation = await reserveSigninAttempt(db, email, signinMaxFailures, clock.now());
+        const reservation = await reserveSigninAttempt(
+          db,
+          email,
+          signinAddress(ctx),
+          { maxFailures: signinMaxFailures, maxPerAccount: signinMaxFailuresPerAccount },
+          clock.now(),
+        );
         if (!reservation.allowed) {
           const seconds = String(reservation.retryAfterSeconds);
           throw new APIError(
@@ -80,13 +117,21 @@ function beforeHook({ db, sessionCache, sessionUser, clock, signinMaxFailures }:
   });
 }
 
+/**
+ * The client address our /api/auth handler resolved (TRUSTED_PROXIES) and put in CLIENT_ADDRESS_HEADER, replacing
+ * any client copy; a server-side auth.api call has none and counts as one address of its own.
+ */
+function signinAddress(ctx: HookContext): string {
+  return ctx.headers?.get(CLIENT_ADDRESS_HEADER) ?? ctx.request?.headers.get(CLIENT_ADDRESS_HEADER) ?? "server";
+}
+
 function signinEmail(ctx: HookContext): string | undefined {
   const email = (ctx.body as { email?: unknown } | undefined)?.email;
   return typeof email === "string" && email.trim() ? email : undefined;
 }
 
 /**
- * After a password sign-in: a success clears the account's failures; a wrong password (401) keeps the attempt
+ * After a password sign-in: a success clears the account's failures (and its address's); a wrong password (401) keeps the attempt
  * the before-hook counted; anything else (a refused request, an error) gives it back.
  */
 function signinOutcome({ db }: AuthHookDeps) {
@@ -96,10 +141,27 @@ function signinOutcome({ db }: AuthHookDeps) {
     const returned: unknown = ctx.context.returned;
     const status =
       returned && typeof returned === "object" && "statusCode" in returned ? Number(returned.statusCode) : undefined;
-    if (status === undefined && !(returned instanceof Error)) await clearSigninFailures(db, email);
-    else if (status !== 401) await releaseSigninAttempt(db, email);
+    const address = signinAddress(ctx);
+    if (status === undefined && !(returned instanceof Error)) await clearSigninFailures(db, email, address);
+    else if (status !== 401) await releaseSigninAttempt(db, email, address);
   });
 }
+
+/** A session list as answered: each session without its `token` (a plain array, or `{ sessions }` for admins). */
+const withoutSessionTokens = createAuthMiddleware(async (ctx) => {
+  const returned: unknown = ctx.context.returned;
+  const strip = (list: unknown[]) =>
+    list.map((s) => {
+      if (!s || typeof s !== "object") return s;
+      const { token: _token, ...rest } = s as Record<string, unknown>;
+      return rest;
+    });
+  if (Array.isArray(returned)) return ctx.json(strip(returned));
+  if (returned && typeof returned === "object" && Array.isArray((returned as { sessions?: unknown }).sessions))
+    return ctx.json({ ...returned, sessions: strip((returned as { sessions: unknown[] }).sessions) });
+  // A refusal or anything else: only a list is rewritten.
+  return;
+});
 
 type HookContext = Parameters<Parameters<typeof createAuthMiddleware>[0]>[0];
 

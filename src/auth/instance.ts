@@ -11,7 +11,7 @@ import { type Logger, scrubQueryParams } from "../lib/logger";
 import { grantWelcomeCredits } from "../services/free-credits";
 import { transferGuestAccount } from "../services/guest-transfer";
 import { adminNeedsVerifiedEmail } from "./admins";
-import { type AuthHookDeps, logoRules } from "./hooks";
+import { type AuthHookDeps, logoRules, refuseApiKeys } from "./hooks";
 import type { SessionCache } from "./session-cache";
 
 type AuthUserRecord = NonNullable<Awaited<ReturnType<AuthHookDeps["sessionUser"]>>>;
@@ -56,6 +56,9 @@ export function createAuth({ config, db, logger, sessionCache, clock, passwordHa
       password: passwordHasher,
     },
     session: { cookieCache: { enabled: true, maxAge: 60 } },
+    // Runs before every plugin's hooks: an API key is refused on /api/auth before the API-key plugin turns it
+    // into a session (enableSessionForAPIKeys, which our own routes need to read a key's user).
+    hooks: { before: refuseApiKeys },
     // Better Auth's per-address limiter (sign-in and sign-up: 3 per 10 s; 100 per 10 s elsewhere), on in
     // production as by its default, but decided by our configuration rather than its own reading of NODE_ENV.
     rateLimit: { enabled: config.NODE_ENV === "production" },
@@ -132,7 +135,14 @@ export function createAuth({ config, db, logger, sessionCache, clock, passwordHa
         rateLimit: { enabled: false },
       }),
       openAPI({ disableDefaultReference: true }),
-      logoRules({ db, sessionCache, sessionUser, clock, signinMaxFailures: config.SIGNIN_MAX_FAILURES }),
+      logoRules({
+        db,
+        sessionCache,
+        sessionUser,
+        clock,
+        signinMaxFailures: config.SIGNIN_MAX_FAILURES,
+        signinMaxFailuresPerAccount: config.SIGNIN_MAX_FAILURES_PER_ACCOUNT,
+      }),
     ],
   });
   return auth;

@@ -100,6 +100,9 @@ export const AUTH_OPERATIONS: Record<string, AuthOperation> = {
   },
 };
 
+/** The one Better Auth call an API key may make: reading the session it stands for (hooks.ts refuses the rest). */
+export const API_KEY_AUTH_PATHS: ReadonlySet<string> = new Set(["/get-session"]);
+
 export const authOperation = (method: string, path: string): AuthOperation | undefined =>
   AUTH_OPERATIONS[`${method.toUpperCase()} ${path}`];
 

@@ -4,7 +4,7 @@ import { createMiddleware } from "hono/factory";
 import { databaseUnavailable } from "../db/outage";
 import type { AppEnv } from "../deps";
 import { type AuthUser, isAdmin } from "../domain/user";
-import { ApiError, unauthorized } from "../lib/errors";
+import { ApiError, forbidden, unauthorized } from "../lib/errors";
 import { credentialCacheKey } from "./session-cache";
 
 /**
@@ -46,9 +46,40 @@ export async function getAuthUser(c: Context<AppEnv>): Promise<AuthUser | null> 
   };
   // A burst from one busy credential whose entry just expired makes one lookup, not one per request.
   const user = token ? await sessionCache.once(token, lookup) : await lookup();
+  // No bearer token and no API key: the user came from the session cookie, which a browser sends along with
+  // a foreign page's form or fetch. An unsafe request must then come from one of our origins.
+  if (user && !token) refuseCrossSiteWrite(c);
   c.set("authResolved", true);
   if (user) c.set("user", user);
   return user;
+}
+
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/**
+ * Cross-site request forgery: an unsafe request (POST, PUT, PATCH, DELETE) authenticated by the session cookie
+ * must carry an Origin in ALLOWED_ORIGINS, or, when a browser sent no Origin, a Referer on one; otherwise 403.
+ * Better Auth holds its own endpoints to the same rule; bearer tokens and API keys cannot be attached by a
+ * foreign page, so those requests are not concerned.
+ */
+function refuseCrossSiteWrite(c: Context<AppEnv>): void {
+  if (SAFE_METHODS.has(c.req.method)) return;
+  const allowed = c.get("deps").config.ALLOWED_ORIGINS;
+  const origin = c.req.header("origin");
+  const referer = c.req.header("referer");
+  let from: string | undefined;
+  if (origin !== undefined) from = origin;
+  else if (referer) {
+    try {
+      from = new URL(referer).origin;
+    } catch {
+      from = undefined;
+    }
+  }
+  if (from && allowed.includes(from)) return;
+  throw forbidden(
+    "A request authenticated by the session cookie that changes something must come from an allowed origin (Origin or Referer).",
+  );
 }
 
 export const requireUser = createMiddleware<AppEnv>(async (c, next) => {

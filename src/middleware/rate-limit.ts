@@ -3,7 +3,8 @@ import { getAuthUser } from "../auth/session";
 import type { AppEnv } from "../deps";
 import { ApiError } from "../lib/errors";
 
-export type RateLimitTier = "strict" | "moderate" | "poll";
+/** callback: a provider's completion callbacks, counted per client address (no user credentials there). */
+export type RateLimitTier = "strict" | "moderate" | "poll" | "callback";
 
 const WINDOW_MS = 60_000;
 
@@ -14,13 +15,13 @@ const WINDOW_MS = 60_000;
 export function rateLimit(tier: RateLimitTier) {
   return createMiddleware<AppEnv>(async (c, next) => {
     const { config, rateLimitStore, clock } = c.get("deps");
-    const limit =
-      tier === "strict"
-        ? config.RATE_LIMIT_STRICT_PER_MIN
-        : tier === "poll"
-          ? config.RATE_LIMIT_POLL_PER_MIN
-          : config.RATE_LIMIT_MODERATE_PER_MIN;
-    const user = await getAuthUser(c);
+    const limit = {
+      strict: config.RATE_LIMIT_STRICT_PER_MIN,
+      moderate: config.RATE_LIMIT_MODERATE_PER_MIN,
+      poll: config.RATE_LIMIT_POLL_PER_MIN,
+      callback: config.RATE_LIMIT_CALLBACK_PER_MIN,
+    }[tier];
+    const user = tier === "callback" ? null : await getAuthUser(c);
     const who = user ? `u:${user.id}` : `ip:${c.get("clientAddress")()}`;
     const now = clock.now().getTime();
     const { count, resetAt } = await rateLimitStore.hit(`${tier}:${who}`, WINDOW_MS, now);

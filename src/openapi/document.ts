@@ -47,7 +47,8 @@ export const SECURITY_SCHEMES = {
     type: "apiKey",
     in: "cookie",
     name: "better-auth.session_token",
-    description: "Better Auth session cookie, set by the sign-in endpoints (`__Secure-` prefixed in production).",
+    description:
+      "Better Auth session cookie, set by the sign-in endpoints (`__Secure-` prefixed in production). A POST, PUT, PATCH or DELETE made with it must carry an `Origin` (or, without one, a `Referer`) in the deployment's `ALLOWED_ORIGINS`, else 403 `forbidden`.",
   },
   bearerAuth: {
     type: "http",
@@ -64,7 +65,8 @@ export const SECURITY_SCHEMES = {
     type: "apiKey",
     in: "cookie",
     name: "better-auth.session_token",
-    description: "The Better Auth session cookie of a user with the `admin` role (`ADMIN_EMAILS`, or set by an admin).",
+    description:
+      "The Better Auth session cookie of a user with the `admin` role (`ADMIN_EMAILS`, or set by an admin). Writes made with it need an allowed `Origin` like any cookie write.",
   },
   adminBearerAuth: {
     type: "http",

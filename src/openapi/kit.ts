@@ -130,6 +130,9 @@ export function verified<K extends "polarEvent" | "callbackPredictionId">(
 
 /** The body limit runs before every route: any write, with or without a body, may answer 413. */
 const WRITES = new Set(["post", "put", "patch"]);
+/** Unsafe methods: made with the session cookie, they need an allowed Origin (auth/session.ts), else 403. */
+const UNSAFE = new Set(["post", "put", "patch", "delete"]);
+const SIGNED_IN: ReadonlySet<Access> = new Set(["user", "owner", "admin"]);
 
 type KitKeys = "access" | "owner" | "rateLimit" | "idempotent" | "errors";
 
@@ -192,9 +195,17 @@ export function defineRoute<const R extends KitRoute>(spec: R) {
     middleware,
     responses: {
       ...success,
-      ...errorResponses([...ACCESS_ERRORS[access], ...(WRITES.has(rest.method) ? [413] : []), ...errors], {
-        rateLimited,
-      }),
+      ...errorResponses(
+        [
+          ...ACCESS_ERRORS[access],
+          ...(WRITES.has(rest.method) ? [413] : []),
+          ...(SIGNED_IN.has(access) && UNSAFE.has(rest.method) ? [403] : []),
+          ...errors,
+        ],
+        {
+          rateLimited,
+        },
+      ),
     },
   } as RouteConfig) as unknown as Defined<R> & { getRoutingPath(): string };
 }

@@ -25,7 +25,8 @@ const ERROR_MEANINGS: Record<ErrorCode, string> = {
   validation_error: "Validation failed; `details.issues` lists each problem.",
   unauthorized: "Not signed in.",
   insufficient_credits: "Not enough credits; `details.required` and `details.balance` say how many.",
-  forbidden: "Signed in but not allowed.",
+  forbidden:
+    "Signed in but not allowed; a write authenticated by the session cookie without an `Origin` (or `Referer`) in `ALLOWED_ORIGINS` is refused so too.",
   not_found: "Not found.",
   conflict: "Conflict with the current state.",
   payload_too_large:

@@ -55,13 +55,15 @@ export function registerFileRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(getFile, async (c) => {
     const { key } = c.req.valid("param");
     const contentType = contentTypeOfKey(key);
-    const bytes = contentType ? await c.get("deps").storage.get(key) : null;
-    if (!contentType || !bytes) throw notFound("File");
+    // Streamed from storage: a request holds a few chunks of the file in memory, never the whole of it.
+    const file = contentType ? await c.get("deps").storage.stream(key) : null;
+    if (!contentType || !file) throw notFound("File");
     c.header("Content-Type", contentType);
+    c.header("Content-Length", String(file.size));
     c.header("Cache-Control", IMMUTABLE);
     c.header("X-Content-Type-Options", "nosniff");
     // SVG and HTML (an icon set's head.html) opened directly must not run anything.
     if (contentType === "image/svg+xml" || contentType === "text/html") c.header("Content-Security-Policy", SVG_CSP);
-    return c.body(bytes as Uint8Array<ArrayBuffer>, 200);
+    return c.body(file.body as ReadableStream<Uint8Array<ArrayBuffer>>, 200);
   });
 }

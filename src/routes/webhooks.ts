@@ -45,8 +45,10 @@ const eachlabsCallback = defineRoute({
     "Called by Eachlabs, not by clients: with `EACHLABS_CALLBACKS` on, every prediction is created at Eachlabs with `webhook_url = {PUBLIC_URL}/api/webhooks/eachlabs?prediction={id}&token={token}`, and Eachlabs posts there when it is done. " +
     "The token (an HMAC of the prediction id) is checked first: a missing or wrong one, or one minted for another prediction, is 403 and changes nothing. An unknown prediction is 404. " +
     "The body is never read: the prediction is refreshed from Eachlabs with a GET exactly as a poll refreshes it (at most one provider call per second per prediction, shared with pollers; a final transition and its refund happen once). " +
-    "The answer comes once the prediction is final, or after about 5 seconds of re-reading at that pace if Eachlabs does not report it final yet (polls and the reconciler carry on from there). A callback for a prediction that is already final changes nothing. Not rate limited; the body is bounded by the webhook body limit.",
+    "The answer comes once the prediction is final, or after about 5 seconds of re-reading at that pace if Eachlabs does not report it final yet (polls and the reconciler carry on from there). A callback for a prediction that is already final changes nothing; one for a prediction that another callback is already refreshing on this instance is answered at once. " +
+    "Rate limited per client address (`RATE_LIMIT_CALLBACK_PER_MIN`, default 600 a minute), before the token is checked; the body is bounded by the webhook body limit.",
   access: "callback",
+  rateLimit: "callback",
   request: {
     query: EachlabsCallbackQuerySchema,
     body: {

@@ -29,12 +29,26 @@ export function checkEachlabsCallback(deps: Pick<Deps, "config">, predictionId: 
     throw callbackRefused();
 }
 
-/** The prediction after the callback's refreshes (final, or still active once the settle time has passed). */
+/**
+ * The prediction after the callback's refreshes (final, or still active once the settle time has passed). A
+ * callback for a prediction that another callback is already settling on this instance is answered at once with
+ * the row as it stands: that one keeps re-reading (through the same single-flight refresh) for the settle time,
+ * so it sees whatever this duplicate announces, and a burst of duplicates holds no request for 5 seconds. (A
+ * poll's refresh in flight is not enough: its provider read may predate the completion this callback reports.)
+ */
 export async function receiveEachlabsCallback(deps: Deps, predictionId: string): Promise<PredictionRow> {
   if (!isUuid(predictionId)) throw notFound("Prediction");
   const row = await loadRow(deps.db, predictionId);
   if (isFinal(row.status)) return row;
-  const settled = await refreshAndWait(deps, row, CALLBACK_SETTLE_SECONDS);
+  const settling = deps.eachlabsCallbacks;
+  if (settling.has(predictionId)) return row;
+  settling.add(predictionId);
+  let settled: PredictionRow;
+  try {
+    settled = await refreshAndWait(deps, row, CALLBACK_SETTLE_SECONDS);
+  } finally {
+    settling.delete(predictionId);
+  }
   if (!isFinal(settled.status))
     deps.logger.info(
       { predictionId, status: settled.status },

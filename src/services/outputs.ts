@@ -1,6 +1,9 @@
+import { request as httpRequest, type IncomingMessage } from "node:http";
+import { request as httpsRequest } from "node:https";
 import type { Deps } from "../deps";
 import { imageTypeOf, newFileKey } from "../domain/files";
 import type { Storage } from "./storage";
+import { guardedLookup, isPrivateHost } from "./webhooks/address-guard";
 
 /**
  * Copying a succeeded prediction's images from the provider's URLs (which expire) into our storage.
@@ -10,7 +13,12 @@ import type { Storage } from "./storage";
  * Every failure says whether waiting can help: `transient` (timeout, refused or dropped connection,
  * 408/425/429/5xx, our storage failing) is retried by the next sync until the prediction's deadline;
  * `permanent` (404/410: the provider no longer has the file; any other 4xx; not an image; too large;
- * too many redirects) fails the prediction at once.
+ * too many redirects; a hop refused by the address guard) fails the prediction at once.
+ *
+ * A provider's output URL, and every redirect it answers, is steered by someone else: unless private URLs
+ * are allowed (OUTPUT_ALLOW_PRIVATE_URLS), every hop goes through the webhook sender's checked and pinned
+ * DNS lookup (no loopback, private, link-local, metadata or IPv4-embedding IPv6 address), in production only
+ * over https, and never from https down to http.
  */
 
 export const MAX_OUTPUT_REDIRECTS = 3;
@@ -37,13 +45,19 @@ export interface CopyOptions {
   maxBytes: number;
   timeoutMs: number;
   fetch: FetchLike;
+  /** Hops on loopback/private addresses are allowed (OUTPUT_ALLOW_PRIVATE_URLS). */
+  allowPrivate: boolean;
+  /** Only https hops (production). */
+  httpsOnly: boolean;
+  /** This server's own origin (PUBLIC_URL): its URLs are answered in-process, not fetched, so not guarded. */
+  ownOrigin?: string;
 }
 
 /** One image into storage; resolves with our URL for it. Throws OutputCopyError. */
 export async function copyOutput(url: string, opts: CopyOptions): Promise<string> {
   const signal = AbortSignal.timeout(opts.timeoutMs);
   try {
-    const res = await fetchFollowingRedirects(url, opts.fetch, signal);
+    const res = await fetchFollowingRedirects(url, opts, signal);
     const fail = (kind: OutputFailureKind, reason: string) => {
       void res.body?.cancel().catch(() => undefined);
       return new OutputCopyError(kind, reason, url);
@@ -73,20 +87,36 @@ export async function copyOutput(url: string, opts: CopyOptions): Promise<string
   }
 }
 
-/** GETs `url`, following at most MAX_OUTPUT_REDIRECTS redirects (http and https only). */
-async function fetchFollowingRedirects(url: string, fetchFn: FetchLike, signal: AbortSignal): Promise<Response> {
+/**
+ * GETs `url`, following at most MAX_OUTPUT_REDIRECTS redirects (http and https only), each hop held to the
+ * address and scheme rules above before it is requested.
+ */
+async function fetchFollowingRedirects(url: string, opts: CopyOptions, signal: AbortSignal): Promise<Response> {
   let current = url;
+  let previous: URL | undefined;
   for (let hop = 0; ; hop++) {
     const target = new URL(current);
-    if (target.protocol !== "https:" && target.protocol !== "http:")
-      throw new OutputCopyError("permanent", "bad_url", url);
-    const res = await fetchFn(new Request(target, { redirect: "manual", signal, headers: { accept: "image/*" } }));
+    checkHop(target, previous, opts, url);
+    const res = await opts.fetch(new Request(target, { redirect: "manual", signal, headers: { accept: "image/*" } }));
     const location = res.headers.get("location");
     if (res.status < 300 || res.status > 399 || res.status === 304 || !location) return res;
     void res.body?.cancel().catch(() => undefined);
     if (hop === MAX_OUTPUT_REDIRECTS) throw new OutputCopyError("permanent", "redirects", url);
+    previous = target;
     current = new URL(location, target).toString();
   }
+}
+
+/** Throws a permanent OutputCopyError when a hop may not be requested at all. */
+function checkHop(target: URL, previous: URL | undefined, opts: CopyOptions, url: string): void {
+  if (target.protocol !== "https:" && target.protocol !== "http:")
+    throw new OutputCopyError("permanent", "bad_url", url);
+  if (previous?.protocol === "https:" && target.protocol === "http:")
+    throw new OutputCopyError("permanent", "downgrade", url);
+  if (target.origin === opts.ownOrigin) return;
+  if (opts.httpsOnly && target.protocol !== "https:") throw new OutputCopyError("permanent", "insecure_url", url);
+  if (!opts.allowPrivate && isPrivateHost(target.hostname))
+    throw new OutputCopyError("permanent", "address_not_public", url);
 }
 
 /** The body, aborting the read as soon as it passes `max` bytes (a Content-Length can lie or be absent). */
@@ -123,6 +153,9 @@ export async function copyOutputs(deps: Deps, urls: string[]): Promise<CopyOutco
     maxBytes: deps.config.OUTPUT_MAX_BYTES,
     timeoutMs: deps.config.EACHLABS_TIMEOUT_MS,
     fetch: outputFetch(deps),
+    allowPrivate: deps.config.OUTPUT_ALLOW_PRIVATE_URLS,
+    httpsOnly: deps.config.NODE_ENV === "production",
+    ownOrigin: new URL(deps.config.PUBLIC_URL).origin,
   };
   const results = await Promise.allSettled(urls.map((u) => copyOutput(u, opts)));
   const failures = results.flatMap((r) =>
@@ -141,9 +174,85 @@ export async function copyOutputs(deps: Deps, urls: string[]): Promise<CopyOutco
 /**
  * URLs on this server's own PUBLIC_URL (the sandbox provider's images) are answered by the app
  * in-process: the same route and the same checks, without a socket, so it works whether or not the
- * public URL is reachable from inside the server. Everything else goes over the network.
+ * public URL is reachable from inside the server. Everything else goes over the network, through the
+ * guarded lookup unless private addresses are allowed.
  */
 function outputFetch(deps: Deps): FetchLike {
   const own = new URL(deps.config.PUBLIC_URL).origin;
-  return (req) => (deps.selfFetch && new URL(req.url).origin === own ? deps.selfFetch(req) : fetch(req));
+  const network = guardedFetch(deps.config.OUTPUT_ALLOW_PRIVATE_URLS);
+  return (req) => (deps.selfFetch && new URL(req.url).origin === own ? deps.selfFetch(req) : network(req));
+}
+
+/**
+ * A GET over node:http(s) (the only client that lets us choose the DNS lookup), answered as a fetch Response
+ * whose body streams the socket with backpressure. Without `allowPrivate` the connection uses guardedLookup:
+ * a name resolving to a refused address fails with a permanent address_not_public copy error.
+ */
+export function guardedFetch(allowPrivate: boolean): FetchLike {
+  return (req) =>
+    new Promise<Response>((resolve, reject) => {
+      const target = new URL(req.url);
+      let refused: string | undefined;
+      const send = target.protocol === "https:" ? httpsRequest : httpRequest;
+      const outgoing = send(
+        target,
+        {
+          method: "GET",
+          headers: Object.fromEntries(req.headers),
+          agent: false,
+          ...(allowPrivate ? {} : { lookup: guardedLookup((detail) => (refused = detail)) }),
+        },
+        (res: IncomingMessage) => {
+          const status = res.statusCode ?? 0;
+          if (status < 200 || status > 599) {
+            res.destroy();
+            return reject(new Error(`unexpected HTTP status ${status}`));
+          }
+          const headers = new Headers();
+          for (const [name, value] of Object.entries(res.headers))
+            for (const v of Array.isArray(value) ? value : value === undefined ? [] : [value]) headers.append(name, v);
+          resolve(new Response(status === 204 || status === 304 ? null : streamOf(res), { status, headers }));
+        },
+      );
+      const abort = () => outgoing.destroy(new Error("aborted"));
+      if (req.signal.aborted) abort();
+      req.signal.addEventListener("abort", abort, { once: true });
+      outgoing.on("close", () => req.signal.removeEventListener("abort", abort));
+      outgoing.on("error", (err) =>
+        reject(refused ? new OutputCopyError("permanent", "address_not_public", req.url, { cause: refused }) : err),
+      );
+      outgoing.end();
+    });
+}
+
+/** The message's body as a web stream: read on demand, destroyed when the reader cancels. */
+function streamOf(res: IncomingMessage): ReadableStream<Uint8Array> {
+  let done = false;
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      res.pause();
+      res.on("data", (chunk: Buffer) => {
+        if (done) return;
+        controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+        if ((controller.desiredSize ?? 0) <= 0) res.pause();
+      });
+      res.on("end", () => {
+        if (done) return;
+        done = true;
+        controller.close();
+      });
+      res.on("error", (err) => {
+        if (done) return;
+        done = true;
+        controller.error(err);
+      });
+    },
+    pull() {
+      res.resume();
+    },
+    cancel() {
+      done = true;
+      res.destroy();
+    },
+  });
 }

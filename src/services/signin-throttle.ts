@@ -1,14 +1,16 @@
-import { sql } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
 import { type Database, queryRows } from "../db";
 
 /**
- * Password guessing per account: at most `maxFailures` wrong passwords for one email in a 15-minute window,
- * whatever the number of addresses they come from. The window starts at the first failure and ends 15
- * minutes later; a successful sign-in ends it at once.
+ * Password guessing, bounded twice in a 15-minute window that starts at the first failure:
+ * - per (account, client address): `maxFailures` wrong passwords lock that address out of that account;
+ * - per account, whatever the addresses: `maxPerAccount` (a higher bound) stops a distributed guesser.
+ * So one address guessing cannot lock the owner out from their own address, and guessing stays bounded per
+ * account. A successful sign-in ends the account's window and that address's, at once.
  *
- * An attempt is reserved (counted) before Better Auth checks the password, in one atomic upsert, so
- * concurrent guesses cannot all slip past the last free slot; once the outcome is known a success clears
- * the count and anything but a wrong password gives the slot back.
+ * An attempt is reserved (counted) in both before Better Auth checks the password, each in one atomic upsert,
+ * so concurrent guesses cannot all slip past the last free slot; once the outcome is known a success clears the
+ * counts and anything but a wrong password gives the slots back.
  */
 export const SIGNIN_WINDOW_MS = 15 * 60 * 1000;
 
@@ -19,42 +21,87 @@ export function signinKey(email: string): string {
 
 export type SigninReservation = { allowed: true } | { allowed: false; retryAfterSeconds: number };
 
-export async function reserveSigninAttempt(
-  db: Database,
-  email: string,
-  maxFailures: number,
-  now: Date,
-): Promise<SigninReservation> {
-  const key = signinKey(email);
+export interface SigninLimits {
+  /** Per (account, address). */
+  maxFailures: number;
+  /** Per account, over every address. */
+  maxPerAccount: number;
+}
+
+/** One counter row: `table` is signin_failure (by email) or signin_address_failure (by email and address). */
+interface Counter {
+  insert: SQL;
+  conflict: SQL;
+  where: SQL;
+  table: SQL;
+}
+
+const accountCounter = (key: string): Counter => ({
+  table: sql`signin_failure`,
+  insert: sql`(email, failures, window_started_at) values (${key}, 1, `,
+  conflict: sql`(email)`,
+  where: sql`email = ${key}`,
+});
+const addressCounter = (key: string, address: string): Counter => ({
+  table: sql`signin_address_failure`,
+  insert: sql`(email, address, failures, window_started_at) values (${key}, ${address}, 1, `,
+  conflict: sql`(email, address)`,
+  where: sql`email = ${key} and address = ${address}`,
+});
+
+/** Counts one attempt unless the counter's window is full; the seconds until it ends when it is. */
+async function take(db: Database, c: Counter, max: number, now: Date): Promise<number | null> {
   const windowStart = new Date(now.getTime() - SIGNIN_WINDOW_MS).toISOString();
   // A row whose window has passed starts over; a full window is left as it is (the where clause), and then
   // nothing is returned.
   const rows = await queryRows<{ failures: number }>(
     db,
-    sql`insert into signin_failure (email, failures, window_started_at) values (${key}, 1, ${now.toISOString()})
-        on conflict (email) do update set
-          failures = case when signin_failure.window_started_at <= ${windowStart} then 1 else signin_failure.failures + 1 end,
-          window_started_at = case when signin_failure.window_started_at <= ${windowStart} then excluded.window_started_at else signin_failure.window_started_at end
-        where signin_failure.window_started_at <= ${windowStart} or signin_failure.failures < ${maxFailures}
+    sql`insert into ${c.table} ${c.insert}${now.toISOString()})
+        on conflict ${c.conflict} do update set
+          failures = case when ${c.table}.window_started_at <= ${windowStart} then 1 else ${c.table}.failures + 1 end,
+          window_started_at = case when ${c.table}.window_started_at <= ${windowStart} then excluded.window_started_at else ${c.table}.window_started_at end
+        where ${c.table}.window_started_at <= ${windowStart} or ${c.table}.failures < ${max}
         returning failures`,
   );
-  if (rows.length) return { allowed: true };
+  if (rows.length) return null;
   const [row] = await queryRows<{ window_started_at: string | Date }>(
     db,
-    sql`select window_started_at from signin_failure where email = ${key}`,
+    sql`select window_started_at from ${c.table} where ${c.where}`,
   );
   const endsAt = row ? new Date(row.window_started_at).getTime() + SIGNIN_WINDOW_MS : now.getTime();
-  return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((endsAt - now.getTime()) / 1000)) };
+  return Math.max(1, Math.ceil((endsAt - now.getTime()) / 1000));
 }
 
-/** The attempt signed in: the account's count starts over. */
-export async function clearSigninFailures(db: Database, email: string): Promise<void> {
-  await db.execute(sql`delete from signin_failure where email = ${signinKey(email)}`);
+async function giveBack(db: Database, c: Counter): Promise<void> {
+  await db.execute(sql`update ${c.table} set failures = greatest(failures - 1, 0) where ${c.where}`);
 }
 
-/** The attempt ended otherwise than with a wrong password (a malformed request, an error): its slot is given back. */
-export async function releaseSigninAttempt(db: Database, email: string): Promise<void> {
-  await db.execute(
-    sql`update signin_failure set failures = greatest(failures - 1, 0) where email = ${signinKey(email)}`,
-  );
+export async function reserveSigninAttempt(
+  db: Database,
+  email: string,
+  address: string,
+  limits: SigninLimits,
+  now: Date,
+): Promise<SigninReservation> {
+  const key = signinKey(email);
+  const byAddress = await take(db, addressCounter(key, address), limits.maxFailures, now);
+  if (byAddress !== null) return { allowed: false, retryAfterSeconds: byAddress };
+  const byAccount = await take(db, accountCounter(key), limits.maxPerAccount, now);
+  if (byAccount === null) return { allowed: true };
+  await giveBack(db, addressCounter(key, address));
+  return { allowed: false, retryAfterSeconds: byAccount };
+}
+
+/** The attempt signed in: the account's count and this address's start over (other addresses keep theirs). */
+export async function clearSigninFailures(db: Database, email: string, address: string): Promise<void> {
+  const key = signinKey(email);
+  await db.execute(sql`delete from signin_failure where email = ${key}`);
+  await db.execute(sql`delete from signin_address_failure where email = ${key} and address = ${address}`);
+}
+
+/** The attempt ended otherwise than with a wrong password (a malformed request, an error): its slots are given back. */
+export async function releaseSigninAttempt(db: Database, email: string, address: string): Promise<void> {
+  const key = signinKey(email);
+  await giveBack(db, addressCounter(key, address));
+  await giveBack(db, accountCounter(key));
 }

@@ -1,3 +1,4 @@
+import { Readable } from "node:stream";
 import { S3Client } from "@aws-sdk/client-s3";
 import { Disk } from "flydrive";
 import { FSDriver } from "flydrive/drivers/fs";
@@ -17,6 +18,11 @@ export interface Storage {
   put(key: string, bytes: Uint8Array, contentType: StoredType): Promise<void>;
   /** The stored bytes, or null when there is no such file. */
   get(key: string): Promise<Uint8Array | null>;
+  /**
+   * The stored bytes as a stream read on demand (a large file never sits whole in memory), with their length;
+   * null when there is no such file.
+   */
+  stream(key: string): Promise<{ body: ReadableStream<Uint8Array>; size: number } | null>;
   exists(key: string): Promise<boolean>;
   /** The URL clients get: `{S3_PUBLIC_URL}/{key}` when set, otherwise `{PUBLIC_URL}/files/{key}`. */
   publicUrl(key: string): string;
@@ -39,6 +45,17 @@ export function createStorage(config: Config): Storage {
         if (!(await disk.exists(key))) return null;
         throw err;
       }
+    },
+    async stream(key) {
+      let size: number;
+      try {
+        size = (await disk.getMetaData(key)).contentLength;
+      } catch (err) {
+        if (!(await disk.exists(key))) return null;
+        throw err;
+      }
+      const body = Readable.toWeb(await disk.getStream(key)) as unknown as ReadableStream<Uint8Array>;
+      return { body, size };
     },
     exists: (key) => disk.exists(key),
     publicUrl: (key) => (publicBase ? `${publicBase.replace(/\/+$/, "")}/${key}` : `${config.PUBLIC_URL}/files/${key}`),

@@ -6,76 +6,108 @@ import { requestFrom } from "../helpers/peer";
 import { expectError } from "../helpers/schemas";
 
 /**
- * Password guessing is bounded per account: after SIGNIN_MAX_FAILURES wrong passwords for one email in 15
- * minutes, that email's sign-ins answer 429 from every address until the window passes.
+ * Password guessing is bounded twice: SIGNIN_MAX_FAILURES wrong passwords for one email from one client address
+ * lock that address out of that account for 15 minutes; SIGNIN_MAX_FAILURES_PER_ACCOUNT (5 × by default) from
+ * every address together lock the account. One address cannot deny the owner; a distributed guesser is stopped.
  */
 
 const clock = new FakeClock(new Date("2026-06-01T12:00:00Z"));
 let t: TestApp;
 beforeAll(async () => {
-  // The production default (10); Better Auth's per-address limiter is off outside production, so only the
-  // per-account throttle is at work here, as for a guesser with many addresses.
+  // The production default (10); Better Auth's per-address limiter is off outside production, so only our
+  // throttle is at work here.
   t = await createTestApp({ overrides: { clock } });
 });
 afterAll(async () => {
   await t.close();
 });
 
+const ATTACKER = "203.0.113.66";
+const OWNER = "198.51.100.7";
 let peer = 0;
-/** Each attempt from another address. */
+/** Each attempt from another address (a distributed guesser). */
 const signIn = (email: string, password: string) =>
-  requestFrom(t, `198.51.100.${(peer++ % 250) + 1}`, "POST", "/api/auth/sign-in/email", {
+  requestFrom(t, `192.0.2.${(peer++ % 250) + 1}`, "POST", "/api/auth/sign-in/email", {
     body: { email, password },
   });
+/** An attempt from one address. */
+const signInFrom = (address: string, email: string, password: string) =>
+  requestFrom(t, address, "POST", "/api/auth/sign-in/email", { body: { email, password } });
 
-describe("sign-in throttling per account", () => {
-  test("guesses stop at SIGNIN_MAX_FAILURES from however many addresses; the owner too until the window passes", async () => {
+describe("sign-in throttling per account and address", () => {
+  test("10 wrong passwords from one address lock that address only: the owner signs in from their own", async () => {
     expect(t.config.SIGNIN_MAX_FAILURES).toBe(10);
     const s = await t.signUp();
     const statuses: number[] = [];
-    for (let i = 0; i < 30; i++) statuses.push((await signIn(s.email, `wrong-password-${i}`)).status);
-    expect(statuses.slice(0, 10)).toEqual(Array(10).fill(401));
-    expect(statuses.slice(10)).toEqual(Array(20).fill(429));
-
-    const refused = await signIn(s.email, "correct-horse-battery");
+    for (let i = 0; i < 15; i++) statuses.push((await signInFrom(ATTACKER, s.email, `wrong-password-${i}`)).status);
+    expect(statuses).toEqual([...Array(10).fill(401), ...Array(5).fill(429)]);
+    // The attacker's address stays locked, even with the right password.
+    const refused = await signInFrom(ATTACKER, s.email, "correct-horse-battery");
     const err = expectError(refused, 429, "rate_limited");
     expect(err.details).toMatchObject({ authCode: "TOO_MANY_FAILED_SIGN_INS" });
     const retryAfter = Number(refused.headers.get("retry-after"));
     expect(retryAfter).toBeGreaterThan(0);
     expect(retryAfter).toBeLessThanOrEqual(15 * 60);
+    // The owner, from their usual address, is not locked out.
+    expect((await signInFrom(OWNER, s.email, "correct-horse-battery")).status).toBe(200);
+    // …and the owner's success does not unlock the attacker's address.
+    expectError(await signInFrom(ATTACKER, s.email, "correct-horse-battery"), 429, "rate_limited");
+    clock.advance(retryAfter * 1000);
+    expect((await signInFrom(ATTACKER, s.email, "correct-horse-battery")).status).toBe(200);
+  });
+
+  test("a distributed guesser stops at SIGNIN_MAX_FAILURES_PER_ACCOUNT (5 × 10) over all addresses; the owner too until the window passes", async () => {
+    expect(t.config.SIGNIN_MAX_FAILURES_PER_ACCOUNT).toBe(50);
+    const s = await t.signUp();
+    const statuses: number[] = [];
+    for (let i = 0; i < 60; i++) statuses.push((await signIn(s.email, `wrong-password-${i}`)).status);
+    expect(statuses.slice(0, 50)).toEqual(Array(50).fill(401));
+    expect(statuses.slice(50)).toEqual(Array(10).fill(429));
+
+    const refused = await signInFrom(OWNER, s.email, "correct-horse-battery");
+    expectError(refused, 429, "rate_limited");
+    const retryAfter = Number(refused.headers.get("retry-after"));
+    expect(retryAfter).toBeGreaterThan(0);
 
     // Other accounts are not affected.
     const other = await t.signUp();
     expect((await signIn(other.email, "correct-horse-battery")).status).toBe(200);
 
     clock.advance(retryAfter * 1000);
-    expect((await signIn(s.email, "correct-horse-battery")).status).toBe(200);
+    expect((await signInFrom(OWNER, s.email, "correct-horse-battery")).status).toBe(200);
   });
 
   test("emails are compared trimmed and case-insensitively", async () => {
     const s = await t.signUp();
     const mixed = s.email.replace(/^./, (ch) => ch.toUpperCase());
     const variants = [s.email, s.email.toUpperCase(), mixed];
-    for (let i = 0; i < 10; i++) expect((await signIn(variants[i % 3] as string, "wrong-password-x")).status).toBe(401);
-    expectError(await signIn(s.email.toUpperCase(), "correct-horse-battery"), 429, "rate_limited");
+    for (let i = 0; i < 10; i++)
+      expect((await signInFrom(ATTACKER, variants[i % 3] as string, "wrong-password-x")).status).toBe(401);
+    expectError(await signInFrom(ATTACKER, s.email.toUpperCase(), "correct-horse-battery"), 429, "rate_limited");
     // Better Auth refuses a padded email as malformed (400, not counted); the key is trimmed all the same.
     expect(signinKey(`  ${mixed}\t`)).toBe(s.email.toLowerCase());
   });
 
   test("a successful sign-in clears the count", async () => {
     const s = await t.signUp();
-    for (let i = 0; i < 9; i++) expect((await signIn(s.email, "wrong-password-x")).status).toBe(401);
-    expect((await signIn(s.email, "correct-horse-battery")).status).toBe(200);
-    for (let i = 0; i < 9; i++) expect((await signIn(s.email, "wrong-password-x")).status).toBe(401);
-    expect((await signIn(s.email, "correct-horse-battery")).status).toBe(200);
+    for (let i = 0; i < 9; i++) expect((await signInFrom(OWNER, s.email, "wrong-password-x")).status).toBe(401);
+    expect((await signInFrom(OWNER, s.email, "correct-horse-battery")).status).toBe(200);
+    for (let i = 0; i < 9; i++) expect((await signInFrom(OWNER, s.email, "wrong-password-x")).status).toBe(401);
+    expect((await signInFrom(OWNER, s.email, "correct-horse-battery")).status).toBe(200);
   });
 
-  test("concurrent guesses cannot pass the limit together", async () => {
+  test("concurrent guesses cannot pass the limits together (one address; many addresses)", async () => {
     const s = await t.signUp();
-    const results = await Promise.all(Array.from({ length: 25 }, (_, i) => signIn(s.email, `wrong-${i}-password`)));
+    const results = await Promise.all(
+      Array.from({ length: 25 }, (_, i) => signInFrom(ATTACKER, s.email, `wrong-${i}-password`)),
+    );
     const statuses = results.map((r) => r.status).sort();
     expect(statuses.filter((x) => x === 401)).toHaveLength(10);
     expect(statuses.filter((x) => x === 429)).toHaveLength(15);
+    const spread = await t.signUp();
+    const many = await Promise.all(Array.from({ length: 70 }, (_, i) => signIn(spread.email, `wrong-${i}-password`)));
+    expect(many.filter((r) => r.status === 401)).toHaveLength(50);
+    expect(many.filter((r) => r.status === 429)).toHaveLength(20);
   });
 
   test("a malformed attempt does not count", async () => {
@@ -95,6 +127,7 @@ describe("sign-in throttling per account", () => {
     const doc = (await t.json("GET", "/openapi.json")).body;
     const op = doc.paths["/api/auth/sign-in/email"].post;
     expect(op.description).toContain("SIGNIN_MAX_FAILURES");
+    expect(op.description).toContain("SIGNIN_MAX_FAILURES_PER_ACCOUNT");
     expect(op.responses["429"].description).toContain("15 minutes");
     expect(op.responses["429"].headers?.["Retry-After"]).toBeDefined();
   });

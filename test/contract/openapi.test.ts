@@ -143,7 +143,11 @@ describe("the OpenAPI 3.1 document", () => {
     };
     for (const { key, path, op } of auth) {
       const access = authOperation(key.split(" ")[0] as string, path.slice("/api/auth".length))?.access;
-      expect({ key, security: op.security }).toEqual({ key, security: access ? SECURITY[access] : "not enabled" });
+      // An API key may only read its own session; every other auth operation refuses it (403).
+      const expected = access
+        ? [...SECURITY[access], ...(key === "GET /api/auth/get-session" ? [{ apiKeyAuth: [] }] : [])]
+        : "not enabled";
+      expect({ key, security: op.security }).toEqual({ key, security: expected });
     }
     const byKey = new Map(auth.map((o) => [o.key, o.op]));
     expect(byKey.has("POST /api/auth/get-session")).toBe(false);

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { join } from "node:path";
 import { newFileKey } from "../../src/domain/files";
 import { ConfigError, loadConfig } from "../../src/env";
 import { ErrorSchema } from "../../src/schemas/common";
@@ -87,5 +88,43 @@ describe("storage configuration", () => {
     expect(problems).toContain("PUBLIC_URL: must be an absolute URL");
     expect(problems).toMatch(/OUTPUT_MAX_BYTES: /);
     expect(() => loadConfig({ STORAGE_DRIVER: "gcs" })).toThrow("STORAGE_DRIVER: must be fs or s3");
+  });
+});
+
+describe("GET /files/{key} streams", () => {
+  test("a large file is streamed from storage, not read whole first, and its bytes are identical", async () => {
+    const MB = 1024 * 1024;
+    const key = newFileKey("image/png");
+    const bytes = new Uint8Array(8 * MB);
+    crypto.getRandomValues(bytes.subarray(0, 65536));
+    for (let i = 65536; i < bytes.length; i++) bytes[i] = (i * 31) & 255;
+    await t.deps.storage.put(key, bytes, "image/png");
+
+    // Unchanged file: every byte as stored, with its length.
+    const whole = await t.fetch(`/files/${key}`);
+    expect(whole.status).toBe(200);
+    expect(whole.headers.get("content-length")).toBe(String(bytes.length));
+    expect(new Uint8Array(await whole.arrayBuffer())).toEqual(bytes);
+
+    // The answer starts before the file has been read: once its first bytes are here, rewrite the file's second
+    // half in place; a server that had read the whole file into memory would still send the old bytes.
+    const res = await t.fetch(`/files/${key}`);
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    const first = await reader.read();
+    expect(first.done).toBe(false);
+    const { open } = await import("node:fs/promises");
+    const file = await open(join(t.config.STORAGE_DIR, key), "r+");
+    await file.write(new Uint8Array(4 * MB).fill(0xee), 0, 4 * MB, 4 * MB);
+    await file.close();
+    const chunks: Uint8Array[] = [first.value as Uint8Array];
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+    }
+    const served = Buffer.concat(chunks);
+    expect(served.length).toBe(bytes.length);
+    expect(served.subarray(0, 4096)).toEqual(Buffer.from(bytes.subarray(0, 4096)));
+    expect(served.at(-1)).toBe(0xee);
   });
 });

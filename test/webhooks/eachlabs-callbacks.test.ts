@@ -287,3 +287,63 @@ describe("the token", () => {
     expectSchema(WebhookAckSchema, await res.json());
   });
 });
+
+describe("bounded callbacks", () => {
+  test("a duplicate callback while one is refreshing the prediction is answered at once", async () => {
+    const { id, providerId } = await start();
+    clock.advance(1000);
+    // The first callback reads Eachlabs (still pending) and then waits on the clock to read again.
+    const first = post(callbackPath(id));
+    const deadline = performance.now() + 5000;
+    while (clock.waiting === 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 2));
+    expect(clock.waiting).toBeGreaterThan(0);
+    const getsBefore = eachlabs.getsFor(providerId);
+    // The duplicates answer without the clock moving at all: they do not wait for the first one's settle time.
+    let answered = 0;
+    const duplicates = Array.from({ length: 5 }, () =>
+      post(callbackPath(id)).then((res) => {
+        answered++;
+        return res;
+      }),
+    );
+    while (answered < 5 && performance.now() < deadline + 5000) await new Promise((r) => setTimeout(r, 2));
+    expect(answered).toBe(5);
+    for (const res of await Promise.all(duplicates)) {
+      expect(res.status).toBe(200);
+      expectSchema(WebhookAckSchema, res.body);
+    }
+    expect(eachlabs.getsFor(providerId)).toBe(getsBefore);
+    // The first one still settles on its own.
+    let done = false;
+    void first.then(() => {
+      done = true;
+    });
+    while (!done) {
+      if (clock.waiting > 0) clock.advance(250);
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    expect((await first).status).toBe(200);
+  });
+
+  test("callbacks are rate limited per client address (RATE_LIMIT_CALLBACK_PER_MIN), with RateLimit headers", async () => {
+    const limited = await createTestApp({
+      database: t.database,
+      env: { RATE_LIMIT_CALLBACK_PER_MIN: "3" },
+      overrides: { clock },
+    });
+    try {
+      const id = crypto.randomUUID();
+      const path = `/api/webhooks/eachlabs?prediction=${id}&token=forged`;
+      for (let i = 0; i < 3; i++) {
+        const res = await limited.json("POST", path, { body: {} });
+        expectError(res, 403, "forbidden");
+        expect(res.headers.get("ratelimit-limit")).toBe("3");
+      }
+      const refused = await limited.json("POST", path, { body: {} });
+      expectError(refused, 429, "rate_limited");
+      expect(refused.headers.get("retry-after")).toBeTruthy();
+    } finally {
+      await limited.close();
+    }
+  });
+});

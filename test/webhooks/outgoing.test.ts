@@ -361,7 +361,35 @@ describe("validation and the address guard", () => {
     const list = await t.json("GET", `/api/predictions/${p.id}/webhook-deliveries`, { headers: s.headers });
     expect(list.body.data).toHaveLength(1);
     expect(list.body.data[0]).toMatchObject({ attempt: 1, status: "failed", responseStatus: null });
-    expect(list.body.data[0].error).toContain("private address");
+    // The listed error does not tell the user what our DNS answered.
+    expect(list.body.data[0].error).toBe("the receiver's address is not public");
+  });
+
+  test("a literal private address stored while private URLs were allowed is marked failed at send time, not retried", async () => {
+    const s = await t.signUp();
+    const p = await completed(s); // receiver.url is http://127.0.0.1:…
+    const prod = await createTestApp({
+      database: t.database,
+      env: { ...env(), WEBHOOK_ALLOW_PRIVATE_URLS: "false" },
+      overrides: { clock },
+    });
+    try {
+      await drain(prod.deps);
+      clock.advance(24 * 3600_000);
+      await drain(prod.deps);
+    } finally {
+      await prod.close();
+    }
+    expect(receiver.receipts).toHaveLength(0);
+    const list = await t.json("GET", `/api/predictions/${p.id}/webhook-deliveries`, { headers: s.headers });
+    expect(list.body.data).toHaveLength(1);
+    expect(list.body.data[0]).toMatchObject({
+      attempt: 1,
+      status: "failed",
+      responseStatus: null,
+      error: "the receiver's address is not public",
+      nextAttemptAt: null,
+    });
   });
 });
 

@@ -1,14 +1,12 @@
 import { randomUUID } from "node:crypto";
-import { lookup } from "node:dns/promises";
 import { request as httpRequest, type IncomingMessage, type RequestOptions } from "node:http";
 import { request as httpsRequest } from "node:https";
-import type { LookupFunction } from "node:net";
 import { and, asc, eq, inArray, isNull, lte, or } from "drizzle-orm";
 import { Webhook } from "standardwebhooks";
 import { outgoingWebhook, webhookDelivery } from "../../db/schema";
 import type { Deps } from "../../deps";
 import { backgroundLoop, type Lifecycle } from "../../lib/lifecycle";
-import { isPrivateAddress } from "./address-guard";
+import { guardedLookup, isPrivateAddress, NOT_PUBLIC } from "./address-guard";
 import type { DeliveryOutcome } from "./metrics";
 import { activeSigningSecrets } from "./secrets";
 
@@ -90,16 +88,20 @@ async function claimDue(deps: Deps): Promise<Claimed[]> {
 export interface SendResult {
   /** The receiver's HTTP status, when it answered. */
   status?: number;
+  /** What went wrong, as stored and listed to the user: never an address or a name our DNS resolved. */
   error?: string;
+  /** For our log only: what the error hides (the name, the address it resolved to). */
+  detail?: string;
   /** Refused by the address guard: not retried. */
   refused?: boolean;
 }
 
 /**
- * POSTs one signed body. Without WEBHOOK_ALLOW_PRIVATE_URLS the connection goes through a DNS lookup that
- * checks every address the name resolves to and hands the socket only checked addresses, so the address
- * checked is the address connected to (no window for DNS rebinding between a check and a second lookup).
- * Redirects are not followed (node:http never does): a 3xx is a failure like any other non-2xx.
+ * POSTs one signed body. Without WEBHOOK_ALLOW_PRIVATE_URLS the connection goes through guardedLookup (and a
+ * literal address is checked before any connection). The whole attempt — lookup, connection, request and the
+ * response's status line and headers — is bounded by `timeoutMs`; once the status is known the response is
+ * destroyed unread, so a receiver that trickles a body cannot hold the socket. Redirects are not followed
+ * (node:http never does): a 3xx is a failure like any other non-2xx.
  */
 export function postWebhook(
   url: string,
@@ -110,10 +112,11 @@ export function postWebhook(
   return new Promise((resolve) => {
     let settled = false;
     let refused: string | undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     const done = (r: SendResult) => {
       if (settled) return;
       settled = true;
-      clearTimeout(timer);
+      if (timer) clearTimeout(timer);
       resolve(r);
     };
     let target: URL;
@@ -122,23 +125,10 @@ export function postWebhook(
     } catch {
       return done({ error: "invalid URL", refused: true });
     }
+    const send = target.protocol === "https:" ? httpsRequest : target.protocol === "http:" ? httpRequest : null;
+    if (!send) return done({ error: `unsupported scheme ${target.protocol}`, refused: true });
     if (!opts.allowPrivate && isPrivateAddress(target.hostname))
-      return done({ error: `${target.hostname} is a private address`, refused: true });
-    const guardedLookup: LookupFunction = (hostname, options, callback) => {
-      lookup(hostname, { all: true, family: options.family ?? 0 }).then(
-        (addresses) => {
-          const bad = addresses.find((a) => isPrivateAddress(a.address));
-          if (bad || addresses.length === 0) {
-            refused = bad ? `${hostname} resolves to ${bad.address}, a private address` : `${hostname} has no address`;
-            return callback(Object.assign(new Error(refused), { code: "EWEBHOOKADDRESS" }), "", 4);
-          }
-          if (options.all) return (callback as (e: null, a: typeof addresses) => void)(null, addresses);
-          const first = addresses[0] as { address: string; family: number };
-          callback(null, first.address, first.family);
-        },
-        (err: NodeJS.ErrnoException) => callback(err, "", 4),
-      );
-    };
+      return done({ error: NOT_PUBLIC, detail: `${target.hostname} is a private address`, refused: true });
     const options: RequestOptions = {
       method: "POST",
       headers: {
@@ -148,22 +138,20 @@ export function postWebhook(
         ...headers,
       },
       agent: false,
-      ...(opts.allowPrivate ? {} : { lookup: guardedLookup }),
+      ...(opts.allowPrivate ? {} : { lookup: guardedLookup((detail) => (refused = detail)) }),
     };
-    const send = target.protocol === "https:" ? httpsRequest : target.protocol === "http:" ? httpRequest : null;
-    if (!send) return done({ error: `unsupported scheme ${target.protocol}`, refused: true });
     const req = send(target, options, (res: IncomingMessage) => {
-      // The status is the verdict; the body is read and dropped so the connection closes cleanly.
+      // The status is the verdict: the body is not read, and the socket goes with the response.
       done({ status: res.statusCode ?? 0 });
       res.on("error", () => undefined);
-      res.resume();
+      res.destroy();
     });
-    const timer = setTimeout(() => {
+    timer = setTimeout(() => {
       done({ error: `no answer within ${opts.timeoutMs} ms` });
       req.destroy();
     }, opts.timeoutMs);
     req.on("error", (err: NodeJS.ErrnoException) => {
-      if (refused) return done({ error: refused, refused: true });
+      if (refused) return done({ error: NOT_PUBLIC, detail: refused, refused: true });
       done({ error: err.code ? `${err.code}: ${err.message}`.slice(0, 500) : err.message.slice(0, 500) });
     });
     req.end(body);
@@ -228,7 +216,14 @@ async function deliver(deps: Deps, c: Claimed): Promise<DeliveryOutcome | null> 
   });
   if (!recorded) return null;
   deps.webhookMetrics.record(outcome);
-  const log = { webhookId: c.webhookId, attempt: c.attempt, status: result.status, error: result.error, outcome };
+  const log = {
+    webhookId: c.webhookId,
+    attempt: c.attempt,
+    status: result.status,
+    error: result.error,
+    detail: result.detail,
+    outcome,
+  };
   if (ok) deps.logger.debug(log, "webhook delivered");
   else deps.logger.warn(log, "webhook attempt failed");
   return outcome;
