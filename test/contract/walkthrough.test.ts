@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
+import { unzipSync } from "fflate";
 import { testDatabaseUrl } from "../helpers/db";
 import { OpenApiValidator, type ValidatedResponse, validatingFetch } from "../helpers/openapi-validator";
 import { childEnv, freePort, freshDatabaseEnv, ROOT, waitForHealthy } from "../server/helpers";
@@ -187,11 +188,32 @@ describe.each(kinds)("the README walkthrough on %s", (kind) => {
         );
         const history = await step("/api/generations?status=succeeded", { headers: key });
         expect(history.body.data.map((p: { id: string }) => p.id)).toEqual([id]);
+
+        // 9. Deliverables: the kinds and prices, then a brand kit of the prediction, waited for, downloaded, unzipped.
+        const kinds = await step("/api/assets/kinds");
+        expect(kinds.body.data.find((k: { kind: string }) => k.kind === "brand-kit")?.credits).toBe(3);
+        const ordered = await step(`/api/predictions/${id}/assets`, {
+          method: "POST",
+          headers: { ...key, ...json, "Idempotency-Key": `kit-${id}` },
+          body: JSON.stringify({ kind: "brand-kit" }),
+        });
+        expect(ordered.status).toBe(201);
+        let kit = ordered.body;
+        for (let i = 0; i < 5 && kit.status !== "succeeded"; i++)
+          kit = (await step(`/api/assets/${kit.id}`, { headers: { ...key, Prefer: "wait=30" } })).body;
+        expect(kit.status).toBe("succeeded");
+        const zipUrl = kit.files[0].url as string;
+        expect(zipUrl.startsWith(`${server.base}/files/`)).toBe(true);
+        const zip = new Uint8Array(await (await fetch(zipUrl)).arrayBuffer());
+        const names = Object.keys(unzipSync(zip)).sort();
+        for (const name of ["logo.svg", "logo.pdf", "logo-2048.png", "icons/favicon.ico", "palette.json", "README.txt"])
+          expect(names).toContain(name);
+        expect((await step("/api/credits", { headers: key })).body.balance).toBe(0);
       } catch (err) {
         throw new Error(`${String(err)}\n--- validator findings so far ---\n${problems.join("\n")}`);
       }
       expect(problems).toEqual([]);
     },
-    15_000,
+    40_000,
   );
 });
