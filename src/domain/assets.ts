@@ -1,5 +1,6 @@
 /** The facts about deliverables that the database, the contract, the workers and the catalog share. */
 import { assetStatus } from "../db/schemas/assets";
+import { ICON_FILES } from "./asset-files";
 
 export const ASSET_KINDS = ["vector", "transparent", "icons", "brand-kit"] as const;
 export type AssetKind = (typeof ASSET_KINDS)[number];
@@ -12,18 +13,6 @@ export const isAssetFinal = (s: AssetStatus) => s === "succeeded" || s === "fail
 
 /** Prices in credits unless ASSET_CREDITS says otherwise. */
 export const DEFAULT_ASSET_CREDITS: Record<AssetKind, number> = { vector: 1, transparent: 1, icons: 1, "brand-kit": 3 };
-
-/** The icon files, as the `icons` kind makes them and the brand kit holds them under `icons/`. */
-export const ICON_FILES = [
-  "favicon.ico",
-  "favicon.svg",
-  "apple-touch-icon.png",
-  "icon-192.png",
-  "icon-512.png",
-  "icon-maskable-512.png",
-  "site.webmanifest",
-  "head.html",
-] as const;
 
 /** What each kind is, as GET /api/assets/kinds lists it (prices come from the configuration). */
 export const ASSET_KIND_CATALOG: Record<AssetKind, { name: string; description: string; files: readonly string[] }> = {

@@ -10,8 +10,7 @@ import {
 } from "../domain/assets";
 import { MAX_OUTPUT_IMAGES } from "../domain/limits";
 import { HEX_COLOR, NO_NUL } from "../domain/patterns";
-import { WEBHOOK_URL_MAX } from "../domain/webhooks";
-import { NextCursorSchema, PaginationQuerySchema, TimestampSchema } from "./common";
+import { NextCursorSchema, PaginationQuerySchema, TimestampSchema, webhookUrlSchema } from "./common";
 import { respond } from "./respond";
 
 export const AssetKindSchema = z.enum(ASSET_KINDS).openapi("AssetKind", {
@@ -83,15 +82,9 @@ const webhookFields = {
       description: "Which of the prediction's `output` images to use (0-based). Outside the outputs: 400.",
       example: 0,
     }),
-  webhook: z
-    .url({ protocol: /^https?$/ })
-    .max(WEBHOOK_URL_MAX)
-    .optional()
-    .openapi({
-      description:
-        "Where to POST this asset's `asset.completed` event, under the same rules as a prediction's `webhook` (signed with your secret, retried, private addresses refused).",
-      example: "https://example.com/hooks/logo-api",
-    }),
+  webhook: webhookUrlSchema(
+    "Where to POST this asset's `asset.completed` event, under the same rules as a prediction's `webhook` (signed with your secret, retried, private addresses refused).",
+  ),
   webhookEvents: z
     .array(z.enum(["completed"]))
     .min(1)
@@ -239,7 +232,10 @@ export const AssetKindInfoSchema = z
     name: z.string().max(100).regex(NO_NUL).openapi({ example: "Vector logo (SVG)" }),
     description: z.string().max(1000).regex(NO_NUL),
     credits: z.int().min(0).max(1000).openapi({ description: "Price in credits (`ASSET_CREDITS`).", example: 1 }),
-    files: z.array(FileNameSchema).max(20).openapi({ example: ["logo.svg"] }),
+    files: z
+      .array(FileNameSchema)
+      .max(20)
+      .openapi({ example: ["logo.svg"] }),
   })
   .openapi("AssetKindInfo");
 

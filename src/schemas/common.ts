@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { NO_NUL } from "../domain/patterns";
+import { WEBHOOK_URL_MAX } from "../domain/webhooks";
 import { ERROR_CODES, STATUS_OF } from "../lib/errors";
 
 export const ErrorCodeSchema = z.enum(ERROR_CODES).openapi("ErrorCode", {
@@ -113,3 +114,11 @@ export const IdempotencyKeyHeaderSchema = z.object({
       example: "3c6e0b8a-checkout-1",
     }),
 });
+
+/** A job's `webhook`: where its events are POSTed (the address rules are checked at create, services/webhooks). */
+export const webhookUrlSchema = (description: string) =>
+  z
+    .url({ protocol: /^https?$/ })
+    .max(WEBHOOK_URL_MAX)
+    .optional()
+    .openapi({ description, example: "https://example.com/hooks/logo-api" });

@@ -13,8 +13,8 @@ import {
 import { DEFAULT_MODEL, MAX_OUTPUTS_ANY_MODEL } from "../domain/models";
 import { HEX_COLOR, MULTI_LINE, SANDBOX_ID, SINGLE_LINE } from "../domain/patterns";
 import { LOGO_STYLES, PREDICTION_ERROR_CODES, PREDICTION_STATUSES } from "../domain/predictions";
-import { DEFAULT_WEBHOOK_EVENTS, WEBHOOK_EVENTS, WEBHOOK_URL_MAX } from "../domain/webhooks";
-import { NextCursorSchema, PaginationQuerySchema, TimestampSchema } from "./common";
+import { DEFAULT_WEBHOOK_EVENTS, WEBHOOK_EVENTS } from "../domain/webhooks";
+import { NextCursorSchema, PaginationQuerySchema, TimestampSchema, webhookUrlSchema } from "./common";
 import { AspectRatioSchema, ModelIdSchema } from "./models";
 import { respond } from "./respond";
 
@@ -87,15 +87,9 @@ export const CreatePredictionRequestSchema = z
       .regex(MULTI_LINE, NO_CONTROL)
       .nullish()
       .openapi({ description: "Extra instructions appended to the prompt.", example: "a steaming cup as the mark" }),
-    webhook: z
-      .url({ protocol: /^https?$/ })
-      .max(WEBHOOK_URL_MAX)
-      .optional()
-      .openapi({
-        description:
-          "Where to POST this prediction's events (see the `prediction.start` and `prediction.completed` webhooks): an absolute `https:` URL (`http:` too on deployments with `WEBHOOK_ALLOW_PRIVATE_URLS`). Loopback, private, link-local and cloud-metadata addresses are refused (400) unless that setting is on. Deliveries are signed with your secret (`GET /api/webhooks/secret`).",
-        example: "https://example.com/hooks/logo-api",
-      }),
+    webhook: webhookUrlSchema(
+      "Where to POST this prediction's events (see the `prediction.start` and `prediction.completed` webhooks): an absolute `https:` URL (`http:` too on deployments with `WEBHOOK_ALLOW_PRIVATE_URLS`). Loopback, private, link-local and cloud-metadata addresses are refused (400) unless that setting is on. Deliveries are signed with your secret (`GET /api/webhooks/secret`).",
+    ),
     webhookEvents: z
       .array(WebhookEventSchema)
       .min(1)

@@ -103,17 +103,6 @@ export function buildIco(images: { size: number; png: Uint8Array }[]): Uint8Arra
 
 const utf8 = (s: string) => new TextEncoder().encode(s);
 
-export const ICON_FILES = [
-  "favicon.ico",
-  "favicon.svg",
-  "apple-touch-icon.png",
-  "icon-192.png",
-  "icon-512.png",
-  "icon-maskable-512.png",
-  "site.webmanifest",
-  "head.html",
-] as const;
-
 export async function makeIcons(
   m: Mark,
   background: RGB,

@@ -1,5 +1,6 @@
 import { zipSync } from "fflate";
-import { extractMark, fitScale, ICON_FILES, makeIcons, place } from "./icons";
+import { BRAND_KIT_FILES, ICON_FILES } from "../../domain/asset-files";
+import { extractMark, fitScale, makeIcons, place } from "./icons";
 import { svgToPdf } from "./pdf";
 import { hex, parseHex } from "./quantize";
 import { encodePng, loadSource, renderSvgPng, type Source } from "./source";
@@ -12,27 +13,11 @@ import { type Analysis, analyse, type Traced, traceColor, traceMono } from "./ve
  * server runs it in worker threads (pool.ts). Every failure caused by the source is an ImagingError.
  */
 
-export { ICON_FILES } from "./icons";
+export { BRAND_KIT_FILES, ICON_FILES } from "../../domain/asset-files";
 export { createImagingPool, type ImagingPool } from "./pool";
 export { sanitizeSvg } from "./sanitize";
 export type { AssetFile, AssetKind, ImagingErrorCode, ImagingLimits } from "./types";
 export { ImagingError } from "./types";
-
-export const BRAND_KIT_FILES = [
-  "logo.svg",
-  "logo.pdf",
-  "logo-black.svg",
-  "logo-white.svg",
-  "logo-512.png",
-  "logo-1024.png",
-  "logo-2048.png",
-  "logo-transparent.png",
-  ...ICON_FILES.map((f) => `icons/${f}`),
-  "social/avatar-400.png",
-  "social/og-1200x630.png",
-  "palette.json",
-  "README.txt",
-] as const;
 
 /** Every zip entry gets this modification time, so the same input gives the same zip bytes. */
 const ZIP_MTIME = new Date(Date.UTC(2026, 0, 1));
