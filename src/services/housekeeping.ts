@@ -17,18 +17,18 @@ import { SIGNIN_WINDOW_MS } from "./signin-throttle";
  *   at most, the grace period is a day by default).
  *
  * Several instances may run passes at once: the database part takes a transaction-level advisory lock (an
- * instance that finds it taken skips its pass), and every delete is idempotent, so a file or row removed twice
- * is no error. Time is the injected clock's.
+ * instance that finds it taken skips its pass, the storage sweep included), and every delete is idempotent, so a
+ * file or row removed twice is no error. Time is the injected clock's.
  */
 
 /** pg_try_advisory_xact_lock's key for the database part of a pass (any constant no other lock uses). */
 const LOCK_KEY = 0x6c6f676f_01;
-/** At most this many webhook events, and this many candidate files, per pass: a backlog drains over passes. */
+/** Webhook events per pass (a backlog drains over passes), and candidate files per reference query. */
 const WEBHOOK_BATCH = 1000;
 const FILE_BATCH = 1000;
 
 export interface HousekeepingResult {
-  /** false when another instance held the lock: this pass removed no rows (files are still swept) */
+  /** false when another instance held the lock: this pass removed nothing (that instance does the work) */
   ranDatabasePart: boolean;
   idempotencyKeys: number;
   signinFailures: number;
@@ -96,7 +96,8 @@ export async function housekeepOnce(deps: HousekeepingDeps): Promise<Housekeepin
           select count(*) as n from d`,
     );
   });
-  result.orphanFiles = await deleteOrphanFiles(deps, now);
+  // The storage sweep lists every file: only the instance that did the database part does it this time.
+  if (result.ranDatabasePart) result.orphanFiles = await deleteOrphanFiles(deps, now);
   return result;
 }
 
@@ -107,15 +108,29 @@ export async function housekeepOnce(deps: HousekeepingDeps): Promise<Housekeepin
  */
 async function deleteOrphanFiles(deps: HousekeepingDeps, now: Date): Promise<number> {
   const olderThan = now.getTime() - deps.config.STORAGE_ORPHAN_GRACE_MS;
-  const candidates: string[] = [];
+  let deleted = 0;
+  let candidates: string[] = [];
+  const sweep = async () => {
+    for (const key of await unnamed(deps, candidates)) {
+      await deps.storage.delete(key);
+      deleted++;
+    }
+    candidates = [];
+  };
+  // The whole listing, a batch of candidates at a time: each batch is one query against the names in use.
   for await (const file of deps.storage.list()) {
     if (isFileKey(file.key) && file.lastModified.getTime() < olderThan) candidates.push(file.key);
-    if (candidates.length >= FILE_BATCH) break;
+    if (candidates.length >= FILE_BATCH) await sweep();
   }
-  if (candidates.length === 0) return 0;
-  const orphans = await queryRows<{ key: string }>(
+  if (candidates.length) await sweep();
+  return deleted;
+}
+
+/** Of these keys, those no prediction output and no asset file names. */
+async function unnamed(deps: HousekeepingDeps, keys: string[]): Promise<string[]> {
+  const rows = await queryRows<{ key: string }>(
     deps.db,
-    sql`with candidate as (select jsonb_array_elements_text(${JSON.stringify(candidates)}::jsonb) as key),
+    sql`with candidate as (select jsonb_array_elements_text(${JSON.stringify(keys)}::jsonb) as key),
         named as (
           select substring(u from '[^/]+$') as key
             from prediction p cross join lateral jsonb_array_elements_text(p.output) u
@@ -125,12 +140,7 @@ async function deleteOrphanFiles(deps: HousekeepingDeps, now: Date): Promise<num
            where a.files is not null and jsonb_typeof(a.files) = 'array')
         select c.key from candidate c where not exists (select 1 from named n where n.key = c.key)`,
   );
-  let deleted = 0;
-  for (const { key } of orphans) {
-    await deps.storage.delete(key);
-    deleted++;
-  }
-  return deleted;
+  return rows.map((r) => r.key);
 }
 
 /** A pass every HOUSEKEEPING_INTERVAL_MS (on the deps' clock), the first one interval after the start; off at 0. */
