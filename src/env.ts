@@ -169,6 +169,10 @@ const envSchema = z
     WEBHOOK_MAX_ATTEMPTS: int(8, 1, 20),
     WEBHOOK_TIMEOUT_MS: int(10000, 100, 60000),
     WEBHOOK_ALLOW_PRIVATE_URLS: bool.optional(),
+    // Housekeeping: how often a pass runs (0: never), how long delivered webhook rows and unreferenced files stay.
+    HOUSEKEEPING_INTERVAL_MS: int(10 * 60 * 1000, 0),
+    WEBHOOK_RETENTION_DAYS: int(30, 1, 3650),
+    STORAGE_ORPHAN_GRACE_MS: int(24 * 60 * 60 * 1000, 60 * 60 * 1000),
     // Deliverables (assets): prices, worker threads, the largest source, lease and deadline of a job.
     ASSET_CREDITS: z
       .string()

@@ -4,6 +4,7 @@ import { buildDeps, type Deps, openDatabase } from "./deps";
 import type { Config } from "./env";
 import { allOf } from "./lib/lifecycle";
 import type { Logger } from "./lib/logger";
+import { createHousekeepingLifecycle } from "./services/housekeeping";
 import { createReconcilerLifecycle } from "./services/reconciler";
 import { createWebhookSenderLifecycle } from "./services/webhooks/sender";
 
@@ -90,9 +91,11 @@ export async function startServer(
   );
   const deps = buildDeps(config, database, logger, overrides);
   // Background work, stopped before the database closes: the prediction reconciler when
-  // RECONCILER_INTERVAL_MS > 0, and the outgoing webhook sender (on every instance).
+  // RECONCILER_INTERVAL_MS > 0, housekeeping when HOUSEKEEPING_INTERVAL_MS > 0, and the outgoing webhook sender
+  // and the deliverables runner (on every instance).
   deps.lifecycle ??= allOf([
     ...(config.RECONCILER_INTERVAL_MS > 0 ? [createReconcilerLifecycle(deps)] : []),
+    ...(config.HOUSEKEEPING_INTERVAL_MS > 0 ? [createHousekeepingLifecycle(deps)] : []),
     createWebhookSenderLifecycle(deps),
     deps.assetRunner.lifecycle,
   ]);

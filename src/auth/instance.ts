@@ -10,6 +10,7 @@ import type { Clock } from "../lib/clock";
 import { type Logger, scrubQueryParams } from "../lib/logger";
 import { grantWelcomeCredits } from "../services/free-credits";
 import { transferGuestAccount } from "../services/guest-transfer";
+import { authLimiterStorage, createPostgresRateLimitStore } from "../services/rate-limit-store";
 import { adminNeedsVerifiedEmail } from "./admins";
 import { type AuthHookDeps, logoRules, refuseApiKeys } from "./hooks";
 import type { SessionCache } from "./session-cache";
@@ -61,7 +62,14 @@ export function createAuth({ config, db, logger, sessionCache, clock, passwordHa
     hooks: { before: refuseApiKeys },
     // Better Auth's per-address limiter (sign-in and sign-up: 3 per 10 s; 100 per 10 s elsewhere), on in
     // production as by its default, but decided by our configuration rather than its own reading of NODE_ENV.
-    rateLimit: { enabled: config.NODE_ENV === "production" },
+    // With RATE_LIMIT_STORE=postgres its counts live in rate_limit_bucket beside our tiers', so they hold across
+    // instances; otherwise in its own memory, per instance.
+    rateLimit: {
+      enabled: config.NODE_ENV === "production",
+      ...(config.RATE_LIMIT_STORE === "postgres"
+        ? { customStorage: authLimiterStorage(createPostgresRateLimitStore(db), () => clock.now()) }
+        : {}),
+    },
     // An unexpected error (a lost database connection) is thrown to our error handler, which tells an
     // outage (503) from a bug (500), instead of becoming a bare 500 response.
     onAPIError: { throw: true },

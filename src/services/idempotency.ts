@@ -2,7 +2,7 @@
  * Stored Idempotency-Key records: one per (user, scope, key), holding the request's hash while it runs and
  * its outcome for 24 hours after. The idempotent middleware decides what to answer from them.
  */
-import { and, eq, lt, sql } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import type { Database } from "../db";
 import { idempotencyKey } from "../db/schema";
 
@@ -63,9 +63,4 @@ export async function saveIdempotentResponse(
 /** Frees the key: the request was refused before doing anything, or failed unexpectedly. */
 export async function releaseIdempotencyKey(db: Database, k: IdempotencyScope): Promise<void> {
   await db.delete(idempotencyKey).where(whereKey(k));
-}
-
-/** Housekeeping: drop records past their 24 hours (called by the reconciler). */
-export async function purgeExpiredIdempotencyKeys(db: Database, now: Date): Promise<void> {
-  await db.delete(idempotencyKey).where(lt(idempotencyKey.expiresAt, now));
 }

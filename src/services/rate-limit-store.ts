@@ -51,3 +51,25 @@ export function createPostgresRateLimitStore(db: Database): RateLimitStore {
     },
   };
 }
+
+/** What Better Auth's limiter asks of a storage: count one request against `key` and say whether it may pass. */
+export interface AuthLimiterStorage {
+  consume(key: string, rule: { window: number; max: number }): Promise<{ allowed: boolean; retryAfter: number | null }>;
+}
+
+/**
+ * Better Auth's per-address limiter (sign-in and sign-up: 3 per 10 s…) on one of our stores, so that with
+ * RATE_LIMIT_STORE=postgres its counts are shared by every instance like our tiers' (one upsert per request, on
+ * the injected clock). Its rule's window is in seconds; each (address, path) is a fixed window from its first
+ * request, and a refused request says when that window ends.
+ */
+export function authLimiterStorage(store: RateLimitStore, now: () => Date): AuthLimiterStorage {
+  return {
+    async consume(key, rule) {
+      const at = now().getTime();
+      const { count, resetAt } = await store.hit(`auth:${key}`, rule.window * 1000, at);
+      if (count <= rule.max) return { allowed: true, retryAfter: null };
+      return { allowed: false, retryAfter: Math.max(1, Math.ceil((resetAt - at) / 1000)) };
+    },
+  };
+}

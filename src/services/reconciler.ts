@@ -4,7 +4,6 @@ import type { Deps } from "../deps";
 import { ACTIVE_STATUSES, isFinal } from "../domain/predictions";
 import { backgroundLoop, type Lifecycle } from "../lib/lifecycle";
 import { failOverdueAssets } from "./assets/runner";
-import { purgeExpiredIdempotencyKeys } from "./idempotency";
 import { finishPrediction, type PredictionRow, syncFromProvider } from "./predictions";
 
 /**
@@ -88,9 +87,6 @@ export async function reconcileOnce(deps: Deps): Promise<ReconcileResult> {
     deps.logger.warn({ err }, "asset deadline pass failed");
     return 0;
   });
-  await purgeExpiredIdempotencyKeys(db, now).catch((err: unknown) =>
-    deps.logger.warn({ err }, "idempotency key purge failed"),
-  );
   return result;
 }
 

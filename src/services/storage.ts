@@ -24,6 +24,10 @@ export interface Storage {
    */
   stream(key: string): Promise<{ body: ReadableStream<Uint8Array>; size: number } | null>;
   exists(key: string): Promise<boolean>;
+  /** Removes a file; a file that is not there is no error. */
+  delete(key: string): Promise<void>;
+  /** Every stored file with its last modification, a page at a time (housekeeping looks for orphans). */
+  list(): AsyncIterable<{ key: string; lastModified: Date }>;
   /** The URL clients get: `{S3_PUBLIC_URL}/{key}` when set, otherwise `{PUBLIC_URL}/files/{key}`. */
   publicUrl(key: string): string;
 }
@@ -58,6 +62,18 @@ export function createStorage(config: Config): Storage {
       return { body, size };
     },
     exists: (key) => disk.exists(key),
+    delete: (key) => disk.delete(key),
+    async *list() {
+      let paginationToken: string | undefined;
+      do {
+        const page = await disk.listAll("", { recursive: false, paginationToken });
+        for (const object of page.objects) {
+          if (object.isDirectory) continue;
+          yield { key: object.key, lastModified: (await object.getMetaData()).lastModified };
+        }
+        paginationToken = page.paginationToken;
+      } while (paginationToken);
+    },
     publicUrl: (key) => (publicBase ? `${publicBase.replace(/\/+$/, "")}/${key}` : `${config.PUBLIC_URL}/files/${key}`),
   };
 }

@@ -2,20 +2,25 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
 import { unzipSync } from "fflate";
+import { compiledBuild, DIST_ENTRY } from "../helpers/build";
 import { testDatabaseUrl } from "../helpers/db";
 import { OpenApiValidator, type ValidatedResponse, validatingFetch } from "../helpers/openapi-validator";
 import { childEnv, freePort, freshDatabaseEnv, ROOT, waitForHealthy } from "../server/helpers";
 
 /**
  * The README's "Walkthrough with curl", step by step, against the real server started as `npm start`
- * (Bun) and `npm run start:node` (Node) would start it. Every request is sent as the curl sends it and,
+ * (Bun, the sources) and `npm run start:node` (Node, the compiled build in dist/) would start it, and on the
+ * Node binary named by NODE24 when it is set (.ci/run sets it to Node 24 LTS). Every request is sent as the curl sends it and,
  * with its response, checked against the server's own /openapi.json: the document, the server and the
  * two runtimes cannot drift apart without this failing.
  */
 
 const RUNTIMES: [name: string, command: string, args: string[]][] = [
   ["bun", join(ROOT, "node_modules", ".bin", "bun"), ["src/index.ts"]],
-  ["node", "node", ["--import", "tsx", "src/index.ts"]],
+  ["node", "node", ["--enable-source-maps", DIST_ENTRY]],
+  ...(process.env.NODE24
+    ? ([["node 24", process.env.NODE24, ["--enable-source-maps", DIST_ENTRY]]] as [string, string, string[]][])
+    : []),
 ];
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -77,10 +82,11 @@ describe.each(kinds)("the README walkthrough on %s", (kind) => {
   // Both servers start together, before the walks: a start (migrating a new database) is not the walk.
   const servers = new Map<string, Awaited<ReturnType<typeof startServer>>>();
   beforeAll(async () => {
+    await compiledBuild();
     await Promise.all(
       RUNTIMES.map(async ([name, command, args]) => servers.set(name, await startServer(command, args, kind))),
     );
-  });
+  }, 120_000);
 
   test.each(RUNTIMES)(
     "on %s: every request and response matches /openapi.json, and the guest's credits follow it into its account",

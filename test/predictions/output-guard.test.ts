@@ -48,6 +48,8 @@ describe("redirect hops (a provider CDN answering redirects)", () => {
     get: async () => null,
     stream: async () => null,
     exists: async () => false,
+    delete: async () => undefined,
+    list: async function* () {},
     publicUrl: (key: string) => `https://api.example.com/files/${key}`,
   };
   const opts = (fetch: FetchLike, over: Partial<CopyOptions> = {}): CopyOptions => ({

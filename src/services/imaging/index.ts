@@ -1,5 +1,5 @@
 import { zipSync } from "fflate";
-import { BRAND_KIT_FILES, ICON_FILES } from "../../domain/asset-files";
+import { BRAND_KIT_FILES } from "../../domain/asset-files";
 import { extractMark, fitScale, makeIcons, place } from "./icons";
 import { svgToPdf } from "./pdf";
 import { hex, parseHex } from "./quantize";

@@ -1,0 +1,139 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { type ChildProcess, spawn } from "node:child_process";
+import { compiledBuild } from "../helpers/build";
+import { childEnv, freePort, freshDatabaseEnv, ROOT, waitForHealthy } from "./helpers";
+
+/**
+ * The compiled build as `npm run start:node` runs it: `node dist/index.js`, no TypeScript loader. A guest
+ * orders a prediction and a vector deliverable (the worker thread is dist/services/imaging/worker.js), both
+ * reach `succeeded`, and SIGTERM stops the process cleanly. On the Node on PATH, and on the binary named by
+ * NODE24 when set (.ci/run sets it to Node 24 LTS).
+ */
+
+const NODES: [name: string, bin: string][] = [
+  ["node on PATH", "node"],
+  ...(process.env.NODE24 ? ([["NODE24", process.env.NODE24]] as [string, string][]) : []),
+];
+
+interface Server {
+  base: string;
+  child: ChildProcess;
+  output: () => string;
+  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+const cleanups: Array<() => Promise<void>> = [];
+afterAll(async () => {
+  for (const c of cleanups.reverse()) await c();
+});
+
+async function startCompiled(bin: string, entry: string): Promise<Server> {
+  const db = await freshDatabaseEnv("pglite");
+  cleanups.push(db.cleanup);
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const child = spawn(bin, ["--enable-source-maps", entry], {
+    cwd: ROOT,
+    env: childEnv({
+      ...db.env,
+      STORAGE_DIR: `${db.env.PGLITE_DIR}-files`,
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      BETTER_AUTH_URL: base,
+      ALLOWED_ORIGINS: "http://localhost:3000",
+      ANONYMOUS_CREDITS: "3",
+      SANDBOX_DELAY_MS: "200",
+      ASSET_WORKERS: "1",
+      LOG_LEVEL: "info",
+    }),
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout?.on("data", (d) => {
+    output += d;
+  });
+  child.stderr?.on("data", (d) => {
+    output += d;
+  });
+  let exited = false;
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once("exit", (code, signal) => {
+      exited = true;
+      resolve({ code, signal });
+    }),
+  );
+  cleanups.push(async () => {
+    if (!exited) child.kill("SIGKILL");
+    await exit;
+  });
+  try {
+    await waitForHealthy(`${base}/health`, () => exited);
+  } catch (err) {
+    throw new Error(`${String(err)}\n--- server output ---\n${output}`);
+  }
+  return { base, child, output: () => output, exit };
+}
+
+describe("the compiled build (npm run build, node dist/index.js)", () => {
+  const servers = new Map<string, Server>();
+  beforeAll(async () => {
+    const entry = await compiledBuild();
+    await Promise.all(NODES.map(async ([name, bin]) => servers.set(name, await startCompiled(bin, entry))));
+  }, 120_000);
+
+  test.each(NODES)(
+    "on %s: a prediction and a vector asset succeed, then SIGTERM stops it with exit code 0",
+    async (name) => {
+      const server = servers.get(name) as Server;
+      const call = async (path: string, init: RequestInit = {}) => {
+        const res = await fetch(`${server.base}${path}`, init);
+        const text = await res.text();
+        return { status: res.status, headers: res.headers, text, body: text ? JSON.parse(text) : null };
+      };
+      try {
+        const guest = await call("/api/auth/sign-in/anonymous", {
+          method: "POST",
+          headers: { Origin: "http://localhost:3000" },
+        });
+        expect(guest.status).toBe(200);
+        const auth = { Authorization: `Bearer ${guest.headers.get("set-auth-token")}` };
+        const json = { ...auth, "Content-Type": "application/json" };
+
+        const created = await call("/api/predictions", {
+          method: "POST",
+          headers: json,
+          body: JSON.stringify({ brandName: "Compiled Coffee" }),
+        });
+        expect(created.status).toBe(201);
+        let prediction = created.body;
+        for (let i = 0; i < 5 && prediction.status !== "succeeded"; i++)
+          prediction = (await call(`/api/predictions/${prediction.id}`, { headers: { ...auth, Prefer: "wait=10" } }))
+            .body;
+        expect(prediction.status).toBe("succeeded");
+
+        const ordered = await call(`/api/predictions/${prediction.id}/assets`, {
+          method: "POST",
+          headers: json,
+          body: JSON.stringify({ kind: "vector" }),
+        });
+        expect(ordered.status).toBe(201);
+        let asset = ordered.body;
+        for (let i = 0; i < 5 && asset.status !== "succeeded" && asset.status !== "failed"; i++)
+          asset = (await call(`/api/assets/${asset.id}`, { headers: { ...auth, Prefer: "wait=10" } })).body;
+        expect(asset).toMatchObject({ status: "succeeded", error: null });
+        const svg = await fetch(asset.files[0].url);
+        expect(svg.headers.get("content-type")).toBe("image/svg+xml");
+        expect(await svg.text()).toContain("<path");
+      } catch (err) {
+        throw new Error(`${String(err)}\n--- server output ---\n${server.output()}`);
+      }
+
+      server.child.kill("SIGTERM");
+      const exit = await Promise.race([server.exit, Bun.sleep(15_000).then(() => null)]);
+      expect(exit).toEqual({ code: 0, signal: null });
+      expect(server.output()).toContain('"msg":"stopped"');
+      expect(server.output()).not.toMatch(/"level":(50|60)/);
+    },
+    60_000,
+  );
+});
