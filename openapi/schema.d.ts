@@ -261,7 +261,7 @@ export interface paths {
         };
         /**
          * A stored file (output image or deliverable)
-         * @description The bytes of an output image (copied from the provider when its prediction succeeded) or of a deliverable's file (`Asset.files`), with the content type it was stored with. Public: the key (128 random bits) is the capability, as for a CDN URL. Served with `Cache-Control: public, max-age=31536000, immutable` and `X-Content-Type-Options: nosniff`; an SVG also gets a `Content-Security-Policy` under which it runs no script. With `S3_PUBLIC_URL` set, `output` links the bucket or its CDN instead, but this path keeps working.
+         * @description The bytes of an output image (copied from the provider when its prediction succeeded) or of a deliverable's file (`Asset.files`), with the content type it was stored with. Public: the key (128 random bits) is the capability, as for a CDN URL. Served with `Cache-Control: public, max-age=31536000, immutable` and `X-Content-Type-Options: nosniff`; an SVG also gets a `Content-Security-Policy` under which it runs no script. A zip is always served as an attachment; `?download=<name>` serves any file as an attachment under that name. With `S3_PUBLIC_URL` set, `output` links the bucket or its CDN instead, but this path keeps working.
          */
         get: operations["getFile"];
         put?: never;
@@ -4708,7 +4708,10 @@ export interface operations {
     };
     getFile: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Serve the file as a download under this name (`Content-Disposition: attachment; filename="…"`), as a browser link to another origin cannot name it (`<a download>` is ignored across origins). Up to 100 of `A-Z a-z 0-9 . _ -`, with the key's extension (`brand-kit.zip` for a `.zip` key); else 400. */
+                download?: string;
+            };
             header?: never;
             path: {
                 /** @description 32 lowercase hex digits and the image's extension. */
@@ -4731,6 +4734,8 @@ export interface operations {
                     "X-Content-Type-Options"?: "nosniff";
                     /** @description SVG and HTML only: the file runs no script. */
                     "Content-Security-Policy"?: "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox";
+                    /** @description With `?download=<name>`: `attachment; filename="<name>"`. Without it, a zip is `attachment` (a browser saves it rather than navigating to it); other files have none (shown inline). */
+                    "Content-Disposition"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4738,6 +4743,19 @@ export interface operations {
                     "application/zip": string;
                     "application/manifest+json": string;
                     "text/html": string;
+                };
+            };
+            /** @description `validation_error`: Validation failed; `details.issues` lists each problem. */
+            400: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description `not_found`: Not found. */

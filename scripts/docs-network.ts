@@ -3,7 +3,7 @@
  * network log; exits 1 if the page contacted any host but its own. Needs a `chromium` binary (Debian:
  * `apt-get install chromium`) and a running server:
  *
- *   bun scripts/docs-network.ts http://127.0.0.1:3000/docs [screenshot.png]
+ *   npx bun scripts/docs-network.ts http://127.0.0.1:3000/docs [screenshot.png]
  *
  * Requests Chromium makes for itself (update checks, accounts, autofill; they carry no page initiator)
  * are listed apart: they are the browser's, not the page's.

@@ -11,9 +11,12 @@ import type { Database } from "../src/db";
 import { buildDeps } from "../src/deps";
 import { loadConfig } from "../src/env";
 import { createLogger } from "../src/lib/logger";
+import { SERVERS } from "../src/openapi/document";
 
 const check = process.argv.includes("--check");
-const config = loadConfig({ NODE_ENV: "test", LOG_LEVEL: "silent" });
+// The live document names the server it is served from first (PUBLIC_URL); the committed one names production, so it
+// is the same on every machine that exports it.
+const config = loadConfig({ NODE_ENV: "test", LOG_LEVEL: "silent", PUBLIC_URL: SERVERS[0]?.url });
 const logger = createLogger({ level: "silent" });
 const db = drizzle.mock() as unknown as Database;
 const database = { db, kind: "postgres" as const, migrate: async () => {}, ping: async () => 0, close: async () => {} };

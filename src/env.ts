@@ -150,6 +150,12 @@ const envSchema = z
     SANDBOX_DELAY_MS: int(3000, 0),
     SHUTDOWN_TIMEOUT_MS: int(10000, 0),
     SESSION_CACHE_TTL_MS: int(5000, 0, 60000),
+    /**
+     * Session cookies for a frontend on another site (another registrable domain than the API's): SameSite=None;
+     * Secure, which a browser then sends on the frontend's cross-site requests. Off: SameSite=Lax, sent only from
+     * the same site (app.example.com → api.example.com, or localhost on any port).
+     */
+    CROSS_SITE_COOKIES: bool.default(false),
     PUBLIC_URL: z.url("must be an absolute URL like https://api.example.com").optional(),
     STORAGE_DRIVER: z.enum(["fs", "s3"], "must be fs or s3").default("fs"),
     STORAGE_DIR: z.string().min(1).default(".data/files"),

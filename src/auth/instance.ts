@@ -76,6 +76,9 @@ export function createAuth({ config, db, logger, sessionCache, clock, passwordHa
     advanced: {
       database: { generateId: "uuid" },
       useSecureCookies: config.NODE_ENV === "production",
+      // A frontend on another site (CROSS_SITE_COOKIES) only gets its cookie back with SameSite=None, which browsers
+      // accept only with Secure (https, or http://localhost). Writes made with it still need an allowed Origin.
+      ...(config.CROSS_SITE_COOKIES ? { defaultCookieAttributes: { sameSite: "none" as const, secure: true } } : {}),
       // Our /api/auth handler sets this header to the client address it resolved (TRUSTED_PROXIES), replacing
       // any client copy; Better Auth's limiter and session metadata read nothing else.
       ipAddress: { ipAddressHeaders: [CLIENT_ADDRESS_HEADER] },

@@ -34,9 +34,22 @@ const DOCUMENT_HEADERS: readonly (readonly [string, string])[] = [
 ];
 const DOCUMENT_PATHS = ["/docs", "/files/", "/sandbox/"];
 
-const CORS_ALLOW_HEADERS = ["Content-Type", "Authorization", "X-Api-Key", "Idempotency-Key", "X-Request-Id", "Prefer"];
+/**
+ * Every request header a client of this API sends (the typed client, EventSource's reconnection), so a browser's
+ * preflight for any of them is answered yes.
+ */
+export const CORS_ALLOW_HEADERS = [
+  "Content-Type",
+  "Authorization",
+  "X-Api-Key",
+  "Idempotency-Key",
+  "X-Request-Id",
+  "Prefer",
+  "Last-Event-ID",
+];
 const CORS_ALLOW_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
-const CORS_EXPOSED = [
+/** What a page on another origin may read of an answer: the same list on every answer, Better Auth's included. */
+export const CORS_EXPOSED = [
   "X-Request-Id",
   "Location",
   "RateLimit-Limit",
@@ -45,6 +58,7 @@ const CORS_EXPOSED = [
   "Retry-After",
   "Idempotent-Replayed",
   "Preference-Applied",
+  "Content-Disposition",
   "set-auth-token",
 ];
 const CORS_EXPOSE_HEADERS = CORS_EXPOSED.join(",");
@@ -121,6 +135,11 @@ export function edge(deps: Deps): MiddlewareHandler<AppEnv> {
       const headers = c.res.headers;
       writeHeaders((name, value) => headers.set(name, value), requestId, allowOrigin, document);
       headers.append("Vary", "Origin");
+    } else if (allowOrigin) {
+      // A Response that names its own exposed headers (Better Auth's bearer plugin: only `set-auth-token`) would
+      // win over the staged list on Node, and a page could no longer read X-Request-Id or RateLimit-* there.
+      const exposed = c.res.headers.get("access-control-expose-headers");
+      if (exposed !== null && exposed !== CORS_EXPOSE_HEADERS) exposeAll(c);
     }
 
     const status = c.res.status;
@@ -159,6 +178,17 @@ function writeHeaders(
     set("Access-Control-Allow-Origin", allowOrigin);
     set("Access-Control-Allow-Credentials", "true");
     set("Access-Control-Expose-Headers", CORS_EXPOSE_HEADERS);
+  }
+}
+
+function exposeAll(c: Context): void {
+  try {
+    c.res.headers.set("Access-Control-Expose-Headers", CORS_EXPOSE_HEADERS);
+  } catch {
+    // Immutable headers (a fetched Response): a copy.
+    const res = new Response(c.res.body, c.res);
+    res.headers.set("Access-Control-Expose-Headers", CORS_EXPOSE_HEADERS);
+    c.res = res;
   }
 }
 

@@ -15,7 +15,7 @@ import { toOpenApi30 } from "./openapi30";
 export function mountDocs(app: OpenAPIHono<AppEnv>, deps: Deps) {
   let doc31: Promise<Record<string, unknown>> | undefined;
   const document = () => {
-    doc31 ??= buildOpenApiDocument(app, deps.auth).catch((err) => {
+    doc31 ??= buildOpenApiDocument(app, deps.auth, deps.config.PUBLIC_URL).catch((err) => {
       doc31 = undefined;
       throw err;
     });

@@ -37,6 +37,19 @@ export const API_INFO = {
 
 export const SERVERS = [{ url: "https://api.logo-api.example", description: "Production", "x-internal": false }];
 
+/**
+ * The document's servers as served by a deployment: itself (`PUBLIC_URL`) first, since generated clients (hey-api,
+ * orval, OpenAPI::Client) default to the first one, then the others it does not duplicate.
+ */
+export function serversFor(publicUrl: string) {
+  const self = SERVERS.find((s) => s.url === publicUrl) ?? {
+    url: publicUrl,
+    description: "This server: the deployment (local, staging or production) this document was served from",
+    "x-internal": false,
+  };
+  return [self, ...SERVERS.filter((s) => s !== self)];
+}
+
 export const SECURITY_SCHEMES = {
   metricsToken: {
     type: "http",
@@ -122,14 +135,17 @@ export const TAGS: [string, string][] = [
   ],
 ];
 
-/** The live OpenAPI 3.1 document: our routes plus Better Auth's, merged under /api/auth (tag Auth). */
-export async function buildOpenApiDocument(app: OpenAPIHono<AppEnv>, auth: Auth): Promise<Json> {
+/**
+ * The live OpenAPI 3.1 document: our routes plus Better Auth's, merged under /api/auth (tag Auth), naming the server
+ * it is served from (`PUBLIC_URL`) first.
+ */
+export async function buildOpenApiDocument(app: OpenAPIHono<AppEnv>, auth: Auth, publicUrl: string): Promise<Json> {
   for (const [name, scheme] of Object.entries(SECURITY_SCHEMES))
     app.openAPIRegistry.registerComponent("securitySchemes", name, scheme);
   const doc = app.getOpenAPI31Document({
     openapi: "3.1.0",
     info: API_INFO,
-    servers: SERVERS,
+    servers: serversFor(publicUrl),
     security: [{ cookieAuth: [] }, { bearerAuth: [] }, { apiKeyAuth: [] }],
     tags: [],
   }) as Json;

@@ -44,9 +44,12 @@ describe("GET /docs (Scalar, served offline)", () => {
         url: "http://127.0.0.1:8787",
         description: "This server",
       });
-      // The document is the same wherever it is served: the override lives in the page only.
+      // The document names the server it is served from (PUBLIC_URL, here from BETTER_AUTH_URL) first: generated
+      // clients default to the first server.
       const doc = (await (await deployed.fetch("/openapi.json")).json()) as { servers: Array<{ url: string }> };
-      expect(doc.servers.map((s) => s.url)).toEqual(["https://api.logo-api.example"]);
+      expect(doc.servers.map((s) => s.url)).toEqual(["https://logos.example.com", "https://api.logo-api.example"]);
+      const local = (await (await unset.fetch("/openapi-3.0.json")).json()) as { servers: Array<{ url: string }> };
+      expect(local.servers.map((s) => s.url)).toEqual(["http://localhost:3000", "https://api.logo-api.example"]);
     } finally {
       await deployed.close();
       await unset.close();

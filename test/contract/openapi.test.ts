@@ -11,7 +11,9 @@ let t: TestApp;
 let doc31: Json;
 let doc30: Json;
 beforeAll(async () => {
-  t = await createTestApp();
+  // As scripts/export-openapi.ts builds the committed documents: served from production (the live document names
+  // the server it is served from first; test/contract/docs.test.ts checks that).
+  t = await createTestApp({ env: { PUBLIC_URL: "https://api.logo-api.example" } });
   const a = await t.fetch("/openapi.json");
   expect(a.status).toBe(200);
   doc31 = (await a.json()) as Json;

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { eq } from "drizzle-orm";
 import { creditAccount, creditTransaction, user } from "../../src/db/schema";
+import { CORS_EXPOSED } from "../../src/middleware/edge";
 import { HealthSchema } from "../../src/schemas/health";
 import { ModelListSchema } from "../../src/schemas/models";
 import { createTestApp, type TestApp } from "../helpers/app";
@@ -55,6 +56,28 @@ describe("service basics", () => {
     expect(ok.headers.get("access-control-allow-credentials")).toBe("true");
     const evil = await t.fetch("/api/models", { headers: { origin: "https://evil.example" } });
     expect(evil.headers.get("access-control-allow-origin")).toBeNull();
+  });
+
+  test("a preflight allows every header the clients send, for our routes and Better Auth's", async () => {
+    const sent = ["content-type", "authorization", "x-api-key", "idempotency-key", "prefer", "last-event-id"];
+    for (const path of [
+      "/api/predictions",
+      "/api/predictions/00000000-0000-4000-8000-000000000000/events",
+      "/api/auth/sign-in/anonymous",
+    ]) {
+      const res = await t.fetch(path, {
+        method: "OPTIONS",
+        headers: {
+          origin: "http://localhost:5173",
+          "access-control-request-method": "POST",
+          "access-control-request-headers": sent.join(","),
+        },
+      });
+      expect([path, res.status]).toEqual([path, 204]);
+      const allowed = (res.headers.get("access-control-allow-headers") ?? "").toLowerCase().split(/\s*,\s*/);
+      expect([path, sent.filter((h) => !allowed.includes(h))]).toEqual([path, []]);
+      expect(res.headers.get("access-control-allow-credentials")).toBe("true");
+    }
   });
 
   test("secure headers are set", async () => {
@@ -119,6 +142,11 @@ describe("service basics", () => {
         }),
         401,
       ],
+      [
+        "Better Auth's sign-in, which names its own exposed header",
+        await t.fetch("/api/auth/sign-in/anonymous", { method: "POST", headers: origin }),
+        200,
+      ],
       ["an unknown route", await t.fetch("/nowhere", { headers: origin }), 404],
       [
         "a body over the limit",
@@ -153,10 +181,11 @@ describe("service basics", () => {
         ["vary", what === "a preflight" ? "Origin, Access-Control-Request-Headers" : "Origin"],
       ] as const)
         expect([what, name, h.get(name)]).toEqual([what, name, value]);
-      expect([what, h.get("access-control-expose-headers")?.split(",")]).toEqual([
-        what,
-        expect.arrayContaining(["X-Request-Id", "RateLimit-Remaining", "Retry-After"]),
-      ]);
+      // The same list on every answer (Better Auth's bearer plugin sends only set-auth-token of its own).
+      expect([what, h.get("access-control-expose-headers")?.split(",")]).toEqual([what, CORS_EXPOSED]);
+      expect(CORS_EXPOSED).toEqual(
+        expect.arrayContaining(["X-Request-Id", "RateLimit-Remaining", "Retry-After", "set-auth-token"]),
+      );
     }
   });
 });
@@ -173,6 +202,34 @@ describe("auth", () => {
     const viaCookie = await t.json("GET", "/api/auth/get-session", { headers: { cookie: s.cookie } });
     expect(viaCookie.body?.user?.id).toBe(s.userId);
     expect(s.userId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+  });
+
+  test("session cookies: SameSite=Lax by default; SameSite=None; Secure for a frontend on another site (CROSS_SITE_COOKIES)", async () => {
+    const cookiesOf = async (app: TestApp) => {
+      const res = await app.fetch("/api/auth/sign-in/anonymous", {
+        method: "POST",
+        headers: { origin: "http://localhost:5173" },
+      });
+      expect(res.status).toBe(200);
+      const cookies = res.headers.getSetCookie();
+      expect(cookies.some((c) => c.startsWith("better-auth.session_token="))).toBe(true);
+      return cookies.map((c) => c.split(";").map((p) => p.trim().toLowerCase()));
+    };
+    for (const attributes of await cookiesOf(t)) {
+      expect(attributes).toContain("samesite=lax");
+      expect(attributes).not.toContain("secure");
+    }
+    const crossSite = await createTestApp({ env: { CROSS_SITE_COOKIES: "true" }, database: t.database });
+    try {
+      const all = await cookiesOf(crossSite);
+      for (const attributes of all) {
+        expect(attributes).toContain("samesite=none");
+        expect(attributes).toContain("secure");
+        expect(attributes).toContain("httponly");
+      }
+    } finally {
+      await crossSite.close();
+    }
   });
 
   test("anonymous sign-in uses GUEST_EMAIL_DOMAIN and grants ANONYMOUS_CREDITS", async () => {

@@ -43,6 +43,42 @@ describe("GET /files/{key}", () => {
     expect(await res.text()).toBe(svg);
   });
 
+  test("downloads: a zip is an attachment; ?download=<name> names any file, with the key's extension only", async () => {
+    const zip = newFileKey("application/zip");
+    await t.deps.storage.put(zip, new Uint8Array([0x50, 0x4b, 3, 4]), "application/zip");
+    const plain = await t.fetch(`/files/${zip}`);
+    expect(plain.headers.get("content-type")).toBe("application/zip");
+    expect(plain.headers.get("content-disposition")).toBe("attachment");
+    const named = await t.fetch(`/files/${zip}?download=brand-kit.zip`, {
+      headers: { origin: "http://localhost:5173" },
+    });
+    expect(named.status).toBe(200);
+    expect(named.headers.get("content-disposition")).toBe('attachment; filename="brand-kit.zip"');
+    // A page on another origin reads the name (fetch, then save as).
+    expect(named.headers.get("access-control-expose-headers")?.split(",")).toContain("Content-Disposition");
+    expect(new Uint8Array(await named.arrayBuffer())).toEqual(new Uint8Array([0x50, 0x4b, 3, 4]));
+
+    const png = newFileKey("image/png");
+    await t.deps.storage.put(png, new Uint8Array([0x89, 0x50, 0x4e, 0x47]), "image/png");
+    expect((await t.fetch(`/files/${png}`)).headers.get("content-disposition")).toBeNull(); // an image shows inline
+    expect((await t.fetch(`/files/${png}?download=logo-512.PNG`)).headers.get("content-disposition")).toBe(
+      'attachment; filename="logo-512.PNG"',
+    );
+    for (const name of [
+      "logo.html", // another type than the key's
+      "logo", // no extension
+      'a"b.png', // would break out of the quoted name
+      "../logo.png",
+      ".png",
+      "lögo.png", // non-ASCII: no encoding games in a header
+      `${"a".repeat(100)}.png`,
+    ]) {
+      const res = await t.fetch(`/files/${png}?download=${encodeURIComponent(name)}`);
+      expect([name, res.status]).toEqual([name, 400]);
+      expect(expectSchema(ErrorSchema, await res.json()).error.code).toBe("validation_error");
+    }
+  });
+
   test("unknown and malformed keys are 404 in the Error envelope, whatever their shape", async () => {
     for (const key of [
       newFileKey("image/png"), // well-formed, never stored
