@@ -187,6 +187,7 @@ async function start(
         startedAt: sql`${sql.placeholder("now")}::timestamptz`,
         lastSyncedAt: sql`${sql.placeholder("now")}::timestamptz`,
         updatedAt: sql`${sql.placeholder("now")}::timestamptz`,
+        version: sql`${prediction.version} + 1`,
       })
       .where(and(eq(prediction.id, sql.placeholder("id")), eq(prediction.status, "queued")))
       .returning()

@@ -62,6 +62,7 @@ export async function finishPrediction(deps: Deps, id: string, f: Finish): Promi
           completedAt: now,
           lastSyncedAt: now,
           updatedAt: now,
+          version: sql`${prediction.version} + 1`,
           ...(f.raw !== undefined && f.raw !== null ? { providerResponse: f.raw as object } : {}),
           ...(f.providerOutput ? { providerOutput: f.providerOutput } : {}),
           ...(refund ? { creditsRefunded: sql`${prediction.creditsCharged}` } : {}),
