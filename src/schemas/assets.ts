@@ -239,7 +239,10 @@ export const AssetKindInfoSchema = z
     name: z.string().max(100).regex(NO_NUL).openapi({ example: "Vector logo (SVG)" }),
     description: z.string().max(1000).regex(NO_NUL),
     credits: z.int().min(0).max(1000).openapi({ description: "Price in credits (`ASSET_CREDITS`).", example: 1 }),
-    files: z.array(FileNameSchema).max(20).openapi({ example: ["logo.svg"] }),
+    files: z
+      .array(FileNameSchema)
+      .max(20)
+      .openapi({ example: ["logo.svg"] }),
   })
   .openapi("AssetKindInfo");
 
