@@ -25,11 +25,16 @@ import { ownAsset, ownPredictionView } from "./owners";
 /** GET /api/predictions/{id}/events and /api/assets/{id}/events: a paid job as Server-Sent Events. */
 
 const LastEventIdHeaderSchema = z.object({
-  "last-event-id": z.string().max(40).optional().openapi({
-    description:
-      "The `id` of the last event received (a version), as `EventSource` sends it on a reconnect: the current state is sent only if it is newer. A final resource is sent as `done` whatever this says.",
-    example: "3",
-  }),
+  "last-event-id": z
+    .string()
+    .max(15)
+    .regex(/^[0-9]+$/)
+    .optional()
+    .openapi({
+      description:
+        "The `id` of the last event received (a version), as `EventSource` sends it on a reconnect: the current state is sent only if it is newer. A final resource is sent as `done` whatever this says.",
+      example: "3",
+    }),
 });
 
 const eventStream = (what: string, example: string) => ({
@@ -40,8 +45,10 @@ const eventStream = (what: string, example: string) => ({
   headers: { ...requestIdHeader },
   content: {
     "text/event-stream": {
+      // No maxLength: a stream is as long as the job takes (bounded in time by STREAM_MAX_MS, not in bytes).
       schema: z.string().openapi({
         description: "Server-Sent Events (`event`, `id` and `data` lines; `data` is the resource as JSON).",
+        pattern: "^((event|id|data|retry): [^\\n]*\\n|:[^\\n]*\\n|\\n)*$",
         example,
       }),
     },
@@ -71,6 +78,7 @@ const predictionEvents = defineRoute({
   rateLimit: "poll",
   request: { params: UuidParamSchema, headers: LastEventIdHeaderSchema },
   responses: { 200: eventStream("prediction", PREDICTION_EXAMPLE) },
+  errors: [400],
 });
 
 const assetEvents = defineRoute({
@@ -87,6 +95,7 @@ const assetEvents = defineRoute({
   rateLimit: "poll",
   request: { params: UuidParamSchema, headers: LastEventIdHeaderSchema },
   responses: { 200: eventStream("asset", ASSET_EXAMPLE) },
+  errors: [400],
 });
 
 /** The SSE answer: the slot is taken before the stream starts, so over the limit is a plain 429 envelope. */
