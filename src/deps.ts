@@ -46,7 +46,7 @@ export interface Deps {
   eventLoopLag: EventLoopLag;
   /** Provider reads in flight, by prediction id, so concurrent pollers of one prediction share one call. */
   predictionSyncs: Map<string, Promise<typeof prediction.$inferSelect>>;
-  /** Predictions an Eachlabs callback is refreshing on this instance: a duplicate callback is answered at once. */
+  /** Predictions a completion announcement (an Eachlabs callback, the sandbox) is refreshing on this instance. */
   eachlabsCallbacks: Set<string>;
   startedAt: Date;
   version: string;

@@ -20,6 +20,7 @@ import { buildPrompt, buildProviderInput } from "../providers/eachlabs-input";
 import { type GenerationProvider, isProviderError } from "../providers/provider";
 import { checkWebhookUrl } from "../webhooks/address-guard";
 import { enqueueWebhook } from "../webhooks/outbox";
+import { settleCompletion } from "../eachlabs-callbacks";
 import { finishPrediction } from "./lifecycle";
 import { loadRow } from "./queries";
 
@@ -101,7 +102,15 @@ export async function createPrediction(
   // 2. Call the provider outside any transaction (it may take up to EACHLABS_TIMEOUT_MS).
   let created: { id: string; raw: unknown };
   try {
-    created = await provider.create({ ...providerRequest, webhookUrl: completionCallbackUrl(deps, provider, row.id) });
+    created = await provider.create({
+      ...providerRequest,
+      webhookUrl: completionCallbackUrl(deps, provider, row.id),
+      onCompleted: () => {
+        settleCompletion(deps, row.id).catch((err: unknown) =>
+          deps.logger.warn({ err, predictionId: row.id }, "completion announced: the refresh failed"),
+        );
+      },
+    });
   } catch (err) {
     logger.warn(
       {
@@ -218,7 +227,7 @@ async function startWithWebhook(
 
 /**
  * Where Eachlabs announces this prediction's completion (EACHLABS_CALLBACKS): our id exists before the provider
- * call, so the URL names it. The sandbox finishes on its own schedule and gets none.
+ * call, so the URL names it. The sandbox announces it in-process (onCompleted) and gets none.
  */
 function completionCallbackUrl(deps: Deps, provider: GenerationProvider, id: string): string | undefined {
   if (provider.mode !== "eachlabs" || !deps.config.EACHLABS_CALLBACKS) return undefined;
