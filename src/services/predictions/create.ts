@@ -14,13 +14,13 @@ import {
   PredictionInputSchema,
   toPrediction,
 } from "../../schemas/predictions";
+import { settleCompletion } from "../eachlabs-callbacks";
 import { charge, preparedChargeWithJob } from "../ledger";
 import { eachlabsCallbackUrl } from "../providers/eachlabs-callback";
 import { buildPrompt, buildProviderInput } from "../providers/eachlabs-input";
 import { type GenerationProvider, isProviderError } from "../providers/provider";
 import { checkWebhookUrl } from "../webhooks/address-guard";
 import { enqueueWebhook } from "../webhooks/outbox";
-import { settleCompletion } from "../eachlabs-callbacks";
 import { finishPrediction } from "./lifecycle";
 import { loadRow } from "./queries";
 
