@@ -252,6 +252,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/predictions/{id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Follow a prediction (Server-Sent Events)
+         * @description The prediction's status as it changes, pushed the moment any instance commits the change: `status` events, then `done` with the final prediction (`output` on success). A prediction that is already final gets one `done` and the stream ends. At most `STREAMS_PER_USER` (default 10) open streams per user on one instance: one more is 429. A stream ends after `STREAM_MAX_MS` (default 10 minutes). A browser's `EventSource` authenticates with the session cookie (`withCredentials`); bearer and API-key clients read the stream with `fetch`.
+         */
+        get: operations["streamPredictionEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/assets/{id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Follow a deliverable (Server-Sent Events)
+         * @description The asset's status as it changes: `status` events, then `done` with the final asset (`files` on success). An asset that is already final gets one `done` and the stream ends. At most `STREAMS_PER_USER` (default 10) open streams per user on one instance: one more is 429. A stream ends after `STREAM_MAX_MS` (default 10 minutes). A browser's `EventSource` authenticates with the session cookie (`withCredentials`); bearer and API-key clients read the stream with `fetch`.
+         */
+        get: operations["streamAssetEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/files/{key}": {
         parameters: {
             query?: never;
@@ -1328,7 +1368,8 @@ export interface components {
          *         "completedAt": null,
          *         "urls": {
          *           "get": "/api/predictions/3f2b8a4e-9c1d-4e7a-b6f5-2d8c0e1a9b34",
-         *           "cancel": "/api/predictions/3f2b8a4e-9c1d-4e7a-b6f5-2d8c0e1a9b34/cancel"
+         *           "cancel": "/api/predictions/3f2b8a4e-9c1d-4e7a-b6f5-2d8c0e1a9b34/cancel",
+         *           "stream": "/api/predictions/3f2b8a4e-9c1d-4e7a-b6f5-2d8c0e1a9b34/events"
          *         }
          *       }
          *     }
@@ -1375,7 +1416,8 @@ export interface components {
          *       "completedAt": "2026-11-25T12:00:09.100Z",
          *       "urls": {
          *         "get": "/api/predictions/3f2b8a4e-9c1d-4e7a-b6f5-2d8c0e1a9b34",
-         *         "cancel": "/api/predictions/3f2b8a4e-9c1d-4e7a-b6f5-2d8c0e1a9b34/cancel"
+         *         "cancel": "/api/predictions/3f2b8a4e-9c1d-4e7a-b6f5-2d8c0e1a9b34/cancel",
+         *         "stream": "/api/predictions/3f2b8a4e-9c1d-4e7a-b6f5-2d8c0e1a9b34/events"
          *       }
          *     }
          */
@@ -1419,6 +1461,11 @@ export interface components {
                 get: string;
                 /** @example /api/predictions/3f2b8a4e-9c1d-4e7a-b6f5-2d8c0e1a9b34/cancel */
                 cancel: string;
+                /**
+                 * @description Server-Sent Events of this prediction: its status at once, every change, then `done`.
+                 * @example /api/predictions/3f2b8a4e-9c1d-4e7a-b6f5-2d8c0e1a9b34/events
+                 */
+                stream: string;
             };
         };
         /**
@@ -1516,7 +1563,8 @@ export interface components {
          *         "completedAt": "2026-11-25T12:00:09.100Z",
          *         "urls": {
          *           "get": "/api/predictions/3f2b8a4e-9c1d-4e7a-b6f5-2d8c0e1a9b34",
-         *           "cancel": "/api/predictions/3f2b8a4e-9c1d-4e7a-b6f5-2d8c0e1a9b34/cancel"
+         *           "cancel": "/api/predictions/3f2b8a4e-9c1d-4e7a-b6f5-2d8c0e1a9b34/cancel",
+         *           "stream": "/api/predictions/3f2b8a4e-9c1d-4e7a-b6f5-2d8c0e1a9b34/events"
          *         }
          *       }
          *     }
@@ -4567,6 +4615,350 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Asset"];
+                };
+            };
+            /** @description `validation_error`: Validation failed; `details.issues` lists each problem. */
+            400: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `unauthorized`: Not signed in. */
+            401: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `forbidden`: Signed in but not allowed; a write authenticated by the session cookie without an `Origin` (or `Referer`) in `ALLOWED_ORIGINS` is refused so too. */
+            403: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `not_found`: Not found. */
+            404: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `rate_limited`: Too many requests; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
+            500: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is unavailable or not configured. */
+            503: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    streamPredictionEvents: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The `id` of the last event received (a version), as `EventSource` sends it on a reconnect: the current state is sent only if it is newer. A final resource is sent as `done` whatever this says. */
+                "last-event-id"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A `text/event-stream`: at once `event: status` with the prediction as its GET answers it (`data:` JSON), one more on every change, then `event: done` with the final prediction, and the stream ends. Each event's `id:` is the prediction's version, a decimal integer that grows with every change. A comment line (`: ping`) comes at least every 15 s. When the server ends a stream that is not done (after `STREAM_MAX_MS`, on shutdown, during a database outage) it sends `retry: 2000` first: reconnect with `Last-Event-ID`. */
+            200: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    /** @description A private answer: no cache may keep it. */
+                    "Cache-Control"?: "no-store";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            /** @description `validation_error`: Validation failed; `details.issues` lists each problem. */
+            400: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `unauthorized`: Not signed in. */
+            401: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `forbidden`: Signed in but not allowed; a write authenticated by the session cookie without an `Origin` (or `Referer`) in `ALLOWED_ORIGINS` is refused so too. */
+            403: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `not_found`: Not found. */
+            404: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `rate_limited`: Too many requests; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
+            500: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is unavailable or not configured. */
+            503: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    streamAssetEvents: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The `id` of the last event received (a version), as `EventSource` sends it on a reconnect: the current state is sent only if it is newer. A final resource is sent as `done` whatever this says. */
+                "last-event-id"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A `text/event-stream`: at once `event: status` with the asset as its GET answers it (`data:` JSON), one more on every change, then `event: done` with the final asset, and the stream ends. Each event's `id:` is the asset's version, a decimal integer that grows with every change. A comment line (`: ping`) comes at least every 15 s. When the server ends a stream that is not done (after `STREAM_MAX_MS`, on shutdown, during a database outage) it sends `retry: 2000` first: reconnect with `Last-Event-ID`. */
+            200: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    /** @description A private answer: no cache may keep it. */
+                    "Cache-Control"?: "no-store";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
                 };
             };
             /** @description `validation_error`: Validation failed; `details.issues` lists each problem. */

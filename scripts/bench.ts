@@ -26,6 +26,8 @@
  * The deliverables (scripts/bench/assets.ts) likewise, alone, written to bench/results-assets.json (or BENCH_RESULTS):
  *   BENCH_ONLY=assets   (BENCH_ASSET_JOBS 20 per kind, BENCH_ASSET_QUEUED 4, BENCH_ASSET_MEMORY_JOBS 1000,
  *                        BENCH_ASSET_CONCURRENCY 4; BENCH_ROUNDS and BENCH_DURATION_S as above)
+ * The streams (scripts/bench/streams.ts), alone, on PostgreSQL, written to bench/results-streams.json:
+ *   BENCH_ONLY=streams  (BENCH_STREAM_USERS 100 × BENCH_STREAMS_PER_PREDICTION 10 streams, BENCH_STREAM_CHANGES 100)
  */
 
 import { spawnSync } from "node:child_process";
@@ -63,6 +65,7 @@ import {
   signUp,
   unmaintainedAccountColumns,
 } from "./bench/seed";
+import { runStreamBench, streamConfig, streamTable } from "./bench/streams";
 
 const HARD_LIMIT_MS = 290_000;
 const env = process.env;
@@ -235,6 +238,46 @@ async function main(): Promise<number> {
     await waitReady(child, `${base}/health`);
     return child;
   };
+
+  // The streams phase is its own run too (BENCH_ONLY=streams): 1,000 open streams, memory and change → event.
+  if (only?.has("streams")) {
+    const result = await runStreamBench({
+      base,
+      sqlTarget,
+      stamp,
+      startService: (extra = {}) => startService(false, { PUBLIC_URL: base, ...extra }),
+      log,
+    });
+    const sql = await openSql(sqlTarget);
+    const dbVersion = await databaseVersion(sql);
+    await sql.close();
+    const cpus = os.cpus();
+    const text = streamTable(result);
+    console.log(
+      `\nLogo API streams bench, ${started.toISOString()}: ${runtime}, ${dbVersion.split(" on ")[0]}, ${cpus.length} × ${cpus[0]?.model.trim()}\n\n${text}\n`,
+    );
+    const resultsFile = env.BENCH_RESULTS || repoPath("bench", "results-streams.json");
+    const doc = {
+      date: started.toISOString(),
+      commit: spawnSync("git", ["rev-parse", "--short", "HEAD"], { cwd: repoPath() }).stdout?.toString().trim() || null,
+      machine: {
+        os: `${os.type()} ${os.release()}`,
+        cpuModel: cpus[0]?.model.trim() ?? "unknown",
+        cores: cpus.length,
+        memoryMb: Math.round(os.totalmem() / 2 ** 20),
+        loadAverageAtStart: os.loadavg().map((x) => Math.round(x * 100) / 100),
+      },
+      runtime,
+      database: dbVersion,
+      config: streamConfig,
+      ...result,
+      table: text,
+    };
+    mkdirSync(dirname(resultsFile), { recursive: true });
+    writeFileSync(resultsFile, `${JSON.stringify(doc, null, 2)}\n`);
+    log(`wrote ${resultsFile}`);
+    return result.changeToEvent.missed > 0 ? 1 : 0;
+  }
 
   // The deliverables phase is its own run (BENCH_ONLY=assets): it does not fit beside the targets in five minutes.
   if (only?.has("assets")) {

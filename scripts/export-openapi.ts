@@ -19,7 +19,14 @@ const check = process.argv.includes("--check");
 const config = loadConfig({ NODE_ENV: "test", LOG_LEVEL: "silent", PUBLIC_URL: SERVERS[0]?.url });
 const logger = createLogger({ level: "silent" });
 const db = drizzle.mock() as unknown as Database;
-const database = { db, kind: "postgres" as const, migrate: async () => {}, ping: async () => 0, close: async () => {} };
+const database = {
+  db,
+  kind: "postgres" as const,
+  migrate: async () => {},
+  ping: async () => 0,
+  close: async () => {},
+  listen: () => Promise.reject(new Error("no database: the document only")),
+};
 const app = createApp(buildDeps(config, database, logger));
 
 const fetchJson = async (path: string) => {

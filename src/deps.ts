@@ -10,6 +10,7 @@ import type { Lifecycle } from "./lib/lifecycle";
 import type { Logger } from "./lib/logger";
 import { EventLoopLag, HttpMetrics } from "./lib/metrics";
 import { type AssetRunner, createAssetRunner } from "./services/assets/runner";
+import { type ChangeFeed, createChangeFeed } from "./services/changes";
 import { type PolarClient, polarFromConfig } from "./services/polar/client";
 import type { VerifiedEvent } from "./services/polar/webhooks";
 import { createEachlabsProvider } from "./services/providers/eachlabs";
@@ -22,6 +23,7 @@ import {
   type RateLimitStore,
 } from "./services/rate-limit-store";
 import { createStorage, type Storage } from "./services/storage";
+import { createStreamRegistry, type StreamRegistry } from "./services/streams";
 import { WebhookMetrics } from "./services/webhooks/metrics";
 
 export const VERSION = "1.0.0";
@@ -44,7 +46,7 @@ export interface Deps {
   eventLoopLag: EventLoopLag;
   /** Provider reads in flight, by prediction id, so concurrent pollers of one prediction share one call. */
   predictionSyncs: Map<string, Promise<typeof prediction.$inferSelect>>;
-  /** Predictions an Eachlabs callback is refreshing on this instance: a duplicate callback is answered at once. */
+  /** Predictions a completion announcement (an Eachlabs callback, the sandbox) is refreshing on this instance. */
   eachlabsCallbacks: Set<string>;
   startedAt: Date;
   version: string;
@@ -65,6 +67,13 @@ export interface Deps {
   webhookMetrics: WebhookMetrics;
   /** Deliverables of this instance: claims queued assets and runs them on worker threads (ASSET_WORKERS). */
   assetRunner: AssetRunner;
+  /**
+   * The fleet's change signal as this process hears it (LISTEN on a connection of its own): streams and
+   * `Prefer: wait` subscribe to a job and wake when any instance commits a change to it. Stopped on shutdown.
+   */
+  changes: ChangeFeed;
+  /** The Server-Sent Event streams open on this instance (STREAMS_PER_USER; all closed on shutdown). */
+  streams: StreamRegistry;
   /** Background work (reconciler, webhook sender) started with the server and stopped before the database closes. */
   lifecycle?: Lifecycle;
 }
@@ -138,6 +147,8 @@ export function buildDeps(
     polar: polarFromConfig(config),
     storage: createStorage(config),
     webhookMetrics: new WebhookMetrics(),
+    changes: createChangeFeed(database, logger),
+    streams: createStreamRegistry(config.STREAMS_PER_USER),
     ...overrides,
   };
   return { ...deps, assetRunner: overrides.assetRunner ?? createAssetRunner(deps) };

@@ -200,6 +200,9 @@ const envSchema = z
     ASSET_DEADLINE_MS: int(600_000, 1000),
     // How often an idle instance looks for queued deliverables (created on another instance, or taken over).
     ASSET_POLL_INTERVAL_MS: int(1000, 0),
+    // Server-Sent Event streams of predictions and assets: open streams per user on one instance, longest stream.
+    STREAMS_PER_USER: int(10, 1, 1000),
+    STREAM_MAX_MS: int(600_000, 1000),
   })
   .superRefine((e, ctx) => {
     if (e.NODE_ENV === "production" && !e.BETTER_AUTH_SECRET)

@@ -126,6 +126,8 @@ export async function startServer(
   if (config.NODE_ENV === "production" && !config.METRICS_TOKEN)
     logger.warn("/metrics is off (404): set METRICS_TOKEN to scrape it with Authorization: Bearer <METRICS_TOKEN>");
   deps.lifecycle?.start();
+  // The change signal is heard from the start, so the first stream or `Prefer: wait` does not wait for a LISTEN.
+  deps.changes.start();
   let stopping: Promise<void> | undefined;
   return {
     url,
@@ -135,6 +137,9 @@ export async function startServer(
     stop() {
       stopping ??= (async () => {
         logger.info({ inFlight: active }, "stopping: no new connections, finishing in-flight requests");
+        // Streams never finish on their own: each is told to end now (with a `retry:` hint, so its client
+        // reconnects to another instance) before the graceful close waits for open responses.
+        deps.streams.closeAll();
         const graceful = listener.close(true);
         const timeout = new Promise<"timeout">((r) =>
           setTimeout(() => r("timeout"), config.SHUTDOWN_TIMEOUT_MS).unref?.(),
@@ -144,6 +149,7 @@ export async function startServer(
           await listener.close(false);
         }
         await deps.lifecycle?.stop();
+        await deps.changes.stop();
         // Running deliverables finish (their lease would otherwise hold them up to ASSET_LEASE_MS elsewhere).
         await deps.assetRunner.close();
         deps.eventLoopLag.close();

@@ -26,7 +26,24 @@ export interface DatabaseHandle {
   migrate(): Promise<void>;
   ping(): Promise<number>;
   close(): Promise<void>;
+  /**
+   * LISTEN on `channel` over a connection of its own (PostgreSQL: a dedicated client, never a pooled one, which
+   * would lose the LISTEN on release; PGlite: its single connection's `listen`). Rejects when it cannot connect.
+   */
+  listen(channel: string, onPayload: (payload: string) => void): Promise<Listening>;
 }
+
+/** A LISTEN in effect on a connection of its own. */
+export interface Listening {
+  /** Resolves (with why) when the connection is lost; the LISTEN is gone then and must be made again. */
+  lost: Promise<Error>;
+  /** A round trip on the listening connection: rejects if it no longer answers (a silent network partition). */
+  check(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A channel name is an identifier in LISTEN, not a parameter: only plain names are accepted. */
+const CHANNEL = /^[a-z_][a-z0-9_]*$/;
 
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL("../../drizzle", import.meta.url));
 
@@ -60,7 +77,50 @@ export function connectPostgres(o: PostgresOptions): DatabaseHandle {
     "postgres",
     () => migratePg(db, { migrationsFolder: MIGRATIONS_FOLDER }),
     () => pool.end(),
+    (channel, onPayload) => listenPostgres(o, channel, onPayload),
   );
+}
+
+async function listenPostgres(
+  o: PostgresOptions,
+  channel: string,
+  onPayload: (payload: string) => void,
+): Promise<Listening> {
+  if (!CHANNEL.test(channel)) throw new Error(`not a channel name: ${channel}`);
+  const timeout = o.connectTimeoutMs ?? 5000;
+  const client = new pg.Client({
+    connectionString: o.url,
+    connectionTimeoutMillis: timeout,
+    query_timeout: timeout,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
+    ssl: o.ssl ? { rejectUnauthorized: true } : undefined,
+  });
+  let onLost: (err: Error) => void = () => {};
+  const lost = new Promise<Error>((resolve) => {
+    onLost = resolve;
+  });
+  // Listened to before connecting: a connection lost at any moment resolves `lost` and never crashes the process.
+  client.on("error", (err) => onLost(err));
+  client.on("end", () => onLost(new Error("the listening connection ended")));
+  client.on("notification", (m) => {
+    if (m.channel === channel && m.payload) onPayload(m.payload);
+  });
+  const end = () => client.end().catch(() => undefined);
+  try {
+    await client.connect();
+    await client.query(`LISTEN ${channel}`);
+  } catch (err) {
+    await end();
+    throw err;
+  }
+  return {
+    lost,
+    async check() {
+      await client.query("select 1");
+    },
+    close: end,
+  };
 }
 
 /** Embedded PostgreSQL (WASM). `dataDir` undefined = in memory. */
@@ -73,6 +133,20 @@ export async function connectPglite(dataDir?: string, loadDataDir?: Blob | File)
     "pglite",
     () => migratePglite(db, { migrationsFolder: MIGRATIONS_FOLDER }),
     () => client.close(),
+    async (channel, onPayload) => {
+      if (!CHANNEL.test(channel)) throw new Error(`not a channel name: ${channel}`);
+      const unlisten = await client.listen(channel, onPayload);
+      // In the process: the connection is lost only when the database is closed.
+      return {
+        lost: new Promise<Error>(() => {}),
+        check: async () => {
+          await client.query("select 1");
+        },
+        close: async () => {
+          if (!client.closed) await unlisten();
+        },
+      };
+    },
   );
   return Object.assign(h, { pglite: client });
 }
@@ -82,6 +156,7 @@ function handle(
   kind: DatabaseHandle["kind"],
   migrate: () => Promise<void>,
   close: () => Promise<void>,
+  listen: DatabaseHandle["listen"],
 ): DatabaseHandle {
   let closed = false;
   return {
@@ -98,6 +173,7 @@ function handle(
       closed = true;
       await close();
     },
+    listen,
   };
 }
 

@@ -3,6 +3,7 @@ import type { AppEnv } from "../deps";
 import { registerAdminRoutes } from "./admin";
 import { registerAssetRoutes } from "./assets";
 import { registerCreditRoutes } from "./credits";
+import { registerEventRoutes } from "./events";
 import { registerFileRoutes } from "./files";
 import { registerGenerationRoutes } from "./generations";
 import { registerHealthRoutes } from "./health";
@@ -21,6 +22,7 @@ export function registerRoutes(app: OpenAPIHono<AppEnv>) {
   registerPredictionRoutes(app);
   registerGenerationRoutes(app);
   registerAssetRoutes(app);
+  registerEventRoutes(app);
   registerFileRoutes(app);
   registerSandboxRoutes(app);
   registerCreditRoutes(app);

@@ -174,6 +174,14 @@ export const PredictionSchema = z
         .max(200)
         .regex(/^\/api\/predictions\/[0-9a-f-]{36}\/cancel$/)
         .openapi({ example: `/api/predictions/${EXAMPLE_ID}/cancel` }),
+      stream: z
+        .string()
+        .max(200)
+        .regex(/^\/api\/predictions\/[0-9a-f-]{36}\/events$/)
+        .openapi({
+          description: "Server-Sent Events of this prediction: its status at once, every change, then `done`.",
+          example: `/api/predictions/${EXAMPLE_ID}/events`,
+        }),
     }),
   })
   .openapi("Prediction", {
@@ -195,7 +203,11 @@ export const PredictionSchema = z
       createdAt: "2026-11-25T12:00:00.000Z",
       startedAt: "2026-11-25T12:00:00.400Z",
       completedAt: "2026-11-25T12:00:09.100Z",
-      urls: { get: `/api/predictions/${EXAMPLE_ID}`, cancel: `/api/predictions/${EXAMPLE_ID}/cancel` },
+      urls: {
+        get: `/api/predictions/${EXAMPLE_ID}`,
+        cancel: `/api/predictions/${EXAMPLE_ID}/cancel`,
+        stream: `/api/predictions/${EXAMPLE_ID}/events`,
+      },
     },
   });
 export type Prediction = z.infer<typeof PredictionSchema>;
@@ -278,7 +290,7 @@ export function toPrediction(row: PredictionView): Prediction {
     createdAt: row.createdAt.toISOString(),
     startedAt: row.startedAt?.toISOString() ?? null,
     completedAt: row.completedAt?.toISOString() ?? null,
-    urls: { get: path, cancel: `${path}/cancel` },
+    urls: { get: path, cancel: `${path}/cancel`, stream: `${path}/events` },
   });
 }
 

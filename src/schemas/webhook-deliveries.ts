@@ -28,6 +28,7 @@ const EXAMPLE_PREDICTION = PredictionSchema.parse({
   urls: {
     get: "/api/predictions/3f2b8a4e-9c1d-4e7a-b6f5-2d8c0e1a9b34",
     cancel: "/api/predictions/3f2b8a4e-9c1d-4e7a-b6f5-2d8c0e1a9b34/cancel",
+    stream: "/api/predictions/3f2b8a4e-9c1d-4e7a-b6f5-2d8c0e1a9b34/events",
   },
 });
 

@@ -38,6 +38,15 @@ export function checkEachlabsCallback(deps: Pick<Deps, "config">, predictionId: 
  */
 export async function receiveEachlabsCallback(deps: Deps, predictionId: string): Promise<PredictionRow> {
   if (!isUuid(predictionId)) throw notFound("Prediction");
+  return settleCompletion(deps, predictionId);
+}
+
+/**
+ * What a completion announcement triggers, whoever makes it (an Eachlabs callback, or the sandbox in-process): the
+ * prediction refreshed from its provider through the single-flight path until it is final or the settle time has
+ * passed.
+ */
+export async function settleCompletion(deps: Deps, predictionId: string): Promise<PredictionRow> {
   const row = await loadRow(deps.db, predictionId);
   if (isFinal(row.status)) return row;
   const settling = deps.eachlabsCallbacks;
@@ -52,7 +61,7 @@ export async function receiveEachlabsCallback(deps: Deps, predictionId: string):
   if (!isFinal(settled.status))
     deps.logger.info(
       { predictionId, status: settled.status },
-      "eachlabs callback: the provider does not report the prediction final yet; polls and the reconciler continue",
+      "completion announced: the provider does not report the prediction final yet; polls and the reconciler continue",
     );
   return settled;
 }

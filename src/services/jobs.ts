@@ -8,6 +8,9 @@ import { enqueueWebhook, type WebhookSource } from "./webhooks/outbox";
  * UPDATE (… WHERE status is still active) decides the one winner — and in the same transaction as that change its
  * `completed` webhook is queued and, unless it succeeded, its credits are refunded (once: the ledger's unique index
  * backs the guard up). Each kind supplies only what differs: its transition and its resource as clients see it.
+ * The transition bumps the row's `version`, and the database's trigger announces that bump on `logo_job_changed`
+ * (streams and `Prefer: wait` on every instance wake on it) in this same transaction, so it is heard only if it
+ * commits.
  */
 
 export interface FinishedJob extends WebhookSource {

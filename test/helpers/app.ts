@@ -136,7 +136,10 @@ export async function createTestApp(opts: TestAppOptions = {}) {
     ledgerViolations: () => ledgerViolations(database.db),
     /** Stops background work, checks balance = sum(ledger) for every user, and drops the database. */
     async close() {
+      deps.streams.closeAll();
       await deps.lifecycle?.stop();
+      // Its own connection (PostgreSQL) or listen (PGlite): closed before the database is dropped.
+      await deps.changes.stop();
       await deps.assetRunner.close();
       deps.eventLoopLag.close();
       // Every test file gets the ledger invariant checked, whether or not it asks (a test that closed

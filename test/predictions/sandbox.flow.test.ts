@@ -48,7 +48,11 @@ describe("sandbox provider", () => {
       numOutputs: 1,
       prompt: null,
     });
-    expect(p.urls).toEqual({ get: `/api/predictions/${p.id}`, cancel: `/api/predictions/${p.id}/cancel` });
+    expect(p.urls).toEqual({
+      get: `/api/predictions/${p.id}`,
+      cancel: `/api/predictions/${p.id}/cancel`,
+      stream: `/api/predictions/${p.id}/events`,
+    });
 
     const started = clock.now().getTime();
     const done = await driveClock(clock, t.json("GET", p.urls.get, { headers: { ...s.headers, prefer: "wait=10" } }));

@@ -50,6 +50,8 @@ export const asset = pgTable(
     startedAt: timestamp("started_at", { withTimezone: true }),
     completedAt: timestamp("completed_at", { withTimezone: true }),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+    /** As prediction.version: bumped by every change GET shows, announced on `logo_job_changed`. */
+    version: integer("version").notNull().default(1),
   },
   (t) => [
     index("asset_user_created_idx").on(t.userId, t.createdAt.desc().nullsFirst(), t.id.desc().nullsFirst()),

@@ -42,6 +42,12 @@ export const prediction = pgTable(
     /** Outgoing webhook: where prediction events are POSTed (null: none), and which events. */
     webhook: text("webhook"),
     webhookEvents: text("webhook_events").array(),
+    /**
+     * Bumped by every UPDATE that changes what GET answers: the `id:` of stream events, compared on resume
+     * (Last-Event-ID). A bump is announced on `logo_job_changed` by a trigger (see the migration) in the same
+     * transaction.
+     */
+    version: integer("version").notNull().default(1),
   },
   (t) => [
     // The list orders (GET /api/generations, /api/predictions): keyset `created_at desc, id desc` (NULLS FIRST,
@@ -87,6 +93,7 @@ export const predictionView = {
   createdAt: prediction.createdAt,
   startedAt: prediction.startedAt,
   completedAt: prediction.completedAt,
+  version: prediction.version,
 };
 
 export type PredictionView = Pick<PredictionRow, keyof typeof predictionView>;

@@ -29,6 +29,7 @@ export function finishAsset(deps: Deps, id: string, f: AssetFinish): Promise<Ass
           error: f.status === "failed" ? { code: f.error, message: ASSET_ERRORS[f.error] } : null,
           completedAt: now,
           updatedAt: now,
+          version: sql`${asset.version} + 1`,
           claimedBy: null,
           leaseUntil: null,
           ...(failed ? { creditsRefunded: sql`${asset.creditsCharged}` } : {}),

@@ -6,6 +6,7 @@ import type { Deps } from "../../deps";
 import { type AssetKind, type AssetStatus, isAssetFinal } from "../../domain/assets";
 import { notFound } from "../../lib/errors";
 import { decodeCursor, keysetOrder, keysetWhere, page } from "../../lib/pagination";
+import { Waker } from "../../lib/waker";
 
 /** Reading assets: by id (the routes' owner check decides whose), optionally waiting for it, and as pages. */
 
@@ -20,8 +21,11 @@ async function loadAsset(db: Database, id: string): Promise<AssetRow> {
   return row;
 }
 
-/** How often a `Prefer: wait` read looks again while the asset is not final. */
-const WAIT_POLL_MS = 200;
+/**
+ * How often a `Prefer: wait` read looks again without a signal: only the fallback should a change notice be missed
+ * (the change feed wakes it the moment any instance commits a change to the asset).
+ */
+const WAIT_FALLBACK_MS = 5_000;
 
 /**
  * The caller's asset (its owner check read it); with `waitSeconds`, held until it is final, the time passes, or the
@@ -33,14 +37,22 @@ export async function readOwnedAsset(
   waitSeconds: number,
   signal?: AbortSignal,
 ): Promise<AssetRow> {
-  let row = owned;
+  if (waitSeconds <= 0 || isAssetFinal(owned.status)) return owned;
   const id = owned.id;
-  const deadline = deps.clock.now().getTime() + waitSeconds * 1000;
-  while (!isAssetFinal(row.status) && deps.clock.now().getTime() < deadline && !signal?.aborted) {
-    await deps.clock.sleep(Math.min(WAIT_POLL_MS, deadline - deps.clock.now().getTime()), signal);
-    row = await loadAsset(deps.db, id);
+  const changed = new Waker();
+  const unsubscribe = deps.changes.subscribe("asset", id, () => changed.wake());
+  try {
+    // Read again once subscribed: a change between the owner check's read and the subscription is not missed.
+    let row = await loadAsset(deps.db, id);
+    const deadline = deps.clock.now().getTime() + waitSeconds * 1000;
+    while (!isAssetFinal(row.status) && deps.clock.now().getTime() < deadline && !signal?.aborted) {
+      await changed.wait(deps.clock, Math.min(WAIT_FALLBACK_MS, deadline - deps.clock.now().getTime()), signal);
+      row = await loadAsset(deps.db, id);
+    }
+    return row;
+  } finally {
+    unsubscribe();
   }
-  return row;
 }
 
 export interface AssetListFilters {

@@ -115,6 +115,7 @@ async function claimOne(deps: Omit<Deps, "assetRunner">, instanceId: string): Pr
         startedAt: sql`coalesce(${asset.startedAt}, ${now})`,
         attempts: sql`${asset.attempts} + 1`,
         updatedAt: now,
+        version: sql`${asset.version} + 1`,
       })
       .where(eq(asset.id, next.id))
       .returning();

@@ -14,6 +14,7 @@ import {
   PredictionInputSchema,
   toPrediction,
 } from "../../schemas/predictions";
+import { settleCompletion } from "../eachlabs-callbacks";
 import { charge, preparedChargeWithJob } from "../ledger";
 import { eachlabsCallbackUrl } from "../providers/eachlabs-callback";
 import { buildPrompt, buildProviderInput } from "../providers/eachlabs-input";
@@ -101,7 +102,15 @@ export async function createPrediction(
   // 2. Call the provider outside any transaction (it may take up to EACHLABS_TIMEOUT_MS).
   let created: { id: string; raw: unknown };
   try {
-    created = await provider.create({ ...providerRequest, webhookUrl: completionCallbackUrl(deps, provider, row.id) });
+    created = await provider.create({
+      ...providerRequest,
+      webhookUrl: completionCallbackUrl(deps, provider, row.id),
+      onCompleted: () => {
+        settleCompletion(deps, row.id).catch((err: unknown) =>
+          deps.logger.warn({ err, predictionId: row.id }, "completion announced: the refresh failed"),
+        );
+      },
+    });
   } catch (err) {
     logger.warn(
       {
@@ -187,6 +196,7 @@ async function start(
         startedAt: sql`${sql.placeholder("now")}::timestamptz`,
         lastSyncedAt: sql`${sql.placeholder("now")}::timestamptz`,
         updatedAt: sql`${sql.placeholder("now")}::timestamptz`,
+        version: sql`${prediction.version} + 1`,
       })
       .where(and(eq(prediction.id, sql.placeholder("id")), eq(prediction.status, "queued")))
       .returning()
@@ -217,7 +227,7 @@ async function startWithWebhook(
 
 /**
  * Where Eachlabs announces this prediction's completion (EACHLABS_CALLBACKS): our id exists before the provider
- * call, so the URL names it. The sandbox finishes on its own schedule and gets none.
+ * call, so the URL names it. The sandbox announces it in-process (onCompleted) and gets none.
  */
 function completionCallbackUrl(deps: Deps, provider: GenerationProvider, id: string): string | undefined {
   if (provider.mode !== "eachlabs" || !deps.config.EACHLABS_CALLBACKS) return undefined;

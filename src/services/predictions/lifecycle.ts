@@ -11,6 +11,7 @@ import {
   type PredictionErrorCode,
 } from "../../domain/predictions";
 import { conflict } from "../../lib/errors";
+import { Waker } from "../../lib/waker";
 import { toPrediction } from "../../schemas/predictions";
 import { finishJob } from "../jobs";
 import { copyOutputs } from "../outputs";
@@ -62,6 +63,7 @@ export async function finishPrediction(deps: Deps, id: string, f: Finish): Promi
           completedAt: now,
           lastSyncedAt: now,
           updatedAt: now,
+          version: sql`${prediction.version} + 1`,
           ...(f.raw !== undefined && f.raw !== null ? { providerResponse: f.raw as object } : {}),
           ...(f.providerOutput ? { providerOutput: f.providerOutput } : {}),
           ...(refund ? { creditsRefunded: sql`${prediction.creditsCharged}` } : {}),
@@ -246,7 +248,9 @@ export async function readOwnedPrediction(
 
 /**
  * Refreshes, then — for `Prefer: wait=N` — keeps re-refreshing about once a second until the
- * prediction is final, N seconds pass, or the client goes away.
+ * prediction is final, N seconds pass, or the client goes away. A change committed by any instance (the change
+ * feed) ends the wait at once: a completion callback, the sandbox or the reconciler finishing it elsewhere is
+ * answered within a round trip, not at the next refresh.
  */
 export async function refreshAndWait(
   deps: Deps,
@@ -255,16 +259,24 @@ export async function refreshAndWait(
   signal?: AbortSignal,
 ): Promise<PredictionRow> {
   const { clock } = deps;
-  let current = await refreshPrediction(deps, row);
-  const deadline = clock.now().getTime() + waitSeconds * 1000;
-  while (!isFinal(current.status) && clock.now().getTime() < deadline && !signal?.aborted) {
-    // Wake when the next provider call is allowed (about once a second), never past the deadline.
-    const now = clock.now().getTime();
-    const nextSync = (current.lastSyncedAt?.getTime() ?? 0) + MIN_SYNC_INTERVAL_MS - now + 10;
-    await clock.sleep(Math.min(Math.max(250, nextSync), deadline - now), signal);
-    current = await refreshPrediction(deps, await loadRow(deps.db, row.id));
+  if (waitSeconds <= 0 || isFinal(row.status)) return refreshPrediction(deps, row);
+  // Subscribed before the first read, so a change committed after that read wakes the wait below.
+  const changed = new Waker();
+  const unsubscribe = deps.changes.subscribe("prediction", row.id, () => changed.wake());
+  try {
+    let current = await refreshPrediction(deps, row);
+    const deadline = clock.now().getTime() + waitSeconds * 1000;
+    while (!isFinal(current.status) && clock.now().getTime() < deadline && !signal?.aborted) {
+      // Wake when the next provider call is allowed (about once a second), never past the deadline.
+      const now = clock.now().getTime();
+      const nextSync = (current.lastSyncedAt?.getTime() ?? 0) + MIN_SYNC_INTERVAL_MS - now + 10;
+      await changed.wait(clock, Math.min(Math.max(250, nextSync), deadline - now), signal);
+      current = await refreshPrediction(deps, await loadRow(deps.db, row.id));
+    }
+    return current;
+  } finally {
+    unsubscribe();
   }
-  return current;
 }
 
 /** Cancels the caller's prediction (its owner check read the row) and refunds it, once; 409 when it is final. */

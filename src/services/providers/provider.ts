@@ -23,12 +23,15 @@ export interface GenerationProvider {
   readonly mode: "eachlabs" | "sandbox";
   /**
    * Starts a prediction; resolves with the provider's prediction id. Throws ProviderError. `webhookUrl`, when
-   * given, is where the provider may announce completion (a hint only: the status is always read with get()).
+   * given, is where the provider may announce completion over HTTP (a hint only: the status is always read with
+   * get()). `onCompleted` is the same hint in-process, for a provider that runs in this process (the sandbox):
+   * what it triggers is what an Eachlabs completion callback triggers.
    */
   create(req: {
     slug: string;
     input: Record<string, unknown>;
     webhookUrl?: string;
+    onCompleted?: () => void;
   }): Promise<{ id: string; raw: unknown }>;
   /** Reads a prediction's current state. Throws ProviderError (kind "not_found" for an unknown id). */
   get(id: string): Promise<ProviderPrediction>;

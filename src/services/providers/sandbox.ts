@@ -35,11 +35,14 @@ export function createSandboxProvider(opts: SandboxProviderOptions): GenerationP
   const canceled = new Set<string>();
   return {
     mode: "sandbox",
-    async create({ input }) {
+    async create({ input, onCompleted }) {
       const n = typeof input.num_images === "number" ? input.num_images : 1;
       const count = Math.min(9, Math.max(1, Math.trunc(n)));
       const random = Buffer.from(crypto.getRandomValues(new Uint8Array(8))).toString("hex");
       const id = `sbx_${clock.now().getTime().toString(36)}_${count}_${random}`;
+      // Announce the completion when it happens, as Eachlabs calls back: webhooks, streams and `Prefer: wait` see
+      // a sandbox prediction finish within a moment of its delay, not when someone next polls.
+      if (onCompleted) void clock.sleep(opts.delayMs).then(onCompleted);
       return { id, raw: { status: "success", message: "Prediction created (sandbox)", predictionID: id } };
     },
     async get(id): Promise<ProviderPrediction> {
