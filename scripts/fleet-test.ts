@@ -243,7 +243,8 @@ async function main(): Promise<number> {
     await startInstance(victim);
     log(`restarted ${instances[victim]?.name}`);
     await at(0.35);
-    receiver.respond(500, 500, 503);
+    // The receiver fails one delivery: retried (same webhook-id) about 5 s later.
+    receiver.respond(500);
     for (const i of [...ports.keys()].filter((i) => i !== victim)) {
       const m = instances[i] as Managed;
       const t = Date.now();
@@ -286,8 +287,10 @@ async function main(): Promise<number> {
   const charges = await chargeOutcomeViolations(checkDb);
   const webhooks = await webhookViolations(checkDb, receiver.receipts);
   const { rows: jobRows } = await checkDb.query<{ kind: string; status: string; n: number }>(`
-    select 'prediction' as kind, status::text, count(*)::int as n from prediction group by status
-    union all select 'asset ' || kind, status::text, count(*)::int from asset group by kind, status order by 1, 2`);
+    select 'prediction' as kind, status::text || coalesce(' (' || (error->>'code') || ')', '') as status, count(*)::int as n
+      from prediction group by 1, 2
+    union all select 'asset ' || kind, status::text || coalesce(' (' || (error->>'code') || ')', ''), count(*)::int
+      from asset group by 1, 2 order by 1, 2`);
   const lostStreams = stats.streams.filter((s) => s.lost);
   const fiveHundreds = stats.serverErrors;
 
@@ -315,6 +318,8 @@ async function main(): Promise<number> {
   console.log(
     `streams: ${streams ? `${stats.streams.length} opened, ${stats.streams.filter((s) => s.done).length} ended with done, ${stats.streams.filter((s) => s.connections > 1).length} resumed` : "not available"}`,
   );
+  if (stats.clientErrors.length)
+    console.log(`other 4xx answers (not counted as lost):\n  ${stats.clientErrors.slice(0, 10).join("\n  ")}`);
   if (stats.gaveUp.length)
     console.log(`clients that gave up (not counted as lost):\n  ${stats.gaveUp.slice(0, 10).join("\n  ")}`);
 
@@ -338,8 +343,15 @@ async function main(): Promise<number> {
   }
   if (lost > 0) {
     for (const m of [...instances, nginx]) {
-      const tail = m.tail(15);
-      if (tail) console.log(`\n--- last lines of ${m.name} (${m.log})\n${tail}`);
+      const tail = m
+        .tail(400)
+        .split("\n")
+        .filter((l) => !l.startsWith("{") || /"level":(50|60)/.test(l))
+        .filter((l) => !/"status":50[23]|database unavailable|pass failed|claim failed/.test(l))
+        .slice(-8)
+        .map((l) => l.slice(0, 400))
+        .join("\n");
+      if (tail) console.log(`\n--- errors logged by ${m.name} (all in ${m.log})\n${tail}`);
     }
   }
   const requests = stats.sent;

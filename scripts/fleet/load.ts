@@ -40,6 +40,8 @@ export class LoadStats {
   serverErrors: string[] = [];
   unanswered: string[] = [];
   gaveUp: string[] = [];
+  /** 4xx answers other than 402 (a short balance) and 409 (an Idempotency-Key in flight): worth a look. */
+  clientErrors: string[] = [];
   streams: StreamRecord[] = [];
   counts = {
     guests: 0,
@@ -112,6 +114,8 @@ export function createLoad(opts: LoadOptions) {
       const fromProxy = (res.status === 502 || res.status === 504) && !type.includes("json");
       const key = fromProxy ? `${res.status} nginx` : String(res.status);
       stats.count(key);
+      if (res.status >= 400 && res.status < 500 && res.status !== 402 && res.status !== 409)
+        stats.clientErrors.push(`${what}: ${method} ${path} → ${res.status} ${text.slice(0, 200)}`);
       if (res.status === 500 || (res.status > 503 && !fromProxy) || res.status === 504)
         stats.serverErrors.push(`${what}: ${method} ${path} → ${res.status} ${text.slice(0, 300)}`);
       return { status: res.status, key, json, headers: res.headers };
