@@ -206,6 +206,9 @@ async function main(): Promise<number> {
   await waitHealthy(nginx, `${publicUrl}/health`);
   log(`nginx ${publicUrl} in front of ${INSTANCES} instances (${ports.join(", ")})`);
 
+  const checkDb = new pg.Pool({ connectionString: database.url, max: 2 });
+  checkDb.on("error", () => undefined);
+  cleanups.push(["check pool", () => checkDb.end()]);
   const load = createLoad({
     baseUrl: publicUrl,
     origin: publicUrl,
@@ -215,7 +218,8 @@ async function main(): Promise<number> {
     streams: false,
     maxRequests: 60_000,
   });
-  const streams = await probeStreams(load.request, publicUrl);
+  const probe = await probeStreams(load.request, publicUrl);
+  const streams = probe.streams;
   log(`streams: ${streams ? "available" : "not available (GET /api/predictions/{id}/events answers 404)"}`);
   const loadRun = createLoad({
     baseUrl: publicUrl,
@@ -234,7 +238,32 @@ async function main(): Promise<number> {
   const t1 = Date.now();
   const chaos = (async () => {
     const victim = Math.floor(Math.random() * INSTANCES);
+    // The victim is running a deliverable when it dies: a brand kit ordered from it directly (the instance that
+    // takes a create claims the job at once), so another instance must take it over when its lease runs out.
+    const probeWait = await load.request("probe wait", "GET", `/api/predictions/${probe.predictionId}`, {
+      who: probe.who,
+      headers: { prefer: "wait=10" },
+      boundMs: 25_000,
+    });
     await at(0.15);
+    if ((probeWait.json as { status?: string } | undefined)?.status === "succeeded") {
+      const kit = await fetch(`http://127.0.0.1:${ports[victim]}/api/predictions/${probe.predictionId}/assets`, {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${probe.who.token}`,
+          "content-type": "application/json",
+          "idempotency-key": crypto.randomUUID(),
+        },
+        body: JSON.stringify({ kind: "brand-kit" }),
+      });
+      const created = (await kit.json()) as { id?: string };
+      for (let i = 0; i < 40 && created.id; i++) {
+        const { rows } = await checkDb.query("select status from asset where id = $1", [created.id]);
+        if (rows[0]?.status !== "queued") break;
+        await sleep(25);
+      }
+      if (created.id) log(`brand kit ${created.id} running on ${instances[victim]?.name} (${kit.status})`);
+    }
     instances[victim]?.signal("SIGKILL");
     await instances[victim]?.exited;
     faults.push(`SIGKILL ${instances[victim]?.name}`);
@@ -270,9 +299,6 @@ async function main(): Promise<number> {
   log(`load done: ${stats.sent} requests`);
 
   // Settle: the fleet stays up; the reconcilers (every 2 s) and senders finish what is left.
-  const checkDb = new pg.Pool({ connectionString: database.url, max: 2 });
-  checkDb.on("error", () => undefined);
-  cleanups.push(["check pool", () => checkDb.end()]);
   const settleEnd = Date.now() + SETTLE_MS;
   let active = await activeJobs(checkDb);
   let pending = await pendingDeliveries(checkDb);
@@ -291,6 +317,9 @@ async function main(): Promise<number> {
       from prediction group by 1, 2
     union all select 'asset ' || kind, status::text || coalesce(' (' || (error->>'code') || ')', ''), count(*)::int
       from asset group by 1, 2 order by 1, 2`);
+  const { rows: takeovers } = await checkDb.query<{ n: number }>(
+    "select count(*)::int as n from asset where attempts > 1",
+  );
   const lostStreams = stats.streams.filter((s) => s.lost);
   const fiveHundreds = stats.serverErrors;
 
@@ -309,6 +338,7 @@ async function main(): Promise<number> {
       `${stats.counts.replayed} replayed`,
   );
   console.log(`jobs: ${jobRows.map((r) => `${r.kind} ${r.status} ${r.n}`).join(", ")}`);
+  console.log(`assets run more than once (taken over after a lease ran out): ${takeovers[0]?.n ?? 0}`);
   console.log(
     `provider: ${eachlabs.creates().length} creates, ${providerOutcomes.succeeded} succeeded, ${providerOutcomes.failed} failed; ` +
       `callbacks sent ${[...eachlabs.predictions.values()].reduce((n, p) => n + p.callbacks.length, 0)}`,
@@ -361,7 +391,7 @@ async function main(): Promise<number> {
 }
 
 /** Streams are optional on this branch: a prediction of a probe guest, then its events URL; 404 means absent. */
-async function probeStreams(request: ReturnType<typeof createLoad>["request"], baseUrl: string): Promise<boolean> {
+async function probeStreams(request: ReturnType<typeof createLoad>["request"], baseUrl: string) {
   const guest = await fetch(`${baseUrl}/api/auth/sign-in/anonymous`, { method: "POST", headers: { origin: baseUrl } });
   await guest.arrayBuffer();
   const token = guest.headers.get("set-auth-token");
@@ -379,7 +409,7 @@ async function probeStreams(request: ReturnType<typeof createLoad>["request"], b
     signal: AbortSignal.timeout(10_000),
   });
   await res.body?.cancel();
-  return res.status !== 404;
+  return { streams: res.status !== 404, who, predictionId: id };
 }
 
 main()
