@@ -19,7 +19,6 @@ import sharp from "sharp";
 import { FAKE_EACHLABS_KEY, fail, startFakeEachlabs, succeed } from "../test/fakes/eachlabs";
 import { startTcpProxy } from "../test/fakes/tcp-proxy";
 import { startWebhookReceiver } from "../test/fakes/webhook-receiver";
-import { createPostgresDatabase } from "../test/helpers/db";
 import { startS3 } from "../test/helpers/s3";
 import {
   activeJobs,
@@ -86,7 +85,7 @@ async function main(): Promise<number> {
   // PostgreSQL: a new database beside the configured server, dropped at the end.
   const base =
     process.env.TEST_DATABASE_URL || process.env.DATABASE_URL || "postgres://postgres@127.0.0.1:5432/postgres";
-  const database = await createPostgresDatabase(base);
+  const database = await createFleetDatabase(base);
   cleanups.push(["database", database.drop]);
   const direct = new URL(database.url);
   log(`database ${direct.pathname.slice(1)}`);
@@ -388,6 +387,27 @@ async function main(): Promise<number> {
   await cleanup();
   console.log(`fleet: ${requests} requests, ${faults.length} faults injected, ${lost} lost`);
   return lost > 0 ? 1 : 0;
+}
+
+/**
+ * A new database beside `base`, named logo_fleet_… rather than logo_test_…: CI and test runs of other checkouts
+ * sweep up logo_test_ databases when they end, and one did so under a running fleet test.
+ */
+async function createFleetDatabase(base: string) {
+  const name = `logo_fleet_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
+  const admin = async (statement: string) => {
+    const client = new pg.Client({ connectionString: base });
+    await client.connect();
+    try {
+      await client.query(statement);
+    } finally {
+      await client.end();
+    }
+  };
+  await admin(`create database "${name}"`);
+  const url = new URL(base);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), drop: () => admin(`drop database if exists "${name}" with (force)`) };
 }
 
 /** Streams are optional on this branch: a prediction of a probe guest, then its events URL; 404 means absent. */
