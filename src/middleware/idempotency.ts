@@ -1,9 +1,16 @@
 import { createHash } from "node:crypto";
 import { createMiddleware } from "hono/factory";
 import { currentUser } from "../auth/session";
+import { isDatabaseUnavailable } from "../db/outage";
 import type { AppEnv } from "../deps";
 import { ApiError } from "../lib/errors";
-import { claimIdempotencyKey, releaseIdempotencyKey, saveIdempotentResponse } from "../services/idempotency";
+import type { Logger } from "../lib/logger";
+import {
+  ABANDONED_AFTER_MS,
+  claimIdempotencyKey,
+  releaseIdempotencyKey,
+  saveIdempotentResponse,
+} from "../services/idempotency";
 
 const KEY_RE = /^[\x21-\x7e]{1,255}$/;
 const REPLAYED_HEADERS = ["location", "content-type"];
@@ -32,7 +39,8 @@ export function idempotent(scope: string) {
     const body = await c.req.text();
     const requestHash = createHash("sha256").update(`${c.req.method} ${c.req.path}\n${body}`).digest("hex");
 
-    const existing = await claimIdempotencyKey(db, k, requestHash, clock.now());
+    const claimedAt = clock.now();
+    const existing = await claimIdempotencyKey(db, k, requestHash, claimedAt);
     if (existing === undefined)
       throw new ApiError("conflict", "A request with this Idempotency-Key is being processed; retry shortly.");
     if (existing !== null) {
@@ -58,19 +66,55 @@ export function idempotent(scope: string) {
       return c.newResponse(JSON.stringify(replayed), { status: existing.responseStatus as 200, headers });
     }
 
+    const log = c.get("logger");
+    const release = () => untilDatabaseAnswers(log, "release", () => releaseIdempotencyKey(db, k, claimedAt));
     try {
       await next();
     } catch (err) {
-      await releaseIdempotencyKey(db, k);
+      await release();
       throw err;
     }
     const res = c.res;
-    if (RELEASED_STATUSES.has(res.status)) return releaseIdempotencyKey(db, k);
+    if (RELEASED_STATUSES.has(res.status)) return release();
     const headers: Record<string, string> = {};
     for (const h of REPLAYED_HEADERS) {
       const v = res.headers.get(h);
       if (v) headers[h] = v;
     }
-    await saveIdempotentResponse(db, k, { status: res.status, body: await res.clone().json(), headers });
+    const outcome = { status: res.status, body: await res.clone().json(), headers };
+    // The work is done: the client gets its answer even if the database went away just now; the outcome is kept
+    // as soon as it is back, and a retry meanwhile is told the first is still in progress (409), never run twice.
+    await untilDatabaseAnswers(log, "save", () => saveIdempotentResponse(db, k, outcome));
   });
+}
+
+const RETRY_EVERY_MS = 1000;
+
+/**
+ * Runs a write of the key's record; when the database is unavailable (the request most likely failed for that
+ * very reason: a 503), it is retried in the background until the database answers, for as long as the record
+ * could otherwise block its key (ABANDONED_AFTER_MS). Without this a key claimed just before an outage stayed
+ * "in progress" for two minutes: every retry of the request answered 409 although nothing was running.
+ */
+async function untilDatabaseAnswers(log: Logger | undefined, what: string, write: () => Promise<void>): Promise<void> {
+  try {
+    await write();
+    return;
+  } catch (err) {
+    if (!isDatabaseUnavailable(err)) throw err;
+  }
+  const giveUpAt = Date.now() + ABANDONED_AFTER_MS;
+  const retry = () => {
+    const timer = setTimeout(() => {
+      write().then(
+        () => log?.info({ what }, "idempotency key record written after a database outage"),
+        (err: unknown) => {
+          if (isDatabaseUnavailable(err) && Date.now() < giveUpAt) return retry();
+          log?.warn({ err, what }, "idempotency key record could not be written after a database outage");
+        },
+      );
+    }, RETRY_EVERY_MS);
+    timer.unref?.();
+  };
+  retry();
 }

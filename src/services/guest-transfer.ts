@@ -1,13 +1,25 @@
 import { and, eq, sql } from "drizzle-orm";
 import { type Database, type Executor, queryRows } from "../db";
-import { asset, creditAccount, creditTransaction, guestLink, polarOrder, prediction, user } from "../db/schema";
+import {
+  asset,
+  creditAccount,
+  creditTransaction,
+  guestLink,
+  outgoingWebhook,
+  polarOrder,
+  prediction,
+  user,
+  webhookSecret,
+} from "../db/schema";
 import { applyCreditChange, TOTAL_KEYS } from "./ledger";
 
 /** A guest that signs up or signs in: everything it owns moves to the account, nothing is lost. */
 
 /**
  * Moves everything a guest owns to the account it linked to, in one transaction: the balance as a
- * pair of `transfer` rows (guest −n, user +n), then the guest's ledger rows, predictions and orders.
+ * pair of `transfer` rows (guest −n, user +n), then the guest's ledger rows, predictions, assets and orders, its
+ * webhook events (queued or still to come) and — when the account has none yet — its signing secret, so events
+ * of the guest's jobs are still delivered and verify with the secret the guest's receiver knows.
  * Afterwards the guest has no balance row, so Better Auth can delete it without cascading anything away.
  */
 export async function transferGuestAccount(db: Database, guestId: string, userId: string): Promise<{ moved: number }> {
@@ -55,6 +67,14 @@ export async function transferGuestAccount(db: Database, guestId: string, userId
     await tx.update(prediction).set({ userId }).where(eq(prediction.userId, guestId));
     await tx.update(asset).set({ userId }).where(eq(asset.userId, guestId));
     await tx.update(polarOrder).set({ userId }).where(eq(polarOrder.userId, guestId));
+    // After the jobs (whose rows this transaction now holds): an event written by a job that finished before
+    // is moved here; one written after reads the new owner from its job. Left with the guest, an event could
+    // never be signed (the guest's secret goes with the guest) and stayed pending for ever.
+    await tx.update(outgoingWebhook).set({ userId }).where(eq(outgoingWebhook.userId, guestId));
+    await tx.execute(
+      sql`update ${webhookSecret} set user_id = ${userId} where user_id = ${guestId}
+          and not exists (select 1 from ${webhookSecret} w where w.user_id = ${userId})`,
+    );
     await tx.delete(creditAccount).where(eq(creditAccount.userId, guestId));
     await tx.insert(guestLink).values({ guestId, userId }).onConflictDoNothing();
     return { moved };

@@ -2,13 +2,13 @@
  * Stored Idempotency-Key records: one per (user, scope, key), holding the request's hash while it runs and
  * its outcome for 24 hours after. The idempotent middleware decides what to answer from them.
  */
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq, isNull, lt, sql } from "drizzle-orm";
 import type { Database } from "../db";
 import { idempotencyKey } from "../db/schema";
 
 const TTL_MS = 24 * 60 * 60 * 1000;
 /** An in-flight record older than this is taken to be from a crashed request and may be taken over. */
-const ABANDONED_AFTER_MS = 2 * 60 * 1000;
+export const ABANDONED_AFTER_MS = 2 * 60 * 1000;
 
 export type IdempotencyRecord = typeof idempotencyKey.$inferSelect;
 export interface IdempotencyScope {
@@ -60,7 +60,12 @@ export async function saveIdempotentResponse(
     .where(whereKey(k));
 }
 
-/** Frees the key: the request was refused before doing anything, or failed unexpectedly. */
-export async function releaseIdempotencyKey(db: Database, k: IdempotencyScope): Promise<void> {
-  await db.delete(idempotencyKey).where(whereKey(k));
+/**
+ * Frees the key: the request was refused before doing anything, or failed unexpectedly. Only the in-flight record
+ * this request claimed at `claimedAt` (a late release never frees a key a later request holds).
+ */
+export async function releaseIdempotencyKey(db: Database, k: IdempotencyScope, claimedAt: Date): Promise<void> {
+  await db
+    .delete(idempotencyKey)
+    .where(and(whereKey(k), isNull(idempotencyKey.responseStatus), eq(idempotencyKey.createdAt, claimedAt)));
 }

@@ -235,6 +235,33 @@ describe("delivery", () => {
   });
 });
 
+describe("a guest that signs up", () => {
+  // Found by the fleet test: an event of a guest's prediction queued before the guest signed up stayed with the
+  // deleted guest, could never be signed (its secret was deleted with it) and was never delivered.
+  test("events of its jobs, queued before and after the link, are delivered, signed with the secret the guest read", async () => {
+    const guest = await t.signInAnonymous();
+    const key = await secretOf(guest);
+    const before = await completed(guest, { webhookEvents: ["start", "completed"] });
+    const account = await t.signUp({ headers: guest.headers });
+    expect(account.userId).not.toBe(guest.userId);
+    await drain();
+    const receipts = receiver.receiptsFor(before.id);
+    expect(receipts.map((r) => JSON.parse(r.body).type).sort()).toEqual(["prediction.completed", "prediction.start"]);
+    for (const r of receipts) expect(signedBy(key, r)).toBe(true);
+    // The account signs with the guest's secret from now on.
+    expect(await secretOf(account)).toBe(key);
+    const after = await completed(account);
+    await drain();
+    expect(receiver.receiptsFor(after.id)).toHaveLength(1);
+    expect(signedBy(key, receiver.receiptsFor(after.id)[0] as Receipt)).toBe(true);
+    const [left] = await t.db
+      .select({ n: sql<number>`count(*)::int` })
+      .from(webhookDelivery)
+      .where(eq(webhookDelivery.status, "pending"));
+    expect(left?.n).toBe(0);
+  });
+});
+
 describe("signing secrets", () => {
   test("created on first read, stored encrypted; after a rotation both verify for 24 h, then only the new one", async () => {
     const s = await t.signUp();
