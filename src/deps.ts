@@ -86,6 +86,8 @@ export interface AppEnv {
     /** The client's address (src/lib/client-address.ts), resolved on first call and then remembered. */
     clientAddress: () => string;
     user?: AuthUser;
+    /** The request's Idempotency-Key once the idempotent middleware has claimed it: creates write it on the job. */
+    idempotencyKey?: string;
     authResolved?: boolean;
     /** The resource an `access: "owner"` route acts on, found and checked by the route kit (read it with `owned`). */
     owned?: { userId: string };

@@ -66,6 +66,7 @@ export function idempotent(scope: string) {
       return c.newResponse(JSON.stringify(replayed), { status: existing.responseStatus as 200, headers });
     }
 
+    c.set("idempotencyKey", key);
     const log = c.get("logger");
     const release = () => untilDatabaseAnswers(log, "release", () => releaseIdempotencyKey(db, k, claimedAt));
     try {

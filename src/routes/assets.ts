@@ -111,7 +111,13 @@ export function registerAssetRoutes(app: OpenAPIHono<AppEnv>) {
 
   app.openapi(create, async (c) => {
     const deps = c.get("deps");
-    const row = await createAsset(deps, currentUser(c), owned(c, ownPrediction), c.req.valid("json"));
+    const row = await createAsset(
+      deps,
+      currentUser(c),
+      owned(c, ownPrediction),
+      c.req.valid("json"),
+      c.get("idempotencyKey"),
+    );
     const body = toAsset(row, deps.storage.publicUrl);
     c.header("Location", body.urls.get);
     return c.json(body, 201);

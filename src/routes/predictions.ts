@@ -92,7 +92,7 @@ const cancel = defineRoute({
 export function registerPredictionRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(create, async (c) => {
     const user = currentUser(c);
-    const row = await createPrediction(c.get("deps"), user, c.req.valid("json"));
+    const row = await createPrediction(c.get("deps"), user, c.req.valid("json"), c.get("idempotencyKey"));
     const body = toPrediction(row);
     c.header("Location", body.urls.get);
     return c.json(body, 201);

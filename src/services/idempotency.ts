@@ -2,7 +2,7 @@
  * Stored Idempotency-Key records: one per (user, scope, key), holding the request's hash while it runs and
  * its outcome for 24 hours after. The idempotent middleware decides what to answer from them.
  */
-import { and, eq, isNull, lt, sql } from "drizzle-orm";
+import { and, eq, isNull, sql } from "drizzle-orm";
 import type { Database } from "../db";
 import { idempotencyKey } from "../db/schema";
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { and, eq, sql } from "drizzle-orm";
 import { Webhook } from "standardwebhooks";
-import { asset, creditTransaction, prediction } from "../../src/db/schema";
+import { asset, creditTransaction, idempotencyKey, prediction } from "../../src/db/schema";
 import { AssetKindListSchema, AssetListSchema, AssetSchema } from "../../src/schemas/assets";
 import { PredictionSchema } from "../../src/schemas/predictions";
 import { reconcileOnce } from "../../src/services/reconciler";
@@ -263,6 +263,23 @@ describe("POST /api/predictions/{id}/assets", () => {
     expect(replay.body.id).toBe(created[0]?.body.id);
     expectError(await order(t, s, p.id, { kind: "vector" }, { "idempotency-key": key }), 422, "idempotency_key_reused");
     await waitFinal(t, s, replay.body.id);
+  });
+});
+
+describe("an Idempotency-Key whose first outcome was lost", () => {
+  test("the retry answers the asset that key made, charged once", async () => {
+    const s = await t.signUp();
+    const p = await succeededPrediction(t, s);
+    const before = await balanceOf(t, s);
+    const first = await order(t, s, p.id, { kind: "vector" }, { "idempotency-key": "lost-asset-1" });
+    expect(first.status).toBe(201);
+    await t.db.delete(idempotencyKey).where(eq(idempotencyKey.key, "lost-asset-1"));
+    const retry = await order(t, s, p.id, { kind: "vector" }, { "idempotency-key": "lost-asset-1" });
+    expect(retry.status).toBe(201);
+    expect(retry.body.id).toBe(first.body.id);
+    expect(await t.db.select({ id: asset.id }).from(asset).where(eq(asset.predictionId, p.id))).toHaveLength(1);
+    expect(await balanceOf(t, s)).toBe(before - 1);
+    await waitFinal(t, s, first.body.id);
   });
 });
 

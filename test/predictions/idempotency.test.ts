@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { eq } from "drizzle-orm";
-import { prediction } from "../../src/db/schema";
+import { idempotencyKey, prediction } from "../../src/db/schema";
 import { PredictionSchema } from "../../src/schemas/predictions";
 import { errorReply, FAKE_EACHLABS_KEY, type FakeEachlabs, startFakeEachlabs } from "../fakes/eachlabs";
 import { createTestApp, type TestApp } from "../helpers/app";
@@ -96,6 +96,27 @@ describe("Idempotency-Key", () => {
     expect({ ...expectError(replay, 402, "insufficient_credits"), requestId: "" }).toEqual({ ...short, requestId: "" });
     expect((await post(s.headers, "fits", body({ numOutputs: 2 }))).status).toBe(201);
     expect(await balanceOf(t, s.userId)).toBe(0);
+  });
+
+  test("a retry whose first outcome was never recorded (instance killed, record lost) answers the prediction that key made: charged once", async () => {
+    const s = await t.signUp();
+    eachlabs.reset();
+    const before = await balanceOf(t, s.userId);
+    const first = await post(s.headers, "lost-outcome-1");
+    expect(first.status).toBe(201);
+    // What a killed instance or an outage leaves: the key's record gone (or abandoned and taken over), the job kept.
+    await t.db.delete(idempotencyKey).where(eq(idempotencyKey.key, "lost-outcome-1"));
+    const retry = await post(s.headers, "lost-outcome-1");
+    expect(retry.status).toBe(201);
+    expect(expectSchema(PredictionSchema, retry.body).id).toBe(first.body.id);
+    const made = await t.db.select({ id: prediction.id }).from(prediction).where(eq(prediction.userId, s.userId));
+    expect(made).toHaveLength(1);
+    expect(eachlabs.creates()).toHaveLength(1);
+    expect(await balanceOf(t, s.userId)).toBe(before - first.body.creditsCharged);
+    // And the answer is kept again for the next replay.
+    const replay = await post(s.headers, "lost-outcome-1");
+    expect(replay.headers.get("idempotent-replayed")).toBe("true");
+    expect(replay.body.id).toBe(first.body.id);
   });
 
   test("keys are per user: another user's identical key does its own work", async () => {

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { check, index, integer, jsonb, pgEnum, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { check, index, integer, jsonb, pgEnum, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 import { user } from "./auth";
 import { prediction } from "./predictions";
 
@@ -52,8 +52,13 @@ export const asset = pgTable(
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
     /** As prediction.version: bumped by every change GET shows, announced on `logo_job_changed`. */
     version: integer("version").notNull().default(1),
+    /** As prediction.idempotency_key: a retry whose first outcome was lost finds this asset, not a second charge. */
+    idempotencyKey: text("idempotency_key"),
   },
   (t) => [
+    uniqueIndex("asset_user_idempotency_key_idx")
+      .on(t.userId, t.idempotencyKey)
+      .where(sql`${t.idempotencyKey} is not null`),
     index("asset_user_created_idx").on(t.userId, t.createdAt.desc().nullsFirst(), t.id.desc().nullsFirst()),
     index("asset_prediction_created_idx").on(t.predictionId, t.createdAt.desc().nullsFirst(), t.id.desc().nullsFirst()),
     // The claim queue: only active rows, in the order they are taken.

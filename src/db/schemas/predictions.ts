@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { check, index, integer, jsonb, pgEnum, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { check, index, integer, jsonb, pgEnum, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 import { user } from "./auth";
 
 export const predictionStatus = pgEnum("prediction_status", [
@@ -48,6 +48,12 @@ export const prediction = pgTable(
      * transaction.
      */
     version: integer("version").notNull().default(1),
+    /**
+     * The Idempotency-Key it was created with, if any: written with the charge, so a retry of a request whose
+     * outcome was never recorded (its instance died, the database went away) finds this job instead of charging
+     * for a second one.
+     */
+    idempotencyKey: text("idempotency_key"),
   },
   (t) => [
     // The list orders (GET /api/generations, /api/predictions): keyset `created_at desc, id desc` (NULLS FIRST,
@@ -59,6 +65,9 @@ export const prediction = pgTable(
       t.createdAt.desc().nullsFirst(),
       t.id.desc().nullsFirst(),
     ),
+    uniqueIndex("prediction_user_idempotency_key_idx")
+      .on(t.userId, t.idempotencyKey)
+      .where(sql`${t.idempotencyKey} is not null`),
     index("prediction_user_model_created_idx").on(
       t.userId,
       t.model,

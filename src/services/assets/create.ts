@@ -1,3 +1,4 @@
+import { and, eq } from "drizzle-orm";
 import { asset } from "../../db/schema";
 import type { AssetRow } from "../../db/schemas/assets";
 import type { PredictionRow } from "../../db/schemas/predictions";
@@ -5,7 +6,7 @@ import type { Deps } from "../../deps";
 import type { AuthUser } from "../../domain/user";
 import { ApiError, conflict } from "../../lib/errors";
 import { assetOptions, type CreateAssetRequest } from "../../schemas/assets";
-import { charge } from "../ledger";
+import { charge, isUniqueViolation } from "../ledger";
 import { checkWebhookUrl } from "../webhooks/address-guard";
 
 /**
@@ -18,6 +19,7 @@ export async function createAsset(
   user: AuthUser,
   source: PredictionRow,
   req: CreateAssetRequest,
+  idempotencyKey?: string,
 ): Promise<AssetRow> {
   if (source.status !== "succeeded")
     throw conflict(`Deliverables are made from a succeeded prediction; this one is ${source.status}.`, {
@@ -30,32 +32,46 @@ export async function createAsset(
   }
   const webhook = req.webhook ? checkWebhookUrl(deps.config, req.webhook) : null;
   const price = deps.config.ASSET_CREDITS[req.kind];
-  const row = await deps.db.transaction(async (tx) => {
-    const [inserted] = await tx
-      .insert(asset)
-      .values({
-        userId: user.id,
-        predictionId: source.id,
-        outputIndex: req.outputIndex,
-        kind: req.kind,
-        status: "queued",
-        options: assetOptions(req.kind, req.options),
-        creditsCharged: price,
-        webhook,
-        webhookEvents: webhook ? [...new Set(req.webhookEvents)] : null,
-        createdAt: deps.clock.now(),
-      })
-      .returning();
-    if (!inserted) throw new Error("asset insert returned nothing");
-    if (price > 0)
-      await charge(tx, {
-        userId: user.id,
-        subject: { type: "asset", id: inserted.id },
-        amount: price,
-        reason: `${req.kind} of prediction ${source.id}`,
-      });
-    return inserted;
-  });
+  let row: AssetRow;
+  try {
+    row = await deps.db.transaction(async (tx) => {
+      const [inserted] = await tx
+        .insert(asset)
+        .values({
+          userId: user.id,
+          predictionId: source.id,
+          outputIndex: req.outputIndex,
+          kind: req.kind,
+          status: "queued",
+          options: assetOptions(req.kind, req.options),
+          creditsCharged: price,
+          webhook,
+          webhookEvents: webhook ? [...new Set(req.webhookEvents)] : null,
+          idempotencyKey: idempotencyKey ?? null,
+          createdAt: deps.clock.now(),
+        })
+        .returning();
+      if (!inserted) throw new Error("asset insert returned nothing");
+      if (price > 0)
+        await charge(tx, {
+          userId: user.id,
+          subject: { type: "asset", id: inserted.id },
+          amount: price,
+          reason: `${req.kind} of prediction ${source.id}`,
+        });
+      return inserted;
+    });
+  } catch (err) {
+    // An asset already holds this key (its request's outcome was never recorded): it is the answer, charged once.
+    if (idempotencyKey && isUniqueViolation(err, "asset_user_idempotency_key_idx")) {
+      const [existing] = await deps.db
+        .select()
+        .from(asset)
+        .where(and(eq(asset.userId, user.id), eq(asset.idempotencyKey, idempotencyKey)));
+      if (existing) return existing;
+    }
+    throw err;
+  }
   deps.assetRunner.kick();
   return row;
 }

@@ -15,7 +15,7 @@ import {
   toPrediction,
 } from "../../schemas/predictions";
 import { settleCompletion } from "../eachlabs-callbacks";
-import { charge, preparedChargeWithJob } from "../ledger";
+import { charge, isUniqueViolation, preparedChargeWithJob } from "../ledger";
 import { eachlabsCallbackUrl } from "../providers/eachlabs-callback";
 import { buildPrompt, buildProviderInput } from "../providers/eachlabs-input";
 import { type GenerationProvider, isProviderError } from "../providers/provider";
@@ -48,6 +48,7 @@ export async function createPrediction(
   deps: Deps,
   user: AuthUser,
   req: CreatePredictionRequest,
+  idempotencyKey?: string,
 ): Promise<PredictionRow> {
   const { db, logger } = deps;
   const provider = deps.provider;
@@ -87,17 +88,32 @@ export async function createPrediction(
     createdAt: deps.clock.now(),
     webhook,
     webhookEvents,
+    idempotencyKey: idempotencyKey ?? null,
   };
   const reason = `${model.id} × ${input.numOutputs}`;
-  const charged = await chargeAndRecord(db, values, reason);
-  const row =
-    charged ??
-    (await db.transaction(async (tx) => {
-      const [inserted] = await tx.insert(prediction).values(values).returning({ id: prediction.id });
-      if (!inserted) throw new Error("prediction insert returned nothing");
-      await charge(tx, { userId: user.id, subject: { type: "prediction", id: inserted.id }, amount: price, reason });
-      return inserted;
-    }));
+  let row: { id: string };
+  try {
+    const charged = await chargeAndRecord(db, values, reason);
+    row =
+      charged ??
+      (await db.transaction(async (tx) => {
+        const [inserted] = await tx.insert(prediction).values(values).returning({ id: prediction.id });
+        if (!inserted) throw new Error("prediction insert returned nothing");
+        await charge(tx, { userId: user.id, subject: { type: "prediction", id: inserted.id }, amount: price, reason });
+        return inserted;
+      }));
+  } catch (err) {
+    // A prediction already holds this key: its request's outcome was never recorded (its instance died, or the
+    // database went away before the answer was kept). That prediction is the answer; nothing more is charged.
+    if (idempotencyKey && isUniqueViolation(err, "prediction_user_idempotency_key_idx")) {
+      const [existing] = await db
+        .select()
+        .from(prediction)
+        .where(and(eq(prediction.userId, user.id), eq(prediction.idempotencyKey, idempotencyKey)));
+      if (existing) return existing;
+    }
+    throw err;
+  }
 
   // 2. Call the provider outside any transaction (it may take up to EACHLABS_TIMEOUT_MS).
   let created: { id: string; raw: unknown };
@@ -159,9 +175,11 @@ async function chargeAndRecord(
     return sql`
       insert into ${prediction} (${col(prediction.userId)}, ${col(prediction.model)}, ${col(prediction.status)},
                   ${col(prediction.input)}, ${col(prediction.prompt)}, ${col(prediction.creditsCharged)},
-                  ${col(prediction.createdAt)}, ${col(prediction.webhook)}, ${col(prediction.webhookEvents)})
+                  ${col(prediction.createdAt)}, ${col(prediction.webhook)}, ${col(prediction.webhookEvents)},
+                  ${col(prediction.idempotencyKey)})
       select ${p("userId")}::uuid, ${p("model")}::text, 'queued', ${p("input")}::jsonb, ${p("prompt")}::text,
-             ${p("price")}::int, ${p("createdAt")}::timestamptz, ${p("webhook")}::text, ${p("webhookEvents")}::text[]
+             ${p("price")}::int, ${p("createdAt")}::timestamptz, ${p("webhook")}::text, ${p("webhookEvents")}::text[],
+             ${p("idempotencyKey")}::text
         from debit
       returning ${col(prediction.id)}`;
   });
@@ -174,6 +192,7 @@ async function chargeAndRecord(
     createdAt: v.createdAt.toISOString(),
     webhook: v.webhook ?? null,
     webhookEvents: v.webhookEvents ? `{${v.webhookEvents.join(",")}}` : null,
+    idempotencyKey: v.idempotencyKey ?? null,
     reason,
   });
   return row ?? null;
