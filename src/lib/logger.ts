@@ -77,3 +77,18 @@ export function lazyChild(parent: Logger, bindings: () => pino.Bindings): Logger
     },
   });
 }
+
+/**
+ * Writes out what the logger's destination still buffers, synchronously: before `process.exit`, so the last
+ * lines (a fatal error, "stopped") are not lost. A destination that cannot (a test's sink) is left alone.
+ */
+export function flushLogsSync(logger: Logger): void {
+  const stream = (logger as unknown as Record<symbol, unknown>)[pino.symbols.streamSym] as
+    | { flushSync?: () => void }
+    | undefined;
+  try {
+    stream?.flushSync?.();
+  } catch {
+    // Nothing buffered, or the stream is closed already.
+  }
+}
