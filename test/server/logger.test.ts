@@ -20,9 +20,9 @@ describe("createLogger's redaction", () => {
     expect(nested?.body).toEqual({ password: "[redacted]", name: "n" });
     expect(nested?.token).toBe("top-level stays");
     expect(child?.user).toEqual({ secret: "[redacted]", accessToken: "[redacted]", id: 1 });
-    expect((err?.err as { token?: string; message?: string }).token).toBe("[redacted]");
-    expect((err?.err as { message?: string }).message).toBe("failed, params: [redacted]");
-    expect((headers?.req as { headers: unknown }).headers).toEqual({
+    expect((err?.err as { token?: string } | undefined)?.token).toBe("[redacted]");
+    expect((err?.err as { message?: string } | undefined)?.message).toBe("failed, params: [redacted]");
+    expect((headers?.req as { headers: unknown } | undefined)?.headers).toEqual({
       authorization: "[redacted]",
       cookie: "[redacted]",
       "x-api-key": "[redacted]",
