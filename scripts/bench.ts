@@ -198,6 +198,8 @@ async function load(spec: Omit<LoadSpec, "connections" | "durationS" | "warmupS"
 async function main(): Promise<number> {
   const started = new Date();
   const stamp = started.toISOString().replace(/\D/g, "").slice(0, 14);
+  // Other work on the machine (a fleet test, another bench) is part of the conditions: recorded with the figures.
+  const loadAverageAtStart = os.loadavg().map((x) => Math.round(x * 100) / 100);
   const pgliteDir = mkdtempSync(join(os.tmpdir(), "logo-bench-"));
   cleanups.push(async () => rmSync(pgliteDir, { recursive: true, force: true }));
 
@@ -638,6 +640,7 @@ async function main(): Promise<number> {
 
   const results = {
     date: started.toISOString(),
+    commit: spawnSync("git", ["rev-parse", "--short", "HEAD"], { cwd: repoPath() }).stdout?.toString().trim() || null,
     durationMs: Date.now() - started.getTime(),
     judged,
     machine: {
@@ -646,6 +649,7 @@ async function main(): Promise<number> {
       cpuModel: cpus[0]?.model.trim() ?? "unknown",
       cores: cpus.length,
       memoryMb: Math.round(os.totalmem() / 2 ** 20),
+      loadAverageAtStart,
       loadAverageAtEnd: os.loadavg().map((x) => Math.round(x * 100) / 100),
     },
     runtimes: { ...versions, used: runtime },
