@@ -12,7 +12,13 @@
  *
  * Every server runs at once (the bare limits and the service); the targets are measured in BENCH_ROUNDS (3)
  * interleaved rounds and each reports its median round, with the serving process's CPU time per request. A
- * ratio is the median of the per-round ratios (target and base measured in the same round).
+ * ratio is the median of the per-round ratios (target and base measured in the same round); goals are judged
+ * on the CPU ratio (base µs/request ÷ target's), the throughput ratio is reported beside it.
+ *
+ * The bare servers get the service's LOG_LEVEL (BENCH_LOG_LEVEL, warn) and log a request line like it at info.
+ * A second service at LOG_LEVEL=info serves the *-info targets (BENCH_LOG_COMPARE=0: off). On Node the service
+ * is the compiled build (dist/index.js, built when stale). BENCH_SANDBOX_DELAY_MS: the measured service's
+ * SANDBOX_DELAY_MS (unset: 0, so each POST also pays for the sandbox completing its prediction).
  *
  * BENCH_DURATION_S (3) per target and round, BENCH_WARMUP_S (1) in the first round, BENCH_CONNECTIONS (32),
  * BENCH_HISTORY_ROWS (100000), BENCH_MEMORY=1 with BENCH_MEMORY_REQUESTS (200000): the service's RSS
