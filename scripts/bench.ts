@@ -12,7 +12,13 @@
  *
  * Every server runs at once (the bare limits and the service); the targets are measured in BENCH_ROUNDS (3)
  * interleaved rounds and each reports its median round, with the serving process's CPU time per request. A
- * ratio is the median of the per-round ratios (target and base measured in the same round).
+ * ratio is the median of the per-round ratios (target and base measured in the same round); goals are judged
+ * on the CPU ratio (base µs/request ÷ target's), the throughput ratio is reported beside it.
+ *
+ * The bare servers get the service's LOG_LEVEL (BENCH_LOG_LEVEL, warn) and log a request line like it at info.
+ * A second service at LOG_LEVEL=info serves the *-info targets (BENCH_LOG_COMPARE=0: off). On Node the service
+ * is the compiled build (dist/index.js, built when stale). BENCH_SANDBOX_DELAY_MS: the measured service's
+ * SANDBOX_DELAY_MS (unset: 0, so each POST also pays for the sandbox completing its prediction).
  *
  * BENCH_DURATION_S (3) per target and round, BENCH_WARMUP_S (1) in the first round, BENCH_CONNECTIONS (32),
  * BENCH_HISTORY_ROWS (100000), BENCH_MEMORY=1 with BENCH_MEMORY_REQUESTS (200000): the service's RSS
@@ -31,7 +37,7 @@
  */
 
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { dirname, join } from "node:path";
 import pg from "pg";
@@ -70,6 +76,20 @@ import { runStreamBench, streamConfig, streamTable } from "./bench/streams";
 const HARD_LIMIT_MS = 290_000;
 const env = process.env;
 
+/** Builds dist/ (npm run build) when it is missing or older than a file under src/. */
+function ensureBuilt(): void {
+  const newest = (dir: string): number =>
+    readdirSync(dir, { withFileTypes: true }).reduce((m, e) => {
+      const p = join(dir, e.name);
+      return Math.max(m, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
+    }, 0);
+  const built = repoPath("dist", "index.js");
+  if (existsSync(built) && statSync(built).mtimeMs >= newest(repoPath("src"))) return;
+  console.error("bench: dist/ is missing or older than src/: npm run build");
+  const r = spawnSync("npm", ["run", "build"], { cwd: repoPath(), stdio: ["ignore", "inherit", "inherit"] });
+  if (r.status !== 0) throw new Error("bench: npm run build failed");
+}
+
 function option(name: string): string | undefined {
   const i = process.argv.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`));
   if (i < 0) return undefined;
@@ -94,6 +114,15 @@ const config = {
   validateResponses: false,
   memory: env.BENCH_MEMORY === "1" || env.BENCH_MEMORY === "true",
   memoryRequests: Number(env.BENCH_MEMORY_REQUESTS ?? 200_000),
+  /** The level of the service and of the bare servers alike. */
+  logLevel: env.BENCH_LOG_LEVEL ?? "warn",
+  /**
+   * A second service at LOG_LEVEL=info beside the first (at warn): GET /api/models and /api/credits on both in
+   * the same rounds, so the cost of the per-request log line is a ratio of the same run (BENCH_LOG_COMPARE=0: off).
+   */
+  logCompare: env.BENCH_LOG_COMPARE !== "0" && (env.BENCH_LOG_LEVEL ?? "warn") === "warn",
+  /** On Node the service is the compiled build (`node --enable-source-maps dist/index.js`, as npm run start:node). */
+  nodeService: "node --enable-source-maps dist/index.js",
 };
 const databaseUrl = env.BENCH_DATABASE_URL || env.DATABASE_URL || undefined;
 const strict = env.BENCH_STRICT === "1" || env.BENCH_STRICT === "true";
@@ -175,6 +204,8 @@ async function load(spec: Omit<LoadSpec, "connections" | "durationS" | "warmupS"
 async function main(): Promise<number> {
   const started = new Date();
   const stamp = started.toISOString().replace(/\D/g, "").slice(0, 14);
+  // Other work on the machine (a fleet test, another bench) is part of the conditions: recorded with the figures.
+  const loadAverageAtStart = os.loadavg().map((x) => Math.round(x * 100) / 100);
   const pgliteDir = mkdtempSync(join(os.tmpdir(), "logo-bench-"));
   cleanups.push(async () => rmSync(pgliteDir, { recursive: true, force: true }));
 
@@ -213,7 +244,7 @@ async function main(): Promise<number> {
     VALIDATE_RESPONSES: String(config.validateResponses),
     HOST: "127.0.0.1",
     PORT: String(port),
-    LOG_LEVEL: env.BENCH_LOG_LEVEL ?? "warn",
+    LOG_LEVEL: config.logLevel,
     ...dbEnv,
     DATABASE_POOL_MAX: String(config.poolMax),
     MIGRATE_ON_START: "true",
@@ -230,12 +261,19 @@ async function main(): Promise<number> {
     SANDBOX_DELAY_MS: "0",
     STORAGE_DIR: join(pgliteDir, "files"),
   };
-  const startService = async (profiled = false, extraEnv: Record<string, string> = {}): Promise<Child> => {
-    const child = startProcess("service", runtime, repoPath("src", "index.ts"), {
+  // Node runs what production runs: the compiled build, not the sources through tsx.
+  if (runtime === "node") ensureBuilt();
+  const serviceFile = runtime === "node" ? repoPath("dist", "index.js") : repoPath("src", "index.ts");
+  const startService = async (
+    profiled = false,
+    extraEnv: Record<string, string> = {},
+    at: { name: string; base: string } = { name: "service", base },
+  ): Promise<Child> => {
+    const child = startProcess(at.name, runtime, serviceFile, {
       env: { ...serviceEnv, ...extraEnv },
-      runtimeArgs: profiled ? profileArgs() : [],
+      runtimeArgs: [...(runtime === "node" ? ["--enable-source-maps"] : []), ...(profiled ? profileArgs() : [])],
     });
-    await waitReady(child, `${base}/health`);
+    await waitReady(child, `${at.base}/health`);
     return child;
   };
 
@@ -371,7 +409,7 @@ async function main(): Promise<number> {
   const bareSelectPort = await freePort();
   const bare = async (name: string, file: string, port: number, extra: Record<string, string>) => {
     const child = startProcess(name, runtime, repoPath("scripts", "bench", file), {
-      env: { PATH: env.PATH, HOME: env.HOME, PORT: String(port), ...extra },
+      env: { PATH: env.PATH, HOME: env.HOME, PORT: String(port), LOG_LEVEL: config.logLevel, ...extra },
     });
     await waitReady(child, `http://127.0.0.1:${port}/`);
     return child;
@@ -383,7 +421,24 @@ async function main(): Promise<number> {
     BENCH_SELECT_USER_ID: light.id,
   });
   log(`starting the service on ${runtime}`);
-  service = await startService(true);
+  // The sandbox finishes each prediction through the callback path after SANDBOX_DELAY_MS (0 in the seed): with
+  // 0 the POST row pays for the create and the completion (read, update, NOTIFY) together.
+  // BENCH_SANDBOX_DELAY_MS=600000 leaves the completions out of the measured minutes: the create alone.
+  const measuredEnv: Record<string, string> = env.BENCH_SANDBOX_DELAY_MS
+    ? { SANDBOX_DELAY_MS: env.BENCH_SANDBOX_DELAY_MS }
+    : {};
+  service = await startService(true, measuredEnv);
+  let infoService: Child | undefined;
+  const infoPort = await freePort();
+  const infoBase = `http://127.0.0.1:${infoPort}`;
+  if (config.logCompare && (!only || only.has("models-info") || only.has("credits-info"))) {
+    log(`starting a second service on ${runtime} at LOG_LEVEL=info`);
+    infoService = await startService(
+      false,
+      { LOG_LEVEL: "info", PORT: String(infoPort), MIGRATE_ON_START: "false" },
+      { name: "service (info)", base: infoBase },
+    );
+  }
 
   // 4. The targets, interleaved: every round measures each target once, so a drift of the machine (other
   // tenants, CPU frequency) shifts the limits and the service alike. A target's figures are those of its
@@ -451,6 +506,25 @@ async function main(): Promise<number> {
     // what grows with the history, apart from the page itself.
     heavyRead("transactions-heavy-same-page", "/api/credits/transactions?limit=10", "transactions"),
     heavyRead("generations-heavy-same-page", "/api/generations?limit=9", "generations"),
+    // The per-request log line: the same routes on the service at LOG_LEVEL=info, judged against the one at warn.
+    ...(infoService
+      ? [
+          {
+            id: "models-info",
+            name: "GET /api/models, LOG_LEVEL=info",
+            goal: { of: "models", min: 0.9, label: "the same at warn" },
+            server: infoService,
+            spec: { url: `${infoBase}/api/models`, headers: {} },
+          },
+          {
+            id: "credits-info",
+            name: "GET /api/credits (bearer), LOG_LEVEL=info",
+            goal: { of: "credits", min: 0.9, label: "the same at warn" },
+            server: infoService,
+            spec: { url: `${infoBase}/api/credits`, headers: bearer(light) },
+          },
+        ]
+      : []),
     {
       id: "post",
       name: "POST /api/predictions (sandbox)",
@@ -497,12 +571,14 @@ async function main(): Promise<number> {
       figures: median?.result.measured ?? null,
       cpuUsPerRequest: median?.cpuUs ?? null,
       roundsRps: runs.map((r) => Math.round(r.result.measured.rps)),
+      roundsCpuUs: runs.map((r) => r.cpuUs),
       notes: [],
     };
   });
   const post = rounds.get("post") ?? [];
   await bareConstant.stop();
   await bareSelect.stop();
+  await infoService?.stop();
 
   // 5. Memory: a fresh service, RSS after 10,000 requests and after BENCH_MEMORY_REQUESTS more.
   let memory: { afterRequests: number; rssMb: number | null }[] | null = null;
@@ -576,6 +652,7 @@ async function main(): Promise<number> {
 
   const results = {
     date: started.toISOString(),
+    commit: spawnSync("git", ["rev-parse", "--short", "HEAD"], { cwd: repoPath() }).stdout?.toString().trim() || null,
     durationMs: Date.now() - started.getTime(),
     judged,
     machine: {
@@ -584,6 +661,7 @@ async function main(): Promise<number> {
       cpuModel: cpus[0]?.model.trim() ?? "unknown",
       cores: cpus.length,
       memoryMb: Math.round(os.totalmem() / 2 ** 20),
+      loadAverageAtStart,
       loadAverageAtEnd: os.loadavg().map((x) => Math.round(x * 100) / 100),
     },
     runtimes: { ...versions, used: runtime },
@@ -597,6 +675,8 @@ async function main(): Promise<number> {
       cpuUsPerRequest:
         r.cpuUsPerRequest === null || r.cpuUsPerRequest === undefined ? null : Math.round(r.cpuUsPerRequest),
       roundsRps: r.roundsRps ?? [],
+      roundsCpuUsPerRequest: (r.roundsCpuUs ?? []).map((x) => (x === null ? null : Math.round(x))),
+      cpuRatio: r.cpuRatio ?? null,
       ratio: r.ratio ?? null,
       goal: r.goal ?? null,
       met: r.met ?? null,

@@ -1,5 +1,5 @@
 import { loadConfigOrExit } from "./env";
-import { createLogger } from "./lib/logger";
+import { createLogger, flushLogsSync } from "./lib/logger";
 import { startServer } from "./server";
 
 const config = loadConfigOrExit();
@@ -10,6 +10,7 @@ const logger = createLogger({
 });
 const server = await startServer(config, logger).catch((err: unknown) => {
   logger.fatal({ err }, "failed to start");
+  flushLogsSync(logger);
   process.exit(1);
 });
 
@@ -20,6 +21,7 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
       () => process.exit(0),
       (err: unknown) => {
         logger.error({ err }, "shutdown failed");
+        flushLogsSync(logger);
         process.exit(1);
       },
     );

@@ -3,7 +3,7 @@ import { adminNeedsVerifiedEmail, promoteConfiguredAdmins } from "./auth/admins"
 import { buildDeps, type Deps, openDatabase } from "./deps";
 import type { Config } from "./env";
 import { allOf } from "./lib/lifecycle";
-import type { Logger } from "./lib/logger";
+import { flushLogsSync, type Logger } from "./lib/logger";
 import { createHousekeepingLifecycle } from "./services/housekeeping";
 import { createReconcilerLifecycle } from "./services/reconciler";
 import { createWebhookSenderLifecycle } from "./services/webhooks/sender";
@@ -155,6 +155,8 @@ export async function startServer(
         deps.eventLoopLag.close();
         await database.close();
         logger.info("stopped");
+        // The default destination buffers (src/lib/logger.ts): what is left is written before anyone exits.
+        flushLogsSync(logger);
       })();
       return stopping;
     },

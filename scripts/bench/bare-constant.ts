@@ -1,9 +1,8 @@
 /** The bare limit without a database: Hono answering a constant JSON body. */
-import { Hono } from "hono";
-import { serveBare } from "./serve";
+import { bareApp, serveBare } from "./serve";
 
 const body = { status: "ok", version: "1.0.0" };
-const app = new Hono();
+const app = bareApp();
 app.get("/", (c) => c.json(body));
 
 await serveBare(app);

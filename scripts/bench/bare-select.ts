@@ -4,9 +4,8 @@
  * BENCH_SELECT_USER_ID is the credit account read on every request.
  */
 import { PGlite } from "@electric-sql/pglite";
-import { Hono } from "hono";
 import pg from "pg";
-import { serveBare } from "./serve";
+import { bareApp, serveBare } from "./serve";
 
 const userId = process.env.BENCH_SELECT_USER_ID ?? "";
 const text = "select user_id, balance, updated_at from credit_account where user_id = $1";
@@ -27,7 +26,7 @@ if (process.env.DATABASE_URL) {
   close = () => db.close();
 }
 
-const app = new Hono();
+const app = bareApp();
 app.get("/", async (c) => {
   const [row] = await query(userId);
   return row ? c.json(row) : c.json({ error: "not found" }, 404);

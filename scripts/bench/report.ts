@@ -1,10 +1,16 @@
 import type { LoadFigures } from "./load";
 
-/** A goal is a ratio to another target of the same run (≥ `min`), and optionally a p99 bound. */
+/**
+ * A goal is a ratio to another target of the same run (≥ `min`), and optionally a p99 bound. The ratio judged
+ * is of CPU time per request (the base's over the target's: the target's efficiency against it), the steadiest
+ * figure on a shared machine; the throughput ratio is reported beside it.
+ */
 export interface Goal {
   of: string;
   min: number;
   p99MaxMs?: number;
+  /** How the goal names its base, when not by the base's short name. */
+  label?: string;
 }
 
 export interface Row {
@@ -15,10 +21,15 @@ export interface Row {
   cpuUsPerRequest?: number | null;
   /** Throughput of every round, req/s. */
   roundsRps?: number[];
+  /** CPU time per request of every round, µs (null where /proc could not be read). */
+  roundsCpuUs?: (number | null)[];
   goal?: Goal;
   /** Set when the row fails for a reason that is not in its figures (e.g. overspend after POST). */
   problem?: string;
+  /** Throughput ratio to the goal's base (median of the per-round ratios). */
   ratio?: number;
+  /** CPU-per-request ratio, base ÷ target (median of the per-round ratios): what `met` is judged on. */
+  cpuRatio?: number;
   met?: boolean | null;
   notes: string[];
 }
@@ -54,7 +65,12 @@ export function judge(rows: Row[], judged: boolean): void {
     // follows the machine's drift better than a ratio of medians taken from different rounds.
     if (paired.length) row.ratio = median(paired);
     else if (base && base.rps > 0) row.ratio = f.rps / base.rps;
-    const ratioOk = row.ratio !== undefined && row.ratio >= row.goal.min;
+    // CPU time per request, base ÷ target: the share of the base's efficiency the target keeps. Judged on.
+    const cpuPaired = pairedCpuRatios(row.roundsCpuUs, baseRow?.roundsCpuUs);
+    if (cpuPaired.length) row.cpuRatio = median(cpuPaired);
+    else if (row.cpuUsPerRequest && baseRow?.cpuUsPerRequest)
+      row.cpuRatio = baseRow.cpuUsPerRequest / row.cpuUsPerRequest;
+    const ratioOk = row.cpuRatio !== undefined && row.cpuRatio >= row.goal.min;
     const p99Ok = row.goal.p99MaxMs === undefined || (f.ok > 0 && f.p99 <= row.goal.p99MaxMs);
     const clean = f.non2xx === 0 && f.errors === 0 && f.timeouts === 0 && !row.problem;
     row.met = judged ? ratioOk && p99Ok && clean : null;
@@ -64,12 +80,24 @@ export function judge(rows: Row[], judged: boolean): void {
 export function goalText(row: Row, names: Map<string, string>): string {
   if (!row.goal) return "";
   const p99 = row.goal.p99MaxMs === undefined ? "" : `, p99 ≤ ${row.goal.p99MaxMs} ms`;
-  return `≥ ${Math.round(row.goal.min * 100)}% of ${names.get(row.goal.of) ?? row.goal.of}${p99}`;
+  return `CPU ≥ ${Math.round(row.goal.min * 100)}% of ${row.goal.label ?? `${names.get(row.goal.of) ?? row.goal.of}'s`}${p99}`;
 }
 
 /** The table as Markdown, so the same text goes to the terminal and to the README. */
 export function table(rows: Row[], shortNames: Map<string, string>): string {
-  const header = ["target", "req/s", "rounds", "CPU µs/req", "p50 ms", "p99 ms", "non-2xx", "ratio", "goal", "met?"];
+  const header = [
+    "target",
+    "req/s",
+    "rounds",
+    "CPU µs/req",
+    "p50 ms",
+    "p99 ms",
+    "non-2xx",
+    "CPU ratio",
+    "req/s ratio",
+    "goal (CPU per request)",
+    "met?",
+  ];
   const body = rows.map((r) => [
     r.name,
     r.figures ? Math.round(r.figures.rps).toLocaleString("en-US") : "—",
@@ -78,13 +106,14 @@ export function table(rows: Row[], shortNames: Map<string, string>): string {
     r.figures?.ok ? String(r.figures.p50) : "—",
     r.figures?.ok ? String(r.figures.p99) : "—",
     r.figures ? String(r.figures.non2xx + r.figures.errors + r.figures.timeouts) : "—",
+    r.cpuRatio === undefined ? "" : `${(r.cpuRatio * 100).toFixed(0)}%`,
     r.ratio === undefined ? "" : `${(r.ratio * 100).toFixed(0)}%`,
     goalText(r, shortNames),
     r.met === null || r.met === undefined ? (r.goal ? "not judged" : "") : r.met ? "yes" : "**no**",
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => (row[i] ?? "").length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(" | ")} |`;
-  const numeric = (i: number) => i >= 1 && i <= 7;
+  const numeric = (i: number) => i >= 1 && i <= 8;
   const rule = `|${widths.map((w, i) => (numeric(i) ? `${"-".repeat(w + 1)}:` : "-".repeat(w + 2))).join("|")}|`;
   return [line(header), rule, ...body.map(line)].join("\n");
 }
@@ -92,6 +121,14 @@ export function table(rows: Row[], shortNames: Map<string, string>): string {
 function pairedRatios(target: number[] | undefined, base: number[] | undefined): number[] {
   if (!target?.length || !base || base.length !== target.length) return [];
   return target.flatMap((x, i) => ((base[i] ?? 0) > 0 ? [x / (base[i] as number)] : []));
+}
+
+function pairedCpuRatios(target: (number | null)[] | undefined, base: (number | null)[] | undefined): number[] {
+  if (!target?.length || !base || base.length !== target.length) return [];
+  return target.flatMap((t, i) => {
+    const b = base[i];
+    return t && b ? [b / t] : [];
+  });
 }
 
 function median(xs: number[]): number {

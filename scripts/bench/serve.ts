@@ -1,4 +1,35 @@
-import type { Hono } from "hono";
+import { Hono } from "hono";
+import { createLogger, flushLogsSync } from "../../src/lib/logger";
+
+/**
+ * The bare servers log as the service does, so that a ratio compares like with like: the same LOG_LEVEL (the
+ * bench gives both the same), the same logger (createLogger: pino, its redaction, its destination) and, when
+ * the level lets the service write its per-request line, a line of the same kind here (request id, method,
+ * path, status, duration; msg "request"). At warn neither writes anything.
+ */
+const logger = createLogger({ level: process.env.LOG_LEVEL ?? "warn" });
+
+/** A Hono app that writes the request line when LOG_LEVEL enables info. Add the routes after. */
+export function bareApp(): Hono {
+  const app = new Hono();
+  if (logger.isLevelEnabled("info"))
+    app.use(async (c, next) => {
+      const started = performance.now();
+      const requestId = crypto.randomUUID();
+      await next();
+      logger.info(
+        {
+          requestId,
+          method: c.req.method,
+          path: c.req.path,
+          status: c.res.status,
+          durationMs: Math.round((performance.now() - started) * 10) / 10,
+        },
+        "request",
+      );
+    });
+  return app;
+}
 
 /**
  * Serves a bare Hono app the way the service serves itself: Bun.serve on Bun, @hono/node-server on
@@ -19,6 +50,9 @@ export async function serveBare(app: Hono, close: () => Promise<void> = async ()
   for (const signal of ["SIGTERM", "SIGINT"] as const)
     process.once(signal, () => {
       stopServer();
-      close().finally(() => process.exit(0));
+      close().finally(() => {
+        flushLogsSync(logger);
+        process.exit(0);
+      });
     });
 }

@@ -148,14 +148,19 @@ export function edge(deps: Deps): MiddlewareHandler<AppEnv> {
     httpMetrics.observe(method, routeLabel(c), status, ms / 1000);
     const level = status >= 500 ? "error" : "info";
     if (logger.isLevelEnabled(level)) {
+      // The request's own logger would carry requestId and clientAddress as a child's bindings; written by the base
+      // logger with the same fields first, the line is the same, without a child logger (and its bindings
+      // serialized) per request, nor the Proxy's bound methods.
       const line = {
+        requestId,
+        clientAddress: clientAddress(),
         method: req.method,
         path: c.req.path,
         status,
         durationMs: Math.round(ms * 10) / 10,
         userId: c.get("user")?.id,
       };
-      c.get("logger")[level](line, "request");
+      logger[level](line, "request");
     }
   };
 }
