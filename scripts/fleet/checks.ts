@@ -1,5 +1,6 @@
 import type pg from "pg";
 import type { Receipt } from "../../test/fakes/webhook-receiver";
+import { LEDGER_VIOLATIONS_SQL } from "../../test/helpers/db";
 
 /**
  * What the fleet test checks afterwards, on the database directly (not through the proxy): every job final,
@@ -24,21 +25,11 @@ export async function pendingDeliveries(db: pg.Pool) {
   return rows[0]?.n ?? 0;
 }
 
-/** balance = sum(ledger), balance >= 0 and the lifetime totals (the query of test/helpers/db.ts). */
+/** balance = sum(ledger), balance >= 0 and the lifetime totals (the query the test suite checks after every file). */
 export async function ledgerViolationLines(db: pg.Pool) {
-  const { rows } = await db.query<{ user_id: string; balance: number | null; ledger: number | null }>(`
-    with l as (
-      select user_id, sum(amount)::int as ledger,
-             array[coalesce(sum(amount) filter (where type in ('purchase', 'purchase_refund')), 0)::int,
-                   coalesce(-sum(amount) filter (where type in ('generation', 'asset')), 0)::int,
-                   coalesce(sum(amount) filter (where type in ('refund', 'asset_refund')), 0)::int,
-                   coalesce(sum(amount) filter (where type = 'admin_adjustment'), 0)::int] as ledger_totals
-      from credit_transaction group by user_id)
-    select coalesce(a.user_id, l.user_id) as user_id, a.balance, l.ledger
-    from credit_account a full outer join l on l.user_id = a.user_id
-    where coalesce(a.balance, 0) <> coalesce(l.ledger, 0) or a.balance < 0
-       or coalesce(array[a.total_purchased, a.total_spent, a.total_refunded, a.total_adjusted], array[0, 0, 0, 0])
-          <> coalesce(l.ledger_totals, array[0, 0, 0, 0])`);
+  const { rows } = await db.query<{ user_id: string; balance: number | null; ledger: number | null }>(
+    LEDGER_VIOLATIONS_SQL,
+  );
   return rows.map((r) => `user ${r.user_id}: balance ${r.balance}, ledger ${r.ledger}`);
 }
 

@@ -162,9 +162,14 @@ export async function ledgerViolations(db: Executor) {
     ledger: number | null;
     totals: [number, number, number, number] | null;
     ledger_totals: [number, number, number, number] | null;
-  }>(
-    db,
-    sql`
+  }>(db, sql.raw(LEDGER_VIOLATIONS_SQL));
+}
+
+/**
+ * Users whose balance differs from the sum of their ledger, is negative, or whose lifetime totals differ from
+ * their ledger's (the fleet test runs the same query on its own pool: scripts/fleet/checks.ts).
+ */
+export const LEDGER_VIOLATIONS_SQL = `
     with l as (
       select user_id, sum(amount)::int as ledger,
              array[coalesce(sum(amount) filter (where type in ('purchase', 'purchase_refund')), 0)::int,
@@ -177,6 +182,4 @@ export async function ledgerViolations(db: Executor) {
     from credit_account a full outer join l on l.user_id = a.user_id
     where coalesce(a.balance, 0) <> coalesce(l.ledger, 0) or a.balance < 0
        or coalesce(array[a.total_purchased, a.total_spent, a.total_refunded, a.total_adjusted], array[0, 0, 0, 0])
-          <> coalesce(l.ledger_totals, array[0, 0, 0, 0])`,
-  );
-}
+          <> coalesce(l.ledger_totals, array[0, 0, 0, 0])`;
