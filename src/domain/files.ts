@@ -47,6 +47,18 @@ export function imageTypeOf(contentType: string | null | undefined): ImageType |
 
 export const isFileKey = (key: string) => FILE_KEY_RE.test(key);
 
+/** Whether a content type is one we store (and so one a key can be made for). */
+export const isStoredType = (contentType: string): contentType is StoredType => contentType in STORED_EXTENSIONS;
+
+/**
+ * The key a file URL of ours names (`{PUBLIC_URL}/files/{key}` or `{S3_PUBLIC_URL}/{key}`: its last segment,
+ * whatever the base was when it was written), or null when the URL names none.
+ */
+export function fileKeyOfUrl(url: string): string | null {
+  const key = url.slice(url.lastIndexOf("/") + 1);
+  return isFileKey(key) ? key : null;
+}
+
 /** A fresh key for a file of this type. */
 export function newFileKey(type: StoredType): string {
   const hex = Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString("hex");

@@ -4,7 +4,7 @@ import { asset, prediction } from "../../db/schema";
 import type { AssetFileRecord, AssetRow } from "../../db/schemas/assets";
 import type { Deps } from "../../deps";
 import { ACTIVE_ASSET_STATUSES, type AssetErrorCode, type AssetKind } from "../../domain/assets";
-import { ASSET_FILE_EXTENSIONS, IMAGE_EXTENSIONS, isFileKey, newFileKey, type StoredType } from "../../domain/files";
+import { fileKeyOfUrl, isStoredType, newFileKey, type StoredType } from "../../domain/files";
 import { backgroundLoop, type Lifecycle } from "../../lib/lifecycle";
 import { ImagingError, type ImagingPool } from "../imaging";
 import { createImagingPool } from "../imaging/pool";
@@ -185,17 +185,15 @@ async function readSource(deps: Omit<Deps, "assetRunner">, row: AssetRow): Promi
     .from(prediction)
     .where(eq(prediction.id, row.predictionId));
   const url = p?.output?.[row.outputIndex];
-  const key = url?.slice(url.lastIndexOf("/") + 1);
-  if (!key || !isFileKey(key)) return "source_invalid";
+  const key = url ? fileKeyOfUrl(url) : null;
+  if (!key) return "source_invalid";
   const bytes = await deps.storage.get(key);
   return bytes ?? "source_invalid";
 }
 
-const KNOWN_TYPES = new Set<string>([...Object.keys(IMAGE_EXTENSIONS), ...Object.keys(ASSET_FILE_EXTENSIONS)]);
-
 function storedType(contentType: string): StoredType {
-  if (!KNOWN_TYPES.has(contentType)) throw new Error(`the image layer made a file of unknown type ${contentType}`);
-  return contentType as StoredType;
+  if (!isStoredType(contentType)) throw new Error(`the image layer made a file of unknown type ${contentType}`);
+  return contentType;
 }
 
 /** The reconciler's share of assets: those past ASSET_DEADLINE_MS fail and are refunded (any instance, once). */
