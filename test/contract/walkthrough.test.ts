@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
 import { unzipSync } from "fflate";
 import { compiledBuild, DIST_ENTRY } from "../helpers/build";
 import { testDatabaseUrl } from "../helpers/db";
 import { OpenApiValidator, type ValidatedResponse, validatingFetch } from "../helpers/openapi-validator";
-import { childEnv, freePort, freshDatabaseEnv, ROOT, waitForHealthy } from "../server/helpers";
+import { ROOT, startChildServer } from "../server/helpers";
 
 /**
  * The README's "Walkthrough with curl", step by step, against the real server started as `npm start`
@@ -28,19 +27,13 @@ afterAll(async () => {
   for (const c of cleanups.reverse()) await c();
 });
 
-async function startServer(command: string, args: string[], kind: "pglite" | "postgres") {
-  const db = await freshDatabaseEnv(kind);
-  cleanups.push(db.cleanup);
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  const child: ChildProcess = spawn(command, args, {
-    cwd: ROOT,
-    env: childEnv({
-      ...db.env,
-      PORT: String(port),
-      HOST: "127.0.0.1",
-      // The sandbox's image URLs are built from the public URL: make them point at this server.
-      BETTER_AUTH_URL: base,
+const startServer = (command: string, args: string[], kind: "pglite" | "postgres") =>
+  startChildServer({
+    command,
+    args,
+    kind,
+    cleanups,
+    env: () => ({
       ALLOWED_ORIGINS: "http://localhost:3000",
       ANONYMOUS_CREDITS: "1",
       SIGNUP_CREDITS: "3",
@@ -49,33 +42,7 @@ async function startServer(command: string, args: string[], kind: "pglite" | "po
       // The README's advice for repeating the walkthrough in one day: the free-credit budget is per address.
       FREE_CREDITS_PER_ADDRESS_PER_DAY: "100",
     }),
-    stdio: ["ignore", "pipe", "pipe"],
   });
-  let output = "";
-  child.stdout?.on("data", (d) => {
-    output += d;
-  });
-  child.stderr?.on("data", (d) => {
-    output += d;
-  });
-  let exited = false;
-  const gone = new Promise<void>((resolve) =>
-    child.once("exit", () => {
-      exited = true;
-      resolve();
-    }),
-  );
-  cleanups.push(async () => {
-    if (!exited) child.kill("SIGTERM");
-    await Promise.race([gone, Bun.sleep(5000).then(() => child.kill("SIGKILL"))]);
-  });
-  try {
-    await waitForHealthy(`${base}/health`, () => exited);
-  } catch (err) {
-    throw new Error(`${String(err)}\n--- server output ---\n${output}`);
-  }
-  return { base, output: () => output };
-}
 
 // On the suite's database: PostgreSQL when TEST_DATABASE_URL is set (CI), otherwise the embedded PGlite that
 // `npm ci && npm start` uses. Both runtimes each time: they are what may drift apart.

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { type ChildProcess, spawn } from "node:child_process";
 import { compiledBuild } from "../helpers/build";
-import { childEnv, freePort, freshDatabaseEnv, ROOT, waitForHealthy } from "./helpers";
+import { type ChildServer, startChildServer } from "./helpers";
 
 /**
  * The compiled build as `npm run start:node` runs it: `node dist/index.js`, no TypeScript loader. A guest
@@ -15,64 +14,28 @@ const NODES: [name: string, bin: string][] = [
   ...(process.env.NODE24 ? ([["NODE24", process.env.NODE24]] as [string, string][]) : []),
 ];
 
-interface Server {
-  base: string;
-  child: ChildProcess;
-  output: () => string;
-  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
+type Server = ChildServer;
 
 const cleanups: Array<() => Promise<void>> = [];
 afterAll(async () => {
   for (const c of cleanups.reverse()) await c();
 });
 
-async function startCompiled(bin: string, entry: string): Promise<Server> {
-  const db = await freshDatabaseEnv("pglite");
-  cleanups.push(db.cleanup);
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  const child = spawn(bin, ["--enable-source-maps", entry], {
-    cwd: ROOT,
-    env: childEnv({
-      ...db.env,
-      STORAGE_DIR: `${db.env.PGLITE_DIR}-files`,
-      PORT: String(port),
-      HOST: "127.0.0.1",
-      BETTER_AUTH_URL: base,
+const startCompiled = (bin: string, entry: string): Promise<Server> =>
+  startChildServer({
+    command: bin,
+    args: ["--enable-source-maps", entry],
+    kind: "pglite",
+    cleanups,
+    env: (database) => ({
+      STORAGE_DIR: `${database.PGLITE_DIR}-files`,
       ALLOWED_ORIGINS: "http://localhost:3000",
       ANONYMOUS_CREDITS: "3",
       SANDBOX_DELAY_MS: "200",
       ASSET_WORKERS: "1",
       LOG_LEVEL: "info",
     }),
-    stdio: ["ignore", "pipe", "pipe"],
   });
-  let output = "";
-  child.stdout?.on("data", (d) => {
-    output += d;
-  });
-  child.stderr?.on("data", (d) => {
-    output += d;
-  });
-  let exited = false;
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once("exit", (code, signal) => {
-      exited = true;
-      resolve({ code, signal });
-    }),
-  );
-  cleanups.push(async () => {
-    if (!exited) child.kill("SIGKILL");
-    await exit;
-  });
-  try {
-    await waitForHealthy(`${base}/health`, () => exited);
-  } catch (err) {
-    throw new Error(`${String(err)}\n--- server output ---\n${output}`);
-  }
-  return { base, child, output: () => output, exit };
-}
 
 describe("the compiled build (npm run build, node dist/index.js)", () => {
   const servers = new Map<string, Server>();

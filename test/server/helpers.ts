@@ -1,3 +1,4 @@
+import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { cp } from "node:fs/promises";
 import { createServer } from "node:net";
@@ -89,4 +90,66 @@ export async function waitForHealthy(url: string, exited: () => boolean, attempt
 /** Minimal env for a child process: PATH/HOME plus the given variables (never the parent's secrets). */
 export function childEnv(vars: Record<string, string>): Record<string, string> {
   return { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", LOG_LEVEL: "warn", ...vars };
+}
+
+export interface ChildServer {
+  base: string;
+  child: ChildProcess;
+  output: () => string;
+  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/**
+ * The server as a child process (`command args`, e.g. bun src/index.ts or node dist/index.js) on a fresh database
+ * of `kind` and a free port on 127.0.0.1, its public URL its own; healthy before this returns, or the error carries
+ * its output. `cleanups` gets the database and a stop (SIGTERM, then SIGKILL after 5 s).
+ */
+export async function startChildServer(opts: {
+  command: string;
+  args: string[];
+  kind: DatabaseKind;
+  /** The server's settings beyond its database, port and URL; given the database's own. */
+  env: (databaseEnv: Record<string, string>) => Record<string, string>;
+  cleanups: Array<() => Promise<void>>;
+}): Promise<ChildServer> {
+  const db = await freshDatabaseEnv(opts.kind);
+  opts.cleanups.push(db.cleanup);
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const child = spawn(opts.command, opts.args, {
+    cwd: ROOT,
+    env: childEnv({
+      ...db.env,
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      // The sandbox's image URLs are built from the public URL: make them point at this server.
+      BETTER_AUTH_URL: base,
+      ...opts.env(db.env),
+    }),
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout?.on("data", (d) => {
+    output += d;
+  });
+  child.stderr?.on("data", (d) => {
+    output += d;
+  });
+  let exited = false;
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once("exit", (code, signal) => {
+      exited = true;
+      resolve({ code, signal });
+    }),
+  );
+  opts.cleanups.push(async () => {
+    if (!exited) child.kill("SIGTERM");
+    await Promise.race([exit, Bun.sleep(5000).then(() => child.kill("SIGKILL"))]);
+  });
+  try {
+    await waitForHealthy(`${base}/health`, () => exited);
+  } catch (err) {
+    throw new Error(`${String(err)}\n--- server output ---\n${output}`);
+  }
+  return { base, child, output: () => output, exit };
 }
