@@ -1,8 +1,8 @@
 import { sql } from "drizzle-orm";
-import { literalList } from "../literals";
 import { check, index, integer, jsonb, pgEnum, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 import { ASSET_STATUSES } from "../../domain/assets";
 import { ASSET_KINDS } from "../../services/deliverables";
+import { literalList } from "../literals";
 import { user } from "./auth";
 import { prediction } from "./predictions";
 

@@ -1,8 +1,8 @@
 import { sql } from "drizzle-orm";
-import { literalList } from "../literals";
 import { check, index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 import { JOB_TYPES } from "../../domain/jobs";
 import { WEBHOOK_EVENTS } from "../../domain/webhooks";
+import { literalList } from "../literals";
 import { user } from "./auth";
 
 /**
