@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
+import sharp from "sharp";
 import { type AssetKind, ImagingError, makeAsset } from "../../src/services/imaging";
 import { createImagingPool } from "../../src/services/imaging/pool";
 import { fixture } from "./fixtures";
@@ -87,6 +88,25 @@ describe("bad sources", () => {
     const f = await fixture("ring");
     expect(await codeOf(makeAsset("vector", f.input, {}, { maxPixels: 1024 * 1024 - 1 }))).toBe("source_too_large");
     expect(await codeOf(makeAsset("vector", f.input, {}, { maxPixels: 1024 * 1024 }))).toBe("resolved");
+  }, 20_000);
+
+  test("a JPEG cut short and closed by an end marker (292 bytes claiming 4900×4900) → source_invalid", async () => {
+    const full = await sharp({
+      create: { width: 4900, height: 4900, channels: 3, background: "#336699" },
+    })
+      .jpeg()
+      .toBuffer();
+    const cut = new Uint8Array(292);
+    cut.set(full.subarray(0, 290));
+    cut.set([0xff, 0xd9], 290);
+    expect((await sharp(cut).metadata()).width).toBe(4900);
+    for (const kind of ["transparent", "vector"] as const)
+      expect(await codeOf(makeAsset(kind, cut, {}, limits))).toBe("source_invalid");
+    // A whole JPEG still decodes.
+    const small = await sharp({ create: { width: 64, height: 64, channels: 3, background: "#336699" } })
+      .jpeg()
+      .toBuffer();
+    expect(await codeOf(makeAsset("transparent", new Uint8Array(small), {}, limits))).toBe("resolved");
   }, 20_000);
 
   test("a truncated real PNG → source_invalid", async () => {

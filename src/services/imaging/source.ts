@@ -97,7 +97,6 @@ function loadSvg(bytes: Uint8Array, limits: ImagingLimits): Source {
 }
 
 async function loadRaster(bytes: Uint8Array, limits: ImagingLimits): Promise<Source> {
-  const opts = { limitInputPixels: limits.maxPixels, failOn: "error" as const, sequentialRead: true };
   let meta: Metadata;
   try {
     meta = await sharp(bytes, { limitInputPixels: false }).metadata();
@@ -111,6 +110,11 @@ async function loadRaster(bytes: Uint8Array, limits: ImagingLimits): Promise<Sou
   if (!(w > 0 && h > 0)) throw new ImagingError("source_invalid", "Image has no size");
   if (w * h > limits.maxPixels)
     throw new ImagingError("source_too_large", `Image is ${w}×${h}, over ${limits.maxPixels} pixels`);
+  // libjpeg only warns about missing scan data ("premature end of data segment") and fills the rest
+  // with grey, so a JPEG cut short and closed by an end marker would decode "successfully": for JPEG
+  // every decoder warning is a failure. Other formats report truncation as an error.
+  const failOn = meta.format === "jpeg" ? ("warning" as const) : ("error" as const);
+  const opts = { limitInputPixels: limits.maxPixels, failOn, sequentialRead: true };
   try {
     const { data, info } = await sharp(bytes, opts)
       .rotate()
