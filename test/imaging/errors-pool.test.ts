@@ -109,6 +109,30 @@ describe("bad sources", () => {
     expect(await codeOf(makeAsset("transparent", new Uint8Array(small), {}, limits))).toBe("resolved");
   }, 20_000);
 
+  test("a side over ASSET_MAX_SIDE or an aspect ratio over 20:1 → source_too_large, before decoding", async () => {
+    const cases: [Uint8Array, Parameters<typeof makeAsset>[3], string][] = [
+      // The review's 1,000,000×20 (20 MP, under the pixel limit) that held the thread pool for seconds.
+      [pngClaiming(1_000_000, 20), limits, "source_too_large"],
+      [pngClaiming(16_385, 1000), limits, "source_too_large"],
+      [pngClaiming(1000, 16_385), limits, "source_too_large"],
+      [pngClaiming(2001, 100), limits, "source_too_large"],
+      [pngClaiming(100, 2001), limits, "source_too_large"],
+      [pngClaiming(5000, 1000), { ...limits, maxSide: 4096 }, "source_too_large"],
+      [
+        new TextEncoder().encode(
+          `<svg xmlns="http://www.w3.org/2000/svg" width="4200" height="200"><rect width="1" height="1"/></svg>`,
+        ),
+        limits,
+        "source_too_large",
+      ],
+      // At the limits the header passes: these bytes then fail to decode (their pixel data is a stub).
+      [pngClaiming(16_384, 1000), limits, "source_invalid"],
+      [pngClaiming(2000, 100), limits, "source_invalid"],
+    ];
+    for (const [bytes, lim, code] of cases)
+      for (const kind of KINDS) expect(await codeOf(makeAsset(kind, bytes, {}, lim))).toBe(code);
+  });
+
   test("a truncated real PNG → source_invalid", async () => {
     const f = await fixture("ring");
     expect(await codeOf(makeAsset("transparent", f.input.subarray(0, f.input.length >> 1), {}, limits))).toBe(

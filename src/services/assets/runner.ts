@@ -7,7 +7,7 @@ import { ACTIVE_ASSET_STATUSES, type AssetErrorCode, type AssetKind } from "../.
 import { fileKeyOfUrl, isStoredType, newFileKey, type StoredType } from "../../domain/files";
 import { backgroundLoop, type Lifecycle } from "../../lib/lifecycle";
 import { ImagingError, type ImagingPool } from "../imaging";
-import { createImagingPool } from "../imaging/pool";
+import { createImagingPool, nativeSlotsFor } from "../imaging/pool";
 import { finishAsset } from "./lifecycle";
 
 /**
@@ -35,7 +35,11 @@ export function createAssetRunner(deps: Omit<Deps, "assetRunner">, pool?: Imagin
   const instanceId = randomUUID();
   // ASSET_WORKERS=0: a web-only instance, which records and serves assets but leaves the work to others.
   const capacity = pool?.size ?? deps.config.ASSET_WORKERS;
-  const workers = pool ?? (capacity > 0 ? createImagingPool({ size: capacity }) : null);
+  const workers =
+    pool ??
+    (capacity > 0
+      ? createImagingPool({ size: capacity, nativeSlots: nativeSlotsFor(deps.config.UV_THREADPOOL_SIZE) })
+      : null);
   const running = new Set<Promise<void>>();
   let claiming: Promise<void> | null = null;
   let again = false;
@@ -154,6 +158,7 @@ async function runJob(deps: Omit<Deps, "assetRunner">, pool: ImagingPool, instan
     const started = performance.now();
     const made = await pool.run(row.kind as AssetKind, source, row.options as Record<string, unknown>, {
       maxPixels: deps.config.ASSET_MAX_PIXELS,
+      maxSide: deps.config.ASSET_MAX_SIDE,
     });
     const files: AssetFileRecord[] = [];
     for (const f of made) {

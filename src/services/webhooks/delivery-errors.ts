@@ -59,8 +59,9 @@ const BY_CODE: Record<string, DeliveryErrorMessage> = {
 };
 
 /** The fixed message for an error of a delivery attempt (from its `code`; the message is never used). */
-export function deliveryErrorMessage(err: { code?: unknown } | null | undefined): DeliveryErrorMessage {
-  const code = typeof err?.code === "string" ? err.code : "";
+export function deliveryErrorMessage(err: { code?: unknown } | Error | null | undefined): DeliveryErrorMessage {
+  const raw = (err as { code?: unknown } | null | undefined)?.code;
+  const code = typeof raw === "string" ? raw : "";
   const known = Object.hasOwn(BY_CODE, code) ? BY_CODE[code] : undefined;
   if (known) return known;
   if (code.startsWith("ERR_SSL_") || code.startsWith("ERR_TLS_")) return DELIVERY_ERRORS.tls;
