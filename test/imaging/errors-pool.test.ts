@@ -2,7 +2,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import sharp from "sharp";
 import { type AssetKind, ImagingError, makeAsset } from "../../src/services/imaging";
-import { createImagingPool } from "../../src/services/imaging/pool";
+import { createImagingPool, nativeSlotsFor } from "../../src/services/imaging/pool";
 import { fixture } from "./fixtures";
 
 const limits = { maxPixels: 25_000_000 };
@@ -221,4 +221,52 @@ describe("pool", () => {
     expect(files.map((x) => x.name)).toEqual(["logo.svg"]);
     expect(files[0]?.bytes).toBeGreaterThan(500);
   }, 90_000);
+});
+
+describe("native-call permits", () => {
+  const permitWorker = new URL("./permit-worker.ts", import.meta.url);
+  const holds = (files: { name: string }[][]) =>
+    files.map((f) => (f[0]?.name ?? "").split("-").map(Number) as [number, number]).sort((a, b) => a[0] - b[0]);
+
+  test("at most nativeSlots are held at once across all workers", async () => {
+    const pool = createImagingPool({ size: 3, nativeSlots: 1, workerUrl: permitWorker });
+    try {
+      const files = await Promise.all(
+        Array.from({ length: 4 }, () => pool.run("vector", new Uint8Array(1), { holdMs: 80 }, limits)),
+      );
+      const h = holds(files);
+      // One permit: each hold starts after the previous one ended.
+      for (let i = 1; i < h.length; i++) expect(h[i]?.[0]).toBeGreaterThanOrEqual(h[i - 1]?.[1] ?? Infinity);
+    } finally {
+      await pool.close();
+    }
+    const wide = createImagingPool({ size: 3, nativeSlots: 3, workerUrl: permitWorker });
+    try {
+      const h = holds(
+        await Promise.all(
+          Array.from({ length: 3 }, () => wide.run("vector", new Uint8Array(1), { holdMs: 400 }, limits)),
+        ),
+      );
+      // Three permits: the holds overlap.
+      expect(h[2]?.[0]).toBeLessThan(h[0]?.[1] ?? 0);
+    } finally {
+      await wide.close();
+    }
+  }, 30_000);
+
+  test("a worker killed while holding a permit gives it back: the next job gets it", async () => {
+    const pool = createImagingPool({ size: 2, nativeSlots: 1, jobTimeoutMs: 500, workerUrl: permitWorker });
+    try {
+      const stuck = pool.run("vector", new Uint8Array(1), { hang: true }, limits);
+      const next = pool.run("vector", new Uint8Array(1), { holdMs: 10 }, limits);
+      expect(await codeOf(stuck)).toBe("other: imaging job timed out after 500 ms");
+      expect((await next).length).toBe(1);
+    } finally {
+      await pool.close();
+    }
+  }, 30_000);
+
+  test("nativeSlotsFor keeps two threads of the pool for the main thread", () => {
+    expect([1, 2, 3, 4, 8, 16].map(nativeSlotsFor)).toEqual([1, 1, 1, 2, 6, 14]);
+  });
 });
