@@ -1,8 +1,10 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import sharp from "sharp";
-import { type AssetKind, ImagingError, makeAsset } from "../../src/services/imaging";
-import { createImagingPool, nativeSlotsFor } from "../../src/services/imaging/pool";
+import { ASSET_KINDS, type AssetKind, assetOptions, deliverableOf } from "../../src/services/deliverables";
+import { makeAsset } from "../../src/services/deliverables/make";
+import { createImagingPool, nativeSlotsFor } from "../../src/services/deliverables/pool";
+import { ImagingError } from "../../src/services/imaging";
 import { fixture } from "./fixtures";
 
 const limits = { maxPixels: 25_000_000 };
@@ -57,7 +59,7 @@ async function codeOf(p: Promise<unknown>): Promise<string> {
   }
 }
 
-const KINDS: AssetKind[] = ["vector", "transparent", "icons", "brand-kit"];
+const KINDS: readonly AssetKind[] = ASSET_KINDS;
 
 const bad: Record<string, [Uint8Array, string]> = {
   empty: [new Uint8Array(), "source_invalid"],
@@ -81,13 +83,17 @@ const bad: Record<string, [Uint8Array, string]> = {
 describe("bad sources", () => {
   for (const [name, [bytes, code]] of Object.entries(bad))
     test(`${name} → ${code} for every kind`, async () => {
-      for (const kind of KINDS) expect(await codeOf(makeAsset(kind, bytes, {}, limits))).toBe(code);
+      for (const kind of KINDS) expect(await codeOf(makeAsset(kind, bytes, assetOptions(kind, {}), limits))).toBe(code);
     });
 
   test("a real image over maxPixels → source_too_large (checked before decoding)", async () => {
     const f = await fixture("ring");
-    expect(await codeOf(makeAsset("vector", f.input, {}, { maxPixels: 1024 * 1024 - 1 }))).toBe("source_too_large");
-    expect(await codeOf(makeAsset("vector", f.input, {}, { maxPixels: 1024 * 1024 }))).toBe("resolved");
+    expect(await codeOf(makeAsset("vector", f.input, assetOptions("vector", {}), { maxPixels: 1024 * 1024 - 1 }))).toBe(
+      "source_too_large",
+    );
+    expect(await codeOf(makeAsset("vector", f.input, assetOptions("vector", {}), { maxPixels: 1024 * 1024 }))).toBe(
+      "resolved",
+    );
   }, 20_000);
 
   test("a JPEG cut short and closed by an end marker (292 bytes claiming 4900×4900) → source_invalid", async () => {
@@ -101,12 +107,14 @@ describe("bad sources", () => {
     cut.set([0xff, 0xd9], 290);
     expect((await sharp(cut).metadata()).width).toBe(4900);
     for (const kind of ["transparent", "vector"] as const)
-      expect(await codeOf(makeAsset(kind, cut, {}, limits))).toBe("source_invalid");
+      expect(await codeOf(makeAsset(kind, cut, assetOptions(kind, {}), limits))).toBe("source_invalid");
     // A whole JPEG still decodes.
     const small = await sharp({ create: { width: 64, height: 64, channels: 3, background: "#336699" } })
       .jpeg()
       .toBuffer();
-    expect(await codeOf(makeAsset("transparent", new Uint8Array(small), {}, limits))).toBe("resolved");
+    expect(await codeOf(makeAsset("transparent", new Uint8Array(small), assetOptions("transparent", {}), limits))).toBe(
+      "resolved",
+    );
   }, 20_000);
 
   test("a side over ASSET_MAX_SIDE or an aspect ratio over 20:1 → source_too_large, before decoding", async () => {
@@ -130,14 +138,16 @@ describe("bad sources", () => {
       [pngClaiming(2000, 100), limits, "source_invalid"],
     ];
     for (const [bytes, lim, code] of cases)
-      for (const kind of KINDS) expect(await codeOf(makeAsset(kind, bytes, {}, lim))).toBe(code);
+      for (const kind of KINDS) expect(await codeOf(makeAsset(kind, bytes, assetOptions(kind, {}), lim))).toBe(code);
   });
 
   test("a truncated real PNG → source_invalid", async () => {
     const f = await fixture("ring");
-    expect(await codeOf(makeAsset("transparent", f.input.subarray(0, f.input.length >> 1), {}, limits))).toBe(
-      "source_invalid",
-    );
+    expect(
+      await codeOf(
+        makeAsset("transparent", f.input.subarray(0, f.input.length >> 1), assetOptions("transparent", {}), limits),
+      ),
+    ).toBe("source_invalid");
   });
 });
 
@@ -164,6 +174,15 @@ describe("pool", () => {
     const after = await pool.run("vector", input, { mode: "mono", maxColors: 8 }, limits);
     expect(after[0]?.name).toBe("logo.svg");
   }, 30_000);
+
+  test("every declared kind runs in the pool and makes exactly the files it declares", async () => {
+    const f = await fixture("ring");
+    for (const kind of ASSET_KINDS) {
+      const files = await pool.run(kind, f.input, assetOptions(kind, {}), limits, { brandName: "Acme Coffee" });
+      expect(files.map((x) => x.name)).toEqual([...(deliverableOf(kind)?.files ?? [])]);
+      for (const x of files) expect(x.bytes.byteLength).toBeGreaterThan(0);
+    }
+  }, 60_000);
 
   test("a crashing worker rejects its job only and is replaced", async () => {
     const crashing = createImagingPool({ size: 1, workerUrl: new URL("./crash-worker.ts", import.meta.url) });

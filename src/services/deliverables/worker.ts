@@ -1,10 +1,11 @@
 import { parentPort } from "node:worker_threads";
 import sharp from "sharp";
-import { makeAsset } from "./index";
+import { ImagingError } from "../imaging/types";
+import type { MakeContext } from "./define";
+import { makeAsset } from "./make";
 import type { PermitMessage } from "./pool";
-import { ImagingError } from "./types";
 
-/** One imaging job at a time, posted by pool.ts; file bytes go back as transferred buffers. */
+/** One deliverable at a time, posted by pool.ts; file bytes go back as transferred buffers. */
 
 export interface JobMessage {
   id: number;
@@ -12,6 +13,7 @@ export interface JobMessage {
   source: Uint8Array;
   options: Record<string, unknown>;
   limits: Parameters<typeof makeAsset>[3];
+  context: MakeContext;
 }
 
 /**
@@ -64,7 +66,7 @@ port.on("message", async (msg: JobMessage | { permitGranted: true }) => {
     return;
   }
   try {
-    const files = await makeAsset(msg.kind, msg.source, msg.options, msg.limits);
+    const files = await makeAsset(msg.kind, msg.source, msg.options, msg.limits, msg.context);
     const out = files.map((f) => ({ ...f, bytes: owned(f.bytes) }));
     port.postMessage(
       { id: msg.id, ok: true, files: out },
