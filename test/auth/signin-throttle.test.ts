@@ -163,7 +163,7 @@ describe("sign-in throttling per account and address", () => {
     const statuses: number[] = [];
     for (let i = 0; i < 12; i++) statuses.push((await withCookie(thief, `wrong-password-${i}`)).status);
     expect(statuses).toEqual([...Array(10).fill(401), 429, 429]);
-  });
+  }, 120_000);
 
   test("IPv6 addresses count per /64: another address of the same /64 is the same address", async () => {
     const s = await t.signUp();
