@@ -5,7 +5,7 @@ import type { AssetFileRecord, AssetRow } from "../../db/schemas/assets";
 import { ACTIVE_ASSET_STATUSES, type AssetErrorCode } from "../../domain/assets";
 import { fileKeyOfUrl, isStoredType, newFileKey, type StoredType } from "../../domain/files";
 import { backgroundLoop, type Lifecycle } from "../../lib/lifecycle";
-import { createImagingPool, type ImagingPool } from "../deliverables/pool";
+import { createImagingPool, type ImagingPool, nativeSlotsFor } from "../deliverables/pool";
 import { ImagingError } from "../imaging";
 import type { Needs } from "../ports";
 import { finishAsset } from "./lifecycle";
@@ -38,7 +38,11 @@ export function createAssetRunner(deps: RunnerDeps, pool?: ImagingPool): AssetRu
   const instanceId = randomUUID();
   // ASSET_WORKERS=0: a web-only instance, which records and serves assets but leaves the work to others.
   const capacity = pool?.size ?? deps.config.ASSET_WORKERS;
-  const workers = pool ?? (capacity > 0 ? createImagingPool({ size: capacity }) : null);
+  const workers =
+    pool ??
+    (capacity > 0
+      ? createImagingPool({ size: capacity, nativeSlots: nativeSlotsFor(deps.config.UV_THREADPOOL_SIZE) })
+      : null);
   const running = new Set<Promise<void>>();
   let claiming: Promise<void> | null = null;
   let again = false;
@@ -158,7 +162,7 @@ async function runJob(deps: RunnerDeps, pool: ImagingPool, instanceId: string, r
       row.kind,
       source.bytes,
       row.options as Record<string, unknown>,
-      { maxPixels: deps.config.ASSET_MAX_PIXELS },
+      { maxPixels: deps.config.ASSET_MAX_PIXELS, maxSide: deps.config.ASSET_MAX_SIDE },
       { brandName: source.brandName },
     );
     const files: AssetFileRecord[] = [];

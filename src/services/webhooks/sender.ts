@@ -7,6 +7,7 @@ import { outgoingWebhook, webhookDelivery } from "../../db/schema";
 import { backgroundLoop, type Lifecycle } from "../../lib/lifecycle";
 import type { Needs } from "../ports";
 import { guardedLookup, isPrivateAddress, NOT_PUBLIC } from "./address-guard";
+import { deliveryErrorMessage } from "./delivery-errors";
 import type { DeliveryOutcome } from "./metrics";
 import { activeSigningSecrets } from "./secrets";
 
@@ -155,7 +156,9 @@ export function postWebhook(
     }, opts.timeoutMs);
     req.on("error", (err: NodeJS.ErrnoException) => {
       if (refused) return done({ error: NOT_PUBLIC, detail: refused, refused: true });
-      done({ error: err.code ? `${err.code}: ${err.message}`.slice(0, 500) : err.message.slice(0, 500) });
+      // The user sees a fixed message for the code; what the error says (addresses, names) is for our log.
+      const said = err.code ? `${err.code}: ${err.message}` : err.message;
+      done({ error: deliveryErrorMessage(err), detail: said.slice(0, 500) });
     });
     req.end(body);
   });
