@@ -7,7 +7,7 @@ import { OpenApiValidator, type ValidatedResponse, validatingFetch } from "../he
 import { ROOT, startChildServer } from "../server/helpers";
 
 /**
- * The README's "Walkthrough with curl", step by step, against the real server started as `npm start`
+ * docs/walkthrough.md, step by step, against the real server started as `npm start`
  * (Bun, the sources) and `npm run start:node` (Node, the compiled build in dist/) would start it, and on the
  * Node binary named by NODE24 when it is set (.ci/run sets it to Node 24 LTS). Every request is sent as the curl sends it and,
  * with its response, checked against the server's own /openapi.json: the document, the server and the
@@ -39,7 +39,7 @@ const startServer = (command: string, args: string[], kind: "pglite" | "postgres
       SIGNUP_CREDITS: "3",
       SANDBOX_DELAY_MS: "300",
       RECONCILER_INTERVAL_MS: "0",
-      // The README's advice for repeating the walkthrough in one day: the free-credit budget is per address.
+      // The walkthrough's advice for repeating the walkthrough in one day: the free-credit budget is per address.
       FREE_CREDITS_PER_ADDRESS_PER_DAY: "100",
     }),
   });
@@ -47,7 +47,7 @@ const startServer = (command: string, args: string[], kind: "pglite" | "postgres
 // On the suite's database: PostgreSQL when TEST_DATABASE_URL is set (CI), otherwise the embedded PGlite that
 // `npm ci && npm start` uses. Both runtimes each time: they are what may drift apart.
 const kinds = testDatabaseUrl() ? (["postgres"] as const) : (["pglite"] as const);
-describe.each(kinds)("the README walkthrough on %s", (kind) => {
+describe.each(kinds)("the walkthrough (docs/walkthrough.md) on %s", (kind) => {
   // Both servers start together, before the walks: a start (migrating a new database) is not the walk.
   const servers = new Map<string, Awaited<ReturnType<typeof startServer>>>();
   beforeAll(async () => {
