@@ -97,6 +97,7 @@ async function walk(server: { base: string }, run: number) {
       totalSpent: 0,
       totalRefunded: 0,
       totalAdjusted: 0,
+      welcome: { granted: 1, withheld: null },
     });
 
     // 2. Models and prices, then a prediction with an Idempotency-Key.
@@ -165,6 +166,7 @@ async function walk(server: { base: string }, run: number) {
       totalSpent: 1,
       totalRefunded: 0,
       totalAdjusted: 0,
+      welcome: { granted: 3, withheld: null },
     });
     const ledger = await step("/api/credits/transactions?limit=5", { headers: key });
     expect(ledger.body.data.map((t: { type: string; amount: number }) => [t.type, t.amount]).sort()).toEqual(
