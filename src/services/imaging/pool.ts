@@ -20,6 +20,16 @@ export interface ImagingPool {
   close(): Promise<void>;
 }
 
+/** A job its worker did not finish within the pool's job timeout: the worker was terminated. */
+export class ImagingJobTimeout extends Error {
+  override readonly name = "ImagingJobTimeout";
+}
+
+/** The pool was closed before the job ran or finished: nothing about the job itself. */
+export class ImagingPoolClosed extends Error {
+  override readonly name = "ImagingPoolClosed";
+}
+
 interface Job {
   id: number;
   kind: AssetKind;
@@ -141,7 +151,7 @@ export function createImagingPool(opts: ImagingPoolOptions): ImagingPool {
       slot.worker.ref();
       const running = slot;
       slot.timer = setTimeout(
-        () => kill(running, new Error(`imaging job timed out after ${jobTimeoutMs} ms`)),
+        () => kill(running, new ImagingJobTimeout(`imaging job timed out after ${jobTimeoutMs} ms`)),
         jobTimeoutMs,
       );
       slot.timer.unref?.();
@@ -160,7 +170,7 @@ export function createImagingPool(opts: ImagingPoolOptions): ImagingPool {
   return {
     size,
     run(kind, source, options, limits) {
-      if (closed) return Promise.reject(new Error("imaging pool is closed"));
+      if (closed) return Promise.reject(new ImagingPoolClosed("imaging pool is closed"));
       return new Promise<AssetFile[]>((resolve, reject) => {
         // A private copy is transferred: the caller's buffer stays usable.
         queue.push({ id: nextId++, kind, source: new Uint8Array(source), options, limits, resolve, reject });
@@ -169,7 +179,7 @@ export function createImagingPool(opts: ImagingPoolOptions): ImagingPool {
     },
     async close() {
       closed = true;
-      const err = new Error("imaging pool closed");
+      const err = new ImagingPoolClosed("imaging pool closed");
       for (const job of queue.splice(0)) job.reject(err);
       const all = slots.splice(0);
       for (const s of all) {
