@@ -1,9 +1,10 @@
-import { and, asc, inArray, isNull, lt, or, sql } from "drizzle-orm";
+import { and, asc, inArray, sql } from "drizzle-orm";
 import { prediction } from "../db/schema";
 import type { Deps } from "../deps";
 import { ACTIVE_STATUSES, isFinal } from "../domain/predictions";
 import { backgroundLoop, type Lifecycle } from "../lib/lifecycle";
 import { failOverdueAssets } from "./assets/runner";
+import { leaseFree } from "./jobs";
 import { finishPrediction, type PredictionRow, syncFromProvider } from "./predictions";
 
 /**
@@ -37,7 +38,8 @@ export async function reconcileOnce(deps: Deps): Promise<ReconcileResult> {
       .where(
         and(
           inArray(prediction.status, [...ACTIVE_STATUSES]),
-          or(isNull(prediction.lastSyncedAt), lt(prediction.lastSyncedAt, staleBefore)),
+          // A sync is a lease of PREDICTION_STALE_AFTER_MS: the prediction is free once the last one is that old.
+          leaseFree(prediction.lastSyncedAt, staleBefore),
         ),
       )
       .orderBy(sql`${prediction.lastSyncedAt} asc nulls first`, asc(prediction.createdAt))
