@@ -6,9 +6,12 @@ import { eq } from "drizzle-orm";
 import { asset, creditTransaction } from "../../src/db/schema";
 import { AssetSchema } from "../../src/schemas/assets";
 import { PredictionSchema } from "../../src/schemas/predictions";
+import { AssetCompletedEventSchema, WebhookDeliveryListSchema } from "../../src/schemas/webhook-deliveries";
 import { type AssetRunner, createAssetRunner } from "../../src/services/assets/runner";
 import { createImagingPool } from "../../src/services/imaging/pool";
 import { holdLease } from "../../src/services/jobs";
+import { deliverDueWebhooks } from "../../src/services/webhooks/sender";
+import { startWebhookReceiver } from "../fakes/webhook-receiver";
 import { createTestApp, type TestApp } from "../helpers/app";
 import { eventually, FakeClock } from "../helpers/clock";
 import { expectError, expectSchema } from "../helpers/schemas";
@@ -302,5 +305,62 @@ describe("fairness", () => {
     } finally {
       await app.close();
     }
+  });
+});
+
+describe("an asset's webhooks", () => {
+  test("GET /api/assets/{id}/webhook-deliveries lists its attempts as a prediction's does; 403 someone else's, 404 unknown", async () => {
+    const receiver = await startWebhookReceiver();
+    try {
+      const s = await t.signUp();
+      const p = await succeededPrediction(t, s);
+      const res = await t.json("POST", `/api/predictions/${p.id}/assets`, {
+        headers: s.headers,
+        body: { kind: "vector", webhook: receiver.url },
+      });
+      expect(res.status).toBe(201);
+      const id = res.body.id as string;
+      const path = `/api/assets/${id}/webhook-deliveries`;
+      expect(
+        expectSchema(WebhookDeliveryListSchema, (await t.json("GET", path, { headers: s.headers })).body).data,
+      ).toEqual([]);
+      const r = runner(t);
+      r.kick();
+      await r.idle();
+      while ((await deliverDueWebhooks(t.deps)) > 0);
+      const list = await t.json("GET", path, { headers: s.headers });
+      expect(list.status).toBe(200);
+      const page = expectSchema(WebhookDeliveryListSchema, list.body);
+      expect(page.data).toHaveLength(1);
+      expect(page.data[0]).toMatchObject({ event: "completed", attempt: 1, status: "succeeded", responseStatus: 200 });
+      const [receipt] = receiver.receiptsFor(id);
+      expect(receipt?.headers["webhook-id"]).toBe(page.data[0]?.webhookId);
+      expect(expectSchema(AssetCompletedEventSchema, JSON.parse(receipt?.body ?? "")).data.status).toBe("succeeded");
+
+      const other = await t.signUp();
+      expectError(await t.json("GET", path, { headers: other.headers }), 403, "forbidden");
+      expectError(
+        await t.json("GET", `/api/assets/${crypto.randomUUID()}/webhook-deliveries`, { headers: s.headers }),
+        404,
+        "not_found",
+      );
+      expectError(await t.json("GET", path), 401, "unauthorized");
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  test("the document declares asset.completed: in `webhooks` (3.1) and as a callback of createAsset (3.0)", async () => {
+    const doc31 = (await t.json("GET", "/openapi.json")).body;
+    expect(Object.keys(doc31.webhooks)).toEqual(
+      expect.arrayContaining(["prediction.start", "prediction.completed", "asset.completed"]),
+    );
+    expect(doc31.paths["/api/assets/{id}/webhook-deliveries"].get.operationId).toBe("listAssetWebhookDeliveries");
+    const doc30 = (await t.json("GET", "/openapi-3.0.json")).body;
+    expect(Object.keys(doc30.paths["/api/predictions/{id}/assets"].post.callbacks)).toEqual(["asset.completed"]);
+    expect(Object.keys(doc30.paths["/api/predictions"].post.callbacks).sort()).toEqual([
+      "prediction.completed",
+      "prediction.start",
+    ]);
   });
 });
