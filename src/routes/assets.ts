@@ -57,7 +57,7 @@ const create = defineRoute({
       headers: AssetLocationHeader,
     }),
   },
-  errors: [400, 402, 409, 413, 422, 503],
+  errors: [400, 402, 409, 503],
 });
 
 const listForPrediction = defineRoute({
