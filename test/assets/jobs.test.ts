@@ -8,7 +8,7 @@ import { AssetSchema } from "../../src/schemas/assets";
 import { PredictionSchema } from "../../src/schemas/predictions";
 import { AssetCompletedEventSchema, WebhookDeliveryListSchema } from "../../src/schemas/webhook-deliveries";
 import { type AssetRunner, createAssetRunner } from "../../src/services/assets/runner";
-import { createImagingPool } from "../../src/services/imaging/pool";
+import { createImagingPool } from "../../src/services/deliverables/pool";
 import { holdLease } from "../../src/services/jobs";
 import { deliverDueWebhooks } from "../../src/services/webhooks/sender";
 import { startWebhookReceiver } from "../fakes/webhook-receiver";

@@ -7,7 +7,8 @@ import type { Deps } from "../../deps";
 import { ACTIVE_ASSET_STATUSES } from "../../domain/assets";
 import type { AuthUser } from "../../domain/user";
 import { ApiError, conflict } from "../../lib/errors";
-import { assetOptions, type CreateAssetRequest } from "../../schemas/assets";
+import type { CreateAssetRequest } from "../../schemas/assets";
+import { assetOptions } from "../deliverables";
 import { charge, isUniqueViolation } from "../ledger";
 import { checkWebhookUrl } from "../webhooks/address-guard";
 

@@ -3,13 +3,13 @@ import { alias } from "drizzle-orm/pg-core";
 import { asset, prediction } from "../../db/schema";
 import type { AssetFileRecord, AssetRow } from "../../db/schemas/assets";
 import type { Deps } from "../../deps";
-import { ACTIVE_ASSET_STATUSES, type AssetErrorCode, type AssetKind } from "../../domain/assets";
+import { ACTIVE_ASSET_STATUSES, type AssetErrorCode } from "../../domain/assets";
 import { fileKeyOfUrl, isStoredType, newFileKey, type StoredType } from "../../domain/files";
 import type { Config } from "../../env";
 import { backgroundLoop, type Lifecycle } from "../../lib/lifecycle";
 import type { Logger } from "../../lib/logger";
-import { ImagingError, type ImagingPool } from "../imaging";
-import { createImagingPool, ImagingJobTimeout, ImagingPoolClosed } from "../imaging/pool";
+import { createImagingPool, ImagingJobTimeout, type ImagingPool, ImagingPoolClosed } from "../deliverables/pool";
+import { ImagingError } from "../imaging";
 import { holdLease, leaseFree, newHolder, nextRetry, type RetryPolicy } from "../jobs";
 import { finishAsset } from "./lifecycle";
 
@@ -187,9 +187,13 @@ async function runJob(deps: RunnerDeps, pool: ImagingPool, row: AssetRow, retry:
     const started = performance.now();
     let made: Awaited<ReturnType<ImagingPool["run"]>>;
     try {
-      made = await pool.run(row.kind as AssetKind, source, row.options as Record<string, unknown>, {
-        maxPixels: deps.config.ASSET_MAX_PIXELS,
-      });
+      made = await pool.run(
+        row.kind,
+        source.bytes,
+        row.options as Record<string, unknown>,
+        { maxPixels: deps.config.ASSET_MAX_PIXELS },
+        { brandName: source.brandName },
+      );
     } catch (err) {
       const code = sourceFailure(err);
       if (!code) throw err;
@@ -245,17 +249,22 @@ async function retryLater(
     .where(and(eq(asset.id, row.id), eq(asset.claimedBy, holder), eq(asset.status, "processing")));
 }
 
-/** The source image's bytes from our storage, or why there are none (the asset then fails, refunded). */
-async function readSource(deps: RunnerDeps, row: AssetRow): Promise<Uint8Array | AssetErrorCode> {
+/** The source image from our own storage, and the brand name a deliverable may set (a lockup, a manifest). */
+async function readSource(
+  deps: RunnerDeps,
+  row: AssetRow,
+): Promise<{ bytes: Uint8Array; brandName: string | null } | AssetErrorCode> {
   const [p] = await deps.db
-    .select({ output: prediction.output })
+    .select({ output: prediction.output, input: prediction.input })
     .from(prediction)
     .where(eq(prediction.id, row.predictionId));
   const url = p?.output?.[row.outputIndex];
   const key = url ? fileKeyOfUrl(url) : null;
   if (!key) return "source_invalid";
   const bytes = await deps.storage.get(key);
-  return bytes ?? "source_invalid";
+  if (!bytes) return "source_invalid";
+  const brandName = (p?.input as { brandName?: unknown } | undefined)?.brandName;
+  return { bytes, brandName: typeof brandName === "string" ? brandName : null };
 }
 
 function storedType(contentType: string): StoredType {
