@@ -1,7 +1,8 @@
 /**
  * The route kit: one declaration per operation says who may call it and how often, and everything that
  * follows from that is derived here — the document's `security`, the middleware chain (the caller check, the
- * owner check, the signature check), the 401/403/404/429 error responses, the RateLimit-* headers and the
+ * owner check, the signature check, the Idempotency-Key check), the 400/401/403/404/409/413/422/429/503 error
+ * responses those checks can give, the RateLimit-* headers and the
  * `Cache-Control: no-store` of private answers — so the document cannot say something the code does not do,
  * and no handler can skip a check its access implies.
  */
@@ -128,6 +129,12 @@ export function verified<K extends "polarEvent" | "callbackPredictionId">(
   return value as NonNullable<AppEnv["Variables"][K]>;
 }
 
+/**
+ * What the Idempotency-Key check can answer (src/middleware/idempotency.ts): 400 for a malformed key, 409 while a
+ * twin request with the same key is in flight, 422 for the key reused with another body.
+ */
+const IDEMPOTENCY_ERRORS: readonly number[] = [400, 409, 422];
+
 /** The body limit runs before every route: any write, with or without a body, may answer 413. */
 const WRITES = new Set(["post", "put", "patch"]);
 /** Unsafe methods: made with the session cookie, they need an allowed Origin (auth/session.ts), else 403. */
@@ -198,6 +205,7 @@ export function defineRoute<const R extends KitRoute>(spec: R) {
       ...errorResponses(
         [
           ...ACCESS_ERRORS[access],
+          ...(scope ? IDEMPOTENCY_ERRORS : []),
           ...(WRITES.has(rest.method) ? [413] : []),
           ...(SIGNED_IN.has(access) && UNSAFE.has(rest.method) ? [403] : []),
           ...errors,
