@@ -385,7 +385,8 @@ async function main(): Promise<number> {
   // POST load comes from as many users as connections, as a real service's does: one user's creates queue on
   // its balance row (the debit locks it), which would measure that one row's lock, not the service.
   const posters: Awaited<ReturnType<typeof signUp>>[] = [];
-  for (let i = 0; i < config.connections; i++) posters.push(await signUp(base, `bench-post-${i}-${stamp}@bench.local`));
+  if (!only || only.has("post"))
+    for (let i = 0; i < config.connections; i++) posters.push(await signUp(base, `bench-post-${i}-${stamp}@bench.local`));
   const apiKey = await createApiKey(base, light);
   let final = { id: "", status: "" };
   for (let i = 1; i <= 9; i++) final = await finalPrediction(base, light, `Light ${i}`);
