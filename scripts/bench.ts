@@ -386,7 +386,8 @@ async function main(): Promise<number> {
   // its balance row (the debit locks it), which would measure that one row's lock, not the service.
   const posters: Awaited<ReturnType<typeof signUp>>[] = [];
   if (!only || only.has("post"))
-    for (let i = 0; i < config.connections; i++) posters.push(await signUp(base, `bench-post-${i}-${stamp}@bench.local`));
+    for (let i = 0; i < config.connections; i++)
+      posters.push(await signUp(base, `bench-post-${i}-${stamp}@bench.local`));
   const apiKey = await createApiKey(base, light);
   let final = { id: "", status: "" };
   for (let i = 1; i <= 9; i++) final = await finalPrediction(base, light, `Light ${i}`);
