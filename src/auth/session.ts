@@ -1,6 +1,5 @@
 import { APIError } from "better-auth/api";
 import type { Context } from "hono";
-import { createMiddleware } from "hono/factory";
 import { databaseUnavailable } from "../db/outage";
 import type { AppEnv } from "../deps";
 import { type AuthUser, isAdmin } from "../domain/user";
@@ -82,19 +81,19 @@ function refuseCrossSiteWrite(c: Context<AppEnv>): void {
   );
 }
 
-export const requireUser = createMiddleware<AppEnv>(async (c, next) => {
+/** A signed-in caller, or 401. As a check, for a route's one access middleware (src/openapi/kit.ts). */
+export async function ensureUser(c: Context<AppEnv>): Promise<void> {
   if (!(await getAuthUser(c))) throw unauthorized();
-  await next();
-});
+}
 
-export const requireAdmin = createMiddleware<AppEnv>(async (c, next) => {
+/** A signed-in administrator, or 401 (signed out) / 403. */
+export async function ensureAdmin(c: Context<AppEnv>): Promise<void> {
   const user = await getAuthUser(c);
   if (!user) throw unauthorized();
   if (!isAdmin(user)) throw new ApiError("forbidden", "This endpoint is for administrators.");
-  await next();
-});
+}
 
-/** The user set by requireUser/requireAdmin; a route without them calling this is a bug. */
+/** The user set by ensureUser/ensureAdmin; a route without them calling this is a bug. */
 export function currentUser(c: Context<AppEnv>): AuthUser {
   const u = c.get("user");
   if (!u) throw unauthorized();
