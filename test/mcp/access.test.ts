@@ -1,0 +1,73 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { createTestApp, type TestApp } from "../helpers/app";
+
+/**
+ * Who may use /mcp, in process: only an API key (header or bearer), never the session (cookie or session token);
+ * the body limit holds; MCP_ENABLED=false leaves no endpoint.
+ */
+
+const initialize = JSON.stringify({
+  jsonrpc: "2.0",
+  id: 1,
+  method: "initialize",
+  params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "t", version: "1" } },
+});
+const mcpHeaders = { "content-type": "application/json", accept: "application/json, text/event-stream" };
+
+describe("/mcp access", () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp();
+  });
+  afterAll(() => t.close());
+
+  const post = (headers: Record<string, string>, body = initialize) =>
+    t.fetch("/mcp", { method: "POST", headers: { ...mcpHeaders, ...headers }, body });
+
+  test("an API key as x-api-key or as a bearer token initializes; the session, by cookie or token, is 401", async () => {
+    const user = await t.signUp();
+    const key = await t.json("POST", "/api/auth/api-key/create", { body: { name: "mcp" }, headers: user.headers });
+    for (const headers of [{ "x-api-key": key.body.key }, { authorization: `Bearer ${key.body.key}` }]) {
+      const res = await post(headers);
+      expect(res.status).toBe(200);
+      const text = await res.text();
+      expect(text).toContain('"serverInfo"');
+      expect(text).toContain('"tools"');
+    }
+    // The cookie would let a foreign page's form reach it; the session token is not an API key.
+    for (const headers of [
+      { cookie: user.cookie, origin: "http://localhost:3000" },
+      { authorization: `Bearer ${user.token}` },
+    ]) {
+      const res = await post(headers);
+      expect(res.status).toBe(401);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe("unauthorized");
+    }
+  });
+
+  test("a body over BODY_LIMIT_BYTES is 413 with the envelope", async () => {
+    const user = await t.signUp();
+    const key = await t.json("POST", "/api/auth/api-key/create", { body: { name: "mcp" }, headers: user.headers });
+    const res = await post(
+      { "x-api-key": key.body.key },
+      JSON.stringify({ pad: "x".repeat(t.config.BODY_LIMIT_BYTES) }),
+    );
+    expect(res.status).toBe(413);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe("payload_too_large");
+  });
+});
+
+test("MCP_ENABLED=false: no /mcp", async () => {
+  const t = await createTestApp({ env: { MCP_ENABLED: "false" } });
+  try {
+    const res = await t.fetch("/mcp", {
+      method: "POST",
+      headers: { ...mcpHeaders, "x-api-key": "any" },
+      body: initialize,
+    });
+    expect(res.status).toBe(404);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe("not_found");
+  } finally {
+    await t.close();
+  }
+});
