@@ -36,13 +36,18 @@ const MAX_IMAGES = 4;
 export async function callTool(tool: McpTool, args: Args, caller: ToolCaller, extra: Extra): Promise<CallToolResult> {
   const unknown = Object.keys(args).filter((name) => !(name in tool.inputSchema.properties));
   if (unknown.length > 0)
-    return invalid(caller, `Unknown argument${unknown.length > 1 ? "s" : ""}: ${unknown.join(", ").slice(0, 200)}.`);
+    return invalid(
+      caller,
+      unknown.slice(0, 100).map((name) => ({ path: name.slice(0, 100), message: "Unknown argument." })),
+    );
   const wait = args[WAIT_ARGUMENT];
   if (wait !== undefined && !(Number.isInteger(wait) && (wait as number) >= 0 && (wait as number) <= MAX_WAIT_SECONDS))
-    return invalid(caller, `\`wait\` is a whole number of seconds from 0 to ${MAX_WAIT_SECONDS}.`);
+    return invalid(caller, [
+      { path: WAIT_ARGUMENT, message: `A whole number of seconds from 0 to ${MAX_WAIT_SECONDS}.` },
+    ]);
 
   const first = await send(tool.call, args, caller, extra.signal);
-  if (typeof first === "string") return invalid(caller, first);
+  if ("issue" in first) return invalid(caller, [first.issue]);
   if (!first.ok || !tool.waitWith || !wait) return resultOf(first, caller);
 
   const id = (first.body as { id?: unknown } | null)?.id;
@@ -51,7 +56,7 @@ export async function callTool(tool: McpTool, args: Args, caller: ToolCaller, ex
     send(tool.waitWith as OperationCall, { id, [WAIT_ARGUMENT]: wait }, caller, extra.signal),
   );
   // The object exists whatever the read answered (a poll limit, say): the create's own answer then stands.
-  return resultOf(typeof waited !== "string" && waited.ok ? waited : first, caller);
+  return resultOf("ok" in waited && waited.ok ? waited : first, caller);
 }
 
 interface Answer {
@@ -60,20 +65,25 @@ interface Answer {
   body: unknown;
 }
 
+interface Issue {
+  path: string;
+  message: string;
+}
+
 /** The operation's request from the arguments, sent; or why it cannot be made. */
 async function send(
   call: OperationCall,
   args: Args,
   caller: ToolCaller,
   signal: AbortSignal,
-): Promise<Answer | string> {
+): Promise<Answer | { issue: Issue }> {
   let path = call.path;
   const query = new URLSearchParams();
   const headers: Record<string, string> = { accept: "application/json", "x-request-id": caller.requestId };
   for (const p of call.parameters) {
     const value = args[p.argument];
     if (value === undefined || value === null) {
-      if (p.in === "path") return `\`${p.argument}\` is required.`;
+      if (p.in === "path") return { issue: { path: p.argument, message: "Required." } };
       continue;
     }
     if (p.in === "path") path = path.replace(`{${p.name}}`, encodeURIComponent(String(value)));
@@ -181,8 +191,11 @@ async function outputImages(body: Record<string, unknown>, caller: ToolCaller): 
   return images;
 }
 
-function invalid(caller: ToolCaller, message: string): CallToolResult {
-  return errorResult(caller.requestId, "validation_error", message);
+/** A validation error in the routes' own shape: the first issue in the message, all of them in `details.issues`. */
+function invalid(caller: ToolCaller, issues: Issue[]): CallToolResult {
+  const first = issues[0];
+  const message = first ? `Invalid arguments: ${first.path}: ${first.message}` : "Invalid arguments.";
+  return errorResult(caller.requestId, "validation_error", message, { issues });
 }
 
 /** A tool result for an error of our own (before any route answered), in the API's envelope. */

@@ -27,7 +27,8 @@ describe("/mcp access", () => {
   test("an API key as x-api-key or as a bearer token initializes; the session, by cookie or token, is 401", async () => {
     const user = await t.signUp();
     const key = await t.json("POST", "/api/auth/api-key/create", { body: { name: "mcp" }, headers: user.headers });
-    for (const headers of [{ "x-api-key": key.body.key }, { authorization: `Bearer ${key.body.key}` }]) {
+    const both: Record<string, string>[] = [{ "x-api-key": key.body.key }, { authorization: `Bearer ${key.body.key}` }];
+    for (const headers of both) {
       const res = await post(headers);
       expect(res.status).toBe(200);
       const text = await res.text();
@@ -35,10 +36,11 @@ describe("/mcp access", () => {
       expect(text).toContain('"tools"');
     }
     // The cookie would let a foreign page's form reach it; the session token is not an API key.
-    for (const headers of [
+    const sessions: Record<string, string>[] = [
       { cookie: user.cookie, origin: "http://localhost:3000" },
       { authorization: `Bearer ${user.token}` },
-    ]) {
+    ];
+    for (const headers of sessions) {
       const res = await post(headers);
       expect(res.status).toBe(401);
       expect(((await res.json()) as { error: { code: string } }).error.code).toBe("unauthorized");

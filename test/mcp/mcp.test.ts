@@ -113,7 +113,9 @@ function operationOf(operationId: string) {
 
 function envelopeOf(result: CallToolResult) {
   expect(result.isError).toBe(true);
-  const envelope = result.structuredContent as { error: { code: string; message: string; requestId: string } };
+  const envelope = result.structuredContent as {
+    error: { code: string; message: string; requestId: string; details?: Record<string, unknown> };
+  };
   expect(typeof envelope.error.message).toBe("string");
   expect(typeof envelope.error.requestId).toBe("string");
   // The text block is the same envelope.
@@ -259,8 +261,15 @@ describe("/mcp", () => {
     expect(overHttp.status).toBe(403);
     expect(envelopeOf(await call(client, "get_prediction", { id: mine.id })).code).toBe(overHttp.body.error.code);
     expect(envelopeOf(await call(client, "create_prediction", { brandName: "" })).code).toBe("validation_error");
-    expect(envelopeOf(await call(client, "get_prediction", {})).code).toBe("validation_error");
-    expect(envelopeOf(await call(client, "list_models", { nope: 1 })).code).toBe("validation_error");
+    expect(envelopeOf(await call(client, "get_prediction", {}))).toMatchObject({
+      code: "validation_error",
+      details: { issues: [{ path: "id", message: "Required." }] },
+    });
+    expect(envelopeOf(await call(client, "list_models", { nope: 1 }))).toMatchObject({
+      code: "validation_error",
+      details: { issues: [{ path: "nope", message: "Unknown argument." }] },
+    });
+    expect(envelopeOf(await call(client, "get_prediction", { id: mine.id, wait: 31 })).code).toBe("validation_error");
 
     // RATE_LIMIT_MODERATE_PER_MIN is 5 here: the sixth balance read in the minute is refused, as over HTTP.
     for (let i = 0; i < 5; i++) expect((await call(client, "get_credit_balance", {})).isError).toBeFalsy();
