@@ -46,13 +46,17 @@ export async function callTool(tool: McpTool, args: Args, caller: ToolCaller, ex
       { path: WAIT_ARGUMENT, message: `A whole number of seconds from 0 to ${MAX_WAIT_SECONDS}.` },
     ]);
 
-  const first = await send(tool.call, args, caller, extra.signal);
+  // A read with a wait holds the call: progress is reported while it does.
+  const first =
+    tool.call.prefer && typeof wait === "number" && wait > 0
+      ? await withProgress(extra, wait, "waiting", () => send(tool.call, args, caller, extra.signal))
+      : await send(tool.call, args, caller, extra.signal);
   if ("issue" in first) return invalid(caller, [first.issue]);
   if (!first.ok || !tool.waitWith || !wait) return resultOf(first, caller);
 
   const id = (first.body as { id?: unknown } | null)?.id;
   if (typeof id !== "string") return resultOf(first, caller);
-  const waited = await withProgress(extra, wait as number, statusOf(first.body), () =>
+  const waited = await withProgress(extra, wait as number, `created; ${statusOf(first.body)}`, () =>
     send(tool.waitWith as OperationCall, { id, [WAIT_ARGUMENT]: wait }, caller, extra.signal),
   );
   // The object exists whatever the read answered (a poll limit, say): the create's own answer then stands.
@@ -118,7 +122,7 @@ async function send(
  * Runs `hold` (a read with `Prefer: wait`), reporting progress when the client gave a progress token: at once,
  * every second while held (seconds waited out of `wait`), and when it answers.
  */
-async function withProgress<T>(extra: Extra, wait: number, status: string, hold: () => Promise<T>): Promise<T> {
+async function withProgress<T>(extra: Extra, wait: number, before: string, hold: () => Promise<T>): Promise<T> {
   const token = extra._meta?.progressToken;
   if (token === undefined) return hold();
   let last = -1;
@@ -132,7 +136,7 @@ async function withProgress<T>(extra: Extra, wait: number, status: string, hold:
       })
       .catch(() => undefined);
   };
-  report(0, `created; ${status}`);
+  report(0, before);
   const started = performance.now();
   const timer = setInterval(() => {
     const seconds = Math.min(wait, Math.floor((performance.now() - started) / 1000));

@@ -223,8 +223,10 @@ describe("/mcp", () => {
     expect(progress.at(-1)).toMatchObject({ progress: 10, total: 10, message: "succeeded" });
 
     // The same prediction read back, and the balance the route reports.
-    const got = await call(client, "get_prediction", { id: prediction.id });
+    const readProgress: Progress[] = [];
+    const got = await call(client, "get_prediction", { id: prediction.id, wait: 5 }, (p) => readProgress.push(p));
     expect(got.structuredContent).toMatchObject({ id: prediction.id, status: "succeeded" });
+    expect(readProgress.at(-1)).toMatchObject({ progress: 5, total: 5, message: "succeeded" });
     expect(got.content.filter((c) => c.type === "image")).toHaveLength(1);
 
     let asset = (await call(client, "create_asset", { id: prediction.id, body: { kind: "brand-kit" }, wait: 30 }))
