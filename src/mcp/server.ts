@@ -86,7 +86,7 @@ function mcpServer(tools: McpTool[], caller: ToolCaller): Server {
     {
       capabilities: { tools: {} },
       instructions:
-        "Generate logos and order deliverables (vector, transparent PNG, icons, brand kit) from them. " +
+        "Generate logos, then order deliverables made from them (list_asset_kinds says which). " +
         "Each tool is one operation of the Logo API, called with your API key; credits are charged as over HTTP.",
     },
   );

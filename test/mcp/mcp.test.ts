@@ -252,9 +252,14 @@ describe("/mcp", () => {
     expect(envelopeOf(broke).code).toBe("insufficient_credits");
   }, 150_000);
 
-  test("404, 403 (another user's prediction), 429 and a bad argument come back as isError with the envelope", async () => {
+  test("an idempotency key replays; 404, 403 (another user's prediction), 429 and a bad argument come back as isError with the envelope", async () => {
     const owner = await connect({ "x-api-key": await apiKey() });
-    const mine = (await call(owner, "create_prediction", { brandName: "Mine" })).structuredContent as Doc;
+    const mine = (await call(owner, "create_prediction", { brandName: "Mine", idempotencyKey: "mine-1" }))
+      .structuredContent as Doc;
+    // The route's idempotency: the same key and arguments replay the first answer, charged once.
+    const again = await call(owner, "create_prediction", { brandName: "Mine", idempotencyKey: "mine-1" });
+    expect(again.structuredContent).toMatchObject({ id: mine.id });
+    expect((await call(owner, "get_credit_balance", {})).structuredContent).toMatchObject({ balance: 3 });
     const key = await apiKey();
     const client = await connect({ "x-api-key": key });
     expect(envelopeOf(await call(client, "get_prediction", { id: crypto.randomUUID() })).code).toBe("not_found");
