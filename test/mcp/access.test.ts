@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { createLogger } from "../../src/lib/logger";
 import { createTestApp, type TestApp } from "../helpers/app";
 
 /**
  * Who may use /mcp, in process: only an API key (header or bearer), never the session (cookie or session token);
- * the body limit holds; MCP_ENABLED=false leaves no endpoint.
+ * the body limit holds; a tool's route sees the MCP request's client address and request id; MCP_ENABLED=false
+ * leaves no endpoint.
  */
 
 const initialize = JSON.stringify({
@@ -69,6 +71,35 @@ test("MCP_ENABLED=false: no /mcp", async () => {
     });
     expect(res.status).toBe(404);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe("not_found");
+  } finally {
+    await t.close();
+  }
+});
+
+test("a tool's call reaches its route from the MCP request's client address, under its request id", async () => {
+  const lines: string[] = [];
+  const logger = createLogger({ level: "info", destination: { write: (l: string) => void lines.push(l) } });
+  // In process every request comes from 127.0.0.1: trusted here, so X-Forwarded-For names the client.
+  const t = await createTestApp({ env: { TRUSTED_PROXIES: "127.0.0.1" }, overrides: { logger } });
+  try {
+    const user = await t.signUp();
+    const key = await t.json("POST", "/api/auth/api-key/create", { body: { name: "mcp" }, headers: user.headers });
+    const res = await t.fetch("/mcp", {
+      method: "POST",
+      headers: { ...mcpHeaders, "x-api-key": key.body.key, "x-forwarded-for": "203.0.113.7", "x-request-id": "mcp-1" },
+      body: JSON.stringify({
+        jsonrpc: "2.0",
+        id: 2,
+        method: "tools/call",
+        params: { name: "get_credit_balance", arguments: {} },
+      }),
+    });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain("balance");
+    const logged = lines.map((l) => JSON.parse(l)).filter((l) => l.msg === "request");
+    const inner = logged.find((l) => l.path === "/api/credits");
+    expect(inner).toMatchObject({ clientAddress: "203.0.113.7", requestId: "mcp-1", status: 200, userId: user.userId });
+    expect(logged.find((l) => l.path === "/mcp")).toMatchObject({ clientAddress: "203.0.113.7", requestId: "mcp-1" });
   } finally {
     await t.close();
   }
