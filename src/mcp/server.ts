@@ -12,7 +12,7 @@ import type { Context } from "hono";
 import { userOfCredentials } from "../auth/session";
 import { parseBearer } from "../auth/session-cache";
 import type { AppEnv, Deps } from "../deps";
-import { unauthorized } from "../lib/errors";
+import { forbidden, unauthorized } from "../lib/errors";
 import { callTool, errorResult, type ToolCaller } from "./call";
 import { deriveTools, type McpTool } from "./tools";
 
@@ -25,7 +25,8 @@ export const MCP_PATH = "/mcp";
  * (src/mcp/tools.ts) and every call goes through the app's own routes with the caller's API key.
  *
  * Only an API key authenticates here (`x-api-key`, or `Authorization: Bearer <key>`), never the session cookie:
- * a foreign page cannot make a browser call it, so the cookie's cross-site rule has nothing to guard. Rate
+ * a foreign page cannot make a browser call it, so the cookie's cross-site rule has nothing to guard; a request
+ * that carries an Origin must carry one of ALLOWED_ORIGINS (the protocol's guard against DNS rebinding). Rate
  * limits, ownership, idempotency and errors are those of the routes each tool calls.
  */
 export function mountMcp(
@@ -44,7 +45,12 @@ export function mountMcp(
     return tools;
   };
 
+  const allowedOrigins = new Set(deps.config.ALLOWED_ORIGINS);
   app.post(MCP_PATH, async (c) => {
+    // The protocol asks servers to refuse a page on a foreign origin (a DNS-rebinding page among them) outright.
+    const origin = c.req.header("origin");
+    if (origin !== undefined && !allowedOrigins.has(origin))
+      throw forbidden("Requests from this origin may not use /mcp (ALLOWED_ORIGINS).");
     const key = apiKeyOf(c);
     if (!key) throw unauthorized("Send your API key as `x-api-key` or `Authorization: Bearer <key>`.");
     const user = await userOfCredentials(deps, c.get("logger"), new Headers({ "x-api-key": key }));

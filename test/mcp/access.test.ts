@@ -3,9 +3,9 @@ import { createLogger } from "../../src/lib/logger";
 import { createTestApp, type TestApp } from "../helpers/app";
 
 /**
- * Who may use /mcp, in process: only an API key (header or bearer), never the session (cookie or session token);
- * the body limit holds; a tool's route sees the MCP request's client address and request id; MCP_ENABLED=false
- * leaves no endpoint.
+ * Who may use /mcp, in process: only an API key (header or bearer), never the session (cookie or session token),
+ * and no page on a foreign origin; the body limit holds; a tool's route sees the MCP request's client address and
+ * request id; MCP_ENABLED=false leaves no endpoint.
  */
 
 const initialize = JSON.stringify({
@@ -47,6 +47,18 @@ describe("/mcp access", () => {
       expect(res.status).toBe(401);
       expect(((await res.json()) as { error: { code: string } }).error.code).toBe("unauthorized");
     }
+  });
+
+  test("a page on an origin outside ALLOWED_ORIGINS is 403 even with a key; an allowed origin passes", async () => {
+    const user = await t.signUp();
+    const key = await t.json("POST", "/api/auth/api-key/create", { body: { name: "mcp" }, headers: user.headers });
+    const foreign = await post({ "x-api-key": key.body.key, origin: "https://evil.example" });
+    expect(foreign.status).toBe(403);
+    expect(((await foreign.json()) as { error: { code: string } }).error.code).toBe("forbidden");
+    const ours = await post({ "x-api-key": key.body.key, origin: "http://localhost:3000" });
+    expect(ours.status).toBe(200);
+    expect(ours.headers.get("access-control-allow-origin")).toBe("http://localhost:3000");
+    await ours.body?.cancel();
   });
 
   test("a body over BODY_LIMIT_BYTES is 413 with the envelope", async () => {
