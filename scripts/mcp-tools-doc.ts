@@ -45,11 +45,25 @@ function merged(schema: Schema): Schema {
 
 function typeOf(schema: Schema): string {
   if (Array.isArray(schema.enum)) return schema.enum.map((v) => `\`${String(v)}\``).join(" \\| ");
-  if (Array.isArray(schema.oneOf)) return `one of ${schema.oneOf.length} objects`;
+  if (Array.isArray(schema.oneOf)) return oneOfType(schema.oneOf as Schema[]);
   const types = (Array.isArray(schema.type) ? schema.type : [schema.type]).filter(Boolean).map(String);
   return types
     .map((t) => (t === "array" && schema.items ? `array of ${typeOf(merged(schema.items as Schema))}` : t))
     .join(" or ");
+}
+
+/** A union of objects told apart by one property with one value each (`kind`): "object by `kind`: `a` \\| `b`". */
+function oneOfType(members: Schema[]): string {
+  const enumOf = (m: Schema, name: string) => ((m.properties ?? {}) as Record<string, Schema>)[name]?.enum;
+  const tag = Object.keys((members[0]?.properties ?? {}) as Schema).find((name) =>
+    members.every((m) => {
+      const values = enumOf(m, name);
+      return Array.isArray(values) && values.length === 1;
+    }),
+  );
+  if (!tag) return `one of ${members.length} schemas`;
+  const values = members.map((m) => `\`${String((enumOf(m, tag) as unknown[])[0])}\``);
+  return `object by \`${tag}\`: ${values.join(" \\| ")}`;
 }
 
 /** The description's first sentence (two when the first says little, as "Optional."). */
