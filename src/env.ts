@@ -238,6 +238,8 @@ const envSchema = z
     // Server-Sent Event streams of predictions and assets: open streams per user on one instance, longest stream.
     STREAMS_PER_USER: int(10, 1, 1000),
     STREAM_MAX_MS: int(600_000, 1000),
+    // The Model Context Protocol endpoint for AI assistants (src/mcp/), at /mcp.
+    MCP_ENABLED: bool.default(true),
   })
   .superRefine((e, ctx) => {
     if (e.NODE_ENV === "production" && !e.BETTER_AUTH_SECRET)
