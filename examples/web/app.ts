@@ -200,6 +200,7 @@ function signedOut(): void {
   state.assets.clear();
   state.selected = undefined;
   document.body.dataset.signedIn = "false";
+  delete document.body.dataset.history;
   ui.who.textContent = "Not signed in.";
   ui.signOut.hidden = true;
   ui.account.hidden = false;

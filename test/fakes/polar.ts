@@ -183,7 +183,7 @@ export async function startFakePolar(opts: { accessToken?: string } = {}): Promi
 /** The hosted checkout: what is bought, and a button that pays (a form POST, so it works without script). */
 function checkoutPage(c: HostedCheckout): string {
   const esc = (v: unknown) => String(v).replace(/[&<>"]/g, (ch) => `&#${ch.charCodeAt(0)};`);
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><link rel="icon" href="data:,">
 <title>Checkout (fake Polar)</title><style>body{font:16px system-ui,sans-serif;max-width:24rem;margin:3rem auto;padding:0 1rem}
 button{font:inherit;padding:.5rem 1rem;background:#0062ff;color:#fff;border:0;border-radius:6px}</style></head>
 <body><h1>Checkout</h1><p>Fake Polar, test mode. Product <code>${esc(c.productId)}</code>${
