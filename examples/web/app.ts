@@ -180,12 +180,17 @@ async function loadSession(): Promise<void> {
 }
 
 async function signedIn(user: User): Promise<void> {
+  if (state.user?.id !== user.id) clearHistory();
   state.user = user;
   document.body.dataset.signedIn = "true";
   ui.who.textContent = user.isAnonymous ? "Guest" : `Signed in as ${user.email ?? user.name ?? "you"}`;
   ui.signOut.hidden = false;
   ui.signOut.textContent = user.isAnonymous ? "Leave guest session" : "Sign out";
-  ui.account.hidden = !user.isAnonymous; // a guest may still sign up (the guest's credits and logos come along)
+  // A guest may still sign up or in: the guest's credits and logos move to the account.
+  ui.account.hidden = !user.isAnonymous;
+  $("account-title").textContent = user.isAnonymous ? "Keep your work" : "Account";
+  $("guest-hint").hidden = !user.isAnonymous;
+  $("guest-row").hidden = Boolean(user.isAnonymous);
   if (user.isAnonymous) selectTab("sign-up");
   ui.credits.hidden = false;
   ui.createSection.hidden = false;
@@ -193,25 +198,35 @@ async function signedIn(user: User): Promise<void> {
   await Promise.all([refreshBalance(), loadPackages(), loadHistory()]);
 }
 
-function signedOut(): void {
-  state.user = undefined;
-  state.balance = undefined;
+/** Another user, or none: the page shows none of the previous one's logos. */
+function clearHistory(): void {
   state.predictions.clear();
   state.assets.clear();
   state.selected = undefined;
-  document.body.dataset.signedIn = "false";
+  state.nextCursor = null;
+  ui.orderPanel.hidden = true;
+  document.body.append(ui.orderPanel);
+  ui.history.replaceChildren();
+  ui.historyEmpty.hidden = false;
+  ui.more.hidden = true;
   delete document.body.dataset.history;
+}
+
+function signedOut(): void {
+  state.user = undefined;
+  state.balance = undefined;
+  clearHistory();
+  document.body.dataset.signedIn = "false";
   ui.who.textContent = "Not signed in.";
   ui.signOut.hidden = true;
   ui.account.hidden = false;
+  $("account-title").textContent = "Account";
+  $("guest-hint").hidden = true;
+  $("guest-row").hidden = false;
   ui.credits.hidden = true;
   ui.createSection.hidden = true;
   ui.historySection.hidden = true;
   ui.balance.textContent = "–";
-  ui.orderPanel.hidden = true;
-  document.body.append(ui.orderPanel);
-  ui.history.replaceChildren();
-  ui.more.hidden = true;
   gate();
 }
 

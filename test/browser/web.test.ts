@@ -384,7 +384,7 @@ describe("examples/web in headless Chromium", () => {
     }, 150_000);
   }
 
-  test("a guest spends its credits to 0: every action that costs more is disabled and says why, nothing answers 402", async () => {
+  test("a guest spends its credits to 0: every action that costs more is disabled and says why, nothing answers 402; signing up keeps its work", async () => {
     const { page } = await openPage(WIDE);
     const errors = collectErrors(page);
     const refused = collectStatus(page, 402);
@@ -413,6 +413,19 @@ describe("examples/web in headless Chromium", () => {
     // The buy buttons are what is left to press.
     expect(await page.$$eval("#packages button:not([disabled])", (b) => b.length)).toBeGreaterThan(0);
     await shoot(page, "wide-6-guest-at-zero");
+
+    // The guest signs up: its logo and brand kit come along to the account.
+    const predictionId = await page.$eval(card, (e) => (e as HTMLElement).dataset.id);
+    expect(await text(page, "#account-title")).toBe("Keep your work");
+    await page.type("#sign-up-name", "Grace Hopper");
+    await page.type("#sign-up-email", "grace@example.com");
+    await page.type("#sign-up-password", "correct horse battery");
+    await page.click("#sign-up-form button[type=submit]");
+    await page.waitForFunction(() => document.getElementById("who")?.textContent === "Signed in as grace@example.com");
+    await page.waitForSelector(
+      `${card}[data-id="${predictionId}"] .asset[data-kind="brand-kit"][data-status=succeeded]`,
+    );
+    expect(await page.$eval("#account", (e) => (e as HTMLElement).hidden)).toBe(true);
     expect(refused).toEqual([]);
     expect(errors).toEqual([]);
     await page.close();
