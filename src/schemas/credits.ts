@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
-import { type CreditTransactionView, creditTransactionType } from "../db/schemas/credits";
+import type { CreditTransactionView } from "../db/schemas/credits";
+import { CREDIT_TRANSACTION_TYPES } from "../domain/credits";
 import { NO_NUL } from "../domain/patterns";
 import type { CreditPackageConfig } from "../env";
 import { NextCursorSchema, TimestampSchema } from "./common";
@@ -63,7 +64,7 @@ export const CreditPackageListSchema = z
   });
 
 /** The ledger's own enum: one list for the database and the contract. */
-export const CREDIT_TRANSACTION_TYPES = creditTransactionType.enumValues;
+export { CREDIT_TRANSACTION_TYPES };
 
 export const CreditTransactionTypeSchema = z.enum(CREDIT_TRANSACTION_TYPES).openapi("CreditTransactionType", {
   description:

@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import { check, index, integer, pgEnum, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import { CREDIT_TRANSACTION_TYPES } from "../../domain/credits";
 import { user } from "./auth";
 
 /**
@@ -28,17 +29,7 @@ export const creditAccount = pgTable(
   (t) => [check("credit_account_balance_non_negative", sql`${t.balance} >= 0`)],
 );
 
-export const creditTransactionType = pgEnum("credit_transaction_type", [
-  "signup_bonus",
-  "purchase",
-  "generation",
-  "refund",
-  "purchase_refund",
-  "admin_adjustment",
-  "transfer",
-  "asset",
-  "asset_refund",
-]);
+export const creditTransactionType = pgEnum("credit_transaction_type", CREDIT_TRANSACTION_TYPES);
 
 /** Append-only ledger: the balance always equals the sum of a user's rows. */
 export const creditTransaction = pgTable(
