@@ -21,7 +21,7 @@ type Schemas = components["schemas"];
 type Prediction = Schemas["Prediction"];
 type Asset = Schemas["Asset"];
 type Model = Schemas["Model"];
-type KindInfo = Schemas["AssetKindInfo"] & { options?: JsonSchema };
+type KindInfo = Schemas["AssetKindInfo"];
 type CreditBalance = Schemas["CreditBalance"] & {
   welcome?: { granted: number; withheld: string | null };
 };
@@ -446,7 +446,7 @@ async function loadCatalog(): Promise<void> {
       return label;
     }),
   );
-  renderKinds(unwrap(kinds).data as KindInfo[]);
+  renderKinds(unwrap(kinds).data);
   gate();
 }
 
@@ -722,7 +722,7 @@ function renderKinds(kinds: KindInfo[]): void {
       el("h3", { textContent: info.name }),
       el("p", { className: "muted", textContent: info.description.replace(/`([^`]*)`/g, "$1") }),
     );
-    const fields = fieldsOf(info.options);
+    const fields = fieldsOf(info.options as JsonSchema | undefined);
     const controls = el("div");
     renderFields(controls, fields, `kind-${info.kind}`);
     const button = el("button", {

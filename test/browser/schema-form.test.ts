@@ -1,18 +1,27 @@
 import { describe, expect, test } from "bun:test";
-import { z } from "@hono/zod-openapi";
 import { fieldsOf, isColorPattern, type JsonSchema, labelOf, readOptions } from "../../examples/web/schema-form";
-import { IconsOptionsSchema, VectorOptionsSchema } from "../../src/schemas/assets";
+import { optionsJsonSchema } from "../../src/services/deliverables";
+import { icons } from "../../src/services/deliverables/icons";
+import { vector } from "../../src/services/deliverables/vector";
 
 /**
- * examples/web's form renderer, on the JSON Schemas Zod writes for the kinds' options (what `GET /api/assets/kinds`
- * serves) and on the other shapes it claims to handle. The browser test renders and submits these forms.
+ * examples/web's form renderer, on the kinds' options as `GET /api/assets/kinds` serves them (optionsJsonSchema)
+ * and on the other shapes it claims to handle. The browser test renders and submits these forms.
  */
 
-const asJsonSchema = (s: z.ZodType) => z.toJSONSchema(s, { io: "input" }) as JsonSchema;
+const asJsonSchema = (kind: "vector" | "icons") => optionsJsonSchema(kind) as JsonSchema;
+/** The fields without their descriptions (the API's prose), which are checked to be there. */
+const shapes = (fields: ReturnType<typeof fieldsOf>) =>
+  fields.map(({ description, ...f }) => {
+    expect(description).toBeString();
+    return f;
+  });
+const VectorOptionsSchema = vector.options;
+const IconsOptionsSchema = icons.options;
 
 describe("fieldsOf", () => {
   test("vector options: an enum with its default and a bounded integer", () => {
-    expect(fieldsOf(asJsonSchema(VectorOptionsSchema))).toEqual([
+    expect(shapes(fieldsOf(asJsonSchema("vector")))).toEqual([
       { name: "mode", label: "Mode", required: false, type: "enum", options: ["color", "mono"], default: "color" },
       {
         name: "maxColors",
@@ -29,7 +38,7 @@ describe("fieldsOf", () => {
   });
 
   test("icons options: an optional #RRGGBB string is a colour field without a default", () => {
-    expect(fieldsOf(asJsonSchema(IconsOptionsSchema))).toEqual([
+    expect(shapes(fieldsOf(asJsonSchema("icons")))).toEqual([
       { name: "background", label: "Background", required: false, type: "color", pattern: "^#[0-9A-Fa-f]{6}$" },
     ]);
   });
@@ -89,31 +98,31 @@ describe("fieldsOf", () => {
 });
 
 describe("readOptions", () => {
-  const vector = fieldsOf(asJsonSchema(VectorOptionsSchema));
-  const icons = fieldsOf(asJsonSchema(IconsOptionsSchema));
+  const vectorFields = fieldsOf(asJsonSchema("vector"));
+  const iconsFields = fieldsOf(asJsonSchema("icons"));
 
   test("values become typed options that the API's own schema accepts", () => {
-    const read = readOptions(vector, { mode: "mono", maxColors: "4" });
+    const read = readOptions(vectorFields, { mode: "mono", maxColors: "4" });
     expect(read).toEqual({ options: { mode: "mono", maxColors: 4 }, errors: {} });
     expect(VectorOptionsSchema.parse(read.options)).toEqual({ mode: "mono", maxColors: 4 });
-    const colour = readOptions(icons, { background: "#ffeedd" });
+    const colour = readOptions(iconsFields, { background: "#ffeedd" });
     expect(colour.options).toEqual({ background: "#FFEEDD" });
     expect(IconsOptionsSchema.parse(colour.options)).toEqual({ background: "#FFEEDD" });
   });
 
   test("an unset optional field is left out, so the server's default applies", () => {
-    expect(readOptions(icons, {})).toEqual({ options: {}, errors: {} });
-    expect(readOptions(vector, { mode: "", maxColors: " " })).toEqual({ options: {}, errors: {} });
+    expect(readOptions(iconsFields, {})).toEqual({ options: {}, errors: {} });
+    expect(readOptions(vectorFields, { mode: "", maxColors: " " })).toEqual({ options: {}, errors: {} });
   });
 
   test("values outside the schema are errors by field, and are not sent", () => {
-    expect(readOptions(vector, { mode: "sepia", maxColors: "40" })).toEqual({
+    expect(readOptions(vectorFields, { mode: "sepia", maxColors: "40" })).toEqual({
       options: {},
       errors: { mode: "One of: color, mono.", maxColors: "From 2 to 16." },
     });
-    expect(readOptions(vector, { maxColors: "2.5" }).errors).toEqual({ maxColors: "A whole number." });
-    expect(readOptions(vector, { maxColors: "many" }).errors).toEqual({ maxColors: "A number." });
-    expect(readOptions(icons, { background: "red" }).errors).toEqual({ background: "A colour like #1F2937." });
+    expect(readOptions(vectorFields, { maxColors: "2.5" }).errors).toEqual({ maxColors: "A whole number." });
+    expect(readOptions(vectorFields, { maxColors: "many" }).errors).toEqual({ maxColors: "A number." });
+    expect(readOptions(iconsFields, { background: "red" }).errors).toEqual({ background: "A colour like #1F2937." });
     const text = fieldsOf({
       type: "object",
       required: ["text"],
