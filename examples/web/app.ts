@@ -408,6 +408,8 @@ function gate(): void {
     const enough = known && balance >= k.info.credits;
     k.button.disabled = !enough;
     k.button.title = enough ? "" : `Needs ${k.info.credits} credits; you have ${balance ?? 0}.`;
+    const needs = k.form.querySelector<HTMLElement>("small.needs");
+    if (needs) needs.textContent = known && !enough ? `You have ${balance}.` : "";
   }
   const cheapest = Math.min(...state.kinds.map((k) => k.info.credits));
   ui.orderBlocked.textContent =
@@ -731,7 +733,7 @@ function renderKinds(kinds: KindInfo[]): void {
       textContent: `Order · ${info.credits} credit${info.credits === 1 ? "" : "s"}`,
     });
     const row = el("div", { className: "row" });
-    row.append(button);
+    row.append(button, el("small", { className: "needs" }));
     form.append(controls, row);
     form.addEventListener("submit", (e) => {
       e.preventDefault();

@@ -405,6 +405,9 @@ describe("examples/web in headless Chromium", () => {
       bs.map((b) => ({ disabled: (b as HTMLButtonElement).disabled, title: (b as HTMLButtonElement).title })),
     );
     expect(buttons.length).toBe(kinds.length);
+    expect(await page.$$eval("#kinds small.needs", (n) => n.map((e) => e.textContent))).toEqual(
+      kinds.map(() => "You have 0."),
+    );
     for (const b of buttons)
       expect(b).toMatchObject({ disabled: true, title: expect.stringMatching(/^Needs \d+ credits?; you have 0\.$/) });
     expect(await text(page, "#order-blocked")).toMatch(
