@@ -60,7 +60,7 @@ beforeAll(async () => {
     args: CHROMIUM_ARGS,
   });
   cleanups.push(() => browser.close());
-});
+}, 120_000); // a loaded machine takes a while to start Chromium
 
 /** The API on a fresh PGlite database, listening on `localhost:<port>` as a browser will name it. */
 async function startApi(env: Record<string, string>): Promise<RunningServer> {
@@ -167,8 +167,9 @@ describe("examples/web in headless Chromium", () => {
     polar.hostCheckouts(`http://127.0.0.1:${api.port}/api/webhooks/polar`);
     web = await startWebExample({ port: webPort, apiUrl: apiBase, hostname: "127.0.0.1" });
     cleanups.push(() => web.stop());
-    kinds = ((await (await fetch(`${apiBase}/api/assets/kinds`)).json()) as { data: KindInfo[] }).data;
-  });
+    kinds = ((await (await fetch(`http://127.0.0.1:${api.port}/api/assets/kinds`)).json()) as { data: KindInfo[] })
+      .data;
+  }, 120_000);
 
   /** One page in its own browser context (its own cookies), on a viewport. */
   async function openPage(viewport: Viewport): Promise<{ page: Page; context: BrowserContext }> {
