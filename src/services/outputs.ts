@@ -1,9 +1,12 @@
 import { request as httpRequest, type IncomingMessage } from "node:http";
 import { request as httpsRequest } from "node:https";
-import type { Deps } from "../deps";
 import { imageTypeOf, newFileKey } from "../domain/files";
+import type { Needs } from "./ports";
 import type { Storage } from "./storage";
 import { guardedLookup, isPrivateHost } from "./webhooks/address-guard";
+
+/** The ports this module uses. */
+type OutputDeps = Needs<"config" | "storage" | "selfFetch">;
 
 /**
  * Copying a succeeded prediction's images from the provider's URLs (which expire) into our storage.
@@ -147,7 +150,7 @@ export type CopyOutcome =
  * permanent when any is (the prediction cannot succeed), else transient. Files stored before a failure
  * stay unreferenced: keys are random, so a retry never collides with them.
  */
-export async function copyOutputs(deps: Deps, urls: string[]): Promise<CopyOutcome> {
+export async function copyOutputs(deps: OutputDeps, urls: string[]): Promise<CopyOutcome> {
   const opts: CopyOptions = {
     storage: deps.storage,
     maxBytes: deps.config.OUTPUT_MAX_BYTES,
@@ -177,7 +180,7 @@ export async function copyOutputs(deps: Deps, urls: string[]): Promise<CopyOutco
  * public URL is reachable from inside the server. Everything else goes over the network, through the
  * guarded lookup unless private addresses are allowed.
  */
-function outputFetch(deps: Deps): FetchLike {
+function outputFetch(deps: OutputDeps): FetchLike {
   const own = new URL(deps.config.PUBLIC_URL).origin;
   const network = guardedFetch(deps.config.OUTPUT_ALLOW_PRIVATE_URLS);
   return (req) => (deps.selfFetch && new URL(req.url).origin === own ? deps.selfFetch(req) : network(req));
