@@ -2177,13 +2177,17 @@ export interface components {
             nextCursor: string | null;
         };
         /**
-         * @description The caller's balance and lifetime totals, derived from the ledger. The balance also includes free credits (signup bonus) and credits moved from a guest account, which no total counts.
+         * @description The caller's balance and lifetime totals, derived from the ledger. The balance also includes free credits (signup bonus) and credits moved from a guest account, which no total counts; `welcome` says what the account was given when it was created, and why it was given nothing.
          * @example {
          *       "balance": 42,
          *       "totalPurchased": 50,
          *       "totalSpent": 12,
          *       "totalRefunded": 1,
-         *       "totalAdjusted": 0
+         *       "totalAdjusted": 0,
+         *       "welcome": {
+         *         "granted": 3,
+         *         "withheld": null
+         *       }
          *     }
          */
         CreditBalance: {
@@ -2217,6 +2221,28 @@ export interface components {
              * @example 0
              */
             totalAdjusted: number;
+            welcome: components["schemas"]["WelcomeCredits"];
+        };
+        /**
+         * @description The welcome credits of this account, and the reason when none were granted.
+         * @example {
+         *       "granted": 0,
+         *       "withheld": "address_budget"
+         *     }
+         */
+        WelcomeCredits: {
+            /**
+             * Format: int32
+             * @description Welcome credits this account received when it was created (a guest's, or a sign-up's).
+             * @example 3
+             */
+            granted: number;
+            /**
+             * @description Why fewer welcome credits were granted than configured, or null: `address_budget` when the client address had already used its free-credit budget for the last 24 hours (the account can still buy credits).
+             * @example null
+             * @enum {string|null}
+             */
+            withheld: "address_budget" | null;
         };
         /**
          * @example {

@@ -225,6 +225,9 @@ const envSchema = z
     }
   });
 
+/** Every variable the configuration reads (docs/configuration.md documents each; a test checks it). */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(envSchema.shape);
+
 export type Config = Omit<
   z.infer<typeof envSchema>,
   | "BETTER_AUTH_SECRET"
