@@ -22,9 +22,7 @@ type Prediction = Schemas["Prediction"];
 type Asset = Schemas["Asset"];
 type Model = Schemas["Model"];
 type KindInfo = Schemas["AssetKindInfo"];
-type CreditBalance = Schemas["CreditBalance"] & {
-  welcome?: { granted: number; withheld: string | null };
-};
+type CreditBalance = Schemas["CreditBalance"];
 type CreditPackage = Schemas["CreditPackage"];
 type ErrorEnvelope = Schemas["Error"];
 type User = { id: string; name?: string | null; email?: string | null; isAnonymous?: boolean | null };
@@ -280,7 +278,7 @@ async function signOut(): Promise<void> {
 // Credits
 
 async function refreshBalance(): Promise<void> {
-  const credits = unwrap(await api.GET("/api/credits")) as CreditBalance;
+  const credits: CreditBalance = unwrap(await api.GET("/api/credits"));
   state.balance = credits.balance;
   ui.balance.textContent = String(credits.balance);
   const welcome = credits.welcome;

@@ -392,6 +392,7 @@ describe("examples/web in headless Chromium", () => {
     await page.click("#sign-in");
     await balanceIs(page, 4);
     expect(await text(page, "#who")).toBe("Guest");
+    expect(await text(page, "#welcome")).toBe("Includes 4 welcome credits.");
     await page.click("#create");
     const card = "#history li.card:first-child";
     await page.waitForSelector(`${card}[data-status=succeeded]`, { timeout: 30_000 });
@@ -434,6 +435,29 @@ describe("examples/web in headless Chromium", () => {
     expect(errors).toEqual([]);
     await page.close();
   }, 90_000);
+
+  test("an account that got no welcome credits is told why, and Generate is disabled", async () => {
+    const spent = await startApi({
+      ALLOWED_ORIGINS: `http://localhost:${webPort}`,
+      ANONYMOUS_CREDITS: "4",
+      FREE_CREDITS_PER_ADDRESS_PER_DAY: "0",
+    });
+    const context = await browser.createBrowserContext();
+    cleanups.push(() => context.close());
+    const page = await context.newPage();
+    const refused = collectStatus(page, 402);
+    await page.goto(`${web.url}/?api=${encodeURIComponent(`http://localhost:${spent.port}`)}`, { waitUntil: "load" });
+    await page.waitForSelector("body[data-ready=true]");
+    await page.click("#sign-in");
+    await balanceIs(page, 0);
+    expect(await page.$eval("#welcome", (e) => (e as HTMLElement).dataset.withheld)).toBe("address_budget");
+    expect(await text(page, "#welcome")).toBe(
+      "No welcome credits: this network has used up today's welcome credits. Buy credits to start.",
+    );
+    expect(await page.$eval("#create", (b) => (b as HTMLButtonElement).disabled)).toBe(true);
+    expect(refused).toEqual([]);
+    await page.close();
+  }, 60_000);
 
   test("a frontend on another site gets its session cookie back only with CROSS_SITE_COOKIES (SameSite=None; Secure)", async () => {
     const crossSite = await startApi({ ALLOWED_ORIGINS: `http://127.0.0.1:${webPort}`, CROSS_SITE_COOKIES: "true" });
