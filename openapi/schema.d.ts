@@ -341,7 +341,7 @@ export interface paths {
         };
         /**
          * Your credit balance
-         * @description The caller's balance and lifetime totals (purchased, spent on generations, refunded for failed generations, adjusted by administrators), all derived from the ledger.
+         * @description The caller's balance and lifetime totals (purchased, spent on generations, refunded for failed generations, adjusted by administrators), all derived from the ledger. With a test key (`logo_test_…`): the test balance and its totals (`livemode: false`), never the live ones.
          */
         get: operations["getCreditBalance"];
         put?: never;
@@ -392,6 +392,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/credits/test-top-up": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Top up the test balance
+         * @description Test mode only: with a test key (`logo_test_…`) it brings the caller's test balance up to `TEST_CREDITS` (default 100) and answers it, as `GET /api/credits` does; a balance already there is left as it is, so calling it again (or many times at once) changes nothing more. Test credits pay only for test predictions and deliverables: they are never bought, moved to or from live credits, or counted with them. Any other credential answers 403.
+         */
+        post: operations["topUpTestCredits"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/credits/purchase": {
         parameters: {
             query?: never;
@@ -403,7 +423,7 @@ export interface paths {
         put?: never;
         /**
          * Buy credits (start a Polar checkout)
-         * @description Creates a Polar checkout for the package's Polar product, with `external_customer_id` = your user id and metadata `{userId, packageId}`. Send the buyer to `checkoutUrl`; the credits arrive when Polar reports the order paid (`order.paid` webhook), once per order. 400 for an unknown package or a `successUrl` outside the allowed origins; 503 `service_unavailable` when payments are not configured or the package is not linked to a Polar product; 502 `provider_error` when Polar fails or times out. Send an `Idempotency-Key` to retry without creating a second checkout.
+         * @description Creates a Polar checkout for the package's Polar product, with `external_customer_id` = your user id and metadata `{userId, packageId}`. Send the buyer to `checkoutUrl`; the credits arrive when Polar reports the order paid (`order.paid` webhook), once per order. 400 for an unknown package or a `successUrl` outside the allowed origins; 503 `service_unavailable` when payments are not configured or the package is not linked to a Polar product; 502 `provider_error` when Polar fails or times out. Send an `Idempotency-Key` to retry without creating a second checkout. A test key (`logo_test_…`) answers 403: test credits are never bought.
          */
         post: operations["purchaseCredits"];
         delete?: never;
@@ -561,7 +581,7 @@ export interface paths {
         };
         /**
          * Usage, credits and revenue
-         * @description Users (now, and new in the range), predictions created in the range by status and model, credit flows in the range and the credits outstanding now, and Polar revenue by currency for orders created in the range. The range is `from` (inclusive) to `to` (exclusive), by default the last 30 days. Administrators only.
+         * @description Users (now, and new in the range), predictions created in the range by status and model, credit flows in the range and the credits outstanding now, and Polar revenue by currency for orders created in the range. The range is `from` (inclusive) to `to` (exclusive), by default the last 30 days. Predictions and credits count live mode only unless `livemode=false` asks for test mode's. Administrators only.
          */
         get: operations["getAnalytics"];
         put?: never;
@@ -1366,6 +1386,7 @@ export interface components {
          *         "createdAt": "2026-11-25T12:00:00.000Z",
          *         "startedAt": "2026-11-25T12:00:00.400Z",
          *         "completedAt": null,
+         *         "livemode": true,
          *         "urls": {
          *           "get": "/api/predictions/3f2b8a4e-9c1d-4e7a-b6f5-2d8c0e1a9b34",
          *           "cancel": "/api/predictions/3f2b8a4e-9c1d-4e7a-b6f5-2d8c0e1a9b34/cancel",
@@ -1414,6 +1435,7 @@ export interface components {
          *       "createdAt": "2026-11-25T12:00:00.000Z",
          *       "startedAt": "2026-11-25T12:00:00.400Z",
          *       "completedAt": "2026-11-25T12:00:09.100Z",
+         *       "livemode": true,
          *       "urls": {
          *         "get": "/api/predictions/3f2b8a4e-9c1d-4e7a-b6f5-2d8c0e1a9b34",
          *         "cancel": "/api/predictions/3f2b8a4e-9c1d-4e7a-b6f5-2d8c0e1a9b34/cancel",
@@ -1456,6 +1478,11 @@ export interface components {
              * @example 2026-11-25T12:00:00.000Z
              */
             completedAt: string | null;
+            /**
+             * @description false for an object made with a test key (`logo_test_…`): only test keys see it, and it is charged to the test balance. true otherwise.
+             * @example true
+             */
+            livemode: boolean;
             urls: {
                 /** @example /api/predictions/3f2b8a4e-9c1d-4e7a-b6f5-2d8c0e1a9b34 */
                 get: string;
@@ -1561,6 +1588,7 @@ export interface components {
          *         "createdAt": "2026-11-25T12:00:00.000Z",
          *         "startedAt": "2026-11-25T12:00:00.400Z",
          *         "completedAt": "2026-11-25T12:00:09.100Z",
+         *         "livemode": true,
          *         "urls": {
          *           "get": "/api/predictions/3f2b8a4e-9c1d-4e7a-b6f5-2d8c0e1a9b34",
          *           "cancel": "/api/predictions/3f2b8a4e-9c1d-4e7a-b6f5-2d8c0e1a9b34/cancel",
@@ -1891,6 +1919,7 @@ export interface components {
          *       "error": null,
          *       "createdAt": "2026-12-02T12:00:00.000Z",
          *       "completedAt": "2026-12-02T12:00:00.400Z",
+         *       "livemode": true,
          *       "urls": {
          *         "get": "/api/assets/3f2b8a4e-9c1d-4e7a-b6f5-2d8c0e1a9b34",
          *         "stream": "/api/assets/3f2b8a4e-9c1d-4e7a-b6f5-2d8c0e1a9b34/events"
@@ -1944,6 +1973,11 @@ export interface components {
              * @example 2026-11-25T12:00:00.000Z
              */
             completedAt: string | null;
+            /**
+             * @description false for an object made with a test key (`logo_test_…`): only test keys see it, and it is charged to the test balance. true otherwise.
+             * @example true
+             */
+            livemode: boolean;
             urls: {
                 /** @example /api/assets/3f2b8a4e-9c1d-4e7a-b6f5-2d8c0e1a9b34 */
                 get: string;
@@ -2171,7 +2205,8 @@ export interface components {
          *       "totalPurchased": 50,
          *       "totalSpent": 12,
          *       "totalRefunded": 1,
-         *       "totalAdjusted": 0
+         *       "totalAdjusted": 0,
+         *       "livemode": true
          *     }
          */
         CreditBalance: {
@@ -2205,6 +2240,11 @@ export interface components {
              * @example 0
              */
             totalAdjusted: number;
+            /**
+             * @description false when the caller used a test key: these are then the test balance and its totals (see `POST /api/credits/test-top-up`), never the live ones.
+             * @example true
+             */
+            livemode: boolean;
         };
         /**
          * @example {
@@ -2278,6 +2318,7 @@ export interface components {
          *       "assetId": null,
          *       "orderId": "b4a4bf0e-7d33-4b0c-a3a5-1f4f6c1f9a2d",
          *       "reason": "Polar order b4a4bf0e-7d33-4b0c-a3a5-1f4f6c1f9a2d: Pro",
+         *       "livemode": true,
          *       "createdAt": "2026-11-25T12:00:00.000Z"
          *     }
          */
@@ -2319,6 +2360,11 @@ export interface components {
              */
             reason: string | null;
             /**
+             * @description false for a row of the test balance (test keys see only those).
+             * @example true
+             */
+            livemode: boolean;
+            /**
              * Format: date-time
              * @example 2026-11-25T12:00:00.000Z
              */
@@ -2329,7 +2375,7 @@ export interface components {
          * @example purchase
          * @enum {string}
          */
-        CreditTransactionType: "signup_bonus" | "purchase" | "generation" | "refund" | "purchase_refund" | "admin_adjustment" | "transfer" | "asset" | "asset_refund";
+        CreditTransactionType: "signup_bonus" | "purchase" | "generation" | "refund" | "purchase_refund" | "admin_adjustment" | "transfer" | "asset" | "asset_refund" | "test_top_up";
         /** @description A Polar checkout session. Credits are granted when Polar reports the order paid (webhook), not when this is created. */
         Checkout: {
             /** @example b4a4bf0e-7d33-4b0c-a3a5-1f4f6c1f9a2d */
@@ -2394,6 +2440,7 @@ export interface components {
          *       "id": "0b6c6f0e-4a8d-4c1b-9f3e-7d2a5b8c1e90",
          *       "webhookId": "msg_9c1d4e7ab6f52d8c0e1a9b343f2b8a4e",
          *       "event": "completed",
+         *       "livemode": true,
          *       "attempt": 2,
          *       "status": "succeeded",
          *       "responseStatus": 200,
@@ -2414,6 +2461,11 @@ export interface components {
              */
             webhookId: string;
             event: components["schemas"]["WebhookEvent"];
+            /**
+             * @description false for a delivery about a test object.
+             * @example true
+             */
+            livemode: boolean;
             /**
              * Format: int32
              * @description 1 for the first attempt, then 2, 3…
@@ -2521,6 +2573,11 @@ export interface components {
                  */
                 to: string;
             };
+            /**
+             * @description Which mode the predictions and credits count (`?livemode`).
+             * @example true
+             */
+            livemode: boolean;
             users: {
                 /**
                  * Format: int32
@@ -5546,6 +5603,154 @@ export interface operations {
             };
         };
     };
+    topUpTestCredits: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The test balance after the top-up. */
+            200: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    /** @description A private answer: no cache may keep it. */
+                    "Cache-Control"?: "no-store";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreditBalance"];
+                };
+            };
+            /** @description `unauthorized`: Not signed in. */
+            401: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `forbidden`: Signed in but not allowed; a write authenticated by the session cookie without an `Origin` (or `Referer`) in `ALLOWED_ORIGINS` is refused so too. */
+            403: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `payload_too_large`: Request body too large. Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            413: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `rate_limited`: Too many requests; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
+            500: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is unavailable or not configured. */
+            503: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     purchaseCredits: {
         parameters: {
             query?: never;
@@ -6818,6 +7023,8 @@ export interface operations {
                 from?: string;
                 /** @description End of the range (exclusive). Default: now. */
                 to?: string;
+                /** @description `false`: count test-mode predictions, ledger rows and balances (made with test keys) instead of live ones. Default `true`: live only. Users and revenue have no mode. */
+                livemode?: "true" | "false";
             };
             header?: never;
             path?: never;

@@ -52,6 +52,8 @@ export interface Deps {
   version: string;
   /** Image generation: Eachlabs, the sandbox, or null (production without a key → predictions 503). */
   provider: GenerationProvider | null;
+  /** Test mode's provider: always the sandbox, whatever the configuration (see providerFor). */
+  testProvider: GenerationProvider;
   /** Provider call outcomes for /health. */
   providerStats: Pick<ProviderStats, "recentErrorRate">;
   /** Polar checkout client; null when POLAR_ACCESS_TOKEN is not set (purchases 503). */
@@ -145,6 +147,7 @@ export function buildDeps(
     startedAt: clock.now(),
     version: VERSION,
     provider: buildProvider(config, clock, providerStats),
+    testProvider: createSandboxProvider({ delayMs: config.SANDBOX_DELAY_MS, publicBaseUrl: config.PUBLIC_URL, clock }),
     providerStats,
     polar: polarFromConfig(config),
     storage: createStorage(config),

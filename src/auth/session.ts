@@ -3,6 +3,7 @@ import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { databaseUnavailable } from "../db/outage";
 import type { AppEnv } from "../deps";
+import { isLiveCredential } from "../domain/modes";
 import { type AuthUser, isAdmin } from "../domain/user";
 import { ApiError, forbidden, unauthorized } from "../lib/errors";
 import { credentialCacheKey } from "./session-cache";
@@ -40,6 +41,8 @@ export async function getAuthUser(c: Context<AppEnv>): Promise<AuthUser | null> 
       name: u.name,
       role: u.role ?? null,
       isAnonymous: Boolean(u.isAnonymous),
+      // The API-key plugin verified this key (its prefix included: it is part of the hashed secret).
+      livemode: isLiveCredential(c.req.header("x-api-key")?.trim()),
     };
     if (token) sessionCache.set(token, found, clock.now().getTime());
     return found;

@@ -2,7 +2,7 @@ import { z } from "@hono/zod-openapi";
 import { type CreditTransactionView, creditTransactionType } from "../db/schemas/credits";
 import { NO_NUL } from "../domain/patterns";
 import type { CreditPackageConfig } from "../env";
-import { NextCursorSchema, TimestampSchema } from "./common";
+import { LivemodeSchema, NextCursorSchema, TimestampSchema } from "./common";
 import { respond } from "./respond";
 
 const Timestamp = TimestampSchema.openapi({ maxLength: 40 });
@@ -18,11 +18,15 @@ export const CreditBalanceSchema = z
     totalSpent: credits("Credits charged for generations.", 12),
     totalRefunded: credits("Credits returned for failed or canceled generations.", 1),
     totalAdjusted: credits("Signed sum of administrator adjustments.", 0, -2_147_483_648),
+    livemode: LivemodeSchema.openapi({
+      description:
+        "false when the caller used a test key: these are then the test balance and its totals (see `POST /api/credits/test-top-up`), never the live ones.",
+    }),
   })
   .openapi("CreditBalance", {
     description:
       "The caller's balance and lifetime totals, derived from the ledger. The balance also includes free credits (signup bonus) and credits moved from a guest account, which no total counts.",
-    example: { balance: 42, totalPurchased: 50, totalSpent: 12, totalRefunded: 1, totalAdjusted: 0 },
+    example: { balance: 42, totalPurchased: 50, totalSpent: 12, totalRefunded: 1, totalAdjusted: 0, livemode: true },
   });
 
 export const CreditPackageSchema = z
@@ -107,6 +111,7 @@ export const CreditTransactionSchema = z
       .regex(NO_NUL)
       .nullable()
       .openapi({ description: "Why: the admin's reason, the order, …", example: "Polar order 6f0c…: Pro" }),
+    livemode: LivemodeSchema.openapi({ description: "false for a row of the test balance (test keys see only those)." }),
     createdAt: Timestamp,
   })
   .openapi("CreditTransaction", {
@@ -120,6 +125,7 @@ export const CreditTransactionSchema = z
       assetId: null,
       orderId: "b4a4bf0e-7d33-4b0c-a3a5-1f4f6c1f9a2d",
       reason: "Polar order b4a4bf0e-7d33-4b0c-a3a5-1f4f6c1f9a2d: Pro",
+      livemode: true,
       createdAt: "2026-11-25T12:00:00.000Z",
     },
   });
@@ -173,6 +179,7 @@ export function toCreditTransaction(row: CreditTransactionView) {
     assetId: row.assetId,
     orderId: row.orderId,
     reason: row.reason,
+    livemode: row.livemode,
     createdAt: row.createdAt.toISOString(),
   });
 }

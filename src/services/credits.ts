@@ -43,8 +43,8 @@ const EMPTY_SUMMARY: CreditSummary = {
   totalAdjusted: 0,
 };
 
-/** One row by primary key, as a named prepared statement (no SQL text rebuilt per request). */
-export async function getCreditSummary(db: Executor, userId: string): Promise<CreditSummary> {
+/** One row by primary key (the user's account of a mode), as a named prepared statement (no SQL text rebuilt per request). */
+export async function getCreditSummary(db: Executor, userId: string, livemode = true): Promise<CreditSummary> {
   const statement = prepared(db, "credit_summary", (d, name) =>
     d
       .select({
@@ -55,18 +55,20 @@ export async function getCreditSummary(db: Executor, userId: string): Promise<Cr
         totalAdjusted: creditAccount.totalAdjusted,
       })
       .from(creditAccount)
-      .where(eq(creditAccount.userId, sql.placeholder("userId")))
+      .where(
+        and(eq(creditAccount.userId, sql.placeholder("userId")), eq(creditAccount.livemode, sql.placeholder("livemode"))),
+      )
       .prepare(name),
   );
-  const [row] = await statement.execute({ userId });
+  const [row] = await statement.execute({ userId, livemode });
   return row ?? EMPTY_SUMMARY;
 }
 
-/** One page of a user's ledger, newest first. */
+/** One page of a user's ledger of one mode (live unless said), newest first. */
 export async function listCreditTransactions(
   db: Executor,
   userId: string,
-  opts: { limit: number; cursor?: Cursor },
+  opts: { limit: number; cursor?: Cursor; livemode?: boolean },
 ): Promise<{ data: CreditTransactionView[]; nextCursor: string | null }> {
   const name = opts.cursor ? "credit_transactions_after" : "credit_transactions_first";
   const statement = prepared(db, name, (d) =>
@@ -77,6 +79,7 @@ export async function listCreditTransactions(
       .where(
         and(
           eq(creditTransaction.userId, sql.placeholder("userId")),
+          eq(creditTransaction.livemode, sql.placeholder("livemode")),
           opts.cursor ? keysetAfterPlaceholders(creditTransaction.createdAt, creditTransaction.id) : undefined,
         ),
       )
@@ -86,6 +89,7 @@ export async function listCreditTransactions(
   );
   const rows = await statement.execute({
     userId,
+    livemode: opts.livemode ?? true,
     limit: opts.limit + 1,
     ...(opts.cursor ? cursorParams(opts.cursor) : {}),
   });
@@ -119,5 +123,36 @@ export async function adjustCreditsByAdmin(
         );
       throw err;
     }
+  });
+}
+
+/**
+ * Test mode: brings the caller's test balance up to `target` (TEST_CREDITS) with one test_top_up row, or leaves
+ * it when it is already there. The test account's row lock orders concurrent top-ups: the first adds the
+ * difference, the next find it made, so any number of them end at `target` with one row between them. Only the
+ * test account moves; the live one is never read or written.
+ */
+export async function topUpTestCredits(
+  db: Database,
+  userId: string,
+  target: number,
+): Promise<{ summary: CreditSummary; added: number }> {
+  return db.transaction(async (tx) => {
+    await tx.insert(creditAccount).values({ userId, livemode: false, balance: 0 }).onConflictDoNothing();
+    const [acct] = await tx
+      .select({ balance: creditAccount.balance })
+      .from(creditAccount)
+      .where(and(eq(creditAccount.userId, userId), eq(creditAccount.livemode, false)))
+      .for("update");
+    const added = Math.max(0, target - (acct?.balance ?? 0));
+    if (added > 0)
+      await applyCreditChange(tx, {
+        userId,
+        type: "test_top_up",
+        amount: added,
+        reason: `Test balance topped up to ${target}`,
+        livemode: false,
+      });
+    return { summary: await getCreditSummary(tx, userId, false), added };
   });
 }

@@ -33,20 +33,26 @@ export async function transferGuestAccount(db: Database, guestId: string, userId
       .from(polarOrder)
       .where(eq(polarOrder.userId, guestId))
       .for("update");
-    const [guest] = await tx.select().from(creditAccount).where(eq(creditAccount.userId, guestId)).for("update");
-    const moved = guest?.balance ?? 0;
-    if (moved > 0) {
+    // One account per mode (live, test): each moves to the user's account of the same mode, never across.
+    const accounts = await tx.select().from(creditAccount).where(eq(creditAccount.userId, guestId)).for("update");
+    let moved = 0;
+    for (const guest of accounts) {
+      const { livemode, balance } = guest;
+      if (livemode) moved = balance;
+      if (balance <= 0) continue;
       await applyCreditChange(tx, {
         userId: guestId,
         type: "transfer",
-        amount: -moved,
+        amount: -balance,
         reason: `Moved to account ${userId}`,
+        livemode,
       });
       await applyCreditChange(tx, {
         userId,
         type: "transfer",
-        amount: moved,
+        amount: balance,
         reason: `Moved from guest account ${guestId}`,
+        livemode,
       });
     }
     // The guest's welcome credits stay in the history, but as a `transfer`: the user has (or will get) its own
@@ -56,13 +62,22 @@ export async function transferGuestAccount(db: Database, guestId: string, userId
       .set({ type: "transfer", reason: sql`'Guest welcome credits: ' || coalesce(${creditTransaction.reason}, '')` })
       .where(and(eq(creditTransaction.userId, guestId), eq(creditTransaction.type, "signup_bonus")));
     await tx.update(creditTransaction).set({ userId }).where(eq(creditTransaction.userId, guestId));
-    // The guest's rows now count in the user's totals (the transfer pair itself moves none).
-    if (guest && TOTAL_KEYS.some((k) => guest[k] !== 0)) {
+    // The guest's rows now count in the user's totals of their mode (the transfer pair itself moves none).
+    for (const guest of accounts) {
+      if (!TOTAL_KEYS.some((k) => guest[k] !== 0)) continue;
       const add = Object.fromEntries(TOTAL_KEYS.map((k) => [k, sql`${creditAccount[k]} + ${guest[k]}`]));
       await tx
         .insert(creditAccount)
-        .values({ userId, balance: 0, ...Object.fromEntries(TOTAL_KEYS.map((k) => [k, guest[k]])) })
-        .onConflictDoUpdate({ target: creditAccount.userId, set: { ...add, updatedAt: sql`now()` } });
+        .values({
+          userId,
+          livemode: guest.livemode,
+          balance: 0,
+          ...Object.fromEntries(TOTAL_KEYS.map((k) => [k, guest[k]])),
+        })
+        .onConflictDoUpdate({
+          target: [creditAccount.userId, creditAccount.livemode],
+          set: { ...add, updatedAt: sql`now()` },
+        });
     }
     await tx.update(prediction).set({ userId }).where(eq(prediction.userId, guestId));
     await tx.update(asset).set({ userId }).where(eq(asset.userId, guestId));

@@ -27,6 +27,8 @@ export interface CreditChange {
   orderId?: string | null;
   reason?: string | null;
   actorId?: string | null;
+  /** Which of the user's accounts moves: the live one (default) or the test one; a change never crosses modes. */
+  livemode?: boolean;
 }
 
 export class InsufficientCreditsError extends ApiError {
@@ -79,21 +81,23 @@ export async function applyCreditChange(
   if (!Number.isInteger(change.amount) || change.amount === 0)
     throw new Error("credit change must be a non-zero integer");
   const totals = totalsChange(change);
+  const livemode = change.livemode ?? true;
+  const account = and(eq(creditAccount.userId, change.userId), eq(creditAccount.livemode, livemode));
   let updated = await tx
     .update(creditAccount)
     .set({ balance: sql`${creditAccount.balance} + ${change.amount}`, ...totals, updatedAt: sql`now()` })
-    .where(and(eq(creditAccount.userId, change.userId), sql`${creditAccount.balance} + ${change.amount} >= 0`))
+    .where(and(account, sql`${creditAccount.balance} + ${change.amount} >= 0`))
     .returning({ balance: creditAccount.balance });
   if (updated.length === 0) {
     const [acct] = await tx
       .select({ balance: creditAccount.balance })
       .from(creditAccount)
-      .where(eq(creditAccount.userId, change.userId))
+      .where(account)
       .for("update");
     if (acct) throw new InsufficientCreditsError(-change.amount, acct.balance);
     if (change.amount < 0) {
       // No account yet means a balance of 0; still create it so the next read is consistent.
-      await tx.insert(creditAccount).values({ userId: change.userId, balance: 0 }).onConflictDoNothing();
+      await tx.insert(creditAccount).values({ userId: change.userId, livemode, balance: 0 }).onConflictDoNothing();
       throw new InsufficientCreditsError(-change.amount, 0);
     }
     const total = CREDIT_TOTALS[change.type];
@@ -101,11 +105,12 @@ export async function applyCreditChange(
       .insert(creditAccount)
       .values({
         userId: change.userId,
+        livemode,
         balance: change.amount,
         ...(total ? { [total.key]: total.sign * change.amount } : {}),
       })
       .onConflictDoUpdate({
-        target: creditAccount.userId,
+        target: [creditAccount.userId, creditAccount.livemode],
         set: { balance: sql`${creditAccount.balance} + ${change.amount}`, ...totals, updatedAt: sql`now()` },
       })
       .returning({ balance: creditAccount.balance });
@@ -123,6 +128,7 @@ export async function applyCreditChange(
       orderId: change.orderId ?? null,
       reason: change.reason ?? null,
       actorId: change.actorId ?? null,
+      livemode,
     })
     .returning();
   if (!transaction) throw new Error("ledger insert returned nothing");
@@ -155,6 +161,8 @@ export interface JobMovement {
   /** credits, positive */
   amount: number;
   reason: string;
+  /** The job's mode: its charge and refund move the account of that mode. */
+  livemode: boolean;
 }
 
 /** Charges a job inside `tx` (InsufficientCreditsError, nothing changed, when the balance is short). */
@@ -166,6 +174,7 @@ export function charge(tx: Tx, m: JobMovement) {
     amount: -m.amount,
     [kind.column]: m.subject.id,
     reason: m.reason,
+    livemode: m.livemode,
   });
 }
 
@@ -181,6 +190,7 @@ export function refundOnce(tx: Tx, m: JobMovement) {
     amount: m.amount,
     [kind.column]: m.subject.id,
     reason: m.reason,
+    livemode: m.livemode,
   });
 }
 
@@ -190,7 +200,7 @@ export function refundOnce(tx: Tx, m: JobMovement) {
  * overspends), the job's row (`insertJob`, which selects from the `debit` CTE so it exists only if the debit
  * happened), and its ledger row with the balance after. A statement is atomic: all three happen or none.
  * Prepared once per database under `name`; `execute` binds `userId`, `price`, `reason` and the job's own
- * placeholders, and answers the new job's id, or nothing when nothing was charged (the caller then finds out why
+ * placeholders (and `livemode`, the account's mode), and answers the new job's id, or nothing when nothing was charged (the caller then finds out why
  * in a transaction with `charge`).
  */
 export function preparedChargeWithJob(
@@ -210,15 +220,16 @@ export function preparedChargeWithJob(
          set ${col(creditAccount.balance)} = ${col(creditAccount.balance)} - ${p("price")}::int,
              ${col(creditAccount[total.key])} = ${col(creditAccount[total.key])} + ${p("price")}::int,
              ${col(creditAccount.updatedAt)} = now()
-       where ${col(creditAccount.userId)} = ${p("userId")}::uuid and ${col(creditAccount.balance)} >= ${p("price")}::int
+       where ${col(creditAccount.userId)} = ${p("userId")}::uuid and ${col(creditAccount.livemode)} = ${p("livemode")}::boolean
+         and ${col(creditAccount.balance)} >= ${p("price")}::int
       returning ${col(creditAccount.balance)}`);
     const inserted = d.$with("inserted", { id: sql<string>`id`.as("id") }).as(insertJob(p));
     const ledger = d.$with("ledger", { ledgerId: sql<string>`ledger_id`.as("ledger_id") }).as(sql`
       insert into ${creditTransaction} (${col(creditTransaction.userId)}, ${col(creditTransaction.type)},
                   ${col(creditTransaction.amount)}, ${col(creditTransaction.balanceAfter)},
-                  ${col(creditTransaction[kind.column])}, ${col(creditTransaction.reason)})
+                  ${col(creditTransaction[kind.column])}, ${col(creditTransaction.reason)}, ${col(creditTransaction.livemode)})
       select ${p("userId")}::uuid, ${kind.charge}, -${p("price")}::int, debit.${col(creditAccount.balance)}, inserted.id,
-             ${p("reason")}::text
+             ${p("reason")}::text, ${p("livemode")}::boolean
         from debit, inserted
       returning ${col(creditTransaction.id)} as ledger_id`);
     // Data-modifying CTEs run whether or not they are read; the join only makes the answer say so.

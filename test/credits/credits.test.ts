@@ -42,6 +42,7 @@ describe("GET /api/credits", () => {
       totalSpent: 0,
       totalRefunded: 0,
       totalAdjusted: 0,
+      livemode: true,
     });
     expect(res.headers.get("ratelimit-limit")).toBe("10000");
   });
@@ -57,6 +58,7 @@ describe("GET /api/credits", () => {
       totalSpent: 0,
       totalRefunded: 0,
       totalAdjusted: 5,
+      livemode: true,
     });
   });
 
@@ -109,7 +111,7 @@ describe("GET /api/credits/transactions", () => {
     const row = expectSchema(CreditTransactionListSchema, first.body).data[0];
     expect(row).toMatchObject({ type: "admin_adjustment", amount: 5, balanceAfter: 18, reason: "grant 5" });
     expect(Object.keys(row ?? {}).sort()).toEqual(
-      ["amount", "assetId", "balanceAfter", "createdAt", "id", "orderId", "predictionId", "reason", "type"].sort(),
+      ["amount", "assetId", "balanceAfter", "createdAt", "id", "livemode", "orderId", "predictionId", "reason", "type"].sort(),
     );
   });
 
@@ -359,6 +361,7 @@ describe("guest to user transfer through Better Auth", () => {
       totalSpent: 0,
       totalRefunded: 0,
       totalAdjusted: -1,
+      livemode: true,
     });
     expect(await t.ledgerViolations()).toEqual([]);
   });

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { check, index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import { boolean, check, index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 import { user } from "./auth";
 
 /**
@@ -31,6 +31,8 @@ export const outgoingWebhook = pgTable(
     jobType: text("job_type").notNull(),
     jobId: uuid("job_id").notNull(),
     userId: uuid("user_id").notNull(),
+    /** The job's mode: a test object's events are test deliveries. */
+    livemode: boolean("livemode").notNull().default(true),
     event: text("event").notNull(),
     url: text("url").notNull(),
     body: text("body").notNull(),

@@ -2,6 +2,7 @@ import { and, eq, inArray, lte, or, sql } from "drizzle-orm";
 import { prediction } from "../../db/schema";
 import type { PredictionRow, PredictionView } from "../../db/schemas/predictions";
 import type { Deps } from "../../deps";
+import { providerFor } from "../providers/provider";
 import { MAX_OUTPUT_IMAGES } from "../../domain/limits";
 import {
   ACTIVE_STATUSES,
@@ -87,7 +88,7 @@ export async function finishPrediction(deps: Deps, id: string, f: Finish): Promi
  * within the interval are returned as stored.
  */
 export async function refreshPrediction(deps: Deps, row: PredictionRow): Promise<PredictionRow> {
-  if (isFinal(row.status) || !row.providerPredictionId || !deps.provider) return row;
+  if (isFinal(row.status) || !row.providerPredictionId || !providerFor(deps, row.livemode)) return row;
   const inflight = deps.predictionSyncs;
   const running = inflight.get(row.id);
   if (running) return running;
@@ -128,7 +129,7 @@ async function claimSync(deps: Deps, id: string): Promise<PredictionRow | null> 
 
 /** One provider read and what follows from it. The caller has claimed the sync slot. */
 export async function syncFromProvider(deps: Deps, row: PredictionRow): Promise<PredictionRow> {
-  const provider = deps.provider;
+  const provider = providerFor(deps, row.livemode);
   if (!provider || !row.providerPredictionId || isFinal(row.status)) return row;
   let remote: ProviderPrediction;
   try {
@@ -282,8 +283,9 @@ export async function refreshAndWait(
 /** Cancels the caller's prediction (its owner check read the row) and refunds it, once; 409 when it is final. */
 export async function cancelPrediction(deps: Deps, row: PredictionRow): Promise<PredictionRow> {
   if (isFinal(row.status)) throw alreadyFinal(row);
-  if (row.providerPredictionId && deps.provider) {
-    await deps.provider.cancel(row.providerPredictionId).catch((err: unknown) => {
+  const provider = providerFor(deps, row.livemode);
+  if (row.providerPredictionId && provider) {
+    await provider.cancel(row.providerPredictionId).catch((err: unknown) => {
       deps.logger.warn(
         { predictionId: row.id, err, providerMessage: isProviderError(err) ? err.providerMessage : undefined },
         "provider cancel failed (best effort)",
