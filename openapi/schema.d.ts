@@ -321,7 +321,7 @@ export interface paths {
         };
         /**
          * A sandbox output image
-         * @description Served only when the server runs the sandbox provider (no `EACHLABS_API_KEY` outside production): the image URLs in a sandbox prediction's `output` point here. A 512×512 PNG monogram of the brand name in the brand colours (drawn with a bundled font, so it is the same on every host). Public.
+         * @description Served for predictions run by the sandbox provider (no `EACHLABS_API_KEY` outside production, and every test-mode prediction): the image URLs a sandbox prediction's provider answers point here (and are copied to our storage). A 512×512 PNG monogram of the brand name in the brand colours (drawn with a bundled font, so it is the same on every host). Public.
          */
         get: operations["getSandboxImage"];
         put?: never;
@@ -381,7 +381,7 @@ export interface paths {
         };
         /**
          * Your credits ledger
-         * @description Every change of the caller's balance, newest first, cursor-paginated. Rows are never edited or deleted (except that a guest's rows move to the account it signed up as).
+         * @description Every change of the caller's balance, newest first, cursor-paginated (with a test key: the test balance's rows). Rows are never edited or deleted (except that a guest's rows move to the account it signed up as).
          */
         get: operations["listCreditTransactions"];
         put?: never;
@@ -1223,7 +1223,7 @@ export interface paths {
         put?: never;
         /**
          * Create a new API key for a user
-         * @description Create a new API key for a user. Better Auth endpoint `POST /api/auth/api-key/create`. Not reachable with an API key: a request carrying `x-api-key` answers 403 `forbidden` (`details.authCode` `API_KEY_NOT_ALLOWED`); API keys reach this API's resources, never account management.
+         * @description Create a new API key for a user. Better Auth endpoint `POST /api/auth/api-key/create`. Not reachable with an API key: a request carrying `x-api-key` answers 403 `forbidden` (`details.authCode` `API_KEY_NOT_ALLOWED`); API keys reach this API's resources, never account management. The key's mode is `metadata.mode`: `"live"` (the default) or `"test"`. A test key starts with `logo_test_`, a live key with `logo_live_` (a `prefix` sent is replaced); a test key sees and makes only test objects (`livemode: false`), charged to a separate test balance (see `POST /api/credits/test-top-up`).
          */
         post: operations["apiKeyCreate"];
         delete?: never;
@@ -1263,7 +1263,7 @@ export interface paths {
         put?: never;
         /**
          * Update an existing API key by ID
-         * @description Update an existing API key by ID. Better Auth endpoint `POST /api/auth/api-key/update`. Not reachable with an API key: a request carrying `x-api-key` answers 403 `forbidden` (`details.authCode` `API_KEY_NOT_ALLOWED`); API keys reach this API's resources, never account management.
+         * @description Update an existing API key by ID. Better Auth endpoint `POST /api/auth/api-key/update`. Not reachable with an API key: a request carrying `x-api-key` answers 403 `forbidden` (`details.authCode` `API_KEY_NOT_ALLOWED`); API keys reach this API's resources, never account management. A key's mode never changes: `metadata.mode` is kept, and a different one is refused (400).
          */
         post: operations["apiKeyUpdate"];
         delete?: never;

@@ -141,7 +141,10 @@ function withKeyMode(body: unknown, current: KeyMode) {
   const b = isRecord(body) ? body : {};
   const metadata = b.metadata === undefined || b.metadata === null ? {} : b.metadata;
   if (!isRecord(metadata))
-    throw new APIError("BAD_REQUEST", { message: "Invalid request: metadata must be an object", code: "INVALID_METADATA_TYPE" });
+    throw new APIError("BAD_REQUEST", {
+      message: "Invalid request: metadata must be an object",
+      code: "INVALID_METADATA_TYPE",
+    });
   const asked = metadata.mode ?? current;
   const creating = !("keyId" in b);
   if (!KEY_MODES.includes(asked as KeyMode) || (!creating && asked !== current))

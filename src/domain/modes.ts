@@ -12,5 +12,4 @@ export const KEY_PREFIXES: Record<KeyMode, string> = { live: "logo_live_", test:
 export const KEY_MODES = Object.keys(KEY_PREFIXES) as KeyMode[];
 
 /** The mode of a verified credential: test only for a key with the test prefix (sessions are live). */
-export const isLiveCredential = (apiKey: string | null | undefined): boolean =>
-  !apiKey?.startsWith(KEY_PREFIXES.test);
+export const isLiveCredential = (apiKey: string | null | undefined): boolean => !apiKey?.startsWith(KEY_PREFIXES.test);

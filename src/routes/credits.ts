@@ -1,6 +1,7 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { currentUser } from "../auth/session";
 import type { AppEnv } from "../deps";
+import { forbidden } from "../lib/errors";
 import { decodeCursor } from "../lib/pagination";
 import { defineRoute } from "../openapi/kit";
 import { jsonBody, jsonResponse } from "../openapi/responses";
@@ -16,7 +17,6 @@ import {
   toCreditTransaction,
 } from "../schemas/credits";
 import { respond } from "../schemas/respond";
-import { forbidden } from "../lib/errors";
 import { getCreditSummary, listCreditTransactions, topUpTestCredits } from "../services/credits";
 import { startPurchase } from "../services/purchases";
 
@@ -53,7 +53,7 @@ const listTransactions = defineRoute({
   tags: ["Credits"],
   summary: "Your credits ledger",
   description:
-    "Every change of the caller's balance, newest first, cursor-paginated. Rows are never edited or deleted (except that a guest's rows move to the account it signed up as).",
+    "Every change of the caller's balance, newest first, cursor-paginated (with a test key: the test balance's rows). Rows are never edited or deleted (except that a guest's rows move to the account it signed up as).",
   access: "user",
   rateLimit: "moderate",
   request: { query: PaginationQuerySchema },
@@ -126,7 +126,9 @@ export function registerCreditRoutes(app: OpenAPIHono<AppEnv>) {
 
   app.openapi(purchase, async (c) => {
     if (!currentUser(c).livemode)
-      throw forbidden("Credits cannot be bought with a test key; top up the test balance with POST /api/credits/test-top-up.");
+      throw forbidden(
+        "Credits cannot be bought with a test key; top up the test balance with POST /api/credits/test-top-up.",
+      );
     const checkout = await startPurchase(c.get("deps"), currentUser(c), c.req.valid("json"));
     return c.json(toCheckout(checkout), 201);
   });

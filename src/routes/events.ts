@@ -3,7 +3,6 @@ import type { Context } from "hono";
 import { streamSSE } from "hono/streaming";
 import { currentUser } from "../auth/session";
 import type { AppEnv } from "../deps";
-import { providerFor } from "../services/providers/provider";
 import { isAssetFinal } from "../domain/assets";
 import { isFinal } from "../domain/predictions";
 import { defineRoute, owned } from "../openapi/kit";
@@ -13,6 +12,7 @@ import { UuidParamSchema } from "../schemas/common";
 import { toPrediction } from "../schemas/predictions";
 import { findAsset } from "../services/assets/queries";
 import { loadRow, MIN_SYNC_INTERVAL_MS, refreshPrediction } from "../services/predictions";
+import { providerFor } from "../services/providers/provider";
 import {
   type JobSnapshot,
   type JobStream,

@@ -104,7 +104,9 @@ export const AnalyticsQuerySchema = z.object({
 export const AnalyticsSchema = z
   .object({
     range: z.object({ from: Timestamp, to: Timestamp }),
-    livemode: z.boolean().openapi({ description: "Which mode the predictions and credits count (`?livemode`).", example: true }),
+    livemode: z
+      .boolean()
+      .openapi({ description: "Which mode the predictions and credits count (`?livemode`).", example: true }),
     users: z.object({
       total: count("All accounts now, guests included.", 120),
       anonymous: count("Guest accounts now.", 30),

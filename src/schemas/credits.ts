@@ -111,7 +111,9 @@ export const CreditTransactionSchema = z
       .regex(NO_NUL)
       .nullable()
       .openapi({ description: "Why: the admin's reason, the order, …", example: "Polar order 6f0c…: Pro" }),
-    livemode: LivemodeSchema.openapi({ description: "false for a row of the test balance (test keys see only those)." }),
+    livemode: LivemodeSchema.openapi({
+      description: "false for a row of the test balance (test keys see only those).",
+    }),
     createdAt: Timestamp,
   })
   .openapi("CreditTransaction", {

@@ -56,7 +56,10 @@ export async function getCreditSummary(db: Executor, userId: string, livemode = 
       })
       .from(creditAccount)
       .where(
-        and(eq(creditAccount.userId, sql.placeholder("userId")), eq(creditAccount.livemode, sql.placeholder("livemode"))),
+        and(
+          eq(creditAccount.userId, sql.placeholder("userId")),
+          eq(creditAccount.livemode, sql.placeholder("livemode")),
+        ),
       )
       .prepare(name),
   );

@@ -89,11 +89,7 @@ export async function applyCreditChange(
     .where(and(account, sql`${creditAccount.balance} + ${change.amount} >= 0`))
     .returning({ balance: creditAccount.balance });
   if (updated.length === 0) {
-    const [acct] = await tx
-      .select({ balance: creditAccount.balance })
-      .from(creditAccount)
-      .where(account)
-      .for("update");
+    const [acct] = await tx.select({ balance: creditAccount.balance }).from(creditAccount).where(account).for("update");
     if (acct) throw new InsufficientCreditsError(-change.amount, acct.balance);
     if (change.amount < 0) {
       // No account yet means a balance of 0; still create it so the next read is consistent.

@@ -1,11 +1,11 @@
 import { and, asc, inArray, isNull, lt, or, sql } from "drizzle-orm";
 import { prediction } from "../db/schema";
 import type { Deps } from "../deps";
-import { providerFor } from "./providers/provider";
 import { ACTIVE_STATUSES, isFinal } from "../domain/predictions";
 import { backgroundLoop, type Lifecycle } from "../lib/lifecycle";
 import { failOverdueAssets } from "./assets/runner";
 import { finishPrediction, type PredictionRow, syncFromProvider } from "./predictions";
+import { providerFor } from "./providers/provider";
 
 /**
  * The background reconciler: so that a failed generation is refunded even when nobody polls, and a deliverable
@@ -70,7 +70,9 @@ export async function reconcileOnce(deps: Deps): Promise<ReconcileResult> {
           }
           if (!isFinal(current.status) && current.createdAt.getTime() <= deadlineBefore) {
             if (current.providerPredictionId)
-              await providerFor(deps, current.livemode)?.cancel(current.providerPredictionId).catch(() => undefined);
+              await providerFor(deps, current.livemode)
+                ?.cancel(current.providerPredictionId)
+                .catch(() => undefined);
             const failed = await finishPrediction(deps, row.id, { status: "failed", error: "timeout" });
             if (failed) {
               result.timedOut++;

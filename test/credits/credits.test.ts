@@ -111,7 +111,18 @@ describe("GET /api/credits/transactions", () => {
     const row = expectSchema(CreditTransactionListSchema, first.body).data[0];
     expect(row).toMatchObject({ type: "admin_adjustment", amount: 5, balanceAfter: 18, reason: "grant 5" });
     expect(Object.keys(row ?? {}).sort()).toEqual(
-      ["amount", "assetId", "balanceAfter", "createdAt", "id", "livemode", "orderId", "predictionId", "reason", "type"].sort(),
+      [
+        "amount",
+        "assetId",
+        "balanceAfter",
+        "createdAt",
+        "id",
+        "livemode",
+        "orderId",
+        "predictionId",
+        "reason",
+        "type",
+      ].sort(),
     );
   });
 

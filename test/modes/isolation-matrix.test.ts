@@ -25,7 +25,7 @@ function kindOf(path: string): "prediction" | "asset" | null {
 let t: TestApp;
 let keys: { live: Record<string, string>; test: Record<string, string>; session: Record<string, string> };
 const objects = { live: { prediction: "", asset: "" }, test: { prediction: "", asset: "" } };
-let operations: { method: string; path: string; kind: "prediction" | "asset" }[] = [];
+const operations: { method: string; path: string; kind: "prediction" | "asset" }[] = [];
 
 beforeAll(async () => {
   // The sandbox provider for live predictions too, so both modes have succeeded predictions with deliverables.
@@ -107,7 +107,8 @@ describe("isolation matrix (from GET /openapi.json)", () => {
         ["session", "test"],
       ] as const) {
         const res = await call(op, objects[mode][op.kind], keys[caller]);
-        if (res.status !== 404) seen.push(`${op.method} ${op.path} as ${caller} on a ${mode} ${op.kind}: ${res.status}`);
+        if (res.status !== 404)
+          seen.push(`${op.method} ${op.path} as ${caller} on a ${mode} ${op.kind}: ${res.status}`);
         else expectError(res, 404, "not_found");
       }
     }

@@ -281,7 +281,13 @@ describe("the ledger invariant, per mode", () => {
     const [liveRow] = await t.db
       .select({ id: creditTransaction.id })
       .from(creditTransaction)
-      .where(and(eq(creditTransaction.userId, u.userId), eq(creditTransaction.type, "generation"), eq(creditTransaction.livemode, true)));
+      .where(
+        and(
+          eq(creditTransaction.userId, u.userId),
+          eq(creditTransaction.type, "generation"),
+          eq(creditTransaction.livemode, true),
+        ),
+      );
     // Moved to the other mode, the totals of both still add up across modes, but each account's no longer does.
     await t.db.execute(sql`update credit_transaction set livemode = false where id = ${liveRow?.id}`);
     const broken = await t.ledgerViolations();

@@ -43,10 +43,7 @@ test(`30 top-ups at once end at TEST_CREDITS with one row (${testDatabaseUrl() ?
   // Spend some, then top up again from many requests at once, while predictions are charged.
   const spend = await t.json("POST", "/api/predictions", { headers, body: body({ numOutputs: 2 }) });
   expect(spend.status).toBe(201);
-  const [answers] = await Promise.all([
-    topUps(),
-    t.json("POST", "/api/predictions", { headers, body: body() }),
-  ]);
+  const [answers] = await Promise.all([topUps(), t.json("POST", "/api/predictions", { headers, body: body() })]);
   for (const res of answers) expect(res.status).toBe(200);
   const after = await balanceOf(t, s.userId, false);
   // The top-ups brought it to 50; the last prediction was charged before or after them.

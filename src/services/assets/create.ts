@@ -71,11 +71,7 @@ export async function createAsset(
         .select()
         .from(asset)
         .where(
-          and(
-            eq(asset.userId, user.id),
-            eq(asset.livemode, source.livemode),
-            eq(asset.idempotencyKey, idempotencyKey),
-          ),
+          and(eq(asset.userId, user.id), eq(asset.livemode, source.livemode), eq(asset.idempotencyKey, idempotencyKey)),
         );
       if (existing) return existing;
     }

@@ -2,7 +2,6 @@ import { and, eq, inArray, lte, or, sql } from "drizzle-orm";
 import { prediction } from "../../db/schema";
 import type { PredictionRow, PredictionView } from "../../db/schemas/predictions";
 import type { Deps } from "../../deps";
-import { providerFor } from "../providers/provider";
 import { MAX_OUTPUT_IMAGES } from "../../domain/limits";
 import {
   ACTIVE_STATUSES,
@@ -16,7 +15,7 @@ import { Waker } from "../../lib/waker";
 import { toPrediction } from "../../schemas/predictions";
 import { finishJob } from "../jobs";
 import { copyOutputs } from "../outputs";
-import { isProviderError, type ProviderPrediction } from "../providers/provider";
+import { isProviderError, type ProviderPrediction, providerFor } from "../providers/provider";
 import { loadRow } from "./queries";
 
 /**
