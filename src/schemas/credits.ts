@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
-import { type CreditTransactionView, creditTransactionType } from "../db/schemas/credits";
+import type { CreditTransactionView } from "../db/schemas/credits";
+import { CREDIT_TRANSACTION_TYPES } from "../domain/credits";
 import { NO_NUL } from "../domain/patterns";
 import type { CreditPackageConfig } from "../env";
 import { LivemodeSchema, NextCursorSchema, TimestampSchema } from "./common";
@@ -67,11 +68,11 @@ export const CreditPackageListSchema = z
   });
 
 /** The ledger's own enum: one list for the database and the contract. */
-export const CREDIT_TRANSACTION_TYPES = creditTransactionType.enumValues;
+export { CREDIT_TRANSACTION_TYPES };
 
 export const CreditTransactionTypeSchema = z.enum(CREDIT_TRANSACTION_TYPES).openapi("CreditTransactionType", {
   description:
-    "signup_bonus: free credits for a new account; purchase: a paid Polar order; generation: a prediction's charge; refund: a failed or canceled prediction's credits returned; purchase_refund: credits taken back after a Polar refund; admin_adjustment: added or removed by an administrator; transfer: moved from a guest account when it signed up; asset: a deliverable's charge; asset_refund: a failed deliverable's credits returned.",
+    "signup_bonus: free credits for a new account; purchase: a paid Polar order; generation: a prediction's charge; refund: a failed or canceled prediction's credits returned; purchase_refund: credits taken back after a Polar refund; admin_adjustment: added or removed by an administrator; transfer: moved from a guest account when it signed up; asset: a deliverable's charge; asset_refund: a failed deliverable's credits returned; test_top_up: the test balance topped up (test keys only).",
   example: "purchase",
 });
 

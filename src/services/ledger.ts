@@ -132,6 +132,60 @@ export async function applyCreditChange(
 }
 
 /** Postgres unique_violation (23505), as thrown by pg or PGlite, possibly wrapped by Drizzle. */
+/**
+ * Moves a guest's ledger to the account it linked to (in the caller's transaction, the guest's balance row locked
+ * by it): its balance as a pair of `transfer` rows (guest −n, account +n), its rows with their history (its welcome
+ * credits kept as a `transfer`: the account has, or will get, its own signup_bonus and one is allowed per user),
+ * its lifetime totals added to the account's, and its balance row removed. Returns the credits moved.
+ */
+export async function moveLedger(tx: Tx, guestId: string, userId: string): Promise<number> {
+  // One account per mode (live, test): each moves to the account's of the same mode, never across.
+  const accounts = await tx.select().from(creditAccount).where(eq(creditAccount.userId, guestId)).for("update");
+  let moved = 0;
+  for (const { livemode, balance } of accounts) {
+    if (livemode) moved = balance;
+    if (balance <= 0) continue;
+    await applyCreditChange(tx, {
+      userId: guestId,
+      type: "transfer",
+      amount: -balance,
+      reason: `Moved to account ${userId}`,
+      livemode,
+    });
+    await applyCreditChange(tx, {
+      userId,
+      type: "transfer",
+      amount: balance,
+      reason: `Moved from guest account ${guestId}`,
+      livemode,
+    });
+  }
+  await tx
+    .update(creditTransaction)
+    .set({ type: "transfer", reason: sql`'Guest welcome credits: ' || coalesce(${creditTransaction.reason}, '')` })
+    .where(and(eq(creditTransaction.userId, guestId), eq(creditTransaction.type, "signup_bonus")));
+  await tx.update(creditTransaction).set({ userId }).where(eq(creditTransaction.userId, guestId));
+  // The guest's rows now count in the account's totals of their mode (the transfer pair itself moves none).
+  for (const guest of accounts) {
+    if (!TOTAL_KEYS.some((k) => guest[k] !== 0)) continue;
+    const add = Object.fromEntries(TOTAL_KEYS.map((k) => [k, sql`${creditAccount[k]} + ${guest[k]}`]));
+    await tx
+      .insert(creditAccount)
+      .values({
+        userId,
+        livemode: guest.livemode,
+        balance: 0,
+        ...Object.fromEntries(TOTAL_KEYS.map((k) => [k, guest[k]])),
+      })
+      .onConflictDoUpdate({
+        target: [creditAccount.userId, creditAccount.livemode],
+        set: { ...add, updatedAt: sql`now()` },
+      });
+  }
+  await tx.delete(creditAccount).where(eq(creditAccount.userId, guestId));
+  return moved;
+}
+
 export function isUniqueViolation(err: unknown, constraint?: string): boolean {
   for (let e: unknown = err, i = 0; e && i < 5; e = (e as { cause?: unknown }).cause, i++) {
     const x = e as { code?: string; constraint?: string };

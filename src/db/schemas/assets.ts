@@ -12,10 +12,13 @@ import {
   uniqueIndex,
   uuid,
 } from "drizzle-orm/pg-core";
+import { ASSET_STATUSES } from "../../domain/assets";
+import { ASSET_KINDS } from "../../services/deliverables";
+import { literalList } from "../literals";
 import { user } from "./auth";
 import { prediction } from "./predictions";
 
-export const assetStatus = pgEnum("asset_status", ["queued", "processing", "succeeded", "failed"]);
+export const assetStatus = pgEnum("asset_status", ASSET_STATUSES);
 
 /** One stored file of a finished asset: `key` names it in storage (served at /files/{key} or S3_PUBLIC_URL). */
 export interface AssetFileRecord {
@@ -77,7 +80,8 @@ export const asset = pgTable(
     index("asset_prediction_created_idx").on(t.predictionId, t.createdAt.desc().nullsFirst(), t.id.desc().nullsFirst()),
     // The claim queue: only active rows, in the order they are taken.
     index("asset_active_idx").on(t.createdAt).where(sql`${t.status} in ('queued', 'processing')`),
-    check("asset_kind", sql`${t.kind} in ('vector', 'transparent', 'icons', 'brand-kit')`),
+    // The kinds of the deliverables registry: a new kind's declaration regenerates this constraint's migration.
+    check("asset_kind", sql`${t.kind} in (${literalList(ASSET_KINDS)})`),
     check("asset_refund_le_charge", sql`${t.creditsRefunded} >= 0 AND ${t.creditsRefunded} <= ${t.creditsCharged}`),
   ],
 );

@@ -12,6 +12,7 @@ import {
   uniqueIndex,
   uuid,
 } from "drizzle-orm/pg-core";
+import { CREDIT_TRANSACTION_TYPES } from "../../domain/credits";
 import { user } from "./auth";
 
 /**
@@ -45,18 +46,7 @@ export const creditAccount = pgTable(
   ],
 );
 
-export const creditTransactionType = pgEnum("credit_transaction_type", [
-  "signup_bonus",
-  "purchase",
-  "generation",
-  "refund",
-  "purchase_refund",
-  "admin_adjustment",
-  "transfer",
-  "asset",
-  "asset_refund",
-  "test_top_up",
-]);
+export const creditTransactionType = pgEnum("credit_transaction_type", CREDIT_TRANSACTION_TYPES);
 
 /** Append-only ledger: the balance always equals the sum of a user's rows. */
 export const creditTransaction = pgTable(

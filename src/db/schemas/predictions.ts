@@ -12,15 +12,10 @@ import {
   uniqueIndex,
   uuid,
 } from "drizzle-orm/pg-core";
+import { PREDICTION_STATUSES } from "../../domain/predictions";
 import { user } from "./auth";
 
-export const predictionStatus = pgEnum("prediction_status", [
-  "queued",
-  "processing",
-  "succeeded",
-  "failed",
-  "canceled",
-]);
+export const predictionStatus = pgEnum("prediction_status", PREDICTION_STATUSES);
 
 export const prediction = pgTable(
   "prediction",
