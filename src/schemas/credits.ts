@@ -12,6 +12,20 @@ const ID_PATTERN = /^[A-Za-z0-9_-]{1,200}$/;
 const credits = (description: string, example: number, min = 0) =>
   z.int().min(min).max(2_147_483_647).openapi({ description, example });
 
+export const WelcomeCreditsSchema = z
+  .object({
+    granted: credits("Welcome credits this account received when it was created (a guest's, or a sign-up's).", 3),
+    withheld: z.enum(["address_budget"]).nullable().openapi({
+      description:
+        "Why fewer welcome credits were granted than configured, or null: `address_budget` when the client address had already used its free-credit budget for the last 24 hours (the account can still buy credits).",
+      example: null,
+    }),
+  })
+  .openapi("WelcomeCredits", {
+    description: "The welcome credits of this account, and the reason when none were granted.",
+    example: { granted: 0, withheld: "address_budget" },
+  });
+
 export const CreditBalanceSchema = z
   .object({
     balance: credits("Credits available now. Always equals the sum of the caller's ledger.", 42),
@@ -23,11 +37,20 @@ export const CreditBalanceSchema = z
       description:
         "false when the caller used a test key: these are then the test balance and its totals (see `POST /api/credits/test-top-up`), never the live ones.",
     }),
+    welcome: WelcomeCreditsSchema,
   })
   .openapi("CreditBalance", {
     description:
-      "The caller's balance and lifetime totals, derived from the ledger. The balance also includes free credits (signup bonus) and credits moved from a guest account, which no total counts.",
-    example: { balance: 42, totalPurchased: 50, totalSpent: 12, totalRefunded: 1, totalAdjusted: 0, livemode: true },
+      "The caller's balance and lifetime totals, derived from the ledger. The balance also includes free credits (signup bonus) and credits moved from a guest account, which no total counts; `welcome` says what the account was given when it was created, and why it was given nothing.",
+    example: {
+      balance: 42,
+      totalPurchased: 50,
+      totalSpent: 12,
+      totalRefunded: 1,
+      totalAdjusted: 0,
+      welcome: { granted: 3, withheld: null },
+      livemode: true,
+    },
   });
 
 export const CreditPackageSchema = z

@@ -9,9 +9,9 @@ import {
   signinFailure,
   webhookDelivery,
 } from "../db/schema";
-import type { Deps } from "../deps";
 import { isFileKey } from "../domain/files";
 import { backgroundLoop, type Lifecycle } from "../lib/lifecycle";
+import type { Needs } from "./ports";
 import { SIGNIN_WINDOW_MS } from "./signin-throttle";
 
 /**
@@ -46,7 +46,7 @@ export interface HousekeepingResult {
   orphanFiles: number;
 }
 
-type HousekeepingDeps = Pick<Deps, "db" | "config" | "storage" | "clock" | "logger">;
+type HousekeepingDeps = Needs<"db" | "config" | "storage" | "clock" | "logger">;
 
 /** Deletes the rows of `table` that `where` matches and counts them in the database (no row comes back). */
 const deletedCount = async (db: Executor, table: PgTable, where: SQL | undefined) =>

@@ -42,6 +42,7 @@ describe("GET /api/credits", () => {
       totalSpent: 0,
       totalRefunded: 0,
       totalAdjusted: 0,
+      welcome: { granted: 3, withheld: null },
       livemode: true,
     });
     expect(res.headers.get("ratelimit-limit")).toBe("10000");
@@ -58,6 +59,7 @@ describe("GET /api/credits", () => {
       totalSpent: 0,
       totalRefunded: 0,
       totalAdjusted: 5,
+      welcome: { granted: 3, withheld: null },
       livemode: true,
     });
   });
@@ -372,6 +374,7 @@ describe("guest to user transfer through Better Auth", () => {
       totalSpent: 0,
       totalRefunded: 0,
       totalAdjusted: -1,
+      welcome: { granted: 3, withheld: null },
       livemode: true,
     });
     expect(await t.ledgerViolations()).toEqual([]);

@@ -19,6 +19,7 @@ const NOT_IN_THE_LIST: Record<string, string> = {
   account: "Better Auth's: the guest's credentials end with it",
   idempotency_key: "a guest's keys are its own requests' replays; they expire in 24 hours",
   free_credit_grant: "the per-address welcome budget counts grants, whoever owns them",
+  welcome_credit: "each account's own welcome grant (GET /api/credits' `welcome`): the guest's goes with the guest",
 };
 
 let t: TestApp;

@@ -106,6 +106,27 @@ export const guestLink = pgTable("guest_link", {
   linkedAt: timestamp("linked_at", { withTimezone: true }).notNull().defaultNow(),
 });
 
+/**
+ * The welcome credits an account got when it was created, and why it got fewer than configured: `address_budget`
+ * when its client address had spent its free-credit budget (FREE_CREDITS_PER_ADDRESS_PER_DAY). GET /api/credits
+ * shows it, so a zero balance is never silent. Goes with the user (a linked guest's row goes when the guest does).
+ */
+export const welcomeCredit = pgTable(
+  "welcome_credit",
+  {
+    userId: uuid("user_id")
+      .primaryKey()
+      .references(() => user.id, { onDelete: "cascade" }),
+    granted: integer("granted").notNull(),
+    withheld: text("withheld", { enum: ["address_budget"] }),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    check("welcome_credit_granted_non_negative", sql`${t.granted} >= 0`),
+    check("welcome_credit_withheld_known", sql`${t.withheld} is null or ${t.withheld} = 'address_budget'`),
+  ],
+);
+
 export type CreditTransactionRow = typeof creditTransaction.$inferSelect;
 
 /** What clients see of a ledger row (toCreditTransaction): the columns the ledger page reads. */
