@@ -321,7 +321,7 @@ export interface paths {
         };
         /**
          * A sandbox output image
-         * @description Served only when the server runs the sandbox provider (no `EACHLABS_API_KEY` outside production): the image URLs in a sandbox prediction's `output` point here. A 512×512 PNG monogram of the brand name in the brand colours (drawn with a bundled font, so it is the same on every host). Public.
+         * @description Served for predictions run by the sandbox provider (no `EACHLABS_API_KEY` outside production, and every test-mode prediction): the image URLs a sandbox prediction's provider answers point here (and are copied to our storage). A 512×512 PNG monogram of the brand name in the brand colours (drawn with a bundled font, so it is the same on every host). Public.
          */
         get: operations["getSandboxImage"];
         put?: never;
@@ -341,7 +341,7 @@ export interface paths {
         };
         /**
          * Your credit balance
-         * @description The caller's balance and lifetime totals (purchased, spent on generations, refunded for failed generations, adjusted by administrators), all derived from the ledger.
+         * @description The caller's balance and lifetime totals (purchased, spent on generations, refunded for failed generations, adjusted by administrators), all derived from the ledger. With a test key (`logo_test_…`): the test balance and its totals (`livemode: false`), never the live ones.
          */
         get: operations["getCreditBalance"];
         put?: never;
@@ -381,11 +381,31 @@ export interface paths {
         };
         /**
          * Your credits ledger
-         * @description Every change of the caller's balance, newest first, cursor-paginated. Rows are never edited or deleted (except that a guest's rows move to the account it signed up as).
+         * @description Every change of the caller's balance, newest first, cursor-paginated (with a test key: the test balance's rows). Rows are never edited or deleted (except that a guest's rows move to the account it signed up as).
          */
         get: operations["listCreditTransactions"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/credits/test-top-up": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Top up the test balance
+         * @description Test mode only: with a test key (`logo_test_…`) it brings the caller's test balance up to `TEST_CREDITS` (default 100) and answers it, as `GET /api/credits` does; a balance already there is left as it is, so calling it again (or many times at once) changes nothing more. Test credits pay only for test predictions and deliverables: they are never bought, moved to or from live credits, or counted with them. Any other credential answers 403.
+         */
+        post: operations["topUpTestCredits"];
         delete?: never;
         options?: never;
         head?: never;
@@ -403,7 +423,7 @@ export interface paths {
         put?: never;
         /**
          * Buy credits (start a Polar checkout)
-         * @description Creates a Polar checkout for the package's Polar product, with `external_customer_id` = your user id and metadata `{userId, packageId}`. Send the buyer to `checkoutUrl`; the credits arrive when Polar reports the order paid (`order.paid` webhook), once per order. 400 for an unknown package or a `successUrl` outside the allowed origins; 503 `service_unavailable` when payments are not configured or the package is not linked to a Polar product; 502 `provider_error` when Polar fails or times out. Send an `Idempotency-Key` to retry without creating a second checkout.
+         * @description Creates a Polar checkout for the package's Polar product, with `external_customer_id` = your user id and metadata `{userId, packageId}`. Send the buyer to `checkoutUrl`; the credits arrive when Polar reports the order paid (`order.paid` webhook), once per order. 400 for an unknown package or a `successUrl` outside the allowed origins; 503 `service_unavailable` when payments are not configured or the package is not linked to a Polar product; 502 `provider_error` when Polar fails or times out. Send an `Idempotency-Key` to retry without creating a second checkout. A test key (`logo_test_…`) answers 403: test credits are never bought.
          */
         post: operations["purchaseCredits"];
         delete?: never;
@@ -581,7 +601,7 @@ export interface paths {
         };
         /**
          * Usage, credits and revenue
-         * @description Users (now, and new in the range), predictions created in the range by status and model, credit flows in the range and the credits outstanding now, and Polar revenue by currency for orders created in the range. The range is `from` (inclusive) to `to` (exclusive), by default the last 30 days. Administrators only.
+         * @description Users (now, and new in the range), predictions created in the range by status and model, credit flows in the range and the credits outstanding now, and Polar revenue by currency for orders created in the range. The range is `from` (inclusive) to `to` (exclusive), by default the last 30 days. Predictions and credits count live mode only unless `livemode=false` asks for test mode's. Administrators only.
          */
         get: operations["getAnalytics"];
         put?: never;
@@ -1223,7 +1243,7 @@ export interface paths {
         put?: never;
         /**
          * Create a new API key for a user
-         * @description Create a new API key for a user. Better Auth endpoint `POST /api/auth/api-key/create`. Not reachable with an API key: a request carrying `x-api-key` answers 403 `forbidden` (`details.authCode` `API_KEY_NOT_ALLOWED`); API keys reach this API's resources, never account management.
+         * @description Create a new API key for a user. Better Auth endpoint `POST /api/auth/api-key/create`. Not reachable with an API key: a request carrying `x-api-key` answers 403 `forbidden` (`details.authCode` `API_KEY_NOT_ALLOWED`); API keys reach this API's resources, never account management. The key's mode is `metadata.mode`: `"live"` (the default) or `"test"`. A test key starts with `logo_test_`, a live key with `logo_live_` (a `prefix` sent is replaced); a test key sees and makes only test objects (`livemode: false`), charged to a separate test balance (see `POST /api/credits/test-top-up`).
          */
         post: operations["apiKeyCreate"];
         delete?: never;
@@ -1263,7 +1283,7 @@ export interface paths {
         put?: never;
         /**
          * Update an existing API key by ID
-         * @description Update an existing API key by ID. Better Auth endpoint `POST /api/auth/api-key/update`. Not reachable with an API key: a request carrying `x-api-key` answers 403 `forbidden` (`details.authCode` `API_KEY_NOT_ALLOWED`); API keys reach this API's resources, never account management.
+         * @description Update an existing API key by ID. Better Auth endpoint `POST /api/auth/api-key/update`. Not reachable with an API key: a request carrying `x-api-key` answers 403 `forbidden` (`details.authCode` `API_KEY_NOT_ALLOWED`); API keys reach this API's resources, never account management. A key's mode never changes: `metadata.mode` is kept, and a different one is refused (400).
          */
         post: operations["apiKeyUpdate"];
         delete?: never;
@@ -1406,6 +1426,7 @@ export interface components {
          *         "createdAt": "2026-11-25T12:00:00.000Z",
          *         "startedAt": "2026-11-25T12:00:00.400Z",
          *         "completedAt": null,
+         *         "livemode": true,
          *         "urls": {
          *           "get": "/api/predictions/3f2b8a4e-9c1d-4e7a-b6f5-2d8c0e1a9b34",
          *           "cancel": "/api/predictions/3f2b8a4e-9c1d-4e7a-b6f5-2d8c0e1a9b34/cancel",
@@ -1454,6 +1475,7 @@ export interface components {
          *       "createdAt": "2026-11-25T12:00:00.000Z",
          *       "startedAt": "2026-11-25T12:00:00.400Z",
          *       "completedAt": "2026-11-25T12:00:09.100Z",
+         *       "livemode": true,
          *       "urls": {
          *         "get": "/api/predictions/3f2b8a4e-9c1d-4e7a-b6f5-2d8c0e1a9b34",
          *         "cancel": "/api/predictions/3f2b8a4e-9c1d-4e7a-b6f5-2d8c0e1a9b34/cancel",
@@ -1496,6 +1518,11 @@ export interface components {
              * @example 2026-11-25T12:00:00.000Z
              */
             completedAt: string | null;
+            /**
+             * @description false for an object made with a test key (`logo_test_…`): only test keys see it, and it is charged to the test balance. true otherwise.
+             * @example true
+             */
+            livemode: boolean;
             urls: {
                 /** @example /api/predictions/3f2b8a4e-9c1d-4e7a-b6f5-2d8c0e1a9b34 */
                 get: string;
@@ -1601,6 +1628,7 @@ export interface components {
          *         "createdAt": "2026-11-25T12:00:00.000Z",
          *         "startedAt": "2026-11-25T12:00:00.400Z",
          *         "completedAt": "2026-11-25T12:00:09.100Z",
+         *         "livemode": true,
          *         "urls": {
          *           "get": "/api/predictions/3f2b8a4e-9c1d-4e7a-b6f5-2d8c0e1a9b34",
          *           "cancel": "/api/predictions/3f2b8a4e-9c1d-4e7a-b6f5-2d8c0e1a9b34/cancel",
@@ -1659,6 +1687,7 @@ export interface components {
          *       "error": null,
          *       "createdAt": "2026-12-02T12:00:00.000Z",
          *       "completedAt": "2026-12-02T12:00:00.400Z",
+         *       "livemode": true,
          *       "urls": {
          *         "get": "/api/assets/3f2b8a4e-9c1d-4e7a-b6f5-2d8c0e1a9b34",
          *         "stream": "/api/assets/3f2b8a4e-9c1d-4e7a-b6f5-2d8c0e1a9b34/events"
@@ -1704,6 +1733,11 @@ export interface components {
              * @example 2026-11-25T12:00:00.000Z
              */
             completedAt: string | null;
+            /**
+             * @description false for an object made with a test key (`logo_test_…`): only test keys see it, and it is charged to the test balance. true otherwise.
+             * @example true
+             */
+            livemode: boolean;
             urls: {
                 /** @example /api/assets/3f2b8a4e-9c1d-4e7a-b6f5-2d8c0e1a9b34 */
                 get: string;
@@ -2239,7 +2273,8 @@ export interface components {
          *       "welcome": {
          *         "granted": 3,
          *         "withheld": null
-         *       }
+         *       },
+         *       "livemode": true
          *     }
          */
         CreditBalance: {
@@ -2273,6 +2308,11 @@ export interface components {
              * @example 0
              */
             totalAdjusted: number;
+            /**
+             * @description false when the caller used a test key: these are then the test balance and its totals (see `POST /api/credits/test-top-up`), never the live ones.
+             * @example true
+             */
+            livemode: boolean;
             welcome: components["schemas"]["WelcomeCredits"];
         };
         /**
@@ -2368,6 +2408,7 @@ export interface components {
          *       "assetId": null,
          *       "orderId": "b4a4bf0e-7d33-4b0c-a3a5-1f4f6c1f9a2d",
          *       "reason": "Polar order b4a4bf0e-7d33-4b0c-a3a5-1f4f6c1f9a2d: Pro",
+         *       "livemode": true,
          *       "createdAt": "2026-11-25T12:00:00.000Z"
          *     }
          */
@@ -2409,17 +2450,22 @@ export interface components {
              */
             reason: string | null;
             /**
+             * @description false for a row of the test balance (test keys see only those).
+             * @example true
+             */
+            livemode: boolean;
+            /**
              * Format: date-time
              * @example 2026-11-25T12:00:00.000Z
              */
             createdAt: string;
         };
         /**
-         * @description signup_bonus: free credits for a new account; purchase: a paid Polar order; generation: a prediction's charge; refund: a failed or canceled prediction's credits returned; purchase_refund: credits taken back after a Polar refund; admin_adjustment: added or removed by an administrator; transfer: moved from a guest account when it signed up; asset: a deliverable's charge; asset_refund: a failed deliverable's credits returned.
+         * @description signup_bonus: free credits for a new account; purchase: a paid Polar order; generation: a prediction's charge; refund: a failed or canceled prediction's credits returned; purchase_refund: credits taken back after a Polar refund; admin_adjustment: added or removed by an administrator; transfer: moved from a guest account when it signed up; asset: a deliverable's charge; asset_refund: a failed deliverable's credits returned; test_top_up: the test balance topped up (test keys only).
          * @example purchase
          * @enum {string}
          */
-        CreditTransactionType: "signup_bonus" | "purchase" | "generation" | "refund" | "purchase_refund" | "admin_adjustment" | "transfer" | "asset" | "asset_refund";
+        CreditTransactionType: "signup_bonus" | "purchase" | "generation" | "refund" | "purchase_refund" | "admin_adjustment" | "transfer" | "asset" | "asset_refund" | "test_top_up";
         /** @description A Polar checkout session. Credits are granted when Polar reports the order paid (webhook), not when this is created. */
         Checkout: {
             /** @example b4a4bf0e-7d33-4b0c-a3a5-1f4f6c1f9a2d */
@@ -2471,6 +2517,7 @@ export interface components {
          *       "id": "0b6c6f0e-4a8d-4c1b-9f3e-7d2a5b8c1e90",
          *       "webhookId": "msg_9c1d4e7ab6f52d8c0e1a9b343f2b8a4e",
          *       "event": "completed",
+         *       "livemode": true,
          *       "attempt": 2,
          *       "status": "succeeded",
          *       "responseStatus": 200,
@@ -2491,6 +2538,11 @@ export interface components {
              */
             webhookId: string;
             event: components["schemas"]["WebhookEvent"];
+            /**
+             * @description false for a delivery about a test object.
+             * @example true
+             */
+            livemode: boolean;
             /**
              * Format: int32
              * @description 1 for the first attempt, then 2, 3…
@@ -2611,6 +2663,11 @@ export interface components {
                  */
                 to: string;
             };
+            /**
+             * @description Which mode the predictions and credits count (`?livemode`).
+             * @example true
+             */
+            livemode: boolean;
             users: {
                 /**
                  * Format: int32
@@ -5636,6 +5693,154 @@ export interface operations {
             };
         };
     };
+    topUpTestCredits: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The test balance after the top-up. */
+            200: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    /** @description A private answer: no cache may keep it. */
+                    "Cache-Control"?: "no-store";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreditBalance"];
+                };
+            };
+            /** @description `unauthorized`: Not signed in. */
+            401: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `forbidden`: Signed in but not allowed; a write authenticated by the session cookie without an `Origin` (or `Referer`) in `ALLOWED_ORIGINS` is refused so too. */
+            403: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `payload_too_large`: Request body too large. Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
+            413: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `rate_limited`: Too many requests; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
+            500: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is unavailable or not configured. */
+            503: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     purchaseCredits: {
         parameters: {
             query?: never;
@@ -7082,6 +7287,8 @@ export interface operations {
                 from?: string;
                 /** @description End of the range (exclusive). Default: now. */
                 to?: string;
+                /** @description `false`: count test-mode predictions, ledger rows and balances (made with test keys) instead of live ones. Default `true`: live only. Users and revenue have no mode. */
+                livemode?: "true" | "false";
             };
             header?: never;
             path?: never;

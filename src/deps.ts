@@ -114,6 +114,7 @@ export function buildDeps(
     startedAt: clock.now(),
     version: VERSION,
     provider: buildProvider(config, clock, providerStats),
+    testProvider: createSandboxProvider({ delayMs: config.SANDBOX_DELAY_MS, publicBaseUrl: config.PUBLIC_URL, clock }),
     providerStats,
     polar: polarFromConfig(config),
     storage: createStorage(config),

@@ -111,6 +111,8 @@ const envSchema = z
       .default("guest.logo.local"),
     SIGNUP_CREDITS: int(3),
     ANONYMOUS_CREDITS: int(1),
+    /** Test mode: the test balance after POST /api/credits/test-top-up (test keys only; never live credits). */
+    TEST_CREDITS: int(100),
     ADMIN_EMAILS: csv.transform((l) => l.map((e) => e.toLowerCase())),
     EACHLABS_API_KEY: z.string().min(1).optional(),
     EACHLABS_BASE_URL: z.url().default("https://api.eachlabs.ai"),

@@ -106,6 +106,13 @@ const API_KEY_SESSION_DESCRIPTION =
 const SESSION_LISTS = new Set(["/list-sessions", "/admin/list-user-sessions"]);
 const LISTED_SESSION = "AuthListedSession";
 
+/** Test mode: a key's mode (hooks.ts withKeyMode). */
+const KEY_MODE_DESCRIPTIONS: Record<string, string> = {
+  "/api-key/create":
+    'The key\'s mode is `metadata.mode`: `"live"` (the default) or `"test"`. A test key starts with `logo_test_`, a live key with `logo_live_` (a `prefix` sent is replaced); a test key sees and makes only test objects (`livemode: false`), charged to a separate test balance (see `POST /api/credits/test-top-up`).',
+  "/api-key/update": "A key's mode never changes: `metadata.mode` is kept, and a different one is refused (400).",
+};
+
 /** Password sign-in is also throttled per account (hooks.ts, services/signin-throttle.ts). */
 const PASSWORD_SIGN_IN_PATH = "/sign-in/email";
 const SIGNIN_THROTTLE_DESCRIPTION =
@@ -303,6 +310,8 @@ export function mergeAuthDocument(doc: Json, source: Json): Json {
           " Refused with 409 `conflict` while the user has credits, a ledger, generations or orders: those are kept (a guest keeps them by signing up; ban a user instead of removing it).";
       const passwordSignIn = relPath === PASSWORD_SIGN_IN_PATH;
       if (passwordSignIn) op.description += ` ${SIGNIN_THROTTLE_DESCRIPTION}`;
+      const keyMode = KEY_MODE_DESCRIPTIONS[relPath];
+      if (keyMode) op.description += ` ${keyMode}`;
       for (const status of [...errorStatuses].sort()) {
         const code = Number(status);
         responses[status] = {

@@ -4,7 +4,10 @@
  */
 import type { BetterAuthPlugin } from "better-auth";
 import { APIError, createAuthMiddleware } from "better-auth/api";
+import { eq } from "drizzle-orm";
 import type { Database } from "../db";
+import { apikey } from "../db/schemas/auth";
+import { KEY_MODES, KEY_PREFIXES, type KeyMode } from "../domain/modes";
 import { isAdmin } from "../domain/user";
 import { CLIENT_ADDRESS_HEADER } from "../lib/client-address";
 import type { Clock } from "../lib/clock";
@@ -125,7 +128,46 @@ function beforeHook({
     }
 
     await refuseDeletingHistory(ctx, db, sessionUser);
+
+    if (ctx.path === "/api-key/create") return { context: { body: withKeyMode(ctx.body, "live") } };
+    if (ctx.path === "/api-key/update" && isRecord((ctx.body as { metadata?: unknown } | undefined)?.metadata)) {
+      const keyId = (ctx.body as { keyId?: unknown }).keyId;
+      const [key] = isUuid(keyId)
+        ? await db.select({ prefix: apikey.prefix }).from(apikey).where(eq(apikey.id, keyId))
+        : [];
+      // An unknown key: Better Auth answers 404 itself.
+      if (key) return { context: { body: withKeyMode(ctx.body, key.prefix === KEY_PREFIXES.test ? "test" : "live") } };
+    }
   });
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/**
+ * A key's mode (src/domain/modes.ts) is `metadata.mode` when it is created ("live" unless said) and never changes:
+ * its prefix is set from it (a prefix the client sent is replaced), and an update keeps the mode in the metadata
+ * (a different one is refused).
+ */
+function withKeyMode(body: unknown, current: KeyMode) {
+  const b = isRecord(body) ? body : {};
+  const metadata = b.metadata === undefined || b.metadata === null ? {} : b.metadata;
+  if (!isRecord(metadata))
+    throw new APIError("BAD_REQUEST", {
+      message: "Invalid request: metadata must be an object",
+      code: "INVALID_METADATA_TYPE",
+    });
+  const asked = metadata.mode ?? current;
+  const creating = !("keyId" in b);
+  if (!KEY_MODES.includes(asked as KeyMode) || (!creating && asked !== current))
+    throw new APIError("BAD_REQUEST", {
+      message: creating
+        ? 'Invalid request: metadata.mode must be "live" or "test"'
+        : "Invalid request: a key's mode is chosen when it is created and cannot change",
+      code: "INVALID_KEY_MODE",
+      issues: [{ path: "metadata.mode", message: creating ? 'one of "live", "test"' : `must stay "${current}"` }],
+    });
+  const mode = asked as KeyMode;
+  return { ...b, metadata: { ...metadata, mode }, ...(creating ? { prefix: KEY_PREFIXES[mode] } : {}) };
 }
 
 /**

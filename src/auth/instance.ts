@@ -144,6 +144,10 @@ export function createAuth({ config, db, logger, sessionCache, clock, passwordHa
         // second per-key limiter here would refuse with 401 and write a counter per request. Off for every
         // key, including those created while it was on (the plugin checks this option first).
         rateLimit: { enabled: false },
+        // A key's mode is `metadata.mode` at creation (hooks.ts sets its prefix, logo_live_ or logo_test_, from it).
+        enableMetadata: true,
+        // Enough of the key to show its mode and tell keys apart: "logo_test_AbCd".
+        startingCharactersConfig: { shouldStore: true, charactersLength: 14 },
       }),
       openAPI({ disableDefaultReference: true }),
       logoRules({

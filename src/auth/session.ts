@@ -2,6 +2,7 @@ import { APIError } from "better-auth/api";
 import type { Context } from "hono";
 import { databaseUnavailable } from "../db/outage";
 import type { AppEnv, Deps } from "../deps";
+import { isLiveCredential } from "../domain/modes";
 import { type AuthUser, isAdmin } from "../domain/user";
 import { ApiError, forbidden, unauthorized } from "../lib/errors";
 import type { Logger } from "../lib/logger";
@@ -48,6 +49,8 @@ export async function userOfCredentials(deps: Deps, logger: Logger, headers: Hea
       name: u.name,
       role: u.role ?? null,
       isAnonymous: Boolean(u.isAnonymous),
+      // The API-key plugin verified this key (its prefix included: it is part of the hashed secret).
+      livemode: isLiveCredential(headers.get("x-api-key")?.trim()),
     };
     if (token) sessionCache.set(token, found, clock.now().getTime());
     return found;

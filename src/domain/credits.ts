@@ -11,6 +11,8 @@ export const CREDIT_TRANSACTION_TYPES = [
   "transfer",
   "asset",
   "asset_refund",
+  /** Test mode: the test balance brought up to TEST_CREDITS (POST /api/credits/test-top-up); moves no total. */
+  "test_top_up",
 ] as const;
 export type CreditTransactionType = (typeof CREDIT_TRANSACTION_TYPES)[number];
 

@@ -5,6 +5,11 @@ export interface AuthUser {
   name: string;
   role: string | null;
   isAnonymous: boolean;
+  /**
+   * false when the request came with a test key (src/domain/modes.ts): it then sees and makes only test objects
+   * and spends the test balance. Sessions and live keys are live.
+   */
+  livemode: boolean;
 }
 
 /** Better Auth keeps roles as a comma-separated list. */

@@ -35,7 +35,9 @@ export function idempotent(scope: string) {
         issues: [{ path: "Idempotency-Key", message: "Must be 1–255 printable ASCII characters without spaces" }],
       });
     const { db, clock } = c.get("deps");
-    const k = { userId: currentUser(c).id, scope, key };
+    const user = currentUser(c);
+    // Test mode: a key used with a test API key and the same key used live are two different keys.
+    const k = { userId: user.id, scope: user.livemode ? scope : `test:${scope}`, key };
     const body = await c.req.text();
     const requestHash = createHash("sha256").update(`${c.req.method} ${c.req.path}\n${body}`).digest("hex");
 

@@ -22,7 +22,7 @@ import { errorResponses, rateLimitHeaders } from "./responses";
 
 /**
  * public: anyone; user: any signed-in caller; owner: a signed-in caller, on a resource that must be its own
- * (found by the route's `owner` resolver: 404 for an unknown id, 403 for someone else's); admin: a user with the
+ * (found by the route's `owner` resolver: 404 for an unknown id or one of the other mode, 403 for someone else's); admin: a user with the
  * admin role; signature: a signed callback (Polar's Standard Webhooks; the handler reads `polarEvent`); metrics: the
  * deployment's METRICS_TOKEN; callback: a provider's completion callback, authenticated by the per-prediction token
  * in its URL (the handler reads `callbackPredictionId`).
@@ -87,11 +87,17 @@ const noStore: Check = (c) => c.get("stageHeader")("Cache-Control", NO_STORE);
 
 /**
  * How an `access: "owner"` route finds the resource it acts on. The kit reads the path parameter `param`
- * (default "id"): not a UUID, or `load` finds nothing, is 404 "`name` not found."; a row whose `userId` is not the
+ * (default "id"): not a UUID, `load` finding nothing, or a row of the other mode (test/live), is 404 "`name` not found."; a row whose `userId` is not the
  * caller's is 403. The handler gets the row with `owned(c, resolver)`, so `load` should read what the handler needs
  * (one read per request).
  */
-export interface OwnerResolver<T extends { userId: string } = { userId: string }> {
+/** What an owner check reads of a resource: whose it is and its mode. */
+export interface Owned {
+  userId: string;
+  livemode: boolean;
+}
+
+export interface OwnerResolver<T extends Owned = Owned> {
   /** The resource as messages name it: "Prediction". */
   name: string;
   /** The path parameter holding the resource's id; "id" unless said. */
@@ -107,7 +113,8 @@ function resolveOwner(resolver: OwnerResolver): Check {
     const id = c.req.param(param);
     if (!isUuid(id)) throw notFound(resolver.name);
     const row = await resolver.load(c.get("deps"), id);
-    if (!row) throw notFound(resolver.name);
+    // Test mode: an object of the other mode does not exist for this caller (test keys, live credentials).
+    if (!row || row.livemode !== user.livemode) throw notFound(resolver.name);
     if (row.userId !== user.id) throw forbidden(`This ${what} belongs to another user.`);
     c.set("owned", row);
   };
@@ -128,7 +135,7 @@ function accessMiddleware(checks: Check[]): MiddlewareHandler<AppEnv> {
 }
 
 /** The resource the route's owner check found: the caller's own, as `resolver.load` read it. */
-export function owned<T extends { userId: string }>(c: Context<AppEnv>, _resolver: OwnerResolver<T>): T {
+export function owned<T extends Owned>(c: Context<AppEnv>, _resolver: OwnerResolver<T>): T {
   const row = c.get("owned");
   // Only a handler of a route without this owner check gets here, and that is a bug.
   if (!row) throw new Error('owned() outside an access: "owner" route');

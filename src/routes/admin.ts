@@ -55,7 +55,7 @@ const analytics = defineRoute({
   tags: ["Admin"],
   summary: "Usage, credits and revenue",
   description:
-    "Users (now, and new in the range), predictions created in the range by status and model, credit flows in the range and the credits outstanding now, and Polar revenue by currency for orders created in the range. The range is `from` (inclusive) to `to` (exclusive), by default the last 30 days. Administrators only.",
+    "Users (now, and new in the range), predictions created in the range by status and model, credit flows in the range and the credits outstanding now, and Polar revenue by currency for orders created in the range. The range is `from` (inclusive) to `to` (exclusive), by default the last 30 days. Predictions and credits count live mode only unless `livemode=false` asks for test mode's. Administrators only.",
   access: "admin",
   rateLimit: "moderate",
   request: { query: AnalyticsQuerySchema },
@@ -90,8 +90,9 @@ export function registerAdminRoutes(app: OpenAPIHono<AppEnv>) {
   });
 
   app.openapi(analytics, async (c) => {
-    const range = analyticsRange(c.req.valid("query"), c.get("deps").clock.now());
-    const body = await computeAnalytics(c.get("deps").db, range);
+    const q = c.req.valid("query");
+    const range = analyticsRange(q, c.get("deps").clock.now());
+    const body = await computeAnalytics(c.get("deps").db, range, q.livemode !== "false");
     return c.json(respond(AnalyticsSchema, body), 200);
   });
 }

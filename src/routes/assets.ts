@@ -134,7 +134,11 @@ export function registerAssetRoutes(app: OpenAPIHono<AppEnv>) {
 
   app.openapi(list, async (c) => {
     const deps = c.get("deps");
-    const page = await listAssets(deps.db, { userId: currentUser(c).id }, c.req.valid("query"));
+    const page = await listAssets(
+      deps.db,
+      { userId: currentUser(c).id, livemode: currentUser(c).livemode },
+      c.req.valid("query"),
+    );
     return c.json({ data: page.data.map((r) => toAsset(r, deps.storage.publicUrl)), nextCursor: page.nextCursor }, 200);
   });
 

@@ -12,6 +12,7 @@ import { UuidParamSchema } from "../schemas/common";
 import { toPrediction } from "../schemas/predictions";
 import { findAsset } from "../services/assets/queries";
 import { loadRow, MIN_SYNC_INTERVAL_MS, refreshPrediction } from "../services/predictions";
+import { providerFor } from "../services/providers/provider";
 import {
   type JobSnapshot,
   type JobStream,
@@ -114,10 +115,10 @@ function sse(c: Context<AppEnv>, job: Omit<JobStream, "slot" | "lastEventId">) {
 export function registerEventRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(predictionEvents, (c) => {
     const deps = c.get("deps");
-    const { id } = owned(c, ownPredictionView);
+    const { id, livemode } = owned(c, ownPredictionView);
     // A provider without completion callbacks is only heard by asking it: then re-read (and so refresh) about as
     // often as a `Prefer: wait` does; otherwise the change signal carries every change.
-    const polled = deps.provider?.mode === "eachlabs" && !deps.config.EACHLABS_CALLBACKS;
+    const polled = providerFor(deps, livemode)?.mode === "eachlabs" && !deps.config.EACHLABS_CALLBACKS;
     return sse(c, {
       type: "prediction",
       id,

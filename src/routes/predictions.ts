@@ -101,7 +101,7 @@ export function registerPredictionRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(list, async (c) => {
     const user = currentUser(c);
     const q = c.req.valid("query");
-    const page = await listPredictions(c.get("deps").db, user.id, q);
+    const page = await listPredictions(c.get("deps").db, user, q);
     return c.json({ data: page.data.map(toPrediction), nextCursor: page.nextCursor }, 200);
   });
 

@@ -15,7 +15,7 @@ const sandboxImage = defineRoute({
   tags: ["Sandbox"],
   summary: "A sandbox output image",
   description:
-    "Served only when the server runs the sandbox provider (no `EACHLABS_API_KEY` outside production): the image URLs in a sandbox prediction's `output` point here. A 512×512 PNG monogram of the brand name in the brand colours (drawn with a bundled font, so it is the same on every host). Public.",
+    "Served for predictions run by the sandbox provider (no `EACHLABS_API_KEY` outside production, and every test-mode prediction): the image URLs a sandbox prediction's provider answers point here (and are copied to our storage). A 512×512 PNG monogram of the brand name in the brand colours (drawn with a bundled font, so it is the same on every host). Public.",
   access: "public",
   request: { params: SandboxImageParamsSchema },
   responses: {

@@ -3,7 +3,7 @@ import { currentUser } from "../auth/session";
 import type { AppEnv } from "../deps";
 import type { JobType } from "../domain/jobs";
 import { type WebhookEvent, webhookType } from "../domain/webhooks";
-import { defineRoute, type OwnerResolver, owned } from "../openapi/kit";
+import { defineRoute, type Owned, type OwnerResolver, owned } from "../openapi/kit";
 import { jsonResponse } from "../openapi/responses";
 import { PaginationQuerySchema, UuidParamSchema } from "../schemas/common";
 import {
@@ -55,7 +55,7 @@ const DELIVERY_POLICY =
  * What a paid job type shows of its webhooks, declared once: the list of its delivery attempts (an owner route under
  * the job's path) and one OpenAPI 3.1 webhook per event it sends, signed the same way.
  */
-interface JobWebhooks<T extends { id: string; userId: string }> {
+interface JobWebhooks<T extends Owned & { id: string }> {
   type: JobType;
   /** The job as messages name it: "prediction", "asset". */
   noun: string;
@@ -68,7 +68,7 @@ interface JobWebhooks<T extends { id: string; userId: string }> {
   events: { event: WebhookEvent; operationId: string; summary: string; schema: z.ZodType }[];
 }
 
-function jobWebhooks<T extends { id: string; userId: string }>(j: JobWebhooks<T>) {
+function jobWebhooks<T extends Owned & { id: string }>(j: JobWebhooks<T>) {
   const list = defineRoute({
     method: "get",
     path: `${j.collection}/{id}/webhook-deliveries`,

@@ -90,11 +90,23 @@ export const AnalyticsQuerySchema = z.object({
     description: "End of the range (exclusive). Default: now.",
     example: "2026-11-25T00:00:00Z",
   }),
+  livemode: z
+    .enum(["true", "false"])
+    .optional()
+    .openapi({
+      param: { name: "livemode", in: "query" },
+      description:
+        "`false`: count test-mode predictions, ledger rows and balances (made with test keys) instead of live ones. Default `true`: live only. Users and revenue have no mode.",
+      example: "false",
+    }),
 });
 
 export const AnalyticsSchema = z
   .object({
     range: z.object({ from: Timestamp, to: Timestamp }),
+    livemode: z
+      .boolean()
+      .openapi({ description: "Which mode the predictions and credits count (`?livemode`).", example: true }),
     users: z.object({
       total: count("All accounts now, guests included.", 120),
       anonymous: count("Guest accounts now.", 30),

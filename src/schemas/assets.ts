@@ -4,7 +4,7 @@ import { ASSET_ERROR_CODES, ASSET_STATUSES, type AssetErrorCode } from "../domai
 import { MAX_OUTPUT_IMAGES } from "../domain/limits";
 import { NO_NUL } from "../domain/patterns";
 import { ASSET_KINDS, type AssetKind, DELIVERABLES, optionsJsonSchema } from "../services/deliverables";
-import { NextCursorSchema, PaginationQuerySchema, TimestampSchema, webhookUrlSchema } from "./common";
+import { LivemodeSchema, NextCursorSchema, PaginationQuerySchema, TimestampSchema, webhookUrlSchema } from "./common";
 import { respond } from "./respond";
 
 export const AssetKindSchema = z.enum(ASSET_KINDS).openapi("AssetKind", {
@@ -106,6 +106,7 @@ export const AssetSchema = z
       .openapi({ description: "Why it failed (its credits were refunded); null otherwise." }),
     createdAt: TimestampSchema,
     completedAt: TimestampSchema.nullable(),
+    livemode: LivemodeSchema,
     urls: z.object({
       get: z
         .string()
@@ -143,6 +144,7 @@ export const AssetSchema = z
       error: null,
       createdAt: "2026-12-02T12:00:00.000Z",
       completedAt: "2026-12-02T12:00:00.400Z",
+      livemode: true,
       urls: {
         get: "/api/assets/3f2b8a4e-9c1d-4e7a-b6f5-2d8c0e1a9b34",
         stream: "/api/assets/3f2b8a4e-9c1d-4e7a-b6f5-2d8c0e1a9b34/events",
@@ -222,6 +224,7 @@ export function toAsset(row: AssetRow, fileUrl: (key: string) => string): Asset 
     error: (row.error ?? null) as { code: AssetErrorCode; message: string } | null,
     createdAt: row.createdAt.toISOString(),
     completedAt: row.completedAt?.toISOString() ?? null,
+    livemode: row.livemode,
     urls: { get: path, stream: `${path}/events` },
   });
 }

@@ -122,3 +122,10 @@ export const webhookUrlSchema = (description: string) =>
     .max(WEBHOOK_URL_MAX)
     .optional()
     .openapi({ description, example: "https://example.com/hooks/logo-api" });
+
+/** Test mode: false for an object made with a test key (seen only by test keys), true otherwise. */
+export const LivemodeSchema = z.boolean().openapi({
+  description:
+    "false for an object made with a test key (`logo_test_…`): only test keys see it, and it is charged to the test balance. true otherwise.",
+  example: true,
+});

@@ -3,7 +3,7 @@ import type { CreditTransactionView } from "../db/schemas/credits";
 import { CREDIT_TRANSACTION_TYPES } from "../domain/credits";
 import { NO_NUL } from "../domain/patterns";
 import type { CreditPackageConfig } from "../env";
-import { NextCursorSchema, TimestampSchema } from "./common";
+import { LivemodeSchema, NextCursorSchema, TimestampSchema } from "./common";
 import { respond } from "./respond";
 
 const Timestamp = TimestampSchema.openapi({ maxLength: 40 });
@@ -33,6 +33,10 @@ export const CreditBalanceSchema = z
     totalSpent: credits("Credits charged for generations.", 12),
     totalRefunded: credits("Credits returned for failed or canceled generations.", 1),
     totalAdjusted: credits("Signed sum of administrator adjustments.", 0, -2_147_483_648),
+    livemode: LivemodeSchema.openapi({
+      description:
+        "false when the caller used a test key: these are then the test balance and its totals (see `POST /api/credits/test-top-up`), never the live ones.",
+    }),
     welcome: WelcomeCreditsSchema,
   })
   .openapi("CreditBalance", {
@@ -45,6 +49,7 @@ export const CreditBalanceSchema = z
       totalRefunded: 1,
       totalAdjusted: 0,
       welcome: { granted: 3, withheld: null },
+      livemode: true,
     },
   });
 
@@ -90,7 +95,7 @@ export { CREDIT_TRANSACTION_TYPES };
 
 export const CreditTransactionTypeSchema = z.enum(CREDIT_TRANSACTION_TYPES).openapi("CreditTransactionType", {
   description:
-    "signup_bonus: free credits for a new account; purchase: a paid Polar order; generation: a prediction's charge; refund: a failed or canceled prediction's credits returned; purchase_refund: credits taken back after a Polar refund; admin_adjustment: added or removed by an administrator; transfer: moved from a guest account when it signed up; asset: a deliverable's charge; asset_refund: a failed deliverable's credits returned.",
+    "signup_bonus: free credits for a new account; purchase: a paid Polar order; generation: a prediction's charge; refund: a failed or canceled prediction's credits returned; purchase_refund: credits taken back after a Polar refund; admin_adjustment: added or removed by an administrator; transfer: moved from a guest account when it signed up; asset: a deliverable's charge; asset_refund: a failed deliverable's credits returned; test_top_up: the test balance topped up (test keys only).",
   example: "purchase",
 });
 
@@ -130,6 +135,9 @@ export const CreditTransactionSchema = z
       .regex(NO_NUL)
       .nullable()
       .openapi({ description: "Why: the admin's reason, the order, …", example: "Polar order 6f0c…: Pro" }),
+    livemode: LivemodeSchema.openapi({
+      description: "false for a row of the test balance (test keys see only those).",
+    }),
     createdAt: Timestamp,
   })
   .openapi("CreditTransaction", {
@@ -143,6 +151,7 @@ export const CreditTransactionSchema = z
       assetId: null,
       orderId: "b4a4bf0e-7d33-4b0c-a3a5-1f4f6c1f9a2d",
       reason: "Polar order b4a4bf0e-7d33-4b0c-a3a5-1f4f6c1f9a2d: Pro",
+      livemode: true,
       createdAt: "2026-11-25T12:00:00.000Z",
     },
   });
@@ -196,6 +205,7 @@ export function toCreditTransaction(row: CreditTransactionView) {
     assetId: row.assetId,
     orderId: row.orderId,
     reason: row.reason,
+    livemode: row.livemode,
     createdAt: row.createdAt.toISOString(),
   });
 }

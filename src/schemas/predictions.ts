@@ -14,7 +14,7 @@ import { DEFAULT_MODEL, MAX_OUTPUTS_ANY_MODEL } from "../domain/models";
 import { HEX_COLOR, MULTI_LINE, SANDBOX_ID, SINGLE_LINE } from "../domain/patterns";
 import { LOGO_STYLES, PREDICTION_ERROR_CODES, PREDICTION_STATUSES } from "../domain/predictions";
 import { DEFAULT_WEBHOOK_EVENTS, WEBHOOK_EVENTS } from "../domain/webhooks";
-import { NextCursorSchema, PaginationQuerySchema, TimestampSchema, webhookUrlSchema } from "./common";
+import { LivemodeSchema, NextCursorSchema, PaginationQuerySchema, TimestampSchema, webhookUrlSchema } from "./common";
 import { AspectRatioSchema, ModelIdSchema } from "./models";
 import { respond } from "./respond";
 
@@ -163,6 +163,7 @@ export const PredictionSchema = z
     createdAt: TimestampSchema,
     startedAt: TimestampSchema.nullable().openapi({ description: "When the provider accepted the prediction." }),
     completedAt: TimestampSchema.nullable().openapi({ description: "When the prediction reached a final status." }),
+    livemode: LivemodeSchema,
     urls: z.object({
       get: z
         .string()
@@ -203,6 +204,7 @@ export const PredictionSchema = z
       createdAt: "2026-11-25T12:00:00.000Z",
       startedAt: "2026-11-25T12:00:00.400Z",
       completedAt: "2026-11-25T12:00:09.100Z",
+      livemode: true,
       urls: {
         get: `/api/predictions/${EXAMPLE_ID}`,
         cancel: `/api/predictions/${EXAMPLE_ID}/cancel`,
@@ -290,6 +292,7 @@ export function toPrediction(row: PredictionView): Prediction {
     createdAt: row.createdAt.toISOString(),
     startedAt: row.startedAt?.toISOString() ?? null,
     completedAt: row.completedAt?.toISOString() ?? null,
+    livemode: row.livemode,
     urls: { get: path, cancel: `${path}/cancel`, stream: `${path}/events` },
   });
 }

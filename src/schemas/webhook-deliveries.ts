@@ -2,7 +2,7 @@ import { z } from "@hono/zod-openapi";
 import { SINGLE_LINE } from "../domain/patterns";
 import { DELIVERY_STATUSES, WEBHOOK_SECRET_PREFIX } from "../domain/webhooks";
 import { AssetSchema } from "./assets";
-import { NextCursorSchema, TimestampSchema } from "./common";
+import { LivemodeSchema, NextCursorSchema, TimestampSchema } from "./common";
 import { PredictionSchema, WebhookEventSchema } from "./predictions";
 
 const EXAMPLE_PREDICTION = PredictionSchema.parse({
@@ -26,6 +26,7 @@ const EXAMPLE_PREDICTION = PredictionSchema.parse({
   createdAt: "2026-11-25T12:00:00.000Z",
   startedAt: "2026-11-25T12:00:00.400Z",
   completedAt: "2026-11-25T12:00:09.100Z",
+  livemode: true,
   urls: {
     get: "/api/predictions/3f2b8a4e-9c1d-4e7a-b6f5-2d8c0e1a9b34",
     cancel: "/api/predictions/3f2b8a4e-9c1d-4e7a-b6f5-2d8c0e1a9b34/cancel",
@@ -64,6 +65,7 @@ export const WebhookDeliverySchema = z
     id: z.uuid().max(36).openapi({ description: "This attempt's id." }),
     webhookId: WEBHOOK_ID,
     event: WebhookEventSchema,
+    livemode: LivemodeSchema.openapi({ description: "false for a delivery about a test object." }),
     attempt: z.int().min(1).max(100).openapi({ description: "1 for the first attempt, then 2, 3…" }),
     status: z.enum(DELIVERY_STATUSES).openapi({
       description:
@@ -92,6 +94,7 @@ export const WebhookDeliverySchema = z
       id: "0b6c6f0e-4a8d-4c1b-9f3e-7d2a5b8c1e90",
       webhookId: "msg_9c1d4e7ab6f52d8c0e1a9b343f2b8a4e",
       event: "completed",
+      livemode: true,
       attempt: 2,
       status: "succeeded",
       responseStatus: 200,
@@ -110,6 +113,7 @@ export function toWebhookDelivery(row: {
   id: string;
   webhookId: string;
   event: string;
+  livemode: boolean;
   attempt: number;
   status: string;
   responseStatus: number | null;

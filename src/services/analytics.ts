@@ -35,11 +35,20 @@ export async function userCounts(db: Executor, range?: Range) {
 }
 
 /** Predictions by status: all of them, or those created in the range. Every status is present. */
-export async function predictionsByStatus(db: Executor, range?: Range): Promise<Record<PredictionStatus, number>> {
+export async function predictionsByStatus(
+  db: Executor,
+  range?: Range,
+  livemode = true,
+): Promise<Record<PredictionStatus, number>> {
   const rows = await db
     .select({ status: prediction.status, n: count() })
     .from(prediction)
-    .where(range ? and(gte(prediction.createdAt, range.from), lt(prediction.createdAt, range.to)) : undefined)
+    .where(
+      and(
+        eq(prediction.livemode, livemode),
+        range ? and(gte(prediction.createdAt, range.from), lt(prediction.createdAt, range.to)) : undefined,
+      ),
+    )
     .groupBy(prediction.status);
   const byStatus = Object.fromEntries(PREDICTION_STATUSES.map((s) => [s, 0])) as Record<PredictionStatus, number>;
   for (const r of rows) byStatus[r.status] = Number(r.n);
@@ -59,16 +68,16 @@ export function analyticsRange(q: { from?: string; to?: string }, now: Date): Ra
   return { from, to };
 }
 
-/** Users, predictions, credit flows and revenue for the admin analytics of a range. */
-export async function computeAnalytics(db: Executor, range: Range) {
+/** Users, predictions, credit flows and revenue for the admin analytics of a range; predictions and credits of one mode. */
+export async function computeAnalytics(db: Executor, range: Range, livemode = true) {
   const inRange = (col: typeof prediction.createdAt | typeof polarOrder.createdAt) =>
     and(gte(col, range.from), lt(col, range.to));
   const users = await userCounts(db, range);
-  const byStatus = await predictionsByStatus(db, range);
+  const byStatus = await predictionsByStatus(db, range, livemode);
   const byModelRows = await db
     .select({ model: prediction.model, n: count() })
     .from(prediction)
-    .where(inRange(prediction.createdAt))
+    .where(and(inRange(prediction.createdAt), eq(prediction.livemode, livemode)))
     .groupBy(prediction.model)
     .orderBy(sql`count(*) desc`, prediction.model)
     .limit(100);
@@ -84,16 +93,17 @@ export async function computeAnalytics(db: Executor, range: Range) {
     .groupBy(polarOrder.currency)
     .orderBy(polarOrder.currency)
     .limit(50);
-  const flows = await creditFlowTotals(db, range);
+  const flows = await creditFlowTotals(db, range, livemode);
   return {
     range: { from: range.from.toISOString(), to: range.to.toISOString() },
+    livemode,
     users,
     predictions: {
       total: Object.values(byStatus).reduce((a, b) => a + b, 0),
       byStatus,
       byModel: byModelRows.map((r) => ({ model: r.model, count: Number(r.n) })),
     },
-    credits: { ...flows, outstanding: await creditsOutstanding(db) },
+    credits: { ...flows, outstanding: await creditsOutstanding(db, livemode) },
     revenue: revenueRows.map((r) => ({
       currency: r.currency,
       orders: Number(r.orders),
@@ -118,7 +128,8 @@ export async function listUsersWithBalance(db: Executor, opts: { limit: number; 
       balance: creditAccount.balance,
     })
     .from(user)
-    .leftJoin(creditAccount, eq(creditAccount.userId, user.id))
+    // The live balance: the test one is test mode's.
+    .leftJoin(creditAccount, and(eq(creditAccount.userId, user.id), eq(creditAccount.livemode, true)))
     .where(
       and(
         pattern ? or(ilike(user.email, pattern), ilike(user.name, pattern)) : undefined,
@@ -181,7 +192,7 @@ export async function cachedBusinessGauges(db: Executor, clock: Clock): Promise<
 export type UserWithBalance = Awaited<ReturnType<typeof listUsersWithBalance>>["data"][number];
 
 /** Ledger flows between `from` (inclusive) and `to` (exclusive). */
-export async function creditFlowTotals(db: Executor, range: { from: Date; to: Date }) {
+export async function creditFlowTotals(db: Executor, range: { from: Date; to: Date }, livemode = true) {
   const sumOf = (types: readonly CreditTransactionType[]) =>
     sql<number>`coalesce(sum(${creditTransaction.amount}) filter (where ${inArray(creditTransaction.type, [...types])}), 0)::int`;
   const [flows] = await db
@@ -194,7 +205,13 @@ export async function creditFlowTotals(db: Executor, range: { from: Date; to: Da
       bonus: sumOf(["signup_bonus"]),
     })
     .from(creditTransaction)
-    .where(and(gte(creditTransaction.createdAt, range.from), lt(creditTransaction.createdAt, range.to)));
+    .where(
+      and(
+        eq(creditTransaction.livemode, livemode),
+        gte(creditTransaction.createdAt, range.from),
+        lt(creditTransaction.createdAt, range.to),
+      ),
+    );
   return {
     purchased: Number(flows?.purchased ?? 0),
     purchaseRefunded: -Number(flows?.purchaseRefunded ?? 0),
@@ -205,10 +222,11 @@ export async function creditFlowTotals(db: Executor, range: { from: Date; to: Da
   };
 }
 
-/** Credits held by all users now (the sum of every balance). */
-export async function creditsOutstanding(db: Executor): Promise<number> {
+/** Credits held by all users now (the sum of every balance of the mode: live unless said). */
+export async function creditsOutstanding(db: Executor, livemode = true): Promise<number> {
   const [row] = await db
     .select({ total: sql<number>`coalesce(sum(${creditAccount.balance}), 0)::bigint` })
-    .from(creditAccount);
+    .from(creditAccount)
+    .where(eq(creditAccount.livemode, livemode));
   return Number(row?.total ?? 0);
 }

@@ -48,9 +48,10 @@ const EMPTY_SUMMARY: CreditSummary = {
 
 /**
  * The account's counters and its welcome credits, by primary key, as a named prepared statement (no SQL text rebuilt
- * per request). An account without a balance row (nothing granted, nothing bought) reads as zeros.
+ * per request): the account of a mode (live unless said; a test key's is the test balance). An account without a
+ * balance row (nothing granted, nothing bought) reads as zeros.
  */
-export async function getCreditSummary(db: Executor, userId: string): Promise<CreditSummary> {
+export async function getCreditSummary(db: Executor, userId: string, livemode = true): Promise<CreditSummary> {
   const statement = prepared(db, "credit_summary", (d, name) =>
     d
       .select({
@@ -63,12 +64,15 @@ export async function getCreditSummary(db: Executor, userId: string): Promise<Cr
         welcomeWithheld: welcomeCredit.withheld,
       })
       .from(user)
-      .leftJoin(creditAccount, eq(creditAccount.userId, user.id))
+      .leftJoin(
+        creditAccount,
+        and(eq(creditAccount.userId, user.id), eq(creditAccount.livemode, sql.placeholder("livemode"))),
+      )
       .leftJoin(welcomeCredit, eq(welcomeCredit.userId, user.id))
       .where(eq(user.id, sql.placeholder("userId")))
       .prepare(name),
   );
-  const [row] = await statement.execute({ userId });
+  const [row] = await statement.execute({ userId, livemode });
   if (!row) return EMPTY_SUMMARY;
   return {
     balance: row.balance ?? 0,
@@ -80,11 +84,11 @@ export async function getCreditSummary(db: Executor, userId: string): Promise<Cr
   };
 }
 
-/** One page of a user's ledger, newest first. */
+/** One page of a user's ledger of one mode (live unless said), newest first. */
 export async function listCreditTransactions(
   db: Executor,
   userId: string,
-  opts: { limit: number; cursor?: Cursor },
+  opts: { limit: number; cursor?: Cursor; livemode?: boolean },
 ): Promise<{ data: CreditTransactionView[]; nextCursor: string | null }> {
   const name = opts.cursor ? "credit_transactions_after" : "credit_transactions_first";
   const statement = prepared(db, name, (d) =>
@@ -95,6 +99,7 @@ export async function listCreditTransactions(
       .where(
         and(
           eq(creditTransaction.userId, sql.placeholder("userId")),
+          eq(creditTransaction.livemode, sql.placeholder("livemode")),
           opts.cursor ? keysetAfterPlaceholders(creditTransaction.createdAt, creditTransaction.id) : undefined,
         ),
       )
@@ -104,6 +109,7 @@ export async function listCreditTransactions(
   );
   const rows = await statement.execute({
     userId,
+    livemode: opts.livemode ?? true,
     limit: opts.limit + 1,
     ...(opts.cursor ? cursorParams(opts.cursor) : {}),
   });
@@ -137,5 +143,36 @@ export async function adjustCreditsByAdmin(
         );
       throw err;
     }
+  });
+}
+
+/**
+ * Test mode: brings the caller's test balance up to `target` (TEST_CREDITS) with one test_top_up row, or leaves
+ * it when it is already there. The test account's row lock orders concurrent top-ups: the first adds the
+ * difference, the next find it made, so any number of them end at `target` with one row between them. Only the
+ * test account moves; the live one is never read or written.
+ */
+export async function topUpTestCredits(
+  db: Database,
+  userId: string,
+  target: number,
+): Promise<{ summary: CreditSummary; added: number }> {
+  return db.transaction(async (tx) => {
+    await tx.insert(creditAccount).values({ userId, livemode: false, balance: 0 }).onConflictDoNothing();
+    const [acct] = await tx
+      .select({ balance: creditAccount.balance })
+      .from(creditAccount)
+      .where(and(eq(creditAccount.userId, userId), eq(creditAccount.livemode, false)))
+      .for("update");
+    const added = Math.max(0, target - (acct?.balance ?? 0));
+    if (added > 0)
+      await applyCreditChange(tx, {
+        userId,
+        type: "test_top_up",
+        amount: added,
+        reason: `Test balance topped up to ${target}`,
+        livemode: false,
+      });
+    return { summary: await getCreditSummary(tx, userId, false), added };
   });
 }

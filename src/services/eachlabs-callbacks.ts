@@ -18,6 +18,7 @@ type CallbackDeps = Needs<
   | "logger"
   | "eachlabsCallbacks"
   | "provider"
+  | "testProvider"
   | "predictionSyncs"
   | "changes"
   | "storage"

@@ -27,6 +27,8 @@ export interface CreditChange {
   orderId?: string | null;
   reason?: string | null;
   actorId?: string | null;
+  /** Which of the user's accounts moves: the live one (default) or the test one; a change never crosses modes. */
+  livemode?: boolean;
 }
 
 export class InsufficientCreditsError extends ApiError {
@@ -79,21 +81,19 @@ export async function applyCreditChange(
   if (!Number.isInteger(change.amount) || change.amount === 0)
     throw new Error("credit change must be a non-zero integer");
   const totals = totalsChange(change);
+  const livemode = change.livemode ?? true;
+  const account = and(eq(creditAccount.userId, change.userId), eq(creditAccount.livemode, livemode));
   let updated = await tx
     .update(creditAccount)
     .set({ balance: sql`${creditAccount.balance} + ${change.amount}`, ...totals, updatedAt: sql`now()` })
-    .where(and(eq(creditAccount.userId, change.userId), sql`${creditAccount.balance} + ${change.amount} >= 0`))
+    .where(and(account, sql`${creditAccount.balance} + ${change.amount} >= 0`))
     .returning({ balance: creditAccount.balance });
   if (updated.length === 0) {
-    const [acct] = await tx
-      .select({ balance: creditAccount.balance })
-      .from(creditAccount)
-      .where(eq(creditAccount.userId, change.userId))
-      .for("update");
+    const [acct] = await tx.select({ balance: creditAccount.balance }).from(creditAccount).where(account).for("update");
     if (acct) throw new InsufficientCreditsError(-change.amount, acct.balance);
     if (change.amount < 0) {
       // No account yet means a balance of 0; still create it so the next read is consistent.
-      await tx.insert(creditAccount).values({ userId: change.userId, balance: 0 }).onConflictDoNothing();
+      await tx.insert(creditAccount).values({ userId: change.userId, livemode, balance: 0 }).onConflictDoNothing();
       throw new InsufficientCreditsError(-change.amount, 0);
     }
     const total = CREDIT_TOTALS[change.type];
@@ -101,11 +101,12 @@ export async function applyCreditChange(
       .insert(creditAccount)
       .values({
         userId: change.userId,
+        livemode,
         balance: change.amount,
         ...(total ? { [total.key]: total.sign * change.amount } : {}),
       })
       .onConflictDoUpdate({
-        target: creditAccount.userId,
+        target: [creditAccount.userId, creditAccount.livemode],
         set: { balance: sql`${creditAccount.balance} + ${change.amount}`, ...totals, updatedAt: sql`now()` },
       })
       .returning({ balance: creditAccount.balance });
@@ -123,6 +124,7 @@ export async function applyCreditChange(
       orderId: change.orderId ?? null,
       reason: change.reason ?? null,
       actorId: change.actorId ?? null,
+      livemode,
     })
     .returning();
   if (!transaction) throw new Error("ledger insert returned nothing");
@@ -137,20 +139,25 @@ export async function applyCreditChange(
  * its lifetime totals added to the account's, and its balance row removed. Returns the credits moved.
  */
 export async function moveLedger(tx: Tx, guestId: string, userId: string): Promise<number> {
-  const [guest] = await tx.select().from(creditAccount).where(eq(creditAccount.userId, guestId)).for("update");
-  const moved = guest?.balance ?? 0;
-  if (moved > 0) {
+  // One account per mode (live, test): each moves to the account's of the same mode, never across.
+  const accounts = await tx.select().from(creditAccount).where(eq(creditAccount.userId, guestId)).for("update");
+  let moved = 0;
+  for (const { livemode, balance } of accounts) {
+    if (livemode) moved = balance;
+    if (balance <= 0) continue;
     await applyCreditChange(tx, {
       userId: guestId,
       type: "transfer",
-      amount: -moved,
+      amount: -balance,
       reason: `Moved to account ${userId}`,
+      livemode,
     });
     await applyCreditChange(tx, {
       userId,
       type: "transfer",
-      amount: moved,
+      amount: balance,
       reason: `Moved from guest account ${guestId}`,
+      livemode,
     });
   }
   await tx
@@ -158,13 +165,22 @@ export async function moveLedger(tx: Tx, guestId: string, userId: string): Promi
     .set({ type: "transfer", reason: sql`'Guest welcome credits: ' || coalesce(${creditTransaction.reason}, '')` })
     .where(and(eq(creditTransaction.userId, guestId), eq(creditTransaction.type, "signup_bonus")));
   await tx.update(creditTransaction).set({ userId }).where(eq(creditTransaction.userId, guestId));
-  // The guest's rows now count in the account's totals (the transfer pair itself moves none).
-  if (guest && TOTAL_KEYS.some((k) => guest[k] !== 0)) {
+  // The guest's rows now count in the account's totals of their mode (the transfer pair itself moves none).
+  for (const guest of accounts) {
+    if (!TOTAL_KEYS.some((k) => guest[k] !== 0)) continue;
     const add = Object.fromEntries(TOTAL_KEYS.map((k) => [k, sql`${creditAccount[k]} + ${guest[k]}`]));
     await tx
       .insert(creditAccount)
-      .values({ userId, balance: 0, ...Object.fromEntries(TOTAL_KEYS.map((k) => [k, guest[k]])) })
-      .onConflictDoUpdate({ target: creditAccount.userId, set: { ...add, updatedAt: sql`now()` } });
+      .values({
+        userId,
+        livemode: guest.livemode,
+        balance: 0,
+        ...Object.fromEntries(TOTAL_KEYS.map((k) => [k, guest[k]])),
+      })
+      .onConflictDoUpdate({
+        target: [creditAccount.userId, creditAccount.livemode],
+        set: { ...add, updatedAt: sql`now()` },
+      });
   }
   await tx.delete(creditAccount).where(eq(creditAccount.userId, guestId));
   return moved;
@@ -195,6 +211,8 @@ export interface JobMovement {
   /** credits, positive */
   amount: number;
   reason: string;
+  /** The job's mode: its charge and refund move the account of that mode. */
+  livemode: boolean;
 }
 
 /** Charges a job inside `tx` (InsufficientCreditsError, nothing changed, when the balance is short). */
@@ -206,6 +224,7 @@ export function charge(tx: Tx, m: JobMovement) {
     amount: -m.amount,
     [kind.column]: m.subject.id,
     reason: m.reason,
+    livemode: m.livemode,
   });
 }
 
@@ -221,6 +240,7 @@ export function refundOnce(tx: Tx, m: JobMovement) {
     amount: m.amount,
     [kind.column]: m.subject.id,
     reason: m.reason,
+    livemode: m.livemode,
   });
 }
 
@@ -230,7 +250,7 @@ export function refundOnce(tx: Tx, m: JobMovement) {
  * overspends), the job's row (`insertJob`, which selects from the `debit` CTE so it exists only if the debit
  * happened), and its ledger row with the balance after. A statement is atomic: all three happen or none.
  * Prepared once per database under `name`; `execute` binds `userId`, `price`, `reason` and the job's own
- * placeholders, and answers the new job's id, or nothing when nothing was charged (the caller then finds out why
+ * placeholders (and `livemode`, the account's mode), and answers the new job's id, or nothing when nothing was charged (the caller then finds out why
  * in a transaction with `charge`).
  */
 export function preparedChargeWithJob(
@@ -250,15 +270,16 @@ export function preparedChargeWithJob(
          set ${col(creditAccount.balance)} = ${col(creditAccount.balance)} - ${p("price")}::int,
              ${col(creditAccount[total.key])} = ${col(creditAccount[total.key])} + ${p("price")}::int,
              ${col(creditAccount.updatedAt)} = now()
-       where ${col(creditAccount.userId)} = ${p("userId")}::uuid and ${col(creditAccount.balance)} >= ${p("price")}::int
+       where ${col(creditAccount.userId)} = ${p("userId")}::uuid and ${col(creditAccount.livemode)} = ${p("livemode")}::boolean
+         and ${col(creditAccount.balance)} >= ${p("price")}::int
       returning ${col(creditAccount.balance)}`);
     const inserted = d.$with("inserted", { id: sql<string>`id`.as("id") }).as(insertJob(p));
     const ledger = d.$with("ledger", { ledgerId: sql<string>`ledger_id`.as("ledger_id") }).as(sql`
       insert into ${creditTransaction} (${col(creditTransaction.userId)}, ${col(creditTransaction.type)},
                   ${col(creditTransaction.amount)}, ${col(creditTransaction.balanceAfter)},
-                  ${col(creditTransaction[kind.column])}, ${col(creditTransaction.reason)})
+                  ${col(creditTransaction[kind.column])}, ${col(creditTransaction.reason)}, ${col(creditTransaction.livemode)})
       select ${p("userId")}::uuid, ${kind.charge}, -${p("price")}::int, debit.${col(creditAccount.balance)}, inserted.id,
-             ${p("reason")}::text
+             ${p("reason")}::text, ${p("livemode")}::boolean
         from debit, inserted
       returning ${col(creditTransaction.id)} as ledger_id`);
     // Data-modifying CTEs run whether or not they are read; the join only makes the answer say so.

@@ -25,6 +25,8 @@ export interface Ports {
   version: string;
   /** Image generation: Eachlabs, the sandbox, or null (production without a key → predictions 503). */
   provider: GenerationProvider | null;
+  /** Test mode's provider: always the sandbox, whatever the configuration (see providerFor). */
+  testProvider: GenerationProvider;
   /** Provider call outcomes for /health. */
   providerStats: Pick<ProviderStats, "recentErrorRate">;
   /** Provider reads in flight, by prediction id, so concurrent pollers of one prediction share one call. */

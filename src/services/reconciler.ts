@@ -6,10 +6,20 @@ import { failOverdueAssets } from "./assets/runner";
 import { leaseFree } from "./jobs";
 import type { Needs } from "./ports";
 import { finishPrediction, type PredictionRow, syncFromProvider } from "./predictions";
+import { providerFor } from "./providers/provider";
 
 /** The ports this module uses. */
 type ReconcilerDeps = Needs<
-  "config" | "db" | "clock" | "logger" | "provider" | "predictionSyncs" | "changes" | "storage" | "selfFetch"
+  | "config"
+  | "db"
+  | "clock"
+  | "logger"
+  | "provider"
+  | "testProvider"
+  | "predictionSyncs"
+  | "changes"
+  | "storage"
+  | "selfFetch"
 >;
 
 /**
@@ -76,7 +86,9 @@ export async function reconcileOnce(deps: ReconcilerDeps): Promise<ReconcileResu
           }
           if (!isFinal(current.status) && current.createdAt.getTime() <= deadlineBefore) {
             if (current.providerPredictionId)
-              await deps.provider?.cancel(current.providerPredictionId).catch(() => undefined);
+              await providerFor(deps, current.livemode)
+                ?.cancel(current.providerPredictionId)
+                .catch(() => undefined);
             const failed = await finishPrediction(deps, row.id, { status: "failed", error: "timeout" });
             if (failed) {
               result.timedOut++;

@@ -22,9 +22,11 @@ afterAll(() => t.close());
 const a = await t.signUp();
 const b = await t.signUp();
 const mine: string = crypto.randomUUID();
-const rows = new Map<string, { userId: string; label: string }>([[mine, { userId: a.userId, label: "A's thing" }]]);
+const rows = new Map<string, { userId: string; livemode: boolean; label: string }>([
+  [mine, { userId: a.userId, livemode: true, label: "A's thing" }],
+]);
 const loads: string[] = [];
-const thing: OwnerResolver<{ userId: string; label: string }> = {
+const thing: OwnerResolver<{ userId: string; livemode: boolean; label: string }> = {
   name: "Thing",
   load: async (_deps, id) => {
     loads.push(id);

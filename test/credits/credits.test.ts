@@ -43,6 +43,7 @@ describe("GET /api/credits", () => {
       totalRefunded: 0,
       totalAdjusted: 0,
       welcome: { granted: 3, withheld: null },
+      livemode: true,
     });
     expect(res.headers.get("ratelimit-limit")).toBe("10000");
   });
@@ -59,6 +60,7 @@ describe("GET /api/credits", () => {
       totalRefunded: 0,
       totalAdjusted: 5,
       welcome: { granted: 3, withheld: null },
+      livemode: true,
     });
   });
 
@@ -111,7 +113,18 @@ describe("GET /api/credits/transactions", () => {
     const row = expectSchema(CreditTransactionListSchema, first.body).data[0];
     expect(row).toMatchObject({ type: "admin_adjustment", amount: 5, balanceAfter: 18, reason: "grant 5" });
     expect(Object.keys(row ?? {}).sort()).toEqual(
-      ["amount", "assetId", "balanceAfter", "createdAt", "id", "orderId", "predictionId", "reason", "type"].sort(),
+      [
+        "amount",
+        "assetId",
+        "balanceAfter",
+        "createdAt",
+        "id",
+        "livemode",
+        "orderId",
+        "predictionId",
+        "reason",
+        "type",
+      ].sort(),
     );
   });
 
@@ -362,6 +375,7 @@ describe("guest to user transfer through Better Auth", () => {
       totalRefunded: 0,
       totalAdjusted: -1,
       welcome: { granted: 3, withheld: null },
+      livemode: true,
     });
     expect(await t.ledgerViolations()).toEqual([]);
   });

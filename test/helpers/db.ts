@@ -152,12 +152,14 @@ export async function createTestDatabase(): Promise<DatabaseHandle & { url?: str
 }
 
 /**
- * balance = sum(ledger) and balance >= 0 for every user, and every lifetime total of credit_account equals its
+ * Per user and per mode (the live account and the test account are two accounts, each with its own rows):
+ * balance = sum(ledger) and balance >= 0, and every lifetime total of credit_account equals its
  * sum over the ledger (src/services/credits.ts CREDIT_TOTALS); returns the offending rows (empty when sound).
  */
 export async function ledgerViolations(db: Executor) {
   return queryRows<{
     user_id: string;
+    livemode: boolean;
     balance: number | null;
     ledger: number | null;
     totals: [number, number, number, number] | null;
@@ -166,20 +168,20 @@ export async function ledgerViolations(db: Executor) {
 }
 
 /**
- * Users whose balance differs from the sum of their ledger, is negative, or whose lifetime totals differ from
+ * Accounts (user, mode) whose balance differs from the sum of their ledger rows of that mode, is negative, or whose lifetime totals differ from
  * their ledger's (the fleet test runs the same query on its own pool: scripts/fleet/checks.ts).
  */
 export const LEDGER_VIOLATIONS_SQL = `
     with l as (
-      select user_id, sum(amount)::int as ledger,
+      select user_id, livemode, sum(amount)::int as ledger,
              array[coalesce(sum(amount) filter (where type in ('purchase', 'purchase_refund')), 0)::int,
                    coalesce(-sum(amount) filter (where type in ('generation', 'asset')), 0)::int,
                    coalesce(sum(amount) filter (where type in ('refund', 'asset_refund')), 0)::int,
                    coalesce(sum(amount) filter (where type = 'admin_adjustment'), 0)::int] as ledger_totals
-      from credit_transaction group by user_id)
-    select coalesce(a.user_id, l.user_id) as user_id, a.balance, l.ledger,
+      from credit_transaction group by user_id, livemode)
+    select coalesce(a.user_id, l.user_id) as user_id, coalesce(a.livemode, l.livemode) as livemode, a.balance, l.ledger,
            array[a.total_purchased, a.total_spent, a.total_refunded, a.total_adjusted] as totals, l.ledger_totals
-    from credit_account a full outer join l on l.user_id = a.user_id
+    from credit_account a full outer join l on l.user_id = a.user_id and l.livemode = a.livemode
     where coalesce(a.balance, 0) <> coalesce(l.ledger, 0) or a.balance < 0
        or coalesce(array[a.total_purchased, a.total_spent, a.total_refunded, a.total_adjusted], array[0, 0, 0, 0])
           <> coalesce(l.ledger_totals, array[0, 0, 0, 0])`;

@@ -12,8 +12,12 @@ export async function ledgerOf(t: TestApp, predictionId: string) {
   return rows.map((r) => [r.type, r.amount] as const);
 }
 
-export async function balanceOf(t: TestApp, userId: string) {
-  const [row] = await t.db.select().from(creditAccount).where(eq(creditAccount.userId, userId));
+/** The live balance (livemode false: the test balance). */
+export async function balanceOf(t: TestApp, userId: string, livemode = true) {
+  const [row] = await t.db
+    .select()
+    .from(creditAccount)
+    .where(and(eq(creditAccount.userId, userId), eq(creditAccount.livemode, livemode)));
   return row?.balance ?? 0;
 }
 

@@ -47,7 +47,7 @@ async function queueEvent(userId: string, url: string) {
     enqueueWebhook(
       tx,
       "prediction",
-      { id, userId, webhook: url, webhookEvents: ["completed"] },
+      { id, userId, livemode: true, webhook: url, webhookEvents: ["completed"] },
       "completed",
       () => ({ id }),
       clock.now(),

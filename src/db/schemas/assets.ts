@@ -1,5 +1,17 @@
 import { sql } from "drizzle-orm";
-import { check, index, integer, jsonb, pgEnum, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import {
+  boolean,
+  check,
+  index,
+  integer,
+  jsonb,
+  pgEnum,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from "drizzle-orm/pg-core";
 import { ASSET_STATUSES } from "../../domain/assets";
 import { ASSET_KINDS } from "../../services/deliverables";
 import { literalList } from "../literals";
@@ -59,10 +71,12 @@ export const asset = pgTable(
     version: integer("version").notNull().default(1),
     /** As prediction.idempotency_key: a retry whose first outcome was lost finds this asset, not a second charge. */
     idempotencyKey: text("idempotency_key"),
+    /** As prediction.livemode: the mode of the prediction it is made from. */
+    livemode: boolean("livemode").notNull().default(true),
   },
   (t) => [
     uniqueIndex("asset_user_idempotency_key_idx")
-      .on(t.userId, t.idempotencyKey)
+      .on(t.userId, t.livemode, t.idempotencyKey)
       .where(sql`${t.idempotencyKey} is not null`),
     index("asset_user_created_idx").on(t.userId, t.createdAt.desc().nullsFirst(), t.id.desc().nullsFirst()),
     index("asset_prediction_created_idx").on(t.predictionId, t.createdAt.desc().nullsFirst(), t.id.desc().nullsFirst()),

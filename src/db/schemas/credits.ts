@@ -1,5 +1,17 @@
 import { sql } from "drizzle-orm";
-import { check, index, integer, pgEnum, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import {
+  boolean,
+  check,
+  index,
+  integer,
+  pgEnum,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from "drizzle-orm/pg-core";
 import { CREDIT_TRANSACTION_TYPES } from "../../domain/credits";
 import { user } from "./auth";
 
@@ -13,8 +25,10 @@ export const creditAccount = pgTable(
   {
     // RESTRICT, not CASCADE: a user with money history cannot silently vanish (guest linking moves it first).
     userId: uuid("user_id")
-      .primaryKey()
+      .notNull()
       .references(() => user.id, { onDelete: "restrict" }),
+    /** One account per mode: the live balance (true) and the test balance (false), never mixed. */
+    livemode: boolean("livemode").notNull().default(true),
     balance: integer("balance").notNull().default(0),
     /** sum(amount) of purchase and purchase_refund rows: bought, net of what purchase refunds took back */
     totalPurchased: integer("total_purchased").notNull().default(0),
@@ -26,7 +40,10 @@ export const creditAccount = pgTable(
     totalAdjusted: integer("total_adjusted").notNull().default(0),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [check("credit_account_balance_non_negative", sql`${t.balance} >= 0`)],
+  (t) => [
+    primaryKey({ name: "credit_account_pkey", columns: [t.userId, t.livemode] }),
+    check("credit_account_balance_non_negative", sql`${t.balance} >= 0`),
+  ],
 );
 
 export const creditTransactionType = pgEnum("credit_transaction_type", CREDIT_TRANSACTION_TYPES);
@@ -49,6 +66,8 @@ export const creditTransaction = pgTable(
     orderId: text("order_id"),
     reason: text("reason"),
     actorId: uuid("actor_id"),
+    /** The account's mode (credit_account.livemode): a row moves the live balance or the test balance. */
+    livemode: boolean("livemode").notNull().default(true),
     // Millisecond precision so keyset cursors (JS Dates) compare exactly; clock_timestamp orders rows within a transaction.
     createdAt: timestamp("created_at", { withTimezone: true })
       .notNull()
@@ -120,6 +139,7 @@ export const creditTransactionView = {
   assetId: creditTransaction.assetId,
   orderId: creditTransaction.orderId,
   reason: creditTransaction.reason,
+  livemode: creditTransaction.livemode,
   createdAt: creditTransaction.createdAt,
 };
 

@@ -1,5 +1,17 @@
 import { sql } from "drizzle-orm";
-import { check, index, integer, jsonb, pgEnum, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import {
+  boolean,
+  check,
+  index,
+  integer,
+  jsonb,
+  pgEnum,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from "drizzle-orm/pg-core";
 import { PREDICTION_STATUSES } from "../../domain/predictions";
 import { user } from "./auth";
 
@@ -49,6 +61,8 @@ export const prediction = pgTable(
      * for a second one.
      */
     idempotencyKey: text("idempotency_key"),
+    /** false for a prediction made with a test key (test mode): seen only by test keys, charged to the test balance. */
+    livemode: boolean("livemode").notNull().default(true),
   },
   (t) => [
     // The list orders (GET /api/generations, /api/predictions): keyset `created_at desc, id desc` (NULLS FIRST,
@@ -61,7 +75,7 @@ export const prediction = pgTable(
       t.id.desc().nullsFirst(),
     ),
     uniqueIndex("prediction_user_idempotency_key_idx")
-      .on(t.userId, t.idempotencyKey)
+      .on(t.userId, t.livemode, t.idempotencyKey)
       .where(sql`${t.idempotencyKey} is not null`),
     index("prediction_user_model_created_idx").on(
       t.userId,
@@ -98,6 +112,7 @@ export const predictionView = {
   startedAt: prediction.startedAt,
   completedAt: prediction.completedAt,
   version: prediction.version,
+  livemode: prediction.livemode,
 };
 
 export type PredictionView = Pick<PredictionRow, keyof typeof predictionView>;

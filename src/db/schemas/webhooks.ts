@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { check, index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import { boolean, check, index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 import { JOB_TYPES } from "../../domain/jobs";
 import { WEBHOOK_EVENTS } from "../../domain/webhooks";
 import { literalList } from "../literals";
@@ -34,6 +34,8 @@ export const outgoingWebhook = pgTable(
     jobType: text("job_type").notNull(),
     jobId: uuid("job_id").notNull(),
     userId: uuid("user_id").notNull(),
+    /** The job's mode: a test object's events are test deliveries. */
+    livemode: boolean("livemode").notNull().default(true),
     event: text("event").notNull(),
     url: text("url").notNull(),
     /** The receiver's host name (lowercase, no port): the sender caps and backs off per host. */

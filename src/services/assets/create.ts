@@ -55,6 +55,8 @@ export async function createAsset(
           webhook,
           webhookEvents: webhook ? [...new Set(req.webhookEvents)] : null,
           idempotencyKey: idempotencyKey ?? null,
+          // The owner check found the source in the caller's mode: the asset is of that mode too.
+          livemode: source.livemode,
           createdAt: deps.clock.now(),
         })
         .returning();
@@ -65,6 +67,7 @@ export async function createAsset(
           subject: { type: "asset", id: inserted.id },
           amount: price,
           reason: `${req.kind} of prediction ${source.id}`,
+          livemode: source.livemode,
         });
       return inserted;
     });
@@ -78,7 +81,9 @@ export async function createAsset(
       const [existing] = await deps.db
         .select()
         .from(asset)
-        .where(and(eq(asset.userId, user.id), eq(asset.idempotencyKey, idempotencyKey)));
+        .where(
+          and(eq(asset.userId, user.id), eq(asset.livemode, source.livemode), eq(asset.idempotencyKey, idempotencyKey)),
+        );
       if (existing) return existing;
     }
     throw err;

@@ -66,14 +66,17 @@ export interface AssetListFilters {
   status?: AssetStatus;
 }
 
-/** Assets newest first, keyset-paginated: the caller's (`userId`) or one prediction's (`predictionId`). */
+/** Assets newest first, keyset-paginated: the caller's of a mode (`userId`, `livemode`) or one prediction's (`predictionId`). */
 export async function listAssets(
   db: Database,
-  owner: { userId: string } | { predictionId: string },
+  owner: { userId: string; livemode: boolean } | { predictionId: string },
   f: AssetListFilters,
 ): Promise<{ data: AssetRow[]; nextCursor: string | null }> {
   const conds: (SQL | undefined)[] = [
-    "userId" in owner ? eq(asset.userId, owner.userId) : eq(asset.predictionId, owner.predictionId),
+    // A prediction's assets are of its mode; the caller's are those of the caller's mode.
+    "userId" in owner
+      ? and(eq(asset.userId, owner.userId), eq(asset.livemode, owner.livemode))
+      : eq(asset.predictionId, owner.predictionId),
     f.kind ? eq(asset.kind, f.kind) : undefined,
     f.status ? eq(asset.status, f.status) : undefined,
     keysetWhere(asset.createdAt, asset.id, decodeCursor(f.cursor)),

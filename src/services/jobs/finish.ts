@@ -41,6 +41,7 @@ export function finishJob<R extends FinishedJob>(db: Database, f: JobFinish<R>):
         subject: { type: f.type, id: row.id },
         amount: row.creditsCharged,
         reason,
+        livemode: row.livemode,
       });
     return row;
   });

@@ -1,4 +1,4 @@
-import { eq, sql } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import type { Tx } from "../../db";
 import { creditAccount, polarOrder } from "../../db/schema";
 import { applyCreditChange } from "../ledger";
@@ -81,7 +81,8 @@ export async function settlePolarOrder(tx: Tx, order: PaidPolarOrder): Promise<O
     const [acct] = await tx
       .select({ balance: creditAccount.balance })
       .from(creditAccount)
-      .where(eq(creditAccount.userId, stored.userId))
+      // Purchases are live credits: only the live balance gives them back.
+      .where(and(eq(creditAccount.userId, stored.userId), eq(creditAccount.livemode, true)))
       .for("update");
     revoked = Math.min(due, acct?.balance ?? 0);
     unrecoverable = due - revoked;

@@ -17,7 +17,7 @@ import { charge, isUniqueViolation, preparedChargeWithJob } from "../ledger";
 import type { Needs } from "../ports";
 import { eachlabsCallbackUrl } from "../providers/eachlabs-callback";
 import { buildPrompt, buildProviderInput } from "../providers/eachlabs-input";
-import { type GenerationProvider, isProviderError } from "../providers/provider";
+import { type GenerationProvider, isProviderError, providerFor } from "../providers/provider";
 import { checkWebhookUrl } from "../webhooks/address-guard";
 import { enqueueWebhook } from "../webhooks/outbox";
 import { finishPrediction } from "./lifecycle";
@@ -32,6 +32,7 @@ type CreateDeps = Needs<
   | "logger"
   | "eachlabsCallbacks"
   | "provider"
+  | "testProvider"
   | "predictionSyncs"
   | "changes"
   | "storage"
@@ -65,7 +66,7 @@ export async function createPrediction(
   idempotencyKey?: string,
 ): Promise<PredictionRow> {
   const { db, logger } = deps;
-  const provider = deps.provider;
+  const provider = providerFor(deps, user.livemode);
   if (!provider)
     throw new ApiError(
       "service_unavailable",
@@ -103,6 +104,7 @@ export async function createPrediction(
     webhook,
     webhookEvents,
     idempotencyKey: idempotencyKey ?? null,
+    livemode: user.livemode,
   };
   const reason = `${model.id} × ${input.numOutputs}`;
   let row: { id: string };
@@ -113,7 +115,13 @@ export async function createPrediction(
       (await db.transaction(async (tx) => {
         const [inserted] = await tx.insert(prediction).values(values).returning({ id: prediction.id });
         if (!inserted) throw new Error("prediction insert returned nothing");
-        await charge(tx, { userId: user.id, subject: { type: "prediction", id: inserted.id }, amount: price, reason });
+        await charge(tx, {
+          userId: user.id,
+          subject: { type: "prediction", id: inserted.id },
+          amount: price,
+          reason,
+          livemode: user.livemode,
+        });
         return inserted;
       }));
   } catch (err) {
@@ -123,7 +131,13 @@ export async function createPrediction(
       const [existing] = await db
         .select()
         .from(prediction)
-        .where(and(eq(prediction.userId, user.id), eq(prediction.idempotencyKey, idempotencyKey)));
+        .where(
+          and(
+            eq(prediction.userId, user.id),
+            eq(prediction.livemode, user.livemode),
+            eq(prediction.idempotencyKey, idempotencyKey),
+          ),
+        );
       if (existing) return existing;
     }
     throw err;
@@ -179,7 +193,7 @@ export async function createPrediction(
  */
 async function chargeAndRecord(
   db: Database,
-  v: typeof prediction.$inferInsert & { creditsCharged: number; createdAt: Date },
+  v: typeof prediction.$inferInsert & { creditsCharged: number; createdAt: Date; livemode: boolean },
   reason: string,
 ): Promise<{ id: string } | null> {
   // Built once per database and then only bound: Drizzle renders raw SQL on every call otherwise, and that
@@ -190,10 +204,10 @@ async function chargeAndRecord(
       insert into ${prediction} (${col(prediction.userId)}, ${col(prediction.model)}, ${col(prediction.status)},
                   ${col(prediction.input)}, ${col(prediction.prompt)}, ${col(prediction.creditsCharged)},
                   ${col(prediction.createdAt)}, ${col(prediction.webhook)}, ${col(prediction.webhookEvents)},
-                  ${col(prediction.idempotencyKey)})
+                  ${col(prediction.idempotencyKey)}, ${col(prediction.livemode)})
       select ${p("userId")}::uuid, ${p("model")}::text, 'queued', ${p("input")}::jsonb, ${p("prompt")}::text,
              ${p("price")}::int, ${p("createdAt")}::timestamptz, ${p("webhook")}::text, ${p("webhookEvents")}::text[],
-             ${p("idempotencyKey")}::text
+             ${p("idempotencyKey")}::text, ${p("livemode")}::boolean
         from debit
       returning ${col(prediction.id)}`;
   });
@@ -207,6 +221,7 @@ async function chargeAndRecord(
     webhook: v.webhook ?? null,
     webhookEvents: v.webhookEvents ? `{${v.webhookEvents.join(",")}}` : null,
     idempotencyKey: v.idempotencyKey ?? null,
+    livemode: v.livemode,
     reason,
   });
   return row ?? null;

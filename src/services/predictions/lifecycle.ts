@@ -15,12 +15,21 @@ import { toPrediction } from "../../schemas/predictions";
 import { finishJob } from "../jobs";
 import { copyOutputs } from "../outputs";
 import type { Needs } from "../ports";
-import { isProviderError, type ProviderPrediction } from "../providers/provider";
+import { isProviderError, type ProviderPrediction, providerFor } from "../providers/provider";
 import { loadRow } from "./queries";
 
 /** The ports this module uses. */
 type LifecycleDeps = Needs<
-  "config" | "db" | "clock" | "logger" | "provider" | "predictionSyncs" | "changes" | "storage" | "selfFetch"
+  | "config"
+  | "db"
+  | "clock"
+  | "logger"
+  | "provider"
+  | "testProvider"
+  | "predictionSyncs"
+  | "changes"
+  | "storage"
+  | "selfFetch"
 >;
 
 /**
@@ -92,7 +101,7 @@ export async function finishPrediction(deps: LifecycleDeps, id: string, f: Finis
  * within the interval are returned as stored.
  */
 export async function refreshPrediction(deps: LifecycleDeps, row: PredictionRow): Promise<PredictionRow> {
-  if (isFinal(row.status) || !row.providerPredictionId || !deps.provider) return row;
+  if (isFinal(row.status) || !row.providerPredictionId || !providerFor(deps, row.livemode)) return row;
   const inflight = deps.predictionSyncs;
   const running = inflight.get(row.id);
   if (running) return running;
@@ -133,7 +142,7 @@ async function claimSync(deps: LifecycleDeps, id: string): Promise<PredictionRow
 
 /** One provider read and what follows from it. The caller has claimed the sync slot. */
 export async function syncFromProvider(deps: LifecycleDeps, row: PredictionRow): Promise<PredictionRow> {
-  const provider = deps.provider;
+  const provider = providerFor(deps, row.livemode);
   if (!provider || !row.providerPredictionId || isFinal(row.status)) return row;
   let remote: ProviderPrediction;
   try {
@@ -291,8 +300,9 @@ export async function refreshAndWait(
 /** Cancels the caller's prediction (its owner check read the row) and refunds it, once; 409 when it is final. */
 export async function cancelPrediction(deps: LifecycleDeps, row: PredictionRow): Promise<PredictionRow> {
   if (isFinal(row.status)) throw alreadyFinal(row);
-  if (row.providerPredictionId && deps.provider) {
-    await deps.provider.cancel(row.providerPredictionId).catch((err: unknown) => {
+  const provider = providerFor(deps, row.livemode);
+  if (row.providerPredictionId && provider) {
+    await provider.cancel(row.providerPredictionId).catch((err: unknown) => {
       deps.logger.warn(
         { predictionId: row.id, err, providerMessage: isProviderError(err) ? err.providerMessage : undefined },
         "provider cancel failed (best effort)",

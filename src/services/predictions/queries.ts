@@ -51,8 +51,8 @@ export interface ListFilters {
   model?: string;
 }
 
-/** The caller's predictions, newest first, keyset-paginated (rows; the route maps them). */
-export async function listPredictions(db: Database, userId: string, f: ListFilters) {
+/** The caller's predictions of its mode (test or live), newest first, keyset-paginated (rows; the route maps them). */
+export async function listPredictions(db: Database, caller: { id: string; livemode: boolean }, f: ListFilters) {
   const cursor = decodeCursor(f.cursor);
   // One prepared statement per combination of filters (eight at most).
   const name = `predictions_page_${cursor ? "c" : ""}${f.status ? "s" : ""}${f.model ? "m" : ""}`;
@@ -64,6 +64,7 @@ export async function listPredictions(db: Database, userId: string, f: ListFilte
       .where(
         and(
           eq(prediction.userId, sql.placeholder("userId")),
+          eq(prediction.livemode, sql.placeholder("livemode")),
           cursor ? keysetAfterPlaceholders(prediction.createdAt, prediction.id) : undefined,
           f.status ? eq(prediction.status, sql.placeholder("status")) : undefined,
           f.model ? eq(prediction.model, sql.placeholder("model")) : undefined,
@@ -74,7 +75,8 @@ export async function listPredictions(db: Database, userId: string, f: ListFilte
       .prepare(name),
   );
   const rows = await statement.execute({
-    userId,
+    userId: caller.id,
+    livemode: caller.livemode,
     limit: f.limit + 1,
     status: f.status,
     model: f.model,

@@ -12,6 +12,7 @@ type SettleDeps = Needs<
   | "logger"
   | "eachlabsCallbacks"
   | "provider"
+  | "testProvider"
   | "predictionSyncs"
   | "changes"
   | "storage"

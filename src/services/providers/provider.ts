@@ -57,3 +57,11 @@ export class ProviderError extends Error {
 }
 
 export const isProviderError = (e: unknown): e is ProviderError => e instanceof ProviderError;
+
+/** The provider of a prediction's mode: a test prediction never reaches the paid provider, even with a key set. */
+export function providerFor(
+  deps: { provider: GenerationProvider | null; testProvider: GenerationProvider },
+  livemode: boolean,
+): GenerationProvider | null {
+  return livemode ? deps.provider : deps.testProvider;
+}

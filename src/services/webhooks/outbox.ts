@@ -12,6 +12,8 @@ export interface WebhookSource {
   userId: string;
   webhook: string | null;
   webhookEvents: string[] | null;
+  /** The job's mode; its deliveries carry it. */
+  livemode: boolean;
 }
 
 /** The receiver host as the sender counts it: host and port, lowercase; null for a URL that does not parse. */
@@ -46,6 +48,7 @@ export async function enqueueWebhook(
       jobType,
       jobId: row.id,
       userId: row.userId,
+      livemode: row.livemode,
       event,
       url: row.webhook,
       host: receiverHost(row.webhook),
@@ -72,6 +75,7 @@ export async function listWebhookDeliveries(db: Database, job: JobSubject, f: { 
       id: webhookDelivery.id,
       webhookId: outgoingWebhook.webhookId,
       event: outgoingWebhook.event,
+      livemode: outgoingWebhook.livemode,
       attempt: webhookDelivery.attempt,
       status: webhookDelivery.status,
       responseStatus: webhookDelivery.responseStatus,
