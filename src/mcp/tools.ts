@@ -23,6 +23,8 @@ export const MCP_OPERATIONS = [
   { operationId: "listAssets" },
   { operationId: "getCreditBalance" },
   { operationId: "listCreditTransactions" },
+  // Test keys only: brings the test balance up to TEST_CREDITS, so an assistant can try the API without spending.
+  { operationId: "topUpTestCredits" },
 ] as const satisfies readonly { operationId: string; waitWith?: string }[];
 
 /** The longest wait a route honours (`Prefer: wait=N`, N ≤ 30). */

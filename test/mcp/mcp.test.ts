@@ -284,3 +284,52 @@ describe("/mcp", () => {
     expect(limited.code).toBe("rate_limited");
   }, 60_000);
 });
+
+describe("test mode through /mcp", () => {
+  test("a test key's tools see and make only test objects; the live balance does not move", async () => {
+    const signedUp = await fetch(`${server.url}/api/auth/sign-up/email`, {
+      method: "POST",
+      headers: { "content-type": "application/json", origin: "http://localhost:3000" },
+      body: JSON.stringify({
+        email: `t-${crypto.randomUUID()}@example.com`,
+        password: "correct-horse-battery",
+        name: "T",
+      }),
+    });
+    expect(signedUp.status).toBe(200);
+    const auth = { authorization: `Bearer ${signedUp.headers.get("set-auth-token")}` };
+    const live = (await http("POST", "/api/auth/api-key/create", auth, { name: "live" })).body.key as string;
+    const testKey = (await http("POST", "/api/auth/api-key/create", auth, { name: "ci", metadata: { mode: "test" } }))
+      .body.key as string;
+    expect(live.startsWith("logo_live_")).toBe(true);
+    expect(testKey.startsWith("logo_test_")).toBe(true);
+
+    const liveCreated = await http("POST", "/api/predictions", { "x-api-key": live }, { brandName: "Live Co" });
+    expect(liveCreated.status).toBe(201);
+    const liveBefore = (await http("GET", "/api/credits", { "x-api-key": live })).body.balance as number;
+
+    // The key as a bearer token: the tools still run in its mode.
+    const client = await connect({ authorization: `Bearer ${testKey}` });
+    const topUp = await call(client, "top_up_test_credits", {});
+    expect(topUp.isError).toBeFalsy();
+    expect(topUp.structuredContent).toMatchObject({ livemode: false, balance: 100 });
+
+    const made = await call(client, "create_prediction", { brandName: "Test Co", wait: 20 });
+    expect(made.isError).toBeFalsy();
+    const testPrediction = made.structuredContent as { id: string; livemode: boolean; status: string };
+    expect(testPrediction).toMatchObject({ livemode: false, status: "succeeded" });
+
+    const listed = (await call(client, "list_predictions", {})).structuredContent as {
+      data: { id: string; livemode: boolean }[];
+    };
+    expect(listed.data.map((p) => p.id)).toEqual([testPrediction.id]);
+    expect(listed.data.every((p) => p.livemode === false)).toBe(true);
+    expect(envelopeOf(await call(client, "get_prediction", { id: liveCreated.body.id })).code).toBe("not_found");
+
+    const balance = (await call(client, "get_credit_balance", {})).structuredContent as { balance: number };
+    expect(balance.balance).toBeLessThan(100);
+    expect((await http("GET", "/api/credits", { "x-api-key": live })).body.balance).toBe(liveBefore);
+    // And the other way: the live key does not see the test prediction.
+    expect((await http("GET", `/api/predictions/${testPrediction.id}`, { "x-api-key": live })).status).toBe(404);
+  }, 90_000);
+});
