@@ -177,7 +177,7 @@ export interface paths {
         };
         /**
          * List the kinds of deliverable
-         * @description What each deliverable (`vector`, `transparent`, `icons`, `brand-kit`) is, the files it makes and its price in credits (`ASSET_CREDITS`). Public.
+         * @description What each deliverable (`vector`, `transparent`, `icons`, `brand-kit`) is, the files it makes, its price in credits (`ASSET_CREDITS`) and its `options` as a JSON Schema. Public.
          */
         get: operations["listAssetKinds"];
         put?: never;
@@ -1857,9 +1857,29 @@ export interface components {
              *     ]
              */
             files: string[];
+            /**
+             * @description The kind's `options` as a JSON Schema (draft 2020-12): each property's type, bounds, enum, pattern and default, so a client can build a form from it.
+             * @example {
+             *       "type": "object",
+             *       "properties": {
+             *         "mode": {
+             *           "type": "string",
+             *           "enum": [
+             *             "color",
+             *             "mono"
+             *           ],
+             *           "default": "color"
+             *         }
+             *       },
+             *       "additionalProperties": false
+             *     }
+             */
+            options: {
+                [key: string]: unknown;
+            };
         };
         /**
-         * @description vector: logo.svg; transparent: logo.png without its background; icons: favicons, app icons, manifest and head snippet; brand-kit: brand-kit.zip with all of it.
+         * @description vector: Vector logo (SVG) (logo.svg); transparent: Transparent PNG (logo.png); icons: Favicons and app icons (favicon.ico, favicon.svg, apple-touch-icon.png, icon-192.png, icon-512.png, icon-maskable-512.png, site.webmanifest, head.html); brand-kit: Brand kit (zip) (brand-kit.zip)
          * @example vector
          * @enum {string}
          */
@@ -1913,15 +1933,7 @@ export interface components {
              *       "maxColors": 8
              *     }
              */
-            options: {
-                /** @enum {string} */
-                mode?: "color" | "mono" | "border" | "all";
-                /** Format: int32 */
-                maxColors?: number;
-                /** Format: int32 */
-                tolerance?: number;
-                background?: string;
-            };
+            options: components["schemas"]["VectorOptions"] | components["schemas"]["TransparentOptions"] | components["schemas"]["IconsOptions"] | components["schemas"]["BrandKitOptions"];
             /** @description Empty until `succeeded`. */
             files: components["schemas"]["AssetFile"][];
             /** Format: int32 */
@@ -1957,6 +1969,60 @@ export interface components {
          * @enum {string}
          */
         AssetStatus: "queued" | "processing" | "succeeded" | "failed";
+        /**
+         * @example {
+         *       "mode": "color",
+         *       "maxColors": 8
+         *     }
+         */
+        VectorOptions: {
+            /**
+             * @description `color` keeps the palette; `mono` gives one fill colour plus transparency.
+             * @default color
+             * @enum {string}
+             */
+            mode?: "color" | "mono";
+            /**
+             * Format: int32
+             * @description The palette is reduced to at most this many colours (background included) before tracing.
+             * @default 8
+             */
+            maxColors?: number;
+        };
+        /**
+         * @example {
+         *       "mode": "border",
+         *       "tolerance": 10
+         *     }
+         */
+        TransparentOptions: {
+            /**
+             * @description `border`: remove the background where it touches the image's edge (enclosed regions stay opaque); `all`: remove every pixel within `tolerance` of the background colour.
+             * @default border
+             * @enum {string}
+             */
+            mode?: "border" | "all";
+            /**
+             * Format: int32
+             * @description How far a pixel may be from the background colour and still count as background: % of 255 per channel.
+             * @default 10
+             */
+            tolerance?: number;
+        };
+        /**
+         * @example {
+         *       "background": "#FFFFFF"
+         *     }
+         */
+        IconsOptions: {
+            /**
+             * @description The background of the opaque and maskable icons, `#RRGGBB`; default: the source's background colour.
+             * @example #FFFFFF
+             */
+            background?: string;
+        };
+        /** @example {} */
+        BrandKitOptions: Record<string, never>;
         AssetFile: {
             /** @example logo.svg */
             name: string;
@@ -2104,60 +2170,6 @@ export interface components {
              */
             webhookEvents?: "completed"[];
         };
-        /**
-         * @example {
-         *       "mode": "color",
-         *       "maxColors": 8
-         *     }
-         */
-        VectorOptions: {
-            /**
-             * @description `color` keeps the palette; `mono` gives one fill colour plus transparency.
-             * @default color
-             * @enum {string}
-             */
-            mode?: "color" | "mono";
-            /**
-             * Format: int32
-             * @description The palette is reduced to at most this many colours (background included) before tracing.
-             * @default 8
-             */
-            maxColors?: number;
-        };
-        /**
-         * @example {
-         *       "mode": "border",
-         *       "tolerance": 10
-         *     }
-         */
-        TransparentOptions: {
-            /**
-             * @description `border`: remove the background where it touches the image's edge (enclosed regions stay opaque); `all`: remove every pixel within `tolerance` of the background colour.
-             * @default border
-             * @enum {string}
-             */
-            mode?: "border" | "all";
-            /**
-             * Format: int32
-             * @description How far a pixel may be from the background colour and still count as background: % of 255 per channel.
-             * @default 10
-             */
-            tolerance?: number;
-        };
-        /**
-         * @example {
-         *       "background": "#FFFFFF"
-         *     }
-         */
-        IconsOptions: {
-            /**
-             * @description The background of the opaque and maskable icons, `#RRGGBB`; default: the source's background colour.
-             * @example #FFFFFF
-             */
-            background?: string;
-        };
-        /** @example {} */
-        BrandKitOptions: Record<string, never>;
         /** @description A page of assets, newest first. */
         AssetList: {
             data: components["schemas"]["Asset"][];

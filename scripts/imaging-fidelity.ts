@@ -6,7 +6,8 @@
  * Timings: p50 (and min/max) of makeAsset per kind on a 1024² flat logo, in this process (no pool).
  */
 import { writeFileSync } from "node:fs";
-import { makeAsset } from "../src/services/imaging";
+import { ASSET_KINDS, type AssetKind, assetOptions } from "../src/services/deliverables";
+import { makeAsset } from "../src/services/deliverables/make";
 import { countPaths, FIXTURES, fidelity, fixture } from "../test/imaging/fixtures";
 
 const limits = { maxPixels: 25_000_000 };
@@ -24,19 +25,17 @@ for (const name of FIXTURES) {
 const RUNS = 7;
 const timings: string[] = [];
 const source = (await fixture("flat-5")).input;
-const cases: [string, Parameters<typeof makeAsset>[0], Record<string, unknown>][] = [
-  ["vector (color)", "vector", { mode: "color", maxColors: 8 }],
-  ["vector (mono)", "vector", { mode: "mono", maxColors: 8 }],
-  ["transparent", "transparent", { mode: "border", tolerance: 10 }],
-  ["icons", "icons", {}],
-  ["brand-kit", "brand-kit", {}],
+// Every declared kind at its default options, and the vector's one-colour mode.
+const cases: [string, AssetKind, Record<string, unknown>][] = [
+  ...ASSET_KINDS.map((kind): [string, AssetKind, Record<string, unknown>] => [kind, kind, assetOptions(kind, {})]),
+  ["vector (mono)", "vector", assetOptions("vector", { mode: "mono" })],
 ];
-await makeAsset("brand-kit", source, {}, limits); // warm-up (JIT, native module init)
+await makeAsset("brand-kit", source, assetOptions("brand-kit", {}), limits); // warm-up (JIT, native module init)
 for (const [label, kind, options] of cases) {
   const ms: number[] = [];
   for (let i = 0; i < RUNS; i++) {
     const t = performance.now();
-    await makeAsset(kind, source, options, limits);
+    await makeAsset(kind, source, options, limits, { brandName: "Acme Coffee" });
     ms.push(performance.now() - t);
   }
   ms.sort((a, b) => a - b);

@@ -1,7 +1,7 @@
 import { availableParallelism } from "node:os";
 import { z } from "zod";
-import { ASSET_KINDS, DEFAULT_ASSET_CREDITS } from "./domain/assets";
 import { invalidProxyEntries } from "./lib/client-address";
+import { ASSET_KINDS, DEFAULT_ASSET_CREDITS } from "./services/deliverables";
 
 /**
  * The one place that reads the environment. `loadConfig` parses a plain record so tests can
@@ -35,7 +35,7 @@ export const creditPackageSchema = z.object({
 export type CreditPackageConfig = z.infer<typeof creditPackageSchema>;
 
 const price = z.number().int().min(0).max(1000).optional();
-const assetCreditsSchema = z.strictObject({ vector: price, transparent: price, icons: price, "brand-kit": price });
+const assetCreditsSchema = z.strictObject(Object.fromEntries(ASSET_KINDS.map((kind) => [kind, price])));
 
 function parseJson(s: string): unknown {
   try {

@@ -3,6 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { Resvg } from "@resvg/resvg-js";
+import { ASSET_KINDS, type AssetKind } from "../../src/services/deliverables";
 import { resvgFont } from "../../src/services/imaging/fonts";
 import type { LoadResult, LoadSpec } from "./load";
 import { type Child, cpuSeconds, rssMb } from "./processes";
@@ -26,8 +27,8 @@ import { type BenchUser, bearer, finalPrediction, grantCredits, openSql, type Sq
  *    the last sample within 20% of the sample after the first 50 jobs.
  */
 
-export const KINDS = ["vector", "transparent", "icons", "brand-kit"] as const;
-type Kind = (typeof KINDS)[number];
+export const KINDS = ASSET_KINDS;
+type Kind = AssetKind;
 
 type LoadFn = (
   spec: Omit<LoadSpec, "connections" | "durationS" | "warmupS"> & Partial<LoadSpec>,

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { ASSET_KINDS } from "../../src/services/deliverables";
 
 /**
  * The fleet test's clients: virtual users doing through nginx what users do — guests and sign-ups (a guest
@@ -292,7 +293,9 @@ export function createLoad(opts: LoadOptions) {
 
   async function orderAsset(who: Identity, predictionId: string) {
     const r = Math.random();
-    const kind = r < 0.06 ? "brand-kit" : r < 0.5 ? "vector" : r < 0.92 ? "transparent" : "icons";
+    // Brand kits are the heavy ones: 6%; every other declared kind shares the rest.
+    const light = ASSET_KINDS.filter((k) => k !== "brand-kit");
+    const kind = r < 0.06 ? "brand-kit" : (light[Math.floor(((r - 0.06) / 0.94) * light.length)] ?? "vector");
     const body: Record<string, unknown> = { kind };
     if (Math.random() < 0.4) Object.assign(body, { webhook: opts.webhookUrl, webhookEvents: ["completed"] });
     const a = await post(`asset ${kind}`, `/api/predictions/${predictionId}/assets`, who, body);

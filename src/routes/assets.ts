@@ -17,6 +17,7 @@ import { PaginationQuerySchema, UuidParamSchema } from "../schemas/common";
 import { PreferenceAppliedHeader, PreferWaitHeaderSchema, parsePreferWait } from "../schemas/predictions";
 import { createAsset } from "../services/assets/create";
 import { listAssets, readOwnedAsset } from "../services/assets/queries";
+import { ASSET_KINDS } from "../services/deliverables";
 import { ownAsset, ownPrediction } from "./owners";
 
 const kinds = defineRoute({
@@ -25,8 +26,7 @@ const kinds = defineRoute({
   operationId: "listAssetKinds",
   tags: ["Assets"],
   summary: "List the kinds of deliverable",
-  description:
-    "What each deliverable (`vector`, `transparent`, `icons`, `brand-kit`) is, the files it makes and its price in credits (`ASSET_CREDITS`). Public.",
+  description: `What each deliverable (${ASSET_KINDS.map((k) => `\`${k}\``).join(", ")}) is, the files it makes, its price in credits (\`ASSET_CREDITS\`) and its \`options\` as a JSON Schema. Public.`,
   access: "public",
   responses: { 200: jsonResponse(AssetKindListSchema, "Every kind, with its price and files.") },
 });

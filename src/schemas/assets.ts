@@ -1,21 +1,14 @@
 import { z } from "@hono/zod-openapi";
 import type { AssetRow } from "../db/schemas/assets";
-import {
-  ASSET_ERROR_CODES,
-  ASSET_KIND_CATALOG,
-  ASSET_KINDS,
-  ASSET_STATUSES,
-  type AssetErrorCode,
-  type AssetKind,
-} from "../domain/assets";
+import { ASSET_ERROR_CODES, ASSET_STATUSES, type AssetErrorCode } from "../domain/assets";
 import { MAX_OUTPUT_IMAGES } from "../domain/limits";
-import { HEX_COLOR, NO_NUL } from "../domain/patterns";
+import { NO_NUL } from "../domain/patterns";
+import { ASSET_KINDS, type AssetKind, DELIVERABLES, optionsJsonSchema } from "../services/deliverables";
 import { NextCursorSchema, PaginationQuerySchema, TimestampSchema, webhookUrlSchema } from "./common";
 import { respond } from "./respond";
 
 export const AssetKindSchema = z.enum(ASSET_KINDS).openapi("AssetKind", {
-  description:
-    "vector: logo.svg; transparent: logo.png without its background; icons: favicons, app icons, manifest and head snippet; brand-kit: brand-kit.zip with all of it.",
+  description: DELIVERABLES.map((d) => `${d.kind}: ${d.name} (${d.files.join(", ")})`).join("; "),
   example: "vector",
 });
 
@@ -23,54 +16,6 @@ export const AssetStatusSchema = z.enum(ASSET_STATUSES).openapi("AssetStatus", {
   description: "queued → processing → succeeded | failed. A failed asset's credits are refunded once.",
   example: "succeeded",
 });
-
-export const VectorOptionsSchema = z
-  .strictObject({
-    mode: z.enum(["color", "mono"]).default("color").openapi({
-      description: "`color` keeps the palette; `mono` gives one fill colour plus transparency.",
-    }),
-    maxColors: z.int().min(2).max(16).default(8).openapi({
-      description: "The palette is reduced to at most this many colours (background included) before tracing.",
-    }),
-  })
-  .openapi("VectorOptions", { example: { mode: "color", maxColors: 8 } });
-
-export const TransparentOptionsSchema = z
-  .strictObject({
-    mode: z.enum(["border", "all"]).default("border").openapi({
-      description:
-        "`border`: remove the background where it touches the image's edge (enclosed regions stay opaque); `all`: remove every pixel within `tolerance` of the background colour.",
-    }),
-    tolerance: z.int().min(0).max(100).default(10).openapi({
-      description:
-        "How far a pixel may be from the background colour and still count as background: % of 255 per channel.",
-    }),
-  })
-  .openapi("TransparentOptions", { example: { mode: "border", tolerance: 10 } });
-
-export const IconsOptionsSchema = z
-  .strictObject({
-    background: z.string().regex(HEX_COLOR).max(7).optional().openapi({
-      description:
-        "The background of the opaque and maskable icons, `#RRGGBB`; default: the source's background colour.",
-      example: "#FFFFFF",
-    }),
-  })
-  .openapi("IconsOptions", { example: { background: "#FFFFFF" } });
-
-export const BrandKitOptionsSchema = z.strictObject({}).openapi("BrandKitOptions", { example: {} });
-
-const OPTIONS_OF = {
-  vector: VectorOptionsSchema,
-  transparent: TransparentOptionsSchema,
-  icons: IconsOptionsSchema,
-  "brand-kit": BrandKitOptionsSchema,
-} as const satisfies Record<AssetKind, z.ZodType>;
-
-/** The options of a kind with their defaults filled in, as stored and as the worker receives them. */
-export function assetOptions(kind: AssetKind, options: unknown): Record<string, unknown> {
-  return OPTIONS_OF[kind].parse(options ?? {}) as Record<string, unknown>;
-}
 
 const webhookFields = {
   outputIndex: z
@@ -93,15 +38,13 @@ const webhookFields = {
     .openapi({ description: 'Events to send to `webhook`: `["completed"]` (the default).', example: ["completed"] }),
 };
 
-const request = <K extends AssetKind>(kind: K) =>
-  z.strictObject({
-    kind: z.literal(kind),
-    options: OPTIONS_OF[kind].optional(),
-    ...webhookFields,
-  });
+const requests = DELIVERABLES.map((d) =>
+  z.strictObject({ kind: z.literal(d.kind), options: d.options.optional(), ...webhookFields }),
+);
+type KindRequest = (typeof requests)[number];
 
 export const CreateAssetRequestSchema = z
-  .discriminatedUnion("kind", [request("vector"), request("transparent"), request("icons"), request("brand-kit")])
+  .discriminatedUnion("kind", requests as unknown as [KindRequest, ...KindRequest[]])
   .openapi("CreateAssetRequest", {
     description:
       "A deliverable to make from one output of the prediction: `kind` decides what `options` may hold. Unknown fields are rejected (400).",
@@ -135,6 +78,8 @@ export const AssetFileSchema = z
   })
   .openapi("AssetFile");
 
+type OptionsSchema = (typeof DELIVERABLES)[number]["options"];
+
 export const AssetSchema = z
   .object({
     id: z.uuid().max(36),
@@ -145,18 +90,10 @@ export const AssetSchema = z
       .int()
       .min(0)
       .max(MAX_OUTPUT_IMAGES - 1),
-    options: z
-      .strictObject({
-        mode: z.enum(["color", "mono", "border", "all"]).optional(),
-        maxColors: z.int().min(2).max(16).optional(),
-        tolerance: z.int().min(0).max(100).optional(),
-        background: z.string().regex(HEX_COLOR).max(7).optional(),
-      })
-      .openapi({
-        description:
-          "The options, with the kind's defaults filled in (see the kind's options in `CreateAssetRequest`).",
-        example: { mode: "color", maxColors: 8 },
-      }),
+    options: z.union(DELIVERABLES.map((d) => d.options) as unknown as [OptionsSchema, ...OptionsSchema[]]).openapi({
+      description: "The options, with the kind's defaults filled in (see the kind's options in `CreateAssetRequest`).",
+      example: { mode: "color", maxColors: 8 },
+    }),
     files: z.array(AssetFileSchema).max(20).openapi({ description: "Empty until `succeeded`." }),
     creditsCharged: z.int().min(0).max(1_000_000),
     creditsRefunded: z.int().min(0).max(1_000_000),
@@ -236,6 +173,15 @@ export const AssetKindInfoSchema = z
       .array(FileNameSchema)
       .max(20)
       .openapi({ example: ["logo.svg"] }),
+    options: z.record(z.string(), z.unknown()).openapi({
+      description:
+        "The kind's `options` as a JSON Schema (draft 2020-12): each property's type, bounds, enum, pattern and default, so a client can build a form from it.",
+      example: {
+        type: "object",
+        properties: { mode: { type: "string", enum: ["color", "mono"], default: "color" } },
+        additionalProperties: false,
+      },
+    }),
   })
   .openapi("AssetKindInfo");
 
@@ -282,11 +228,13 @@ export function toAsset(row: AssetRow, fileUrl: (key: string) => string): Asset 
 
 export function toAssetKindList(prices: Record<AssetKind, number>) {
   return respond(AssetKindListSchema, {
-    data: ASSET_KINDS.map((kind) => ({
-      kind,
-      ...ASSET_KIND_CATALOG[kind],
-      files: [...ASSET_KIND_CATALOG[kind].files],
-      credits: prices[kind],
+    data: DELIVERABLES.map((d) => ({
+      kind: d.kind,
+      name: d.name,
+      description: d.description,
+      credits: prices[d.kind],
+      files: [...d.files],
+      options: optionsJsonSchema(d.kind),
     })),
   });
 }

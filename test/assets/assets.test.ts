@@ -4,6 +4,7 @@ import { Webhook } from "standardwebhooks";
 import { asset, creditTransaction, idempotencyKey, prediction } from "../../src/db/schema";
 import { AssetKindListSchema, AssetListSchema, AssetSchema } from "../../src/schemas/assets";
 import { PredictionSchema } from "../../src/schemas/predictions";
+import { DEFAULT_ASSET_CREDITS, DELIVERABLES } from "../../src/services/deliverables";
 import { reconcileOnce } from "../../src/services/reconciler";
 import { deliverDueWebhooks } from "../../src/services/webhooks/sender";
 import { startWebhookReceiver } from "../fakes/webhook-receiver";
@@ -67,16 +68,17 @@ async function ledgerRowsOf(app: TestApp, assetId: string) {
 }
 
 describe("GET /api/assets/kinds", () => {
-  test("lists the four kinds with their default prices and files, public", async () => {
+  test("lists every kind with its default price and files, public", async () => {
     const res = await t.json("GET", "/api/assets/kinds");
     expect(res.status).toBe(200);
     const body = expectSchema(AssetKindListSchema, res.body);
-    expect(body.data.map((k) => [k.kind, k.credits])).toEqual([
-      ["vector", 1],
-      ["transparent", 1],
-      ["icons", 1],
-      ["brand-kit", 3],
-    ]);
+    expect(body.data.map((k) => [k.kind, k.credits])).toEqual(DELIVERABLES.map((d) => [d.kind, d.credits]));
+    expect(Object.fromEntries(body.data.map((k) => [k.kind, k.credits]))).toMatchObject({
+      vector: 1,
+      transparent: 1,
+      icons: 1,
+      "brand-kit": 3,
+    });
     expect(body.data.find((k) => k.kind === "brand-kit")?.files).toEqual(["brand-kit.zip"]);
     expect(body.data.find((k) => k.kind === "icons")?.files).toContain("favicon.ico");
   });
@@ -86,9 +88,8 @@ describe("GET /api/assets/kinds", () => {
     try {
       const body = expectSchema(AssetKindListSchema, (await priced.json("GET", "/api/assets/kinds")).body);
       expect(Object.fromEntries(body.data.map((k) => [k.kind, k.credits]))).toEqual({
+        ...DEFAULT_ASSET_CREDITS,
         vector: 0,
-        transparent: 1,
-        icons: 1,
         "brand-kit": 5,
       });
     } finally {

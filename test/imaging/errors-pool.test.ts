@@ -1,7 +1,9 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
-import { type AssetKind, ImagingError, makeAsset } from "../../src/services/imaging";
-import { createImagingPool } from "../../src/services/imaging/pool";
+import { ASSET_KINDS, type AssetKind, assetOptions, deliverableOf } from "../../src/services/deliverables";
+import { makeAsset } from "../../src/services/deliverables/make";
+import { createImagingPool } from "../../src/services/deliverables/pool";
+import { ImagingError } from "../../src/services/imaging";
 import { fixture } from "./fixtures";
 
 const limits = { maxPixels: 25_000_000 };
@@ -56,7 +58,7 @@ async function codeOf(p: Promise<unknown>): Promise<string> {
   }
 }
 
-const KINDS: AssetKind[] = ["vector", "transparent", "icons", "brand-kit"];
+const KINDS: readonly AssetKind[] = ASSET_KINDS;
 
 const bad: Record<string, [Uint8Array, string]> = {
   empty: [new Uint8Array(), "source_invalid"],
@@ -80,20 +82,26 @@ const bad: Record<string, [Uint8Array, string]> = {
 describe("bad sources", () => {
   for (const [name, [bytes, code]] of Object.entries(bad))
     test(`${name} → ${code} for every kind`, async () => {
-      for (const kind of KINDS) expect(await codeOf(makeAsset(kind, bytes, {}, limits))).toBe(code);
+      for (const kind of KINDS) expect(await codeOf(makeAsset(kind, bytes, assetOptions(kind, {}), limits))).toBe(code);
     });
 
   test("a real image over maxPixels → source_too_large (checked before decoding)", async () => {
     const f = await fixture("ring");
-    expect(await codeOf(makeAsset("vector", f.input, {}, { maxPixels: 1024 * 1024 - 1 }))).toBe("source_too_large");
-    expect(await codeOf(makeAsset("vector", f.input, {}, { maxPixels: 1024 * 1024 }))).toBe("resolved");
+    expect(await codeOf(makeAsset("vector", f.input, assetOptions("vector", {}), { maxPixels: 1024 * 1024 - 1 }))).toBe(
+      "source_too_large",
+    );
+    expect(await codeOf(makeAsset("vector", f.input, assetOptions("vector", {}), { maxPixels: 1024 * 1024 }))).toBe(
+      "resolved",
+    );
   }, 20_000);
 
   test("a truncated real PNG → source_invalid", async () => {
     const f = await fixture("ring");
-    expect(await codeOf(makeAsset("transparent", f.input.subarray(0, f.input.length >> 1), {}, limits))).toBe(
-      "source_invalid",
-    );
+    expect(
+      await codeOf(
+        makeAsset("transparent", f.input.subarray(0, f.input.length >> 1), assetOptions("transparent", {}), limits),
+      ),
+    ).toBe("source_invalid");
   });
 });
 
@@ -120,6 +128,15 @@ describe("pool", () => {
     const after = await pool.run("vector", input, { mode: "mono", maxColors: 8 }, limits);
     expect(after[0]?.name).toBe("logo.svg");
   }, 30_000);
+
+  test("every declared kind runs in the pool and makes exactly the files it declares", async () => {
+    const f = await fixture("ring");
+    for (const kind of ASSET_KINDS) {
+      const files = await pool.run(kind, f.input, assetOptions(kind, {}), limits, { brandName: "Acme Coffee" });
+      expect(files.map((x) => x.name)).toEqual([...(deliverableOf(kind)?.files ?? [])]);
+      for (const x of files) expect(x.bytes.byteLength).toBeGreaterThan(0);
+    }
+  }, 60_000);
 
   test("a crashing worker rejects its job only and is replaced", async () => {
     const crashing = createImagingPool({ size: 1, workerUrl: new URL("./crash-worker.ts", import.meta.url) });

@@ -3,7 +3,9 @@ import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { unzipSync } from "fflate";
 import sharp from "sharp";
-import { type AssetFile, BRAND_KIT_FILES, makeAsset, sanitizeSvg } from "../../src/services/imaging";
+import { assetOptions } from "../../src/services/deliverables";
+import { makeAsset } from "../../src/services/deliverables/make";
+import { type AssetFile, BRAND_KIT_FILES, sanitizeSvg } from "../../src/services/imaging";
 import { fixture, raw } from "./fixtures";
 
 const limits = { maxPixels: 25_000_000 };
@@ -107,7 +109,7 @@ async function checkIcons(files: { name: string; bytes: Uint8Array }[], backgrou
 describe("icons", () => {
   let files: AssetFile[];
   beforeAll(async () => {
-    files = await makeAsset("icons", (await fixture("flat-5")).input, {}, limits);
+    files = await makeAsset("icons", (await fixture("flat-5")).input, assetOptions("icons", {}), limits);
   });
 
   test("exactly the eight files, with content types", () => {
@@ -140,7 +142,7 @@ describe("brand kit", () => {
   let zip: Uint8Array;
   let entries: Record<string, Uint8Array>;
   beforeAll(async () => {
-    const files = await makeAsset("brand-kit", (await fixture("flat-5")).input, {}, limits);
+    const files = await makeAsset("brand-kit", (await fixture("flat-5")).input, assetOptions("brand-kit", {}), limits);
     expect(files.map((f) => [f.name, f.contentType])).toEqual([["brand-kit.zip", "application/zip"]]);
     zip = files[0]?.bytes ?? new Uint8Array();
     entries = unzipSync(zip);
@@ -234,7 +236,7 @@ describe("brand kit", () => {
   });
 
   test("byte-identical: a second run, and Node running the same sources", async () => {
-    const again = await makeAsset("brand-kit", (await fixture("flat-5")).input, {}, limits);
+    const again = await makeAsset("brand-kit", (await fixture("flat-5")).input, assetOptions("brand-kit", {}), limits);
     expect(sha(again[0]?.bytes ?? new Uint8Array())).toBe(sha(zip));
     const node = spawnSync("node", ["--import", "tsx", "test/imaging/node-run.ts", "direct", "brand-kit", "flat-5"], {
       encoding: "utf8",

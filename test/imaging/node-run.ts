@@ -3,8 +3,8 @@
  * test under Bun can compare with Node (`node --import tsx test/imaging/node-run.ts direct|pool KIND FIXTURE`).
  */
 import { createHash } from "node:crypto";
-import { makeAsset } from "../../src/services/imaging";
-import { createImagingPool } from "../../src/services/imaging/pool";
+import { makeAsset } from "../../src/services/deliverables/make";
+import { createImagingPool } from "../../src/services/deliverables/pool";
 import { fixture } from "./fixtures";
 
 const [mode, kind, name, optionsJson] = process.argv.slice(2) as [

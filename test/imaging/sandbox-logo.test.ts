@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { makeAsset } from "../../src/services/imaging";
+import { assetOptions } from "../../src/services/deliverables";
+import { makeAsset } from "../../src/services/deliverables/make";
 import { createPngCache, renderSandboxLogoPng } from "../../src/services/imaging/sandbox-logo";
 import { countPaths, diffFraction, raw, renderSvgRaw } from "./fixtures";
 
@@ -56,6 +57,6 @@ describe("sandbox logo PNG", () => {
     }
     const png = renderSandboxLogoPng({ brandName: "Acme Coffee", colors: ["#1F2937", "#F59E0B"], n: 2 });
     for (const kind of ["transparent", "icons", "brand-kit"] as const)
-      expect((await makeAsset(kind, png, {}, { maxPixels: 25_000_000 })).length).toBeGreaterThan(0);
+      expect((await makeAsset(kind, png, assetOptions(kind, {}), { maxPixels: 25_000_000 })).length).toBeGreaterThan(0);
   }, 30_000);
 });

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { makeAsset } from "../../src/services/imaging";
+import { assetOptions } from "../../src/services/deliverables";
+import { makeAsset } from "../../src/services/deliverables/make";
 import { fixture, raw, renderSvgRaw } from "./fixtures";
 
 const limits = { maxPixels: 25_000_000 };
@@ -94,7 +95,7 @@ describe("a source that is already transparent", () => {
     const a = await raw(again[0]?.bytes ?? new Uint8Array());
     expect(a.data[3]).toBe(0);
     expect(a.width).toBe(src.width);
-    const icons = await makeAsset("icons", cut[0]?.bytes ?? new Uint8Array(), {}, limits);
+    const icons = await makeAsset("icons", cut[0]?.bytes ?? new Uint8Array(), assetOptions("icons", {}), limits);
     const apple = await raw(icons.find((x) => x.name === "apple-touch-icon.png")?.bytes ?? new Uint8Array());
     expect(Array.from(apple.data.subarray(0, 4))).toEqual([255, 255, 255, 255]);
     // Its trace leaves the background out: the corner renders transparent, the ring opaque.

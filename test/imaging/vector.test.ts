@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { makeAsset, sanitizeSvg } from "../../src/services/imaging";
+import { makeAsset } from "../../src/services/deliverables/make";
+import { sanitizeSvg } from "../../src/services/imaging";
 import { countPaths, FIXTURES, fidelity, fixture, raw, renderSvgRaw } from "./fixtures";
 
 const limits = { maxPixels: 25_000_000 };

@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import { check, index, integer, jsonb, pgEnum, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import { ASSET_KINDS } from "../../services/deliverables";
 import { user } from "./auth";
 import { prediction } from "./predictions";
 
@@ -63,7 +64,8 @@ export const asset = pgTable(
     index("asset_prediction_created_idx").on(t.predictionId, t.createdAt.desc().nullsFirst(), t.id.desc().nullsFirst()),
     // The claim queue: only active rows, in the order they are taken.
     index("asset_active_idx").on(t.createdAt).where(sql`${t.status} in ('queued', 'processing')`),
-    check("asset_kind", sql`${t.kind} in ('vector', 'transparent', 'icons', 'brand-kit')`),
+    // The kinds of the deliverables registry: a new kind's declaration regenerates this constraint's migration.
+    check("asset_kind", sql`${t.kind} in (${sql.raw(ASSET_KINDS.map((k) => `'${k}'`).join(", "))})`),
     check("asset_refund_le_charge", sql`${t.creditsRefunded} >= 0 AND ${t.creditsRefunded} <= ${t.creditsCharged}`),
   ],
 );

@@ -5,7 +5,8 @@ import type { PredictionRow } from "../../db/schemas/predictions";
 import type { Deps } from "../../deps";
 import type { AuthUser } from "../../domain/user";
 import { ApiError, conflict } from "../../lib/errors";
-import { assetOptions, type CreateAssetRequest } from "../../schemas/assets";
+import type { CreateAssetRequest } from "../../schemas/assets";
+import { assetOptions } from "../deliverables";
 import { charge, isUniqueViolation } from "../ledger";
 import { checkWebhookUrl } from "../webhooks/address-guard";
 

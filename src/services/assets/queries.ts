@@ -3,10 +3,11 @@ import type { Database } from "../../db";
 import { asset } from "../../db/schema";
 import type { AssetRow } from "../../db/schemas/assets";
 import type { Deps } from "../../deps";
-import { type AssetKind, type AssetStatus, isAssetFinal } from "../../domain/assets";
+import { type AssetStatus, isAssetFinal } from "../../domain/assets";
 import { notFound } from "../../lib/errors";
 import { decodeCursor, keysetOrder, keysetWhere, page } from "../../lib/pagination";
 import { Waker } from "../../lib/waker";
+import type { AssetKind } from "../deliverables";
 
 /** Reading assets: by id (the routes' owner check decides whose), optionally waiting for it, and as pages. */
 

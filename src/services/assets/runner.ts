@@ -3,11 +3,11 @@ import { and, asc, eq, inArray, lt, lte, or, sql } from "drizzle-orm";
 import { asset, prediction } from "../../db/schema";
 import type { AssetFileRecord, AssetRow } from "../../db/schemas/assets";
 import type { Deps } from "../../deps";
-import { ACTIVE_ASSET_STATUSES, type AssetErrorCode, type AssetKind } from "../../domain/assets";
+import { ACTIVE_ASSET_STATUSES, type AssetErrorCode } from "../../domain/assets";
 import { fileKeyOfUrl, isStoredType, newFileKey, type StoredType } from "../../domain/files";
 import { backgroundLoop, type Lifecycle } from "../../lib/lifecycle";
-import { ImagingError, type ImagingPool } from "../imaging";
-import { createImagingPool } from "../imaging/pool";
+import { createImagingPool, type ImagingPool } from "../deliverables/pool";
+import { ImagingError } from "../imaging";
 import { finishAsset } from "./lifecycle";
 
 /**
@@ -152,9 +152,13 @@ async function runJob(deps: Omit<Deps, "assetRunner">, pool: ImagingPool, instan
       return;
     }
     const started = performance.now();
-    const made = await pool.run(row.kind as AssetKind, source, row.options as Record<string, unknown>, {
-      maxPixels: deps.config.ASSET_MAX_PIXELS,
-    });
+    const made = await pool.run(
+      row.kind,
+      source.bytes,
+      row.options as Record<string, unknown>,
+      { maxPixels: deps.config.ASSET_MAX_PIXELS },
+      { brandName: source.brandName },
+    );
     const files: AssetFileRecord[] = [];
     for (const f of made) {
       const type = storedType(f.contentType);
@@ -179,16 +183,22 @@ async function runJob(deps: Omit<Deps, "assetRunner">, pool: ImagingPool, instan
 }
 
 /** The source image's bytes from our storage, or why there are none (the asset then fails, refunded). */
-async function readSource(deps: Omit<Deps, "assetRunner">, row: AssetRow): Promise<Uint8Array | AssetErrorCode> {
+/** The source image from our own storage, and the brand name a deliverable may set (a lockup, a manifest). */
+async function readSource(
+  deps: Omit<Deps, "assetRunner">,
+  row: AssetRow,
+): Promise<{ bytes: Uint8Array; brandName: string | null } | AssetErrorCode> {
   const [p] = await deps.db
-    .select({ output: prediction.output })
+    .select({ output: prediction.output, input: prediction.input })
     .from(prediction)
     .where(eq(prediction.id, row.predictionId));
   const url = p?.output?.[row.outputIndex];
   const key = url ? fileKeyOfUrl(url) : null;
   if (!key) return "source_invalid";
   const bytes = await deps.storage.get(key);
-  return bytes ?? "source_invalid";
+  if (!bytes) return "source_invalid";
+  const brandName = (p?.input as { brandName?: unknown } | undefined)?.brandName;
+  return { bytes, brandName: typeof brandName === "string" ? brandName : null };
 }
 
 function storedType(contentType: string): StoredType {

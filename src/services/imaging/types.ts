@@ -1,7 +1,5 @@
 /** Shared types of the image layer; index.ts re-exports them (this file exists so modules avoid an import cycle). */
 
-export type AssetKind = "vector" | "transparent" | "icons" | "brand-kit";
-
 export interface AssetFile {
   name: string;
   contentType: string;

@@ -1,6 +1,7 @@
 import { Worker } from "node:worker_threads";
-import type { AssetFile, AssetKind, ImagingLimits } from "./types";
-import { ImagingError } from "./types";
+import type { AssetFile, ImagingLimits } from "../imaging/types";
+import { ImagingError } from "../imaging/types";
+import type { MakeContext } from "./define";
 
 /**
  * A bounded pool of worker threads for the image layer, so CPU work never runs on the event loop.
@@ -11,10 +12,11 @@ import { ImagingError } from "./types";
 
 export interface ImagingPool {
   run(
-    kind: AssetKind,
+    kind: string,
     source: Uint8Array,
     options: Record<string, unknown>,
     limits: ImagingLimits,
+    context?: MakeContext,
   ): Promise<AssetFile[]>;
   readonly size: number;
   close(): Promise<void>;
@@ -22,10 +24,11 @@ export interface ImagingPool {
 
 interface Job {
   id: number;
-  kind: AssetKind;
+  kind: string;
   source: Uint8Array;
   options: Record<string, unknown>;
   limits: ImagingLimits;
+  context: MakeContext;
   resolve: (files: AssetFile[]) => void;
   reject: (e: Error) => void;
 }
@@ -148,9 +151,10 @@ export function createImagingPool(opts: ImagingPoolOptions): ImagingPool {
       const { source } = job;
       job.source = new Uint8Array(0);
       try {
-        slot.worker.postMessage({ id: job.id, kind: job.kind, source, options: job.options, limits: job.limits }, [
-          source.buffer as ArrayBuffer,
-        ]);
+        slot.worker.postMessage(
+          { id: job.id, kind: job.kind, source, options: job.options, limits: job.limits, context: job.context },
+          [source.buffer as ArrayBuffer],
+        );
       } catch (e) {
         kill(slot, e instanceof Error ? e : new Error(String(e)));
       }
@@ -159,11 +163,11 @@ export function createImagingPool(opts: ImagingPoolOptions): ImagingPool {
 
   return {
     size,
-    run(kind, source, options, limits) {
+    run(kind, source, options, limits, context = { brandName: null }) {
       if (closed) return Promise.reject(new Error("imaging pool is closed"));
       return new Promise<AssetFile[]>((resolve, reject) => {
         // A private copy is transferred: the caller's buffer stays usable.
-        queue.push({ id: nextId++, kind, source: new Uint8Array(source), options, limits, resolve, reject });
+        queue.push({ id: nextId++, kind, source: new Uint8Array(source), options, limits, context, resolve, reject });
         pump();
       });
     },

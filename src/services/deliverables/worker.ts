@@ -1,8 +1,9 @@
 import { parentPort } from "node:worker_threads";
-import { makeAsset } from "./index";
-import { ImagingError } from "./types";
+import { ImagingError } from "../imaging/types";
+import type { MakeContext } from "./define";
+import { makeAsset } from "./make";
 
-/** One imaging job at a time, posted by pool.ts; file bytes go back as transferred buffers. */
+/** One deliverable at a time, posted by pool.ts; file bytes go back as transferred buffers. */
 
 export interface JobMessage {
   id: number;
@@ -10,6 +11,7 @@ export interface JobMessage {
   source: Uint8Array;
   options: Record<string, unknown>;
   limits: Parameters<typeof makeAsset>[3];
+  context: MakeContext;
 }
 
 /**
@@ -23,7 +25,7 @@ if (!port) throw new Error("imaging worker must run in a worker thread");
 
 port.on("message", async (msg: JobMessage) => {
   try {
-    const files = await makeAsset(msg.kind, msg.source, msg.options, msg.limits);
+    const files = await makeAsset(msg.kind, msg.source, msg.options, msg.limits, msg.context);
     const out = files.map((f) => ({ ...f, bytes: owned(f.bytes) }));
     port.postMessage(
       { id: msg.id, ok: true, files: out },
