@@ -29,7 +29,7 @@ import { join } from "node:path";
 import { vectorize } from "@neplex/vectorizer";
 import { Resvg } from "@resvg/resvg-js";
 import sharp from "sharp";
-import { makeAsset } from "../src/services/imaging";
+import { makeAsset } from "../src/services/deliverables/make";
 import { resvgFont } from "../src/services/imaging/fonts";
 import { type LockupLayout, makeLockup } from "../src/services/imaging/lockup";
 import { FONT_FAMILIES } from "../src/services/imaging/lockup-fonts";
@@ -454,12 +454,8 @@ for (const font of FONT_FAMILIES)
   for (const layout of ["horizontal", "stacked"])
     for (const name of lockupNames) {
       const files = await makeLockup(lockupSource, { layout: layout as LockupLayout, font, text: name }, limits);
-      const f = files.find((x) => x.name === "lockup.png");
-      const onWhite = await sharp(f?.bytes)
-        .flatten({ background: "#FFFFFF" })
-        .resize({ width: 1024 })
-        .png()
-        .toBuffer();
+      const f = files.find((x: { name: string }) => x.name === "lockup.png");
+      const onWhite = await sharp(f?.bytes).flatten({ background: "#FFFFFF" }).resize({ width: 1024 }).png().toBuffer();
       const read = ocr(new Uint8Array(onWhite));
       const ok = norm(read).includes(norm(name));
       lockups.push({ name, font, layout, read: read.trim().replace(/\s+/g, " "), ok });
@@ -601,7 +597,8 @@ for (const [i, r] of worst.entries()) {
 
 const result = { summary, goals: Object.fromEntries(goals), worst: worst.map((r) => r.id), rows, lockups };
 writeFileSync(join(OUT, "results.json"), `${JSON.stringify(result, null, 2)}\n`);
-if (!SMALL) writeFileSync(join(import.meta.dir, "..", "bench", "results-quality.json"), `${JSON.stringify(result, null, 2)}\n`);
+if (!SMALL)
+  writeFileSync(join(import.meta.dir, "..", "bench", "results-quality.json"), `${JSON.stringify(result, null, 2)}\n`);
 console.log(JSON.stringify(summary, null, 2));
 for (const [g, ok] of goals) console.log(`${ok ? "ok  " : "MISS"} ${g}`);
 console.log(`worst five (source | ours | anchor): ${join(OUT, "worst-1.png")} … worst-5.png`);

@@ -48,8 +48,7 @@ function maskBox(mask: Uint8Array, w: number, x0: number, y0: number, x1: number
 function gaps(mask: Uint8Array, w: number, h: number, axis: "x" | "y"): [number, number][] {
   const len = axis === "x" ? w : h;
   const filled = new Uint8Array(len);
-  for (let y = 0; y < h; y++)
-    for (let x = 0; x < w; x++) if (mask[y * w + x]) filled[axis === "x" ? x : y] = 1;
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) if (mask[y * w + x]) filled[axis === "x" ? x : y] = 1;
   const out: [number, number][] = [];
   let start = -1;
   for (let i = 0; i < len; i++) {

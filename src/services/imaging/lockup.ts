@@ -1,8 +1,8 @@
 import { Resvg } from "@resvg/resvg-js";
 import { resvgFont } from "./fonts";
 import { type FontFamily, setText } from "./lockup-fonts";
-import { parseSvg, type SvgNode, serializeSvg } from "./sanitize";
 import { hex, luminance, type Quantized } from "./quantize";
+import { parseSvg, type SvgNode, serializeSvg } from "./sanitize";
 import { loadSource } from "./source";
 import { alphaBox, removeBackground } from "./transparent";
 import type { AssetFile, ImagingLimits, RGB } from "./types";
@@ -143,7 +143,13 @@ export function lockupFiles(input: LockupInput, prefix = "lockup"): AssetFile[] 
   const r = new Resvg(l.svg, { font: resvgFont, fitTo: { mode: "width", value: LOCKUP_PNG_WIDTH } }).render();
   return [
     { name: `${prefix}.svg`, contentType: "image/svg+xml", bytes: utf8(l.svg), width: l.width, height: l.height },
-    { name: `${prefix}.png`, contentType: "image/png", bytes: new Uint8Array(r.asPng()), width: r.width, height: r.height },
+    {
+      name: `${prefix}.png`,
+      contentType: "image/png",
+      bytes: new Uint8Array(r.asPng()),
+      width: r.width,
+      height: r.height,
+    },
   ];
 }
 

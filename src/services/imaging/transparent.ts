@@ -128,7 +128,8 @@ function holesOfMark(removed: Uint8Array, near: (p: number) => boolean, w: numbe
       if (p >= w) visit(p - w);
       if (p + w < n) visit(p + w);
     }
-    if (dmin <= Math.max(3, HOLE_REACH * Math.sqrt(tail))) for (let i = 0; i < tail; i++) removed[queue[i] as number] = 1;
+    if (dmin <= Math.max(3, HOLE_REACH * Math.sqrt(tail)))
+      for (let i = 0; i < tail; i++) removed[queue[i] as number] = 1;
   }
 }
 
