@@ -1,6 +1,9 @@
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import * as fontkit from "fontkit";
+import type { FontFamily } from "./font-families";
+
+export { FONT_DESCRIPTIONS, FONT_FAMILIES, type FontFamily } from "./font-families";
 
 /**
  * The typefaces bundled for lockups and monograms (SIL Open Font Licence, from the
@@ -9,15 +12,6 @@ import * as fontkit from "fontkit";
  */
 
 const require = createRequire(import.meta.url);
-
-export const FONT_FAMILIES = ["inter", "lora", "montserrat"] as const;
-export type FontFamily = (typeof FONT_FAMILIES)[number];
-
-export const FONT_DESCRIPTIONS: Record<FontFamily, string> = {
-  inter: "Inter SemiBold (sans-serif)",
-  lora: "Lora SemiBold (serif)",
-  montserrat: "Montserrat SemiBold (geometric)",
-};
 
 const FILES: Record<FontFamily, [string, string]> = {
   inter: ["@expo-google-fonts/inter", "600SemiBold/Inter_600SemiBold.ttf"],
