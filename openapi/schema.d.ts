@@ -1972,7 +1972,8 @@ export interface components {
         /**
          * @example {
          *       "mode": "color",
-         *       "maxColors": 8
+         *       "maxColors": 8,
+         *       "background": "drop"
          *     }
          */
         VectorOptions: {
@@ -1988,20 +1989,26 @@ export interface components {
              * @default 8
              */
             maxColors?: number;
+            /**
+             * @description `drop`: the background colour (the colour of the image's edge) is left transparent, so the SVG has no backdrop; `keep`: it is drawn as one rect under the shapes.
+             * @default drop
+             * @enum {string}
+             */
+            background?: "drop" | "keep";
         };
         /**
          * @example {
-         *       "mode": "border",
+         *       "mode": "auto",
          *       "tolerance": 10
          *     }
          */
         TransparentOptions: {
             /**
-             * @description `border`: remove the background where it touches the image's edge (enclosed regions stay opaque); `all`: remove every pixel within `tolerance` of the background colour.
-             * @default border
+             * @description `auto`: the background touching the image's edge goes, and so do the holes of the mark (the counters of letters, the inside of rings), while background-coloured shapes drawn on a filled field stay; `border`: only the background touching the edge goes (enclosed regions stay opaque); `all`: every pixel within `tolerance` of the background colour goes.
+             * @default auto
              * @enum {string}
              */
-            mode?: "border" | "all";
+            mode?: "auto" | "border" | "all";
             /**
              * Format: int32
              * @description How far a pixel may be from the background colour and still count as background: % of 255 per channel.
@@ -2011,7 +2018,8 @@ export interface components {
         };
         /**
          * @example {
-         *       "background": "#FFFFFF"
+         *       "background": "#FFFFFF",
+         *       "mark": "auto"
          *     }
          */
         IconsOptions: {
@@ -2020,6 +2028,12 @@ export interface components {
              * @example #FFFFFF
              */
             background?: string;
+            /**
+             * @description `auto`: a symbol with a wordmark gives icons of the symbol alone; `whole`: the icons show the whole logo.
+             * @default auto
+             * @enum {string}
+             */
+            mark?: "auto" | "whole";
         };
         /** @example {} */
         BrandKitOptions: Record<string, never>;
