@@ -177,7 +177,7 @@ export interface paths {
         };
         /**
          * List the kinds of deliverable
-         * @description What each deliverable (`vector`, `transparent`, `icons`, `brand-kit`) is, the files it makes, its price in credits (`ASSET_CREDITS`) and its `options` as a JSON Schema. Public.
+         * @description What each deliverable (`vector`, `transparent`, `icons`, `lockup`, `brand-kit`) is, the files it makes, its price in credits (`ASSET_CREDITS`) and its `options` as a JSON Schema. Public.
          */
         get: operations["listAssetKinds"];
         put?: never;
@@ -1879,11 +1879,11 @@ export interface components {
             };
         };
         /**
-         * @description vector: Vector logo (SVG) (logo.svg); transparent: Transparent PNG (logo.png); icons: Favicons and app icons (favicon.ico, favicon.svg, apple-touch-icon.png, icon-192.png, icon-512.png, icon-maskable-512.png, site.webmanifest, head.html); brand-kit: Brand kit (zip) (brand-kit.zip)
+         * @description vector: Vector logo (SVG) (logo.svg); transparent: Transparent PNG (logo.png); icons: Favicons and app icons (favicon.ico, favicon.svg, apple-touch-icon.png, icon-192.png, icon-512.png, icon-maskable-512.png, site.webmanifest, head.html); lockup: Lockup (mark and name) (lockup.svg, lockup.png); brand-kit: Brand kit (zip) (brand-kit.zip)
          * @example vector
          * @enum {string}
          */
-        AssetKind: "vector" | "transparent" | "icons" | "brand-kit";
+        AssetKind: "vector" | "transparent" | "icons" | "lockup" | "brand-kit";
         /**
          * @description A deliverable made from one output of a succeeded prediction: a priced job on the same ledger.
          * @example {
@@ -1933,7 +1933,7 @@ export interface components {
              *       "maxColors": 8
              *     }
              */
-            options: components["schemas"]["VectorOptions"] | components["schemas"]["TransparentOptions"] | components["schemas"]["IconsOptions"] | components["schemas"]["BrandKitOptions"];
+            options: components["schemas"]["VectorOptions"] | components["schemas"]["TransparentOptions"] | components["schemas"]["IconsOptions"] | components["schemas"]["LockupOptions"] | components["schemas"]["BrandKitOptions"];
             /** @description Empty until `succeeded`. */
             files: components["schemas"]["AssetFile"][];
             /** Format: int32 */
@@ -2035,6 +2035,37 @@ export interface components {
              */
             mark?: "auto" | "whole";
         };
+        /**
+         * @example {
+         *       "layout": "horizontal",
+         *       "font": "inter",
+         *       "text": "Northwind"
+         *     }
+         */
+        LockupOptions: {
+            /**
+             * @description `horizontal`: the name beside the mark; `stacked`: the name under it.
+             * @default horizontal
+             * @enum {string}
+             */
+            layout?: "horizontal" | "stacked";
+            /**
+             * @description The name to set, 1–40 characters; default: the prediction's brand name.
+             * @example Northwind
+             */
+            text?: string;
+            /**
+             * @description The typeface: `inter` Inter SemiBold (sans-serif), `lora` Lora SemiBold (serif), `montserrat` Montserrat SemiBold (geometric).
+             * @default inter
+             * @enum {string}
+             */
+            font?: "inter" | "lora" | "montserrat";
+            /**
+             * @description The name's colour, `#RRGGBB`; default: the mark's darkest colour.
+             * @example #1F2937
+             */
+            color?: string;
+        };
         /** @example {} */
         BrandKitOptions: Record<string, never>;
         AssetFile: {
@@ -2133,6 +2164,33 @@ export interface components {
             /** @enum {string} */
             kind: "icons";
             options?: components["schemas"]["IconsOptions"];
+            /**
+             * Format: int32
+             * @description Which of the prediction's `output` images to use (0-based). Outside the outputs: 400.
+             * @default 0
+             * @example 0
+             */
+            outputIndex?: number;
+            /**
+             * Format: uri
+             * @description Where to POST this asset's `asset.completed` event, under the same rules as a prediction's `webhook` (signed with your secret, retried, private addresses refused).
+             * @example https://example.com/hooks/logo-api
+             */
+            webhook?: string;
+            /**
+             * @description Events to send to `webhook`: `["completed"]` (the default).
+             * @default [
+             *       "completed"
+             *     ]
+             * @example [
+             *       "completed"
+             *     ]
+             */
+            webhookEvents?: "completed"[];
+        } | {
+            /** @enum {string} */
+            kind: "lockup";
+            options?: components["schemas"]["LockupOptions"];
             /**
              * Format: int32
              * @description Which of the prediction's `output` images to use (0-based). Outside the outputs: 400.
