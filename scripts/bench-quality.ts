@@ -30,9 +30,8 @@ import { vectorize } from "@neplex/vectorizer";
 import { Resvg } from "@resvg/resvg-js";
 import sharp from "sharp";
 import { makeAsset } from "../src/services/deliverables/make";
+import { FONT_FAMILIES } from "../src/services/imaging/font-families";
 import { resvgFont } from "../src/services/imaging/fonts";
-import { type LockupLayout, makeLockup } from "../src/services/imaging/lockup";
-import { FONT_FAMILIES } from "../src/services/imaging/lockup-fonts";
 import { quantize } from "../src/services/imaging/quantize";
 import type { Raster } from "../src/services/imaging/types";
 
@@ -453,7 +452,7 @@ const norm = (s: string) => s.toLowerCase().replace(/[^a-z0-9&-]/g, "");
 for (const font of FONT_FAMILIES)
   for (const layout of ["horizontal", "stacked"])
     for (const name of lockupNames) {
-      const files = await makeLockup(lockupSource, { layout: layout as LockupLayout, font, text: name }, limits);
+      const files = await makeAsset("lockup", lockupSource, { layout, font, text: name }, limits);
       const f = files.find((x: { name: string }) => x.name === "lockup.png");
       const onWhite = await sharp(f?.bytes).flatten({ background: "#FFFFFF" }).resize({ width: 1024 }).png().toBuffer();
       const read = ocr(new Uint8Array(onWhite));
@@ -471,6 +470,7 @@ for (const [label, kind, options] of [
   ["vector", "vector", { mode: "color", maxColors: 8 }],
   ["transparent", "transparent", { mode: "auto", tolerance: 10 }],
   ["icons", "icons", {}],
+  ["lockup", "lockup", { layout: "horizontal", font: "inter", text: "Northwind" }],
   ["brand-kit", "brand-kit", {}],
 ] as const) {
   const ms: number[] = [];
@@ -480,15 +480,6 @@ for (const [label, kind, options] of [
     ms.push(performance.now() - t);
   }
   timings[label] = Math.round(median(ms));
-}
-{
-  const ms: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    const t = performance.now();
-    await makeLockup(timeSource, { layout: "horizontal", font: "inter", text: "Northwind" }, limits);
-    ms.push(performance.now() - t);
-  }
-  timings.lockup = Math.round(median(ms));
 }
 
 // ---------------------------------------------------------------- figures and goals

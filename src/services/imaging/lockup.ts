@@ -3,10 +3,7 @@ import { resvgFont } from "./fonts";
 import { type FontFamily, setText } from "./lockup-fonts";
 import { hex, luminance, type Quantized } from "./quantize";
 import { parseSvg, type SvgNode, serializeSvg } from "./sanitize";
-import { loadSource } from "./source";
-import { alphaBox, removeBackground } from "./transparent";
-import type { AssetFile, ImagingLimits, RGB } from "./types";
-import { analyse, traceColor } from "./vector";
+import type { AssetFile, RGB } from "./types";
 
 /**
  * A lockup: the mark (the vector master cropped to the mark's bounding box) beside or above the brand
@@ -167,38 +164,4 @@ export function darkestMarkColour(q: Quantized): string {
     }
   });
   return hex(best);
-}
-
-export interface LockupOptions {
-  layout?: LockupLayout;
-  text?: string;
-  font?: FontFamily;
-  color?: string;
-}
-
-/** The lockup of a source image: its mark (background dropped) and `text`. */
-export async function makeLockup(
-  bytes: Uint8Array,
-  options: LockupOptions & { text: string },
-  limits: ImagingLimits,
-): Promise<AssetFile[]> {
-  const src = await loadSource(bytes, limits);
-  const a = await analyse(src.raster, 8);
-  const master = src.svg
-    ? { svg: src.svg, width: src.raster.width, height: src.raster.height }
-    : { ...(await traceColor(a)), width: src.raster.width, height: src.raster.height };
-  const box = alphaBox(removeBackground(src.raster, "border", 10)) ?? {
-    left: 0,
-    top: 0,
-    width: src.raster.width,
-    height: src.raster.height,
-  };
-  return lockupFiles({
-    master,
-    box,
-    text: options.text,
-    font: options.font ?? "inter",
-    layout: options.layout ?? "horizontal",
-    color: options.color ?? darkestMarkColour(a.q),
-  });
 }
