@@ -203,7 +203,7 @@ export interface paths {
         put?: never;
         /**
          * Order a deliverable
-         * @description Makes a deliverable from one output (`outputIndex`, default 0) of your **succeeded** prediction, read from our storage: a vector SVG, a transparent PNG, an icon set or a brand kit (see `GET /api/assets/kinds`). Charges the kind's price in the same transaction as the asset is recorded (402 with `details {required, balance}` and nothing charged when the balance is short); the work runs on worker threads of any instance. Poll `urls.get` with `Prefer: wait=N`, or pass `webhook` to get `asset.completed`. A source that is not an image, corrupt, or larger than `ASSET_MAX_PIXELS` fails the asset and refunds it (`error.code` `source_invalid`, `source_too_large`); so does a job not done by `ASSET_DEADLINE_MS` (`deadline_exceeded`). A prediction that is not `succeeded` is 409; `outputIndex` outside its outputs is 400. Send an `Idempotency-Key` to retry safely.
+         * @description Makes a deliverable from one output (`outputIndex`, default 0) of your **succeeded** prediction, read from our storage: a vector SVG, a transparent PNG, an icon set or a brand kit (see `GET /api/assets/kinds`). Charges the kind's price in the same transaction as the asset is recorded (402 with `details {required, balance}` and nothing charged when the balance is short); the work runs on worker threads of any instance. Poll `urls.get` with `Prefer: wait=N`, or pass `webhook` to get `asset.completed`. A source that is not an image, corrupt or truncated, larger than `ASSET_MAX_PIXELS`, with a side over `ASSET_MAX_SIDE`, or longer than 20 times its width (or the reverse) fails the asset and refunds it (`error.code` `source_invalid`, `source_too_large`); so does a job not done by `ASSET_DEADLINE_MS` (`deadline_exceeded`). A prediction that is not `succeeded` is 409; `outputIndex` outside its outputs is 400. Send an `Idempotency-Key` to retry safely.
          */
         post: operations["createAsset"];
         delete?: never;
@@ -643,7 +643,7 @@ export interface paths {
         put?: never;
         /**
          * Sign in with email and password
-         * @description Sign in with email and password. Better Auth endpoint `POST /api/auth/sign-in/email`. Not reachable with an API key: a request carrying `x-api-key` answers 403 `forbidden` (`details.authCode` `API_KEY_NOT_ALLOWED`); API keys reach this API's resources, never account management. Throttled per client address (3 attempts in 10 seconds, in production) and against password guessing: after `SIGNIN_MAX_FAILURES` (default 10) wrong passwords for one email (trimmed, case-insensitive) from one client address within 15 minutes, that address's sign-ins for that email answer 429 `rate_limited` with `Retry-After` until its window passes, while other addresses (the owner's) can still sign in; after `SIGNIN_MAX_FAILURES_PER_ACCOUNT` (default 5 × `SIGNIN_MAX_FAILURES`) wrong passwords for the email from all addresses together, every sign-in for it answers 429 until that window passes. A successful sign-in clears the account's count and its address's.
+         * @description Sign in with email and password. Better Auth endpoint `POST /api/auth/sign-in/email`. Not reachable with an API key: a request carrying `x-api-key` answers 403 `forbidden` (`details.authCode` `API_KEY_NOT_ALLOWED`); API keys reach this API's resources, never account management. Throttled per client address (3 attempts in 10 seconds, in production) and against password guessing: after `SIGNIN_MAX_FAILURES` (default 10) wrong passwords for one email (trimmed, case-insensitive) from one client address within 15 minutes, that address's sign-ins for that email answer 429 `rate_limited` with `Retry-After` until its window passes, while other addresses (the owner's) can still sign in; after `SIGNIN_MAX_FAILURES_PER_ACCOUNT` (default 5 × `SIGNIN_MAX_FAILURES`) wrong passwords for the email from all addresses together, every sign-in for it answers 429 until that window passes, except from a device that has signed in to that account before (it shows the `logo_device_…` cookie, signed and HttpOnly, set by a successful sign-in for a year), which meets only its own address's bound. IPv6 addresses count per /64. A successful sign-in clears the account's count and its address's.
          */
         post: operations["signInEmail"];
         delete?: never;
@@ -2249,13 +2249,17 @@ export interface components {
             nextCursor: string | null;
         };
         /**
-         * @description The caller's balance and lifetime totals, derived from the ledger. The balance also includes free credits (signup bonus) and credits moved from a guest account, which no total counts.
+         * @description The caller's balance and lifetime totals, derived from the ledger. The balance also includes free credits (signup bonus) and credits moved from a guest account, which no total counts; `welcome` says what the account was given when it was created, and why it was given nothing.
          * @example {
          *       "balance": 42,
          *       "totalPurchased": 50,
          *       "totalSpent": 12,
          *       "totalRefunded": 1,
-         *       "totalAdjusted": 0
+         *       "totalAdjusted": 0,
+         *       "welcome": {
+         *         "granted": 3,
+         *         "withheld": null
+         *       }
          *     }
          */
         CreditBalance: {
@@ -2289,6 +2293,28 @@ export interface components {
              * @example 0
              */
             totalAdjusted: number;
+            welcome: components["schemas"]["WelcomeCredits"];
+        };
+        /**
+         * @description The welcome credits of this account, and the reason when none were granted.
+         * @example {
+         *       "granted": 0,
+         *       "withheld": "address_budget"
+         *     }
+         */
+        WelcomeCredits: {
+            /**
+             * Format: int32
+             * @description Welcome credits this account received when it was created (a guest's, or a sign-up's).
+             * @example 3
+             */
+            granted: number;
+            /**
+             * @description Why fewer welcome credits were granted than configured, or null: `address_budget` when the client address had already used its free-credit budget for the last 24 hours (the account can still buy credits).
+             * @example null
+             * @enum {string|null}
+             */
+            withheld: "address_budget" | null;
         };
         /**
          * @example {

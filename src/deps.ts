@@ -13,6 +13,7 @@ import { type AssetRunner, createAssetRunner } from "./services/assets/runner";
 import { type ChangeFeed, createChangeFeed } from "./services/changes";
 import { type PolarClient, polarFromConfig } from "./services/polar/client";
 import type { VerifiedEvent } from "./services/polar/webhooks";
+import type { Ports } from "./services/ports";
 import { createEachlabsProvider } from "./services/providers/eachlabs";
 import type { GenerationProvider } from "./services/providers/provider";
 import { createSandboxProvider } from "./services/providers/sandbox";
@@ -28,15 +29,9 @@ import { WebhookMetrics } from "./services/webhooks/metrics";
 
 export const VERSION = "1.0.0";
 
-/** Everything the app needs from the outside, built by the entrypoint or a test. */
-export interface Deps {
-  config: Config;
-  db: Database;
-  database: Pick<DatabaseHandle, "kind" | "ping">;
+/** Everything the app needs from the outside, built by the entrypoint or a test: the services' ports and the app's own parts. */
+export interface Deps extends Ports {
   auth: Auth;
-  logger: Logger;
-  /** "now" and waiting: the system clock, or a fake one in tests. */
-  clock: Clock;
   rateLimitStore: RateLimitStore;
   /** bearer token or API key → user, for SESSION_CACHE_TTL_MS */
   sessionCache: SessionCache;
@@ -44,34 +39,8 @@ export interface Deps {
   httpMetrics: HttpMetrics;
   /** This process's event-loop delay, per scrape of GET /metrics. */
   eventLoopLag: EventLoopLag;
-  /** Provider reads in flight, by prediction id, so concurrent pollers of one prediction share one call. */
-  predictionSyncs: Map<string, Promise<typeof prediction.$inferSelect>>;
-  /** Predictions a completion announcement (an Eachlabs callback, the sandbox) is refreshing on this instance. */
-  eachlabsCallbacks: Set<string>;
-  startedAt: Date;
-  version: string;
-  /** Image generation: Eachlabs, the sandbox, or null (production without a key → predictions 503). */
-  provider: GenerationProvider | null;
-  /** Provider call outcomes for /health. */
-  providerStats: Pick<ProviderStats, "recentErrorRate">;
-  /** Polar checkout client; null when POLAR_ACCESS_TOKEN is not set (purchases 503). */
-  polar: PolarClient | null;
-  /** Where output images are kept for good (STORAGE_DRIVER): served at GET /files/{key} or S3_PUBLIC_URL. */
-  storage: Storage;
-  /**
-   * This app's own fetch handler, set by createApp: output URLs on PUBLIC_URL (the sandbox provider's
-   * images) are copied in-process rather than over the network.
-   */
-  selfFetch?: (req: Request) => Promise<Response>;
-  /** Outgoing webhook attempts of this instance by outcome (GET /metrics). */
-  webhookMetrics: WebhookMetrics;
   /** Deliverables of this instance: claims queued assets and runs them on worker threads (ASSET_WORKERS). */
   assetRunner: AssetRunner;
-  /**
-   * The fleet's change signal as this process hears it (LISTEN on a connection of its own): streams and
-   * `Prefer: wait` subscribe to a job and wake when any instance commits a change to it. Stopped on shutdown.
-   */
-  changes: ChangeFeed;
   /** The Server-Sent Event streams open on this instance (STREAMS_PER_USER; all closed on shutdown). */
   streams: StreamRegistry;
   /** Background work (reconciler, webhook sender) started with the server and stopped before the database closes. */

@@ -196,6 +196,11 @@ const envSchema = z
     // 0: this instance runs no deliverables (a web-only instance; others claim its jobs).
     ASSET_WORKERS: int(Math.max(1, availableParallelism() - 1), 0, 64),
     ASSET_MAX_PIXELS: int(25_000_000, 1),
+    // The longest side of a source (its aspect ratio is also at most MAX_ASPECT_RATIO), checked before decoding.
+    ASSET_MAX_SIDE: int(16_384, 1),
+    // libuv's thread pool (read by Node and Bun at start, not set by us): image workers hold all but two of its
+    // threads at most, so the main thread's WebCrypto, file reads and DNS never wait behind image work.
+    UV_THREADPOOL_SIZE: int(4, 1, 1024),
     ASSET_LEASE_MS: int(60_000, 100),
     ASSET_DEADLINE_MS: int(600_000, 1000),
     // How often an idle instance looks for queued deliverables (created on another instance, or taken over).
@@ -219,6 +224,9 @@ const envSchema = z
         });
     }
   });
+
+/** Every variable the configuration reads (docs/configuration.md documents each; a test checks it). */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(envSchema.shape);
 
 export type Config = Omit<
   z.infer<typeof envSchema>,

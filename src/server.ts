@@ -20,6 +20,8 @@ export interface RunningServer {
 
 interface Listener {
   port: number;
+  /** The address the socket is bound to, as the runtime reports it ("0.0.0.0", "::", "127.0.0.1"…). */
+  address: string;
   close(graceful: boolean): Promise<void>;
 }
 
@@ -38,13 +40,18 @@ async function listen(
       fetch: (req, srv) => fetch(req, srv),
       idleTimeout: 60,
     });
-    return { port: server.port ?? port, close: (graceful) => server.stop(!graceful) };
+    return {
+      port: server.port ?? port,
+      address: server.hostname ?? host,
+      close: (graceful) => server.stop(!graceful),
+    };
   }
   const { serve } = await import("@hono/node-server");
   return new Promise((resolve) => {
     const server = serve({ fetch: (req, env) => fetch(withoutUnframedBody(req), env), hostname: host, port }, (info) =>
       resolve({
         port: info.port,
+        address: info.address,
         close: (graceful) =>
           new Promise((done) => {
             if (!graceful) (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
@@ -54,6 +61,16 @@ async function listen(
       }),
     );
   });
+}
+
+/**
+ * Where a socket listens, as an operator reads it: `address:port` ([…] around IPv6), with "all interfaces" when the
+ * address is a wildcard, so a start line never names a loopback address the server is not limited to.
+ */
+export function boundAddress(address: string, port: number): string {
+  const host = address.includes(":") ? `[${address}]` : address;
+  const wildcard = address === "0.0.0.0" ? " (all IPv4 interfaces)" : address === "::" ? " (all interfaces)" : "";
+  return `${host}:${port}${wildcard}`;
 }
 
 /**
@@ -114,14 +131,16 @@ export async function startServer(
     config.PORT,
   );
   const url = `http://${config.HOST === "0.0.0.0" ? "127.0.0.1" : config.HOST}:${listener.port}`;
+  const listening = boundAddress(listener.address, listener.port);
   logger.info(
     {
-      url,
+      listening,
+      publicUrl: config.PUBLIC_URL,
       database: database.kind,
       provider: config.providerMode,
       payments: config.POLAR_ACCESS_TOKEN ? "configured" : "unconfigured",
     },
-    `Logo API listening on ${url} (database: ${database.kind}, provider: ${config.providerMode})`,
+    `Logo API listening on ${listening} (public URL ${config.PUBLIC_URL}; database: ${database.kind}, provider: ${config.providerMode})`,
   );
   if (config.NODE_ENV === "production" && !config.METRICS_TOKEN)
     logger.warn("/metrics is off (404): set METRICS_TOKEN to scrape it with Authorization: Bearer <METRICS_TOKEN>");

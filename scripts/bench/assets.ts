@@ -442,7 +442,7 @@ export async function runAssetBench(ctx: AssetBenchContext) {
 
 export type AssetBenchResult = Awaited<ReturnType<typeof runAssetBench>>;
 
-/** The figures as Markdown tables (terminal and README). */
+/** The figures as Markdown tables (terminal and docs/performance.md). */
 export function assetTables(r: AssetBenchResult): string {
   const yes = (m: boolean | null) => (m === null ? "" : m ? "yes" : "**no**");
   const kinds = [

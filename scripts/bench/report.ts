@@ -83,7 +83,7 @@ export function goalText(row: Row, names: Map<string, string>): string {
   return `CPU ≥ ${Math.round(row.goal.min * 100)}% of ${row.goal.label ?? `${names.get(row.goal.of) ?? row.goal.of}'s`}${p99}`;
 }
 
-/** The table as Markdown, so the same text goes to the terminal and to the README. */
+/** The table as Markdown, so the same text goes to the terminal and to docs/performance.md. */
 export function table(rows: Row[], shortNames: Map<string, string>): string {
   const header = [
     "target",

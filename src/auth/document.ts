@@ -114,8 +114,10 @@ const SIGNIN_THROTTLE_DESCRIPTION =
   "address within 15 minutes, that address's sign-ins for that email answer 429 `rate_limited` with " +
   "`Retry-After` until its window passes, while other addresses (the owner's) can still sign in; after " +
   "`SIGNIN_MAX_FAILURES_PER_ACCOUNT` (default 5 × `SIGNIN_MAX_FAILURES`) wrong passwords for the email from all " +
-  "addresses together, every sign-in for it answers 429 until that window passes. A successful sign-in clears " +
-  "the account's count and its address's.";
+  "addresses together, every sign-in for it answers 429 until that window passes, except from a device that has " +
+  "signed in to that account before (it shows the `logo_device_…` cookie, signed and HttpOnly, set by a " +
+  "successful sign-in for a year), which meets only its own address's bound. IPv6 addresses count per /64. A " +
+  "successful sign-in clears the account's count and its address's.";
 const SIGNIN_429_MEANING =
   "Too many requests: too many attempts from this client address, or too many wrong " +
   "passwords for this account (from this address, or from all addresses) within 15 minutes (`details.authCode` `TOO_MANY_FAILED_SIGN_INS`); retry " +

@@ -10,7 +10,13 @@ import { CLIENT_ADDRESS_HEADER } from "../lib/client-address";
 import type { Clock } from "../lib/clock";
 import { isUuid } from "../lib/validation";
 import { hasAccountHistory } from "../services/guest-transfer";
-import { clearSigninFailures, releaseSigninAttempt, reserveSigninAttempt } from "../services/signin-throttle";
+import {
+  clearSigninFailures,
+  deviceCookieName,
+  deviceTag,
+  releaseSigninAttempt,
+  reserveSigninAttempt,
+} from "../services/signin-throttle";
 import { API_KEY_AUTH_PATHS, authBodyIssues, authOperation } from "./operations";
 import { credentialCacheKey, type SessionCache } from "./session-cache";
 
@@ -27,6 +33,8 @@ export interface AuthHookDeps {
 }
 
 const PASSWORD_SIGN_IN = "/sign-in/email";
+/** How long a device cookie says "this device has signed in to this account before". */
+const DEVICE_COOKIE_MAX_AGE_S = 365 * 24 * 60 * 60;
 
 /**
  * An API key reaches this API's resources, never account management: with `x-api-key`, every Better Auth
@@ -96,7 +104,10 @@ function beforeHook({
           db,
           email,
           signinAddress(ctx),
-          { maxFailures: signinMaxFailures, maxPerAccount: signinMaxFailuresPerAccount },
+          {
+            maxFailures: signinMaxFailures,
+            maxPerAccount: (await knownDevice(ctx, email)) ? null : signinMaxFailuresPerAccount,
+          },
           clock.now(),
         );
         if (!reservation.allowed) {
@@ -125,14 +136,36 @@ function signinAddress(ctx: HookContext): string {
   return ctx.headers?.get(CLIENT_ADDRESS_HEADER) ?? ctx.request?.headers.get(CLIENT_ADDRESS_HEADER) ?? "server";
 }
 
+/**
+ * Whether the request shows this account's device cookie: set (signed with the auth secret) when a password sign-in
+ * to the account succeeded on this device. Its value is the account's tag (a hash of the email) and a nonce.
+ */
+async function knownDevice(ctx: HookContext, email: string): Promise<boolean> {
+  if (!ctx.headers?.get("cookie") && !ctx.request?.headers.get("cookie")) return false;
+  const value = await ctx.getSignedCookie(deviceCookieName(email), ctx.context.secret).catch(() => null);
+  return typeof value === "string" && value.startsWith(`${deviceTag(email)}.`);
+}
+
+/** After a successful password sign-in: this device is known to the account from now on. */
+async function rememberDevice(ctx: HookContext, email: string): Promise<void> {
+  const session = ctx.context.authCookies.sessionToken.attributes;
+  await ctx.setSignedCookie(deviceCookieName(email), `${deviceTag(email)}.${crypto.randomUUID()}`, ctx.context.secret, {
+    ...session,
+    path: "/",
+    httpOnly: true,
+    maxAge: DEVICE_COOKIE_MAX_AGE_S,
+  });
+}
+
 function signinEmail(ctx: HookContext): string | undefined {
   const email = (ctx.body as { email?: unknown } | undefined)?.email;
   return typeof email === "string" && email.trim() ? email : undefined;
 }
 
 /**
- * After a password sign-in: a success clears the account's failures (and its address's); a wrong password (401) keeps the attempt
- * the before-hook counted; anything else (a refused request, an error) gives it back.
+ * After a password sign-in: a success clears the account's failures (and its address's) and sets the device cookie;
+ * a wrong password (401) keeps the attempt the before-hook counted; anything else (a refused request, an error)
+ * gives it back.
  */
 function signinOutcome({ db }: AuthHookDeps) {
   return createAuthMiddleware(async (ctx) => {
@@ -142,8 +175,10 @@ function signinOutcome({ db }: AuthHookDeps) {
     const status =
       returned && typeof returned === "object" && "statusCode" in returned ? Number(returned.statusCode) : undefined;
     const address = signinAddress(ctx);
-    if (status === undefined && !(returned instanceof Error)) await clearSigninFailures(db, email, address);
-    else if (status !== 401) await releaseSigninAttempt(db, email, address);
+    if (status === undefined && !(returned instanceof Error)) {
+      await clearSigninFailures(db, email, address);
+      await rememberDevice(ctx, email);
+    } else if (status !== 401) await releaseSigninAttempt(db, email, address, await knownDevice(ctx, email));
   });
 }
 

@@ -1,8 +1,6 @@
 /** The facts about deliverables that the database, the contract and the workers share (the kinds are in services/deliverables). */
-import { assetStatus } from "../db/schemas/assets";
-
-/** queued → processing → succeeded | failed. */
-export const ASSET_STATUSES = assetStatus.enumValues;
+/** queued → processing → succeeded | failed (the database enum asset_status is built from it). */
+export const ASSET_STATUSES = ["queued", "processing", "succeeded", "failed"] as const;
 export type AssetStatus = (typeof ASSET_STATUSES)[number];
 export const ACTIVE_ASSET_STATUSES = ["queued", "processing"] as const satisfies readonly AssetStatus[];
 export const isAssetFinal = (s: AssetStatus) => s === "succeeded" || s === "failed";

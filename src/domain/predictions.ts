@@ -1,8 +1,6 @@
 /** The facts about a prediction that the database, the contract and the flow share. */
-import { predictionStatus } from "../db/schemas/predictions";
-
-/** The lifecycle, as the database enum spells it: queued → processing → succeeded | failed | canceled. */
-export const PREDICTION_STATUSES = predictionStatus.enumValues;
+/** The lifecycle (the database enum prediction_status is built from it): queued → processing → succeeded | failed | canceled. */
+export const PREDICTION_STATUSES = ["queued", "processing", "succeeded", "failed", "canceled"] as const;
 export type PredictionStatus = (typeof PREDICTION_STATUSES)[number];
 
 /** Not final yet: the provider may still change them. Every other status is final. */

@@ -57,12 +57,48 @@ const errSerializerCensored = (err: unknown) => {
   return out;
 };
 
+/** The longest a written line waits in the buffer before it is written out (well under the 1 s a reader may wait). */
+export const LOG_FLUSH_MS = 200;
+
 /**
- * Where logs go by default: stdout through a buffer written out asynchronously once 4 KB have gathered (pino's
- * SonicBoom), not one write(2) per line. pino writes it out on exit; src/index.ts and server.stop() flush it too.
+ * Where logs go by default: stdout through a buffer (pino's SonicBoom), written out asynchronously once 4 KB have
+ * gathered, not one write(2) per line, and at the latest LOG_FLUSH_MS after the first line that is waiting: on a
+ * pipe (a container, systemd, a log shipper) a quiet server's lines arrive within that, not when 4 KB have filled.
+ * The timer is armed once per batch (a busy server pays one check per line) and never keeps the process alive. On
+ * exit, whatever the reason (a signal handled by src/index.ts, a crash, a failed start, process.exit), the buffer is
+ * written out synchronously.
  */
-export function stdoutDestination(): pino.DestinationStream {
-  return pino.destination({ dest: 1, sync: false, minLength: 4096 });
+export function stdoutDestination(fd = 1): pino.DestinationStream & { flushSync(): void } {
+  const sonic = pino.destination({ dest: fd, sync: false, minLength: 4096 });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const flushLater = () => {
+    timer = undefined;
+    try {
+      sonic.flush();
+    } catch {
+      // Destroyed (the process is ending): the exit hook below wrote what it could.
+    }
+  };
+  const flushSync = () => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    try {
+      sonic.flushSync();
+    } catch {
+      // Nothing buffered, or the stream is closed already.
+    }
+  };
+  process.once("exit", flushSync);
+  return {
+    write(line: string) {
+      sonic.write(line);
+      if (timer === undefined) {
+        timer = setTimeout(flushLater, LOG_FLUSH_MS);
+        timer.unref?.();
+      }
+    },
+    flushSync,
+  };
 }
 
 /** Structured JSON logs; pretty only when asked for in development. Secrets are redacted by path. */

@@ -40,7 +40,7 @@ const create = defineRoute({
   description:
     "Makes a deliverable from one output (`outputIndex`, default 0) of your **succeeded** prediction, read from our storage: a vector SVG, a transparent PNG, an icon set or a brand kit (see `GET /api/assets/kinds`). " +
     "Charges the kind's price in the same transaction as the asset is recorded (402 with `details {required, balance}` and nothing charged when the balance is short); the work runs on worker threads of any instance. " +
-    "Poll `urls.get` with `Prefer: wait=N`, or pass `webhook` to get `asset.completed`. A source that is not an image, corrupt, or larger than `ASSET_MAX_PIXELS` fails the asset and refunds it (`error.code` `source_invalid`, `source_too_large`); so does a job not done by `ASSET_DEADLINE_MS` (`deadline_exceeded`). " +
+    "Poll `urls.get` with `Prefer: wait=N`, or pass `webhook` to get `asset.completed`. A source that is not an image, corrupt or truncated, larger than `ASSET_MAX_PIXELS`, with a side over `ASSET_MAX_SIDE`, or longer than 20 times its width (or the reverse) fails the asset and refunds it (`error.code` `source_invalid`, `source_too_large`); so does a job not done by `ASSET_DEADLINE_MS` (`deadline_exceeded`). " +
     "A prediction that is not `succeeded` is 409; `outputIndex` outside its outputs is 400. Send an `Idempotency-Key` to retry safely.",
   access: "owner",
   owner: ownPrediction,

@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
-import { type CreditTransactionView, creditTransactionType } from "../db/schemas/credits";
+import type { CreditTransactionView } from "../db/schemas/credits";
+import { CREDIT_TRANSACTION_TYPES } from "../domain/credits";
 import { NO_NUL } from "../domain/patterns";
 import type { CreditPackageConfig } from "../env";
 import { NextCursorSchema, TimestampSchema } from "./common";
@@ -11,6 +12,20 @@ const ID_PATTERN = /^[A-Za-z0-9_-]{1,200}$/;
 const credits = (description: string, example: number, min = 0) =>
   z.int().min(min).max(2_147_483_647).openapi({ description, example });
 
+export const WelcomeCreditsSchema = z
+  .object({
+    granted: credits("Welcome credits this account received when it was created (a guest's, or a sign-up's).", 3),
+    withheld: z.enum(["address_budget"]).nullable().openapi({
+      description:
+        "Why fewer welcome credits were granted than configured, or null: `address_budget` when the client address had already used its free-credit budget for the last 24 hours (the account can still buy credits).",
+      example: null,
+    }),
+  })
+  .openapi("WelcomeCredits", {
+    description: "The welcome credits of this account, and the reason when none were granted.",
+    example: { granted: 0, withheld: "address_budget" },
+  });
+
 export const CreditBalanceSchema = z
   .object({
     balance: credits("Credits available now. Always equals the sum of the caller's ledger.", 42),
@@ -18,11 +33,19 @@ export const CreditBalanceSchema = z
     totalSpent: credits("Credits charged for generations.", 12),
     totalRefunded: credits("Credits returned for failed or canceled generations.", 1),
     totalAdjusted: credits("Signed sum of administrator adjustments.", 0, -2_147_483_648),
+    welcome: WelcomeCreditsSchema,
   })
   .openapi("CreditBalance", {
     description:
-      "The caller's balance and lifetime totals, derived from the ledger. The balance also includes free credits (signup bonus) and credits moved from a guest account, which no total counts.",
-    example: { balance: 42, totalPurchased: 50, totalSpent: 12, totalRefunded: 1, totalAdjusted: 0 },
+      "The caller's balance and lifetime totals, derived from the ledger. The balance also includes free credits (signup bonus) and credits moved from a guest account, which no total counts; `welcome` says what the account was given when it was created, and why it was given nothing.",
+    example: {
+      balance: 42,
+      totalPurchased: 50,
+      totalSpent: 12,
+      totalRefunded: 1,
+      totalAdjusted: 0,
+      welcome: { granted: 3, withheld: null },
+    },
   });
 
 export const CreditPackageSchema = z
@@ -63,7 +86,7 @@ export const CreditPackageListSchema = z
   });
 
 /** The ledger's own enum: one list for the database and the contract. */
-export const CREDIT_TRANSACTION_TYPES = creditTransactionType.enumValues;
+export { CREDIT_TRANSACTION_TYPES };
 
 export const CreditTransactionTypeSchema = z.enum(CREDIT_TRANSACTION_TYPES).openapi("CreditTransactionType", {
   description:

@@ -2,9 +2,10 @@
  * Counts over the whole service: the admin analytics, the admin user list and the business gauges of
  * /metrics read the same aggregates from here.
  */
-import { and, count, eq, gte, ilike, lt, or, sql } from "drizzle-orm";
+import { and, count, eq, gte, ilike, inArray, lt, or, sql } from "drizzle-orm";
 import type { Executor } from "../db";
 import { creditAccount, creditTransaction, polarOrder, prediction, user } from "../db/schema";
+import { type CreditTransactionType, JOB_REFUND_TYPES, SPENDING_TYPES } from "../domain/credits";
 import { PREDICTION_STATUSES, type PredictionStatus } from "../domain/predictions";
 import type { Clock } from "../lib/clock";
 import { ApiError } from "../lib/errors";
@@ -181,16 +182,16 @@ export type UserWithBalance = Awaited<ReturnType<typeof listUsersWithBalance>>["
 
 /** Ledger flows between `from` (inclusive) and `to` (exclusive). */
 export async function creditFlowTotals(db: Executor, range: { from: Date; to: Date }) {
-  const sumOf = (types: string) =>
-    sql<number>`coalesce(sum(${creditTransaction.amount}) filter (where ${creditTransaction.type}::text in (${sql.raw(types)})), 0)::int`;
+  const sumOf = (types: readonly CreditTransactionType[]) =>
+    sql<number>`coalesce(sum(${creditTransaction.amount}) filter (where ${inArray(creditTransaction.type, [...types])}), 0)::int`;
   const [flows] = await db
     .select({
-      purchased: sumOf("'purchase'"),
-      purchaseRefunded: sumOf("'purchase_refund'"),
-      spent: sumOf("'generation', 'asset'"),
-      refunded: sumOf("'refund', 'asset_refund'"),
-      adjusted: sumOf("'admin_adjustment'"),
-      bonus: sumOf("'signup_bonus'"),
+      purchased: sumOf(["purchase"]),
+      purchaseRefunded: sumOf(["purchase_refund"]),
+      spent: sumOf(SPENDING_TYPES),
+      refunded: sumOf(JOB_REFUND_TYPES),
+      adjusted: sumOf(["admin_adjustment"]),
+      bonus: sumOf(["signup_bonus"]),
     })
     .from(creditTransaction)
     .where(and(gte(creditTransaction.createdAt, range.from), lt(creditTransaction.createdAt, range.to)));

@@ -1,7 +1,7 @@
 import { and, eq, sql } from "drizzle-orm";
 import type { Database, Executor } from "../db";
 import { prepared } from "../db/prepared";
-import { creditAccount, creditTransaction, user } from "../db/schema";
+import { creditAccount, creditTransaction, user, welcomeCredit } from "../db/schema";
 import { type CreditTransactionRow, type CreditTransactionView, creditTransactionView } from "../db/schemas/credits";
 import { conflict, notFound } from "../lib/errors";
 import { type Cursor, cursorParams, keysetAfterPlaceholders, keysetOrder, page } from "../lib/pagination";
@@ -33,6 +33,8 @@ export interface CreditSummary {
   totalRefunded: number;
   /** signed sum of admin adjustments */
   totalAdjusted: number;
+  /** the welcome credits the account got, and why it got none when its address's budget was spent */
+  welcome: { granted: number; withheld: "address_budget" | null };
 }
 
 const EMPTY_SUMMARY: CreditSummary = {
@@ -41,9 +43,13 @@ const EMPTY_SUMMARY: CreditSummary = {
   totalSpent: 0,
   totalRefunded: 0,
   totalAdjusted: 0,
+  welcome: { granted: 0, withheld: null },
 };
 
-/** One row by primary key, as a named prepared statement (no SQL text rebuilt per request). */
+/**
+ * The account's counters and its welcome credits, by primary key, as a named prepared statement (no SQL text rebuilt
+ * per request). An account without a balance row (nothing granted, nothing bought) reads as zeros.
+ */
 export async function getCreditSummary(db: Executor, userId: string): Promise<CreditSummary> {
   const statement = prepared(db, "credit_summary", (d, name) =>
     d
@@ -53,13 +59,25 @@ export async function getCreditSummary(db: Executor, userId: string): Promise<Cr
         totalSpent: creditAccount.totalSpent,
         totalRefunded: creditAccount.totalRefunded,
         totalAdjusted: creditAccount.totalAdjusted,
+        welcomeGranted: welcomeCredit.granted,
+        welcomeWithheld: welcomeCredit.withheld,
       })
-      .from(creditAccount)
-      .where(eq(creditAccount.userId, sql.placeholder("userId")))
+      .from(user)
+      .leftJoin(creditAccount, eq(creditAccount.userId, user.id))
+      .leftJoin(welcomeCredit, eq(welcomeCredit.userId, user.id))
+      .where(eq(user.id, sql.placeholder("userId")))
       .prepare(name),
   );
   const [row] = await statement.execute({ userId });
-  return row ?? EMPTY_SUMMARY;
+  if (!row) return EMPTY_SUMMARY;
+  return {
+    balance: row.balance ?? 0,
+    totalPurchased: row.totalPurchased ?? 0,
+    totalSpent: row.totalSpent ?? 0,
+    totalRefunded: row.totalRefunded ?? 0,
+    totalAdjusted: row.totalAdjusted ?? 0,
+    welcome: { granted: row.welcomeGranted ?? 0, withheld: row.welcomeWithheld ?? null },
+  };
 }
 
 /** One page of a user's ledger, newest first. */

@@ -1,13 +1,13 @@
 import { sql } from "drizzle-orm";
 import { type Database, queryRows } from "../db";
-import { freeCreditGrant } from "../db/schema";
+import { freeCreditGrant, welcomeCredit } from "../db/schema";
 import { applyCreditChange, isUniqueViolation } from "./ledger";
 
 /**
  * Welcome credits (a guest's or a sign-up's) cost real generations, so each client address has a budget:
  * at most `perDay` credits in any 24 hours (rolling), shared by every instance through the database. A
  * grant is all or nothing: one that does not fit in what is left is not made, and the account starts
- * without welcome credits (it can still buy).
+ * without welcome credits (it can still buy). Either way the outcome is kept (welcome_credit) for GET /api/credits.
  */
 export const FREE_CREDIT_WINDOW_MS = 24 * 60 * 60 * 1000;
 
@@ -24,7 +24,10 @@ export async function grantWelcomeCredits(
   input: { userId: string; amount: number; address: string | null; perDay: number; now: Date },
 ): Promise<WelcomeGrant> {
   const { userId, amount, address, perDay, now } = input;
-  if (amount <= 0) return { granted: true };
+  if (amount <= 0) {
+    await db.insert(welcomeCredit).values({ userId, granted: 0, withheld: null }).onConflictDoNothing();
+    return { granted: true };
+  }
   try {
     return await db.transaction(async (tx) => {
       if (address !== null) {
@@ -36,10 +39,17 @@ export async function grantWelcomeCredits(
           tx,
           sql`select coalesce(sum(amount), 0)::int as spent from free_credit_grant where address = ${address}`,
         );
-        if (Number(row?.spent ?? 0) + amount > perDay) return { granted: false, reason: "budget_exhausted" } as const;
+        if (Number(row?.spent ?? 0) + amount > perDay) {
+          await tx
+            .insert(welcomeCredit)
+            .values({ userId, granted: 0, withheld: "address_budget" })
+            .onConflictDoNothing();
+          return { granted: false, reason: "budget_exhausted" } as const;
+        }
         await tx.insert(freeCreditGrant).values({ address, userId, amount, grantedAt: now });
       }
       await applyCreditChange(tx, { userId, type: "signup_bonus", amount, reason: "Welcome credits" });
+      await tx.insert(welcomeCredit).values({ userId, granted: amount, withheld: null }).onConflictDoNothing();
       return { granted: true } as const;
     });
   } catch (err) {

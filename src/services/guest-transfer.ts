@@ -1,24 +1,22 @@
-import { and, eq, sql } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import { type Database, type Executor, queryRows } from "../db";
 import {
-  asset,
   creditAccount,
   creditTransaction,
   guestLink,
-  outgoingWebhook,
   polarOrder,
-  prediction,
+  USER_OWNED_TABLES,
   user,
   webhookSecret,
 } from "../db/schema";
-import { applyCreditChange, TOTAL_KEYS } from "./ledger";
+import { moveLedger } from "./ledger";
 
 /** A guest that signs up or signs in: everything it owns moves to the account, nothing is lost. */
 
 /**
- * Moves everything a guest owns to the account it linked to, in one transaction: the balance as a
- * pair of `transfer` rows (guest −n, user +n), then the guest's ledger rows, predictions, assets and orders, its
- * webhook events (queued or still to come) and — when the account has none yet — its signing secret, so events
+ * Moves everything a guest owns to the account it linked to, in one transaction: its ledger (by the ledger's own
+ * moveLedger), then the rows of every table in USER_OWNED_TABLES (predictions, assets, orders, webhook events,
+ * queued or still to come) and — when the account has none yet — its signing secret, so events
  * of the guest's jobs are still delivered and verify with the secret the guest's receiver knows.
  * Afterwards the guest has no balance row, so Better Auth can delete it without cascading anything away.
  */
@@ -33,49 +31,18 @@ export async function transferGuestAccount(db: Database, guestId: string, userId
       .from(polarOrder)
       .where(eq(polarOrder.userId, guestId))
       .for("update");
-    const [guest] = await tx.select().from(creditAccount).where(eq(creditAccount.userId, guestId)).for("update");
-    const moved = guest?.balance ?? 0;
-    if (moved > 0) {
-      await applyCreditChange(tx, {
-        userId: guestId,
-        type: "transfer",
-        amount: -moved,
-        reason: `Moved to account ${userId}`,
-      });
-      await applyCreditChange(tx, {
-        userId,
-        type: "transfer",
-        amount: moved,
-        reason: `Moved from guest account ${guestId}`,
-      });
-    }
-    // The guest's welcome credits stay in the history, but as a `transfer`: the user has (or will get) its own
-    // signup_bonus row, and credit_transaction_signup_once allows one per user.
-    await tx
-      .update(creditTransaction)
-      .set({ type: "transfer", reason: sql`'Guest welcome credits: ' || coalesce(${creditTransaction.reason}, '')` })
-      .where(and(eq(creditTransaction.userId, guestId), eq(creditTransaction.type, "signup_bonus")));
-    await tx.update(creditTransaction).set({ userId }).where(eq(creditTransaction.userId, guestId));
-    // The guest's rows now count in the user's totals (the transfer pair itself moves none).
-    if (guest && TOTAL_KEYS.some((k) => guest[k] !== 0)) {
-      const add = Object.fromEntries(TOTAL_KEYS.map((k) => [k, sql`${creditAccount[k]} + ${guest[k]}`]));
-      await tx
-        .insert(creditAccount)
-        .values({ userId, balance: 0, ...Object.fromEntries(TOTAL_KEYS.map((k) => [k, guest[k]])) })
-        .onConflictDoUpdate({ target: creditAccount.userId, set: { ...add, updatedAt: sql`now()` } });
-    }
-    await tx.update(prediction).set({ userId }).where(eq(prediction.userId, guestId));
-    await tx.update(asset).set({ userId }).where(eq(asset.userId, guestId));
-    await tx.update(polarOrder).set({ userId }).where(eq(polarOrder.userId, guestId));
-    // After the jobs (whose rows this transaction now holds): an event written by a job that finished before
-    // is moved here; one written after reads the new owner from its job. Left with the guest, an event could
-    // never be signed (the guest's secret goes with the guest) and stayed pending for ever.
-    await tx.update(outgoingWebhook).set({ userId }).where(eq(outgoingWebhook.userId, guestId));
+    const moved = await moveLedger(tx, guestId, userId);
+    // In the list's order, the outbox last: after the jobs (whose rows this transaction then holds), an event
+    // written by a job that finished before is moved here; one written after reads the new owner from its job.
+    // Left with the guest, an event could never be signed (the guest's secret goes with the guest).
+    for (const owned of USER_OWNED_TABLES)
+      await tx.execute(
+        sql`update ${owned.table} set ${sql.identifier(owned.userId.name)} = ${userId} where ${owned.userId} = ${guestId}`,
+      );
     await tx.execute(
       sql`update ${webhookSecret} set user_id = ${userId} where user_id = ${guestId}
           and not exists (select 1 from ${webhookSecret} w where w.user_id = ${userId})`,
     );
-    await tx.delete(creditAccount).where(eq(creditAccount.userId, guestId));
     await tx.insert(guestLink).values({ guestId, userId }).onConflictDoNothing();
     return { moved };
   });
@@ -86,13 +53,11 @@ export async function transferGuestAccount(db: Database, guestId: string, userId
  * ledger rows, predictions, assets or Polar orders (all kept by RESTRICT foreign keys, by design).
  */
 export async function hasAccountHistory(db: Executor, userId: string): Promise<boolean> {
-  const [row] = await queryRows<{ found: boolean }>(
-    db,
-    sql`select exists (select 1 from ${creditAccount} where ${creditAccount.userId} = ${userId})
-        or exists (select 1 from ${creditTransaction} where ${creditTransaction.userId} = ${userId})
-        or exists (select 1 from ${prediction} where ${prediction.userId} = ${userId})
-        or exists (select 1 from ${asset} where ${asset.userId} = ${userId})
-        or exists (select 1 from ${polarOrder} where ${polarOrder.userId} = ${userId}) as found`,
-  );
+  const owned = [
+    { table: creditAccount, userId: creditAccount.userId },
+    { table: creditTransaction, userId: creditTransaction.userId },
+    ...USER_OWNED_TABLES,
+  ].map((o) => sql`exists (select 1 from ${o.table} where ${o.userId} = ${userId})`);
+  const [row] = await queryRows<{ found: boolean }>(db, sql`select ${sql.join(owned, sql` or `)} as found`);
   return Boolean(row?.found);
 }

@@ -1,10 +1,10 @@
 /** The service's own view of its health: the database answering, the provider configured and failing or not. */
-import type { Deps } from "../deps";
+import type { Needs } from "./ports";
 
 const PING_TIMEOUT_MS = 2000;
 
 export async function checkHealth(
-  deps: Pick<Deps, "database" | "config" | "clock" | "startedAt" | "version" | "providerStats">,
+  deps: Needs<"database" | "config" | "clock" | "startedAt" | "version" | "providerStats">,
 ) {
   const { database, config, clock, startedAt, version, providerStats } = deps;
   let latencyMs: number | null = null;

@@ -1,8 +1,17 @@
-import { sql } from "drizzle-orm";
+import { and, eq, gte, inArray, lt, lte, notExists, or, type SQL, sql } from "drizzle-orm";
+import type { PgTable } from "drizzle-orm/pg-core";
 import { type Executor, queryRows } from "../db";
-import type { Deps } from "../deps";
+import {
+  idempotencyKey,
+  outgoingWebhook,
+  rateLimitBucket,
+  signinAddressFailure,
+  signinFailure,
+  webhookDelivery,
+} from "../db/schema";
 import { isFileKey } from "../domain/files";
 import { backgroundLoop, type Lifecycle } from "../lib/lifecycle";
+import type { Needs } from "./ports";
 import { SIGNIN_WINDOW_MS } from "./signin-throttle";
 
 /**
@@ -37,10 +46,18 @@ export interface HousekeepingResult {
   orphanFiles: number;
 }
 
-type HousekeepingDeps = Pick<Deps, "db" | "config" | "storage" | "clock" | "logger">;
+type HousekeepingDeps = Needs<"db" | "config" | "storage" | "clock" | "logger">;
 
-const countOf = async (db: Executor, query: ReturnType<typeof sql>) =>
-  Number((await queryRows<{ n: number | string }>(db, query))[0]?.n ?? 0);
+/** Deletes the rows of `table` that `where` matches and counts them in the database (no row comes back). */
+const deletedCount = async (db: Executor, table: PgTable, where: SQL | undefined) =>
+  Number(
+    (
+      await queryRows<{ n: number | string }>(
+        db,
+        sql`with d as (delete from ${table} where ${where} returning 1) select count(*) as n from d`,
+      )
+    )[0]?.n ?? 0,
+  );
 
 export async function housekeepOnce(deps: HousekeepingDeps): Promise<HousekeepingResult> {
   const now = deps.clock.now();
@@ -59,42 +76,39 @@ export async function housekeepOnce(deps: HousekeepingDeps): Promise<Housekeepin
     );
     if (!lock?.locked) return;
     result.ranDatabasePart = true;
-    const at = now.toISOString();
-    result.idempotencyKeys = await countOf(
-      tx,
-      sql`with d as (delete from idempotency_key where expires_at < ${at} returning 1) select count(*) as n from d`,
-    );
-    const windowStart = new Date(now.getTime() - SIGNIN_WINDOW_MS).toISOString();
+    result.idempotencyKeys = await deletedCount(tx, idempotencyKey, lt(idempotencyKey.expiresAt, now));
+    const windowStart = new Date(now.getTime() - SIGNIN_WINDOW_MS);
     result.signinFailures =
-      (await countOf(
-        tx,
-        sql`with d as (delete from signin_failure where window_started_at <= ${windowStart} returning 1) select count(*) as n from d`,
-      )) +
-      (await countOf(
-        tx,
-        sql`with d as (delete from signin_address_failure where window_started_at <= ${windowStart} returning 1) select count(*) as n from d`,
-      ));
-    result.rateLimitWindows = await countOf(
-      tx,
-      sql`with d as (delete from rate_limit_bucket where reset_at <= ${at} returning 1) select count(*) as n from d`,
-    );
+      (await deletedCount(tx, signinFailure, lte(signinFailure.windowStartedAt, windowStart))) +
+      (await deletedCount(tx, signinAddressFailure, lte(signinAddressFailure.windowStartedAt, windowStart)));
+    result.rateLimitWindows = await deletedCount(tx, rateLimitBucket, lte(rateLimitBucket.resetAt, now));
     // An event is kept while any attempt is pending or ended within the retention period; its deliveries go
     // with it (ON DELETE CASCADE).
-    const keptSince = new Date(now.getTime() - deps.config.WEBHOOK_RETENTION_DAYS * 86_400_000).toISOString();
-    result.webhookEvents = await countOf(
-      tx,
-      sql`with d as (
-            delete from outgoing_webhook where id in (
-              select w.id from outgoing_webhook w
-              where w.created_at < ${keptSince}
-                and not exists (
-                  select 1 from webhook_delivery d
-                  where d.outgoing_webhook_id = w.id
-                    and (d.status = 'pending' or coalesce(d.completed_at, d.created_at) >= ${keptSince}))
-              limit ${WEBHOOK_BATCH})
-            returning 1)
-          select count(*) as n from d`,
-    );
+    const keptSince = new Date(now.getTime() - deps.config.WEBHOOK_RETENTION_DAYS * 86_400_000);
+    const expired = deps.db
+      .select({ id: outgoingWebhook.id })
+      .from(outgoingWebhook)
+      .where(
+        and(
+          lt(outgoingWebhook.createdAt, keptSince),
+          notExists(
+            deps.db
+              .select({ one: sql`1` })
+              .from(webhookDelivery)
+              .where(
+                and(
+                  eq(webhookDelivery.webhookRowId, outgoingWebhook.id),
+                  or(
+                    eq(webhookDelivery.status, "pending"),
+                    gte(sql`coalesce(${webhookDelivery.completedAt}, ${webhookDelivery.createdAt})`, keptSince),
+                  ),
+                ),
+              ),
+          ),
+        ),
+      )
+      .limit(WEBHOOK_BATCH);
+    result.webhookEvents = await deletedCount(tx, outgoingWebhook, inArray(outgoingWebhook.id, expired));
   });
   // The storage sweep lists every file: only the instance that did the database part does it this time.
   if (result.ranDatabasePart) result.orphanFiles = await deleteOrphanFiles(deps, now);

@@ -130,6 +130,46 @@ export async function applyCreditChange(
 }
 
 /** Postgres unique_violation (23505), as thrown by pg or PGlite, possibly wrapped by Drizzle. */
+/**
+ * Moves a guest's ledger to the account it linked to (in the caller's transaction, the guest's balance row locked
+ * by it): its balance as a pair of `transfer` rows (guest −n, account +n), its rows with their history (its welcome
+ * credits kept as a `transfer`: the account has, or will get, its own signup_bonus and one is allowed per user),
+ * its lifetime totals added to the account's, and its balance row removed. Returns the credits moved.
+ */
+export async function moveLedger(tx: Tx, guestId: string, userId: string): Promise<number> {
+  const [guest] = await tx.select().from(creditAccount).where(eq(creditAccount.userId, guestId)).for("update");
+  const moved = guest?.balance ?? 0;
+  if (moved > 0) {
+    await applyCreditChange(tx, {
+      userId: guestId,
+      type: "transfer",
+      amount: -moved,
+      reason: `Moved to account ${userId}`,
+    });
+    await applyCreditChange(tx, {
+      userId,
+      type: "transfer",
+      amount: moved,
+      reason: `Moved from guest account ${guestId}`,
+    });
+  }
+  await tx
+    .update(creditTransaction)
+    .set({ type: "transfer", reason: sql`'Guest welcome credits: ' || coalesce(${creditTransaction.reason}, '')` })
+    .where(and(eq(creditTransaction.userId, guestId), eq(creditTransaction.type, "signup_bonus")));
+  await tx.update(creditTransaction).set({ userId }).where(eq(creditTransaction.userId, guestId));
+  // The guest's rows now count in the account's totals (the transfer pair itself moves none).
+  if (guest && TOTAL_KEYS.some((k) => guest[k] !== 0)) {
+    const add = Object.fromEntries(TOTAL_KEYS.map((k) => [k, sql`${creditAccount[k]} + ${guest[k]}`]));
+    await tx
+      .insert(creditAccount)
+      .values({ userId, balance: 0, ...Object.fromEntries(TOTAL_KEYS.map((k) => [k, guest[k]])) })
+      .onConflictDoUpdate({ target: creditAccount.userId, set: { ...add, updatedAt: sql`now()` } });
+  }
+  await tx.delete(creditAccount).where(eq(creditAccount.userId, guestId));
+  return moved;
+}
+
 export function isUniqueViolation(err: unknown, constraint?: string): boolean {
   for (let e: unknown = err, i = 0; e && i < 5; e = (e as { cause?: unknown }).cause, i++) {
     const x = e as { code?: string; constraint?: string };

@@ -1,9 +1,14 @@
+import { lookup } from "node:dns/promises";
 import { request as httpRequest, type IncomingMessage } from "node:http";
 import { request as httpsRequest } from "node:https";
-import type { Deps } from "../deps";
+import { isIP } from "node:net";
 import { imageTypeOf, newFileKey } from "../domain/files";
+import type { Needs } from "./ports";
 import type { Storage } from "./storage";
-import { guardedLookup, isPrivateHost } from "./webhooks/address-guard";
+import { guardedLookup, isPrivateAddress, isPrivateHost } from "./webhooks/address-guard";
+
+/** The ports this module uses. */
+type OutputDeps = Needs<"config" | "storage" | "selfFetch">;
 
 /**
  * Copying a succeeded prediction's images from the provider's URLs (which expire) into our storage.
@@ -18,7 +23,8 @@ import { guardedLookup, isPrivateHost } from "./webhooks/address-guard";
  * A provider's output URL, and every redirect it answers, is steered by someone else: unless private URLs
  * are allowed (OUTPUT_ALLOW_PRIVATE_URLS), every hop goes through the webhook sender's checked and pinned
  * DNS lookup (no loopback, private, link-local, metadata or IPv4-embedding IPv6 address), in production only
- * over https, and never from https down to http.
+ * over https (with private URLs allowed, also over http to a host on a private address: a provider or a fake on
+ * the same network), and never from https down to http.
  */
 
 export const MAX_OUTPUT_REDIRECTS = 3;
@@ -47,7 +53,7 @@ export interface CopyOptions {
   fetch: FetchLike;
   /** Hops on loopback/private addresses are allowed (OUTPUT_ALLOW_PRIVATE_URLS). */
   allowPrivate: boolean;
-  /** Only https hops (production). */
+  /** Only https hops (production); with `allowPrivate`, http hops to a host on a private address too. */
   httpsOnly: boolean;
   /** This server's own origin (PUBLIC_URL): its URLs are answered in-process, not fetched, so not guarded. */
   ownOrigin?: string;
@@ -96,7 +102,7 @@ async function fetchFollowingRedirects(url: string, opts: CopyOptions, signal: A
   let previous: URL | undefined;
   for (let hop = 0; ; hop++) {
     const target = new URL(current);
-    checkHop(target, previous, opts, url);
+    await checkHop(target, previous, opts, url);
     const res = await opts.fetch(new Request(target, { redirect: "manual", signal, headers: { accept: "image/*" } }));
     const location = res.headers.get("location");
     if (res.status < 300 || res.status > 399 || res.status === 304 || !location) return res;
@@ -108,15 +114,32 @@ async function fetchFollowingRedirects(url: string, opts: CopyOptions, signal: A
 }
 
 /** Throws a permanent OutputCopyError when a hop may not be requested at all. */
-function checkHop(target: URL, previous: URL | undefined, opts: CopyOptions, url: string): void {
+async function checkHop(target: URL, previous: URL | undefined, opts: CopyOptions, url: string): Promise<void> {
   if (target.protocol !== "https:" && target.protocol !== "http:")
     throw new OutputCopyError("permanent", "bad_url", url);
   if (previous?.protocol === "https:" && target.protocol === "http:")
     throw new OutputCopyError("permanent", "downgrade", url);
   if (target.origin === opts.ownOrigin) return;
-  if (opts.httpsOnly && target.protocol !== "https:") throw new OutputCopyError("permanent", "insecure_url", url);
+  if (opts.httpsOnly && target.protocol !== "https:" && !(opts.allowPrivate && (await onPrivateAddress(target, url))))
+    throw new OutputCopyError("permanent", "insecure_url", url);
   if (!opts.allowPrivate && isPrivateHost(target.hostname))
     throw new OutputCopyError("permanent", "address_not_public", url);
+}
+
+/**
+ * Whether a hop's host is on a private address: a private literal or a name of this machine, or a name whose every
+ * address is private. A lookup that fails is a transient failure (the name may resolve on the next try).
+ */
+async function onPrivateAddress(target: URL, url: string): Promise<boolean> {
+  const host = target.hostname.replace(/^\[|\]$/g, "");
+  if (isPrivateHost(host)) return true;
+  if (isIP(host)) return false;
+  try {
+    const addresses = await lookup(host, { all: true });
+    return addresses.length > 0 && addresses.every((a) => isPrivateAddress(a.address));
+  } catch (cause) {
+    throw new OutputCopyError("transient", "network", url, { cause });
+  }
 }
 
 /** The body, aborting the read as soon as it passes `max` bytes (a Content-Length can lie or be absent). */
@@ -147,7 +170,7 @@ export type CopyOutcome =
  * permanent when any is (the prediction cannot succeed), else transient. Files stored before a failure
  * stay unreferenced: keys are random, so a retry never collides with them.
  */
-export async function copyOutputs(deps: Deps, urls: string[]): Promise<CopyOutcome> {
+export async function copyOutputs(deps: OutputDeps, urls: string[]): Promise<CopyOutcome> {
   const opts: CopyOptions = {
     storage: deps.storage,
     maxBytes: deps.config.OUTPUT_MAX_BYTES,
@@ -177,7 +200,7 @@ export async function copyOutputs(deps: Deps, urls: string[]): Promise<CopyOutco
  * public URL is reachable from inside the server. Everything else goes over the network, through the
  * guarded lookup unless private addresses are allowed.
  */
-function outputFetch(deps: Deps): FetchLike {
+function outputFetch(deps: OutputDeps): FetchLike {
   const own = new URL(deps.config.PUBLIC_URL).origin;
   const network = guardedFetch(deps.config.OUTPUT_ALLOW_PRIVATE_URLS);
   return (req) => (deps.selfFetch && new URL(req.url).origin === own ? deps.selfFetch(req) : network(req));

@@ -1,12 +1,12 @@
 /** Buying credits: a Polar checkout for a configured package; the credits arrive with Polar's order.paid webhook. */
 
-import type { Deps } from "../deps";
 import type { AuthUser } from "../domain/user";
 import { ApiError } from "../lib/errors";
 import { findPackage, type PolarCheckout, PolarProviderError } from "./polar/client";
+import type { Needs } from "./ports";
 
 export async function startPurchase(
-  deps: Pick<Deps, "config" | "polar" | "logger">,
+  deps: Needs<"config" | "polar" | "logger">,
   user: AuthUser,
   req: { packageId: string; successUrl?: string },
 ): Promise<PolarCheckout> {

@@ -1,10 +1,15 @@
 import { and, asc, inArray, isNull, lt, or, sql } from "drizzle-orm";
 import { prediction } from "../db/schema";
-import type { Deps } from "../deps";
 import { ACTIVE_STATUSES, isFinal } from "../domain/predictions";
 import { backgroundLoop, type Lifecycle } from "../lib/lifecycle";
 import { failOverdueAssets } from "./assets/runner";
+import type { Needs } from "./ports";
 import { finishPrediction, type PredictionRow, syncFromProvider } from "./predictions";
+
+/** The ports this module uses. */
+type ReconcilerDeps = Needs<
+  "config" | "db" | "clock" | "logger" | "provider" | "predictionSyncs" | "changes" | "storage" | "selfFetch"
+>;
 
 /**
  * The background reconciler: so that a failed generation is refunded even when nobody polls, and a deliverable
@@ -26,7 +31,7 @@ export interface ReconcileResult {
   assetsTimedOut: number;
 }
 
-export async function reconcileOnce(deps: Deps): Promise<ReconcileResult> {
+export async function reconcileOnce(deps: ReconcilerDeps): Promise<ReconcileResult> {
   const { db, config } = deps;
   const now = deps.clock.now();
   const staleBefore = new Date(now.getTime() - config.PREDICTION_STALE_AFTER_MS);
@@ -91,7 +96,7 @@ export async function reconcileOnce(deps: Deps): Promise<ReconcileResult> {
 }
 
 /** Runs reconcileOnce every RECONCILER_INTERVAL_MS (on the deps' clock); off when it is 0. */
-export function createReconcilerLifecycle(deps: Deps): Lifecycle {
+export function createReconcilerLifecycle(deps: ReconcilerDeps): Lifecycle {
   return backgroundLoop(async (signal) => {
     if (deps.config.RECONCILER_INTERVAL_MS <= 0) return;
     for (;;) {

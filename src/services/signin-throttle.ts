@@ -1,3 +1,5 @@
+import { createHash } from "node:crypto";
+import { isIPv4, isIPv6 } from "node:net";
 import { type SQL, sql } from "drizzle-orm";
 import { type Database, queryRows } from "../db";
 
@@ -7,6 +9,11 @@ import { type Database, queryRows } from "../db";
  * - per account, whatever the addresses: `maxPerAccount` (a higher bound) stops a distributed guesser.
  * So one address guessing cannot lock the owner out from their own address, and guessing stays bounded per
  * account. A successful sign-in ends the account's window and that address's, at once.
+ *
+ * A device that has signed in to the account before shows its device cookie (signed, per account; OWASP's
+ * "device cookies"): its attempts are bounded only per address, so a distributed guesser filling the account's
+ * bound does not lock the owner out of their own devices. Addresses are counted per IPv6 /64 (one subscriber's
+ * or host's prefix), so rotating addresses within it gains an attacker nothing.
  *
  * An attempt is reserved (counted) in both before Better Auth checks the password, each in one atomic upsert,
  * so concurrent guesses cannot all slip past the last free slot; once the outcome is known a success clears the
@@ -19,13 +26,47 @@ export function signinKey(email: string): string {
   return email.trim().toLowerCase();
 }
 
+/**
+ * The address as counted: an IPv4 address (an IPv4-mapped IPv6 address as its IPv4 form) as it is, an IPv6
+ * address as its /64 prefix (`2001:db8:1:2::/64`), anything else (e.g. "server") as it is.
+ */
+export function signinAddressKey(address: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped?.[1] && isIPv4(mapped[1])) return mapped[1];
+  const bare = address.replace(/%.*$/, "");
+  if (!isIPv6(bare)) return address;
+  const [head = "", tail] = bare.toLowerCase().split("::");
+  const groups = (part: string | undefined) => (part ? part.split(":") : []);
+  const left = groups(head);
+  // An embedded IPv4 tail (::1.2.3.4) lies in the last 32 bits, never in the first 64.
+  const right = groups(tail);
+  const all =
+    tail === undefined ? left : [...left, ...Array(Math.max(0, 8 - left.length - right.length)).fill("0"), ...right];
+  return `${all
+    .slice(0, 4)
+    .map((g) => Number.parseInt(g, 16).toString(16))
+    .join(":")}::/64`;
+}
+
+/** The name of the device cookie for an account: one per account a browser has signed in to. */
+export function deviceCookieName(email: string): string {
+  return `logo_device_${deviceTag(email).slice(0, 16)}`;
+}
+
+/** What a device cookie for this account carries (before its nonce and signature): a hash, never the email. */
+export function deviceTag(email: string): string {
+  return createHash("sha256")
+    .update(`logo-device:${signinKey(email)}`)
+    .digest("base64url");
+}
+
 export type SigninReservation = { allowed: true } | { allowed: false; retryAfterSeconds: number };
 
 export interface SigninLimits {
   /** Per (account, address). */
   maxFailures: number;
-  /** Per account, over every address. */
-  maxPerAccount: number;
+  /** Per account, over every address; null for a device that has signed in to this account before. */
+  maxPerAccount: number | null;
 }
 
 /** One counter row: `table` is signin_failure (by email) or signin_address_failure (by email and address). */
@@ -84,11 +125,13 @@ export async function reserveSigninAttempt(
   now: Date,
 ): Promise<SigninReservation> {
   const key = signinKey(email);
-  const byAddress = await take(db, addressCounter(key, address), limits.maxFailures, now);
+  const byAddress = await take(db, addressCounter(key, signinAddressKey(address)), limits.maxFailures, now);
   if (byAddress !== null) return { allowed: false, retryAfterSeconds: byAddress };
+  // A known device: only its address's bound (its failures do not count toward the account's either).
+  if (limits.maxPerAccount === null) return { allowed: true };
   const byAccount = await take(db, accountCounter(key), limits.maxPerAccount, now);
   if (byAccount === null) return { allowed: true };
-  await giveBack(db, addressCounter(key, address));
+  await giveBack(db, addressCounter(key, signinAddressKey(address)));
   return { allowed: false, retryAfterSeconds: byAccount };
 }
 
@@ -96,12 +139,19 @@ export async function reserveSigninAttempt(
 export async function clearSigninFailures(db: Database, email: string, address: string): Promise<void> {
   const key = signinKey(email);
   await db.execute(sql`delete from signin_failure where email = ${key}`);
-  await db.execute(sql`delete from signin_address_failure where email = ${key} and address = ${address}`);
+  await db.execute(
+    sql`delete from signin_address_failure where email = ${key} and address = ${signinAddressKey(address)}`,
+  );
 }
 
 /** The attempt ended otherwise than with a wrong password (a malformed request, an error): its slots are given back. */
-export async function releaseSigninAttempt(db: Database, email: string, address: string): Promise<void> {
+export async function releaseSigninAttempt(
+  db: Database,
+  email: string,
+  address: string,
+  knownDevice = false,
+): Promise<void> {
   const key = signinKey(email);
-  await giveBack(db, addressCounter(key, address));
-  await giveBack(db, accountCounter(key));
+  await giveBack(db, addressCounter(key, signinAddressKey(address)));
+  if (!knownDevice) await giveBack(db, accountCounter(key));
 }

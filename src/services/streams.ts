@@ -1,8 +1,11 @@
 import type { SSEStreamingApi } from "hono/streaming";
-import type { Deps } from "../deps";
 import type { JobType } from "../domain/jobs";
 import { ApiError } from "../lib/errors";
 import { Waker } from "../lib/waker";
+import type { Needs } from "./ports";
+
+/** The ports this module uses. */
+type StreamDeps = Needs<"changes" | "config" | "logger" | "clock">;
 
 /**
  * Server-Sent Event streams of a paid job (GET /api/predictions/{id}/events, /api/assets/{id}/events): at once
@@ -96,7 +99,7 @@ export interface JobStream {
 }
 
 /** Writes the job's events to `stream` until it is done, the client goes, STREAM_MAX_MS passes or shutdown. */
-export async function runJobStream(deps: Deps, stream: SSEStreamingApi, job: JobStream): Promise<void> {
+export async function runJobStream(deps: StreamDeps, stream: SSEStreamingApi, job: JobStream): Promise<void> {
   const { clock } = deps;
   const waker = new Waker();
   const stop = new AbortController();

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { signinKey } from "../../src/services/signin-throttle";
+import { signinAddressKey, signinKey } from "../../src/services/signin-throttle";
 import { createTestApp, type TestApp } from "../helpers/app";
 import { FakeClock } from "../helpers/clock";
 import { requestFrom } from "../helpers/peer";
@@ -121,6 +121,64 @@ describe("sign-in throttling per account and address", () => {
         ).status,
       ).toBe(400);
     expect((await signIn(s.email, "correct-horse-battery")).status).toBe(200);
+  });
+
+  test("a device that signed in before is not refused by the per-account bound, only by its own address's", async () => {
+    const s = await t.signUp();
+    const other = await t.signUp();
+    // The owner signs in once on their laptop: the answer sets the account's device cookie (signed, HttpOnly).
+    const first = await signInFrom(OWNER, s.email, "correct-horse-battery");
+    expect(first.status).toBe(200);
+    const device = first.headers
+      .getSetCookie()
+      .find((c) => c.startsWith("logo_device_"))
+      ?.split(";")[0];
+    expect(device).toBeString();
+    expect(first.headers.getSetCookie().find((c) => c.startsWith("logo_device_"))).toMatch(/HttpOnly/i);
+    const otherDevice = (await signInFrom(OWNER, other.email, "correct-horse-battery")).headers
+      .getSetCookie()
+      .find((c) => c.startsWith("logo_device_"))
+      ?.split(";")[0];
+    // Guessers on many addresses fill the account's bound.
+    for (let i = 0; i < 50; i++) expect((await signIn(s.email, `wrong-password-${i}`)).status).toBe(401);
+    expectError(await signIn(s.email, "correct-horse-battery"), 429, "rate_limited");
+    const withCookie = (address: string, password: string, cookie = device ?? "") =>
+      requestFrom(t, address, "POST", "/api/auth/sign-in/email", {
+        body: { email: s.email, password },
+        headers: { cookie },
+      });
+    // Without the cookie the owner is refused, even from their usual address; with it, from anywhere, signed in.
+    expectError(await signInFrom(OWNER, s.email, "correct-horse-battery"), 429, "rate_limited");
+    expect((await withCookie(OWNER, "correct-horse-battery")).status).toBe(200);
+    // A success clears the account's count for everyone: fill it again.
+    for (let i = 0; i < 50; i++) expect((await signIn(s.email, `wrong-password-${i}`)).status).toBe(401);
+    expect((await withCookie("198.51.100.200", "correct-horse-battery")).status).toBe(200);
+    for (let i = 0; i < 50; i++) expect((await signIn(s.email, `wrong-password-${i}`)).status).toBe(401);
+    // Another account's device cookie, or a forged one, is no exemption.
+    expectError(await withCookie(OWNER, "correct-horse-battery", otherDevice), 429, "rate_limited");
+    const forged = `${device?.split("=")[0]}=${encodeURIComponent("forged.value.sig")}`;
+    expectError(await withCookie(OWNER, "correct-horse-battery", forged), 429, "rate_limited");
+    // A stolen cookie still meets its address's bound: 10 wrong passwords lock that address.
+    const thief = "203.0.113.99";
+    const statuses: number[] = [];
+    for (let i = 0; i < 12; i++) statuses.push((await withCookie(thief, `wrong-password-${i}`)).status);
+    expect(statuses).toEqual([...Array(10).fill(401), 429, 429]);
+  }, 120_000);
+
+  test("IPv6 addresses count per /64: another address of the same /64 is the same address", async () => {
+    const s = await t.signUp();
+    for (let i = 0; i < 10; i++)
+      expect((await signInFrom(`2001:db8:1:2::${(i + 1).toString(16)}`, s.email, "wrong-password-x")).status).toBe(401);
+    expectError(await signInFrom("2001:db8:1:2:ffff:ffff:ffff:ffff", s.email, "wrong-password-x"), 429, "rate_limited");
+    expectError(await signInFrom("2001:0db8:0001:0002::abcd", s.email, "correct-horse-battery"), 429, "rate_limited");
+    // The next /64 is another address.
+    expect((await signInFrom("2001:db8:1:3::1", s.email, "correct-horse-battery")).status).toBe(200);
+    expect(signinAddressKey("2001:db8:1:2::1")).toBe("2001:db8:1:2::/64");
+    expect(signinAddressKey("::ffff:192.0.2.1")).toBe("192.0.2.1");
+    expect(signinAddressKey("::1")).toBe("0:0:0:0::/64");
+    expect(signinAddressKey("fe80::1%eth0")).toBe("fe80:0:0:0::/64");
+    expect(signinAddressKey("192.0.2.1")).toBe("192.0.2.1");
+    expect(signinAddressKey("server")).toBe("server");
   });
 
   test("the document declares the throttle on the sign-in operation", async () => {

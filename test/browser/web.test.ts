@@ -221,6 +221,6 @@ describe("examples/web in headless Chromium", () => {
     expect(none).toEqual({ balance: "4", error: "", errors: [] });
     // A browser that blocks third-party cookies (Safari, Firefox's strict mode, this Chromium without the profile
     // preference above: "blocked: UserPreferences") sends none at all, SameSite=None or not: such a frontend must be
-    // on the API's site, or keep the bearer token (README, "Frontend").
+    // on the API's site, or keep the bearer token (docs/frontend.md).
   }, 30_000);
 });

@@ -1,13 +1,15 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { spawn } from "node:child_process";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { unzipSync } from "fflate";
 import { compiledBuild, DIST_ENTRY } from "../helpers/build";
 import { testDatabaseUrl } from "../helpers/db";
 import { OpenApiValidator, type ValidatedResponse, validatingFetch } from "../helpers/openapi-validator";
-import { ROOT, startChildServer } from "../server/helpers";
+import { freePort, ROOT, startChildServer } from "../server/helpers";
 
 /**
- * The README's "Walkthrough with curl", step by step, against the real server started as `npm start`
+ * docs/walkthrough.md, step by step, against the real server started as `npm start`
  * (Bun, the sources) and `npm run start:node` (Node, the compiled build in dist/) would start it, and on the
  * Node binary named by NODE24 when it is set (.ci/run sets it to Node 24 LTS). Every request is sent as the curl sends it and,
  * with its response, checked against the server's own /openapi.json: the document, the server and the
@@ -39,7 +41,7 @@ const startServer = (command: string, args: string[], kind: "pglite" | "postgres
       SIGNUP_CREDITS: "3",
       SANDBOX_DELAY_MS: "300",
       RECONCILER_INTERVAL_MS: "0",
-      // The README's advice for repeating the walkthrough in one day: the free-credit budget is per address.
+      // The walkthrough's advice for repeating the walkthrough in one day: the free-credit budget is per address.
       FREE_CREDITS_PER_ADDRESS_PER_DAY: "100",
     }),
   });
@@ -47,7 +49,7 @@ const startServer = (command: string, args: string[], kind: "pglite" | "postgres
 // On the suite's database: PostgreSQL when TEST_DATABASE_URL is set (CI), otherwise the embedded PGlite that
 // `npm ci && npm start` uses. Both runtimes each time: they are what may drift apart.
 const kinds = testDatabaseUrl() ? (["postgres"] as const) : (["pglite"] as const);
-describe.each(kinds)("the README walkthrough on %s", (kind) => {
+describe.each(kinds)("the walkthrough (docs/walkthrough.md) on %s", (kind) => {
   // Both servers start together, before the walks: a start (migrating a new database) is not the walk.
   const servers = new Map<string, Awaited<ReturnType<typeof startServer>>>();
   beforeAll(async () => {
@@ -95,6 +97,7 @@ async function walk(server: { base: string }, run: number) {
       totalSpent: 0,
       totalRefunded: 0,
       totalAdjusted: 0,
+      welcome: { granted: 1, withheld: null },
     });
 
     // 2. Models and prices, then a prediction with an Idempotency-Key.
@@ -163,6 +166,7 @@ async function walk(server: { base: string }, run: number) {
       totalSpent: 1,
       totalRefunded: 0,
       totalAdjusted: 0,
+      welcome: { granted: 3, withheld: null },
     });
     const ledger = await step("/api/credits/transactions?limit=5", { headers: key });
     expect(ledger.body.data.map((t: { type: string; amount: number }) => [t.type, t.amount]).sort()).toEqual(
@@ -199,4 +203,108 @@ async function walk(server: { base: string }, run: number) {
     throw new Error(`run ${run}: ${String(err)}\n--- validator findings so far ---\n${problems.join("\n")}`);
   }
   expect(problems).toEqual([]);
+}
+
+/**
+ * The page's own code blocks, in order, from the guest to the deliverables: the shell steps as one script, and the
+ * webhook receiver it starts (saved as receiver.ts, as the page says). Buying credits and admins need Polar and a
+ * stopped server, so their sections are not run.
+ */
+export function walkthroughCode(markdown: string): { script: string; receiver: string } {
+  const run = ["With curl", "Streams instead of polling", "Webhooks instead of polling", "Deliverables"];
+  const sections = markdown.split(/^## /m).filter((sec) => run.some((title) => sec.startsWith(title)));
+  const blocks = (lang: string) =>
+    sections.flatMap((sec) =>
+      [...sec.matchAll(new RegExp(`^\`\`\`${lang}\n([\\s\\S]*?)^\`\`\`$`, "gm"))].map((m) => m[1] as string),
+    );
+  return { script: blocks("sh").join("\n"), receiver: blocks("ts").join("\n") };
+}
+
+describe("docs/walkthrough.md, run as written (bash and curl)", () => {
+  test("on a server as `npm start` starts it (with SIGNUP_CREDITS=10, as the page says for step 9): every step answers as the page shows", async () => {
+    const { script, receiver } = walkthroughCode(readFileSync(join(ROOT, "docs", "walkthrough.md"), "utf8"));
+    expect(script).toContain("# 10.");
+    const server = await startChildServer({
+      command: join(ROOT, "node_modules", ".bin", "bun"),
+      args: ["src/index.ts"],
+      kind: testDatabaseUrl() ? "postgres" : "pglite",
+      cleanups,
+      // What the page tells a reader to set: a port of their own (and its origin), a budget for repeating it,
+      // SIGNUP_CREDITS=10 for the kit. The sandbox is quicker than its default, the page waits either way.
+      env: (_db, port) => ({
+        ALLOWED_ORIGINS: `http://localhost:${port}`,
+        FREE_CREDITS_PER_ADDRESS_PER_DAY: "100",
+        SIGNUP_CREDITS: "10",
+        SANDBOX_DELAY_MS: "300",
+      }),
+    });
+    const port = new URL(server.base).port;
+    // In the checkout (npx finds bun, receiver.ts finds standardwebhooks), in a directory of its own.
+    const dir = join(ROOT, ".data", `walkthrough-${process.pid}-${Date.now()}`);
+    mkdirSync(dir, { recursive: true });
+    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+    writeFileSync(join(dir, "receiver.ts"), receiver);
+    const out = await bash(script, dir, { PORT: port, RECEIVER_PORT: String(await freePort()) }, (text) =>
+      /prediction\.completed \S+ succeeded/.test(text),
+    );
+    const where = `${out}\n--- server ---\n${server.output()}`;
+    // curl prints each body without a newline: the bodies are found in the whole output.
+    // 1. The guest's credits; 6. the account's, after the guest's credit moved in and 1 was spent.
+    const balances = [...out.matchAll(/\{"balance":(\d+)/g)].map((m) => Number(m[1]));
+    expect([where, balances]).toEqual([where, [1, 10]]);
+    // 3. The long poll answered the prediction final.
+    expect([where, /"status":"succeeded"[^\n]*"creditsCharged":1/.test(out)]).toEqual([where, true]);
+    // The stream of a final prediction: one `done` event and nothing before it, as the page shows.
+    const stream = out.slice(out.indexOf("event: "), out.indexOf("\n\n", out.indexOf("event: ")));
+    expect([where, stream.split("\n")[0], stream.split("\n")[2], /event: status/.test(out)]).toEqual([
+      where,
+      "event: done",
+      "id: 3",
+      false,
+    ]);
+    // 7. The receiver heard start, then completed (in that order: it listened before the prediction was made).
+    const heard = [...out.matchAll(/msg_\w+ (prediction\.\w+) /g)].map((m) => m[1]);
+    expect([where, heard]).toEqual([where, ["prediction.start", "prediction.completed"]]);
+    // 9. The kit unzipped and listed; 10. the vector asset created.
+    for (const name of ["logo.svg", "logo.pdf", "palette.json", "README.txt", "favicon.ico"])
+      expect([where, name, out.includes(`  inflating: brand-kit/`) && out.includes(name)]).toEqual([where, name, true]);
+    expect([where, /\{"id":"[^"]+","kind":"vector","status":"queued"/.test(out)]).toEqual([where, true]);
+  }, 180_000);
+});
+
+/**
+ * Runs `script` with bash in `cwd` (its own process group, so the receiver it starts in the background goes with
+ * it), waits for it, then until `settled(output)` holds (the receiver's last line) or 10 s pass; returns its output.
+ */
+async function bash(
+  script: string,
+  cwd: string,
+  vars: Record<string, string>,
+  settled: (output: string) => boolean,
+): Promise<string> {
+  const child = spawn("bash", ["-euo", "pipefail", "-c", script], {
+    cwd,
+    detached: true,
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...vars },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  child.stdout.on("data", (d) => {
+    out += d;
+  });
+  child.stderr.on("data", (d) => {
+    out += d;
+  });
+  try {
+    const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+    if (code !== 0) throw new Error(`the walkthrough's script exited with ${code}:\n${out}`);
+    for (let i = 0; i < 200 && !settled(out); i++) await Bun.sleep(50);
+    return out;
+  } finally {
+    try {
+      process.kill(-(child.pid as number), "SIGTERM");
+    } catch {
+      // the group has ended
+    }
+  }
 }

@@ -42,6 +42,7 @@ describe("GET /api/credits", () => {
       totalSpent: 0,
       totalRefunded: 0,
       totalAdjusted: 0,
+      welcome: { granted: 3, withheld: null },
     });
     expect(res.headers.get("ratelimit-limit")).toBe("10000");
   });
@@ -57,6 +58,7 @@ describe("GET /api/credits", () => {
       totalSpent: 0,
       totalRefunded: 0,
       totalAdjusted: 5,
+      welcome: { granted: 3, withheld: null },
     });
   });
 
@@ -359,6 +361,7 @@ describe("guest to user transfer through Better Auth", () => {
       totalSpent: 0,
       totalRefunded: 0,
       totalAdjusted: -1,
+      welcome: { granted: 3, withheld: null },
     });
     expect(await t.ledgerViolations()).toEqual([]);
   });

@@ -1,9 +1,11 @@
 import { describe, expect, test } from "bun:test";
 import { and, eq } from "drizzle-orm";
 import { creditTransaction } from "../../src/db/schema";
+import { CreditBalanceSchema } from "../../src/schemas/credits";
 import { appsClosedAfterAll, type TestApp } from "../helpers/app";
 import { FakeClock } from "../helpers/clock";
 import { requestFrom } from "../helpers/peer";
+import { expectSchema } from "../helpers/schemas";
 
 /**
  * Welcome credits are budgeted per client address: FREE_CREDITS_PER_ADDRESS_PER_DAY (default 5) in any 24
@@ -41,6 +43,11 @@ async function signUp(t: TestApp, address: string, headers: Record<string, strin
 }
 const balance = async (t: TestApp, headers: Record<string, string>) =>
   (await t.json("GET", "/api/credits", { headers })).body.balance as number;
+const welcome = async (t: TestApp, headers: Record<string, string>) => {
+  const res = await t.json("GET", "/api/credits", { headers });
+  expectSchema(CreditBalanceSchema, res.body);
+  return res.body.welcome as { granted: number; withheld: string | null };
+};
 const bonusRows = (t: TestApp, userId: string) =>
   t.db
     .select()
@@ -64,11 +71,16 @@ describe("free-credit budget per client address", () => {
     expect(await balance(t, lateGuest.headers)).toBe(0);
     expect(await balance(t, lateUser.headers)).toBe(0);
     expect(await bonusRows(t, lateUser.userId)).toEqual([]);
+    // GET /api/credits says why, for the guest and the sign-up alike; an account that got its credits says so too.
+    expect(await welcome(t, lateGuest.headers)).toEqual({ granted: 0, withheld: "address_budget" });
+    expect(await welcome(t, lateUser.headers)).toEqual({ granted: 0, withheld: "address_budget" });
     // Sending X-Forwarded-For from an untrusted peer changes nothing.
     const rotated = await guest(t, a, { "x-forwarded-for": "198.51.100.200" });
     expect(await balance(t, rotated.headers)).toBe(0);
     // Another address has its own budget.
-    expect(await balance(t, (await signUp(t, "203.0.113.51")).headers)).toBe(3);
+    const other = await signUp(t, "203.0.113.51");
+    expect(await balance(t, other.headers)).toBe(3);
+    expect(await welcome(t, other.headers)).toEqual({ granted: 3, withheld: null });
     // Rolling 24 hours: a day later the address has its budget back.
     clock.advance(24 * 60 * 60 * 1000 + 1000);
     expect(await balance(t, (await signUp(t, a)).headers)).toBe(3);
@@ -94,6 +106,7 @@ describe("free-credit budget per client address", () => {
     const linked = await signUp(t, a, g.headers);
     expect(await balance(t, linked.headers)).toBe(1);
     expect(await bonusRows(t, linked.userId)).toEqual([]);
+    expect(await welcome(t, linked.headers)).toEqual({ granted: 0, withheld: "address_budget" });
   });
 
   test("concurrent sign-ups from one address, on two instances, cannot both take the last credits", async () => {
@@ -104,6 +117,9 @@ describe("free-credit budget per client address", () => {
     const balances = await Promise.all(users.map((u) => balance(first, u.headers)));
     expect(balances.filter((b) => b === 3)).toHaveLength(1);
     expect(balances.filter((b) => b === 0)).toHaveLength(7);
+    const reasons = await Promise.all(users.map((u) => welcome(first, u.headers)));
+    expect(reasons.filter((w) => w.withheld === "address_budget" && w.granted === 0)).toHaveLength(7);
+    expect(reasons.filter((w) => w.withheld === null && w.granted === 3)).toHaveLength(1);
     expect(await first.ledgerViolations()).toEqual([]);
   });
 });

@@ -1,8 +1,9 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
+import sharp from "sharp";
 import { ASSET_KINDS, type AssetKind, assetOptions, deliverableOf } from "../../src/services/deliverables";
 import { makeAsset } from "../../src/services/deliverables/make";
-import { createImagingPool } from "../../src/services/deliverables/pool";
+import { createImagingPool, nativeSlotsFor } from "../../src/services/deliverables/pool";
 import { ImagingError } from "../../src/services/imaging";
 import { fixture } from "./fixtures";
 
@@ -94,6 +95,51 @@ describe("bad sources", () => {
       "resolved",
     );
   }, 20_000);
+
+  test("a JPEG cut short and closed by an end marker (292 bytes claiming 4900×4900) → source_invalid", async () => {
+    const full = await sharp({
+      create: { width: 4900, height: 4900, channels: 3, background: "#336699" },
+    })
+      .jpeg()
+      .toBuffer();
+    const cut = new Uint8Array(292);
+    cut.set(full.subarray(0, 290));
+    cut.set([0xff, 0xd9], 290);
+    expect((await sharp(cut).metadata()).width).toBe(4900);
+    for (const kind of ["transparent", "vector"] as const)
+      expect(await codeOf(makeAsset(kind, cut, assetOptions(kind, {}), limits))).toBe("source_invalid");
+    // A whole JPEG still decodes.
+    const small = await sharp({ create: { width: 64, height: 64, channels: 3, background: "#336699" } })
+      .jpeg()
+      .toBuffer();
+    expect(await codeOf(makeAsset("transparent", new Uint8Array(small), assetOptions("transparent", {}), limits))).toBe(
+      "resolved",
+    );
+  }, 20_000);
+
+  test("a side over ASSET_MAX_SIDE or an aspect ratio over 20:1 → source_too_large, before decoding", async () => {
+    const cases: [Uint8Array, Parameters<typeof makeAsset>[3], string][] = [
+      // The review's 1,000,000×20 (20 MP, under the pixel limit) that held the thread pool for seconds.
+      [pngClaiming(1_000_000, 20), limits, "source_too_large"],
+      [pngClaiming(16_385, 1000), limits, "source_too_large"],
+      [pngClaiming(1000, 16_385), limits, "source_too_large"],
+      [pngClaiming(2001, 100), limits, "source_too_large"],
+      [pngClaiming(100, 2001), limits, "source_too_large"],
+      [pngClaiming(5000, 1000), { ...limits, maxSide: 4096 }, "source_too_large"],
+      [
+        new TextEncoder().encode(
+          `<svg xmlns="http://www.w3.org/2000/svg" width="4200" height="200"><rect width="1" height="1"/></svg>`,
+        ),
+        limits,
+        "source_too_large",
+      ],
+      // At the limits the header passes: these bytes then fail to decode (their pixel data is a stub).
+      [pngClaiming(16_384, 1000), limits, "source_invalid"],
+      [pngClaiming(2000, 100), limits, "source_invalid"],
+    ];
+    for (const [bytes, lim, code] of cases)
+      for (const kind of KINDS) expect(await codeOf(makeAsset(kind, bytes, assetOptions(kind, {}), lim))).toBe(code);
+  });
 
   test("a truncated real PNG → source_invalid", async () => {
     const f = await fixture("ring");
@@ -194,4 +240,52 @@ describe("pool", () => {
     expect(files.map((x) => x.name)).toEqual(["logo.svg"]);
     expect(files[0]?.bytes).toBeGreaterThan(500);
   }, 90_000);
+});
+
+describe("native-call permits", () => {
+  const permitWorker = new URL("./permit-worker.ts", import.meta.url);
+  const holds = (files: { name: string }[][]) =>
+    files.map((f) => (f[0]?.name ?? "").split("-").map(Number) as [number, number]).sort((a, b) => a[0] - b[0]);
+
+  test("at most nativeSlots are held at once across all workers", async () => {
+    const pool = createImagingPool({ size: 3, nativeSlots: 1, workerUrl: permitWorker });
+    try {
+      const files = await Promise.all(
+        Array.from({ length: 4 }, () => pool.run("vector", new Uint8Array(1), { holdMs: 80 }, limits)),
+      );
+      const h = holds(files);
+      // One permit: each hold starts after the previous one ended.
+      for (let i = 1; i < h.length; i++) expect(h[i]?.[0]).toBeGreaterThanOrEqual(h[i - 1]?.[1] ?? Infinity);
+    } finally {
+      await pool.close();
+    }
+    const wide = createImagingPool({ size: 3, nativeSlots: 3, workerUrl: permitWorker });
+    try {
+      const h = holds(
+        await Promise.all(
+          Array.from({ length: 3 }, () => wide.run("vector", new Uint8Array(1), { holdMs: 400 }, limits)),
+        ),
+      );
+      // Three permits: the holds overlap.
+      expect(h[2]?.[0]).toBeLessThan(h[0]?.[1] ?? 0);
+    } finally {
+      await wide.close();
+    }
+  }, 30_000);
+
+  test("a worker killed while holding a permit gives it back: the next job gets it", async () => {
+    const pool = createImagingPool({ size: 2, nativeSlots: 1, jobTimeoutMs: 500, workerUrl: permitWorker });
+    try {
+      const stuck = pool.run("vector", new Uint8Array(1), { hang: true }, limits);
+      const next = pool.run("vector", new Uint8Array(1), { holdMs: 10 }, limits);
+      expect(await codeOf(stuck)).toBe("other: imaging job timed out after 500 ms");
+      expect((await next).length).toBe(1);
+    } finally {
+      await pool.close();
+    }
+  }, 30_000);
+
+  test("nativeSlotsFor keeps two threads of the pool for the main thread", () => {
+    expect([1, 2, 3, 4, 8, 16].map(nativeSlotsFor)).toEqual([1, 1, 1, 2, 6, 14]);
+  });
 });

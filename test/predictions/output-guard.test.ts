@@ -111,6 +111,29 @@ describe("redirect hops (a provider CDN answering redirects)", () => {
     expect(dev.requested).toEqual(["http://cdn.example.com/a.png", "https://cdn.example.com/b.png"]);
   });
 
+  test("in production with OUTPUT_ALLOW_PRIVATE_URLS, http reaches private hosts only; https is still never downgraded", async () => {
+    const prod = { allowPrivate: true, httpsOnly: true };
+    for (const url of [
+      "http://10.1.2.3:8080/x.png",
+      "http://127.0.0.1/x.png",
+      "http://[fd00::1]/x.png",
+      "http://localhost/x.png",
+    ]) {
+      const net = network({});
+      expect(await copyOutput(url, opts(net.fetch, prod))).toStartWith("https://api.example.com/files/");
+      expect(net.requested).toEqual([url]);
+    }
+    const pub = network({});
+    const err = await refusal(copyOutput("http://93.184.216.34/x.png", opts(pub.fetch, prod)));
+    expect([err.kind, err.reason]).toEqual(["permanent", "insecure_url"]);
+    expect(pub.requested).toEqual([]);
+    // A private http host redirecting to a public http one: the second hop is refused.
+    const hop = network({ "http://10.1.2.3/a.png": "http://93.184.216.34/b.png" });
+    const second = await refusal(copyOutput("http://10.1.2.3/a.png", opts(hop.fetch, prod)));
+    expect([second.kind, second.reason]).toEqual(["permanent", "insecure_url"]);
+    expect(hop.requested).toEqual(["http://10.1.2.3/a.png"]);
+  });
+
   test("with OUTPUT_ALLOW_PRIVATE_URLS a redirect to a private address is followed", async () => {
     const first = "https://cdn.example.com/a.png";
     const net = network({ [first]: "https://10.1.2.3/x.png" });

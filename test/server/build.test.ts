@@ -4,7 +4,7 @@ import { type ChildServer, startChildServer } from "./helpers";
 
 /**
  * The compiled build as `npm run start:node` runs it: `node dist/index.js`, no TypeScript loader. A guest
- * orders a prediction and a vector deliverable (the worker thread is dist/services/imaging/worker.js), both
+ * orders a prediction and a vector deliverable (the worker thread is dist/services/deliverables/worker.js), both
  * reach `succeeded`, and SIGTERM stops the process cleanly. On the Node on PATH, and on the binary named by
  * NODE24 when set (.ci/run sets it to Node 24 LTS).
  */

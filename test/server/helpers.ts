@@ -108,8 +108,8 @@ export async function startChildServer(opts: {
   command: string;
   args: string[];
   kind: DatabaseKind;
-  /** The server's settings beyond its database, port and URL; given the database's own. */
-  env: (databaseEnv: Record<string, string>) => Record<string, string>;
+  /** The server's settings beyond its database, port and URL; given the database's own and the port. */
+  env: (databaseEnv: Record<string, string>, port: number) => Record<string, string>;
   cleanups: Array<() => Promise<void>>;
 }): Promise<ChildServer> {
   const db = await freshDatabaseEnv(opts.kind);
@@ -124,7 +124,7 @@ export async function startChildServer(opts: {
       HOST: "127.0.0.1",
       // The sandbox's image URLs are built from the public URL: make them point at this server.
       BETTER_AUTH_URL: base,
-      ...opts.env(db.env),
+      ...opts.env(db.env, port),
     }),
     stdio: ["ignore", "pipe", "pipe"],
   });

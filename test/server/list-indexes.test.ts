@@ -7,7 +7,7 @@ import { createTestApp, type TestApp } from "../helpers/app";
 // Every list is keyset-paginated in (created_at desc, id desc) order. Each must be answered by walking an
 // index in exactly that order (no Sort node), from the first page and from a cursor, or its cost grows
 // with the user's history. Sequential and bitmap scans and sorts are priced out so the planner shows what
-// the indexes allow on a small table; the bench notes in the README show the plans for 100,000 rows.
+// the indexes allow on a small table; the bench notes in docs/performance.md show the plans for 100,000 rows.
 let t: TestApp;
 const userId = "00000000-0000-4000-8000-000000000001";
 let cursor: { createdAt: Date; id: string };

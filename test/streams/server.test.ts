@@ -12,7 +12,7 @@ import { readSse } from "../helpers/sse";
 import { databaseKinds, emptyPgliteTemplate, freshDatabaseEnv } from "../server/helpers";
 
 /**
- * Streams and the sandbox's completion against a started server over real HTTP: the README's webhook steps see
+ * Streams and the sandbox's completion against a started server over real HTTP: the walkthrough's webhook steps see
  * `completed` within 2 s of the prediction finishing (nobody polls, the reconciler is off), shutdown ends open
  * streams at once, and a database cut mid-stream never loses the final state.
  */

@@ -1,10 +1,12 @@
 import { sql } from "drizzle-orm";
 import { check, index, integer, jsonb, pgEnum, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import { ASSET_STATUSES } from "../../domain/assets";
 import { ASSET_KINDS } from "../../services/deliverables";
+import { literalList } from "../literals";
 import { user } from "./auth";
 import { prediction } from "./predictions";
 
-export const assetStatus = pgEnum("asset_status", ["queued", "processing", "succeeded", "failed"]);
+export const assetStatus = pgEnum("asset_status", ASSET_STATUSES);
 
 /** One stored file of a finished asset: `key` names it in storage (served at /files/{key} or S3_PUBLIC_URL). */
 export interface AssetFileRecord {
@@ -65,7 +67,7 @@ export const asset = pgTable(
     // The claim queue: only active rows, in the order they are taken.
     index("asset_active_idx").on(t.createdAt).where(sql`${t.status} in ('queued', 'processing')`),
     // The kinds of the deliverables registry: a new kind's declaration regenerates this constraint's migration.
-    check("asset_kind", sql`${t.kind} in (${sql.raw(ASSET_KINDS.map((k) => `'${k}'`).join(", "))})`),
+    check("asset_kind", sql`${t.kind} in (${literalList(ASSET_KINDS)})`),
     check("asset_refund_le_charge", sql`${t.creditsRefunded} >= 0 AND ${t.creditsRefunded} <= ${t.creditsCharged}`),
   ],
 );

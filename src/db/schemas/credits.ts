@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import { check, index, integer, pgEnum, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import { CREDIT_TRANSACTION_TYPES } from "../../domain/credits";
 import { user } from "./auth";
 
 /**
@@ -28,17 +29,7 @@ export const creditAccount = pgTable(
   (t) => [check("credit_account_balance_non_negative", sql`${t.balance} >= 0`)],
 );
 
-export const creditTransactionType = pgEnum("credit_transaction_type", [
-  "signup_bonus",
-  "purchase",
-  "generation",
-  "refund",
-  "purchase_refund",
-  "admin_adjustment",
-  "transfer",
-  "asset",
-  "asset_refund",
-]);
+export const creditTransactionType = pgEnum("credit_transaction_type", CREDIT_TRANSACTION_TYPES);
 
 /** Append-only ledger: the balance always equals the sum of a user's rows. */
 export const creditTransaction = pgTable(
@@ -95,6 +86,27 @@ export const guestLink = pgTable("guest_link", {
     .references(() => user.id, { onDelete: "restrict" }),
   linkedAt: timestamp("linked_at", { withTimezone: true }).notNull().defaultNow(),
 });
+
+/**
+ * The welcome credits an account got when it was created, and why it got fewer than configured: `address_budget`
+ * when its client address had spent its free-credit budget (FREE_CREDITS_PER_ADDRESS_PER_DAY). GET /api/credits
+ * shows it, so a zero balance is never silent. Goes with the user (a linked guest's row goes when the guest does).
+ */
+export const welcomeCredit = pgTable(
+  "welcome_credit",
+  {
+    userId: uuid("user_id")
+      .primaryKey()
+      .references(() => user.id, { onDelete: "cascade" }),
+    granted: integer("granted").notNull(),
+    withheld: text("withheld", { enum: ["address_budget"] }),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    check("welcome_credit_granted_non_negative", sql`${t.granted} >= 0`),
+    check("welcome_credit_withheld_known", sql`${t.withheld} is null or ${t.withheld} = 'address_budget'`),
+  ],
+);
 
 export type CreditTransactionRow = typeof creditTransaction.$inferSelect;
 

@@ -1,14 +1,9 @@
 import { sql } from "drizzle-orm";
 import { check, index, integer, jsonb, pgEnum, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import { PREDICTION_STATUSES } from "../../domain/predictions";
 import { user } from "./auth";
 
-export const predictionStatus = pgEnum("prediction_status", [
-  "queued",
-  "processing",
-  "succeeded",
-  "failed",
-  "canceled",
-]);
+export const predictionStatus = pgEnum("prediction_status", PREDICTION_STATUSES);
 
 export const prediction = pgTable(
   "prediction",

@@ -1,5 +1,8 @@
 import { sql } from "drizzle-orm";
 import { check, index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import { JOB_TYPES } from "../../domain/jobs";
+import { WEBHOOK_EVENTS } from "../../domain/webhooks";
+import { literalList } from "../literals";
 import { user } from "./auth";
 
 /**
@@ -38,8 +41,8 @@ export const outgoingWebhook = pgTable(
   },
   (t) => [
     uniqueIndex("outgoing_webhook_job_event_idx").on(t.jobType, t.jobId, t.event),
-    check("outgoing_webhook_job_type", sql`${t.jobType} in ('prediction', 'asset')`),
-    check("outgoing_webhook_event", sql`${t.event} in ('start', 'completed')`),
+    check("outgoing_webhook_job_type", sql`${t.jobType} in (${literalList(JOB_TYPES)})`),
+    check("outgoing_webhook_event", sql`${t.event} in (${literalList(WEBHOOK_EVENTS)})`),
   ],
 );
 

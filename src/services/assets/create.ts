@@ -2,13 +2,16 @@ import { and, eq } from "drizzle-orm";
 import { asset } from "../../db/schema";
 import type { AssetRow } from "../../db/schemas/assets";
 import type { PredictionRow } from "../../db/schemas/predictions";
-import type { Deps } from "../../deps";
 import type { AuthUser } from "../../domain/user";
 import { ApiError, conflict } from "../../lib/errors";
 import type { CreateAssetRequest } from "../../schemas/assets";
 import { assetOptions } from "../deliverables";
 import { charge, isUniqueViolation } from "../ledger";
+import type { Needs } from "../ports";
 import { checkWebhookUrl } from "../webhooks/address-guard";
+
+/** The ports this module uses. */
+type CreateAssetDeps = Needs<"config" | "db" | "clock" | "assetRunner" | "storage">;
 
 /**
  * Ordering a deliverable: from one output of the caller's succeeded prediction (the route's owner check read it), charged (ASSET_CREDITS) in the same
@@ -16,7 +19,7 @@ import { checkWebhookUrl } from "../webhooks/address-guard";
  * instance's workers; this instance is told at once.
  */
 export async function createAsset(
-  deps: Deps,
+  deps: CreateAssetDeps,
   user: AuthUser,
   source: PredictionRow,
   req: CreateAssetRequest,

@@ -1,10 +1,13 @@
 import { and, eq, inArray, sql } from "drizzle-orm";
 import { asset } from "../../db/schema";
 import type { AssetFileRecord, AssetRow } from "../../db/schemas/assets";
-import type { Deps } from "../../deps";
 import { ACTIVE_ASSET_STATUSES, ASSET_ERRORS, type AssetErrorCode } from "../../domain/assets";
 import { toAsset } from "../../schemas/assets";
 import { finishJob } from "../jobs";
+import type { Needs } from "../ports";
+
+/** The ports this module uses. */
+type FinishAssetDeps = Needs<"db" | "clock" | "storage">;
 
 export type AssetFinish =
   | { status: "succeeded"; files: AssetFileRecord[] }
@@ -14,7 +17,7 @@ export type AssetFinish =
  * Moves an active asset to its final status through the job lifecycle: once (guarded by the status), with its
  * `asset.completed` webhook and, when it failed, its refund in the same transaction. Null when it was already final.
  */
-export function finishAsset(deps: Deps, id: string, f: AssetFinish): Promise<AssetRow | null> {
+export function finishAsset(deps: FinishAssetDeps, id: string, f: AssetFinish): Promise<AssetRow | null> {
   const now = deps.clock.now();
   const failed = f.status === "failed";
   return finishJob<AssetRow>(deps.db, {

@@ -2,12 +2,15 @@ import { and, eq, type SQL } from "drizzle-orm";
 import type { Database } from "../../db";
 import { asset } from "../../db/schema";
 import type { AssetRow } from "../../db/schemas/assets";
-import type { Deps } from "../../deps";
 import { type AssetStatus, isAssetFinal } from "../../domain/assets";
 import { notFound } from "../../lib/errors";
 import { decodeCursor, keysetOrder, keysetWhere, page } from "../../lib/pagination";
 import { Waker } from "../../lib/waker";
 import type { AssetKind } from "../deliverables";
+import type { Needs } from "../ports";
+
+/** The ports this module uses. */
+type AssetReadDeps = Needs<"db" | "clock" | "changes" | "storage">;
 
 /** Reading assets: by id (the routes' owner check decides whose), optionally waiting for it, and as pages. */
 
@@ -33,7 +36,7 @@ const WAIT_FALLBACK_MS = 5_000;
  * client goes away.
  */
 export async function readOwnedAsset(
-  deps: Deps,
+  deps: AssetReadDeps,
   owned: AssetRow,
   waitSeconds: number,
   signal?: AbortSignal,

@@ -2,13 +2,16 @@ import { randomUUID } from "node:crypto";
 import { and, asc, eq, inArray, lt, lte, or, sql } from "drizzle-orm";
 import { asset, prediction } from "../../db/schema";
 import type { AssetFileRecord, AssetRow } from "../../db/schemas/assets";
-import type { Deps } from "../../deps";
 import { ACTIVE_ASSET_STATUSES, type AssetErrorCode } from "../../domain/assets";
 import { fileKeyOfUrl, isStoredType, newFileKey, type StoredType } from "../../domain/files";
 import { backgroundLoop, type Lifecycle } from "../../lib/lifecycle";
-import { createImagingPool, type ImagingPool } from "../deliverables/pool";
+import { createImagingPool, type ImagingPool, nativeSlotsFor } from "../deliverables/pool";
 import { ImagingError } from "../imaging";
+import type { Needs } from "../ports";
 import { finishAsset } from "./lifecycle";
+
+/** The ports this module uses. */
+type RunnerDeps = Needs<"config" | "db" | "clock" | "logger" | "storage">;
 
 /**
  * Runs deliverables. Jobs live in PostgreSQL: any instance claims a queued one (FOR UPDATE SKIP LOCKED), marks it
@@ -31,11 +34,15 @@ export interface AssetRunner {
 
 const MAX_ATTEMPTS = 3;
 
-export function createAssetRunner(deps: Omit<Deps, "assetRunner">, pool?: ImagingPool): AssetRunner {
+export function createAssetRunner(deps: RunnerDeps, pool?: ImagingPool): AssetRunner {
   const instanceId = randomUUID();
   // ASSET_WORKERS=0: a web-only instance, which records and serves assets but leaves the work to others.
   const capacity = pool?.size ?? deps.config.ASSET_WORKERS;
-  const workers = pool ?? (capacity > 0 ? createImagingPool({ size: capacity }) : null);
+  const workers =
+    pool ??
+    (capacity > 0
+      ? createImagingPool({ size: capacity, nativeSlots: nativeSlotsFor(deps.config.UV_THREADPOOL_SIZE) })
+      : null);
   const running = new Set<Promise<void>>();
   let claiming: Promise<void> | null = null;
   let again = false;
@@ -90,7 +97,7 @@ export function createAssetRunner(deps: Omit<Deps, "assetRunner">, pool?: Imagin
 }
 
 /** Takes the oldest queued job, or one whose lease ran out, for this instance. */
-async function claimOne(deps: Omit<Deps, "assetRunner">, instanceId: string): Promise<AssetRow | null> {
+async function claimOne(deps: RunnerDeps, instanceId: string): Promise<AssetRow | null> {
   const now = deps.clock.now();
   return deps.db.transaction(async (tx) => {
     const [next] = await tx
@@ -123,12 +130,11 @@ async function claimOne(deps: Omit<Deps, "assetRunner">, instanceId: string): Pr
   });
 }
 
-async function runJob(deps: Omit<Deps, "assetRunner">, pool: ImagingPool, instanceId: string, row: AssetRow) {
+async function runJob(deps: RunnerDeps, pool: ImagingPool, instanceId: string, row: AssetRow) {
   const log = deps.logger.child({ assetId: row.id, kind: row.kind, attempt: row.attempts });
-  const fullDeps = deps as Deps;
   if (row.attempts > MAX_ATTEMPTS) {
     log.error("asset job was interrupted too often; failing and refunding");
-    await finishAsset(fullDeps, row.id, { status: "failed", error: "internal_error" });
+    await finishAsset(deps, row.id, { status: "failed", error: "internal_error" });
     return;
   }
   // Keep the lease while the job runs, so no other instance takes it over.
@@ -148,7 +154,7 @@ async function runJob(deps: Omit<Deps, "assetRunner">, pool: ImagingPool, instan
   try {
     const source = await readSource(deps, row);
     if (typeof source === "string") {
-      await finishAsset(fullDeps, row.id, { status: "failed", error: source });
+      await finishAsset(deps, row.id, { status: "failed", error: source });
       return;
     }
     const started = performance.now();
@@ -156,7 +162,7 @@ async function runJob(deps: Omit<Deps, "assetRunner">, pool: ImagingPool, instan
       row.kind,
       source.bytes,
       row.options as Record<string, unknown>,
-      { maxPixels: deps.config.ASSET_MAX_PIXELS },
+      { maxPixels: deps.config.ASSET_MAX_PIXELS, maxSide: deps.config.ASSET_MAX_SIDE },
       { brandName: source.brandName },
     );
     const files: AssetFileRecord[] = [];
@@ -166,12 +172,12 @@ async function runJob(deps: Omit<Deps, "assetRunner">, pool: ImagingPool, instan
       await deps.storage.put(key, f.bytes, type);
       files.push({ name: f.name, key, contentType: type, bytes: f.bytes.byteLength, width: f.width, height: f.height });
     }
-    const done = await finishAsset(fullDeps, row.id, { status: "succeeded", files });
+    const done = await finishAsset(deps, row.id, { status: "succeeded", files });
     log.info({ ms: Math.round(performance.now() - started), files: files.length, won: done !== null }, "asset made");
   } catch (err) {
     if (err instanceof ImagingError) {
       log.warn({ code: err.code, reason: err.message }, "asset source refused; failing and refunding");
-      await finishAsset(fullDeps, row.id, { status: "failed", error: err.code });
+      await finishAsset(deps, row.id, { status: "failed", error: err.code });
       return;
     }
     // Storage or database trouble: leave the job processing; its lease runs out and any instance retries it
@@ -185,7 +191,7 @@ async function runJob(deps: Omit<Deps, "assetRunner">, pool: ImagingPool, instan
 /** The source image's bytes from our storage, or why there are none (the asset then fails, refunded). */
 /** The source image from our own storage, and the brand name a deliverable may set (a lockup, a manifest). */
 async function readSource(
-  deps: Omit<Deps, "assetRunner">,
+  deps: RunnerDeps,
   row: AssetRow,
 ): Promise<{ bytes: Uint8Array; brandName: string | null } | AssetErrorCode> {
   const [p] = await deps.db
@@ -207,7 +213,7 @@ function storedType(contentType: string): StoredType {
 }
 
 /** The reconciler's share of assets: those past ASSET_DEADLINE_MS fail and are refunded (any instance, once). */
-export async function failOverdueAssets(deps: Deps): Promise<number> {
+export async function failOverdueAssets(deps: RunnerDeps): Promise<number> {
   const before = new Date(deps.clock.now().getTime() - deps.config.ASSET_DEADLINE_MS);
   const overdue = await deps.db
     .select({ id: asset.id })

@@ -8,7 +8,21 @@ import type { MakeContext } from "./define";
  * Workers start lazily, take one job at a time from a FIFO queue, and receive/return buffers by
  * transfer. A worker that crashes (or a job that throws) rejects only that job; a crashed worker is
  * replaced by the next job that needs one. ImagingError codes survive the thread boundary.
+ *
+ * Native image calls (sharp's pipelines) run on the process's one libuv thread pool, which the main thread
+ * needs too (WebCrypto for session checks, file reads, DNS). A brand kit starts several at once, so a few
+ * workers could hold every thread of that pool for seconds and stall every request. So the workers ask this
+ * pool for a permit around each native call (worker.ts), and at most `nativeSlots` are held at once across
+ * all workers: the rest of the thread pool stays free for the main thread. A worker's permits are returned
+ * when it finishes, crashes or is killed.
  */
+
+/** The threads of the process's pool (UV_THREADPOOL_SIZE, libuv's default 4) kept for the main thread. */
+export const MAIN_THREAD_RESERVE = 2;
+
+/** Permits for native image calls given a libuv thread pool of `threadPoolSize` threads. */
+export const nativeSlotsFor = (threadPoolSize: number): number =>
+  Math.max(1, Math.trunc(threadPoolSize) - MAIN_THREAD_RESERVE);
 
 export interface ImagingPool {
   run(
@@ -38,11 +52,17 @@ interface Slot {
   job: Job | null;
   dead: boolean;
   timer: ReturnType<typeof setTimeout> | null;
+  /** Native-call permits this worker holds. */
+  held: number;
 }
 
 type Reply =
   | { id: number; ok: true; files: AssetFile[] }
   | { id: number; ok: false; error: { code: ImagingError["code"] | null; message: string } };
+
+/** From a worker: it wants a permit for one native call, or gives one back. The answer to `acquire` is PERMIT_GRANTED. */
+export type PermitMessage = { permit: "acquire" | "release" };
+export const PERMIT_GRANTED = { permitGranted: true } as const;
 
 /** The worker entry next to this module: worker.ts when running the sources (Bun, tsx), worker.js once compiled. */
 function workerUrl(): URL {
@@ -72,6 +92,8 @@ export interface ImagingPoolOptions {
    * aborted from inside, and a stuck native call must not hold a slot forever). Default 120 s.
    */
   jobTimeoutMs?: number;
+  /** Native image calls (sharp) running at once across all workers; default nativeSlotsFor(4). */
+  nativeSlots?: number;
   /** Tests only: another worker entry. */
   workerUrl?: URL;
 }
@@ -80,8 +102,29 @@ export function createImagingPool(opts: ImagingPoolOptions): ImagingPool {
   const size = Math.max(1, Math.trunc(opts.size));
   const jobTimeoutMs = opts.jobTimeoutMs ?? 120_000;
   const url = opts.workerUrl ?? workerUrl();
+  const nativeSlots = Math.max(1, Math.trunc(opts.nativeSlots ?? nativeSlotsFor(4)));
   const slots: Slot[] = [];
   const queue: Job[] = [];
+  /** Workers waiting for a native permit, one entry per request, first come first served. */
+  const waiting: Slot[] = [];
+  let permitsInUse = 0;
+
+  const grantPermits = () => {
+    while (permitsInUse < nativeSlots && waiting.length > 0) {
+      const slot = waiting.shift() as Slot;
+      if (slot.dead) continue;
+      permitsInUse++;
+      slot.held++;
+      slot.worker.postMessage(PERMIT_GRANTED);
+    }
+  };
+
+  const returnPermits = (slot: Slot) => {
+    permitsInUse -= slot.held;
+    slot.held = 0;
+    for (let i = waiting.length - 1; i >= 0; i--) if (waiting[i] === slot) waiting.splice(i, 1);
+    grantPermits();
+  };
   let nextId = 1;
   let closed = false;
 
@@ -103,6 +146,7 @@ export function createImagingPool(opts: ImagingPoolOptions): ImagingPool {
     if (slot.dead) return;
     slot.dead = true;
     clearTimer(slot);
+    returnPermits(slot);
     const i = slots.indexOf(slot);
     if (i >= 0) slots.splice(i, 1);
     void slot.worker.terminate().catch(() => {});
@@ -114,8 +158,17 @@ export function createImagingPool(opts: ImagingPoolOptions): ImagingPool {
 
   const spawn = (): Slot => {
     const worker = startWorker(url);
-    const slot: Slot = { worker, job: null, dead: false, timer: null };
-    worker.on("message", (reply: Reply) => {
+    const slot: Slot = { worker, job: null, dead: false, timer: null, held: 0 };
+    worker.on("message", (reply: Reply | PermitMessage) => {
+      if ("permit" in reply) {
+        if (reply.permit === "acquire") waiting.push(slot);
+        else if (slot.held > 0) {
+          slot.held--;
+          permitsInUse--;
+        }
+        grantPermits();
+        return;
+      }
       if (!slot.job || reply.id !== slot.job.id) return;
       if (reply.ok)
         finish(slot, (job) => job.resolve(reply.files.map((f) => ({ ...f, bytes: new Uint8Array(f.bytes) }))));
@@ -179,6 +232,7 @@ export function createImagingPool(opts: ImagingPoolOptions): ImagingPool {
       for (const s of all) {
         s.dead = true;
         clearTimer(s);
+        returnPermits(s);
         if (s.job) s.job.reject(err);
         s.job = null;
       }

@@ -2,12 +2,12 @@ import { Resvg } from "@resvg/resvg-js";
 import sharp, { type Metadata } from "sharp";
 import { resvgFont } from "./fonts";
 import { parseSvg, type SvgNode, serializeSvg } from "./sanitize";
-import { ImagingError, type ImagingLimits, type Raster } from "./types";
+import { badDimensions, ImagingError, type ImagingLimits, type Raster } from "./types";
 
 /**
  * Turning the caller's bytes into pixels: detect SVG by content (never by a name or a content type),
- * refuse anything over the pixel limit from the header alone, and map every decoder failure to
- * `source_invalid`.
+ * refuse anything over the pixel limit, the side limit or the aspect ratio limit from the header alone (an
+ * extreme shape is slow in every later step), and map every decoder failure to `source_invalid`.
  */
 
 export interface Source {
@@ -79,6 +79,8 @@ function loadSvg(bytes: Uint8Array, limits: ImagingLimits): Source {
   const w = Math.ceil(resvg.width);
   const h = Math.ceil(resvg.height);
   if (!(w > 0 && h > 0)) throw new ImagingError("source_invalid", "SVG source has no size");
+  const shape = badDimensions(w, h, limits);
+  if (shape) throw new ImagingError("source_too_large", `SVG source: ${shape}`);
   if (w * h > limits.maxPixels)
     throw new ImagingError("source_too_large", `SVG source is ${w}×${h}, over ${limits.maxPixels} pixels`);
   const longest = Math.max(w, h);
@@ -97,7 +99,6 @@ function loadSvg(bytes: Uint8Array, limits: ImagingLimits): Source {
 }
 
 async function loadRaster(bytes: Uint8Array, limits: ImagingLimits): Promise<Source> {
-  const opts = { limitInputPixels: limits.maxPixels, failOn: "error" as const, sequentialRead: true };
   let meta: Metadata;
   try {
     meta = await sharp(bytes, { limitInputPixels: false }).metadata();
@@ -109,8 +110,15 @@ async function loadRaster(bytes: Uint8Array, limits: ImagingLimits): Promise<Sou
   const w = meta.width ?? 0;
   const h = meta.height ?? 0;
   if (!(w > 0 && h > 0)) throw new ImagingError("source_invalid", "Image has no size");
+  const shape = badDimensions(w, h, limits);
+  if (shape) throw new ImagingError("source_too_large", shape);
   if (w * h > limits.maxPixels)
     throw new ImagingError("source_too_large", `Image is ${w}×${h}, over ${limits.maxPixels} pixels`);
+  // libjpeg only warns about missing scan data ("premature end of data segment") and fills the rest
+  // with grey, so a JPEG cut short and closed by an end marker would decode "successfully": for JPEG
+  // every decoder warning is a failure. Other formats report truncation as an error.
+  const failOn = meta.format === "jpeg" ? ("warning" as const) : ("error" as const);
+  const opts = { limitInputPixels: limits.maxPixels, failOn, sequentialRead: true };
   try {
     const { data, info } = await sharp(bytes, opts)
       .rotate()

@@ -3,7 +3,6 @@ import type { Database, Executor } from "../../db";
 import { prepared } from "../../db/prepared";
 import { prediction } from "../../db/schema";
 import type { PredictionRow } from "../../db/schemas/predictions";
-import type { Deps } from "../../deps";
 import { getModel, priceOf } from "../../domain/models";
 import { PREDICTION_ERRORS } from "../../domain/predictions";
 import type { AuthUser } from "../../domain/user";
@@ -14,8 +13,8 @@ import {
   PredictionInputSchema,
   toPrediction,
 } from "../../schemas/predictions";
-import { settleCompletion } from "../eachlabs-callbacks";
 import { charge, isUniqueViolation, preparedChargeWithJob } from "../ledger";
+import type { Needs } from "../ports";
 import { eachlabsCallbackUrl } from "../providers/eachlabs-callback";
 import { buildPrompt, buildProviderInput } from "../providers/eachlabs-input";
 import { type GenerationProvider, isProviderError } from "../providers/provider";
@@ -23,6 +22,21 @@ import { checkWebhookUrl } from "../webhooks/address-guard";
 import { enqueueWebhook } from "../webhooks/outbox";
 import { finishPrediction } from "./lifecycle";
 import { loadRow } from "./queries";
+import { settleCompletion } from "./settle";
+
+/** The ports this module uses. */
+type CreateDeps = Needs<
+  | "config"
+  | "db"
+  | "clock"
+  | "logger"
+  | "eachlabsCallbacks"
+  | "provider"
+  | "predictionSyncs"
+  | "changes"
+  | "storage"
+  | "selfFetch"
+>;
 
 /**
  * Creating a prediction: validate against the model, charge and record in one statement, call the provider outside
@@ -45,7 +59,7 @@ export function acceptedInput(req: CreatePredictionRequest): PredictionInput {
 // ---------------------------------------------------------------- create
 
 export async function createPrediction(
-  deps: Deps,
+  deps: CreateDeps,
   user: AuthUser,
   req: CreatePredictionRequest,
   idempotencyKey?: string,
@@ -232,7 +246,7 @@ async function start(
 
 /** The same, with the `start` webhook queued in the same transaction as the change it reports. */
 async function startWithWebhook(
-  deps: Deps,
+  deps: CreateDeps,
   id: string,
   created: { id: string; raw: unknown },
   now: Date,
@@ -248,7 +262,7 @@ async function startWithWebhook(
  * Where Eachlabs announces this prediction's completion (EACHLABS_CALLBACKS): our id exists before the provider
  * call, so the URL names it. The sandbox announces it in-process (onCompleted) and gets none.
  */
-function completionCallbackUrl(deps: Deps, provider: GenerationProvider, id: string): string | undefined {
+function completionCallbackUrl(deps: CreateDeps, provider: GenerationProvider, id: string): string | undefined {
   if (provider.mode !== "eachlabs" || !deps.config.EACHLABS_CALLBACKS) return undefined;
   return eachlabsCallbackUrl(deps.config.PUBLIC_URL, deps.config.BETTER_AUTH_SECRET, id);
 }

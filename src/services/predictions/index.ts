@@ -19,3 +19,4 @@ export {
   loadRow,
   sandboxPredictionInput,
 } from "./queries";
+export { CALLBACK_SETTLE_SECONDS, settleCompletion } from "./settle";

@@ -1,7 +1,6 @@
 import { and, eq, inArray, lte, or, sql } from "drizzle-orm";
 import { prediction } from "../../db/schema";
 import type { PredictionRow, PredictionView } from "../../db/schemas/predictions";
-import type { Deps } from "../../deps";
 import { MAX_OUTPUT_IMAGES } from "../../domain/limits";
 import {
   ACTIVE_STATUSES,
@@ -15,8 +14,14 @@ import { Waker } from "../../lib/waker";
 import { toPrediction } from "../../schemas/predictions";
 import { finishJob } from "../jobs";
 import { copyOutputs } from "../outputs";
+import type { Needs } from "../ports";
 import { isProviderError, type ProviderPrediction } from "../providers/provider";
 import { loadRow } from "./queries";
+
+/** The ports this module uses. */
+type LifecycleDeps = Needs<
+  "config" | "db" | "clock" | "logger" | "provider" | "predictionSyncs" | "changes" | "storage" | "selfFetch"
+>;
 
 /**
  * The generation flow: charge and create, sync from the provider, finish (and refund) exactly once.
@@ -47,7 +52,7 @@ export interface Finish {
  * only the first caller wins, with its `completed` webhook and — unless it succeeded — its refund in the same
  * transaction. Returns the updated row, or null when the prediction was already final (nothing changed).
  */
-export async function finishPrediction(deps: Deps, id: string, f: Finish): Promise<PredictionRow | null> {
+export async function finishPrediction(deps: LifecycleDeps, id: string, f: Finish): Promise<PredictionRow | null> {
   const now = deps.clock.now();
   const refund = f.status !== "succeeded";
   return finishJob<PredictionRow>(deps.db, {
@@ -86,7 +91,7 @@ export async function finishPrediction(deps: Deps, id: string, f: Finish): Promi
  * claim of last_synced_at in the database). Final rows, rows not yet at the provider, and rows synced
  * within the interval are returned as stored.
  */
-export async function refreshPrediction(deps: Deps, row: PredictionRow): Promise<PredictionRow> {
+export async function refreshPrediction(deps: LifecycleDeps, row: PredictionRow): Promise<PredictionRow> {
   if (isFinal(row.status) || !row.providerPredictionId || !deps.provider) return row;
   const inflight = deps.predictionSyncs;
   const running = inflight.get(row.id);
@@ -107,7 +112,7 @@ export async function refreshPrediction(deps: Deps, row: PredictionRow): Promise
 }
 
 /** Takes the sync slot: sets last_synced_at only if the last sync is older than the interval. */
-async function claimSync(deps: Deps, id: string): Promise<PredictionRow | null> {
+async function claimSync(deps: LifecycleDeps, id: string): Promise<PredictionRow | null> {
   const now = deps.clock.now();
   const [row] = await deps.db
     .update(prediction)
@@ -127,7 +132,7 @@ async function claimSync(deps: Deps, id: string): Promise<PredictionRow | null> 
 }
 
 /** One provider read and what follows from it. The caller has claimed the sync slot. */
-export async function syncFromProvider(deps: Deps, row: PredictionRow): Promise<PredictionRow> {
+export async function syncFromProvider(deps: LifecycleDeps, row: PredictionRow): Promise<PredictionRow> {
   const provider = deps.provider;
   if (!provider || !row.providerPredictionId || isFinal(row.status)) return row;
   let remote: ProviderPrediction;
@@ -149,7 +154,11 @@ export async function syncFromProvider(deps: Deps, row: PredictionRow): Promise<
   return applyRemote(deps, row, remote);
 }
 
-async function applyRemote(deps: Deps, row: PredictionRow, remote: ProviderPrediction): Promise<PredictionRow> {
+async function applyRemote(
+  deps: LifecycleDeps,
+  row: PredictionRow,
+  remote: ProviderPrediction,
+): Promise<PredictionRow> {
   let finished: PredictionRow | null = null;
   switch (remote.status) {
     case "processing":
@@ -212,7 +221,7 @@ async function applyRemote(deps: Deps, row: PredictionRow, remote: ProviderPredi
 
 /** Records the provider's answer on a prediction that stays active. */
 async function keepProcessing(
-  deps: Deps,
+  deps: LifecycleDeps,
   row: PredictionRow,
   raw: unknown,
   providerOutput?: string[],
@@ -237,7 +246,7 @@ async function keepProcessing(
  * `Prefer: wait=N`, waited for.
  */
 export async function readOwnedPrediction(
-  deps: Deps,
+  deps: LifecycleDeps,
   view: PredictionView,
   waitSeconds: number,
   signal?: AbortSignal,
@@ -253,7 +262,7 @@ export async function readOwnedPrediction(
  * answered within a round trip, not at the next refresh.
  */
 export async function refreshAndWait(
-  deps: Deps,
+  deps: LifecycleDeps,
   row: PredictionRow,
   waitSeconds: number,
   signal?: AbortSignal,
@@ -280,7 +289,7 @@ export async function refreshAndWait(
 }
 
 /** Cancels the caller's prediction (its owner check read the row) and refunds it, once; 409 when it is final. */
-export async function cancelPrediction(deps: Deps, row: PredictionRow): Promise<PredictionRow> {
+export async function cancelPrediction(deps: LifecycleDeps, row: PredictionRow): Promise<PredictionRow> {
   if (isFinal(row.status)) throw alreadyFinal(row);
   if (row.providerPredictionId && deps.provider) {
     await deps.provider.cancel(row.providerPredictionId).catch((err: unknown) => {

@@ -4,11 +4,15 @@ import { request as httpsRequest } from "node:https";
 import { and, asc, eq, inArray, isNull, lte, or } from "drizzle-orm";
 import { Webhook } from "standardwebhooks";
 import { outgoingWebhook, webhookDelivery } from "../../db/schema";
-import type { Deps } from "../../deps";
 import { backgroundLoop, type Lifecycle } from "../../lib/lifecycle";
+import type { Needs } from "../ports";
 import { guardedLookup, isPrivateAddress, NOT_PUBLIC } from "./address-guard";
+import { deliveryErrorMessage } from "./delivery-errors";
 import type { DeliveryOutcome } from "./metrics";
 import { activeSigningSecrets } from "./secrets";
+
+/** The ports this module uses. */
+type SenderDeps = Needs<"config" | "db" | "clock" | "logger" | "webhookMetrics">;
 
 /**
  * The sender that runs on every instance. Each pass claims due attempts under FOR UPDATE SKIP LOCKED and
@@ -46,7 +50,7 @@ interface Claimed {
   body: string;
 }
 
-async function claimDue(deps: Deps): Promise<Claimed[]> {
+async function claimDue(deps: SenderDeps): Promise<Claimed[]> {
   const now = deps.clock.now();
   const claimId = randomUUID();
   const claimedUntil = new Date(now.getTime() + deps.config.WEBHOOK_TIMEOUT_MS + LEASE_MARGIN_MS);
@@ -152,14 +156,16 @@ export function postWebhook(
     }, opts.timeoutMs);
     req.on("error", (err: NodeJS.ErrnoException) => {
       if (refused) return done({ error: NOT_PUBLIC, detail: refused, refused: true });
-      done({ error: err.code ? `${err.code}: ${err.message}`.slice(0, 500) : err.message.slice(0, 500) });
+      // The user sees a fixed message for the code; what the error says (addresses, names) is for our log.
+      const said = err.code ? `${err.code}: ${err.message}` : err.message;
+      done({ error: deliveryErrorMessage(err), detail: said.slice(0, 500) });
     });
     req.end(body);
   });
 }
 
 /** Signs with every active secret of the user (two during a rotation's overlap), space-separated. */
-export async function signatureHeaders(deps: Deps, c: Pick<Claimed, "userId" | "webhookId" | "body">) {
+export async function signatureHeaders(deps: SenderDeps, c: Pick<Claimed, "userId" | "webhookId" | "body">) {
   const now = deps.clock.now();
   const secrets = await activeSigningSecrets(deps, c.userId);
   return {
@@ -169,7 +175,7 @@ export async function signatureHeaders(deps: Deps, c: Pick<Claimed, "userId" | "
   };
 }
 
-async function deliver(deps: Deps, c: Claimed): Promise<DeliveryOutcome | null> {
+async function deliver(deps: SenderDeps, c: Claimed): Promise<DeliveryOutcome | null> {
   const { config } = deps;
   const headers = await signatureHeaders(deps, c);
   const result = await postWebhook(c.url, c.body, headers, {
@@ -234,7 +240,7 @@ const oneLine = (text: string) =>
   [...text.slice(0, 1000)].map((ch) => (ch.charCodeAt(0) < 0x20 || ch === "\u007f" ? " " : ch)).join("");
 
 /** One pass: claims due attempts and sends them. Returns how many were claimed. */
-export async function deliverDueWebhooks(deps: Deps): Promise<number> {
+export async function deliverDueWebhooks(deps: SenderDeps): Promise<number> {
   const claimed = await claimDue(deps);
   for (let i = 0; i < claimed.length; i += PARALLEL)
     await Promise.all(
@@ -249,7 +255,7 @@ export async function deliverDueWebhooks(deps: Deps): Promise<number> {
 }
 
 /** Runs the sender on the deps' clock: passes back to back while there is work, else every SENDER_POLL_MS. */
-export function createWebhookSenderLifecycle(deps: Deps): Lifecycle {
+export function createWebhookSenderLifecycle(deps: SenderDeps): Lifecycle {
   return backgroundLoop(async (signal) => {
     while (!signal.aborted) {
       let claimed = 0;
