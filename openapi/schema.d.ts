@@ -203,7 +203,7 @@ export interface paths {
         put?: never;
         /**
          * Order a deliverable
-         * @description Makes a deliverable from one output (`outputIndex`, default 0) of your **succeeded** prediction, read from our storage: a vector SVG, a transparent PNG, an icon set or a brand kit (see `GET /api/assets/kinds`). Charges the kind's price in the same transaction as the asset is recorded (402 with `details {required, balance}` and nothing charged when the balance is short); the work runs on worker threads of any instance. Poll `urls.get` with `Prefer: wait=N`, or pass `webhook` to get `asset.completed`. A source that is not an image, corrupt or truncated, larger than `ASSET_MAX_PIXELS`, with a side over `ASSET_MAX_SIDE`, or longer than 20 times its width (or the reverse) fails the asset and refunds it (`error.code` `source_invalid`, `source_too_large`); so does a job not done by `ASSET_DEADLINE_MS` (`deadline_exceeded`). A prediction that is not `succeeded` is 409; `outputIndex` outside its outputs is 400. Send an `Idempotency-Key` to retry safely.
+         * @description Makes a deliverable from one output (`outputIndex`, default 0) of your **succeeded** prediction, read from our storage: a vector SVG, a transparent PNG, an icon set or a brand kit (see `GET /api/assets/kinds`). Charges the kind's price in the same transaction as the asset is recorded (402 with `details {required, balance}` and nothing charged when the balance is short); the work runs on worker threads of any instance. Poll `urls.get` with `Prefer: wait=N`, or pass `webhook` to get `asset.completed`. A source that is not an image, corrupt or truncated, larger than `ASSET_MAX_PIXELS`, with a side over `ASSET_MAX_SIDE`, or longer than 20 times its width (or the reverse) fails the asset and refunds it (`error.code` `source_invalid`, `source_too_large`); so does a job not done by `ASSET_DEADLINE_MS` (`deadline_exceeded`). A prediction that is not `succeeded` is 409; `outputIndex` outside its outputs is 400. At most `ASSET_MAX_ACTIVE_PER_USER` (default 10) of your assets are `queued` or `processing` at once: one more is 429 `rate_limited` with `Retry-After`, nothing charged. Jobs are taken round-robin across users, so another user's long queue delays yours by one job at most. A failure caused by the source is final at once (refunded), never retried. Send an `Idempotency-Key` to retry safely.
          */
         post: operations["createAsset"];
         delete?: never;
@@ -452,6 +452,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/predictions/{id}/webhook-deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a prediction's webhook deliveries
+         * @description Every attempt to deliver this prediction's webhook events, newest first, cursor-paginated: a pending attempt shows when it is due (`nextAttemptAt`), a sent one the receiver's status or why it failed. Attempts of one event share a `webhookId`. Empty when the prediction was created without `webhook`. 403 for another user's prediction, 404 for an unknown id.
+         */
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/assets/{id}/webhook-deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List an asset's webhook deliveries
+         * @description Every attempt to deliver this asset's webhook events, newest first, cursor-paginated: a pending attempt shows when it is due (`nextAttemptAt`), a sent one the receiver's status or why it failed. Attempts of one event share a `webhookId`. Empty when the asset was created without `webhook`. 403 for another user's asset, 404 for an unknown id.
+         */
+        get: operations["listAssetWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/webhooks/secret": {
         parameters: {
             query?: never;
@@ -486,26 +526,6 @@ export interface paths {
          * @description Makes a new signing secret and returns it. For 24 hours deliveries carry two signatures, by the new and by the previous secret (space-separated in `webhook-signature`), so a receiver can switch over without rejecting anything; after that only the new one signs. Rotating again within those 24 hours drops the oldest secret.
          */
         post: operations["rotateWebhookSecret"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/predictions/{id}/webhook-deliveries": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * List a prediction's webhook deliveries
-         * @description Every attempt to deliver this prediction's webhook events, newest first, cursor-paginated: a pending attempt shows when it is due (`nextAttemptAt`), a sent one the receiver's status or why it failed. Attempts of one event share a `webhookId`. Empty when the prediction was created without `webhook`. 403 for another user's prediction, 404 for an unknown id.
-         */
-        get: operations["listWebhookDeliveries"];
-        put?: never;
-        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1305,7 +1325,7 @@ export interface webhooks {
         put?: never;
         /**
          * A prediction started
-         * @description Sent to the `webhook` URL of a prediction that asked for this event (`webhookEvents`). Signed with Standard Webhooks (headers `webhook-id`, `webhook-timestamp`, `webhook-signature`) with your secret from `GET /api/webhooks/secret`: verify the raw body before parsing it. Answer any 2xx within 10 seconds (`WEBHOOK_TIMEOUT_MS`) to acknowledge; anything else — a timeout, a refused connection, a redirect (not followed), 4xx or 5xx — is retried with the same `webhook-id` and body after about 5 s, 30 s, 2 min, 10 min, 1 h, 6 h and 12 h (with jitter), up to 8 attempts (`WEBHOOK_MAX_ATTEMPTS`). Delivery is at least once: dedupe on `webhook-id`. Attempts are listed at `GET /api/predictions/{id}/webhook-deliveries`.
+         * @description Sent to the `webhook` URL of a prediction that asked for this event (`webhookEvents` on `POST /api/predictions`). Signed with Standard Webhooks (headers `webhook-id`, `webhook-timestamp`, `webhook-signature`) with your secret from `GET /api/webhooks/secret`: verify the raw body before parsing it. Answer any 2xx within 10 seconds (`WEBHOOK_TIMEOUT_MS`) to acknowledge; anything else — a timeout, a refused connection, a redirect (not followed), 4xx or 5xx — is retried with the same `webhook-id` and body after about 5 s, 30 s, 2 min, 10 min, 1 h, 6 h and 12 h (with jitter; `WEBHOOK_RETRY_BACKOFF_MS`), up to 8 attempts (`WEBHOOK_MAX_ATTEMPTS`). Delivery is at least once: dedupe on `webhook-id`. A receiver that keeps timing out is left alone for a minute (`WEBHOOK_HOST_BACKOFF_MS`) before its deliveries go on; each user and each receiver host has a bounded share of the sender, so a slow receiver delays only its own deliveries. Attempts are listed at `GET /api/predictions/{id}/webhook-deliveries`.
          */
         post: operations["predictionStartWebhook"];
         delete?: never;
@@ -1325,9 +1345,29 @@ export interface webhooks {
         put?: never;
         /**
          * A prediction is final
-         * @description Sent to the `webhook` URL of a prediction that asked for this event (`webhookEvents`). Signed with Standard Webhooks (headers `webhook-id`, `webhook-timestamp`, `webhook-signature`) with your secret from `GET /api/webhooks/secret`: verify the raw body before parsing it. Answer any 2xx within 10 seconds (`WEBHOOK_TIMEOUT_MS`) to acknowledge; anything else — a timeout, a refused connection, a redirect (not followed), 4xx or 5xx — is retried with the same `webhook-id` and body after about 5 s, 30 s, 2 min, 10 min, 1 h, 6 h and 12 h (with jitter), up to 8 attempts (`WEBHOOK_MAX_ATTEMPTS`). Delivery is at least once: dedupe on `webhook-id`. Attempts are listed at `GET /api/predictions/{id}/webhook-deliveries`.
+         * @description Sent to the `webhook` URL of a prediction that asked for this event (`webhookEvents` on `POST /api/predictions`). Signed with Standard Webhooks (headers `webhook-id`, `webhook-timestamp`, `webhook-signature`) with your secret from `GET /api/webhooks/secret`: verify the raw body before parsing it. Answer any 2xx within 10 seconds (`WEBHOOK_TIMEOUT_MS`) to acknowledge; anything else — a timeout, a refused connection, a redirect (not followed), 4xx or 5xx — is retried with the same `webhook-id` and body after about 5 s, 30 s, 2 min, 10 min, 1 h, 6 h and 12 h (with jitter; `WEBHOOK_RETRY_BACKOFF_MS`), up to 8 attempts (`WEBHOOK_MAX_ATTEMPTS`). Delivery is at least once: dedupe on `webhook-id`. A receiver that keeps timing out is left alone for a minute (`WEBHOOK_HOST_BACKOFF_MS`) before its deliveries go on; each user and each receiver host has a bounded share of the sender, so a slow receiver delays only its own deliveries. Attempts are listed at `GET /api/predictions/{id}/webhook-deliveries`.
          */
         post: operations["predictionCompletedWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "asset.completed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * An asset is final
+         * @description Sent to the `webhook` URL of an asset that asked for this event (`webhookEvents` on `POST /api/predictions/{id}/assets`). Signed with Standard Webhooks (headers `webhook-id`, `webhook-timestamp`, `webhook-signature`) with your secret from `GET /api/webhooks/secret`: verify the raw body before parsing it. Answer any 2xx within 10 seconds (`WEBHOOK_TIMEOUT_MS`) to acknowledge; anything else — a timeout, a refused connection, a redirect (not followed), 4xx or 5xx — is retried with the same `webhook-id` and body after about 5 s, 30 s, 2 min, 10 min, 1 h, 6 h and 12 h (with jitter; `WEBHOOK_RETRY_BACKOFF_MS`), up to 8 attempts (`WEBHOOK_MAX_ATTEMPTS`). Delivery is at least once: dedupe on `webhook-id`. A receiver that keeps timing out is left alone for a minute (`WEBHOOK_HOST_BACKOFF_MS`) before its deliveries go on; each user and each receiver host has a bounded share of the sender, so a slow receiver delays only its own deliveries. Attempts are listed at `GET /api/assets/{id}/webhook-deliveries`.
+         */
+        post: operations["assetCompletedWebhook"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1579,6 +1619,235 @@ export interface components {
              */
             timestamp: string;
             data: components["schemas"]["Prediction"];
+        };
+        /** @description Sent once the asset is final: `succeeded` (its `files` ready to download) or `failed` (refunded, with `error`). */
+        AssetCompletedEvent: {
+            /** @enum {string} */
+            type: "asset.completed";
+            /**
+             * Format: date-time
+             * @description When the asset became final.
+             * @example 2026-11-25T12:00:00.000Z
+             */
+            timestamp: string;
+            data: components["schemas"]["Asset"];
+        };
+        /**
+         * @description The asset exactly as `GET /api/assets/{id}` answered at that moment.
+         * @example {
+         *       "id": "3f2b8a4e-9c1d-4e7a-b6f5-2d8c0e1a9b34",
+         *       "kind": "vector",
+         *       "status": "succeeded",
+         *       "predictionId": "0b7c2f0e-5a57-4f55-9b0c-3c0c2b6b7a11",
+         *       "outputIndex": 0,
+         *       "options": {
+         *         "mode": "color",
+         *         "maxColors": 8
+         *       },
+         *       "files": [
+         *         {
+         *           "name": "logo.svg",
+         *           "url": "https://api.logo-api.example/files/9f1c2b3a4d5e6f708192a3b4c5d6e7f8.svg",
+         *           "contentType": "image/svg+xml",
+         *           "bytes": 4123,
+         *           "width": 1024,
+         *           "height": 1024
+         *         }
+         *       ],
+         *       "creditsCharged": 1,
+         *       "creditsRefunded": 0,
+         *       "error": null,
+         *       "createdAt": "2026-12-02T12:00:00.000Z",
+         *       "completedAt": "2026-12-02T12:00:00.400Z",
+         *       "urls": {
+         *         "get": "/api/assets/3f2b8a4e-9c1d-4e7a-b6f5-2d8c0e1a9b34",
+         *         "stream": "/api/assets/3f2b8a4e-9c1d-4e7a-b6f5-2d8c0e1a9b34/events"
+         *       }
+         *     }
+         */
+        Asset: {
+            /** Format: uuid */
+            id: string;
+            kind: components["schemas"]["AssetKind"];
+            status: components["schemas"]["AssetStatus"];
+            /** Format: uuid */
+            predictionId: string;
+            /** Format: int32 */
+            outputIndex: number;
+            /**
+             * @description The options, with the kind's defaults filled in (see the kind's options in `CreateAssetRequest`).
+             * @example {
+             *       "mode": "color",
+             *       "maxColors": 8
+             *     }
+             */
+            options: components["schemas"]["VectorOptions"] | components["schemas"]["TransparentOptions"] | components["schemas"]["IconsOptions"] | components["schemas"]["LockupOptions"] | components["schemas"]["BrandKitOptions"];
+            /** @description Empty until `succeeded`. */
+            files: components["schemas"]["AssetFile"][];
+            /** Format: int32 */
+            creditsCharged: number;
+            /** Format: int32 */
+            creditsRefunded: number;
+            /** @description Why it failed (its credits were refunded); null otherwise. */
+            error: {
+                /** @enum {string} */
+                code: "source_invalid" | "source_too_large" | "deadline_exceeded" | "internal_error";
+                message: string;
+            } | null;
+            /**
+             * Format: date-time
+             * @example 2026-11-25T12:00:00.000Z
+             */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @example 2026-11-25T12:00:00.000Z
+             */
+            completedAt: string | null;
+            urls: {
+                /** @example /api/assets/3f2b8a4e-9c1d-4e7a-b6f5-2d8c0e1a9b34 */
+                get: string;
+                /** @example /api/assets/3f2b8a4e-9c1d-4e7a-b6f5-2d8c0e1a9b34/events */
+                stream: string;
+            };
+        };
+        /**
+         * @description vector: Vector logo (SVG) (logo.svg); transparent: Transparent PNG (logo.png); icons: Favicons and app icons (favicon.ico, favicon.svg, apple-touch-icon.png, icon-192.png, icon-512.png, icon-maskable-512.png, site.webmanifest, head.html); lockup: Lockup (mark and name) (lockup.svg, lockup.png); brand-kit: Brand kit (zip) (brand-kit.zip)
+         * @example vector
+         * @enum {string}
+         */
+        AssetKind: "vector" | "transparent" | "icons" | "lockup" | "brand-kit";
+        /**
+         * @description queued → processing → succeeded | failed. A failed asset's credits are refunded once.
+         * @example succeeded
+         * @enum {string}
+         */
+        AssetStatus: "queued" | "processing" | "succeeded" | "failed";
+        /**
+         * @example {
+         *       "mode": "color",
+         *       "maxColors": 8,
+         *       "background": "drop"
+         *     }
+         */
+        VectorOptions: {
+            /**
+             * @description `color` keeps the palette; `mono` gives one fill colour plus transparency.
+             * @default color
+             * @enum {string}
+             */
+            mode?: "color" | "mono";
+            /**
+             * Format: int32
+             * @description The palette is reduced to at most this many colours (background included) before tracing.
+             * @default 8
+             */
+            maxColors?: number;
+            /**
+             * @description `drop`: the background colour (the colour of the image's edge) is left transparent, so the SVG has no backdrop; `keep`: it is drawn as one rect under the shapes.
+             * @default drop
+             * @enum {string}
+             */
+            background?: "drop" | "keep";
+        };
+        /**
+         * @example {
+         *       "mode": "auto",
+         *       "tolerance": 10
+         *     }
+         */
+        TransparentOptions: {
+            /**
+             * @description `auto`: the background touching the image's edge goes, and so do the holes of the mark (the counters of letters, the inside of rings), while background-coloured shapes drawn on a filled field stay; `border`: only the background touching the edge goes (enclosed regions stay opaque); `all`: every pixel within `tolerance` of the background colour goes.
+             * @default auto
+             * @enum {string}
+             */
+            mode?: "auto" | "border" | "all";
+            /**
+             * Format: int32
+             * @description How far a pixel may be from the background colour and still count as background: % of 255 per channel.
+             * @default 10
+             */
+            tolerance?: number;
+        };
+        /**
+         * @example {
+         *       "background": "#FFFFFF",
+         *       "mark": "auto"
+         *     }
+         */
+        IconsOptions: {
+            /**
+             * @description The background of the opaque and maskable icons, `#RRGGBB`; default: the source's background colour.
+             * @example #FFFFFF
+             */
+            background?: string;
+            /**
+             * @description `auto`: a symbol with a wordmark gives icons of the symbol alone; `whole`: the icons show the whole logo.
+             * @default auto
+             * @enum {string}
+             */
+            mark?: "auto" | "whole";
+        };
+        /**
+         * @example {
+         *       "layout": "horizontal",
+         *       "font": "inter",
+         *       "text": "Northwind"
+         *     }
+         */
+        LockupOptions: {
+            /**
+             * @description `horizontal`: the name beside the mark; `stacked`: the name under it.
+             * @default horizontal
+             * @enum {string}
+             */
+            layout?: "horizontal" | "stacked";
+            /**
+             * @description The name to set, 1–40 characters; default: the prediction's brand name.
+             * @example Northwind
+             */
+            text?: string;
+            /**
+             * @description The typeface: `inter` Inter SemiBold (sans-serif), `lora` Lora SemiBold (serif), `montserrat` Montserrat SemiBold (geometric).
+             * @default inter
+             * @enum {string}
+             */
+            font?: "inter" | "lora" | "montserrat";
+            /**
+             * @description The name's colour, `#RRGGBB`; default: the mark's darkest colour.
+             * @example #1F2937
+             */
+            color?: string;
+        };
+        /** @example {} */
+        BrandKitOptions: Record<string, never>;
+        AssetFile: {
+            /** @example logo.svg */
+            name: string;
+            /**
+             * Format: uri
+             * @description Where to download it: `/files/{key}` or `S3_PUBLIC_URL`.
+             */
+            url: string;
+            /** @example image/svg+xml */
+            contentType: string;
+            /**
+             * Format: int32
+             * @example 4123
+             */
+            bytes: number;
+            /**
+             * Format: int32
+             * @description Pixels (or viewBox units); null for files without a size.
+             * @example 1024
+             */
+            width: number | null;
+            /**
+             * Format: int32
+             * @example 1024
+             */
+            height: number | null;
         };
         /**
          * @description Whatever Eachlabs sends when a prediction finishes (typically its prediction object). Ignored: Eachlabs does not sign it, so the server never takes a status or an output from it.
@@ -1879,223 +2148,6 @@ export interface components {
             };
         };
         /**
-         * @description vector: Vector logo (SVG) (logo.svg); transparent: Transparent PNG (logo.png); icons: Favicons and app icons (favicon.ico, favicon.svg, apple-touch-icon.png, icon-192.png, icon-512.png, icon-maskable-512.png, site.webmanifest, head.html); lockup: Lockup (mark and name) (lockup.svg, lockup.png); brand-kit: Brand kit (zip) (brand-kit.zip)
-         * @example vector
-         * @enum {string}
-         */
-        AssetKind: "vector" | "transparent" | "icons" | "lockup" | "brand-kit";
-        /**
-         * @description A deliverable made from one output of a succeeded prediction: a priced job on the same ledger.
-         * @example {
-         *       "id": "3f2b8a4e-9c1d-4e7a-b6f5-2d8c0e1a9b34",
-         *       "kind": "vector",
-         *       "status": "succeeded",
-         *       "predictionId": "0b7c2f0e-5a57-4f55-9b0c-3c0c2b6b7a11",
-         *       "outputIndex": 0,
-         *       "options": {
-         *         "mode": "color",
-         *         "maxColors": 8
-         *       },
-         *       "files": [
-         *         {
-         *           "name": "logo.svg",
-         *           "url": "https://api.logo-api.example/files/9f1c2b3a4d5e6f708192a3b4c5d6e7f8.svg",
-         *           "contentType": "image/svg+xml",
-         *           "bytes": 4123,
-         *           "width": 1024,
-         *           "height": 1024
-         *         }
-         *       ],
-         *       "creditsCharged": 1,
-         *       "creditsRefunded": 0,
-         *       "error": null,
-         *       "createdAt": "2026-12-02T12:00:00.000Z",
-         *       "completedAt": "2026-12-02T12:00:00.400Z",
-         *       "urls": {
-         *         "get": "/api/assets/3f2b8a4e-9c1d-4e7a-b6f5-2d8c0e1a9b34",
-         *         "stream": "/api/assets/3f2b8a4e-9c1d-4e7a-b6f5-2d8c0e1a9b34/events"
-         *       }
-         *     }
-         */
-        Asset: {
-            /** Format: uuid */
-            id: string;
-            kind: components["schemas"]["AssetKind"];
-            status: components["schemas"]["AssetStatus"];
-            /** Format: uuid */
-            predictionId: string;
-            /** Format: int32 */
-            outputIndex: number;
-            /**
-             * @description The options, with the kind's defaults filled in (see the kind's options in `CreateAssetRequest`).
-             * @example {
-             *       "mode": "color",
-             *       "maxColors": 8
-             *     }
-             */
-            options: components["schemas"]["VectorOptions"] | components["schemas"]["TransparentOptions"] | components["schemas"]["IconsOptions"] | components["schemas"]["LockupOptions"] | components["schemas"]["BrandKitOptions"];
-            /** @description Empty until `succeeded`. */
-            files: components["schemas"]["AssetFile"][];
-            /** Format: int32 */
-            creditsCharged: number;
-            /** Format: int32 */
-            creditsRefunded: number;
-            /** @description Why it failed (its credits were refunded); null otherwise. */
-            error: {
-                /** @enum {string} */
-                code: "source_invalid" | "source_too_large" | "deadline_exceeded" | "internal_error";
-                message: string;
-            } | null;
-            /**
-             * Format: date-time
-             * @example 2026-11-25T12:00:00.000Z
-             */
-            createdAt: string;
-            /**
-             * Format: date-time
-             * @example 2026-11-25T12:00:00.000Z
-             */
-            completedAt: string | null;
-            urls: {
-                /** @example /api/assets/3f2b8a4e-9c1d-4e7a-b6f5-2d8c0e1a9b34 */
-                get: string;
-                /** @example /api/assets/3f2b8a4e-9c1d-4e7a-b6f5-2d8c0e1a9b34/events */
-                stream: string;
-            };
-        };
-        /**
-         * @description queued → processing → succeeded | failed. A failed asset's credits are refunded once.
-         * @example succeeded
-         * @enum {string}
-         */
-        AssetStatus: "queued" | "processing" | "succeeded" | "failed";
-        /**
-         * @example {
-         *       "mode": "color",
-         *       "maxColors": 8,
-         *       "background": "drop"
-         *     }
-         */
-        VectorOptions: {
-            /**
-             * @description `color` keeps the palette; `mono` gives one fill colour plus transparency.
-             * @default color
-             * @enum {string}
-             */
-            mode?: "color" | "mono";
-            /**
-             * Format: int32
-             * @description The palette is reduced to at most this many colours (background included) before tracing.
-             * @default 8
-             */
-            maxColors?: number;
-            /**
-             * @description `drop`: the background colour (the colour of the image's edge) is left transparent, so the SVG has no backdrop; `keep`: it is drawn as one rect under the shapes.
-             * @default drop
-             * @enum {string}
-             */
-            background?: "drop" | "keep";
-        };
-        /**
-         * @example {
-         *       "mode": "auto",
-         *       "tolerance": 10
-         *     }
-         */
-        TransparentOptions: {
-            /**
-             * @description `auto`: the background touching the image's edge goes, and so do the holes of the mark (the counters of letters, the inside of rings), while background-coloured shapes drawn on a filled field stay; `border`: only the background touching the edge goes (enclosed regions stay opaque); `all`: every pixel within `tolerance` of the background colour goes.
-             * @default auto
-             * @enum {string}
-             */
-            mode?: "auto" | "border" | "all";
-            /**
-             * Format: int32
-             * @description How far a pixel may be from the background colour and still count as background: % of 255 per channel.
-             * @default 10
-             */
-            tolerance?: number;
-        };
-        /**
-         * @example {
-         *       "background": "#FFFFFF",
-         *       "mark": "auto"
-         *     }
-         */
-        IconsOptions: {
-            /**
-             * @description The background of the opaque and maskable icons, `#RRGGBB`; default: the source's background colour.
-             * @example #FFFFFF
-             */
-            background?: string;
-            /**
-             * @description `auto`: a symbol with a wordmark gives icons of the symbol alone; `whole`: the icons show the whole logo.
-             * @default auto
-             * @enum {string}
-             */
-            mark?: "auto" | "whole";
-        };
-        /**
-         * @example {
-         *       "layout": "horizontal",
-         *       "font": "inter",
-         *       "text": "Northwind"
-         *     }
-         */
-        LockupOptions: {
-            /**
-             * @description `horizontal`: the name beside the mark; `stacked`: the name under it.
-             * @default horizontal
-             * @enum {string}
-             */
-            layout?: "horizontal" | "stacked";
-            /**
-             * @description The name to set, 1–40 characters; default: the prediction's brand name.
-             * @example Northwind
-             */
-            text?: string;
-            /**
-             * @description The typeface: `inter` Inter SemiBold (sans-serif), `lora` Lora SemiBold (serif), `montserrat` Montserrat SemiBold (geometric).
-             * @default inter
-             * @enum {string}
-             */
-            font?: "inter" | "lora" | "montserrat";
-            /**
-             * @description The name's colour, `#RRGGBB`; default: the mark's darkest colour.
-             * @example #1F2937
-             */
-            color?: string;
-        };
-        /** @example {} */
-        BrandKitOptions: Record<string, never>;
-        AssetFile: {
-            /** @example logo.svg */
-            name: string;
-            /**
-             * Format: uri
-             * @description Where to download it: `/files/{key}` or `S3_PUBLIC_URL`.
-             */
-            url: string;
-            /** @example image/svg+xml */
-            contentType: string;
-            /**
-             * Format: int32
-             * @example 4123
-             */
-            bytes: number;
-            /**
-             * Format: int32
-             * @description Pixels (or viewBox units); null for files without a size.
-             * @example 1024
-             */
-            width: number | null;
-            /**
-             * Format: int32
-             * @example 1024
-             */
-            height: number | null;
-        };
-        /**
          * @description A deliverable to make from one output of the prediction: `kind` decides what `options` may hold. Unknown fields are rejected (400).
          * @example {
          *       "kind": "vector",
@@ -2244,7 +2296,7 @@ export interface components {
         };
         /** @description A page of assets, newest first. */
         AssetList: {
-            data: components["schemas"]["Asset"][];
+            data: (components["schemas"]["Asset"] & unknown)[];
             /** @description Pass as `cursor` to get the next page; null on the last page. */
             nextCursor: string | null;
         };
@@ -2479,19 +2531,6 @@ export interface components {
             /** @enum {boolean} */
             received: true;
         };
-        /**
-         * @description Your signing secret for outgoing webhooks. Every delivery carries `webhook-signature: v1,<base64 HMAC-SHA256>` of `{webhook-id}.{webhook-timestamp}.{body}` keyed with it.
-         * @example {
-         *       "key": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw6F3Xx5u4d2E="
-         *     }
-         */
-        WebhookSigningSecret: {
-            /**
-             * @description `whsec_` + base64 of 32 random bytes: pass it as is to a Standard Webhooks verifier.
-             * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw6F3Xx5u4d2E=
-             */
-            key: string;
-        };
         /** @description A page of delivery attempts, newest first. */
         WebhookDeliveryList: {
             data: components["schemas"]["WebhookDelivery"][];
@@ -2552,6 +2591,19 @@ export interface components {
              * @example 2026-11-25T12:00:00.000Z
              */
             nextAttemptAt: string | null;
+        };
+        /**
+         * @description Your signing secret for outgoing webhooks. Every delivery carries `webhook-signature: v1,<base64 HMAC-SHA256>` of `{webhook-id}.{webhook-timestamp}.{body}` keyed with it.
+         * @example {
+         *       "key": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw6F3Xx5u4d2E="
+         *     }
+         */
+        WebhookSigningSecret: {
+            /**
+             * @description `whsec_` + base64 of 32 random bytes: pass it as is to a Standard Webhooks verifier.
+             * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw6F3Xx5u4d2E=
+             */
+            key: string;
         };
         AdminCreditAdjustment: {
             transaction: components["schemas"]["CreditTransaction"];
@@ -4336,7 +4388,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Asset"];
+                    "application/json": components["schemas"]["Asset"] & unknown;
                 };
             };
             /** @description `validation_error`: Validation failed; `details.issues` lists each problem. */
@@ -4724,7 +4776,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Asset"];
+                    "application/json": components["schemas"]["Asset"] & unknown;
                 };
             };
             /** @description `validation_error`: Validation failed; `details.issues` lists each problem. */
@@ -6124,6 +6176,354 @@ export interface operations {
             };
         };
     };
+    listWebhookDeliveries: {
+        parameters: {
+            query?: {
+                /** @description Page size (1–100). */
+                limit?: number;
+                /** @description Opaque cursor from the previous page's `nextCursor`. */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of delivery attempts. */
+            200: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    /** @description A private answer: no cache may keep it. */
+                    "Cache-Control"?: "no-store";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryList"];
+                };
+            };
+            /** @description `validation_error`: Validation failed; `details.issues` lists each problem. */
+            400: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `unauthorized`: Not signed in. */
+            401: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `forbidden`: Signed in but not allowed; a write authenticated by the session cookie without an `Origin` (or `Referer`) in `ALLOWED_ORIGINS` is refused so too. */
+            403: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `not_found`: Not found. */
+            404: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `rate_limited`: Too many requests; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
+            500: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is unavailable or not configured. */
+            503: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listAssetWebhookDeliveries: {
+        parameters: {
+            query?: {
+                /** @description Page size (1–100). */
+                limit?: number;
+                /** @description Opaque cursor from the previous page's `nextCursor`. */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of delivery attempts. */
+            200: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    /** @description A private answer: no cache may keep it. */
+                    "Cache-Control"?: "no-store";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryList"];
+                };
+            };
+            /** @description `validation_error`: Validation failed; `details.issues` lists each problem. */
+            400: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `unauthorized`: Not signed in. */
+            401: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `forbidden`: Signed in but not allowed; a write authenticated by the session cookie without an `Origin` (or `Referer`) in `ALLOWED_ORIGINS` is refused so too. */
+            403: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `not_found`: Not found. */
+            404: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `rate_limited`: Too many requests; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
+            500: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is unavailable or not configured. */
+            503: {
+                headers: {
+                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
+                    "X-Request-Id"?: string;
+                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Requests allowed in the current window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     getWebhookSecret: {
         parameters: {
             query?: never;
@@ -6304,180 +6704,6 @@ export interface operations {
             };
             /** @description `payload_too_large`: Request body too large. Refused before the rate limiter when the Content-Length alone is too large, so RateLimit-* may be absent. */
             413: {
-                headers: {
-                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
-                    "X-Request-Id"?: string;
-                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
-                    "Access-Control-Allow-Origin"?: string;
-                    /** @description Requests allowed in the current window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the window resets. */
-                    "RateLimit-Reset"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description `rate_limited`: Too many requests; retry after `Retry-After` seconds. */
-            429: {
-                headers: {
-                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
-                    "X-Request-Id"?: string;
-                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
-                    "Access-Control-Allow-Origin"?: string;
-                    /** @description Requests allowed in the current window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the window resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description `internal_error`: Unexpected server error; no detail is exposed, quote the requestId. */
-            500: {
-                headers: {
-                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
-                    "X-Request-Id"?: string;
-                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
-                    "Access-Control-Allow-Origin"?: string;
-                    /** @description Requests allowed in the current window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the window resets. */
-                    "RateLimit-Reset"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description `service_unavailable`: A dependency is unavailable or not configured. */
-            503: {
-                headers: {
-                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
-                    "X-Request-Id"?: string;
-                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
-                    "Access-Control-Allow-Origin"?: string;
-                    /** @description Requests allowed in the current window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the window resets. */
-                    "RateLimit-Reset"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    listWebhookDeliveries: {
-        parameters: {
-            query?: {
-                /** @description Page size (1–100). */
-                limit?: number;
-                /** @description Opaque cursor from the previous page's `nextCursor`. */
-                cursor?: string;
-            };
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description A page of delivery attempts. */
-            200: {
-                headers: {
-                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
-                    "X-Request-Id"?: string;
-                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
-                    "Access-Control-Allow-Origin"?: string;
-                    /** @description Requests allowed in the current window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the window resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description A private answer: no cache may keep it. */
-                    "Cache-Control"?: "no-store";
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["WebhookDeliveryList"];
-                };
-            };
-            /** @description `validation_error`: Validation failed; `details.issues` lists each problem. */
-            400: {
-                headers: {
-                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
-                    "X-Request-Id"?: string;
-                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
-                    "Access-Control-Allow-Origin"?: string;
-                    /** @description Requests allowed in the current window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the window resets. */
-                    "RateLimit-Reset"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description `unauthorized`: Not signed in. */
-            401: {
-                headers: {
-                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
-                    "X-Request-Id"?: string;
-                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
-                    "Access-Control-Allow-Origin"?: string;
-                    /** @description Requests allowed in the current window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the window resets. */
-                    "RateLimit-Reset"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description `forbidden`: Signed in but not allowed; a write authenticated by the session cookie without an `Origin` (or `Referer`) in `ALLOWED_ORIGINS` is refused so too. */
-            403: {
-                headers: {
-                    /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
-                    "X-Request-Id"?: string;
-                    /** @description Present when the request's `Origin` is one of the deployment's `ALLOWED_ORIGINS` (echoed, with `Access-Control-Allow-Credentials: true`); absent otherwise. */
-                    "Access-Control-Allow-Origin"?: string;
-                    /** @description Requests allowed in the current window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the window resets. */
-                    "RateLimit-Reset"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description `not_found`: Not found. */
-            404: {
                 headers: {
                     /** @description Echoes the request's X-Request-Id, or a generated id. Also in every error body. */
                     "X-Request-Id"?: string;
@@ -12495,6 +12721,35 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["PredictionCompletedEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the delivery; the body is ignored. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    assetCompletedWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The Standard Webhooks message id: one per event, the same on every retry (dedupe on it). */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed; reject deliveries more than 5 minutes off. */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256>` of `{webhook-id}.{webhook-timestamp}.{raw body}` keyed with your signing secret; for 24 hours after a rotation, two signatures (new and previous secret) separated by a space. Any one matching is enough. */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AssetCompletedEvent"];
             };
         };
         responses: {

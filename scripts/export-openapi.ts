@@ -1,6 +1,7 @@
 /**
  * Writes openapi/openapi.json (3.1) and openapi/openapi-3.0.json from the app, with no database
- * and no network, then regenerates openapi/schema.d.ts. `--check` fails when a committed file is stale.
+ * and no network, then regenerates openapi/schema.d.ts and the MCP tool list of docs/mcp.md. `--check` fails
+ * when a committed file is stale.
  */
 
 import { execFileSync } from "node:child_process";
@@ -12,6 +13,7 @@ import { buildDeps } from "../src/deps";
 import { loadConfig } from "../src/env";
 import { createLogger } from "../src/lib/logger";
 import { SERVERS } from "../src/openapi/document";
+import { MCP_DOC_PATH, withToolList } from "./mcp-tools-doc";
 
 const check = process.argv.includes("--check");
 // The live document names the server it is served from first (PUBLIC_URL); the committed one names production, so it
@@ -39,6 +41,10 @@ const files: Record<string, string> = {
   "openapi/openapi.json": await fetchJson("/openapi.json"),
   "openapi/openapi-3.0.json": await fetchJson("/openapi-3.0.json"),
 };
+files[MCP_DOC_PATH] = withToolList(
+  await readFile(MCP_DOC_PATH, "utf8"),
+  JSON.parse(files["openapi/openapi.json"] as string),
+);
 const typesPath = "openapi/schema.d.ts";
 const generateTypes = (input: string) =>
   execFileSync("npx", ["openapi-typescript", input, "--default-non-nullable=false", "--output", "-"], {

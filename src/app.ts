@@ -1,5 +1,6 @@
 import { mountAuth } from "./auth/handler";
 import type { Deps } from "./deps";
+import { mountMcp } from "./mcp/server";
 import { edge } from "./middleware/edge";
 import { errorHandler, notFoundHandler } from "./middleware/errors";
 import { mountDocs } from "./openapi/docs";
@@ -7,7 +8,7 @@ import { createRouter } from "./openapi/kit";
 import { registerRoutes } from "./routes";
 import { setResponseValidation } from "./schemas/respond";
 
-/** The app: middleware every request passes, then Better Auth, our routes and the docs. No I/O here. */
+/** The app: middleware every request passes, then Better Auth, our routes, the docs and /mcp. No I/O here. */
 export function createApp(deps: Deps) {
   const app = createRouter();
   const { config } = deps;
@@ -19,7 +20,8 @@ export function createApp(deps: Deps) {
 
   mountAuth(app);
   registerRoutes(app);
-  mountDocs(app, deps);
+  const liveDocument = mountDocs(app, deps);
+  if (config.MCP_ENABLED) mountMcp(app, deps, liveDocument);
 
   app.notFound(notFoundHandler);
   app.onError(errorHandler);

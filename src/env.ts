@@ -34,6 +34,20 @@ export const creditPackageSchema = z.object({
 });
 export type CreditPackageConfig = z.infer<typeof creditPackageSchema>;
 
+/** A comma-separated list of waits in milliseconds: "5000,30000". */
+const msList = (def: string) =>
+  z
+    .string()
+    .default(def)
+    .transform((s, ctx) => {
+      const list = s.split(",").map((x) => Number(x.trim()));
+      if (list.length === 0 || list.some((n) => !Number.isInteger(n) || n < 0 || n > 7 * 24 * 3_600_000)) {
+        ctx.addIssue({ code: "custom", message: "must be comma-separated milliseconds like 5000,30000" });
+        return z.NEVER;
+      }
+      return list;
+    });
+
 const price = z.number().int().min(0).max(1000).optional();
 const assetCreditsSchema = z.strictObject(Object.fromEntries(ASSET_KINDS.map((kind) => [kind, price])));
 
@@ -173,6 +187,16 @@ const envSchema = z
     // end Eachlabs completion callbacks
     // Outgoing webhooks (prediction events).
     WEBHOOK_MAX_ATTEMPTS: int(8, 1, 20),
+    // The wait after attempt 1, 2, … failed (the last repeats), each ±20 %.
+    WEBHOOK_RETRY_BACKOFF_MS: msList("5000,30000,120000,600000,3600000,21600000,43200000"),
+    // The sender: deliveries in flight per instance (each its own slot), and over the fleet per user and per
+    // receiver host; a host that timed out WEBHOOK_HOST_TIMEOUTS times in a row is left alone for
+    // WEBHOOK_HOST_BACKOFF_MS (its deliveries wait, their attempts unspent).
+    WEBHOOK_CONCURRENCY: int(16, 1, 1000),
+    WEBHOOK_MAX_PER_USER: int(4, 1, 1000),
+    WEBHOOK_MAX_PER_HOST: int(4, 1, 1000),
+    WEBHOOK_HOST_TIMEOUTS: int(3, 1, 1000),
+    WEBHOOK_HOST_BACKOFF_MS: int(60_000, 0),
     WEBHOOK_TIMEOUT_MS: int(10000, 100, 60000),
     WEBHOOK_ALLOW_PRIVATE_URLS: bool.optional(),
     // Housekeeping: how often a pass runs (0: never), how long delivered webhook rows and unreferenced files stay.
@@ -203,11 +227,19 @@ const envSchema = z
     UV_THREADPOOL_SIZE: int(4, 1, 1024),
     ASSET_LEASE_MS: int(60_000, 100),
     ASSET_DEADLINE_MS: int(600_000, 1000),
+    // A job interrupted by storage or database trouble (or its instance's death) is tried again after these waits
+    // (the last repeats, ±20 %), ASSET_MAX_ATTEMPTS times in all; a failure caused by the source is never retried.
+    ASSET_MAX_ATTEMPTS: int(3, 1, 20),
+    ASSET_RETRY_BACKOFF_MS: msList("5000,30000"),
+    // A user's queued + processing deliverables; one more answers 429.
+    ASSET_MAX_ACTIVE_PER_USER: int(10, 1, 10_000),
     // How often an idle instance looks for queued deliverables (created on another instance, or taken over).
     ASSET_POLL_INTERVAL_MS: int(1000, 0),
     // Server-Sent Event streams of predictions and assets: open streams per user on one instance, longest stream.
     STREAMS_PER_USER: int(10, 1, 1000),
     STREAM_MAX_MS: int(600_000, 1000),
+    // The Model Context Protocol endpoint for AI assistants (src/mcp/), at /mcp.
+    MCP_ENABLED: bool.default(true),
   })
   .superRefine((e, ctx) => {
     if (e.NODE_ENV === "production" && !e.BETTER_AUTH_SECRET)

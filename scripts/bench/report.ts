@@ -11,6 +11,8 @@ export interface Goal {
   p99MaxMs?: number;
   /** How the goal names its base, when not by the base's short name. */
   label?: string;
+  /** A second base whose CPU ratio is shown beside (not judged): the bare server that logs like the service. */
+  alsoOf?: string;
 }
 
 export interface Row {
@@ -30,6 +32,8 @@ export interface Row {
   ratio?: number;
   /** CPU-per-request ratio, base ÷ target (median of the per-round ratios): what `met` is judged on. */
   cpuRatio?: number;
+  /** The same CPU ratio against the goal's `alsoOf` base (shown, not judged). */
+  cpuRatioAlso?: number;
   met?: boolean | null;
   notes: string[];
 }
@@ -70,6 +74,9 @@ export function judge(rows: Row[], judged: boolean): void {
     if (cpuPaired.length) row.cpuRatio = median(cpuPaired);
     else if (row.cpuUsPerRequest && baseRow?.cpuUsPerRequest)
       row.cpuRatio = baseRow.cpuUsPerRequest / row.cpuUsPerRequest;
+    const alsoRow = row.goal.alsoOf ? byId.get(row.goal.alsoOf) : undefined;
+    const alsoPaired = pairedCpuRatios(row.roundsCpuUs, alsoRow?.roundsCpuUs);
+    if (alsoPaired.length) row.cpuRatioAlso = median(alsoPaired);
     const ratioOk = row.cpuRatio !== undefined && row.cpuRatio >= row.goal.min;
     const p99Ok = row.goal.p99MaxMs === undefined || (f.ok > 0 && f.p99 <= row.goal.p99MaxMs);
     const clean = f.non2xx === 0 && f.errors === 0 && f.timeouts === 0 && !row.problem;
@@ -94,6 +101,7 @@ export function table(rows: Row[], shortNames: Map<string, string>): string {
     "p99 ms",
     "non-2xx",
     "CPU ratio",
+    "CPU ratio, logging bare",
     "req/s ratio",
     "goal (CPU per request)",
     "met?",
@@ -107,13 +115,14 @@ export function table(rows: Row[], shortNames: Map<string, string>): string {
     r.figures?.ok ? String(r.figures.p99) : "—",
     r.figures ? String(r.figures.non2xx + r.figures.errors + r.figures.timeouts) : "—",
     r.cpuRatio === undefined ? "" : `${(r.cpuRatio * 100).toFixed(0)}%`,
+    r.cpuRatioAlso === undefined ? "" : `${(r.cpuRatioAlso * 100).toFixed(0)}%`,
     r.ratio === undefined ? "" : `${(r.ratio * 100).toFixed(0)}%`,
     goalText(r, shortNames),
     r.met === null || r.met === undefined ? (r.goal ? "not judged" : "") : r.met ? "yes" : "**no**",
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => (row[i] ?? "").length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(" | ")} |`;
-  const numeric = (i: number) => i >= 1 && i <= 8;
+  const numeric = (i: number) => i >= 1 && i <= 9;
   const rule = `|${widths.map((w, i) => (numeric(i) ? `${"-".repeat(w + 1)}:` : "-".repeat(w + 2))).join("|")}|`;
   return [line(header), rule, ...body.map(line)].join("\n");
 }

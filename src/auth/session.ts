@@ -1,10 +1,10 @@
 import { APIError } from "better-auth/api";
 import type { Context } from "hono";
-import { createMiddleware } from "hono/factory";
 import { databaseUnavailable } from "../db/outage";
-import type { AppEnv } from "../deps";
+import type { AppEnv, Deps } from "../deps";
 import { type AuthUser, isAdmin } from "../domain/user";
 import { ApiError, forbidden, unauthorized } from "../lib/errors";
+import type { Logger } from "../lib/logger";
 import { credentialCacheKey } from "./session-cache";
 
 /**
@@ -13,25 +13,33 @@ import { credentialCacheKey } from "./session-cache";
  */
 export async function getAuthUser(c: Context<AppEnv>): Promise<AuthUser | null> {
   if (c.get("authResolved")) return c.get("user") ?? null;
-  const { sessionCache, clock } = c.get("deps");
-  const token = credentialCacheKey(c.req.raw.headers);
+  const headers = c.req.raw.headers;
+  const user = await userOfCredentials(c.get("deps"), c.get("logger"), headers);
+  // No bearer token and no API key: the user came from the session cookie, which a browser sends along with
+  // a foreign page's form or fetch. An unsafe request must then come from one of our origins.
+  if (user && !credentialCacheKey(headers)) refuseCrossSiteWrite(c);
+  c.set("authResolved", true);
+  if (user) c.set("user", user);
+  return user;
+}
+
+/**
+ * The user the credentials of these headers (session cookie, bearer token or API key) stand for, or null; through
+ * the session cache for a bearer token or an API key. A database outage is a 503, not "signed out".
+ */
+export async function userOfCredentials(deps: Deps, logger: Logger, headers: Headers): Promise<AuthUser | null> {
+  const { sessionCache, clock } = deps;
+  const token = credentialCacheKey(headers);
   const cached = token ? sessionCache.get(token, clock.now().getTime()) : undefined;
-  if (cached) {
-    c.set("authResolved", true);
-    c.set("user", cached);
-    return cached;
-  }
+  if (cached) return cached;
   const lookup = async (): Promise<AuthUser | null> => {
-    const session = await c
-      .get("deps")
-      .auth.api.getSession({ headers: c.req.raw.headers })
-      .catch((err: unknown) => {
-        // Refused credentials (a bad or expired API key): signed out.
-        if (err instanceof APIError && err.statusCode < 500) return null;
-        // An outage is not "signed out": a 503 tells the client to retry, a 401 would tell it to sign in again.
-        c.get("logger").error({ err }, "session lookup failed");
-        throw databaseUnavailable("Sessions cannot be checked right now; retry shortly.");
-      });
+    const session = await deps.auth.api.getSession({ headers }).catch((err: unknown) => {
+      // Refused credentials (a bad or expired API key): signed out.
+      if (err instanceof APIError && err.statusCode < 500) return null;
+      // An outage is not "signed out": a 503 tells the client to retry, a 401 would tell it to sign in again.
+      logger.error({ err }, "session lookup failed");
+      throw databaseUnavailable("Sessions cannot be checked right now; retry shortly.");
+    });
     const u = session?.user as (AuthUser & { banned?: boolean | null }) | undefined;
     if (!u || u.banned) return null;
     const found: AuthUser = {
@@ -45,13 +53,7 @@ export async function getAuthUser(c: Context<AppEnv>): Promise<AuthUser | null> 
     return found;
   };
   // A burst from one busy credential whose entry just expired makes one lookup, not one per request.
-  const user = token ? await sessionCache.once(token, lookup) : await lookup();
-  // No bearer token and no API key: the user came from the session cookie, which a browser sends along with
-  // a foreign page's form or fetch. An unsafe request must then come from one of our origins.
-  if (user && !token) refuseCrossSiteWrite(c);
-  c.set("authResolved", true);
-  if (user) c.set("user", user);
-  return user;
+  return token ? sessionCache.once(token, lookup) : lookup();
 }
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
@@ -82,19 +84,19 @@ function refuseCrossSiteWrite(c: Context<AppEnv>): void {
   );
 }
 
-export const requireUser = createMiddleware<AppEnv>(async (c, next) => {
+/** A signed-in caller, or 401. As a check, for a route's one access middleware (src/openapi/kit.ts). */
+export async function ensureUser(c: Context<AppEnv>): Promise<void> {
   if (!(await getAuthUser(c))) throw unauthorized();
-  await next();
-});
+}
 
-export const requireAdmin = createMiddleware<AppEnv>(async (c, next) => {
+/** A signed-in administrator, or 401 (signed out) / 403. */
+export async function ensureAdmin(c: Context<AppEnv>): Promise<void> {
   const user = await getAuthUser(c);
   if (!user) throw unauthorized();
   if (!isAdmin(user)) throw new ApiError("forbidden", "This endpoint is for administrators.");
-  await next();
-});
+}
 
-/** The user set by requireUser/requireAdmin; a route without them calling this is a bug. */
+/** The user set by ensureUser/ensureAdmin; a route without them calling this is a bug. */
 export function currentUser(c: Context<AppEnv>): AuthUser {
   const u = c.get("user");
   if (!u) throw unauthorized();

@@ -46,6 +46,8 @@ export const CORS_ALLOW_HEADERS = [
   "X-Request-Id",
   "Prefer",
   "Last-Event-ID",
+  // An MCP client in a page (src/mcp/server.ts) sends it after initializing.
+  "Mcp-Protocol-Version",
 ];
 const CORS_ALLOW_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
 /** What a page on another origin may read of an answer: the same list on every answer, Better Auth's included. */

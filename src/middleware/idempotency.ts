@@ -24,7 +24,7 @@ export const RELEASED_STATUSES: ReadonlySet<number> = new Set([400, 401, 403, 40
  * success, 402 insufficient_credits, 502 provider_error (the prediction failed and was refunded), 500 — so a
  * retry never charges or calls the provider twice. Refusals of the request itself (RELEASED_STATUSES: invalid
  * input, auth, a twin in flight, rate limit, service unavailable) did nothing, so they release the key and the
- * same request can be retried with it. Goes after requireUser in a route's middleware list.
+ * same request can be retried with it. Goes after the route's access checks (a signed-in user) in its middleware list.
  */
 export function idempotent(scope: string) {
   return createMiddleware<AppEnv>(async (c, next) => {

@@ -10,9 +10,9 @@ import { toOpenApi30 } from "./openapi30";
 /**
  * The live contract: /openapi.json (3.1, built once on first request from the routes registered on `app`
  * and Better Auth's own document), /openapi-3.0.json, and the Scalar reference at /docs with its script
- * served from here (no CDN).
+ * served from here (no CDN). Returns the live document (3.1), for what else is derived from it (the MCP tools).
  */
-export function mountDocs(app: OpenAPIHono<AppEnv>, deps: Deps) {
+export function mountDocs(app: OpenAPIHono<AppEnv>, deps: Deps): () => Promise<Record<string, unknown>> {
   let doc31: Promise<Record<string, unknown>> | undefined;
   const document = () => {
     doc31 ??= buildOpenApiDocument(app, deps.auth, deps.config.PUBLIC_URL).catch((err) => {
@@ -47,6 +47,7 @@ export function mountDocs(app: OpenAPIHono<AppEnv>, deps: Deps) {
       ],
     })),
   );
+  return document;
 }
 
 /**

@@ -18,7 +18,7 @@ export const API_INFO = {
     "## Webhooks\n\n" +
     "Send `webhook` (and optionally `webhookEvents`) with `POST /api/predictions` and the server POSTs `prediction.start` " +
     "and/or `prediction.completed` to that URL (see the `webhooks` of this document; `callbacks` of `createPrediction` in " +
-    "the 3.0 rendition). Each delivery is signed with Standard Webhooks using your secret from `GET /api/webhooks/secret` " +
+    "the 3.0 rendition); an asset ordered with `webhook` sends `asset.completed` (`callbacks` of `createAsset`). Each delivery is signed with Standard Webhooks using your secret from `GET /api/webhooks/secret` " +
     "and retried with backoff until a 2xx, up to 8 attempts; dedupe on `webhook-id`. Verify the raw body before trusting it:\n\n" +
     "```js\n" +
     'import { Webhook } from "standardwebhooks";\n' +

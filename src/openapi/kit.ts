@@ -1,20 +1,21 @@
 /**
  * The route kit: one declaration per operation says who may call it and how often, and everything that
  * follows from that is derived here — the document's `security`, the middleware chain (the caller check, the
- * owner check, the signature check), the 401/403/404/429 error responses, the RateLimit-* headers and the
+ * owner check, the signature check, the Idempotency-Key check), the 400/401/403/404/409/413/422/429/503 error
+ * responses those checks can give, the RateLimit-* headers and the
  * `Cache-Control: no-store` of private answers — so the document cannot say something the code does not do,
  * and no handler can skip a check its access implies.
  */
 import { createRoute, OpenAPIHono, type RouteConfig } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
 import { createMiddleware } from "hono/factory";
-import { currentUser, requireAdmin, requireUser } from "../auth/session";
+import { currentUser, ensureAdmin, ensureUser } from "../auth/session";
 import type { AppEnv, Deps } from "../deps";
 import { forbidden, noRoute, notFound, sendError } from "../lib/errors";
 import { isUuid } from "../lib/validation";
 import { idempotent } from "../middleware/idempotency";
 import { requireMetricsToken } from "../middleware/metrics";
-import { type RateLimitTier, rateLimit } from "../middleware/rate-limit";
+import { type RateLimitTier, rateLimitCheck } from "../middleware/rate-limit";
 import { verifyEachlabsCallback, verifyPolarSignature } from "../middleware/webhook-guards";
 import { IdempotencyKeyHeaderSchema } from "../schemas/common";
 import { errorResponses, rateLimitHeaders } from "./responses";
@@ -56,17 +57,23 @@ const ACCESS_ERRORS: Record<Access, readonly number[]> = {
   callback: [403],
 };
 
-const GUARD: Record<Access, MiddlewareHandler<AppEnv> | null> = {
-  public: null,
-  user: requireUser,
-  owner: requireUser,
-  admin: requireAdmin,
+/** A check of the request before its handler: throws the refusal, else returns. */
+type Check = (c: Context<AppEnv>) => Promise<void> | void;
+
+/** Access decided from the caller's credentials: a check, run inside the route's one access middleware. */
+const SIGNED_IN_CHECK: Partial<Record<Access, Check>> = {
+  user: ensureUser,
+  owner: ensureUser,
+  admin: ensureAdmin,
+};
+
+/** Access decided by a middleware of its own (it reads the body or answers by itself). */
+const GUARD: Partial<Record<Access, MiddlewareHandler<AppEnv>>> = {
   signature: verifyPolarSignature,
   metrics: requireMetricsToken,
   callback: verifyEachlabsCallback,
 };
 
-/** Answers only the caller may see: no cache keeps them, unless the route says otherwise. */
 const PRIVATE = new Set<Access>(["user", "owner", "admin"]);
 const NO_STORE = "no-store";
 const noStoreHeader = {
@@ -76,10 +83,7 @@ const noStoreHeader = {
   },
 } as const;
 /** Staged before the route, so a route that sets its own Cache-Control replaces it (src/middleware/edge.ts). */
-const noStore = createMiddleware<AppEnv>(async (c, next) => {
-  c.get("stageHeader")("Cache-Control", NO_STORE);
-  await next();
-});
+const noStore: Check = (c) => c.get("stageHeader")("Cache-Control", NO_STORE);
 
 /**
  * How an `access: "owner"` route finds the resource it acts on. The kit reads the path parameter `param`
@@ -95,10 +99,10 @@ export interface OwnerResolver<T extends { userId: string } = { userId: string }
   load: (deps: Deps, id: string) => Promise<T | undefined>;
 }
 
-function resolveOwner(resolver: OwnerResolver): MiddlewareHandler<AppEnv> {
+function resolveOwner(resolver: OwnerResolver): Check {
   const param = resolver.param ?? "id";
   const what = resolver.name.toLowerCase();
-  return createMiddleware<AppEnv>(async (c, next) => {
+  return async (c) => {
     const user = currentUser(c);
     const id = c.req.param(param);
     if (!isUuid(id)) throw notFound(resolver.name);
@@ -106,6 +110,19 @@ function resolveOwner(resolver: OwnerResolver): MiddlewareHandler<AppEnv> {
     if (!row) throw notFound(resolver.name);
     if (row.userId !== user.id) throw forbidden(`This ${what} belongs to another user.`);
     c.set("owned", row);
+  };
+}
+
+/**
+ * A route's checks before its handler, in order, as ONE middleware: every async middleware is a level of Hono's
+ * chain (a closure, a promise and its resolution on each request), and a read passed three or four of them.
+ */
+function accessMiddleware(checks: Check[]): MiddlewareHandler<AppEnv> {
+  return createMiddleware<AppEnv>(async (c, next) => {
+    for (const check of checks) {
+      const pending = check(c);
+      if (pending) await pending;
+    }
     await next();
   });
 }
@@ -127,6 +144,12 @@ export function verified<K extends "polarEvent" | "callbackPredictionId">(
   if (value === undefined) throw new Error(`${key} outside a route whose access verifies it`);
   return value as NonNullable<AppEnv["Variables"][K]>;
 }
+
+/**
+ * What the Idempotency-Key check can answer (src/middleware/idempotency.ts): 400 for a malformed key, 409 while a
+ * twin request with the same key is in flight, 422 for the key reused with another body.
+ */
+const IDEMPOTENCY_ERRORS: readonly number[] = [400, 409, 422];
 
 /** The body limit runs before every route: any write, with or without a body, may answer 413. */
 const WRITES = new Set(["post", "put", "patch"]);
@@ -163,13 +186,18 @@ export function defineRoute<const R extends KitRoute>(spec: R) {
       `${rest.method.toUpperCase()} ${rest.path}: an owner resolver goes with access "owner", and only with it`,
     );
   const guard = GUARD[access];
+  const signedIn = SIGNED_IN_CHECK[access];
   const isPrivate = PRIVATE.has(access);
-  const middleware: MiddlewareHandler<AppEnv>[] = [
+  const checks: Check[] = [
     ...(isPrivate ? [noStore] : []),
     // The limiter runs first, so refused credentials count against the caller's budget and carry RateLimit-*.
-    ...(tier ? [rateLimit(tier)] : []),
-    ...(guard ? [guard] : []),
+    ...(tier ? [rateLimitCheck(tier)] : []),
+    ...(signedIn ? [signedIn] : []),
     ...(owner ? [resolveOwner(owner)] : []),
+  ];
+  const middleware: MiddlewareHandler<AppEnv>[] = [
+    ...(checks.length ? [accessMiddleware(checks)] : []),
+    ...(guard ? [guard] : []),
     ...(scope ? [idempotent(scope)] : []),
   ];
   const rateLimited = tier !== undefined;
@@ -198,6 +226,7 @@ export function defineRoute<const R extends KitRoute>(spec: R) {
       ...errorResponses(
         [
           ...ACCESS_ERRORS[access],
+          ...(scope ? IDEMPOTENCY_ERRORS : []),
           ...(WRITES.has(rest.method) ? [413] : []),
           ...(SIGNED_IN.has(access) && UNSAFE.has(rest.method) ? [403] : []),
           ...errors,

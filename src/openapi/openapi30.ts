@@ -124,27 +124,29 @@ function convertNonSchema(v: unknown, key?: string): unknown {
  * (3.0 allows them only for OAuth; the roles stay in the descriptions).
  */
 /**
- * 3.0 has no top-level `webhooks`: each becomes a callback of the operation whose request names the URL,
- * keyed by the runtime expression of that field.
+ * 3.0 has no top-level `webhooks`: each becomes a callback of the operation whose request names the URL (the job
+ * type's create: `prediction.*` of createPrediction, `asset.*` of createAsset), keyed by the runtime expression of
+ * that field.
  */
-const WEBHOOK_SUBSCRIPTIONS: { operationId: string; expression: string }[] = [
-  { operationId: "createPrediction", expression: "{$request.body#/webhook}" },
+const WEBHOOK_SUBSCRIPTIONS: { prefix: string; operationId: string; expression: string }[] = [
+  { prefix: "prediction.", operationId: "createPrediction", expression: "{$request.body#/webhook}" },
+  { prefix: "asset.", operationId: "createAsset", expression: "{$request.body#/webhook}" },
 ];
 
 function webhooksAsCallbacks(out: Json, webhooks: Json | undefined) {
   if (!webhooks || !Object.keys(webhooks).length) return;
-  for (const { operationId, expression } of WEBHOOK_SUBSCRIPTIONS)
+  for (const { prefix, operationId, expression } of WEBHOOK_SUBSCRIPTIONS) {
+    const mine = Object.entries<Json>(webhooks).filter(([name]) => name.startsWith(prefix));
+    if (!mine.length) continue;
     for (const item of Object.values<Json>(out.paths ?? {}))
       for (const m of HTTP_METHODS) {
         const op = item[m];
         if (op?.operationId !== operationId) continue;
         op.callbacks = Object.fromEntries(
-          Object.entries<Json>(webhooks).map(([name, pathItem]) => [
-            name,
-            { [expression]: convertNonSchema(pathItem) },
-          ]),
+          mine.map(([name, pathItem]) => [name, { [expression]: convertNonSchema(pathItem) }]),
         );
       }
+  }
 }
 
 export function toOpenApi30(doc31: Json): Json {

@@ -41,7 +41,9 @@ const create = defineRoute({
     "Makes a deliverable from one output (`outputIndex`, default 0) of your **succeeded** prediction, read from our storage: a vector SVG, a transparent PNG, an icon set or a brand kit (see `GET /api/assets/kinds`). " +
     "Charges the kind's price in the same transaction as the asset is recorded (402 with `details {required, balance}` and nothing charged when the balance is short); the work runs on worker threads of any instance. " +
     "Poll `urls.get` with `Prefer: wait=N`, or pass `webhook` to get `asset.completed`. A source that is not an image, corrupt or truncated, larger than `ASSET_MAX_PIXELS`, with a side over `ASSET_MAX_SIDE`, or longer than 20 times its width (or the reverse) fails the asset and refunds it (`error.code` `source_invalid`, `source_too_large`); so does a job not done by `ASSET_DEADLINE_MS` (`deadline_exceeded`). " +
-    "A prediction that is not `succeeded` is 409; `outputIndex` outside its outputs is 400. Send an `Idempotency-Key` to retry safely.",
+    "A prediction that is not `succeeded` is 409; `outputIndex` outside its outputs is 400. " +
+    "At most `ASSET_MAX_ACTIVE_PER_USER` (default 10) of your assets are `queued` or `processing` at once: one more is 429 `rate_limited` with `Retry-After`, nothing charged. Jobs are taken round-robin across users, so another user's long queue delays yours by one job at most. " +
+    "A failure caused by the source is final at once (refunded), never retried. Send an `Idempotency-Key` to retry safely.",
   access: "owner",
   owner: ownPrediction,
   rateLimit: "strict",
@@ -55,7 +57,7 @@ const create = defineRoute({
       headers: AssetLocationHeader,
     }),
   },
-  errors: [400, 402, 409, 413, 422, 503],
+  errors: [400, 402, 409, 503],
 });
 
 const listForPrediction = defineRoute({

@@ -74,7 +74,7 @@ const purchase = defineRoute({
   idempotent: "credits.purchase",
   request: { body: jsonBody(PurchaseRequestSchema, "The package to buy and where to return afterwards.") },
   responses: { 201: jsonResponse(CheckoutSchema, "The checkout was created.") },
-  errors: [400, 409, 413, 422, 502, 503],
+  errors: [400, 502, 503],
 });
 
 export function registerCreditRoutes(app: OpenAPIHono<AppEnv>) {

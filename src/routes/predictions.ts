@@ -37,7 +37,7 @@ const create = defineRoute({
       headers: LocationHeader,
     }),
   },
-  errors: [400, 402, 409, 413, 422, 502, 503],
+  errors: [400, 402, 502, 503],
 });
 
 const list = defineRoute({

@@ -1,10 +1,13 @@
-import type { OpenAPIHono } from "@hono/zod-openapi";
+import type { OpenAPIHono, z } from "@hono/zod-openapi";
 import { currentUser } from "../auth/session";
 import type { AppEnv } from "../deps";
-import { defineRoute, owned } from "../openapi/kit";
+import type { JobType } from "../domain/jobs";
+import { type WebhookEvent, webhookType } from "../domain/webhooks";
+import { defineRoute, type OwnerResolver, owned } from "../openapi/kit";
 import { jsonResponse } from "../openapi/responses";
 import { PaginationQuerySchema, UuidParamSchema } from "../schemas/common";
 import {
+  AssetCompletedEventSchema,
   OutgoingWebhookHeadersSchema,
   PredictionCompletedEventSchema,
   PredictionStartEventSchema,
@@ -14,7 +17,7 @@ import {
 } from "../schemas/webhook-deliveries";
 import { listWebhookDeliveries } from "../services/webhooks/outbox";
 import { getSigningSecret, rotateSigningSecret } from "../services/webhooks/secrets";
-import { ownPredictionView } from "./owners";
+import { ownAsset, ownPredictionView } from "./owners";
 
 /* Outgoing webhooks: the caller's signing secret, the deliveries of a prediction, and the events themselves. */
 
@@ -44,36 +47,51 @@ const rotateSecret = defineRoute({
   responses: { 200: jsonResponse(SigningSecretSchema, "The new signing secret.") },
 });
 
-const listDeliveries = defineRoute({
-  method: "get",
-  path: "/api/predictions/{id}/webhook-deliveries",
-  operationId: "listWebhookDeliveries",
-  tags: ["Webhooks"],
-  summary: "List a prediction's webhook deliveries",
-  description:
-    "Every attempt to deliver this prediction's webhook events, newest first, cursor-paginated: a pending attempt shows when it is due (`nextAttemptAt`), a sent one the receiver's status or why it failed. Attempts of one event share a `webhookId`. Empty when the prediction was created without `webhook`. 403 for another user's prediction, 404 for an unknown id.",
-  access: "owner",
-  owner: ownPredictionView,
-  rateLimit: "poll",
-  request: { params: UuidParamSchema, query: PaginationQuerySchema },
-  responses: { 200: jsonResponse(WebhookDeliveryListSchema, "A page of delivery attempts.") },
-  errors: [400],
-});
+const DELIVERY_POLICY =
+  "Answer any 2xx within 10 seconds (`WEBHOOK_TIMEOUT_MS`) to acknowledge; anything else — a timeout, a refused connection, a redirect (not followed), 4xx or 5xx — is retried with the same `webhook-id` and body after about 5 s, 30 s, 2 min, 10 min, 1 h, 6 h and 12 h (with jitter; `WEBHOOK_RETRY_BACKOFF_MS`), up to 8 attempts (`WEBHOOK_MAX_ATTEMPTS`). Delivery is at least once: dedupe on `webhook-id`. " +
+  "A receiver that keeps timing out is left alone for a minute (`WEBHOOK_HOST_BACKOFF_MS`) before its deliveries go on; each user and each receiver host has a bounded share of the sender, so a slow receiver delays only its own deliveries.";
 
-const WEBHOOK_DESCRIPTION =
-  "Sent to the `webhook` URL of a prediction that asked for this event (`webhookEvents`). Signed with Standard Webhooks (headers `webhook-id`, `webhook-timestamp`, `webhook-signature`) with your secret from `GET /api/webhooks/secret`: verify the raw body before parsing it. " +
-  "Answer any 2xx within 10 seconds (`WEBHOOK_TIMEOUT_MS`) to acknowledge; anything else — a timeout, a refused connection, a redirect (not followed), 4xx or 5xx — is retried with the same `webhook-id` and body after about 5 s, 30 s, 2 min, 10 min, 1 h, 6 h and 12 h (with jitter), up to 8 attempts (`WEBHOOK_MAX_ATTEMPTS`). Delivery is at least once: dedupe on `webhook-id`. Attempts are listed at `GET /api/predictions/{id}/webhook-deliveries`.";
+/**
+ * What a paid job type shows of its webhooks, declared once: the list of its delivery attempts (an owner route under
+ * the job's path) and one OpenAPI 3.1 webhook per event it sends, signed the same way.
+ */
+interface JobWebhooks<T extends { id: string; userId: string }> {
+  type: JobType;
+  /** The job as messages name it: "prediction", "asset". */
+  noun: string;
+  /** The job's collection path: "/api/predictions". */
+  collection: string;
+  listOperationId: string;
+  owner: OwnerResolver<T>;
+  /** The operation whose `webhook` field subscribes (its body's `webhook`). */
+  subscribe: string;
+  events: { event: WebhookEvent; operationId: string; summary: string; schema: z.ZodType }[];
+}
 
-/** An OpenAPI 3.1 webhook entry: what we POST, with the headers and the answers we expect. */
-function webhookOperation(event: "start" | "completed") {
-  const schema = event === "start" ? PredictionStartEventSchema : PredictionCompletedEventSchema;
-  return {
-    method: "post" as const,
-    path: `prediction.${event}`,
-    operationId: event === "start" ? "predictionStartWebhook" : "predictionCompletedWebhook",
+function jobWebhooks<T extends { id: string; userId: string }>(j: JobWebhooks<T>) {
+  const list = defineRoute({
+    method: "get",
+    path: `${j.collection}/{id}/webhook-deliveries`,
+    operationId: j.listOperationId,
     tags: ["Webhooks"],
-    summary: event === "start" ? "A prediction started" : "A prediction is final",
-    description: WEBHOOK_DESCRIPTION,
+    summary: `List a${j.noun === "asset" ? "n" : ""} ${j.noun}'s webhook deliveries`,
+    description: `Every attempt to deliver this ${j.noun}'s webhook events, newest first, cursor-paginated: a pending attempt shows when it is due (\`nextAttemptAt\`), a sent one the receiver's status or why it failed. Attempts of one event share a \`webhookId\`. Empty when the ${j.noun} was created without \`webhook\`. 403 for another user's ${j.noun}, 404 for an unknown id.`,
+    access: "owner",
+    owner: j.owner,
+    rateLimit: "poll",
+    request: { params: UuidParamSchema, query: PaginationQuerySchema },
+    responses: { 200: jsonResponse(WebhookDeliveryListSchema, "A page of delivery attempts.") },
+    errors: [400],
+  });
+  const webhooks = j.events.map(({ event, operationId, summary, schema }) => ({
+    method: "post" as const,
+    path: webhookType(j.type, event),
+    operationId,
+    tags: ["Webhooks"],
+    summary,
+    description:
+      `Sent to the \`webhook\` URL of a${j.noun === "asset" ? "n" : ""} ${j.noun} that asked for this event (\`webhookEvents\` on \`${j.subscribe}\`). Signed with Standard Webhooks (headers \`webhook-id\`, \`webhook-timestamp\`, \`webhook-signature\`) with your secret from \`GET /api/webhooks/secret\`: verify the raw body before parsing it. ` +
+      `${DELIVERY_POLICY} Attempts are listed at \`GET ${j.collection}/{id}/webhook-deliveries\`.`,
     security: [],
     request: {
       headers: OutgoingWebhookHeadersSchema,
@@ -82,12 +100,63 @@ function webhookOperation(event: "start" | "completed") {
     responses: {
       200: { description: "Any 2xx acknowledges the delivery; the body is ignored." },
     },
+  }));
+  return {
+    list,
+    register(app: OpenAPIHono<AppEnv>) {
+      for (const w of webhooks) app.openAPIRegistry.registerWebhook(w);
+      app.openapi(list, async (c) => {
+        const job = owned(c, j.owner);
+        const page = await listWebhookDeliveries(c.get("deps").db, { type: j.type, id: job.id }, c.req.valid("query"));
+        return c.json({ data: page.data.map(toWebhookDelivery), nextCursor: page.nextCursor }, 200);
+      });
+    },
   };
 }
 
+const predictionWebhooks = jobWebhooks({
+  type: "prediction",
+  noun: "prediction",
+  collection: "/api/predictions",
+  listOperationId: "listWebhookDeliveries",
+  owner: ownPredictionView,
+  subscribe: "POST /api/predictions",
+  events: [
+    {
+      event: "start",
+      operationId: "predictionStartWebhook",
+      summary: "A prediction started",
+      schema: PredictionStartEventSchema,
+    },
+    {
+      event: "completed",
+      operationId: "predictionCompletedWebhook",
+      summary: "A prediction is final",
+      schema: PredictionCompletedEventSchema,
+    },
+  ],
+});
+
+const assetWebhooks = jobWebhooks({
+  type: "asset",
+  noun: "asset",
+  collection: "/api/assets",
+  listOperationId: "listAssetWebhookDeliveries",
+  owner: ownAsset,
+  subscribe: "POST /api/predictions/{id}/assets",
+  events: [
+    {
+      event: "completed",
+      operationId: "assetCompletedWebhook",
+      summary: "An asset is final",
+      schema: AssetCompletedEventSchema,
+    },
+  ],
+});
+
 export function registerWebhookDeliveryRoutes(app: OpenAPIHono<AppEnv>) {
-  app.openAPIRegistry.registerWebhook(webhookOperation("start"));
-  app.openAPIRegistry.registerWebhook(webhookOperation("completed"));
+  predictionWebhooks.register(app);
+  assetWebhooks.register(app);
 
   app.openapi(getSecret, async (c) => {
     const user = currentUser(c);
@@ -97,15 +166,5 @@ export function registerWebhookDeliveryRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(rotateSecret, async (c) => {
     const user = currentUser(c);
     return c.json({ key: await rotateSigningSecret(c.get("deps"), user.id) }, 200);
-  });
-
-  app.openapi(listDeliveries, async (c) => {
-    const prediction = owned(c, ownPredictionView);
-    const page = await listWebhookDeliveries(
-      c.get("deps").db,
-      { type: "prediction", id: prediction.id },
-      c.req.valid("query"),
-    );
-    return c.json({ data: page.data.map(toWebhookDelivery), nextCursor: page.nextCursor }, 200);
   });
 }

@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { SINGLE_LINE } from "../domain/patterns";
 import { DELIVERY_STATUSES, WEBHOOK_SECRET_PREFIX } from "../domain/webhooks";
+import { AssetSchema } from "./assets";
 import { NextCursorSchema, TimestampSchema } from "./common";
 import { PredictionSchema, WebhookEventSchema } from "./predictions";
 
@@ -153,6 +154,20 @@ export const PredictionCompletedEventSchema = predictionWebhookPayload(
   "prediction.completed",
   "PredictionCompletedEvent",
 );
+
+/** The body of an asset's webhook: `asset.completed`, with the asset as `GET /api/assets/{id}` answered it. */
+export const AssetCompletedEventSchema = z
+  .object({
+    type: z.literal("asset.completed"),
+    timestamp: TimestampSchema.openapi({ description: "When the asset became final." }),
+    data: AssetSchema.openapi({
+      description: "The asset exactly as `GET /api/assets/{id}` answered at that moment.",
+    }),
+  })
+  .openapi("AssetCompletedEvent", {
+    description:
+      "Sent once the asset is final: `succeeded` (its `files` ready to download) or `failed` (refunded, with `error`).",
+  });
 
 /** The headers of a delivery (documentation of what receivers get). */
 export const OutgoingWebhookHeadersSchema = z.object({

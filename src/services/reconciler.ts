@@ -1,8 +1,9 @@
-import { and, asc, inArray, isNull, lt, or, sql } from "drizzle-orm";
+import { and, asc, inArray, sql } from "drizzle-orm";
 import { prediction } from "../db/schema";
 import { ACTIVE_STATUSES, isFinal } from "../domain/predictions";
 import { backgroundLoop, type Lifecycle } from "../lib/lifecycle";
 import { failOverdueAssets } from "./assets/runner";
+import { leaseFree } from "./jobs";
 import type { Needs } from "./ports";
 import { finishPrediction, type PredictionRow, syncFromProvider } from "./predictions";
 
@@ -42,7 +43,8 @@ export async function reconcileOnce(deps: ReconcilerDeps): Promise<ReconcileResu
       .where(
         and(
           inArray(prediction.status, [...ACTIVE_STATUSES]),
-          or(isNull(prediction.lastSyncedAt), lt(prediction.lastSyncedAt, staleBefore)),
+          // A sync is a lease of PREDICTION_STALE_AFTER_MS: the prediction is free once the last one is that old.
+          leaseFree(prediction.lastSyncedAt, staleBefore),
         ),
       )
       .orderBy(sql`${prediction.lastSyncedAt} asc nulls first`, asc(prediction.createdAt))

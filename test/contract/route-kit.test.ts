@@ -142,3 +142,19 @@ describe('access: "owner"', () => {
     expect(loads).toEqual([mine]);
   });
 });
+
+describe("derived error responses", () => {
+  test("an idempotent route answers 400, 409 and 422 (the key check's) without listing them", () => {
+    const route = defineRoute({
+      method: "post",
+      path: "/orders",
+      access: "user",
+      idempotent: "orders.create",
+      responses: ack,
+    });
+    const statuses = Object.keys(route.responses).map(Number);
+    expect(statuses).toEqual(expect.arrayContaining([400, 401, 409, 413, 422, 500, 503]));
+    const plain = defineRoute({ method: "post", path: "/notes", access: "user", responses: ack });
+    expect(Object.keys(plain.responses).map(Number)).not.toContain(422);
+  });
+});

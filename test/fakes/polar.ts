@@ -6,6 +6,10 @@ import { Webhook } from "standardwebhooks";
  * A fake Polar API on 127.0.0.1 speaking the checkout wire contract the SDK (1.x, API 2026-04)
  * uses — `POST /v1/checkouts/` with a bearer token, 201 with a Checkout — plus a signer that signs
  * webhook events the way Polar does, and realistic Order payloads.
+ *
+ * With `hostCheckouts(webhookUrl)`, checkouts are also pages a browser can open, as Polar's are: the checkout's
+ * `url` is `GET /checkout/{id}` on this fake, whose "Pay" button sends the signed `order.paid` webhook to
+ * `webhookUrl` (the API's `/api/webhooks/polar`) and then redirects to the checkout's `success_url`.
  */
 
 export interface RecordedRequest {
@@ -31,7 +35,20 @@ export interface FakePolar {
   /** the next checkout request answers 201 with a body that is not a checkout */
   garbageNext(): void;
   reset(): void;
+  /** Serve each new checkout as a page whose payment delivers `order.paid` to `webhookUrl` (see above). */
+  hostCheckouts(webhookUrl: string, secret?: string): void;
+  /** Paid checkouts' webhook deliveries, in order: the status the receiver answered. */
+  deliveries: Array<{ checkoutId: string; status: number }>;
   close(): Promise<void>;
+}
+
+interface HostedCheckout {
+  id: string;
+  productId: string;
+  metadata: Record<string, string | number | boolean>;
+  externalCustomerId: string | null;
+  successUrl: string | null;
+  paid: boolean;
 }
 
 export async function startFakePolar(opts: { accessToken?: string } = {}): Promise<FakePolar> {
@@ -39,6 +56,9 @@ export async function startFakePolar(opts: { accessToken?: string } = {}): Promi
   const requests: RecordedRequest[] = [];
   const script: Scripted[] = [];
   const hanging = new Set<ServerResponse>();
+  let hosting: { webhookUrl: string; secret: string } | undefined;
+  const checkouts = new Map<string, HostedCheckout>();
+  const deliveries: FakePolar["deliveries"] = [];
 
   const send = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
     res.writeHead(status, { "content-type": "application/json", ...headers });
@@ -61,6 +81,41 @@ export async function startFakePolar(opts: { accessToken?: string } = {}): Promi
     );
     requests.push({ method: req.method ?? "GET", path: url.pathname, headers, body });
 
+    // The hosted checkout pages: a buyer's browser, no token.
+    const page = /^\/checkout\/([0-9a-f-]{36})(\/pay)?$/.exec(url.pathname);
+    if (page && hosting) {
+      const checkout = checkouts.get(page[1] as string);
+      if (!checkout) return send(res, 404, { error: "ResourceNotFound", detail: "Not found" });
+      if (!page[2] && req.method === "GET") {
+        res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
+        return res.end(checkoutPage(checkout));
+      }
+      if (page[2] && req.method === "POST") {
+        if (!checkout.paid) {
+          checkout.paid = true;
+          const order = polarOrder({
+            productId: checkout.productId,
+            externalCustomerId: checkout.externalCustomerId,
+            metadata: checkout.metadata,
+          });
+          const delivery = signWebhook(
+            polarEvent("order.paid", { ...order, checkout_id: checkout.id }),
+            hosting.secret,
+          );
+          const answer = await fetch(hosting.webhookUrl, {
+            method: "POST",
+            headers: delivery.headers,
+            body: delivery.body,
+          });
+          deliveries.push({ checkoutId: checkout.id, status: answer.status });
+        }
+        const back = (checkout.successUrl ?? "about:blank").replace("{CHECKOUT_ID}", checkout.id);
+        res.writeHead(303, { location: back });
+        return res.end();
+      }
+      return send(res, 405, { error: "MethodNotAllowed" });
+    }
+
     if (headers.authorization !== `Bearer ${accessToken}`)
       return send(res, 401, { error: "Unauthorized", detail: "Invalid or missing access token." });
     if (req.method !== "POST" || url.pathname !== "/v1/checkouts/")
@@ -79,7 +134,19 @@ export async function startFakePolar(opts: { accessToken?: string } = {}): Promi
       return send(res, 422, {
         detail: [{ loc: ["body", "products"], msg: "Field required", type: "missing", input: body }],
       });
-    return send(res, 201, checkoutResponse(body));
+    const checkout = checkoutResponse(body);
+    if (hosting) {
+      checkouts.set(checkout.id, {
+        id: checkout.id,
+        productId: checkout.product_id,
+        metadata: checkout.metadata,
+        externalCustomerId: checkout.external_customer_id,
+        successUrl: body.success_url ?? null,
+        paid: false,
+      });
+      checkout.url = `http://127.0.0.1:${port}/checkout/${checkout.id}`;
+    }
+    return send(res, 201, checkout);
   });
 
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -102,11 +169,27 @@ export async function startFakePolar(opts: { accessToken?: string } = {}): Promi
       requests.length = 0;
       script.length = 0;
     },
+    hostCheckouts(webhookUrl, secret = WEBHOOK_SECRET) {
+      hosting = { webhookUrl, secret };
+    },
+    deliveries,
     async close() {
       for (const res of hanging) res.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** The hosted checkout: what is bought, and a button that pays (a form POST, so it works without script). */
+function checkoutPage(c: HostedCheckout): string {
+  const esc = (v: unknown) => String(v).replace(/[&<>"]/g, (ch) => `&#${ch.charCodeAt(0)};`);
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><link rel="icon" href="data:,">
+<title>Checkout (fake Polar)</title><style>body{font:16px system-ui,sans-serif;max-width:24rem;margin:3rem auto;padding:0 1rem}
+button{font:inherit;padding:.5rem 1rem;background:#0062ff;color:#fff;border:0;border-radius:6px}</style></head>
+<body><h1>Checkout</h1><p>Fake Polar, test mode. Product <code>${esc(c.productId)}</code>${
+    c.metadata.packageId ? ` (package <code>${esc(c.metadata.packageId)}</code>)` : ""
+  }.</p>
+<form method="post" action="/checkout/${esc(c.id)}/pay"><button id="pay" type="submit">Pay</button></form></body></html>`;
 }
 
 /** The Checkout Polar answers to `POST /v1/checkouts/` (the fields clients read, and enough of the rest). */

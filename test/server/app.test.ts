@@ -59,9 +59,18 @@ describe("service basics", () => {
   });
 
   test("a preflight allows every header the clients send, for our routes and Better Auth's", async () => {
-    const sent = ["content-type", "authorization", "x-api-key", "idempotency-key", "prefer", "last-event-id"];
+    const sent = [
+      "content-type",
+      "authorization",
+      "x-api-key",
+      "idempotency-key",
+      "prefer",
+      "last-event-id",
+      "mcp-protocol-version",
+    ];
     for (const path of [
       "/api/predictions",
+      "/mcp",
       "/api/predictions/00000000-0000-4000-8000-000000000000/events",
       "/api/auth/sign-in/anonymous",
     ]) {

@@ -1,12 +1,15 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { compiledBuild } from "../helpers/build";
 import { type ChildServer, startChildServer } from "./helpers";
 
 /**
  * The compiled build as `npm run start:node` runs it: `node dist/index.js`, no TypeScript loader. A guest
  * orders a prediction and a vector deliverable (the worker thread is dist/services/deliverables/worker.js), both
- * reach `succeeded`, and SIGTERM stops the process cleanly. On the Node on PATH, and on the binary named by
- * NODE24 when set (.ci/run sets it to Node 24 LTS).
+ * reach `succeeded`, an MCP client gets a logo from /mcp, and SIGTERM stops the process cleanly. On the Node on
+ * PATH, and on the binary named by NODE24 when set (.ci/run sets it to Node 24 LTS).
  */
 
 const NODES: [name: string, bin: string][] = [
@@ -31,6 +34,8 @@ const startCompiled = (bin: string, entry: string): Promise<Server> =>
       STORAGE_DIR: `${database.PGLITE_DIR}-files`,
       ALLOWED_ORIGINS: "http://localhost:3000",
       ANONYMOUS_CREDITS: "3",
+      // The guest and the MCP user sign up from one address.
+      FREE_CREDITS_PER_ADDRESS_PER_DAY: "100",
       SANDBOX_DELAY_MS: "200",
       ASSET_WORKERS: "1",
       LOG_LEVEL: "info",
@@ -87,6 +92,38 @@ describe("the compiled build (npm run build, node dist/index.js)", () => {
         const svg = await fetch(asset.files[0].url);
         expect(svg.headers.get("content-type")).toBe("image/svg+xml");
         expect(await svg.text()).toContain("<path");
+
+        // An assistant over /mcp (the SDK's web-standard transport behind @hono/node-server): a logo comes back.
+        const signedUp = await call("/api/auth/sign-up/email", {
+          method: "POST",
+          headers: { "Content-Type": "application/json", Origin: "http://localhost:3000" },
+          body: JSON.stringify({
+            email: `n-${crypto.randomUUID()}@example.com`,
+            password: "correct-horse-battery",
+            name: "N",
+          }),
+        });
+        const key = await call("/api/auth/api-key/create", {
+          method: "POST",
+          headers: {
+            "Content-Type": "application/json",
+            Authorization: `Bearer ${signedUp.headers.get("set-auth-token")}`,
+          },
+          body: JSON.stringify({ name: "assistant" }),
+        });
+        const mcp = new Client({ name: "compiled-build", version: "1.0.0" });
+        await mcp.connect(
+          new StreamableHTTPClientTransport(new URL(`${server.base}/mcp`), {
+            requestInit: { headers: { "x-api-key": key.body.key } },
+          }),
+        );
+        const logo = (await mcp.callTool({
+          name: "create_prediction",
+          arguments: { brandName: "Node", wait: 10 },
+        })) as CallToolResult;
+        await mcp.close();
+        expect(logo.structuredContent).toMatchObject({ status: "succeeded" });
+        expect(logo.content.map((c) => c.type)).toEqual(["text", "image"]);
       } catch (err) {
         throw new Error(`${String(err)}\n--- server output ---\n${server.output()}`);
       }

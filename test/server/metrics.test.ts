@@ -78,9 +78,13 @@ describe("GET /metrics", () => {
     );
     const blocked = await scrape(open);
     expect(value(blocked, 'process_event_loop_lag_seconds{quantile="1"}')).toBeGreaterThan(0.08);
+    // The calm window is judged against what this machine's loop did in it (a busy machine delays every timer),
+    // measured on our own 60 ms timer: the 120 ms block is gone, whatever the load.
+    const waitStart = performance.now();
     await new Promise((r) => setTimeout(r, 60));
+    const overshoot = (performance.now() - waitStart - 60) / 1000;
     const calm = await scrape(open);
-    expect(value(calm, 'process_event_loop_lag_seconds{quantile="1"}')).toBeLessThan(0.08);
+    expect(value(calm, 'process_event_loop_lag_seconds{quantile="1"}')).toBeLessThan(Math.max(0.08, overshoot + 0.05));
   });
 
   test("business gauges come from the database", async () => {

@@ -10,9 +10,14 @@ import {
   SigningSecretSchema,
   WebhookDeliveryListSchema,
 } from "../../src/schemas/webhook-deliveries";
+import { retryDelay } from "../../src/services/jobs";
 import { finishPrediction } from "../../src/services/predictions";
 import { decryptSecret } from "../../src/services/webhooks/secrets";
-import { backoffDelay, createWebhookSenderLifecycle, deliverDueWebhooks } from "../../src/services/webhooks/sender";
+import {
+  createWebhookSenderLifecycle,
+  deliverDueWebhooks,
+  webhookRetryPolicy,
+} from "../../src/services/webhooks/sender";
 import { FAKE_EACHLABS_KEY, type FakeEachlabs, startFakeEachlabs } from "../fakes/eachlabs";
 import { type Receipt, startWebhookReceiver, type WebhookReceiver } from "../fakes/webhook-receiver";
 import { createTestApp, type TestApp } from "../helpers/app";
@@ -33,6 +38,10 @@ const env = () => ({
   EACHLABS_BASE_URL: eachlabs.url,
   WEBHOOK_TIMEOUT_MS: "500",
   WEBHOOK_MAX_ATTEMPTS: "4",
+  // Every test here shares one receiver (one host) and leaves claims of "dead" senders behind: the fairness caps
+  // are tested on their own (fairness.test.ts).
+  WEBHOOK_MAX_PER_USER: "1000",
+  WEBHOOK_MAX_PER_HOST: "1000",
 });
 
 beforeAll(async () => {
@@ -88,6 +97,8 @@ async function drain(deps = t.deps) {
   while ((await deliverDueWebhooks(deps)) > 0);
 }
 
+const retryPolicy = webhookRetryPolicy(loadConfig({}));
+const backoffDelay = (attempt: number, random: () => number) => retryDelay(retryPolicy, attempt, random);
 const MAX_FIRST_BACKOFF = backoffDelay(1, () => 1);
 const MAX_SECOND_BACKOFF = backoffDelay(2, () => 1);
 

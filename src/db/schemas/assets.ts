@@ -46,6 +46,8 @@ export const asset = pgTable(
     claimedBy: text("claimed_by"),
     leaseUntil: timestamp("lease_until", { withTimezone: true }),
     attempts: integer("attempts").notNull().default(0),
+    /** When a worker last claimed it: the user whose latest claim is oldest has the next turn (round-robin). */
+    claimedAt: timestamp("claimed_at", { withTimezone: true }),
     // Millisecond precision so keyset cursors (JS Dates) compare exactly.
     createdAt: timestamp("created_at", { withTimezone: true })
       .notNull()
@@ -64,8 +66,10 @@ export const asset = pgTable(
       .where(sql`${t.idempotencyKey} is not null`),
     index("asset_user_created_idx").on(t.userId, t.createdAt.desc().nullsFirst(), t.id.desc().nullsFirst()),
     index("asset_prediction_created_idx").on(t.predictionId, t.createdAt.desc().nullsFirst(), t.id.desc().nullsFirst()),
-    // The claim queue: only active rows, in the order they are taken.
+    // The claim queue: only active rows, oldest first within a user's turn.
     index("asset_active_idx").on(t.createdAt).where(sql`${t.status} in ('queued', 'processing')`),
+    // Whose turn it is: each user's latest claim, read per candidate user.
+    index("asset_user_claimed_idx").on(t.userId, t.claimedAt),
     // The kinds of the deliverables registry: a new kind's declaration regenerates this constraint's migration.
     check("asset_kind", sql`${t.kind} in (${literalList(ASSET_KINDS)})`),
     check("asset_refund_le_charge", sql`${t.creditsRefunded} >= 0 AND ${t.creditsRefunded} <= ${t.creditsCharged}`),

@@ -36,6 +36,8 @@ export const outgoingWebhook = pgTable(
     userId: uuid("user_id").notNull(),
     event: text("event").notNull(),
     url: text("url").notNull(),
+    /** The receiver's host name (lowercase, no port): the sender caps and backs off per host. */
+    host: text("host"),
     body: text("body").notNull(),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull(),
   },

@@ -1,7 +1,9 @@
-import { and, eq } from "drizzle-orm";
-import { asset } from "../../db/schema";
+import { and, count, eq, inArray } from "drizzle-orm";
+import type { Tx } from "../../db";
+import { asset, creditAccount } from "../../db/schema";
 import type { AssetRow } from "../../db/schemas/assets";
 import type { PredictionRow } from "../../db/schemas/predictions";
+import { ACTIVE_ASSET_STATUSES } from "../../domain/assets";
 import type { AuthUser } from "../../domain/user";
 import { ApiError, conflict } from "../../lib/errors";
 import type { CreateAssetRequest } from "../../schemas/assets";
@@ -39,6 +41,7 @@ export async function createAsset(
   let row: AssetRow;
   try {
     row = await deps.db.transaction(async (tx) => {
+      await refuseOverActiveCap(tx, user.id, deps.config.ASSET_MAX_ACTIVE_PER_USER);
       const [inserted] = await tx
         .insert(asset)
         .values({
@@ -66,8 +69,12 @@ export async function createAsset(
       return inserted;
     });
   } catch (err) {
-    // An asset already holds this key (its request's outcome was never recorded): it is the answer, charged once.
-    if (idempotencyKey && isUniqueViolation(err, "asset_user_idempotency_key_idx")) {
+    // An asset already holds this key (its request's outcome was never recorded): it is the answer, charged once
+    // (and it counts among the active ones, so the cap may have refused the retry first).
+    const heldKey =
+      isUniqueViolation(err, "asset_user_idempotency_key_idx") ||
+      (err instanceof ApiError && err.code === "rate_limited");
+    if (idempotencyKey && heldKey) {
       const [existing] = await deps.db
         .select()
         .from(asset)
@@ -78,4 +85,31 @@ export async function createAsset(
   }
   deps.assetRunner.kick();
   return row;
+}
+
+/** How long a caller over the active cap is asked to wait: about one deliverable's time. */
+const ACTIVE_CAP_RETRY_AFTER_S = 10;
+
+/**
+ * ASSET_MAX_ACTIVE_PER_USER: one user's queued + processing assets are bounded, so no one can fill the queue ahead
+ * of everyone else. The user's credit account row is locked first, so concurrent orders of one user count one
+ * after the other (the charge takes the same lock anyway); nothing is charged when the cap refuses.
+ */
+async function refuseOverActiveCap(tx: Tx, userId: string, cap: number) {
+  await tx
+    .select({ userId: creditAccount.userId })
+    .from(creditAccount)
+    .where(eq(creditAccount.userId, userId))
+    .for("update");
+  const [active] = await tx
+    .select({ n: count() })
+    .from(asset)
+    .where(and(eq(asset.userId, userId), inArray(asset.status, [...ACTIVE_ASSET_STATUSES])));
+  if ((active?.n ?? 0) < cap) return;
+  throw new ApiError(
+    "rate_limited",
+    `You have ${cap} deliverables queued or in progress, the most at once; order more when one is done.`,
+    { limit: cap, retryAfterSeconds: ACTIVE_CAP_RETRY_AFTER_S },
+    { "Retry-After": String(ACTIVE_CAP_RETRY_AFTER_S) },
+  );
 }

@@ -16,8 +16,15 @@ export type AssetFinish =
 /**
  * Moves an active asset to its final status through the job lifecycle: once (guarded by the status), with its
  * `asset.completed` webhook and, when it failed, its refund in the same transaction. Null when it was already final.
+ * A worker passes its `holder`: then only while the job is still its own (a holder whose lease was taken over
+ * finishes nothing). The deadline passes none: it fails the job whoever holds it.
  */
-export function finishAsset(deps: FinishAssetDeps, id: string, f: AssetFinish): Promise<AssetRow | null> {
+export function finishAsset(
+  deps: FinishAssetDeps,
+  id: string,
+  f: AssetFinish,
+  holder?: string,
+): Promise<AssetRow | null> {
   const now = deps.clock.now();
   const failed = f.status === "failed";
   return finishJob<AssetRow>(deps.db, {
@@ -37,7 +44,13 @@ export function finishAsset(deps: FinishAssetDeps, id: string, f: AssetFinish): 
           leaseUntil: null,
           ...(failed ? { creditsRefunded: sql`${asset.creditsCharged}` } : {}),
         })
-        .where(and(eq(asset.id, id), inArray(asset.status, [...ACTIVE_ASSET_STATUSES])))
+        .where(
+          and(
+            eq(asset.id, id),
+            inArray(asset.status, [...ACTIVE_ASSET_STATUSES]),
+            holder === undefined ? undefined : eq(asset.claimedBy, holder),
+          ),
+        )
         .returning();
       return row ?? null;
     },

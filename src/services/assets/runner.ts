@@ -1,12 +1,21 @@
-import { randomUUID } from "node:crypto";
-import { and, asc, eq, inArray, lt, lte, or, sql } from "drizzle-orm";
+import { and, asc, eq, inArray, lte, or, sql } from "drizzle-orm";
+import { alias } from "drizzle-orm/pg-core";
 import { asset, prediction } from "../../db/schema";
 import type { AssetFileRecord, AssetRow } from "../../db/schemas/assets";
 import { ACTIVE_ASSET_STATUSES, type AssetErrorCode } from "../../domain/assets";
 import { fileKeyOfUrl, isStoredType, newFileKey, type StoredType } from "../../domain/files";
+import type { Config } from "../../env";
 import { backgroundLoop, type Lifecycle } from "../../lib/lifecycle";
-import { createImagingPool, type ImagingPool, nativeSlotsFor } from "../deliverables/pool";
+import type { Logger } from "../../lib/logger";
+import {
+  createImagingPool,
+  ImagingJobTimeout,
+  type ImagingPool,
+  ImagingPoolClosed,
+  nativeSlotsFor,
+} from "../deliverables/pool";
 import { ImagingError } from "../imaging";
+import { holdLease, leaseFree, newHolder, nextRetry, type RetryPolicy } from "../jobs";
 import type { Needs } from "../ports";
 import { finishAsset } from "./lifecycle";
 
@@ -14,11 +23,14 @@ import { finishAsset } from "./lifecycle";
 type RunnerDeps = Needs<"config" | "db" | "clock" | "logger" | "storage">;
 
 /**
- * Runs deliverables. Jobs live in PostgreSQL: any instance claims a queued one (FOR UPDATE SKIP LOCKED), marks it
- * processing under its lease (ASSET_LEASE_MS, renewed while it works), reads the source from our storage, makes
- * the files in a worker thread (never on the event loop), stores them and finishes the asset. A job whose instance
- * died keeps its lease until it runs out; then any instance takes it over. A job that took its instance down
- * MAX_ATTEMPTS times fails (refunded) instead of taking the next one down too. Deadlines are the reconciler's.
+ * Runs deliverables. Jobs live in PostgreSQL: any instance claims one (FOR UPDATE SKIP LOCKED) — round-robin
+ * across users: the user whose latest claim is oldest goes first, then their oldest job — marks it processing
+ * under a fresh holder and a lease (ASSET_LEASE_MS, renewed while it works; ../jobs), reads the source from our
+ * storage, makes the files in a worker thread (never on the event loop), stores them and finishes the asset,
+ * every write guarded by its holder. A failure caused by the source (the image layer refused it, threw on it, or
+ * ran past its time on it) is final at once and refunded. Storage or database trouble gives the job back for a
+ * later attempt (ASSET_MAX_ATTEMPTS, ASSET_RETRY_BACKOFF_MS); so does an instance's death, by its lease running
+ * out. Deadlines are the reconciler's.
  */
 
 export interface AssetRunner {
@@ -32,10 +44,14 @@ export interface AssetRunner {
   close(): Promise<void>;
 }
 
-const MAX_ATTEMPTS = 3;
+/** ASSET_MAX_ATTEMPTS and ASSET_RETRY_BACKOFF_MS as the job kit's retry policy. */
+export const assetRetryPolicy = (config: Config): RetryPolicy => ({
+  maxAttempts: config.ASSET_MAX_ATTEMPTS,
+  backoffMs: config.ASSET_RETRY_BACKOFF_MS,
+  jitter: 0.2,
+});
 
 export function createAssetRunner(deps: RunnerDeps, pool?: ImagingPool): AssetRunner {
-  const instanceId = randomUUID();
   // ASSET_WORKERS=0: a web-only instance, which records and serves assets but leaves the work to others.
   const capacity = pool?.size ?? deps.config.ASSET_WORKERS;
   const workers =
@@ -43,6 +59,7 @@ export function createAssetRunner(deps: RunnerDeps, pool?: ImagingPool): AssetRu
     (capacity > 0
       ? createImagingPool({ size: capacity, nativeSlots: nativeSlotsFor(deps.config.UV_THREADPOOL_SIZE) })
       : null);
+  const retry = assetRetryPolicy(deps.config);
   const running = new Set<Promise<void>>();
   let claiming: Promise<void> | null = null;
   let again = false;
@@ -52,9 +69,9 @@ export function createAssetRunner(deps: RunnerDeps, pool?: ImagingPool): AssetRu
     do {
       again = false;
       while (!closed && workers && running.size < capacity) {
-        const row = await claimOne(deps, instanceId);
+        const row = await claimOne(deps);
         if (!row) break;
-        const job = runJob(deps, workers, instanceId, row).finally(() => {
+        const job = runJob(deps, workers, row, retry).finally(() => {
           running.delete(job);
           if (!closed) runner.kick();
         });
@@ -96,20 +113,25 @@ export function createAssetRunner(deps: RunnerDeps, pool?: ImagingPool): AssetRu
   return runner;
 }
 
-/** Takes the oldest queued job, or one whose lease ran out, for this instance. */
-async function claimOne(deps: RunnerDeps, instanceId: string): Promise<AssetRow | null> {
+/**
+ * Takes the next job for a fresh holder: queued, or processing with no live lease (its instance died, or it was
+ * given back to wait out a retry's backoff). Users take turns: the one whose latest claim is oldest (or who has
+ * none) first, then that user's oldest job; so one user's long queue delays another's job by one job, not by the
+ * whole queue.
+ */
+async function claimOne(deps: RunnerDeps): Promise<AssetRow | null> {
   const now = deps.clock.now();
+  const holder = newHolder();
+  const turn = alias(asset, "turn");
   return deps.db.transaction(async (tx) => {
     const [next] = await tx
       .select({ id: asset.id })
       .from(asset)
-      .where(
-        or(
-          eq(asset.status, "queued"),
-          and(eq(asset.status, "processing"), or(sql`${asset.leaseUntil} is null`, lt(asset.leaseUntil, now))),
-        ),
+      .where(or(eq(asset.status, "queued"), and(eq(asset.status, "processing"), leaseFree(asset.leaseUntil, now))))
+      .orderBy(
+        sql`(select max(${turn.claimedAt}) from ${asset} ${turn} where ${turn.userId} = ${asset.userId}) asc nulls first`,
+        asc(asset.createdAt),
       )
-      .orderBy(asc(asset.createdAt))
       .limit(1)
       .for("update", { skipLocked: true });
     if (!next) return null;
@@ -117,7 +139,8 @@ async function claimOne(deps: RunnerDeps, instanceId: string): Promise<AssetRow 
       .update(asset)
       .set({
         status: "processing",
-        claimedBy: instanceId,
+        claimedBy: holder,
+        claimedAt: now,
         leaseUntil: new Date(now.getTime() + deps.config.ASSET_LEASE_MS),
         startedAt: sql`coalesce(${asset.startedAt}, ${now})`,
         attempts: sql`${asset.attempts} + 1`,
@@ -130,41 +153,65 @@ async function claimOne(deps: RunnerDeps, instanceId: string): Promise<AssetRow 
   });
 }
 
-async function runJob(deps: RunnerDeps, pool: ImagingPool, instanceId: string, row: AssetRow) {
+/** Why the image layer's failure on this source is final, or null when it says nothing about the source. */
+function sourceFailure(err: unknown): AssetErrorCode | null {
+  if (err instanceof ImagingError) return err.code;
+  // The pool was closed under the job (shutdown): another attempt, here or elsewhere.
+  if (err instanceof ImagingPoolClosed) return null;
+  // Its worker ran out of time on this source: it would again.
+  if (err instanceof ImagingJobTimeout) return "source_too_large";
+  // An exception of the decoder or the tracer on this source, or a worker that died of it.
+  return "source_invalid";
+}
+
+async function runJob(deps: RunnerDeps, pool: ImagingPool, row: AssetRow, retry: RetryPolicy) {
+  const holder = row.claimedBy ?? "";
   const log = deps.logger.child({ assetId: row.id, kind: row.kind, attempt: row.attempts });
-  if (row.attempts > MAX_ATTEMPTS) {
+  if (row.attempts > retry.maxAttempts) {
     log.error("asset job was interrupted too often; failing and refunding");
-    await finishAsset(deps, row.id, { status: "failed", error: "internal_error" });
+    await finishAsset(deps, row.id, { status: "failed", error: "internal_error" }, holder);
     return;
   }
-  // Keep the lease while the job runs, so no other instance takes it over.
-  const renew = setInterval(
-    () => {
-      const now = deps.clock.now();
-      deps.db
+  const lease = holdLease({
+    clock: deps.clock,
+    leaseMs: deps.config.ASSET_LEASE_MS,
+    heldUntil: row.leaseUntil ?? deps.clock.now(),
+    renew: async (until) => {
+      const renewed = await deps.db
         .update(asset)
-        .set({ leaseUntil: new Date(now.getTime() + deps.config.ASSET_LEASE_MS) })
+        .set({ leaseUntil: until })
         .where(
-          and(eq(asset.id, row.id), eq(asset.claimedBy, instanceId), inArray(asset.status, [...ACTIVE_ASSET_STATUSES])),
+          and(eq(asset.id, row.id), eq(asset.claimedBy, holder), inArray(asset.status, [...ACTIVE_ASSET_STATUSES])),
         )
-        .catch((err: unknown) => log.warn({ err }, "asset lease renewal failed"));
+        .returning({ id: asset.id });
+      return renewed.length > 0;
     },
-    Math.max(50, Math.floor(deps.config.ASSET_LEASE_MS / 3)),
-  );
+    onLost: (reason, err) => log.warn({ reason, err }, "asset lease lost; the job is no longer this worker's"),
+  });
   try {
     const source = await readSource(deps, row);
     if (typeof source === "string") {
-      await finishAsset(deps, row.id, { status: "failed", error: source });
+      await finishAsset(deps, row.id, { status: "failed", error: source }, holder);
       return;
     }
     const started = performance.now();
-    const made = await pool.run(
-      row.kind,
-      source.bytes,
-      row.options as Record<string, unknown>,
-      { maxPixels: deps.config.ASSET_MAX_PIXELS, maxSide: deps.config.ASSET_MAX_SIDE },
-      { brandName: source.brandName },
-    );
+    let made: Awaited<ReturnType<ImagingPool["run"]>>;
+    try {
+      made = await pool.run(
+        row.kind,
+        source.bytes,
+        row.options as Record<string, unknown>,
+        { maxPixels: deps.config.ASSET_MAX_PIXELS, maxSide: deps.config.ASSET_MAX_SIDE },
+        { brandName: source.brandName },
+      );
+    } catch (err) {
+      const code = sourceFailure(err);
+      if (!code) throw err;
+      log.warn({ code, reason: err instanceof Error ? err.message : String(err) }, "asset source refused; failed");
+      await finishAsset(deps, row.id, { status: "failed", error: code }, holder);
+      return;
+    }
+    if (lease.signal.aborted) return;
     const files: AssetFileRecord[] = [];
     for (const f of made) {
       const type = storedType(f.contentType);
@@ -172,23 +219,46 @@ async function runJob(deps: RunnerDeps, pool: ImagingPool, instanceId: string, r
       await deps.storage.put(key, f.bytes, type);
       files.push({ name: f.name, key, contentType: type, bytes: f.bytes.byteLength, width: f.width, height: f.height });
     }
-    const done = await finishAsset(deps, row.id, { status: "succeeded", files });
+    // A holder that lost its lease writes nothing more (its stored files are orphans; housekeeping removes them).
+    if (lease.signal.aborted) return;
+    const done = await finishAsset(deps, row.id, { status: "succeeded", files }, holder);
     log.info({ ms: Math.round(performance.now() - started), files: files.length, won: done !== null }, "asset made");
   } catch (err) {
-    if (err instanceof ImagingError) {
-      log.warn({ code: err.code, reason: err.message }, "asset source refused; failing and refunding");
-      await finishAsset(deps, row.id, { status: "failed", error: err.code });
-      return;
-    }
-    // Storage or database trouble: leave the job processing; its lease runs out and any instance retries it
-    // (up to MAX_ATTEMPTS), and the deadline refunds it at the latest.
-    log.error({ err }, "asset job failed; it will be retried after its lease");
+    await retryLater(deps, row, holder, retry, err, log).catch((e: unknown) =>
+      // The database is away: the lease runs out and any instance takes the job over (its attempts still count).
+      log.error({ err: e }, "asset job could not be given back; its lease will run out"),
+    );
   } finally {
-    clearInterval(renew);
+    lease.release();
   }
 }
 
-/** The source image's bytes from our storage, or why there are none (the asset then fails, refunded). */
+/**
+ * Storage or database trouble (or the pool closed under the job): the job goes back to the queue, claimable once
+ * its retry's backoff has passed, while attempts remain; then it fails, refunded. Guarded by the holder.
+ */
+async function retryLater(
+  deps: RunnerDeps,
+  row: AssetRow,
+  holder: string,
+  retry: RetryPolicy,
+  err: unknown,
+  log: Logger,
+) {
+  const next = nextRetry(retry, row.attempts);
+  if (!next.retry) {
+    log.error({ err }, "asset job failed on its last attempt; failing and refunding");
+    await finishAsset(deps as RunnerDeps, row.id, { status: "failed", error: "internal_error" }, holder);
+    return;
+  }
+  log.warn({ err, retryInMs: next.delayMs }, "asset job failed; it will be tried again");
+  const now = deps.clock.now();
+  await deps.db
+    .update(asset)
+    .set({ claimedBy: null, leaseUntil: new Date(now.getTime() + next.delayMs), updatedAt: now })
+    .where(and(eq(asset.id, row.id), eq(asset.claimedBy, holder), eq(asset.status, "processing")));
+}
+
 /** The source image from our own storage, and the brand name a deliverable may set (a lockup, a manifest). */
 async function readSource(
   deps: RunnerDeps,

@@ -36,6 +36,16 @@ export interface ImagingPool {
   close(): Promise<void>;
 }
 
+/** A job its worker did not finish within the pool's job timeout: the worker was terminated. */
+export class ImagingJobTimeout extends Error {
+  override readonly name = "ImagingJobTimeout";
+}
+
+/** The pool was closed before the job ran or finished: nothing about the job itself. */
+export class ImagingPoolClosed extends Error {
+  override readonly name = "ImagingPoolClosed";
+}
+
 interface Job {
   id: number;
   kind: string;
@@ -197,7 +207,7 @@ export function createImagingPool(opts: ImagingPoolOptions): ImagingPool {
       slot.worker.ref();
       const running = slot;
       slot.timer = setTimeout(
-        () => kill(running, new Error(`imaging job timed out after ${jobTimeoutMs} ms`)),
+        () => kill(running, new ImagingJobTimeout(`imaging job timed out after ${jobTimeoutMs} ms`)),
         jobTimeoutMs,
       );
       slot.timer.unref?.();
@@ -217,7 +227,7 @@ export function createImagingPool(opts: ImagingPoolOptions): ImagingPool {
   return {
     size,
     run(kind, source, options, limits, context = { brandName: null }) {
-      if (closed) return Promise.reject(new Error("imaging pool is closed"));
+      if (closed) return Promise.reject(new ImagingPoolClosed("imaging pool is closed"));
       return new Promise<AssetFile[]>((resolve, reject) => {
         // A private copy is transferred: the caller's buffer stays usable.
         queue.push({ id: nextId++, kind, source: new Uint8Array(source), options, limits, context, resolve, reject });
@@ -226,7 +236,7 @@ export function createImagingPool(opts: ImagingPoolOptions): ImagingPool {
     },
     async close() {
       closed = true;
-      const err = new Error("imaging pool closed");
+      const err = new ImagingPoolClosed("imaging pool closed");
       for (const job of queue.splice(0)) job.reject(err);
       const all = slots.splice(0);
       for (const s of all) {

@@ -14,6 +14,15 @@ export interface WebhookSource {
   webhookEvents: string[] | null;
 }
 
+/** The receiver host as the sender counts it: host and port, lowercase; null for a URL that does not parse. */
+export function receiverHost(url: string): string | null {
+  try {
+    return new URL(url).host.toLowerCase() || null;
+  } catch {
+    return null;
+  }
+}
+
 /**
  * The outbox of outgoing webhooks. An event is written in the same transaction as the status change it
  * reports (the caller's `tx`), once per (job, event) — the unique index makes a second write a no-op —
@@ -39,6 +48,7 @@ export async function enqueueWebhook(
       userId: row.userId,
       event,
       url: row.webhook,
+      host: receiverHost(row.webhook),
       body,
       createdAt: now,
     })

@@ -1,10 +1,12 @@
-import { randomUUID } from "node:crypto";
 import { request as httpRequest, type IncomingMessage, type RequestOptions } from "node:http";
 import { request as httpsRequest } from "node:https";
-import { and, asc, eq, inArray, isNull, lte, or } from "drizzle-orm";
+import { and, eq, inArray, sql } from "drizzle-orm";
 import { Webhook } from "standardwebhooks";
+import { queryRows } from "../../db";
 import { outgoingWebhook, webhookDelivery } from "../../db/schema";
+import type { Config } from "../../env";
 import { backgroundLoop, type Lifecycle } from "../../lib/lifecycle";
+import { leaseFree, newHolder, nextRetry, type RetryPolicy } from "../jobs";
 import type { Needs } from "../ports";
 import { guardedLookup, isPrivateAddress, NOT_PUBLIC } from "./address-guard";
 import { deliveryErrorMessage } from "./delivery-errors";
@@ -15,29 +17,64 @@ import { activeSigningSecrets } from "./secrets";
 type SenderDeps = Needs<"config" | "db" | "clock" | "logger" | "webhookMetrics">;
 
 /**
- * The sender that runs on every instance. Each pass claims due attempts under FOR UPDATE SKIP LOCKED and
- * marks them with a claim id and a lease (claimed_until) in the same statement, so no two instances take
- * one attempt; a send is at most WEBHOOK_TIMEOUT_MS, well inside the lease. The outcome is written only by
- * the holder of the claim, with the next attempt (if any) in the same transaction, so an event has at most
- * one attempt pending at a time. An instance that dies mid-send leaves its claim to expire: the same attempt
- * is sent again later (delivery is at least once; receivers dedupe on webhook-id).
+ * The sender that runs on every instance: a bounded pool of WEBHOOK_CONCURRENCY slots, each delivery in its own
+ * slot (a slow receiver holds only its own). Whenever a slot is free it claims due attempts with the job kit
+ * (../jobs): a fresh holder (claim_id) and a lease (claimed_until) set under FOR UPDATE SKIP LOCKED, so no two
+ * instances take one attempt; a send is at most WEBHOOK_TIMEOUT_MS, well inside the lease. The claim is fair:
+ * users take turns (each user's earliest due attempt first, then each one's second, …), a user has at most
+ * WEBHOOK_MAX_PER_USER and a receiver host WEBHOOK_MAX_PER_HOST attempts in flight over the fleet, and a host that
+ * timed out WEBHOOK_HOST_TIMEOUTS times in a row is left alone for WEBHOOK_HOST_BACKOFF_MS (its attempts wait, not
+ * spent). The outcome is written only by the holder of the claim, with the next attempt (if the retry policy gives
+ * one: WEBHOOK_MAX_ATTEMPTS, WEBHOOK_RETRY_BACKOFF_MS) in the same transaction, so an event has at most one attempt
+ * pending at a time. An instance that dies mid-send leaves its claim to expire: the same attempt is sent again
+ * later (delivery is at least once; receivers dedupe on webhook-id).
  */
 
-/** About 5 s, 30 s, 2 min, 10 min, 1 h, 6 h, 12 h after attempts 1…7 (then 12 h), ±20 % jitter. */
-export const BACKOFF_MS = [5_000, 30_000, 120_000, 600_000, 3_600_000, 21_600_000, 43_200_000] as const;
-const JITTER = 0.2;
+/** WEBHOOK_MAX_ATTEMPTS and WEBHOOK_RETRY_BACKOFF_MS as the job kit's retry policy (±20 % jitter). */
+export const webhookRetryPolicy = (config: Config): RetryPolicy => ({
+  maxAttempts: config.WEBHOOK_MAX_ATTEMPTS,
+  backoffMs: config.WEBHOOK_RETRY_BACKOFF_MS,
+  jitter: 0.2,
+});
+
 /** How often an idle sender looks for due attempts (on the deps' clock). */
 export const SENDER_POLL_MS = 1000;
-const BATCH = 20;
-const PARALLEL = 10;
 /** A claim outlives the send it covers by this much before another instance may take the attempt again. */
 const LEASE_MARGIN_MS = 60_000;
 const USER_AGENT = "LogoAPI-Webhooks/1.0";
 
-/** The wait before the attempt after `attempt` (1-based) failed. */
-export function backoffDelay(attempt: number, random: () => number = Math.random): number {
-  const base = BACKOFF_MS[Math.min(attempt, BACKOFF_MS.length) - 1] ?? BACKOFF_MS[0];
-  return Math.round(base * (1 - JITTER + 2 * JITTER * random()));
+/**
+ * This instance's memory of receiver hosts that keep timing out: after WEBHOOK_HOST_TIMEOUTS timeouts in a row a
+ * host is left alone for WEBHOOK_HOST_BACKOFF_MS; any answer clears its count.
+ */
+export class HostBackoff {
+  private readonly timeouts = new Map<string, number>();
+  private readonly until = new Map<string, number>();
+  constructor(private readonly config: Pick<Config, "WEBHOOK_HOST_TIMEOUTS" | "WEBHOOK_HOST_BACKOFF_MS">) {}
+
+  /** Hosts not to send to now. */
+  blocked(now: Date): string[] {
+    const out: string[] = [];
+    for (const [host, until] of this.until)
+      if (until > now.getTime()) out.push(host);
+      else this.until.delete(host);
+    return out;
+  }
+
+  record(host: string | null, timedOut: boolean, now: Date): void {
+    if (!host) return;
+    if (!timedOut) {
+      this.timeouts.delete(host);
+      return;
+    }
+    const n = (this.timeouts.get(host) ?? 0) + 1;
+    if (n < this.config.WEBHOOK_HOST_TIMEOUTS) {
+      this.timeouts.set(host, n);
+      return;
+    }
+    this.timeouts.delete(host);
+    this.until.set(host, now.getTime() + this.config.WEBHOOK_HOST_BACKOFF_MS);
+  }
 }
 
 interface Claimed {
@@ -47,45 +84,88 @@ interface Claimed {
   webhookId: string;
   userId: string;
   url: string;
+  host: string | null;
   body: string;
 }
 
-async function claimDue(deps: SenderDeps): Promise<Claimed[]> {
+/**
+ * Claims at most `limit` due attempts, fairly: ranked within their user and within their host by when they were
+ * due, an attempt is eligible while its rank plus what its user (host) already has in flight stays within the cap;
+ * the eligible are taken by user rank first, so every user with due attempts gets one before anyone gets two.
+ * The ranking reads without locks; the claim then locks what it ranked (SKIP LOCKED) and re-checks that each is
+ * still due and unclaimed. Two instances claiming at once may each fill a cap: the bound is per instance then.
+ */
+async function claimDue(deps: SenderDeps, limit: number, blockedHosts: string[]): Promise<Claimed[]> {
+  if (limit <= 0) return [];
+  const { config } = deps;
   const now = deps.clock.now();
-  const claimId = randomUUID();
-  const claimedUntil = new Date(now.getTime() + deps.config.WEBHOOK_TIMEOUT_MS + LEASE_MARGIN_MS);
+  const at = now.toISOString();
+  const claimId = newHolder();
+  const claimedUntil = new Date(now.getTime() + config.WEBHOOK_TIMEOUT_MS + LEASE_MARGIN_MS);
+  const d = webhookDelivery;
+  const o = outgoingWebhook;
+  const hostKey = sql`coalesce(${o.host}, '')`;
+  const notBlocked = blockedHosts.length
+    ? sql`and ${hostKey} not in (${sql.join(
+        blockedHosts.map((h) => sql`${h}`),
+        sql`, `,
+      )})`
+    : sql``;
+  const ranked = await queryRows<{ id: string }>(
+    deps.db,
+    sql`with inflight as (
+          select ${o.userId} as user_id, ${hostKey} as host
+          from ${d} join ${o} on ${o.id} = ${d.webhookRowId}
+          where ${d.status} = 'pending' and ${d.claimedUntil} > ${at}
+        ), due as (
+          select ${d.id} as id, ${o.userId} as user_id, ${hostKey} as host, ${d.nextAttemptAt} as due_at,
+            row_number() over (partition by ${o.userId} order by ${d.nextAttemptAt}, ${d.id}) as user_rank,
+            row_number() over (partition by ${hostKey} order by ${d.nextAttemptAt}, ${d.id}) as host_rank
+          from ${d} join ${o} on ${o.id} = ${d.webhookRowId}
+          where ${d.status} = 'pending' and ${d.nextAttemptAt} <= ${at}
+            and (${d.claimedUntil} is null or ${d.claimedUntil} <= ${at}) ${notBlocked}
+        )
+        select id from due
+        where user_rank + (select count(*) from inflight i where i.user_id = due.user_id) <= ${config.WEBHOOK_MAX_PER_USER}
+          and host_rank + (select count(*) from inflight i where i.host = due.host) <= ${config.WEBHOOK_MAX_PER_HOST}
+        order by user_rank, due_at, id
+        limit ${limit}`,
+  );
+  if (ranked.length === 0) return [];
   const ids = await deps.db.transaction(async (tx) => {
-    const due = await tx
-      .select({ id: webhookDelivery.id })
-      .from(webhookDelivery)
+    const free = await tx
+      .select({ id: d.id })
+      .from(d)
       .where(
         and(
-          eq(webhookDelivery.status, "pending"),
-          lte(webhookDelivery.nextAttemptAt, now),
-          or(isNull(webhookDelivery.claimedUntil), lte(webhookDelivery.claimedUntil, now)),
+          inArray(
+            d.id,
+            ranked.map((r) => r.id),
+          ),
+          eq(d.status, "pending"),
+          leaseFree(d.claimedUntil, now),
         ),
       )
-      .orderBy(asc(webhookDelivery.nextAttemptAt))
-      .limit(BATCH)
       .for("update", { skipLocked: true });
-    if (due.length === 0) return [];
-    const ids = due.map((d) => d.id);
-    await tx.update(webhookDelivery).set({ claimId, claimedUntil }).where(inArray(webhookDelivery.id, ids));
+    if (free.length === 0) return [];
+    const ids = free.map((r) => r.id);
+    await tx.update(d).set({ claimId, claimedUntil }).where(inArray(d.id, ids));
     return ids;
   });
   if (ids.length === 0) return [];
   const rows = await deps.db
     .select({
-      id: webhookDelivery.id,
-      attempt: webhookDelivery.attempt,
-      webhookId: outgoingWebhook.webhookId,
-      userId: outgoingWebhook.userId,
-      url: outgoingWebhook.url,
-      body: outgoingWebhook.body,
+      id: d.id,
+      attempt: d.attempt,
+      webhookId: o.webhookId,
+      userId: o.userId,
+      url: o.url,
+      host: o.host,
+      body: o.body,
     })
-    .from(webhookDelivery)
-    .innerJoin(outgoingWebhook, eq(outgoingWebhook.id, webhookDelivery.webhookRowId))
-    .where(inArray(webhookDelivery.id, ids));
+    .from(d)
+    .innerJoin(o, eq(o.id, d.webhookRowId))
+    .where(inArray(d.id, ids));
   return rows.map((r) => ({ ...r, claimId }));
 }
 
@@ -98,6 +178,8 @@ export interface SendResult {
   detail?: string;
   /** Refused by the address guard: not retried. */
   refused?: boolean;
+  /** No answer within the timeout (the host may be backed off). */
+  timedOut?: boolean;
 }
 
 /**
@@ -151,7 +233,7 @@ export function postWebhook(
       res.destroy();
     });
     timer = setTimeout(() => {
-      done({ error: `no answer within ${opts.timeoutMs} ms` });
+      done({ error: `no answer within ${opts.timeoutMs} ms`, timedOut: true });
       req.destroy();
     }, opts.timeoutMs);
     req.on("error", (err: NodeJS.ErrnoException) => {
@@ -175,17 +257,24 @@ export async function signatureHeaders(deps: SenderDeps, c: Pick<Claimed, "userI
   };
 }
 
-async function deliver(deps: SenderDeps, c: Claimed): Promise<DeliveryOutcome | null> {
+async function deliver(
+  deps: SenderDeps,
+  c: Claimed,
+  policy: RetryPolicy,
+  hosts: HostBackoff,
+): Promise<DeliveryOutcome | null> {
   const { config } = deps;
   const headers = await signatureHeaders(deps, c);
   const result = await postWebhook(c.url, c.body, headers, {
     timeoutMs: config.WEBHOOK_TIMEOUT_MS,
     allowPrivate: config.WEBHOOK_ALLOW_PRIVATE_URLS,
   });
-  const ok = result.status !== undefined && result.status >= 200 && result.status < 300;
-  const retry = !ok && !result.refused && c.attempt < config.WEBHOOK_MAX_ATTEMPTS;
-  const outcome: DeliveryOutcome = ok ? "succeeded" : result.refused ? "refused" : retry ? "retrying" : "failed";
   const now = deps.clock.now();
+  hosts.record(c.host, result.timedOut === true, now);
+  const ok = result.status !== undefined && result.status >= 200 && result.status < 300;
+  const next = ok || result.refused ? null : nextRetry(policy, c.attempt);
+  const retry = next?.retry === true;
+  const outcome: DeliveryOutcome = ok ? "succeeded" : result.refused ? "refused" : retry ? "retrying" : "failed";
   const recorded = await deps.db.transaction(async (tx) => {
     const [row] = await tx
       .update(webhookDelivery)
@@ -208,12 +297,12 @@ async function deliver(deps: SenderDeps, c: Claimed): Promise<DeliveryOutcome | 
       .returning({ webhookRowId: webhookDelivery.webhookRowId, createdAt: webhookDelivery.createdAt });
     // Our claim expired and another sender took the attempt over: its outcome counts, not ours.
     if (!row) return false;
-    if (retry)
+    if (next?.retry)
       await tx.insert(webhookDelivery).values({
         webhookRowId: row.webhookRowId,
         attempt: c.attempt + 1,
         status: "pending",
-        nextAttemptAt: new Date(now.getTime() + backoffDelay(c.attempt)),
+        nextAttemptAt: new Date(now.getTime() + next.delayMs),
         // Lists are newest first by (created_at, id): a later attempt is never listed before an earlier one,
         // even when it is scheduled within the same millisecond.
         createdAt: new Date(Math.max(now.getTime(), row.createdAt.getTime() + 1)),
@@ -239,32 +328,70 @@ async function deliver(deps: SenderDeps, c: Claimed): Promise<DeliveryOutcome | 
 const oneLine = (text: string) =>
   [...text.slice(0, 1000)].map((ch) => (ch.charCodeAt(0) < 0x20 || ch === "\u007f" ? " " : ch)).join("");
 
-/** One pass: claims due attempts and sends them. Returns how many were claimed. */
-export async function deliverDueWebhooks(deps: SenderDeps): Promise<number> {
-  const claimed = await claimDue(deps);
-  for (let i = 0; i < claimed.length; i += PARALLEL)
-    await Promise.all(
-      claimed.slice(i, i + PARALLEL).map((c) =>
-        deliver(deps, c).catch((err: unknown) =>
-          // The claim expires and the attempt is sent again; the database may be away.
-          deps.logger.error({ err, webhookId: c.webhookId }, "webhook delivery could not be recorded"),
-        ),
-      ),
-    );
+/** Sends one claimed attempt; a failure to record it is logged (the claim expires and it is sent again). */
+function send(deps: SenderDeps, c: Claimed, policy: RetryPolicy, hosts: HostBackoff): Promise<void> {
+  return deliver(deps, c, policy, hosts).then(
+    () => undefined,
+    (err: unknown) =>
+      // The database may be away.
+      deps.logger.error({ err, webhookId: c.webhookId }, "webhook delivery could not be recorded"),
+  );
+}
+
+/**
+ * One pass for tests and scripts: claims what the caps allow (at most WEBHOOK_CONCURRENCY), sends each at once,
+ * and waits for them all. Returns how many were claimed.
+ */
+export async function deliverDueWebhooks(deps: SenderDeps, hosts = new HostBackoff(deps.config)): Promise<number> {
+  const claimed = await claimDue(deps, deps.config.WEBHOOK_CONCURRENCY, hosts.blocked(deps.clock.now()));
+  const policy = webhookRetryPolicy(deps.config);
+  await Promise.all(claimed.map((c) => send(deps, c, policy, hosts)));
   return claimed.length;
 }
 
-/** Runs the sender on the deps' clock: passes back to back while there is work, else every SENDER_POLL_MS. */
+/**
+ * The sender on the deps' clock: whenever a slot is free it claims due attempts for the free slots and starts
+ * each in its own; it looks again as soon as a slot frees, or every SENDER_POLL_MS while slots stand free.
+ * Stopping waits for the sends in flight (each at most WEBHOOK_TIMEOUT_MS).
+ */
 export function createWebhookSenderLifecycle(deps: SenderDeps): Lifecycle {
+  const policy = webhookRetryPolicy(deps.config);
+  const hosts = new HostBackoff(deps.config);
+  const slots = deps.config.WEBHOOK_CONCURRENCY;
   return backgroundLoop(async (signal) => {
+    const inFlight = new Set<Promise<void>>();
+    let slotFreed: (() => void) | null = null;
     while (!signal.aborted) {
-      let claimed = 0;
+      const free = slots - inFlight.size;
+      let claimed: Claimed[] = [];
       try {
-        claimed = await deliverDueWebhooks(deps);
+        claimed = await claimDue(deps, free, hosts.blocked(deps.clock.now()));
       } catch (err) {
-        deps.logger.error({ err }, "webhook sender pass failed");
+        deps.logger.error({ err }, "webhook sender claim failed");
       }
-      if (claimed === 0) await deps.clock.sleep(SENDER_POLL_MS, signal);
+      for (const c of claimed) {
+        const sending: Promise<void> = send(deps, c, policy, hosts).finally(() => {
+          inFlight.delete(sending);
+          slotFreed?.();
+        });
+        inFlight.add(sending);
+      }
+      // Every free slot filled: there may be more due at once.
+      if ((claimed.length > 0 && claimed.length === free) || signal.aborted) continue;
+      await new Promise<void>((resolve) => {
+        const waiting = new AbortController();
+        const done = () => {
+          slotFreed = null;
+          waiting.abort();
+          signal.removeEventListener("abort", done);
+          resolve();
+        };
+        slotFreed = done;
+        signal.addEventListener("abort", done, { once: true });
+        // With every slot busy, only a freed slot can let more go; otherwise look again after the poll interval.
+        if (inFlight.size < slots) void deps.clock.sleep(SENDER_POLL_MS, waiting.signal).then(done);
+      });
     }
+    await Promise.all(inFlight);
   });
 }

@@ -1,7 +1,7 @@
-import type { Database, Tx } from "../db";
-import type { JobType } from "../domain/jobs";
-import { refundOnce } from "./ledger";
-import { enqueueWebhook, type WebhookSource } from "./webhooks/outbox";
+import type { Database, Tx } from "../../db";
+import type { JobType } from "../../domain/jobs";
+import { refundOnce } from "../ledger";
+import { enqueueWebhook, type WebhookSource } from "../webhooks/outbox";
 
 /**
  * The lifecycle every paid job shares (a prediction, an asset): it is finished exactly once — the kind's guarded
