@@ -177,7 +177,7 @@ export interface paths {
         };
         /**
          * List the kinds of deliverable
-         * @description What each deliverable (`vector`, `transparent`, `icons`, `brand-kit`) is, the files it makes, its price in credits (`ASSET_CREDITS`) and its `options` as a JSON Schema. Public.
+         * @description What each deliverable (`vector`, `transparent`, `icons`, `lockup`, `brand-kit`) is, the files it makes, its price in credits (`ASSET_CREDITS`) and its `options` as a JSON Schema. Public.
          */
         get: operations["listAssetKinds"];
         put?: never;
@@ -1710,7 +1710,7 @@ export interface components {
              *       "maxColors": 8
              *     }
              */
-            options: components["schemas"]["VectorOptions"] | components["schemas"]["TransparentOptions"] | components["schemas"]["IconsOptions"] | components["schemas"]["BrandKitOptions"];
+            options: components["schemas"]["VectorOptions"] | components["schemas"]["TransparentOptions"] | components["schemas"]["IconsOptions"] | components["schemas"]["LockupOptions"] | components["schemas"]["BrandKitOptions"];
             /** @description Empty until `succeeded`. */
             files: components["schemas"]["AssetFile"][];
             /** Format: int32 */
@@ -1746,11 +1746,11 @@ export interface components {
             };
         };
         /**
-         * @description vector: Vector logo (SVG) (logo.svg); transparent: Transparent PNG (logo.png); icons: Favicons and app icons (favicon.ico, favicon.svg, apple-touch-icon.png, icon-192.png, icon-512.png, icon-maskable-512.png, site.webmanifest, head.html); brand-kit: Brand kit (zip) (brand-kit.zip)
+         * @description vector: Vector logo (SVG) (logo.svg); transparent: Transparent PNG (logo.png); icons: Favicons and app icons (favicon.ico, favicon.svg, apple-touch-icon.png, icon-192.png, icon-512.png, icon-maskable-512.png, site.webmanifest, head.html); lockup: Lockup (mark and name) (lockup.svg, lockup.png); brand-kit: Brand kit (zip) (brand-kit.zip)
          * @example vector
          * @enum {string}
          */
-        AssetKind: "vector" | "transparent" | "icons" | "brand-kit";
+        AssetKind: "vector" | "transparent" | "icons" | "lockup" | "brand-kit";
         /**
          * @description queued → processing → succeeded | failed. A failed asset's credits are refunded once.
          * @example succeeded
@@ -1760,7 +1760,8 @@ export interface components {
         /**
          * @example {
          *       "mode": "color",
-         *       "maxColors": 8
+         *       "maxColors": 8,
+         *       "background": "drop"
          *     }
          */
         VectorOptions: {
@@ -1776,20 +1777,26 @@ export interface components {
              * @default 8
              */
             maxColors?: number;
+            /**
+             * @description `drop`: the background colour (the colour of the image's edge) is left transparent, so the SVG has no backdrop; `keep`: it is drawn as one rect under the shapes.
+             * @default drop
+             * @enum {string}
+             */
+            background?: "drop" | "keep";
         };
         /**
          * @example {
-         *       "mode": "border",
+         *       "mode": "auto",
          *       "tolerance": 10
          *     }
          */
         TransparentOptions: {
             /**
-             * @description `border`: remove the background where it touches the image's edge (enclosed regions stay opaque); `all`: remove every pixel within `tolerance` of the background colour.
-             * @default border
+             * @description `auto`: the background touching the image's edge goes, and so do the holes of the mark (the counters of letters, the inside of rings), while background-coloured shapes drawn on a filled field stay; `border`: only the background touching the edge goes (enclosed regions stay opaque); `all`: every pixel within `tolerance` of the background colour goes.
+             * @default auto
              * @enum {string}
              */
-            mode?: "border" | "all";
+            mode?: "auto" | "border" | "all";
             /**
              * Format: int32
              * @description How far a pixel may be from the background colour and still count as background: % of 255 per channel.
@@ -1799,7 +1806,8 @@ export interface components {
         };
         /**
          * @example {
-         *       "background": "#FFFFFF"
+         *       "background": "#FFFFFF",
+         *       "mark": "auto"
          *     }
          */
         IconsOptions: {
@@ -1808,6 +1816,43 @@ export interface components {
              * @example #FFFFFF
              */
             background?: string;
+            /**
+             * @description `auto`: a symbol with a wordmark gives icons of the symbol alone; `whole`: the icons show the whole logo.
+             * @default auto
+             * @enum {string}
+             */
+            mark?: "auto" | "whole";
+        };
+        /**
+         * @example {
+         *       "layout": "horizontal",
+         *       "font": "inter",
+         *       "text": "Northwind"
+         *     }
+         */
+        LockupOptions: {
+            /**
+             * @description `horizontal`: the name beside the mark; `stacked`: the name under it.
+             * @default horizontal
+             * @enum {string}
+             */
+            layout?: "horizontal" | "stacked";
+            /**
+             * @description The name to set, 1–40 characters; default: the prediction's brand name.
+             * @example Northwind
+             */
+            text?: string;
+            /**
+             * @description The typeface: `inter` Inter SemiBold (sans-serif), `lora` Lora SemiBold (serif), `montserrat` Montserrat SemiBold (geometric).
+             * @default inter
+             * @enum {string}
+             */
+            font?: "inter" | "lora" | "montserrat";
+            /**
+             * @description The name's colour, `#RRGGBB`; default: the mark's darkest colour.
+             * @example #1F2937
+             */
+            color?: string;
         };
         /** @example {} */
         BrandKitOptions: Record<string, never>;
@@ -2205,6 +2250,33 @@ export interface components {
             /** @enum {string} */
             kind: "icons";
             options?: components["schemas"]["IconsOptions"];
+            /**
+             * Format: int32
+             * @description Which of the prediction's `output` images to use (0-based). Outside the outputs: 400.
+             * @default 0
+             * @example 0
+             */
+            outputIndex?: number;
+            /**
+             * Format: uri
+             * @description Where to POST this asset's `asset.completed` event, under the same rules as a prediction's `webhook` (signed with your secret, retried, private addresses refused).
+             * @example https://example.com/hooks/logo-api
+             */
+            webhook?: string;
+            /**
+             * @description Events to send to `webhook`: `["completed"]` (the default).
+             * @default [
+             *       "completed"
+             *     ]
+             * @example [
+             *       "completed"
+             *     ]
+             */
+            webhookEvents?: "completed"[];
+        } | {
+            /** @enum {string} */
+            kind: "lockup";
+            options?: components["schemas"]["LockupOptions"];
             /**
              * Format: int32
              * @description Which of the prediction's `output` images to use (0-based). Outside the outputs: 400.

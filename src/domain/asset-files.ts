@@ -25,6 +25,11 @@ export const BRAND_KIT_FILES = [
   ...ICON_FILES.map((f) => `icons/${f}`),
   "social/avatar-400.png",
   "social/og-1200x630.png",
+  "lockup-horizontal.svg",
+  "lockup-horizontal.png",
+  "lockup-stacked.svg",
+  "lockup-stacked.png",
   "palette.json",
+  "palette.css",
   "README.txt",
 ] as const;

@@ -108,7 +108,7 @@ describe("POST /api/predictions/{id}/assets", () => {
     const a = expectSchema(AssetSchema, res.body);
     expect(res.headers.get("location")).toBe(`/api/assets/${a.id}`);
     expect(a).toMatchObject({ kind: "vector", predictionId: p.id, outputIndex: 0, creditsCharged: 1, files: [] });
-    expect(a.options).toEqual({ mode: "color", maxColors: 6 });
+    expect(a.options).toEqual({ mode: "color", maxColors: 6, background: "drop" });
     expect(a.urls).toEqual({ get: `/api/assets/${a.id}`, stream: `/api/assets/${a.id}/events` });
     expect(await balanceOf(t, s)).toBe(before - 1);
 

@@ -34,12 +34,21 @@ describe("fieldsOf", () => {
         step: 1,
         default: 8,
       },
+      {
+        name: "background",
+        label: "Background",
+        required: false,
+        type: "enum",
+        options: ["drop", "keep"],
+        default: "drop",
+      },
     ]);
   });
 
   test("icons options: an optional #RRGGBB string is a colour field without a default", () => {
     expect(shapes(fieldsOf(asJsonSchema("icons")))).toEqual([
       { name: "background", label: "Background", required: false, type: "color", pattern: "^#[0-9A-Fa-f]{6}$" },
+      { name: "mark", label: "Mark", required: false, type: "enum", options: ["auto", "whole"], default: "auto" },
     ]);
   });
 
@@ -104,10 +113,10 @@ describe("readOptions", () => {
   test("values become typed options that the API's own schema accepts", () => {
     const read = readOptions(vectorFields, { mode: "mono", maxColors: "4" });
     expect(read).toEqual({ options: { mode: "mono", maxColors: 4 }, errors: {} });
-    expect(VectorOptionsSchema.parse(read.options)).toEqual({ mode: "mono", maxColors: 4 });
+    expect(VectorOptionsSchema.parse(read.options)).toEqual({ mode: "mono", maxColors: 4, background: "drop" });
     const colour = readOptions(iconsFields, { background: "#ffeedd" });
     expect(colour.options).toEqual({ background: "#FFEEDD" });
-    expect(IconsOptionsSchema.parse(colour.options)).toEqual({ background: "#FFEEDD" });
+    expect(IconsOptionsSchema.parse(colour.options)).toEqual({ background: "#FFEEDD", mark: "auto" });
   });
 
   test("an unset optional field is left out, so the server's default applies", () => {

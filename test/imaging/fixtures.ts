@@ -142,10 +142,19 @@ export function diffFraction(
   return off / n;
 }
 
-/** Fidelity of a vector result against the clean source: re-rendered by resvg at the source size. */
+/**
+ * Fidelity of a vector result against the clean source: re-rendered by resvg at the source size and
+ * composited on the source's background colour (its top-left pixel), since an SVG draws no backdrop.
+ */
 export async function fidelity(f: Fixture, svg: string): Promise<number> {
   const clean = await raw(f.png);
   const rendered = renderSvgRaw(svg, f.width);
+  const d = rendered.data;
+  for (let o = 0; o < d.length; o += 4) {
+    const a = (d[o + 3] as number) / 255;
+    for (let c = 0; c < 3; c++) d[o + c] = Math.round((d[o + c] as number) * a + (clean.data[c] as number) * (1 - a));
+    d[o + 3] = 255;
+  }
   return diffFraction(clean, rendered);
 }
 

@@ -170,7 +170,12 @@ describe("brand kit", () => {
         "icons/head.html",
         "social/avatar-400.png",
         "social/og-1200x630.png",
+        "lockup-horizontal.svg",
+        "lockup-horizontal.png",
+        "lockup-stacked.svg",
+        "lockup-stacked.png",
         "palette.json",
+        "palette.css",
         "README.txt",
       ].sort(),
     );
@@ -218,16 +223,44 @@ describe("brand kit", () => {
     await checkIcons(icons, [255, 255, 255]);
   }, 20_000);
 
-  test("palette.json: dominant colours by share, background included, shares sum to 1", () => {
-    const { colors } = JSON.parse(text(entries["palette.json"] ?? new Uint8Array())) as {
-      colors: { hex: string; share: number }[];
+  test("palette.json: the mark's colours by share of the mark, with RGB and CMYK; the background apart", () => {
+    const palette = JSON.parse(text(entries["palette.json"] ?? new Uint8Array())) as {
+      background: string | null;
+      colors: { hex: string; rgb: number[]; cmyk: number[]; share: number }[];
     };
-    expect(colors.length).toBe(5);
-    expect(colors[0]?.hex).toBe("#FFFFFF");
-    for (const c of colors) expect(c.hex).toMatch(/^#[0-9A-F]{6}$/);
+    expect(palette.background).toBe("#FFFFFF");
+    const { colors } = palette;
+    expect(colors.map((c) => c.hex).sort()).toEqual(["#059669", "#1F2937", "#7C3AED", "#DC2626"]);
+    for (const c of colors) {
+      expect(c.hex).toMatch(/^#[0-9A-F]{6}$/);
+      expect(c.rgb).toEqual([1, 3, 5].map((i) => Number.parseInt(c.hex.slice(i, i + 2), 16)));
+      const k = 1 - Math.max(...c.rgb) / 255;
+      expect(c.cmyk[3]).toBe(Math.round(k * 100));
+      for (const v of c.cmyk) expect(v >= 0 && v <= 100).toBe(true);
+    }
+    expect(colors.find((c) => c.hex === "#DC2626")?.cmyk).toEqual([0, 83, 83, 14]);
     for (let i = 1; i < colors.length; i++) expect(colors[i - 1]?.share).toBeGreaterThanOrEqual(colors[i]?.share ?? 0);
     expect(Math.abs(colors.reduce((s, c) => s + c.share, 0) - 1)).toBeLessThanOrEqual(0.01);
-    expect(colors.map((c) => c.hex).sort()).toEqual(["#059669", "#1F2937", "#7C3AED", "#DC2626", "#FFFFFF"]);
+    const css = text(entries["palette.css"] ?? new Uint8Array());
+    colors.forEach((c, i) => {
+      expect(css).toContain(`--brand-${i + 1}: ${c.hex};`);
+    });
+    expect(css).toContain("--brand-background: #FFFFFF;");
+  });
+
+  test("lockups: shapes only (the name as outlines), PNGs 2048 px wide on transparency", async () => {
+    for (const layout of ["horizontal", "stacked"]) {
+      const svg = text(entries[`lockup-${layout}.svg`] ?? new Uint8Array());
+      expect(sanitizeSvg(svg)).toBe(svg);
+      expect(svg).not.toMatch(/<text|font-family|@font-face/);
+      const png = await raw(entries[`lockup-${layout}.png`] ?? new Uint8Array());
+      expect(png.width).toBe(2048);
+      expect(png.data[3]).toBe(0);
+    }
+    const h = await raw(entries["lockup-horizontal.png"] ?? new Uint8Array());
+    const s = await raw(entries["lockup-stacked.png"] ?? new Uint8Array());
+    expect(h.width / h.height).toBeGreaterThan(2);
+    expect(s.width / s.height).toBeLessThan(1.5);
   });
 
   test("README lists every file", () => {

@@ -50,7 +50,15 @@ describe("sandbox logo PNG", () => {
   test("every deliverable works on the sandbox's output; its trace is faithful", async () => {
     for (let n = 1; n <= 4; n++) {
       const png = renderSandboxLogoPng({ brandName: "Acme Coffee", colors: ["#1F2937", "#F59E0B"], n });
-      const [svgFile] = await makeAsset("vector", png, { mode: "color", maxColors: 8 }, { maxPixels: 25_000_000 });
+      // The backdrop kept, so the SVG alone is compared with the opaque source.
+      const [svgFile] = await makeAsset(
+        "vector",
+        png,
+        { mode: "color", maxColors: 8, background: "keep" },
+        {
+          maxPixels: 25_000_000,
+        },
+      );
       const svg = new TextDecoder().decode(svgFile?.bytes ?? new Uint8Array());
       expect(diffFraction(await raw(png), renderSvgRaw(svg, 512))).toBeLessThanOrEqual(0.02);
       expect(countPaths(svg)).toBeLessThan(30);

@@ -2,6 +2,7 @@ import { z } from "@hono/zod-openapi";
 import { brandKit } from "./brand-kit";
 import type { Deliverable } from "./define";
 import { icons } from "./icons";
+import { lockup } from "./lockup";
 import { transparent } from "./transparent";
 import { vector } from "./vector";
 
@@ -12,7 +13,7 @@ import { vector } from "./vector";
  * from this list. Pure: no database, no native module, so the worker thread and the schema import it too.
  * Adding a kind is one declaration file and one entry here.
  */
-export const DELIVERABLES = [vector, transparent, icons, brandKit] as const;
+export const DELIVERABLES = [vector, transparent, icons, lockup, brandKit] as const;
 
 type AnyDeliverable = (typeof DELIVERABLES)[number];
 export type AssetKind = AnyDeliverable["kind"];

@@ -1,5 +1,6 @@
 import sharp from "sharp";
 import { hex } from "./quantize";
+import { parseSvg, type SvgNode, serializeSvg } from "./sanitize";
 import { alphaBox, edgeColour, removeBackground } from "./transparent";
 import type { AssetFile, Raster, RGB } from "./types";
 
@@ -11,8 +12,101 @@ import type { AssetFile, Raster, RGB } from "./types";
 export interface Mark {
   /** The mark alone (transparent around it), cropped to its bounding box. */
   mark: Raster;
+  /** The mark's bounding box in the source's pixels. */
+  box: Box;
   /** The source's background colour (the median of its edge). */
   background: RGB;
+}
+
+export type MarkRule = "auto" | "whole";
+
+interface Box {
+  left: number;
+  top: number;
+  width: number;
+  height: number;
+}
+
+/** Bounding box of the set pixels of `mask` inside the region [x0,x1)×[y0,y1), or null when empty. */
+function maskBox(mask: Uint8Array, w: number, x0: number, y0: number, x1: number, y1: number): Box | null {
+  let l = x1;
+  let t = y1;
+  let r = -1;
+  let b = -1;
+  for (let y = y0; y < y1; y++)
+    for (let x = x0; x < x1; x++)
+      if (mask[y * w + x]) {
+        if (x < l) l = x;
+        if (x > r) r = x;
+        if (y < t) t = y;
+        if (y > b) b = y;
+      }
+  return r < 0 ? null : { left: l, top: t, width: r - l + 1, height: b - t + 1 };
+}
+
+/** Runs of empty columns (axis "x") or rows ("y") of a mask, as [start, end) pairs, inside the extent. */
+function gaps(mask: Uint8Array, w: number, h: number, axis: "x" | "y"): [number, number][] {
+  const len = axis === "x" ? w : h;
+  const filled = new Uint8Array(len);
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) if (mask[y * w + x]) filled[axis === "x" ? x : y] = 1;
+  const out: [number, number][] = [];
+  let start = -1;
+  for (let i = 0; i < len; i++) {
+    if (!filled[i] && start < 0) start = i;
+    if (filled[i] && start >= 0) {
+      if (start > 0) out.push([start, i]);
+      start = -1;
+    }
+  }
+  return out;
+}
+
+export interface MarkSplit {
+  /** The symbol's box in the mark's pixels. */
+  symbol: Box;
+  layout: "horizontal" | "stacked";
+}
+
+/**
+ * Finds a symbol with a wordmark: the mark splits at an empty band into a symbol and a line of text
+ * beside it (a part lower than the symbol and wider than tall) or under it (much lower than the symbol,
+ * at least twice as wide as tall). The widest such band wins. Null when the mark is one block.
+ */
+export function splitSymbol(mark: Raster): MarkSplit | null {
+  const { width: w, height: h, data } = mark;
+  const mask = new Uint8Array(w * h);
+  for (let p = 0; p < w * h; p++) mask[p] = (data[p * 4 + 3] as number) > 127 ? 1 : 0;
+  let best: { split: MarkSplit; score: number } | null = null;
+  const consider = (split: MarkSplit, score: number) => {
+    if (!best || score > best.score) best = { split, score };
+  };
+  for (const [a, b] of gaps(mask, w, h, "x")) {
+    const sym = maskBox(mask, w, 0, 0, a, h);
+    const text = maskBox(mask, w, b, 0, w, h);
+    if (!sym || !text) continue;
+    if ((b - a) / w < 0.015) continue;
+    if (text.height <= 0.75 * sym.height && text.width >= 1.2 * text.height && sym.height >= 0.6 * h)
+      consider({ symbol: sym, layout: "horizontal" }, (b - a) / w);
+  }
+  for (const [a, b] of gaps(mask, w, h, "y")) {
+    const sym = maskBox(mask, w, 0, 0, w, a);
+    const text = maskBox(mask, w, 0, b, w, h);
+    if (!sym || !text) continue;
+    if ((b - a) / h < 0.015) continue;
+    if (text.height <= 0.5 * sym.height && text.width >= 2 * text.height)
+      consider({ symbol: sym, layout: "stacked" }, (b - a) / h);
+  }
+  return (best as { split: MarkSplit } | null)?.split ?? null;
+}
+
+/** The part of a raster inside `box`. */
+export function crop(img: Raster, box: Box): Raster {
+  const data = new Uint8Array(box.width * box.height * 4);
+  for (let y = 0; y < box.height; y++) {
+    const from = ((box.top + y) * img.width + box.left) * 4;
+    data.set(img.data.subarray(from, from + box.width * 4), y * box.width * 4);
+  }
+  return { data, width: box.width, height: box.height };
 }
 
 export function extractMark(source: Raster, transparent?: Raster): Mark {
@@ -21,14 +115,21 @@ export function extractMark(source: Raster, transparent?: Raster): Mark {
   const background: RGB = edge.alpha < 128 ? [255, 255, 255] : edge.colour;
   const cut = transparent ?? removeBackground(source, "border", 10);
   const box = alphaBox(cut);
-  if (!box) return { mark: cut, background };
-  const { left, top, width, height } = box;
-  const data = new Uint8Array(width * height * 4);
-  for (let y = 0; y < height; y++) {
-    const from = ((top + y) * cut.width + left) * 4;
-    data.set(cut.data.subarray(from, from + width * 4), y * width * 4);
-  }
-  return { mark: { data, width, height }, background };
+  if (!box) return { mark: cut, box: { left: 0, top: 0, width: cut.width, height: cut.height }, background };
+  return { mark: crop(cut, box), box, background };
+}
+
+/** The icon's mark: the symbol without its wordmark (`auto`), or the whole mark. */
+export function iconMark(m: Mark, rule: MarkRule): Mark {
+  if (rule === "whole") return m;
+  const split = splitSymbol(m.mark);
+  if (!split) return m;
+  const s = split.symbol;
+  return {
+    mark: crop(m.mark, s),
+    box: { left: m.box.left + s.left, top: m.box.top + s.top, width: s.width, height: s.height },
+    background: m.background,
+  };
 }
 
 /** The mark scaled to width×height (never distorted: the caller keeps the aspect). */
@@ -103,12 +204,71 @@ export function buildIco(images: { size: number; png: Uint8Array }[]): Uint8Arra
 
 const utf8 = (s: string) => new TextEncoder().encode(s);
 
+/** `name` cut to at most `max` characters, at a word boundary where one exists. */
+export function shortName(name: string, max = 12): string {
+  const n = name.trim().replace(/\s+/g, " ");
+  if (n.length <= max) return n;
+  const cut = n.slice(0, max + 1);
+  const space = cut.lastIndexOf(" ");
+  return (space > 0 ? cut.slice(0, space) : n.slice(0, max)).trim();
+}
+
+const f1 = (v: number) => String(Math.round(v * 10) / 10);
+
+/**
+ * A square SVG showing only `box` (raster pixels of a `width`×`height` raster) of the vector master,
+ * centred, its larger side `fill` of the square: nested viewports, so the master's paths are kept as they are.
+ */
+export function croppedSvg(master: { svg: string; width: number; height: number }, box: Box, fill = 0.9): string {
+  const m = parseSvg(master.svg);
+  const viewBox = m.attrs.get("viewBox") ?? `0 0 ${master.width} ${master.height}`;
+  const side = Math.max(box.width, box.height) / fill;
+  const x = box.left - (side - box.width) / 2;
+  const y = box.top - (side - box.height) / 2;
+  const node = (name: string, attrs: [string, string][], children: SvgNode[] = []): SvgNode => ({
+    name,
+    attrs: new Map(attrs),
+    children,
+    text: "",
+  });
+  const root = node(
+    "svg",
+    [
+      ["version", "1.1"],
+      ["width", "512"],
+      ["height", "512"],
+      ["viewBox", `${f1(x)} ${f1(y)} ${f1(side)} ${f1(side)}`],
+    ],
+    [
+      node(
+        "svg",
+        [
+          ["width", String(master.width)],
+          ["height", String(master.height)],
+          ["viewBox", viewBox],
+        ],
+        m.children.filter((c) => c.name !== "title" && c.name !== "desc"),
+      ),
+    ],
+  );
+  return serializeSvg(root);
+}
+
+export interface IconOptions {
+  /** The brand's name for site.webmanifest (`name`; `short_name` is it cut to 12 characters). */
+  name?: string;
+  /** "#RRGGBB" for theme_color (default: the background). */
+  theme?: string;
+}
+
 export async function makeIcons(
   m: Mark,
   background: RGB,
-  faviconSvg: { svg: string; width: number; height: number },
+  master: { svg: string; width: number; height: number },
+  opts: IconOptions = {},
 ): Promise<AssetFile[]> {
   const mark = m.mark;
+  const faviconSvg = { svg: croppedSvg(master, m.box), width: 512, height: 512 };
   const png = (name: string, bytes: Uint8Array, size: number): AssetFile => ({
     name,
     contentType: "image/png",
@@ -120,22 +280,25 @@ export async function makeIcons(
     place(mark, background, size, size, fitScale(mark, size, size, fraction));
   const [ico16, ico32, ico48, apple, i192, i512, maskable] = await Promise.all([
     square(16, 1),
-    square(32, 0.94),
-    square(48, 0.92),
+    square(32, 0.96),
+    square(48, 0.94),
     square(180, 0.8),
     square(192, 0.8),
     square(512, 0.8),
     place(mark, background, 512, 512, circleScale(mark, 512, 0.78)),
   ]);
   const bg = hex(background);
+  const name = opts.name?.trim() || "Logo";
   const manifest = {
+    name,
+    short_name: shortName(name),
     icons: [
       { src: "icon-192.png", sizes: "192x192", type: "image/png", purpose: "any" },
       { src: "icon-512.png", sizes: "512x512", type: "image/png", purpose: "any" },
       { src: "icon-maskable-512.png", sizes: "512x512", type: "image/png", purpose: "maskable" },
     ],
     background_color: bg,
-    theme_color: bg,
+    theme_color: opts.theme ?? bg,
     display: "standalone",
   };
   const head = [

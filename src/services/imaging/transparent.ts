@@ -3,12 +3,13 @@ import type { Raster, RGB } from "./types";
 /**
  * Background removal for logos on a flat background: the background is the median colour of the
  * image's edge; `border` clears (alpha 0) the pixels within tolerance that are connected to the edge,
- * `all` clears every pixel within tolerance. A soft band next to the cleared region gets partial alpha
+ * `all` clears every pixel within tolerance; `auto` clears what `border` does and also the enclosed regions
+ * of the background colour that are holes of the mark (see holesOfMark). A soft band next to the cleared region gets partial alpha
  * from how far each pixel lies from the background towards the nearby foreground colour, and takes that
  * foreground colour (solving c = a·fg + (1−a)·bg for fg), so no halo of the old background remains.
  */
 
-export type TransparentMode = "border" | "all";
+export type TransparentMode = "border" | "all" | "auto";
 
 export function edgeColour(img: Raster): { colour: RGB; alpha: number } {
   const { width: w, height: h, data } = img;
@@ -38,6 +39,100 @@ export function edgeColour(img: Raster): { colour: RGB; alpha: number } {
   return { colour: [median(rs), median(gs), median(bs)], alpha: median(as) };
 }
 
+/** Marks (1) every pixel `near` the background that is 4-connected to the image's edge. */
+function floodFromEdge(removed: Uint8Array, near: (p: number) => boolean, w: number, h: number): void {
+  const n = w * h;
+  const queue = new Int32Array(n);
+  let tail = 0;
+  const seed = (p: number) => {
+    if (!removed[p] && near(p)) {
+      removed[p] = 1;
+      queue[tail++] = p;
+    }
+  };
+  for (let x = 0; x < w; x++) {
+    seed(x);
+    seed((h - 1) * w + x);
+  }
+  for (let y = 0; y < h; y++) {
+    seed(y * w);
+    seed(y * w + w - 1);
+  }
+  for (let head = 0; head < tail; head++) {
+    const p = queue[head] as number;
+    const x = p % w;
+    if (x > 0) seed(p - 1);
+    if (x < w - 1) seed(p + 1);
+    if (p >= w) seed(p - w);
+    if (p + w < n) seed(p + w);
+  }
+}
+
+/** An enclosed region is a hole when it lies within this many times the square root of its own area from
+ * the outside background (a counter sits one stroke away; a shape drawn on a field sits deeper in it). */
+export const HOLE_REACH = 0.5;
+
+/**
+ * `auto`: among the enclosed regions of the background colour (not connected to the edge), the holes of
+ * the mark go (the counters of letters, the inside of a ring), shapes drawn on a filled field stay. A
+ * region is a hole when its distance from the removed outside, through the mark, is small beside its
+ * size: at most max(3 px, HOLE_REACH·√area).
+ */
+function holesOfMark(removed: Uint8Array, near: (p: number) => boolean, w: number, h: number): void {
+  const n = w * h;
+  // City-block distance from the removed outside (BFS), capped.
+  const CAP = 65535;
+  const dist = new Uint16Array(n).fill(CAP);
+  const queue = new Int32Array(n);
+  let tail = 0;
+  for (let p = 0; p < n; p++)
+    if (removed[p]) {
+      dist[p] = 0;
+      queue[tail++] = p;
+    }
+  for (let head = 0; head < tail; head++) {
+    const p = queue[head] as number;
+    const d = (dist[p] as number) + 1;
+    const x = p % w;
+    const visit = (q: number) => {
+      if ((dist[q] as number) > d) {
+        dist[q] = d;
+        queue[tail++] = q;
+      }
+    };
+    if (x > 0) visit(p - 1);
+    if (x < w - 1) visit(p + 1);
+    if (p >= w) visit(p - w);
+    if (p + w < n) visit(p + w);
+  }
+  const seen = new Uint8Array(n);
+  for (let start = 0; start < n; start++) {
+    if (removed[start] || seen[start] || !near(start)) continue;
+    // One enclosed region of the background colour.
+    tail = 0;
+    queue[tail++] = start;
+    seen[start] = 1;
+    let dmin = CAP;
+    for (let head = 0; head < tail; head++) {
+      const p = queue[head] as number;
+      dmin = Math.min(dmin, dist[p] as number);
+      const x = p % w;
+      const visit = (q: number) => {
+        if (!seen[q] && !removed[q] && near(q)) {
+          seen[q] = 1;
+          queue[tail++] = q;
+        }
+      };
+      if (x > 0) visit(p - 1);
+      if (x < w - 1) visit(p + 1);
+      if (p >= w) visit(p - w);
+      if (p + w < n) visit(p + w);
+    }
+    if (dmin <= Math.max(3, HOLE_REACH * Math.sqrt(tail)))
+      for (let i = 0; i < tail; i++) removed[queue[i] as number] = 1;
+  }
+}
+
 export function removeBackground(img: Raster, mode: TransparentMode, tolerance: number): Raster {
   const { width: w, height: h, data } = img;
   const n = w * h;
@@ -60,30 +155,8 @@ export function removeBackground(img: Raster, mode: TransparentMode, tolerance: 
   if (mode === "all") {
     for (let p = 0; p < n; p++) if (near(p)) removed[p] = 1;
   } else {
-    const queue = new Int32Array(n);
-    let tail = 0;
-    const seed = (p: number) => {
-      if (!removed[p] && near(p)) {
-        removed[p] = 1;
-        queue[tail++] = p;
-      }
-    };
-    for (let x = 0; x < w; x++) {
-      seed(x);
-      seed((h - 1) * w + x);
-    }
-    for (let y = 0; y < h; y++) {
-      seed(y * w);
-      seed(y * w + w - 1);
-    }
-    for (let head = 0; head < tail; head++) {
-      const p = queue[head] as number;
-      const x = p % w;
-      if (x > 0) seed(p - 1);
-      if (x < w - 1) seed(p + 1);
-      if (p >= w) seed(p - w);
-      if (p + w < n) seed(p + w);
-    }
+    floodFromEdge(removed, near, w, h);
+    if (mode === "auto") holesOfMark(removed, near, w, h);
   }
   // Distance (Chebyshev, up to BAND+REF) of each kept pixel from the removed region.
   const BAND = 2;

@@ -109,9 +109,28 @@ export async function analyse(source: Raster, maxColors: number): Promise<Analys
   return { source, trace: small, q: quantize(small, maxColors) };
 }
 
-export async function traceColor(a: Analysis): Promise<Traced> {
-  const tree = await trace(a.q, (l) => a.q.palette[l] ?? null);
-  return wrap(tree, a.q.width, a.source.width, a.source.height);
+export type BackgroundRule = "drop" | "keep";
+
+/**
+ * The colour trace. `drop` (the default) leaves the background colour (the colour of the image's edge)
+ * transparent, inside the mark too, so the SVG draws no backdrop; `keep` draws it as one rect under the shapes.
+ */
+export async function traceColor(a: Analysis, background: BackgroundRule = "drop"): Promise<Traced> {
+  const q = a.q;
+  const bg = q.background === TRANSPARENT ? null : q.palette[q.background];
+  const tree = await trace(q, (l) => (l === q.background ? null : (q.palette[l] ?? null)));
+  if (background === "keep" && bg)
+    tree.children.unshift({
+      name: "rect",
+      attrs: new Map([
+        ["width", String(q.width)],
+        ["height", String(q.height)],
+        ["fill", hex(bg)],
+      ]),
+      children: [],
+      text: "",
+    });
+  return wrap(tree, q.width, a.source.width, a.source.height);
 }
 
 /** The non-background colour that contrasts most with the background (among colours with a real share). */
@@ -134,9 +153,81 @@ export function markColour(q: Quantized): RGB {
   return best ?? [0, 0, 0];
 }
 
-/** One colour plus transparency: every non-background pixel becomes the mark. */
+/** WCAG relative luminance, 0..1. */
+export function relativeLuminance(c: RGB): number {
+  const lin = (v: number) => {
+    const s = v / 255;
+    return s <= 0.04045 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+  };
+  return 0.2126 * lin(c[0]) + 0.7152 * lin(c[1]) + 0.0722 * lin(c[2]);
+}
+
+/** Two colours whose relative luminance differs by at least this keep their boundary in one colour. */
+export const MONO_CONTRAST = 0.2;
+
+/**
+ * Which colours are ink in a one-colour version (the background never is): every boundary between
+ * the background and the mark, and between two colours of the mark whose relative luminance differs by
+ * at least MONO_CONTRAST, should separate ink from knock-out. Colours are few (≤ 16), so every
+ * assignment is tried and the one keeping the most boundary pixels wins (ties: more ink).
+ */
+export function monoInk(q: Quantized): boolean[] {
+  // Slot k stands for transparent pixels; the background is a palette colour or that slot.
+  const k = q.palette.length + 1;
+  const { labels, width: w, height: h } = q;
+  const pairs = new Float64Array(k * k);
+  const slot = (l: number) => (l === TRANSPARENT ? k - 1 : l);
+  const bgLabel = slot(q.background);
+  const bump = (a: number, b: number) => {
+    if (a === b) return;
+    const x = slot(a) === k - 1 ? bgLabel : a;
+    const y = slot(b) === k - 1 ? bgLabel : b;
+    if (x === y) return;
+    pairs[x * k + y] = (pairs[x * k + y] as number) + 1;
+  };
+  for (let y = 0; y < h; y++) {
+    const row = y * w;
+    for (let x = 0; x < w; x++) {
+      const p = row + x;
+      if (x + 1 < w) bump(labels[p] as number, labels[p + 1] as number);
+      if (y + 1 < h) bump(labels[p] as number, labels[p + w] as number);
+    }
+  }
+  const lum = [...q.palette.map(relativeLuminance), 1];
+  const weight: { a: number; b: number; n: number }[] = [];
+  for (let a = 0; a < k; a++)
+    for (let b = a + 1; b < k; b++) {
+      const n = (pairs[a * k + b] as number) + (pairs[b * k + a] as number);
+      if (n === 0) continue;
+      if (a === bgLabel || b === bgLabel || Math.abs((lum[a] as number) - (lum[b] as number)) >= MONO_CONTRAST)
+        weight.push({ a, b, n });
+    }
+  const free = q.palette.map((_, i) => i).filter((i) => i !== bgLabel && (q.counts[i] as number) > 0);
+  let best: boolean[] = Array.from({ length: k }, (_, i) => i !== bgLabel && i < k - 1);
+  let bestScore = -1;
+  let bestInk = -1;
+  const ink: boolean[] = new Array(k).fill(false);
+  for (let mask = 1; mask < 1 << free.length; mask++) {
+    free.forEach((l, j) => {
+      ink[l] = (mask & (1 << j)) !== 0;
+    });
+    let score = 0;
+    for (const e of weight) if (ink[e.a] !== ink[e.b]) score += e.n;
+    let inkPixels = 0;
+    for (const l of free) if (ink[l]) inkPixels += q.counts[l] as number;
+    if (score > bestScore || (score === bestScore && inkPixels > bestInk)) {
+      bestScore = score;
+      bestInk = inkPixels;
+      best = [...ink];
+    }
+  }
+  return best.slice(0, k - 1);
+}
+
+/** One colour plus transparency: the ink colours (monoInk) become the mark, the others are knocked out. */
 export async function traceMono(a: Analysis, fill?: string): Promise<Traced> {
   const colour = fill ?? hex(markColour(a.q));
-  const tree = await trace(a.q, (l) => (l === a.q.background ? null : [0, 0, 0]));
+  const ink = monoInk(a.q);
+  const tree = await trace(a.q, (l) => (ink[l] ? [0, 0, 0] : null));
   return wrap(tree, a.q.width, a.source.width, a.source.height, colour);
 }

@@ -1,10 +1,12 @@
-import { extractMark, fitScale, type Mark, makeIcons, place } from "./icons";
+import { extractMark, fitScale, type IconOptions, iconMark, type Mark, type MarkRule, makeIcons, place } from "./icons";
+import { darkestMarkColour, type LockupLayout, lockupFiles } from "./lockup";
+import type { FontFamily } from "./lockup-fonts";
 import { svgToPdf } from "./pdf";
-import { hex, parseHex } from "./quantize";
+import { hex, parseHex, TRANSPARENT } from "./quantize";
 import { encodePng, renderSvgPng, type Source } from "./source";
 import { removeBackground, type TransparentMode } from "./transparent";
 import type { AssetFile, Raster, RGB } from "./types";
-import { type Analysis, analyse, type Traced, traceColor, traceMono } from "./vector";
+import { type Analysis, analyse, type BackgroundRule, type Traced, traceColor, traceMono } from "./vector";
 
 /**
  * One decoded source and the image operations a deliverable is made of. The pieces that several files
@@ -24,7 +26,33 @@ export interface MasterSvg {
 
 export interface PaletteColor {
   hex: string;
+  rgb: [number, number, number];
+  /** Percent, 0–100: the plain conversion, k = 1 − max(r,g,b)/255. */
+  cmyk: [number, number, number, number];
+  /** Share of the mark's pixels. */
   share: number;
+}
+
+export interface Palette {
+  /** The background colour, or null when the source has none (transparent). */
+  background: string | null;
+  /** The colours of the mark, most used first. */
+  colors: PaletteColor[];
+}
+
+export function cmyk(rgb: readonly [number, number, number]): [number, number, number, number] {
+  const [r, g, b] = rgb.map((v) => v / 255) as [number, number, number];
+  const k = 1 - Math.max(r, g, b);
+  if (k >= 1) return [0, 0, 0, 100];
+  const pc = (v: number) => Math.round(v * 100);
+  return [pc((1 - r - k) / (1 - k)), pc((1 - g - k) / (1 - k)), pc((1 - b - k) / (1 - k)), pc(k)];
+}
+
+/** palette.css: the mark's colours as custom properties, --brand-1 … and --brand-background. */
+export function paletteCss(p: Palette): string {
+  const lines = p.colors.map((c, i) => `  --brand-${i + 1}: ${c.hex};`);
+  lines.push(`  --brand-background: ${p.background ?? "transparent"};`);
+  return `:root {\n${lines.join("\n")}\n}\n`;
 }
 
 export class Work {
@@ -51,13 +79,14 @@ export class Work {
     return a;
   }
 
-  /** The colour master SVG: the sanitised source, or the trace of a raster. */
-  async masterSvg(maxColors = DEFAULT_MAX_COLORS): Promise<MasterSvg> {
+  /** The colour master SVG: the sanitised source, or the trace of a raster (the background dropped or kept). */
+  async masterSvg(maxColors = DEFAULT_MAX_COLORS, background: BackgroundRule = "drop"): Promise<MasterSvg> {
     if (this.src.svg) return { svg: this.src.svg, width: this.width, height: this.height, paths: null };
-    let trace = this.traces.get(maxColors);
+    const key = background === "keep" ? -maxColors : maxColors;
+    let trace = this.traces.get(key);
     if (!trace) {
-      trace = this.analyse(maxColors).then(traceColor);
-      this.traces.set(maxColors, trace);
+      trace = this.analyse(maxColors).then((a) => traceColor(a, background));
+      this.traces.set(key, trace);
     }
     const t = await trace;
     return { svg: t.svg, width: this.width, height: this.height, paths: t.paths };
@@ -78,10 +107,27 @@ export class Work {
     return extractMark(this.src.raster, cut);
   }
 
-  /** The icon set for a mark, on `background` (default: the source's background colour). */
-  async icons(mark: Mark, background?: string): Promise<AssetFile[]> {
+  /** The icon set for a mark (its symbol alone under `rule: auto`), on `background` (default: the source's). */
+  async icons(
+    mark: Mark,
+    background?: string,
+    opts: { rule?: MarkRule; name?: string | null } = {},
+  ): Promise<AssetFile[]> {
     const bg: RGB = background ? parseHex(background) : mark.background;
-    return makeIcons(mark, bg, await this.masterSvg());
+    const palette = await this.palette();
+    const iconOpts: IconOptions = { name: opts.name ?? undefined, theme: palette.colors[0]?.hex };
+    return makeIcons(iconMark(mark, opts.rule ?? "auto"), bg, await this.masterSvg(), iconOpts);
+  }
+
+  /** lockup.svg and lockup.png (or `prefix`.svg/png): the mark and `text` set in `font`. */
+  async lockup(
+    mark: Mark,
+    opts: { layout: LockupLayout; text: string; font: FontFamily; color?: string },
+    prefix = "lockup",
+  ): Promise<AssetFile[]> {
+    const master = await this.masterSvg();
+    const color = opts.color ?? darkestMarkColour((await this.analyse()).q);
+    return lockupFiles({ master, box: mark.box, text: opts.text, font: opts.font, layout: opts.layout, color }, prefix);
   }
 
   /** The mark centred on a `width`×`height` canvas of the background colour, its larger side `fill` of the canvas. */
@@ -89,15 +135,22 @@ export class Work {
     return place(mark.mark, mark.background, width, height, fitScale(mark.mark, width, height, fill));
   }
 
-  /** The dominant colours of the source, most used first, shares rounded to 4 places. */
-  async palette(): Promise<PaletteColor[]> {
+  /** The colours of the mark (the background excluded), most used first, with their share of the mark's pixels. */
+  async palette(): Promise<Palette> {
     const q = (await this.analyse()).q;
-    const total = q.counts.reduce((s, c) => s + c, 0) || 1;
-    return q.palette
-      .map((c, i) => ({ hex: hex(c), share: (q.counts[i] ?? 0) / total }))
-      .filter((c) => c.share > 0)
-      .sort((x, y) => y.share - x.share || x.hex.localeCompare(y.hex))
-      .map((c) => ({ hex: c.hex, share: Math.round(c.share * 10_000) / 10_000 }));
+    const bg = q.background === TRANSPARENT ? null : q.palette[q.background];
+    const total = q.counts.reduce((s, c, i) => (i === q.background ? s : s + c), 0) || 1;
+    const colors = q.palette
+      .map((c, i) => ({ c, share: i === q.background ? 0 : (q.counts[i] ?? 0) / total }))
+      .filter((x) => x.share > 0)
+      .sort((x, y) => y.share - x.share || hex(x.c).localeCompare(hex(y.c)))
+      .map(({ c, share }) => ({
+        hex: hex(c),
+        rgb: [c[0], c[1], c[2]] as [number, number, number],
+        cmyk: cmyk([c[0], c[1], c[2]]),
+        share: Math.round(share * 10_000) / 10_000,
+      }));
+    return { background: bg ? hex(bg) : null, colors };
   }
 
   pdf(master: MasterSvg): Promise<Uint8Array> {

@@ -1,0 +1,2 @@
+ALTER TABLE "asset" DROP CONSTRAINT "asset_kind";--> statement-breakpoint
+ALTER TABLE "asset" ADD CONSTRAINT "asset_kind" CHECK ("asset"."kind" in ('vector', 'transparent', 'icons', 'lockup', 'brand-kit'));

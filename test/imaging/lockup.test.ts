@@ -1,0 +1,88 @@
+import { describe, expect, test } from "bun:test";
+import { assetOptions } from "../../src/services/deliverables";
+import { makeAsset } from "../../src/services/deliverables/make";
+import { type AssetFile, sanitizeSvg } from "../../src/services/imaging";
+import { FONT_FAMILIES } from "../../src/services/imaging/font-families";
+import { fixture, raw } from "./fixtures";
+
+const limits = { maxPixels: 25_000_000 };
+const text = (f: AssetFile | undefined) => new TextDecoder().decode(f?.bytes ?? new Uint8Array());
+const byName = (files: AssetFile[], name: string) => files.find((f) => f.name === name);
+
+/** Columns of a PNG (alpha > 127) that hold ink, as runs [start, end). */
+async function inkRuns(png: Uint8Array): Promise<{ runs: [number, number][]; width: number; height: number }> {
+  const r = await raw(png);
+  const cols = new Uint8Array(r.width);
+  for (let y = 0; y < r.height; y++)
+    for (let x = 0; x < r.width; x++) if ((r.data[(y * r.width + x) * 4 + 3] as number) > 127) cols[x] = 1;
+  const runs: [number, number][] = [];
+  let start = -1;
+  for (let x = 0; x <= r.width; x++) {
+    if (x < r.width && cols[x] && start < 0) start = x;
+    if ((x === r.width || !cols[x]) && start >= 0) {
+      runs.push([start, x]);
+      start = -1;
+    }
+  }
+  return { runs, width: r.width, height: r.height };
+}
+
+describe("lockup", () => {
+  test("lockup.svg is shapes only (the name as outlines), lockup.png is 2048 px wide on transparency", async () => {
+    const f = await fixture("ring");
+    for (const font of FONT_FAMILIES) {
+      const files = await makeAsset("lockup", f.input, assetOptions("lockup", { font, text: "Northwind" }), limits);
+      expect(files.map((x) => x.name)).toEqual(["lockup.svg", "lockup.png"]);
+      const svg = text(byName(files, "lockup.svg"));
+      expect(sanitizeSvg(svg)).toBe(svg);
+      expect(svg).not.toMatch(/<text|font-family|@font-face|<rect/);
+      const png = byName(files, "lockup.png");
+      expect(png?.width).toBe(2048);
+      const r = await raw(png?.bytes ?? new Uint8Array());
+      expect(r.width).toBe(2048);
+      expect(r.data[3]).toBe(0); // the corner is transparent: no backdrop
+    }
+  }, 60_000);
+
+  test("horizontal sets the name beside the mark, stacked under it; the default colour is the mark's darkest", async () => {
+    const f = await fixture("ring");
+    const h = await makeAsset("lockup", f.input, assetOptions("lockup", { text: "Orbit" }), limits);
+    const s = await makeAsset("lockup", f.input, assetOptions("lockup", { text: "Orbit", layout: "stacked" }), limits);
+    const hp = await inkRuns(byName(h, "lockup.png")?.bytes ?? new Uint8Array());
+    const sp = await inkRuns(byName(s, "lockup.png")?.bytes ?? new Uint8Array());
+    expect(hp.width / hp.height).toBeGreaterThan(2);
+    expect(sp.width / sp.height).toBeLessThan(1.5);
+    // Horizontal: the mark, then a gap, then five letters (O, r, b, i, t) each its own run of columns.
+    expect(hp.runs.length).toBe(6);
+    // The name is the last path (after the mark's nested viewport); flat-5's darkest colour is its slate square.
+    const nameFill = (files: AssetFile[]) =>
+      /<\/svg><\/svg><path d="[^"]*" fill="(#[0-9A-F]{6})"/.exec(text(byName(files, "lockup.svg")))?.[1];
+    const five = await makeAsset(
+      "lockup",
+      (await fixture("flat-5")).input,
+      assetOptions("lockup", { text: "O" }),
+      limits,
+    );
+    expect(nameFill(five)).toBe("#1F2937");
+    const red = await makeAsset("lockup", f.input, assetOptions("lockup", { text: "Orbit", color: "#DC2626" }), limits);
+    expect(nameFill(red)).toBe("#DC2626");
+  }, 60_000);
+
+  test("the name defaults to the prediction's brand name", async () => {
+    const f = await fixture("ring");
+    const a = await makeAsset("lockup", f.input, assetOptions("lockup", {}), limits, { brandName: "Al" });
+    const b = await makeAsset("lockup", f.input, assetOptions("lockup", {}), limits, { brandName: "Albatross" });
+    const ra = await inkRuns(byName(a, "lockup.png")?.bytes ?? new Uint8Array());
+    const rb = await inkRuns(byName(b, "lockup.png")?.bytes ?? new Uint8Array());
+    expect(ra.runs.length).toBe(3); // mark, A, l
+    expect(rb.runs.length).toBe(10); // mark and nine letters
+  }, 60_000);
+
+  test("options: 1-40 characters, a listed font, #RRGGBB", () => {
+    expect(() => assetOptions("lockup", { text: "" })).toThrow();
+    expect(() => assetOptions("lockup", { text: "x".repeat(41) })).toThrow();
+    expect(() => assetOptions("lockup", { font: "comic-sans" })).toThrow();
+    expect(() => assetOptions("lockup", { color: "red" })).toThrow();
+    expect(assetOptions("lockup", {})).toEqual({ layout: "horizontal", font: "inter" });
+  });
+});
