@@ -3,9 +3,9 @@ import { request as httpRequest, type IncomingMessage } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { isIP } from "node:net";
 import { imageTypeOf, newFileKey } from "../domain/files";
+import { guardedLookup, isPrivateAddress, isPrivateHost } from "./net/address-guard";
 import type { Needs } from "./ports";
 import type { Storage } from "./storage";
-import { guardedLookup, isPrivateAddress, isPrivateHost } from "./webhooks/address-guard";
 
 /** The ports this module uses. */
 type OutputDeps = Needs<"config" | "storage" | "selfFetch">;

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
-import { checkWebhookUrl, isPrivateAddress } from "../../src/services/webhooks/address-guard";
+import { checkWebhookUrl, isPrivateAddress } from "../../src/services/net/address-guard";
 import { postWebhook } from "../../src/services/webhooks/sender";
 
 /** The address guard of outbound fetches (webhooks, output copies), at create and at send time. */

@@ -14,11 +14,11 @@ import {
   toPrediction,
 } from "../../schemas/predictions";
 import { charge, isUniqueViolation, preparedChargeWithJob } from "../ledger";
+import { checkWebhookUrl } from "../net/address-guard";
 import type { Needs } from "../ports";
 import { eachlabsCallbackUrl } from "../providers/eachlabs-callback";
 import { buildPrompt, buildProviderInput } from "../providers/eachlabs-input";
 import { type GenerationProvider, isProviderError, providerFor } from "../providers/provider";
-import { checkWebhookUrl } from "../webhooks/address-guard";
 import { enqueueWebhook } from "../webhooks/outbox";
 import { finishPrediction } from "./lifecycle";
 import { loadRow } from "./queries";
