@@ -9,8 +9,8 @@ import { ApiError, conflict } from "../../lib/errors";
 import type { CreateAssetRequest } from "../../schemas/assets";
 import { assetOptions } from "../deliverables";
 import { charge, isUniqueViolation } from "../ledger";
-import { checkWebhookUrl } from "../net/address-guard";
 import type { Needs } from "../ports";
+import { checkWebhookUrl } from "../webhooks/webhook-url";
 
 /** The ports this module uses. */
 type CreateAssetDeps = Needs<"config" | "db" | "clock" | "assetRunner" | "storage">;

@@ -14,12 +14,12 @@ import {
   toPrediction,
 } from "../../schemas/predictions";
 import { charge, isUniqueViolation, preparedChargeWithJob } from "../ledger";
-import { checkWebhookUrl } from "../net/address-guard";
 import type { Needs } from "../ports";
 import { eachlabsCallbackUrl } from "../providers/eachlabs-callback";
 import { buildPrompt, buildProviderInput } from "../providers/eachlabs-input";
 import { type GenerationProvider, isProviderError, providerFor } from "../providers/provider";
 import { enqueueWebhook } from "../webhooks/outbox";
+import { checkWebhookUrl } from "../webhooks/webhook-url";
 import { finishPrediction } from "./lifecycle";
 import { loadRow } from "./queries";
 import { settleCompletion } from "./settle";
