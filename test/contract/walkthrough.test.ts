@@ -97,6 +97,7 @@ async function walk(server: { base: string }, run: number) {
       totalSpent: 0,
       totalRefunded: 0,
       totalAdjusted: 0,
+      livemode: true,
       welcome: { granted: 1, withheld: null },
     });
 
@@ -166,6 +167,7 @@ async function walk(server: { base: string }, run: number) {
       totalSpent: 1,
       totalRefunded: 0,
       totalAdjusted: 0,
+      livemode: true,
       welcome: { granted: 3, withheld: null },
     });
     const ledger = await step("/api/credits/transactions?limit=5", { headers: key });
