@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { spawn } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { unzipSync } from "fflate";
 import { compiledBuild, DIST_ENTRY } from "../helpers/build";
 import { testDatabaseUrl } from "../helpers/db";
+import { codeBlocks, runBash } from "../helpers/doc-script";
 import { OpenApiValidator, type ValidatedResponse, validatingFetch } from "../helpers/openapi-validator";
 import { freePort, ROOT, startChildServer } from "../server/helpers";
 
@@ -97,6 +97,7 @@ async function walk(server: { base: string }, run: number) {
       totalSpent: 0,
       totalRefunded: 0,
       totalAdjusted: 0,
+      livemode: true,
       welcome: { granted: 1, withheld: null },
       livemode: true,
     });
@@ -167,6 +168,7 @@ async function walk(server: { base: string }, run: number) {
       totalSpent: 1,
       totalRefunded: 0,
       totalAdjusted: 0,
+      livemode: true,
       welcome: { granted: 3, withheld: null },
       livemode: true,
     });
@@ -214,12 +216,7 @@ async function walk(server: { base: string }, run: number) {
  */
 export function walkthroughCode(markdown: string): { script: string; receiver: string } {
   const run = ["With curl", "Streams instead of polling", "Webhooks instead of polling", "Deliverables"];
-  const sections = markdown.split(/^## /m).filter((sec) => run.some((title) => sec.startsWith(title)));
-  const blocks = (lang: string) =>
-    sections.flatMap((sec) =>
-      [...sec.matchAll(new RegExp(`^\`\`\`${lang}\n([\\s\\S]*?)^\`\`\`$`, "gm"))].map((m) => m[1] as string),
-    );
-  return { script: blocks("sh").join("\n"), receiver: blocks("ts").join("\n") };
+  return { script: codeBlocks(markdown, run, "sh").join("\n"), receiver: codeBlocks(markdown, run, "ts").join("\n") };
 }
 
 describe("docs/walkthrough.md, run as written (bash and curl)", () => {
@@ -246,7 +243,7 @@ describe("docs/walkthrough.md, run as written (bash and curl)", () => {
     mkdirSync(dir, { recursive: true });
     cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
     writeFileSync(join(dir, "receiver.ts"), receiver);
-    const out = await bash(script, dir, { PORT: port, RECEIVER_PORT: String(await freePort()) }, (text) =>
+    const out = await runBash(script, dir, { PORT: port, RECEIVER_PORT: String(await freePort()) }, (text) =>
       /prediction\.completed \S+ succeeded/.test(text),
     );
     const where = `${out}\n--- server ---\n${server.output()}`;
@@ -273,40 +270,3 @@ describe("docs/walkthrough.md, run as written (bash and curl)", () => {
     expect([where, /\{"id":"[^"]+","kind":"vector","status":"queued"/.test(out)]).toEqual([where, true]);
   }, 180_000);
 });
-
-/**
- * Runs `script` with bash in `cwd` (its own process group, so the receiver it starts in the background goes with
- * it), waits for it, then until `settled(output)` holds (the receiver's last line) or 10 s pass; returns its output.
- */
-async function bash(
-  script: string,
-  cwd: string,
-  vars: Record<string, string>,
-  settled: (output: string) => boolean,
-): Promise<string> {
-  const child = spawn("bash", ["-euo", "pipefail", "-c", script], {
-    cwd,
-    detached: true,
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...vars },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  child.stdout.on("data", (d) => {
-    out += d;
-  });
-  child.stderr.on("data", (d) => {
-    out += d;
-  });
-  try {
-    const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
-    if (code !== 0) throw new Error(`the walkthrough's script exited with ${code}:\n${out}`);
-    for (let i = 0; i < 200 && !settled(out); i++) await Bun.sleep(50);
-    return out;
-  } finally {
-    try {
-      process.kill(-(child.pid as number), "SIGTERM");
-    } catch {
-      // the group has ended
-    }
-  }
-}
