@@ -99,7 +99,6 @@ async function walk(server: { base: string }, run: number) {
       totalAdjusted: 0,
       livemode: true,
       welcome: { granted: 1, withheld: null },
-      livemode: true,
     });
 
     // 2. Models and prices, then a prediction with an Idempotency-Key.
@@ -170,7 +169,6 @@ async function walk(server: { base: string }, run: number) {
       totalAdjusted: 0,
       livemode: true,
       welcome: { granted: 3, withheld: null },
-      livemode: true,
     });
     const ledger = await step("/api/credits/transactions?limit=5", { headers: key });
     expect(ledger.body.data.map((t: { type: string; amount: number }) => [t.type, t.amount]).sort()).toEqual(
