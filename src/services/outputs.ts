@@ -1,11 +1,10 @@
 import { lookup } from "node:dns/promises";
-import { request as httpRequest, type IncomingMessage } from "node:http";
-import { request as httpsRequest } from "node:https";
 import { isIP } from "node:net";
 import { imageTypeOf, newFileKey } from "../domain/files";
+import { isPrivateAddress, isPrivateHost } from "./net/address-guard";
+import { GuardedRequestError, type GuardedResponse, guardedRequest, readAtMost } from "./net/guarded-request";
 import type { Needs } from "./ports";
 import type { Storage } from "./storage";
-import { guardedLookup, isPrivateAddress, isPrivateHost } from "./webhooks/address-guard";
 
 /** The ports this module uses. */
 type OutputDeps = Needs<"config" | "storage" | "selfFetch">;
@@ -21,7 +20,7 @@ type OutputDeps = Needs<"config" | "storage" | "selfFetch">;
  * too many redirects; a hop refused by the address guard) fails the prediction at once.
  *
  * A provider's output URL, and every redirect it answers, is steered by someone else: unless private URLs
- * are allowed (OUTPUT_ALLOW_PRIVATE_URLS), every hop goes through the webhook sender's checked and pinned
+ * are allowed (OUTPUT_ALLOW_PRIVATE_URLS), every hop goes through the guarded request's checked and pinned
  * DNS lookup (no loopback, private, link-local, metadata or IPv4-embedding IPv6 address), in production only
  * over https (with private URLs allowed, also over http to a host on a private address: a provider or a fake on
  * the same network), and never from https down to http.
@@ -76,7 +75,8 @@ export async function copyOutput(url: string, opts: CopyOptions): Promise<string
     if (!type) throw fail("permanent", "not_image");
     const declared = Number(res.headers.get("content-length") ?? Number.NaN);
     if (declared > opts.maxBytes) throw fail("permanent", "too_large");
-    const bytes = await readAtMost(res, opts.maxBytes, url);
+    const bytes = await readAtMost(res.body, opts.maxBytes);
+    if (!bytes) throw new OutputCopyError("permanent", "too_large", url);
     if (bytes.length === 0) throw new OutputCopyError("permanent", "empty", url);
     const key = newFileKey(type);
     try {
@@ -142,25 +142,6 @@ async function onPrivateAddress(target: URL, url: string): Promise<boolean> {
   }
 }
 
-/** The body, aborting the read as soon as it passes `max` bytes (a Content-Length can lie or be absent). */
-async function readAtMost(res: Response, max: number, url: string): Promise<Uint8Array> {
-  if (!res.body) return new Uint8Array(0);
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > max) {
-      await reader.cancel().catch(() => undefined);
-      throw new OutputCopyError("permanent", "too_large", url);
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks);
-}
-
 export type CopyOutcome =
   | { ok: true; urls: string[] }
   | { ok: false; kind: OutputFailureKind; failures: OutputCopyError[] };
@@ -207,75 +188,29 @@ function outputFetch(deps: OutputDeps): FetchLike {
 }
 
 /**
- * A GET over node:http(s) (the only client that lets us choose the DNS lookup), answered as a fetch Response
- * whose body streams the socket with backpressure. Without `allowPrivate` the connection uses guardedLookup:
- * a name resolving to a refused address fails with a permanent address_not_public copy error.
+ * A GET through the guarded request (../net/guarded-request), answered as a fetch Response whose body streams the
+ * socket with backpressure. Without `allowPrivate` a host refused by the address guard fails with a permanent
+ * address_not_public copy error.
  */
 export function guardedFetch(allowPrivate: boolean): FetchLike {
-  return (req) =>
-    new Promise<Response>((resolve, reject) => {
-      const target = new URL(req.url);
-      let refused: string | undefined;
-      const send = target.protocol === "https:" ? httpsRequest : httpRequest;
-      const outgoing = send(
-        target,
-        {
-          method: "GET",
-          headers: Object.fromEntries(req.headers),
-          agent: false,
-          ...(allowPrivate ? {} : { lookup: guardedLookup((detail) => (refused = detail)) }),
-        },
-        (res: IncomingMessage) => {
-          const status = res.statusCode ?? 0;
-          if (status < 200 || status > 599) {
-            res.destroy();
-            return reject(new Error(`unexpected HTTP status ${status}`));
-          }
-          const headers = new Headers();
-          for (const [name, value] of Object.entries(res.headers))
-            for (const v of Array.isArray(value) ? value : value === undefined ? [] : [value]) headers.append(name, v);
-          resolve(new Response(status === 204 || status === 304 ? null : streamOf(res), { status, headers }));
-        },
-      );
-      const abort = () => outgoing.destroy(new Error("aborted"));
-      if (req.signal.aborted) abort();
-      req.signal.addEventListener("abort", abort, { once: true });
-      outgoing.on("close", () => req.signal.removeEventListener("abort", abort));
-      outgoing.on("error", (err) =>
-        reject(refused ? new OutputCopyError("permanent", "address_not_public", req.url, { cause: refused }) : err),
-      );
-      outgoing.end();
-    });
-}
-
-/** The message's body as a web stream: read on demand, destroyed when the reader cancels. */
-function streamOf(res: IncomingMessage): ReadableStream<Uint8Array> {
-  let done = false;
-  return new ReadableStream<Uint8Array>({
-    start(controller) {
-      res.pause();
-      res.on("data", (chunk: Buffer) => {
-        if (done) return;
-        controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-        if ((controller.desiredSize ?? 0) <= 0) res.pause();
+  return async (req) => {
+    let res: GuardedResponse;
+    try {
+      res = await guardedRequest(req.url, {
+        method: "GET",
+        headers: Object.fromEntries(req.headers),
+        allowPrivate,
+        signal: req.signal,
       });
-      res.on("end", () => {
-        if (done) return;
-        done = true;
-        controller.close();
-      });
-      res.on("error", (err) => {
-        if (done) return;
-        done = true;
-        controller.error(err);
-      });
-    },
-    pull() {
-      res.resume();
-    },
-    cancel() {
-      done = true;
-      res.destroy();
-    },
-  });
+    } catch (err) {
+      if (err instanceof GuardedRequestError && err.kind === "address_not_public")
+        throw new OutputCopyError("permanent", "address_not_public", req.url, { cause: err.detail });
+      throw err;
+    }
+    if (res.status < 200 || res.status > 599) {
+      res.discard();
+      throw new Error(`unexpected HTTP status ${res.status}`);
+    }
+    return new Response(res.body, { status: res.status, headers: res.headers });
+  };
 }

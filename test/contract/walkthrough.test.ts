@@ -98,6 +98,7 @@ async function walk(server: { base: string }, run: number) {
       totalRefunded: 0,
       totalAdjusted: 0,
       welcome: { granted: 1, withheld: null },
+      livemode: true,
     });
 
     // 2. Models and prices, then a prediction with an Idempotency-Key.
@@ -167,6 +168,7 @@ async function walk(server: { base: string }, run: number) {
       totalRefunded: 0,
       totalAdjusted: 0,
       welcome: { granted: 3, withheld: null },
+      livemode: true,
     });
     const ledger = await step("/api/credits/transactions?limit=5", { headers: key });
     expect(ledger.body.data.map((t: { type: string; amount: number }) => [t.type, t.amount]).sort()).toEqual(

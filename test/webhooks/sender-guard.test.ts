@@ -1,7 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
-import { checkWebhookUrl, isPrivateAddress } from "../../src/services/webhooks/address-guard";
+import { isPrivateAddress } from "../../src/services/net/address-guard";
 import { postWebhook } from "../../src/services/webhooks/sender";
+import { checkWebhookUrl } from "../../src/services/webhooks/webhook-url";
 
 /** The address guard of outbound fetches (webhooks, output copies), at create and at send time. */
 

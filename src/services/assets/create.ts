@@ -10,7 +10,7 @@ import type { CreateAssetRequest } from "../../schemas/assets";
 import { assetOptions } from "../deliverables";
 import { charge, isUniqueViolation } from "../ledger";
 import type { Needs } from "../ports";
-import { checkWebhookUrl } from "../webhooks/address-guard";
+import { checkWebhookUrl } from "../webhooks/webhook-url";
 
 /** The ports this module uses. */
 type CreateAssetDeps = Needs<"config" | "db" | "clock" | "assetRunner" | "storage">;

@@ -1,5 +1,3 @@
-import { request as httpRequest, type IncomingMessage, type RequestOptions } from "node:http";
-import { request as httpsRequest } from "node:https";
 import { and, eq, inArray, sql } from "drizzle-orm";
 import { Webhook } from "standardwebhooks";
 import { queryRows } from "../../db";
@@ -7,8 +5,8 @@ import { outgoingWebhook, webhookDelivery } from "../../db/schema";
 import type { Config } from "../../env";
 import { backgroundLoop, type Lifecycle } from "../../lib/lifecycle";
 import { leaseFree, newHolder, nextRetry, type RetryPolicy } from "../jobs";
+import { GuardedRequestError, guardedRequest } from "../net/guarded-request";
 import type { Needs } from "../ports";
-import { guardedLookup, isPrivateAddress, NOT_PUBLIC } from "./address-guard";
 import { deliveryErrorMessage } from "./delivery-errors";
 import type { DeliveryOutcome } from "./metrics";
 import { activeSigningSecrets } from "./secrets";
@@ -183,39 +181,20 @@ export interface SendResult {
 }
 
 /**
- * POSTs one signed body. Without WEBHOOK_ALLOW_PRIVATE_URLS the connection goes through guardedLookup (and a
- * literal address is checked before any connection). The whole attempt — lookup, connection, request and the
- * response's status line and headers — is bounded by `timeoutMs`; once the status is known the response is
- * destroyed unread, so a receiver that trickles a body cannot hold the socket. Redirects are not followed
- * (node:http never does): a 3xx is a failure like any other non-2xx.
+ * POSTs one signed body through the guarded request (../net/guarded-request): without WEBHOOK_ALLOW_PRIVATE_URLS a
+ * literal private address is refused before any connection and a name connects through the checked, pinned lookup.
+ * The whole attempt — lookup, connection, request and the response's status line and headers — is bounded by
+ * `timeoutMs`; once the status is known the response is destroyed unread, so a receiver that trickles a body cannot
+ * hold the socket. Redirects are not followed (node:http never does): a 3xx is a failure like any other non-2xx.
  */
-export function postWebhook(
+export async function postWebhook(
   url: string,
   body: string,
   headers: Record<string, string>,
   opts: { timeoutMs: number; allowPrivate: boolean },
 ): Promise<SendResult> {
-  return new Promise((resolve) => {
-    let settled = false;
-    let refused: string | undefined;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const done = (r: SendResult) => {
-      if (settled) return;
-      settled = true;
-      if (timer) clearTimeout(timer);
-      resolve(r);
-    };
-    let target: URL;
-    try {
-      target = new URL(url);
-    } catch {
-      return done({ error: "invalid URL", refused: true });
-    }
-    const send = target.protocol === "https:" ? httpsRequest : target.protocol === "http:" ? httpRequest : null;
-    if (!send) return done({ error: `unsupported scheme ${target.protocol}`, refused: true });
-    if (!opts.allowPrivate && isPrivateAddress(target.hostname))
-      return done({ error: NOT_PUBLIC, detail: `${target.hostname} is a private address`, refused: true });
-    const options: RequestOptions = {
+  try {
+    const res = await guardedRequest(url, {
       method: "POST",
       headers: {
         "content-type": "application/json",
@@ -223,27 +202,23 @@ export function postWebhook(
         "user-agent": USER_AGENT,
         ...headers,
       },
-      agent: false,
-      ...(opts.allowPrivate ? {} : { lookup: guardedLookup((detail) => (refused = detail)) }),
-    };
-    const req = send(target, options, (res: IncomingMessage) => {
-      // The status is the verdict: the body is not read, and the socket goes with the response.
-      done({ status: res.statusCode ?? 0 });
-      res.on("error", () => undefined);
-      res.destroy();
+      body,
+      allowPrivate: opts.allowPrivate,
+      timeoutMs: opts.timeoutMs,
     });
-    timer = setTimeout(() => {
-      done({ error: `no answer within ${opts.timeoutMs} ms`, timedOut: true });
-      req.destroy();
-    }, opts.timeoutMs);
-    req.on("error", (err: NodeJS.ErrnoException) => {
-      if (refused) return done({ error: NOT_PUBLIC, detail: refused, refused: true });
-      // The user sees a fixed message for the code; what the error says (addresses, names) is for our log.
-      const said = err.code ? `${err.code}: ${err.message}` : err.message;
-      done({ error: deliveryErrorMessage(err), detail: said.slice(0, 500) });
-    });
-    req.end(body);
-  });
+    // The status is the verdict: the body is not read, and the socket goes with the response.
+    res.discard();
+    return { status: res.status };
+  } catch (e) {
+    if (e instanceof GuardedRequestError) {
+      if (e.kind === "timeout") return { error: e.message, timedOut: true };
+      return { error: e.message, ...(e.detail ? { detail: e.detail } : {}), refused: true };
+    }
+    const err = e as NodeJS.ErrnoException;
+    // The user sees a fixed message for the code; what the error says (addresses, names) is for our log.
+    const said = err.code ? `${err.code}: ${err.message}` : err.message;
+    return { error: deliveryErrorMessage(err), detail: said.slice(0, 500) };
+  }
 }
 
 /** Signs with every active secret of the user (two during a rotation's overlap), space-separated. */

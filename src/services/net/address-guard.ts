@@ -1,7 +1,5 @@
 import { lookup } from "node:dns/promises";
 import { BlockList, isIP, type LookupFunction } from "node:net";
-import type { Config } from "../../env";
-import { ApiError } from "../../lib/errors";
 
 /**
  * Server-side request forgery guard for outbound fetches a client can steer (webhooks, output copies): the
@@ -60,31 +58,6 @@ const LOCAL_NAMES = /^(localhost|localhost\.localdomain)\.?$|\.localhost\.?$/i;
 
 /** A host (name or literal) refused before any lookup: a private literal address or a name of this machine. */
 export const isPrivateHost = (hostname: string): boolean => isPrivateAddress(hostname) || LOCAL_NAMES.test(hostname);
-
-/**
- * The webhook URL a create request may store: `https:` (and `http:` when private URLs are allowed) and,
- * unless they are allowed, not a loopback/private/link-local/metadata literal address or `localhost`.
- * A name is checked again at send time, after DNS. Throws 400 validation_error with an issue on `webhook`.
- */
-export function checkWebhookUrl(config: Pick<Config, "WEBHOOK_ALLOW_PRIVATE_URLS">, raw: string): string {
-  const refuse = (message: string) =>
-    new ApiError("validation_error", `Invalid request: webhook: ${message}`, {
-      issues: [{ path: "webhook", message }],
-    });
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw refuse("Must be an absolute URL");
-  }
-  const allowPrivate = config.WEBHOOK_ALLOW_PRIVATE_URLS;
-  if (url.protocol !== "https:" && !(allowPrivate && url.protocol === "http:"))
-    throw refuse(allowPrivate ? "Must be an http: or https: URL" : "Must be an https: URL");
-  if (url.username || url.password) throw refuse("Must not carry credentials");
-  if (!allowPrivate && isPrivateHost(url.hostname))
-    throw refuse("Must not point at a loopback, private, link-local or metadata address");
-  return url.toString();
-}
 
 /** What a user is told of an address the guard refused; the log has the name and the address. */
 export const NOT_PUBLIC = "the receiver's address is not public";
