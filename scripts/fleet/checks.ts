@@ -18,9 +18,12 @@ export async function activeJobs(db: pg.Pool) {
   return rows.map((r) => `${r.kind} ${r.id} still ${r.status} (${r.age_s} s old)`);
 }
 
-export async function pendingDeliveries(db: pg.Pool) {
+/** Pending deliveries, leaving out those of `exceptUsers` (the hostile user's, to a receiver that never answers). */
+export async function pendingDeliveries(db: pg.Pool, exceptUsers: string[] = []) {
   const { rows } = await db.query<{ n: number }>(
-    `select count(*)::int as n from webhook_delivery where status = 'pending'`,
+    `select count(*)::int as n from webhook_delivery d join outgoing_webhook w on w.id = d.outgoing_webhook_id
+     where d.status = 'pending' and w.user_id <> all($1::uuid[])`,
+    [exceptUsers],
   );
   return rows[0]?.n ?? 0;
 }
@@ -75,21 +78,25 @@ export async function chargeOutcomeViolations(db: pg.Pool) {
 }
 
 /**
- * Every outgoing_webhook row reached the receiver under its webhook-id, and no event (job, type) reached it under
- * two ids. Receipts are the receiver's, with lowercased headers.
+ * Every outgoing_webhook row (but those of `exceptUsers`, checked by hostileWebhookViolations) reached the receiver
+ * under its webhook-id, and no event (job, type) reached it under two ids. Receipts are the receiver's, with
+ * lowercased headers.
  */
-export async function webhookViolations(db: pg.Pool, receipts: Receipt[]) {
+export async function webhookViolations(db: pg.Pool, receipts: Receipt[], exceptUsers: string[] = []) {
   const { rows } = await db.query<{
     webhook_id: string;
     job_type: string;
     job_id: string;
     event: string;
     last: string | null;
-  }>(`
+  }>(
+    `
     select w.webhook_id, w.job_type, w.job_id::text, w.event,
       (select d.status || coalesce(' ' || d.response_status, '') || coalesce(' ' || d.error, '')
          from webhook_delivery d where d.outgoing_webhook_id = w.id order by d.attempt desc limit 1) as last
-    from outgoing_webhook w`);
+    from outgoing_webhook w where w.user_id <> all($1::uuid[])`,
+    [exceptUsers],
+  );
   const seen = new Set(receipts.map((r) => r.headers["webhook-id"]));
   const lines: string[] = [];
   for (const r of rows)

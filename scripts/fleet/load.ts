@@ -71,7 +71,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const pick = <T>(xs: T[]): T => xs[Math.floor(Math.random() * xs.length)] as T;
 const jitter = (min: number, max: number) => min + Math.random() * (max - min);
 
-interface Identity {
+export interface Identity {
   label: string;
   token: string;
   guest: boolean;
@@ -89,7 +89,7 @@ export function createLoad(opts: LoadOptions) {
     what: string,
     method: string,
     path: string,
-    o: { who?: Identity; body?: unknown; headers?: Record<string, string>; boundMs?: number } = {},
+    o: { who?: Identity; body?: unknown; headers?: Record<string, string>; boundMs?: number; expect?: number[] } = {},
   ): Promise<Answer> {
     const bound = o.boundMs ?? 15_000;
     const headers: Record<string, string> = { ...(o.headers ?? {}) };
@@ -115,7 +115,13 @@ export function createLoad(opts: LoadOptions) {
       const fromProxy = (res.status === 502 || res.status === 504) && !type.includes("json");
       const key = fromProxy ? `${res.status} nginx` : String(res.status);
       stats.count(key);
-      if (res.status >= 400 && res.status < 500 && res.status !== 402 && res.status !== 409)
+      if (
+        res.status >= 400 &&
+        res.status < 500 &&
+        res.status !== 402 &&
+        res.status !== 409 &&
+        !o.expect?.includes(res.status)
+      )
         stats.clientErrors.push(`${what}: ${method} ${path} → ${res.status} ${text.slice(0, 200)}`);
       if (res.status === 500 || (res.status > 503 && !fromProxy) || res.status === 504)
         stats.serverErrors.push(`${what}: ${method} ${path} → ${res.status} ${text.slice(0, 300)}`);
@@ -356,5 +362,5 @@ export function createLoad(opts: LoadOptions) {
     );
   }
 
-  return { stats, run, request };
+  return { stats, run, request, post, follow, signUp, running };
 }
