@@ -1,8 +1,7 @@
 import type { Auth } from "./auth/instance";
 import { createAuth } from "./auth/instance";
 import { createSessionCache, type SessionCache } from "./auth/session-cache";
-import { connectPglite, connectPostgres, type Database, type DatabaseHandle } from "./db";
-import type { prediction } from "./db/schema";
+import { connectPglite, connectPostgres, type DatabaseHandle } from "./db";
 import type { AuthUser } from "./domain/user";
 import type { Config } from "./env";
 import { type Clock, systemClock } from "./lib/clock";
@@ -10,8 +9,8 @@ import type { Lifecycle } from "./lib/lifecycle";
 import type { Logger } from "./lib/logger";
 import { EventLoopLag, HttpMetrics } from "./lib/metrics";
 import { type AssetRunner, createAssetRunner } from "./services/assets/runner";
-import { type ChangeFeed, createChangeFeed } from "./services/changes";
-import { type PolarClient, polarFromConfig } from "./services/polar/client";
+import { createChangeFeed } from "./services/changes";
+import { polarFromConfig } from "./services/polar/client";
 import type { VerifiedEvent } from "./services/polar/webhooks";
 import type { Ports } from "./services/ports";
 import { createEachlabsProvider } from "./services/providers/eachlabs";
@@ -23,7 +22,7 @@ import {
   createPostgresRateLimitStore,
   type RateLimitStore,
 } from "./services/rate-limit-store";
-import { createStorage, type Storage } from "./services/storage";
+import { createStorage } from "./services/storage";
 import { createStreamRegistry, type StreamRegistry } from "./services/streams";
 import { WebhookMetrics } from "./services/webhooks/metrics";
 
