@@ -7,23 +7,11 @@
 import { forbidden, notFound } from "../lib/errors";
 import { isUuid } from "../lib/validation";
 import type { Needs } from "./ports";
-import { type PredictionRow, settleCompletion } from "./predictions";
+import { type PredictionRow, type SettleDeps, settleCompletion } from "./predictions";
 import { verifyEachlabsCallbackToken } from "./providers/eachlabs-callback";
 
-/** The ports this module uses. */
-type CallbackDeps = Needs<
-  | "config"
-  | "db"
-  | "clock"
-  | "logger"
-  | "eachlabsCallbacks"
-  | "provider"
-  | "testProvider"
-  | "predictionSyncs"
-  | "changes"
-  | "storage"
-  | "selfFetch"
->;
+/** A callback settles the completion it announces: the settle's ports. */
+type CallbackDeps = SettleDeps;
 
 export const callbackRefused = () =>
   forbidden("The callback token is missing or invalid for this prediction. Nothing was changed.");

@@ -4,23 +4,11 @@ import { ACTIVE_STATUSES, isFinal } from "../domain/predictions";
 import { backgroundLoop, type Lifecycle } from "../lib/lifecycle";
 import { failOverdueAssets } from "./assets/runner";
 import { leaseFree } from "./jobs";
-import type { Needs } from "./ports";
-import { finishPrediction, type PredictionRow, syncFromProvider } from "./predictions";
+import { finishPrediction, type LifecycleDeps, type PredictionRow, syncFromProvider } from "./predictions";
 import { providerFor } from "./providers/provider";
 
-/** The ports this module uses. */
-type ReconcilerDeps = Needs<
-  | "config"
-  | "db"
-  | "clock"
-  | "logger"
-  | "provider"
-  | "testProvider"
-  | "predictionSyncs"
-  | "changes"
-  | "storage"
-  | "selfFetch"
->;
+/** The reconciler drives predictions through their lifecycle: its ports. */
+type ReconcilerDeps = LifecycleDeps;
 
 /**
  * The background reconciler: so that a failed generation is refunded even when nobody polls, and a deliverable

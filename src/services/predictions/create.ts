@@ -14,7 +14,6 @@ import {
   toPrediction,
 } from "../../schemas/predictions";
 import { charge, isUniqueViolation, preparedChargeWithJob } from "../ledger";
-import type { Needs } from "../ports";
 import { eachlabsCallbackUrl } from "../providers/eachlabs-callback";
 import { buildPrompt, buildProviderInput } from "../providers/eachlabs-input";
 import { type GenerationProvider, isProviderError, providerFor } from "../providers/provider";
@@ -22,22 +21,10 @@ import { enqueueWebhook } from "../webhooks/outbox";
 import { checkWebhookUrl } from "../webhooks/webhook-url";
 import { finishPrediction } from "./lifecycle";
 import { loadRow } from "./queries";
-import { settleCompletion } from "./settle";
+import { type SettleDeps, settleCompletion } from "./settle";
 
-/** The ports this module uses. */
-type CreateDeps = Needs<
-  | "config"
-  | "db"
-  | "clock"
-  | "logger"
-  | "eachlabsCallbacks"
-  | "provider"
-  | "testProvider"
-  | "predictionSyncs"
-  | "changes"
-  | "storage"
-  | "selfFetch"
->;
+/** A create may settle the sandbox's completion at once: the settle's ports. */
+type CreateDeps = SettleDeps;
 
 /**
  * Creating a prediction: validate against the model, charge and record in one statement, call the provider outside

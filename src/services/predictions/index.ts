@@ -5,6 +5,7 @@ export {
   cancelPrediction,
   type Finish,
   finishPrediction,
+  type LifecycleDeps,
   MIN_SYNC_INTERVAL_MS,
   readOwnedPrediction,
   refreshAndWait,
@@ -19,4 +20,4 @@ export {
   loadRow,
   sandboxPredictionInput,
 } from "./queries";
-export { CALLBACK_SETTLE_SECONDS, settleCompletion } from "./settle";
+export { CALLBACK_SETTLE_SECONDS, type SettleDeps, settleCompletion } from "./settle";

@@ -18,8 +18,8 @@ import type { Needs } from "../ports";
 import { isProviderError, type ProviderPrediction, providerFor } from "../providers/provider";
 import { loadRow } from "./queries";
 
-/** The ports this module uses. */
-type LifecycleDeps = Needs<
+/** The ports of a prediction's lifecycle: the database, the clock, the providers, storage and the change signal. */
+export type LifecycleDeps = Needs<
   | "config"
   | "db"
   | "clock"

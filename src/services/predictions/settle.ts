@@ -1,23 +1,11 @@
 import type { PredictionRow } from "../../db/schemas/predictions";
 import { isFinal } from "../../domain/predictions";
 import type { Needs } from "../ports";
-import { refreshAndWait } from "./lifecycle";
+import { type LifecycleDeps, refreshAndWait } from "./lifecycle";
 import { loadRow } from "./queries";
 
-/** The ports this module uses. */
-type SettleDeps = Needs<
-  | "config"
-  | "db"
-  | "clock"
-  | "logger"
-  | "eachlabsCallbacks"
-  | "provider"
-  | "testProvider"
-  | "predictionSyncs"
-  | "changes"
-  | "storage"
-  | "selfFetch"
->;
+/** The lifecycle's ports and the completions being settled on this instance. */
+export type SettleDeps = LifecycleDeps & Needs<"eachlabsCallbacks">;
 
 /**
  * How long a completion announcement (an Eachlabs callback, the sandbox's own) keeps refreshing before it
