@@ -121,22 +121,17 @@ function holesOfMark(removed: Uint8Array, near: (p: number) => boolean, w: numbe
     for (let head = 0; head < tail; head++) {
       const p = queue[head] as number;
       const x = p % w;
-      const visit = (q: number) => {
-        if (!region[q] && !removed[q] && near(q)) {
-          region[q] = id;
-          queue[tail++] = q;
-        }
-      };
-      if (x > 0) visit(p - 1);
-      if (x < w - 1) visit(p + 1);
-      if (p >= w) visit(p - w);
-      if (p + w < n) visit(p + w);
+      for (let j = 0; j < 4; j++) {
+        const q = j === 0 ? (x > 0 ? p - 1 : -1) : j === 1 ? (x < w - 1 ? p + 1 : -1) : j === 2 ? p - w : p + w;
+        if (q < 0 || q >= n || region[q] || removed[q] || !near(q)) continue;
+        region[q] = id;
+        queue[tail++] = q;
+      }
     }
     const area = tail;
     // Rim pixels (a 4-neighbour outside the region), their distances to the outside, and the
     // inscribed radius (BFS inwards from the rim).
     rim.length = 0;
-    const inside = (q: number) => region[q] === id;
     for (let i = 0; i < area; i++) {
       const p = queue[i] as number;
       const x = p % w;
@@ -145,10 +140,10 @@ function holesOfMark(removed: Uint8Array, near: (p: number) => boolean, w: numbe
         x === w - 1 ||
         p < w ||
         p + w >= n ||
-        !inside(p - 1) ||
-        !inside(p + 1) ||
-        !inside(p - w) ||
-        !inside(p + w);
+        region[p - 1] !== id ||
+        region[p + 1] !== id ||
+        region[p - w] !== id ||
+        region[p + w] !== id;
       inner[p] = onRim ? 1 : 0;
       if (onRim) rim.push(p);
     }
@@ -163,17 +158,13 @@ function holesOfMark(removed: Uint8Array, near: (p: number) => boolean, w: numbe
       const p = front[head] as number;
       const d = (inner[p] as number) + 1;
       const x = p % w;
-      const visit = (q: number) => {
-        if (inside(q) && inner[q] === 0) {
-          inner[q] = d;
-          if (d > radius) radius = d;
-          front[tail++] = q;
-        }
-      };
-      if (x > 0) visit(p - 1);
-      if (x < w - 1) visit(p + 1);
-      if (p >= w) visit(p - w);
-      if (p + w < n) visit(p + w);
+      for (let j = 0; j < 4; j++) {
+        const q = j === 0 ? (x > 0 ? p - 1 : -1) : j === 1 ? (x < w - 1 ? p + 1 : -1) : j === 2 ? p - w : p + w;
+        if (q < 0 || q >= n || region[q] !== id || inner[q] !== 0) continue;
+        inner[q] = d;
+        if (d > radius) radius = d;
+        front[tail++] = q;
+      }
     }
     if (reach <= Math.max(3, HOLE_REACH * radius)) for (let i = 0; i < area; i++) removed[queue[i] as number] = 1;
   }
