@@ -17,9 +17,10 @@ const alphaAt = (r: { data: Uint8Array; width: number }, x: number, y: number) =
 const BADGE = doc(
   `<circle cx="512" cy="512" r="400" fill="#1E3A5F"/><rect x="340" y="360" width="120" height="300" fill="#F59E0B"/><rect x="564" y="360" width="120" height="300" fill="#F59E0B"/>`,
 );
-// A ring (its inside is a hole) and a filled square with a small white square drawn on it (a shape that stays).
+// A ring (its inside is a hole) and a filled square with a small white square drawn deep in it (a shape that
+// stays: the field around it is six times as thick as the square's half-width; see HOLE_REACH).
 const HOLES = doc(
-  `<circle cx="300" cy="300" r="220" fill="#2563EB"/><circle cx="300" cy="300" r="140" fill="#FFFFFF"/><rect x="520" y="520" width="420" height="420" fill="#111827"/><rect x="680" y="680" width="100" height="100" fill="#FFFFFF"/>`,
+  `<circle cx="300" cy="300" r="220" fill="#2563EB"/><circle cx="300" cy="300" r="140" fill="#FFFFFF"/><rect x="520" y="520" width="420" height="420" fill="#111827"/><rect x="700" y="700" width="60" height="60" fill="#FFFFFF"/>`,
 );
 // A symbol (a disc) with a line of "letters" beside it.
 const WORDMARK = doc(

@@ -68,19 +68,21 @@ function floodFromEdge(removed: Uint8Array, near: (p: number) => boolean, w: num
   }
 }
 
-/** An enclosed region is a hole when it lies within this many times the square root of its own area from
- * the outside background (a counter sits one stroke away; a shape drawn on a field sits deeper in it). */
-export const HOLE_REACH = 0.5;
+/** An enclosed region is a hole of the mark when the mark around it is at most this many times as thick
+ * as the region itself: the median distance from the region's rim to the outside background, through the
+ * mark, is at most HOLE_REACH times the region's inscribed radius. A counter or the inside of a ring sits
+ * one stroke from the outside (ratio about 1–3); a shape drawn on a filled field sits deep in the field
+ * (white letters on a badge: 5–30). */
+export const HOLE_REACH = 4;
 
 /**
  * `auto`: among the enclosed regions of the background colour (not connected to the edge), the holes of
- * the mark go (the counters of letters, the inside of a ring), shapes drawn on a filled field stay. A
- * region is a hole when its distance from the removed outside, through the mark, is small beside its
- * size: at most max(3 px, HOLE_REACH·√area).
+ * the mark go (the counters of letters, the inside of a ring), shapes drawn on a filled field stay (see
+ * HOLE_REACH). Distances are city-block, in pixels.
  */
 function holesOfMark(removed: Uint8Array, near: (p: number) => boolean, w: number, h: number): void {
   const n = w * h;
-  // City-block distance from the removed outside (BFS), capped.
+  // Distance from the removed outside (BFS through everything else), capped.
   const CAP = 65535;
   const dist = new Uint16Array(n).fill(CAP);
   const queue = new Int32Array(n);
@@ -105,31 +107,66 @@ function holesOfMark(removed: Uint8Array, near: (p: number) => boolean, w: numbe
     if (p >= w) visit(p - w);
     if (p + w < n) visit(p + w);
   }
-  const seen = new Uint8Array(n);
+  // region[p]: 1 + index of the enclosed region p belongs to (0: none yet).
+  const region = new Int32Array(n);
+  const inner = new Uint16Array(n); // distance from the region's rim, inside the region
+  const rim: number[] = [];
+  let id = 0;
   for (let start = 0; start < n; start++) {
-    if (removed[start] || seen[start] || !near(start)) continue;
-    // One enclosed region of the background colour.
+    if (removed[start] || region[start] || !near(start)) continue;
+    id++;
     tail = 0;
     queue[tail++] = start;
-    seen[start] = 1;
-    let dmin = CAP;
+    region[start] = id;
     for (let head = 0; head < tail; head++) {
       const p = queue[head] as number;
-      dmin = Math.min(dmin, dist[p] as number);
       const x = p % w;
-      const visit = (q: number) => {
-        if (!seen[q] && !removed[q] && near(q)) {
-          seen[q] = 1;
-          queue[tail++] = q;
-        }
-      };
-      if (x > 0) visit(p - 1);
-      if (x < w - 1) visit(p + 1);
-      if (p >= w) visit(p - w);
-      if (p + w < n) visit(p + w);
+      for (let j = 0; j < 4; j++) {
+        const q = j === 0 ? (x > 0 ? p - 1 : -1) : j === 1 ? (x < w - 1 ? p + 1 : -1) : j === 2 ? p - w : p + w;
+        if (q < 0 || q >= n || region[q] || removed[q] || !near(q)) continue;
+        region[q] = id;
+        queue[tail++] = q;
+      }
     }
-    if (dmin <= Math.max(3, HOLE_REACH * Math.sqrt(tail)))
-      for (let i = 0; i < tail; i++) removed[queue[i] as number] = 1;
+    const area = tail;
+    // Rim pixels (a 4-neighbour outside the region), their distances to the outside, and the
+    // inscribed radius (BFS inwards from the rim).
+    rim.length = 0;
+    for (let i = 0; i < area; i++) {
+      const p = queue[i] as number;
+      const x = p % w;
+      const onRim =
+        x === 0 ||
+        x === w - 1 ||
+        p < w ||
+        p + w >= n ||
+        region[p - 1] !== id ||
+        region[p + 1] !== id ||
+        region[p - w] !== id ||
+        region[p + w] !== id;
+      inner[p] = onRim ? 1 : 0;
+      if (onRim) rim.push(p);
+    }
+    const ring = rim.map((p) => dist[p] as number).sort((a, b) => a - b);
+    const reach = ring[ring.length >> 1] ?? 0;
+    let radius = 1;
+    let head = 0;
+    tail = 0;
+    const front = new Int32Array(area);
+    for (const p of rim) front[tail++] = p;
+    for (; head < tail; head++) {
+      const p = front[head] as number;
+      const d = (inner[p] as number) + 1;
+      const x = p % w;
+      for (let j = 0; j < 4; j++) {
+        const q = j === 0 ? (x > 0 ? p - 1 : -1) : j === 1 ? (x < w - 1 ? p + 1 : -1) : j === 2 ? p - w : p + w;
+        if (q < 0 || q >= n || region[q] !== id || inner[q] !== 0) continue;
+        inner[q] = d;
+        if (d > radius) radius = d;
+        front[tail++] = q;
+      }
+    }
+    if (reach <= Math.max(3, HOLE_REACH * radius)) for (let i = 0; i < area; i++) removed[queue[i] as number] = 1;
   }
 }
 
