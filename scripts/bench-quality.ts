@@ -18,7 +18,7 @@
  * paths, beside the anchors (potrace, Debian's, for monochrome logos; the vectorizer with its default
  * settings, what vtracer gives, for colour ones); mono boundary recall (source colour-boundary pixels within
  * 2 px of a boundary of the one-colour rendering); transparent mask IoU (alpha > 127) for border, all and
- * auto; icon mark IoU against the symbol alone at 64 px; lockup legibility (Debian's tesseract reads the
+ * auto, leaving out parts of the logo invisible in the source (white, joined to the white outside); icon mark IoU against the symbol alone at 64 px; lockup legibility (Debian's tesseract reads the
  * text of lockup.png); each kind's p50 time on a 1024² logo, in this process.
  *
  * Writes artifacts/quality/results.json, the worst five vector logos side by side (source, ours, anchor) as
@@ -251,14 +251,44 @@ function alphaMask(r: Raster): Uint8Array {
   return m;
 }
 
-function iou(a: Uint8Array, b: Uint8Array): number {
+function iou(a: Uint8Array, b: Uint8Array, ignore?: Uint8Array): number {
   let i = 0;
   let u = 0;
   for (let p = 0; p < a.length; p++) {
+    if (ignore?.[p]) continue;
     if (a[p] && b[p]) i++;
     if (a[p] || b[p]) u++;
   }
   return u === 0 ? 1 : i / u;
+}
+
+/**
+ * Parts of the logo that no one can see in the source: opaque in the transparent render, but white (within 32 of
+ * the background in every channel) in the render on white and joined to the canvas edge through such white pixels
+ * (a white wordmark, a white underlay touching the outside). Nothing in the source tells them from the background,
+ * so they count for no mode: left out of the IoU's intersection and union alike.
+ */
+function invisibleParts(clean: Raster, truth: Uint8Array): Uint8Array {
+  const { width: w, height: h, data } = clean;
+  const white = (p: number) =>
+    (data[p * 4] as number) >= 223 && (data[p * 4 + 1] as number) >= 223 && (data[p * 4 + 2] as number) >= 223;
+  const seen = new Uint8Array(w * h);
+  const stack: number[] = [];
+  for (let x = 0; x < w; x++) stack.push(x, (h - 1) * w + x);
+  for (let y = 0; y < h; y++) stack.push(y * w, y * w + w - 1);
+  while (stack.length) {
+    const p = stack.pop() as number;
+    if (seen[p] || !white(p)) continue;
+    seen[p] = 1;
+    const x = p % w;
+    if (x > 0) stack.push(p - 1);
+    if (x < w - 1) stack.push(p + 1);
+    if (p >= w) stack.push(p - w);
+    if (p < w * (h - 1)) stack.push(p + w);
+  }
+  const out = new Uint8Array(w * h);
+  for (let p = 0; p < out.length; p++) if (seen[p] && truth[p]) out[p] = 1;
+  return out;
 }
 
 /** A mask cropped to its bounding box and fitted (aspect kept, centred) into size². */
@@ -412,9 +442,10 @@ for (const logo of logos) {
   let ious: Row["iou"] = null;
   if (runs("transparent")) {
     const truth = alphaMask(logo.truth);
+    const unseen = invisibleParts(logo.clean, truth);
     const iouOf = async (mode: string) => {
       const [f] = await makeAsset("transparent", logo.input, { mode, tolerance: 10 }, limits);
-      return iou(alphaMask(await decode(f?.bytes ?? new Uint8Array())), truth);
+      return iou(alphaMask(await decode(f?.bytes ?? new Uint8Array())), truth, unseen);
     };
     ious = { border: await iouOf("border"), all: await iouOf("all"), auto: await iouOf("auto") };
   }
