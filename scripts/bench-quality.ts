@@ -360,11 +360,23 @@ function potraceAnchor(input: Raster, ink: readonly number[]): string {
   }
 }
 
+/**
+ * Tesseract's reading of a lockup, taken as one block of text (`--psm 6`). Not `--psm 3` (automatic page
+ * segmentation): its layout analysis drops a line of text that stands beside a graphic more than about 2.2×
+ * its cap height as not text ("Empty page!!"), whatever the letters: at the bench's size (caps ~90 px), a plain
+ * black disc beside the same rendered "Northwind" gives "" at a diameter of 2.5 cap heights and "@ Northwind"
+ * at 2.2 (how far it goes depends on the mark's shape and size: a ring is read beside). That measures
+ * the page-layout heuristics for documents, not whether the name is legible: 57 of the 60 horizontal lockups
+ * (cap height 40% of the mark's, a usual proportion) read as "". Taken as one block, the mark comes out as a few
+ * stray characters before the name, which the check (the name contained in the reading) ignores; the
+ * reading still fails where the letters do (names set with their advances at 0.65 come out "Nathwind",
+ * "GO Poa Faye").
+ */
 function ocr(pngBytes: Uint8Array): string {
   const dir = mkdtempSync(join(tmpdir(), "quality-ocr-"));
   try {
     writeFileSync(join(dir, "in.png"), pngBytes);
-    return execFileSync("tesseract", [join(dir, "in.png"), "-", "--psm", "3"], {
+    return execFileSync("tesseract", [join(dir, "in.png"), "-", "--psm", "6"], {
       encoding: "utf8",
       stdio: ["ignore", "pipe", "ignore"],
     });
@@ -515,6 +527,7 @@ for (const font of runs("lockup") ? FONT_FAMILIES : [])
       const files = await makeAsset("lockup", lockupSource, { layout, font, text: name }, limits);
       const f = files.find((x: { name: string }) => x.name === "lockup.png");
       // The shapes' legibility: the ink (alpha) in black on white, so a light brand colour does not decide it.
+      // At 1024 wide the names' caps are 68-166 px high (20 names, 3 families, 2 layouts), big enough.
       const onWhite = await sharp(f?.bytes).extractChannel(3).negate().resize({ width: 1024 }).png().toBuffer();
       const read = ocr(new Uint8Array(onWhite));
       const ok = norm(read).includes(norm(name));
@@ -597,6 +610,13 @@ const summary = {
   lockup: {
     read: lockups.filter((l) => l.ok).length,
     total: lockups.length,
+    // The goal holds in every bundled family and both layouts, so each pair is counted on its own.
+    byFontLayout: Object.fromEntries(
+      [...new Set(lockups.map((l) => `${l.font} ${l.layout}`))].map((k) => {
+        const of = lockups.filter((l) => `${l.font} ${l.layout}` === k);
+        return [k, { read: of.filter((l) => l.ok).length, total: of.length }];
+      }),
+    ) as Record<string, { read: number; total: number }>,
     missed: lockups.filter((l) => !l.ok),
   },
   timingsMs: timings,
@@ -631,7 +651,11 @@ const allGoals: [Measure, string, boolean][] = [
   ],
   ["transparent", "transparent auto worst IoU >= 0.9", summary.transparent.worstIou.auto >= 0.9],
   ["icons", "icons median mark IoU >= 0.8", iconRows.length === 0 || summary.icons.medianIou >= 0.8],
-  ["lockup", "lockup read >= 95%", summary.lockup.read >= 0.95 * summary.lockup.total],
+  [
+    "lockup",
+    "lockup read >= 95% in every family and layout",
+    Object.values(summary.lockup.byFontLayout).every((c) => c.read >= 0.95 * c.total),
+  ],
   ["time", "vector p50 <= 1.5x 133 ms", (timings.vector ?? 0) <= 1.5 * 133],
   ["time", "icons p50 <= 1.5x 372 ms", (timings.icons ?? 0) <= 1.5 * 372],
   ["time", "brand kit with lockups <= 3 s", (timings["brand-kit"] ?? 0) <= 3000],
@@ -676,6 +700,7 @@ const guards = (
       summary.transparent.meanIou.auto > summary.transparent.meanIou.border,
     ],
     ["transparent", "transparent auto worst IoU >= 0.7", summary.transparent.worstIou.auto >= 0.7],
+    ["lockup", "lockup read >= 90%", summary.lockup.read >= 0.9 * summary.lockup.total],
     ["vector", "vector median off <= 1%", summary.vector.medianOff <= 0.01],
     [
       "vector",

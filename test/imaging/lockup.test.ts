@@ -1,4 +1,9 @@
 import { describe, expect, test } from "bun:test";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import sharp from "sharp";
 import { assetOptions } from "../../src/services/deliverables";
 import { makeAsset } from "../../src/services/deliverables/make";
 import { type AssetFile, sanitizeSvg } from "../../src/services/imaging";
@@ -25,6 +30,21 @@ async function inkRuns(png: Uint8Array): Promise<{ runs: [number, number][]; wid
     }
   }
   return { runs, width: r.width, height: r.height };
+}
+
+/** Debian's tesseract reading a PNG as one block of text; null when the binary is not installed. */
+const tesseract = Bun.which("tesseract");
+function ocr(png: Uint8Array): string {
+  const dir = mkdtempSync(join(tmpdir(), "lockup-ocr-"));
+  try {
+    writeFileSync(join(dir, "in.png"), png);
+    return execFileSync(tesseract as string, [join(dir, "in.png"), "-", "--psm", "6"], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 describe("lockup", () => {
@@ -77,6 +97,36 @@ describe("lockup", () => {
     expect(ra.runs.length).toBe(3); // mark, A, l
     expect(rb.runs.length).toBe(10); // mark and nine letters
   }, 60_000);
+
+  // The contract's "OCR of lockup.png reads the text", as the quality bench measures it (ink as black on
+  // white, one block: see scripts/bench-quality.ts for why not page segmentation). A name with letters,
+  // digits, `&` and `-`, every family, both layouts.
+  test.skipIf(!tesseract)(
+    "OCR reads the name back in every family and both layouts",
+    async () => {
+      const f = await fixture("ring");
+      const name = "Kite & Key 42-X";
+      const norm = (s: string) => s.toLowerCase().replace(/[^a-z0-9&-]/g, "");
+      for (const font of FONT_FAMILIES)
+        for (const layout of ["horizontal", "stacked"]) {
+          const files = await makeAsset(
+            "lockup",
+            f.input,
+            assetOptions("lockup", { font, layout, text: name }),
+            limits,
+          );
+          const png = byName(files, "lockup.png")?.bytes ?? new Uint8Array();
+          const ink = await sharp(png).extractChannel(3).negate().resize({ width: 1024 }).png().toBuffer();
+          const read = ocr(new Uint8Array(ink));
+          expect({ font, layout, read: norm(read).includes(norm(name)) ? name : read.trim() }).toEqual({
+            font,
+            layout,
+            read: name,
+          });
+        }
+    },
+    120_000,
+  );
 
   test("options: 1-40 characters, a listed font, #RRGGBB", () => {
     expect(() => assetOptions("lockup", { text: "" })).toThrow();
