@@ -55,6 +55,21 @@ describe("transparent auto: holes of the mark go, shapes drawn on a field stay",
     expect(alphaAt(r, 860, 512)).toBe(0); // the counter of the o
     expect(alphaAt(r, 380, 250)).toBe(255); // the badge
   }, 60_000);
+
+  test("a thick white C across a field of two shades stays; a white ring's inside in one colour goes", async () => {
+    // A badge split into a light and a dark half with a white C crossing both, thick enough that its
+    // surround alone (about 3x its half-stroke) would call it a counter; beside it a one-colour ring.
+    const r = await auto(
+      doc(
+        `<rect x="20" y="150" width="680" height="724" fill="#5B9BD5"/><rect x="20" y="512" width="680" height="362" fill="#1F4E79"/>` +
+          `<path d="M 500 330 A 200 200 0 1 0 500 694" fill="none" stroke="#FFFFFF" stroke-width="90"/>` +
+          `<circle cx="850" cy="512" r="120" fill="#7C3AED"/><circle cx="850" cy="512" r="60" fill="#FFFFFF"/>`,
+      ),
+    );
+    expect(alphaAt(r, 207, 512)).toBe(255); // the C's stroke, on the boundary of the two shades
+    expect(alphaAt(r, 215, 420)).toBe(255);
+    expect(alphaAt(r, 850, 512)).toBe(0); // the ring's inside
+  }, 60_000);
 });
 
 describe("one colour keeps the drawing", () => {

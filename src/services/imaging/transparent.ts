@@ -74,13 +74,24 @@ function floodFromEdge(removed: Uint8Array, near: (p: number) => boolean, w: num
  * one stroke from the outside (ratio about 1–3); a shape drawn on a filled field sits deep in the field
  * (white letters on a badge: 5–30). */
 export const HOLE_REACH = 4;
+/** The bound when the mark around the region is of several colours (see onSeveralColours): a ring of two
+ * colours still holds its inside (ratio about 1), a white shape across a field of several shades (ratio 3 and
+ * more, the C of a hexagon) stays. */
+export const HOLE_REACH_MIXED = 2;
 
 /**
  * `auto`: among the enclosed regions of the background colour (not connected to the edge), the holes of
  * the mark go (the counters of letters, the inside of a ring), shapes drawn on a filled field stay (see
  * HOLE_REACH). Distances are city-block, in pixels.
  */
-function holesOfMark(removed: Uint8Array, near: (p: number) => boolean, w: number, h: number): void {
+function holesOfMark(
+  removed: Uint8Array,
+  near: (p: number) => boolean,
+  w: number,
+  h: number,
+  data: Uint8Array,
+  background: readonly [number, number, number],
+): void {
   const n = w * h;
   // Distance from the removed outside (BFS through everything else), capped.
   const CAP = 65535;
@@ -166,8 +177,79 @@ function holesOfMark(removed: Uint8Array, near: (p: number) => boolean, w: numbe
         front[tail++] = q;
       }
     }
-    if (reach <= Math.max(3, HOLE_REACH * radius)) for (let i = 0; i < area; i++) removed[queue[i] as number] = 1;
+    let hole = reach <= Math.max(3, HOLE_REACH * radius);
+    if (hole && reach > 3 && onSeveralColours(rim, region, id, removed, near, w, h, data, background))
+      hole = reach <= HOLE_REACH_MIXED * radius;
+    if (hole) for (let i = 0; i < area; i++) removed[queue[i] as number] = 1;
   }
+}
+
+/** Of the mark colours around a region, a colour counts when it holds at least this share of the rim. */
+export const RIM_COLOUR_SHARE = 0.2;
+/** Two rim colours are one colour within this distance (RGB, Euclidean): JPEG noise and shading stay one. */
+const RIM_COLOUR_DISTANCE = 48;
+
+/**
+ * Whether the mark around an enclosed region is of two or more colours: a counter sits inside one stroke of
+ * one colour (a letter, a ring), while a shape drawn on a field often crosses the field's parts (the white C of
+ * a hexagon in three shades). Each rim pixel looks up to 4 px outwards and takes the pixel farthest from the
+ * background colour (the stroke's own colour, past its anti-aliased edge); the colours found are grouped
+ * (RIM_COLOUR_DISTANCE), and a colour counts from RIM_COLOUR_SHARE of the rim.
+ */
+function onSeveralColours(
+  rim: number[],
+  region: Int32Array,
+  id: number,
+  removed: Uint8Array,
+  near: (p: number) => boolean,
+  w: number,
+  h: number,
+  data: Uint8Array,
+  background: readonly [number, number, number],
+): boolean {
+  const groups: { r: number; g: number; b: number; count: number }[] = [];
+  let seen = 0;
+  for (const p of rim) {
+    const x = p % w;
+    const y = (p - x) / w;
+    // The first direction that leaves the region.
+    let dx = 0;
+    let dy = 0;
+    if (x > 0 && region[p - 1] !== id) dx = -1;
+    else if (x < w - 1 && region[p + 1] !== id) dx = 1;
+    else if (y > 0 && region[p - w] !== id) dy = -1;
+    else if (y < h - 1 && region[p + w] !== id) dy = 1;
+    else continue;
+    let best = -1;
+    let bestDistance = -1;
+    for (let k = 1; k <= 4; k++) {
+      const qx = x + k * dx;
+      const qy = y + k * dy;
+      if (qx < 0 || qx >= w || qy < 0 || qy >= h) break;
+      const q = qy * w + qx;
+      if (removed[q] || region[q] === id) break;
+      if (near(q)) continue;
+      const o = q * 4;
+      const d =
+        ((data[o] as number) - background[0]) ** 2 +
+        ((data[o + 1] as number) - background[1]) ** 2 +
+        ((data[o + 2] as number) - background[2]) ** 2;
+      if (d > bestDistance) {
+        bestDistance = d;
+        best = o;
+      }
+    }
+    if (best < 0) continue;
+    const r = data[best] as number;
+    const g = data[best + 1] as number;
+    const b = data[best + 2] as number;
+    seen++;
+    const group = groups.find((c) => (c.r - r) ** 2 + (c.g - g) ** 2 + (c.b - b) ** 2 <= RIM_COLOUR_DISTANCE ** 2);
+    if (group) group.count++;
+    else groups.push({ r, g, b, count: 1 });
+  }
+  if (seen === 0) return false;
+  return groups.filter((c) => c.count >= RIM_COLOUR_SHARE * seen).length >= 2;
 }
 
 export function removeBackground(img: Raster, mode: TransparentMode, tolerance: number): Raster {
@@ -193,7 +275,7 @@ export function removeBackground(img: Raster, mode: TransparentMode, tolerance: 
     for (let p = 0; p < n; p++) if (near(p)) removed[p] = 1;
   } else {
     floodFromEdge(removed, near, w, h);
-    if (mode === "auto") holesOfMark(removed, near, w, h);
+    if (mode === "auto") holesOfMark(removed, near, w, h, data, [br, bg, bb]);
   }
   // Distance (Chebyshev, up to BAND+REF) of each kept pixel from the removed region.
   const BAND = 2;
