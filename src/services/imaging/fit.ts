@@ -1,0 +1,648 @@
+/**
+ * The colour trace's own tracer: sub-pixel contours and Bézier fitting, no dependency.
+ *
+ * 1. Contours: marching squares over the pixel centres of a region (a set of palette labels). Which
+ *    side a pixel is on comes from the labels (so the topology is exactly the speck-cleaned label map);
+ *    where a crossing sits on the segment between two centres comes from a coverage estimate of the
+ *    pixel's colour (`d_out / (d_in + d_out)`, the distances to the nearest colour inside and outside the
+ *    region: exactly the blend factor on an anti-aliased edge between two colours), so a contour runs
+ *    along the 50% coverage line of the source, not along pixel edges.
+ * 2. Corners: points where the contour turns sharply within a short arc.
+ * 3. Fitting: between corners, the longest runs that one cubic Bézier (or one line) follows within a
+ *    tolerance (least squares with fixed end tangents and Newton reparameterisation, after Schneider,
+ *    "An algorithm for automatically fitting digitized curves", Graphics Gems, 1990), taken greedily.
+ * 4. Writing: one path per colour, relative commands, integer coordinates on a 1/GRID px grid (rounded
+ *    as absolute positions, so errors never accumulate).
+ * 5. Stacking: the colours are drawn in an order chosen so that each is drawn as the union of itself and
+ *    everything drawn above it, which needs no holes where a colour sits inside another; the order is the
+ *    one with the shortest total outline (exact over all orders by a subset DP on label adjacencies).
+ */
+
+import { TRANSPARENT } from "./quantize";
+import type { Raster, RGB } from "./types";
+
+/** Coordinates are written as integers in 1/GRID of a pixel. */
+export const GRID = 10;
+
+export interface FitOptions {
+  /** Largest distance, in px, from a contour point to its fitted curve. */
+  tolerance: number;
+  /** A point is a corner when the contour turns by more than this (degrees) within `cornerReach` px either side. */
+  cornerAngle: number;
+  cornerReach: number;
+}
+
+export const FIT: FitOptions = { tolerance: 0.35, cornerAngle: 55, cornerReach: 2.5 };
+
+// ---------------------------------------------------------------- contours
+
+/**
+ * Closed contours around the pixels where `inside` is 1 (w × h, row-major), as flat [x0, y0, x1, y1, …]
+ * arrays in pixel units (pixel (x, y) covers [x, x+1) × [y, y+1)). Outer contours run one way and holes
+ * the other, so they fill right under the nonzero rule. `cover(p)` is the pixel's coverage estimate
+ * (0..1); it places each crossing between two pixel centres, clamped to the side `inside` says.
+ */
+export function contours(w: number, h: number, inside: Uint8Array, cover: (p: number) => number): Float64Array[] {
+  const GW = w + 2;
+  const GH = h + 2;
+  const g = new Uint8Array(GW * GH);
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) g[(y + 1) * GW + x + 1] = inside[y * w + x] as number;
+  const cov = new Float32Array(GW * GH).fill(-1);
+  const coverAt = (gp: number): number => {
+    let c = cov[gp] as number;
+    if (c < 0) {
+      const gx = gp % GW;
+      const gy = (gp - gx) / GW;
+      const raw = gx === 0 || gy === 0 || gx === GW - 1 || gy === GH - 1 ? 0 : cover((gy - 1) * w + gx - 1);
+      c = g[gp] ? Math.min(1, Math.max(0.55, raw)) : Math.max(0, Math.min(0.45, raw));
+      cov[gp] = c;
+    }
+    return c;
+  };
+  const V = GW * GH; // vertical edge ids start here
+  const next = new Int32Array(2 * V).fill(-1);
+  for (let cy = 0; cy < GH - 1; cy++) {
+    for (let cx = 0; cx < GW - 1; cx++) {
+      const tl = cy * GW + cx;
+      const a = g[tl] as number;
+      const b = g[tl + 1] as number;
+      const c = g[tl + GW + 1] as number;
+      const d = g[tl + GW] as number;
+      const code = (a << 3) | (b << 2) | (c << 1) | d;
+      if (code === 0 || code === 15) continue;
+      const top = tl;
+      const right = V + tl + 1;
+      const bottom = tl + GW;
+      const left = V + tl;
+      if (code === 10 || code === 5) {
+        const centre = coverAt(tl) + coverAt(tl + 1) + coverAt(tl + GW + 1) + coverAt(tl + GW) > 2;
+        if (code === 10) {
+          // tl and br inside: top exits, right enters, bottom exits, left enters
+          if (centre) {
+            next[right] = top;
+            next[left] = bottom;
+          } else {
+            next[left] = top;
+            next[right] = bottom;
+          }
+        } else if (centre) {
+          // tr and bl inside: top enters, right exits, bottom enters, left exits
+          next[top] = left;
+          next[bottom] = right;
+        } else {
+          next[top] = right;
+          next[bottom] = left;
+        }
+        continue;
+      }
+      // Walking clockwise (top, right, bottom, left), one edge is entered (out → in), one exited.
+      let enter = -1;
+      let exit = -1;
+      if (a !== b) a ? (exit = top) : (enter = top);
+      if (b !== c) b ? (exit = right) : (enter = right);
+      if (c !== d) c ? (exit = bottom) : (enter = bottom);
+      if (d !== a) d ? (exit = left) : (enter = left);
+      next[enter] = exit;
+    }
+  }
+  const point = (e: number, out: number[]) => {
+    let p: number;
+    let q: number;
+    if (e < V) {
+      p = e;
+      q = e + 1;
+    } else {
+      p = e - V;
+      q = p + GW;
+    }
+    if (!g[p]) [p, q] = [q, p];
+    const fp = coverAt(p);
+    const fq = coverAt(q);
+    const t = (fp - 0.5) / (fp - fq);
+    const px = p % GW;
+    const py = (p - px) / GW;
+    const qx = q % GW;
+    const qy = (q - qx) / GW;
+    // grid point (gx, gy) is the centre of pixel (gx - 1, gy - 1): (gx - 0.5, gy - 0.5)
+    out.push(px - 0.5 + t * (qx - px), py - 0.5 + t * (qy - py));
+  };
+  const loops: Float64Array[] = [];
+  for (let e0 = 0; e0 < next.length; e0++) {
+    if ((next[e0] as number) < 0) continue;
+    const pts: number[] = [];
+    let e = e0;
+    while (e >= 0) {
+      point(e, pts);
+      const n = next[e] as number;
+      next[e] = -1;
+      e = n;
+    }
+    loops.push(Float64Array.from(pts));
+  }
+  return loops;
+}
+
+// ---------------------------------------------------------------- fitting
+
+export type Seg = { line: true; x: number; y: number } | { line: false; c: [number, number, number, number, number, number] };
+
+export interface Fitted {
+  x0: number;
+  y0: number;
+  segs: Seg[];
+}
+
+const hypot = Math.hypot;
+
+/** Index reached walking `dist` px of arc from i (dir ±1), on a closed loop of n points or an open run. */
+function reach(cum: Float64Array, i: number, dist: number, dir: 1 | -1, n: number, closed: boolean, total: number) {
+  let j = i;
+  for (let steps = 0; steps < n; steps++) {
+    const k = j + dir;
+    if (!closed && (k < 0 || k >= n)) return j;
+    const kk = (k + n) % n;
+    let d = dir > 0 ? (cum[kk] as number) - (cum[i] as number) : (cum[i] as number) - (cum[kk] as number);
+    if (closed && d < 0) d += total;
+    j = kk;
+    if (d >= dist) return j;
+  }
+  return j;
+}
+
+function corners(xs: Float64Array, ys: Float64Array, cum: Float64Array, total: number, o: FitOptions): number[] {
+  const n = xs.length;
+  const turn = new Float64Array(n);
+  const limit = Math.cos((o.cornerAngle * Math.PI) / 180);
+  for (let i = 0; i < n; i++) {
+    const a = reach(cum, i, o.cornerReach, -1, n, true, total);
+    const b = reach(cum, i, o.cornerReach, 1, n, true, total);
+    const x = xs[i] as number;
+    const y = ys[i] as number;
+    const ux = x - (xs[a] as number);
+    const uy = y - (ys[a] as number);
+    const vx = (xs[b] as number) - x;
+    const vy = (ys[b] as number) - y;
+    const lu = hypot(ux, uy);
+    const lv = hypot(vx, vy);
+    turn[i] = lu > 0 && lv > 0 ? (ux * vx + uy * vy) / (lu * lv) : 1; // cosine: lower turns more
+  }
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = turn[i] as number;
+    if (t > limit) continue;
+    // a local extreme within the reach (ties: the first)
+    let best = true;
+    const a = reach(cum, i, o.cornerReach, -1, n, true, total);
+    const b = reach(cum, i, o.cornerReach, 1, n, true, total);
+    for (let j = a; j !== b; j = (j + 1) % n) {
+      if (j === i) continue;
+      const u = turn[j] as number;
+      if (u < t || (u === t && ((j - a + n) % n) < ((i - a + n) % n))) {
+        best = false;
+        break;
+      }
+    }
+    if (best) out.push(i);
+  }
+  return out;
+}
+
+interface Run {
+  xs: Float64Array;
+  ys: Float64Array;
+}
+
+/** Unit tangent leaving point s into the run (dir +1) or arriving at it (dir −1), from a chord of ~`len` px. */
+function endTangent(r: Run, s: number, e: number, dir: 1 | -1, len: number): [number, number] {
+  const x = r.xs[s] as number;
+  const y = r.ys[s] as number;
+  let j = s;
+  let sx = 0;
+  let sy = 0;
+  while (j !== e) {
+    j += dir;
+    const dx = (r.xs[j] as number) - x;
+    const dy = (r.ys[j] as number) - y;
+    sx += dx;
+    sy += dy;
+    if (hypot(dx, dy) >= len) break;
+  }
+  const l = hypot(sx, sy) || 1;
+  return [(sx / l) * dir, (sy / l) * dir];
+}
+
+/** Unit tangent through an inner point i of a run (direction of travel). */
+function midTangent(r: Run, i: number, lo: number, hi: number, len: number): [number, number] {
+  let a = i;
+  let b = i;
+  const x = r.xs[i] as number;
+  const y = r.ys[i] as number;
+  while (a > lo && hypot((r.xs[a] as number) - x, (r.ys[a] as number) - y) < len) a--;
+  while (b < hi && hypot((r.xs[b] as number) - x, (r.ys[b] as number) - y) < len) b++;
+  const dx = (r.xs[b] as number) - (r.xs[a] as number);
+  const dy = (r.ys[b] as number) - (r.ys[a] as number);
+  const l = hypot(dx, dy) || 1;
+  return [dx / l, dy / l];
+}
+
+const B0 = (t: number) => (1 - t) ** 3;
+const B1 = (t: number) => 3 * t * (1 - t) ** 2;
+const B2 = (t: number) => 3 * t * t * (1 - t);
+const B3 = (t: number) => t ** 3;
+
+type Cubic = [number, number, number, number, number, number, number, number];
+
+function bez(c: Cubic, t: number): [number, number] {
+  const a = B0(t);
+  const b = B1(t);
+  const d = B2(t);
+  const e = B3(t);
+  return [a * c[0] + b * c[2] + d * c[4] + e * c[6], a * c[1] + b * c[3] + d * c[5] + e * c[7]];
+}
+
+function generate(r: Run, s: number, e: number, u: Float64Array, t1: [number, number], t2: [number, number]): Cubic {
+  const x0 = r.xs[s] as number;
+  const y0 = r.ys[s] as number;
+  const x3 = r.xs[e] as number;
+  const y3 = r.ys[e] as number;
+  let c00 = 0;
+  let c01 = 0;
+  let c11 = 0;
+  let X0 = 0;
+  let X1 = 0;
+  for (let i = s; i <= e; i++) {
+    const t = u[i - s] as number;
+    const a1x = t1[0] * B1(t);
+    const a1y = t1[1] * B1(t);
+    const a2x = t2[0] * B2(t);
+    const a2y = t2[1] * B2(t);
+    c00 += a1x * a1x + a1y * a1y;
+    c01 += a1x * a2x + a1y * a2y;
+    c11 += a2x * a2x + a2y * a2y;
+    const b0 = B0(t) + B1(t);
+    const b1 = B2(t) + B3(t);
+    const tx = (r.xs[i] as number) - (x0 * b0 + x3 * b1);
+    const ty = (r.ys[i] as number) - (y0 * b0 + y3 * b1);
+    X0 += a1x * tx + a1y * ty;
+    X1 += a2x * tx + a2y * ty;
+  }
+  const det = c00 * c11 - c01 * c01;
+  const seg = hypot(x3 - x0, y3 - y0);
+  let al = 0;
+  let ar = 0;
+  if (Math.abs(det) > 1e-12) {
+    al = (X0 * c11 - X1 * c01) / det;
+    ar = (c00 * X1 - c01 * X0) / det;
+  }
+  const eps = 1e-6 * seg;
+  if (!(al > eps && ar > eps) || al > 2 * seg || ar > 2 * seg) {
+    al = seg / 3;
+    ar = seg / 3;
+  }
+  // t2 points along the travel at the end, so the second control point sits behind it
+  return [x0, y0, x0 + t1[0] * al, y0 + t1[1] * al, x3 - t2[0] * ar, y3 - t2[1] * ar, x3, y3];
+}
+
+/** One Newton step per point towards the parameter of its nearest curve point. */
+function reparam(r: Run, s: number, c: Cubic, u: Float64Array) {
+  for (let i = 0; i < u.length; i++) {
+    const t = u[i] as number;
+    const px = r.xs[s + i] as number;
+    const py = r.ys[s + i] as number;
+    const mt = 1 - t;
+    const qx = mt * mt * mt * c[0] + 3 * mt * mt * t * c[2] + 3 * mt * t * t * c[4] + t * t * t * c[6];
+    const qy = mt * mt * mt * c[1] + 3 * mt * mt * t * c[3] + 3 * mt * t * t * c[5] + t * t * t * c[7];
+    const d1x = 3 * (mt * mt * (c[2] - c[0]) + 2 * mt * t * (c[4] - c[2]) + t * t * (c[6] - c[4]));
+    const d1y = 3 * (mt * mt * (c[3] - c[1]) + 2 * mt * t * (c[5] - c[3]) + t * t * (c[7] - c[5]));
+    const d2x = 6 * (mt * (c[4] - 2 * c[2] + c[0]) + t * (c[6] - 2 * c[4] + c[2]));
+    const d2y = 6 * (mt * (c[5] - 2 * c[3] + c[1]) + t * (c[7] - 2 * c[5] + c[3]));
+    const num = (qx - px) * d1x + (qy - py) * d1y;
+    const den = d1x * d1x + d1y * d1y + (qx - px) * d2x + (qy - py) * d2y;
+    if (Math.abs(den) > 1e-12) u[i] = Math.min(1, Math.max(0, t - num / den));
+  }
+}
+
+function maxError(r: Run, s: number, c: Cubic, u: Float64Array): number {
+  let worst = 0;
+  for (let i = 1; i < u.length - 1; i++) {
+    const [x, y] = bez(c, u[i] as number);
+    const d = hypot(x - (r.xs[s + i] as number), y - (r.ys[s + i] as number));
+    if (d > worst) worst = d;
+  }
+  return worst;
+}
+
+function lineError(r: Run, s: number, e: number): number {
+  const x0 = r.xs[s] as number;
+  const y0 = r.ys[s] as number;
+  const dx = (r.xs[e] as number) - x0;
+  const dy = (r.ys[e] as number) - y0;
+  const l = hypot(dx, dy);
+  let worst = 0;
+  for (let i = s + 1; i < e; i++) {
+    const px = (r.xs[i] as number) - x0;
+    const py = (r.ys[i] as number) - y0;
+    const t = l > 0 ? (px * dx + py * dy) / (l * l) : 0;
+    const d =
+      t <= 0 ? hypot(px, py) : t >= 1 ? hypot(px - dx, py - dy) : Math.abs(px * dy - py * dx) / (l || 1);
+    if (d > worst) worst = d;
+  }
+  return worst;
+}
+
+/** A cubic through run[s..e] with the given end tangents, within tol, or null. */
+function fitCubic(r: Run, s: number, e: number, t1: [number, number], t2: [number, number], tol: number): Cubic | null {
+  const n = e - s + 1;
+  const u = new Float64Array(n);
+  let len = 0;
+  for (let i = 1; i < n; i++) {
+    len += hypot((r.xs[s + i] as number) - (r.xs[s + i - 1] as number), (r.ys[s + i] as number) - (r.ys[s + i - 1] as number));
+    u[i] = len;
+  }
+  if (len === 0) return null;
+  for (let i = 1; i < n; i++) u[i] = (u[i] as number) / len;
+  let c = generate(r, s, e, u, t1, t2);
+  let err = maxError(r, s, c, u);
+  for (let it = 0; it < 4 && err > tol && err < tol * 6; it++) {
+    reparam(r, s, c, u);
+    c = generate(r, s, e, u, t1, t2);
+    err = maxError(r, s, c, u);
+  }
+  return err <= tol ? c : null;
+}
+
+/** Fits an open run (points s..e of r) with lines and cubics, the first tangent given (or free at a corner). */
+function fitRun(r: Run, s: number, e: number, tol: number, start: [number, number] | null, end: [number, number] | null, out: Seg[]) {
+  const tanLen = 2;
+  let t1 = start;
+  let i = s;
+  const piece = (a: number, b: number, ta: [number, number] | null, tb: [number, number] | null): Seg | null => {
+    if (b - a <= 1 || lineError(r, a, b) <= tol) return { line: true, x: r.xs[b] as number, y: r.ys[b] as number };
+    const c = fitCubic(r, a, b, ta ?? endTangent(r, a, b, 1, tanLen), tb ?? endTangent(r, b, a, -1, tanLen), tol);
+    return c ? { line: false, c: [c[2], c[3], c[4], c[5], c[6], c[7]] } : null;
+  };
+  while (i < e) {
+    const tEnd = (j: number) => (j === e ? end : midTangent(r, j, s, e, tanLen));
+    let seg = piece(i, e, t1, tEnd(e));
+    let j = e;
+    if (!seg) {
+      // the longest run from i that one piece follows: grow by doubling, then bisect
+      let ok = i + 1;
+      let okSeg = piece(i, ok, t1, tEnd(ok)) as Seg;
+      let step = 8;
+      let bad = e;
+      while (ok + step < e) {
+        const tried = piece(i, ok + step, t1, tEnd(ok + step));
+        if (!tried) {
+          bad = ok + step;
+          break;
+        }
+        ok += step;
+        okSeg = tried;
+        step *= 2;
+      }
+      while (bad - ok > 1) {
+        const m = (ok + bad) >> 1;
+        const tried = piece(i, m, t1, tEnd(m));
+        if (tried) {
+          ok = m;
+          okSeg = tried;
+        } else bad = m;
+      }
+      seg = okSeg;
+      j = ok;
+    }
+    out.push(seg);
+    t1 = seg.line ? null : j === e ? null : tEnd(j);
+    if (seg.line) t1 = null;
+    i = j;
+  }
+}
+
+/** A closed contour as lines and cubics: split at corners, each stretch fitted greedily. */
+export function fitLoop(loop: Float64Array, o: FitOptions = FIT): Fitted {
+  const n = loop.length / 2;
+  const xs = new Float64Array(n);
+  const ys = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    xs[i] = loop[2 * i] as number;
+    ys[i] = loop[2 * i + 1] as number;
+  }
+  const cum = new Float64Array(n);
+  for (let i = 1; i < n; i++) cum[i] = (cum[i - 1] as number) + hypot((xs[i] as number) - (xs[i - 1] as number), (ys[i] as number) - (ys[i - 1] as number));
+  const total = (cum[n - 1] as number) + hypot((xs[0] as number) - (xs[n - 1] as number), (ys[0] as number) - (ys[n - 1] as number));
+  if (n < 4) {
+    return { x0: xs[0] as number, y0: ys[0] as number, segs: Array.from({ length: n - 1 }, (_, i) => ({ line: true as const, x: xs[i + 1] as number, y: ys[i + 1] as number })) };
+  }
+  const cs = corners(xs, ys, cum, total, o);
+  // Rotate so the run starts at the first corner (or anywhere on a smooth loop) and ends back there.
+  const start = cs.length ? (cs[0] as number) : 0;
+  const m = n + 1;
+  const rx = new Float64Array(m);
+  const ry = new Float64Array(m);
+  for (let i = 0; i < m; i++) {
+    rx[i] = xs[(start + i) % n] as number;
+    ry[i] = ys[(start + i) % n] as number;
+  }
+  const run: Run = { xs: rx, ys: ry };
+  const segs: Seg[] = [];
+  if (cs.length === 0) {
+    // smooth loop: the tangent at the joint is shared by both ends
+    const px = xs[(n - 1) % n] as number;
+    const py = ys[(n - 1) % n] as number;
+    const qx = xs[1] as number;
+    const qy = ys[1] as number;
+    const l = hypot(qx - px, qy - py) || 1;
+    const t: [number, number] = [(qx - px) / l, (qy - py) / l];
+    fitRun(run, 0, m - 1, o.tolerance, t, t, segs);
+  } else {
+    const idx = cs.map((c) => (c - start + n) % n);
+    idx.push(n);
+    for (let k = 0; k + 1 < idx.length; k++) fitRun(run, idx[k] as number, idx[k + 1] as number, o.tolerance, null, null, segs);
+  }
+  return { x0: rx[0] as number, y0: ry[0] as number, segs };
+}
+
+// ---------------------------------------------------------------- writing
+
+/** Path data for closed fitted loops: relative commands, integers on a 1/grid px grid (px × scale first). */
+export function pathData(loops: Fitted[], grid = GRID): string {
+  let out = "";
+  let last = "";
+  let cx = 0;
+  let cy = 0;
+  const num = (v: number, first: boolean) => (first || v < 0 ? String(v) : ` ${v}`);
+  const cmd = (c: string, vals: number[]) => {
+    let s = c === last && c !== "M" && c !== "m" ? (vals[0] as number) < 0 ? "" : " " : c;
+    vals.forEach((v, i) => {
+      s += num(v, i === 0);
+    });
+    out += s;
+    last = c;
+  };
+  const R = (v: number) => Math.round(v * grid);
+  for (const f of loops) {
+    const x0 = R(f.x0);
+    const y0 = R(f.y0);
+    if (out === "") cmd("M", [x0, y0]);
+    else cmd("m", [x0 - cx, y0 - cy]);
+    cx = x0;
+    cy = y0;
+    for (let k = 0; k < f.segs.length; k++) {
+      const s = f.segs[k] as Seg;
+      const lastSeg = k === f.segs.length - 1;
+      if (s.line) {
+        const x = R(s.x);
+        const y = R(s.y);
+        if (lastSeg && x === x0 && y === y0) break; // z closes it
+        if (x === cx && y === cy) continue;
+        if (y === cy) cmd("h", [x - cx]);
+        else if (x === cx) cmd("v", [y - cy]);
+        else cmd("l", [x - cx, y - cy]);
+        cx = x;
+        cy = y;
+      } else {
+        const c = s.c.map(R);
+        cmd("c", [
+          (c[0] as number) - cx,
+          (c[1] as number) - cy,
+          (c[2] as number) - cx,
+          (c[3] as number) - cy,
+          (c[4] as number) - cx,
+          (c[5] as number) - cy,
+        ]);
+        cx = c[4] as number;
+        cy = c[5] as number;
+      }
+    }
+    out += "z";
+    last = "z";
+    cx = x0;
+    cy = y0;
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- layers
+
+/**
+ * The drawing order of the colours `ids` (bottom first) minimising the total outline when each colour is
+ * drawn as the union of itself and the colours above it. `adj[a * k + b]` counts 4-neighbour pixel pairs
+ * between labels a and b (k slots; every label not in `ids` is outside).
+ */
+export function stackOrder(ids: number[], adj: Float64Array, k: number): number[] {
+  const n = ids.length;
+  if (n <= 1) return [...ids];
+  const full = (1 << n) - 1;
+  const cost = new Float64Array(full + 1);
+  const inSet = new Uint8Array(k);
+  for (let s = 1; s <= full; s++) {
+    inSet.fill(0);
+    for (let i = 0; i < n; i++) if (s & (1 << i)) inSet[ids[i] as number] = 1;
+    let c = 0;
+    for (let i = 0; i < n; i++) {
+      if (!(s & (1 << i))) continue;
+      const a = ids[i] as number;
+      for (let b = 0; b < k; b++) if (!inSet[b]) c += adj[a * k + b] as number;
+    }
+    cost[s] = c;
+  }
+  // best[s]: the cheapest chain of unions from s down to one colour; pick[s]: the colour at s's bottom
+  const best = new Float64Array(full + 1).fill(Number.POSITIVE_INFINITY);
+  const pick = new Int8Array(full + 1).fill(-1);
+  for (let s = 1; s <= full; s++) {
+    if ((s & (s - 1)) === 0) {
+      best[s] = cost[s] as number;
+      pick[s] = 31 - Math.clz32(s);
+      continue;
+    }
+    for (let i = 0; i < n; i++) {
+      if (!(s & (1 << i))) continue;
+      const v = (cost[s] as number) + (best[s & ~(1 << i)] as number);
+      if (v < (best[s] as number)) {
+        best[s] = v;
+        pick[s] = i;
+      }
+    }
+  }
+  const order: number[] = [];
+  let s = full;
+  while (s) {
+    const i = pick[s] as number;
+    order.push(ids[i] as number);
+    s &= ~(1 << i);
+  }
+  return order;
+}
+
+export interface Layer {
+  colour: RGB;
+  d: string;
+}
+
+/**
+ * The stacked layers of a labelled image: `draw` lists the labels to draw (the others stay empty), `img` is
+ * the raster the labels were made from (its colours place the contours), `palette` the labels' colours.
+ */
+export function traceLayers(
+  img: Raster,
+  labels: Uint8Array,
+  palette: RGB[],
+  draw: number[],
+  o: FitOptions = FIT,
+): Layer[] {
+  const { width: w, height: h, data } = img;
+  const k = palette.length + 1; // slot k-1: transparent
+  const slot = (l: number) => (l === TRANSPARENT ? k - 1 : l);
+  const adj = new Float64Array(k * k);
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) {
+      const p = y * w + x;
+      const a = slot(labels[p] as number);
+      if (x + 1 < w) {
+        const b = slot(labels[p + 1] as number);
+        if (a !== b) {
+          adj[a * k + b] = (adj[a * k + b] as number) + 1;
+          adj[b * k + a] = (adj[b * k + a] as number) + 1;
+        }
+      }
+      if (y + 1 < h) {
+        const b = slot(labels[p + w] as number);
+        if (a !== b) {
+          adj[a * k + b] = (adj[a * k + b] as number) + 1;
+          adj[b * k + a] = (adj[b * k + a] as number) + 1;
+        }
+      }
+    }
+  // Borders of the image count as outline too (a layer touching the edge is cut there).
+  const order = stackOrder(draw, adj, k);
+  const layers: Layer[] = [];
+  const inside = new Uint8Array(w * h);
+  const member = new Uint8Array(256);
+  for (let level = 0; level < order.length; level++) {
+    member.fill(0);
+    for (const l of order.slice(level)) member[l] = 1;
+    for (let p = 0; p < w * h; p++) inside[p] = member[labels[p] as number] as number;
+    const ins = palette.filter((_, i) => member[i]);
+    const outs = palette.filter((_, i) => !member[i]);
+    const cover = (p: number) => {
+      const o4 = p * 4;
+      const r = data[o4] as number;
+      const g = data[o4 + 1] as number;
+      const b = data[o4 + 2] as number;
+      const alpha = (data[o4 + 3] as number) / 255;
+      let dIn = Number.POSITIVE_INFINITY;
+      let dOut = Number.POSITIVE_INFINITY;
+      for (const c of ins) dIn = Math.min(dIn, (c[0] - r) ** 2 + (c[1] - g) ** 2 + (c[2] - b) ** 2);
+      for (const c of outs) dOut = Math.min(dOut, (c[0] - r) ** 2 + (c[1] - g) ** 2 + (c[2] - b) ** 2);
+      if (dOut === Number.POSITIVE_INFINITY) return alpha;
+      const si = Math.sqrt(dIn);
+      const so = Math.sqrt(dOut);
+      return si + so > 0 ? (alpha * so) / (si + so) : 0.5;
+    };
+    const loops = contours(w, h, inside, cover).map((l) => fitLoop(l, o));
+    const colour = palette[order[level] as number] as RGB;
+    layers.push({ colour, d: pathData(loops) });
+  }
+  return layers;
+}
