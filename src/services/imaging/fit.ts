@@ -36,6 +36,31 @@ export const FIT: FitOptions = { tolerance: 0.35, cornerAngle: 55, cornerReach: 
 
 // ---------------------------------------------------------------- contours
 
+interface Workspace {
+  size: number;
+  g: Uint8Array;
+  cov: Float32Array;
+  stamp: Int32Array;
+  next: Int32Array;
+  gen: number;
+}
+let shared: Workspace | null = null;
+
+/** Buffers reused from one contour pass to the next (`next` is left all −1 by each pass). */
+function workspace(size: number): Workspace {
+  if (!shared || shared.size < size) {
+    shared = {
+      size,
+      g: new Uint8Array(size),
+      cov: new Float32Array(size),
+      stamp: new Int32Array(size),
+      next: new Int32Array(2 * size).fill(-1),
+      gen: 0,
+    };
+  }
+  return shared;
+}
+
 /**
  * Closed contours around the pixels where `inside` is 1 (w × h, row-major), as flat [x0, y0, x1, y1, …]
  * arrays in pixel units (pixel (x, y) covers [x, x+1) × [y, y+1)). Outer contours run one way and holes
@@ -45,29 +70,33 @@ export const FIT: FitOptions = { tolerance: 0.35, cornerAngle: 55, cornerReach: 
 export function contours(w: number, h: number, inside: Uint8Array, cover: (p: number) => number): Float64Array[] {
   const GW = w + 2;
   const GH = h + 2;
-  const g = new Uint8Array(GW * GH);
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) g[(y + 1) * GW + x + 1] = inside[y * w + x] as number;
-  const cov = new Float32Array(GW * GH).fill(-1);
+  const ws = workspace(GW * GH);
+  const { g, cov, stamp, next } = ws;
+  const gen = ++ws.gen;
+  g.fill(0);
+  for (let y = 0; y < h; y++) g.set(inside.subarray(y * w, y * w + w), (y + 1) * GW + 1);
   const coverAt = (gp: number): number => {
-    let c = cov[gp] as number;
-    if (c < 0) {
-      const gx = gp % GW;
-      const gy = (gp - gx) / GW;
-      const raw = gx === 0 || gy === 0 || gx === GW - 1 || gy === GH - 1 ? 0 : cover((gy - 1) * w + gx - 1);
-      c = g[gp] ? Math.min(1, Math.max(0.55, raw)) : Math.max(0, Math.min(0.45, raw));
-      cov[gp] = c;
-    }
+    if (stamp[gp] === gen) return cov[gp] as number;
+    const gx = gp % GW;
+    const gy = (gp - gx) / GW;
+    const raw = gx === 0 || gy === 0 || gx === GW - 1 || gy === GH - 1 ? 0 : cover((gy - 1) * w + gx - 1);
+    const c = g[gp] ? Math.min(1, Math.max(0.55, raw)) : Math.max(0, Math.min(0.45, raw));
+    cov[gp] = c;
+    stamp[gp] = gen;
     return c;
   };
   const V = GW * GH; // vertical edge ids start here
-  const next = new Int32Array(2 * V).fill(-1);
+  const starts: number[] = [];
   for (let cy = 0; cy < GH - 1; cy++) {
+    const row = cy * GW;
+    let b = g[row] as number;
+    let c = g[row + GW] as number;
     for (let cx = 0; cx < GW - 1; cx++) {
-      const tl = cy * GW + cx;
-      const a = g[tl] as number;
-      const b = g[tl + 1] as number;
-      const c = g[tl + GW + 1] as number;
-      const d = g[tl + GW] as number;
+      const tl = row + cx;
+      const a = b;
+      const d = c;
+      b = g[tl + 1] as number;
+      c = g[tl + GW + 1] as number;
       const code = (a << 3) | (b << 2) | (c << 1) | d;
       if (code === 0 || code === 15) continue;
       const top = tl;
@@ -85,13 +114,17 @@ export function contours(w: number, h: number, inside: Uint8Array, cover: (p: nu
             next[left] = top;
             next[right] = bottom;
           }
-        } else if (centre) {
-          // tr and bl inside: top enters, right exits, bottom enters, left exits
-          next[top] = left;
-          next[bottom] = right;
+          starts.push(right, left);
         } else {
-          next[top] = right;
-          next[bottom] = left;
+          // tr and bl inside: top enters, right exits, bottom enters, left exits
+          if (centre) {
+            next[top] = left;
+            next[bottom] = right;
+          } else {
+            next[top] = right;
+            next[bottom] = left;
+          }
+          starts.push(top, bottom);
         }
         continue;
       }
@@ -103,6 +136,7 @@ export function contours(w: number, h: number, inside: Uint8Array, cover: (p: nu
       if (c !== d) c ? (exit = bottom) : (enter = bottom);
       if (d !== a) d ? (exit = left) : (enter = left);
       next[enter] = exit;
+      starts.push(enter);
     }
   }
   const point = (e: number, out: number[]) => {
@@ -115,7 +149,11 @@ export function contours(w: number, h: number, inside: Uint8Array, cover: (p: nu
       p = e - V;
       q = p + GW;
     }
-    if (!g[p]) [p, q] = [q, p];
+    if (!g[p]) {
+      const t = p;
+      p = q;
+      q = t;
+    }
     const fp = coverAt(p);
     const fq = coverAt(q);
     const t = (fp - 0.5) / (fp - fq);
@@ -127,7 +165,7 @@ export function contours(w: number, h: number, inside: Uint8Array, cover: (p: nu
     out.push(px - 0.5 + t * (qx - px), py - 0.5 + t * (qy - py));
   };
   const loops: Float64Array[] = [];
-  for (let e0 = 0; e0 < next.length; e0++) {
+  for (const e0 of starts) {
     if ((next[e0] as number) < 0) continue;
     const pts: number[] = [];
     let e = e0;
@@ -152,7 +190,8 @@ export interface Fitted {
   segs: Seg[];
 }
 
-const hypot = Math.hypot;
+/** Math.hypot is several times slower and needs no overflow care here. */
+const hypot = (x: number, y: number) => Math.sqrt(x * x + y * y);
 
 /** Index reached walking `dist` px of arc from i (dir ±1), on a closed loop of n points or an open run. */
 function reach(cum: Float64Array, i: number, dist: number, dir: 1 | -1, n: number, closed: boolean, total: number) {
@@ -252,14 +291,6 @@ const B3 = (t: number) => t ** 3;
 
 type Cubic = [number, number, number, number, number, number, number, number];
 
-function bez(c: Cubic, t: number): [number, number] {
-  const a = B0(t);
-  const b = B1(t);
-  const d = B2(t);
-  const e = B3(t);
-  return [a * c[0] + b * c[2] + d * c[4] + e * c[6], a * c[1] + b * c[3] + d * c[5] + e * c[7]];
-}
-
 function generate(r: Run, s: number, e: number, u: Float64Array, t1: [number, number], t2: [number, number]): Cubic {
   const x0 = r.xs[s] as number;
   const y0 = r.ys[s] as number;
@@ -325,11 +356,18 @@ function reparam(r: Run, s: number, c: Cubic, u: Float64Array) {
 function maxError(r: Run, s: number, c: Cubic, u: Float64Array): number {
   let worst = 0;
   for (let i = 1; i < u.length - 1; i++) {
-    const [x, y] = bez(c, u[i] as number);
-    const d = hypot(x - (r.xs[s + i] as number), y - (r.ys[s + i] as number));
-    if (d > worst) worst = d;
+    const t = u[i] as number;
+    const mt = 1 - t;
+    const a = mt * mt * mt;
+    const b = 3 * mt * mt * t;
+    const d = 3 * mt * t * t;
+    const e = t * t * t;
+    const x = a * c[0] + b * c[2] + d * c[4] + e * c[6] - (r.xs[s + i] as number);
+    const y = a * c[1] + b * c[3] + d * c[5] + e * c[7] - (r.ys[s + i] as number);
+    const dd = x * x + y * y;
+    if (dd > worst) worst = dd;
   }
-  return worst;
+  return Math.sqrt(worst);
 }
 
 function lineError(r: Run, s: number, e: number): number {
@@ -363,7 +401,7 @@ function fitCubic(r: Run, s: number, e: number, t1: [number, number], t2: [numbe
   for (let i = 1; i < n; i++) u[i] = (u[i] as number) / len;
   let c = generate(r, s, e, u, t1, t2);
   let err = maxError(r, s, c, u);
-  for (let it = 0; it < 4 && err > tol && err < tol * 6; it++) {
+  for (let it = 0; it < 2 && err > tol && err < tol * 3; it++) {
     reparam(r, s, c, u);
     c = generate(r, s, e, u, t1, t2);
     err = maxError(r, s, c, u);
@@ -383,34 +421,29 @@ function fitRun(r: Run, s: number, e: number, tol: number, start: [number, numbe
   };
   while (i < e) {
     const tEnd = (j: number) => (j === e ? end : midTangent(r, j, s, e, tanLen));
-    let seg = piece(i, e, t1, tEnd(e));
-    let j = e;
-    if (!seg) {
-      // the longest run from i that one piece follows: grow by doubling, then bisect
-      let ok = i + 1;
-      let okSeg = piece(i, ok, t1, tEnd(ok)) as Seg;
-      let step = 8;
-      let bad = e;
-      while (ok + step < e) {
-        const tried = piece(i, ok + step, t1, tEnd(ok + step));
-        if (!tried) {
-          bad = ok + step;
-          break;
-        }
-        ok += step;
-        okSeg = tried;
-        step *= 2;
+    // the longest run from i that one piece follows: grow by doubling, then bisect
+    let j = Math.min(e, i + 1);
+    let seg = piece(i, j, t1, tEnd(j)) as Seg;
+    let step = 4;
+    let bad = -1;
+    while (j < e) {
+      const m = Math.min(e, i + step);
+      const tried = piece(i, m, t1, tEnd(m));
+      if (!tried) {
+        bad = m;
+        break;
       }
-      while (bad - ok > 1) {
-        const m = (ok + bad) >> 1;
-        const tried = piece(i, m, t1, tEnd(m));
-        if (tried) {
-          ok = m;
-          okSeg = tried;
-        } else bad = m;
-      }
-      seg = okSeg;
-      j = ok;
+      j = m;
+      seg = tried;
+      step *= 2;
+    }
+    while (bad - j > 1) {
+      const m = (j + bad) >> 1;
+      const tried = piece(i, m, t1, tEnd(m));
+      if (tried) {
+        j = m;
+        seg = tried;
+      } else bad = m;
     }
     out.push(seg);
     t1 = seg.line ? null : j === e ? null : tEnd(j);
@@ -575,6 +608,32 @@ export function stackOrder(ids: number[], adj: Float64Array, k: number): number[
   return order;
 }
 
+/**
+ * A pixel's coverage by the region of labels with `member[label]` set, from its colour: d_out / (d_in + d_out)
+ * with d the distance to the nearest palette colour inside and outside the region (the blend factor of a
+ * pixel on an anti-aliased edge between two colours), times its alpha.
+ */
+export function coverage(img: Raster, palette: RGB[], member: Uint8Array): (p: number) => number {
+  const data = img.data;
+  const ins = palette.filter((_, i) => member[i]);
+  const outs = palette.filter((_, i) => !member[i]);
+  return (p: number) => {
+    const o4 = p * 4;
+    const r = data[o4] as number;
+    const g = data[o4 + 1] as number;
+    const b = data[o4 + 2] as number;
+    const alpha = (data[o4 + 3] as number) / 255;
+    let dIn = Number.POSITIVE_INFINITY;
+    let dOut = Number.POSITIVE_INFINITY;
+    for (const c of ins) dIn = Math.min(dIn, (c[0] - r) ** 2 + (c[1] - g) ** 2 + (c[2] - b) ** 2);
+    for (const c of outs) dOut = Math.min(dOut, (c[0] - r) ** 2 + (c[1] - g) ** 2 + (c[2] - b) ** 2);
+    if (dOut === Number.POSITIVE_INFINITY) return alpha;
+    const si = Math.sqrt(dIn);
+    const so = Math.sqrt(dOut);
+    return si + so > 0 ? (alpha * so) / (si + so) : 0.5;
+  };
+}
+
 export interface Layer {
   colour: RGB;
   d: string;
@@ -591,7 +650,7 @@ export function traceLayers(
   draw: number[],
   o: FitOptions = FIT,
 ): Layer[] {
-  const { width: w, height: h, data } = img;
+  const { width: w, height: h } = img;
   const k = palette.length + 1; // slot k-1: transparent
   const slot = (l: number) => (l === TRANSPARENT ? k - 1 : l);
   const adj = new Float64Array(k * k);
@@ -623,23 +682,7 @@ export function traceLayers(
     member.fill(0);
     for (const l of order.slice(level)) member[l] = 1;
     for (let p = 0; p < w * h; p++) inside[p] = member[labels[p] as number] as number;
-    const ins = palette.filter((_, i) => member[i]);
-    const outs = palette.filter((_, i) => !member[i]);
-    const cover = (p: number) => {
-      const o4 = p * 4;
-      const r = data[o4] as number;
-      const g = data[o4 + 1] as number;
-      const b = data[o4 + 2] as number;
-      const alpha = (data[o4 + 3] as number) / 255;
-      let dIn = Number.POSITIVE_INFINITY;
-      let dOut = Number.POSITIVE_INFINITY;
-      for (const c of ins) dIn = Math.min(dIn, (c[0] - r) ** 2 + (c[1] - g) ** 2 + (c[2] - b) ** 2);
-      for (const c of outs) dOut = Math.min(dOut, (c[0] - r) ** 2 + (c[1] - g) ** 2 + (c[2] - b) ** 2);
-      if (dOut === Number.POSITIVE_INFINITY) return alpha;
-      const si = Math.sqrt(dIn);
-      const so = Math.sqrt(dOut);
-      return si + so > 0 ? (alpha * so) / (si + so) : 0.5;
-    };
+    const cover = coverage(img, palette, member);
     const loops = contours(w, h, inside, cover).map((l) => fitLoop(l, o));
     const colour = palette[order[level] as number] as RGB;
     layers.push({ colour, d: pathData(loops) });
