@@ -182,7 +182,10 @@ export function contours(w: number, h: number, inside: Uint8Array, cover: (p: nu
 
 // ---------------------------------------------------------------- fitting
 
-export type Seg = { line: true; x: number; y: number } | { line: false; c: [number, number, number, number, number, number] };
+/** A line to (x, y), with the least-squares line of the points it stands for (a point on it, unit direction); or a cubic. */
+export type Seg =
+  | { line: true; x: number; y: number; fit?: [number, number, number, number] }
+  | { line: false; c: [number, number, number, number, number, number] };
 
 export interface Fitted {
   x0: number;
@@ -415,7 +418,8 @@ function fitRun(r: Run, s: number, e: number, tol: number, start: [number, numbe
   let t1 = start;
   let i = s;
   const piece = (a: number, b: number, ta: [number, number] | null, tb: [number, number] | null): Seg | null => {
-    if (b - a <= 1 || lineError(r, a, b) <= tol) return { line: true, x: r.xs[b] as number, y: r.ys[b] as number };
+    if (b - a <= 1 || lineError(r, a, b) <= tol)
+      return { line: true, x: r.xs[b] as number, y: r.ys[b] as number, fit: lineFit(r, a, b) };
     const c = fitCubic(r, a, b, ta ?? endTangent(r, a, b, 1, tanLen), tb ?? endTangent(r, b, a, -1, tanLen), tol);
     return c ? { line: false, c: [c[2], c[3], c[4], c[5], c[6], c[7]] } : null;
   };
@@ -493,7 +497,98 @@ export function fitLoop(loop: Float64Array, o: FitOptions = FIT): Fitted {
     idx.push(n);
     for (let k = 0; k + 1 < idx.length; k++) fitRun(run, idx[k] as number, idx[k + 1] as number, o.tolerance, null, null, segs);
   }
-  return { x0: rx[0] as number, y0: ry[0] as number, segs };
+  snapJoints(segs);
+  const last = segs[segs.length - 1] as Seg;
+  return last.line ? { x0: last.x, y0: last.y, segs } : { x0: last.c[4], y0: last.c[5], segs };
+}
+
+/**
+ * The least-squares line through run[a..b] (its points more than 1 px from both ends, when there are
+ * enough: the contour rounds a sharp corner a little, which would tilt or shift the line), or undefined.
+ */
+function lineFit(r: Run, a: number, b: number): [number, number, number, number] | undefined {
+  const ax = r.xs[a] as number;
+  const ay = r.ys[a] as number;
+  const bx = r.xs[b] as number;
+  const by = r.ys[b] as number;
+  if (hypot(bx - ax, by - ay) < 4) return undefined;
+  let n = 0;
+  let sx = 0;
+  let sy = 0;
+  const inner: number[] = [];
+  for (let i = a; i <= b; i++) {
+    const x = r.xs[i] as number;
+    const y = r.ys[i] as number;
+    if (hypot(x - ax, y - ay) < 1 || hypot(x - bx, y - by) < 1) continue;
+    inner.push(i);
+    sx += x;
+    sy += y;
+    n++;
+  }
+  if (n < 3) return undefined;
+  const mx = sx / n;
+  const my = sy / n;
+  let xx = 0;
+  let xy = 0;
+  let yy = 0;
+  for (const i of inner) {
+    const dx = (r.xs[i] as number) - mx;
+    const dy = (r.ys[i] as number) - my;
+    xx += dx * dx;
+    xy += dx * dy;
+    yy += dy * dy;
+  }
+  const angle = 0.5 * Math.atan2(2 * xy, xx - yy);
+  return [mx, my, Math.cos(angle), Math.sin(angle)];
+}
+
+/**
+ * Moves each joint next to a fitted line onto that line: between two lines, to their intersection (the
+ * sharp corner the anti-aliased contour rounded off); beside one line, to its nearest point. A cubic
+ * keeps its tangent: its control point next to the joint moves with it.
+ */
+function snapJoints(segs: Seg[]) {
+  const n = segs.length;
+  if (n < 2) return;
+  const end = (s: Seg): [number, number] => (s.line ? [s.x, s.y] : [s.c[4], s.c[5]]);
+  for (let i = 0; i < n; i++) {
+    const a = segs[i] as Seg;
+    const b = segs[(i + 1) % n] as Seg;
+    const fa = a.line ? a.fit : undefined;
+    const fb = b.line ? b.fit : undefined;
+    if (!fa && !fb) continue;
+    const [jx, jy] = end(a);
+    let nx = jx;
+    let ny = jy;
+    if (fa && fb) {
+      const det = fa[2] * fb[3] - fa[3] * fb[2];
+      if (Math.abs(det) < 0.2) continue; // nearly parallel: no well-defined corner
+      const t = ((fb[0] - fa[0]) * fb[3] - (fb[1] - fa[1]) * fb[2]) / det;
+      nx = fa[0] + t * fa[2];
+      ny = fa[1] + t * fa[3];
+    } else {
+      const f = (fa ?? fb) as [number, number, number, number];
+      const t = (jx - f[0]) * f[2] + (jy - f[1]) * f[3];
+      nx = f[0] + t * f[2];
+      ny = f[1] + t * f[3];
+    }
+    const dx = nx - jx;
+    const dy = ny - jy;
+    if (hypot(dx, dy) > 1.5) continue;
+    if (a.line) {
+      a.x = nx;
+      a.y = ny;
+    } else {
+      a.c[2] += dx;
+      a.c[3] += dy;
+      a.c[4] = nx;
+      a.c[5] = ny;
+    }
+    if (!b.line) {
+      b.c[0] += dx;
+      b.c[1] += dy;
+    }
+  }
 }
 
 // ---------------------------------------------------------------- writing
@@ -559,64 +654,104 @@ export function pathData(loops: Fitted[], grid = GRID): string {
 // ---------------------------------------------------------------- layers
 
 /**
- * The drawing order of the colours `ids` (bottom first) minimising the total outline when each colour is
- * drawn as the union of itself and the colours above it. `adj[a * k + b]` counts 4-neighbour pixel pairs
- * between labels a and b (k slots; every label not in `ids` is outside).
+ * The region drawn for colour `c` when the colours `above` are drawn after it: c itself plus those of them
+ * whose taking in shortens the outline (a colour inside c fills c's hole; a colour elsewhere stays out),
+ * added greedily, best gain first. `adj[a * k + b]` counts 4-neighbour pixel pairs between labels a and b.
  */
-export function stackOrder(ids: number[], adj: Float64Array, k: number): number[] {
-  const n = ids.length;
-  if (n <= 1) return [...ids];
-  const full = (1 << n) - 1;
-  const cost = new Float64Array(full + 1);
-  const inSet = new Uint8Array(k);
-  for (let s = 1; s <= full; s++) {
-    inSet.fill(0);
-    for (let i = 0; i < n; i++) if (s & (1 << i)) inSet[ids[i] as number] = 1;
-    let c = 0;
-    for (let i = 0; i < n; i++) {
-      if (!(s & (1 << i))) continue;
-      const a = ids[i] as number;
-      for (let b = 0; b < k; b++) if (!inSet[b]) c += adj[a * k + b] as number;
+export function stackRegion(c: number, above: number[], adj: Float64Array, k: number): { members: number[]; cost: number } {
+  const inR = new Uint8Array(k);
+  inR[c] = 1;
+  const members = [c];
+  const outline = () => {
+    let n = 0;
+    for (const a of members) for (let b = 0; b < k; b++) if (!inR[b]) n += adj[a * k + b] as number;
+    return n;
+  };
+  for (;;) {
+    let best = -1;
+    let bestGain = 0;
+    for (const d of above) {
+      if (inR[d]) continue;
+      let gain = 0;
+      for (let b = 0; b < k; b++) {
+        if (b === d) continue;
+        gain += inR[b] ? (adj[d * k + b] as number) : -(adj[d * k + b] as number);
+      }
+      if (gain > bestGain) {
+        bestGain = gain;
+        best = d;
+      }
     }
-    cost[s] = c;
+    if (best < 0) break;
+    inR[best] = 1;
+    members.push(best);
   }
-  // best[s]: the cheapest chain of unions from s down to one colour; pick[s]: the colour at s's bottom
-  const best = new Float64Array(full + 1).fill(Number.POSITIVE_INFINITY);
+  return { members, cost: outline() };
+}
+
+export interface Stacked {
+  /** The colour of this layer. */
+  colour: number;
+  /** The labels its region covers: the colour and some of those drawn after it. */
+  members: number[];
+}
+
+/** Up to this many colours the drawing order is the best of all orders; beyond, the most used colour goes first. */
+const EXACT_ORDER = 10;
+
+/**
+ * The drawing order of the colours `ids` (bottom first), each drawn as its stackRegion, with the shortest
+ * total outline: exact over all orders (a DP over the sets of colours still to draw) up to EXACT_ORDER
+ * colours. `counts[label]` breaks the order of larger palettes (most pixels at the bottom).
+ */
+export function stackOrder(ids: number[], adj: Float64Array, k: number, counts?: number[]): Stacked[] {
+  const n = ids.length;
+  if (n === 0) return [];
+  if (n > EXACT_ORDER) {
+    const order = [...ids].sort((a, b) => (counts?.[b] ?? 0) - (counts?.[a] ?? 0) || a - b);
+    return order.map((c, i) => ({ colour: c, members: stackRegion(c, order.slice(i + 1), adj, k).members }));
+  }
+  const full = (1 << n) - 1;
+  // best[s]: the cheapest way to draw the colours of set s (in some order); pick[s]: its bottom colour
+  const best = new Float64Array(full + 1);
   const pick = new Int8Array(full + 1).fill(-1);
+  const bits = (s: number) => ids.filter((_, i) => s & (1 << i));
   for (let s = 1; s <= full; s++) {
-    if ((s & (s - 1)) === 0) {
-      best[s] = cost[s] as number;
-      pick[s] = 31 - Math.clz32(s);
-      continue;
-    }
+    best[s] = Number.POSITIVE_INFINITY;
     for (let i = 0; i < n; i++) {
       if (!(s & (1 << i))) continue;
-      const v = (cost[s] as number) + (best[s & ~(1 << i)] as number);
+      const rest = s & ~(1 << i);
+      const v = stackRegion(ids[i] as number, bits(rest), adj, k).cost + (best[rest] as number);
       if (v < (best[s] as number)) {
         best[s] = v;
         pick[s] = i;
       }
     }
   }
-  const order: number[] = [];
+  const out: Stacked[] = [];
   let s = full;
   while (s) {
     const i = pick[s] as number;
-    order.push(ids[i] as number);
     s &= ~(1 << i);
+    out.push({ colour: ids[i] as number, members: stackRegion(ids[i] as number, bits(s), adj, k).members });
   }
-  return order;
+  return out;
 }
 
 /**
  * A pixel's coverage by the region of labels with `member[label]` set, from its colour: d_out / (d_in + d_out)
  * with d the distance to the nearest palette colour inside and outside the region (the blend factor of a
- * pixel on an anti-aliased edge between two colours), times its alpha.
+ * pixel on an anti-aliased edge between two colours), times its alpha. Colours not `live` are ignored.
  */
-export function coverage(img: Raster, palette: RGB[], member: Uint8Array): (p: number) => number {
+export function coverage(
+  img: Raster,
+  palette: RGB[],
+  member: Uint8Array,
+  live?: Uint8Array,
+): (p: number) => number {
   const data = img.data;
-  const ins = palette.filter((_, i) => member[i]);
-  const outs = palette.filter((_, i) => !member[i]);
+  const ins = palette.filter((_, i) => member[i] && (!live || live[i]));
+  const outs = palette.filter((_, i) => !member[i] && (!live || live[i]));
   return (p: number) => {
     const o4 = p * 4;
     const r = data[o4] as number;
@@ -652,12 +787,40 @@ export function traceLayers(
 ): Layer[] {
   const { width: w, height: h } = img;
   const k = palette.length + 1; // slot k-1: transparent
+  let stats = labelStats(labels, w, h, k);
+  const blends = blendColours(palette, draw, stats.adj, stats.counts, k);
+  const live = new Uint8Array(k).fill(1);
+  if (blends.size) {
+    labels = unblend(img, labels, palette, blends);
+    for (const m of blends.keys()) live[m] = 0;
+    draw = draw.filter((l) => live[l]);
+    stats = labelStats(labels, w, h, k);
+  }
+  const order = stackOrder(draw, stats.adj, k, stats.counts);
+  const layers: Layer[] = [];
+  const inside = new Uint8Array(w * h);
+  const member = new Uint8Array(256);
+  for (const level of order) {
+    member.fill(0);
+    for (const l of level.members) member[l] = 1;
+    for (let p = 0; p < w * h; p++) inside[p] = member[labels[p] as number] as number;
+    const cover = coverage(img, palette, member, live);
+    const loops = contours(w, h, inside, cover).map((l) => fitLoop(l, o));
+    layers.push({ colour: palette[level.colour] as RGB, d: pathData(loops) });
+  }
+  return layers;
+}
+
+/** 4-neighbour pixel pairs between labels (`adj[a * k + b]`) and pixels per label; slot k − 1 is transparent. */
+function labelStats(labels: Uint8Array, w: number, h: number, k: number): { adj: Float64Array; counts: number[] } {
   const slot = (l: number) => (l === TRANSPARENT ? k - 1 : l);
   const adj = new Float64Array(k * k);
+  const counts = new Array<number>(k).fill(0);
   for (let y = 0; y < h; y++)
     for (let x = 0; x < w; x++) {
       const p = y * w + x;
       const a = slot(labels[p] as number);
+      counts[a] = (counts[a] as number) + 1;
       if (x + 1 < w) {
         const b = slot(labels[p + 1] as number);
         if (a !== b) {
@@ -673,19 +836,68 @@ export function traceLayers(
         }
       }
     }
-  // Borders of the image count as outline too (a layer touching the edge is cut there).
-  const order = stackOrder(draw, adj, k);
-  const layers: Layer[] = [];
-  const inside = new Uint8Array(w * h);
-  const member = new Uint8Array(256);
-  for (let level = 0; level < order.length; level++) {
-    member.fill(0);
-    for (const l of order.slice(level)) member[l] = 1;
-    for (let p = 0; p < w * h; p++) inside[p] = member[labels[p] as number] as number;
-    const cover = coverage(img, palette, member);
-    const loops = contours(w, h, inside, cover).map((l) => fitLoop(l, o));
-    const colour = palette[order[level] as number] as RGB;
-    layers.push({ colour, d: pathData(loops) });
+  return { adj, counts };
+}
+
+/**
+ * Palette colours that are only the anti-aliased seam between two others: thin (at least one neighbour of
+ * another label per pixel, on average) and lying on the colour segment between the two labels they touch
+ * most. Tracing them would draw a sliver along every edge; the seam's pixels belong to one side or the other.
+ * Returns each such colour with its two sides.
+ */
+export function blendColours(
+  palette: RGB[],
+  draw: number[],
+  adj: Float64Array,
+  counts: number[],
+  k: number,
+): Map<number, [number, number]> {
+  const out = new Map<number, [number, number]>();
+  for (const m of draw) {
+    let touching = 0;
+    const near: { l: number; n: number }[] = [];
+    for (let b = 0; b < k - 1; b++) {
+      const n = adj[m * k + b] as number;
+      touching += n;
+      if (n > 0 && b !== m) near.push({ l: b, n });
+    }
+    if (touching < (counts[m] as number) || near.length < 2) continue;
+    near.sort((x, y) => y.n - x.n || x.l - y.l);
+    const a = palette[(near[0] as { l: number }).l] as RGB;
+    const b = palette[(near[1] as { l: number }).l] as RGB;
+    const c = palette[m] as RGB;
+    const ab: RGB = [b[0] - a[0], b[1] - a[1], b[2] - a[2]];
+    const len2 = ab[0] ** 2 + ab[1] ** 2 + ab[2] ** 2;
+    if (len2 === 0) continue;
+    const t = ((c[0] - a[0]) * ab[0] + (c[1] - a[1]) * ab[1] + (c[2] - a[2]) * ab[2]) / len2;
+    const off = Math.sqrt(
+      (a[0] + t * ab[0] - c[0]) ** 2 + (a[1] + t * ab[1] - c[1]) ** 2 + (a[2] + t * ab[2] - c[2]) ** 2,
+    );
+    if (t > 0.1 && t < 0.9 && off <= 0.2 * Math.sqrt(len2))
+      out.set(m, [(near[0] as { l: number }).l, (near[1] as { l: number }).l]);
   }
-  return layers;
+  return out;
+}
+
+/** Labels with each blend colour's pixels given to the side its own colour is nearer to. */
+function unblend(img: Raster, labels: Uint8Array, palette: RGB[], blends: Map<number, [number, number]>): Uint8Array {
+  const out = Uint8Array.from(labels);
+  const d = img.data;
+  for (let p = 0; p < out.length; p++) {
+    const sides = blends.get(out[p] as number);
+    if (!sides) continue;
+    const a = palette[sides[0]] as RGB;
+    const b = palette[sides[1]] as RGB;
+    const o = p * 4;
+    let t = 0;
+    let n = 0;
+    for (let c = 0; c < 3; c++) {
+      const ac = a[c] as number;
+      const bc = b[c] as number;
+      t += ((d[o + c] as number) - ac) * (bc - ac);
+      n += (bc - ac) ** 2;
+    }
+    out[p] = t / n < 0.5 ? sides[0] : sides[1];
+  }
+  return out;
 }
