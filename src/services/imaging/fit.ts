@@ -80,7 +80,7 @@ export function contours(w: number, h: number, inside: Uint8Array, cover: (p: nu
     const gx = gp % GW;
     const gy = (gp - gx) / GW;
     const raw = gx === 0 || gy === 0 || gx === GW - 1 || gy === GH - 1 ? 0 : cover((gy - 1) * w + gx - 1);
-    const c = g[gp] ? Math.min(1, Math.max(0.55, raw)) : Math.max(0, Math.min(0.45, raw));
+    const c = g[gp] ? Math.min(1, Math.max(0.505, raw)) : Math.max(0, Math.min(0.495, raw));
     cov[gp] = c;
     stamp[gp] = gen;
     return c;
@@ -131,10 +131,22 @@ export function contours(w: number, h: number, inside: Uint8Array, cover: (p: nu
       // Walking clockwise (top, right, bottom, left), one edge is entered (out → in), one exited.
       let enter = -1;
       let exit = -1;
-      if (a !== b) a ? (exit = top) : (enter = top);
-      if (b !== c) b ? (exit = right) : (enter = right);
-      if (c !== d) c ? (exit = bottom) : (enter = bottom);
-      if (d !== a) d ? (exit = left) : (enter = left);
+      if (a !== b) {
+        if (a) exit = top;
+        else enter = top;
+      }
+      if (b !== c) {
+        if (b) exit = right;
+        else enter = right;
+      }
+      if (c !== d) {
+        if (c) exit = bottom;
+        else enter = bottom;
+      }
+      if (d !== a) {
+        if (d) exit = left;
+        else enter = left;
+      }
       next[enter] = exit;
       starts.push(enter);
     }
@@ -211,7 +223,7 @@ function reach(cum: Float64Array, i: number, dist: number, dir: 1 | -1, n: numbe
   return j;
 }
 
-function corners(xs: Float64Array, ys: Float64Array, cum: Float64Array, total: number, o: FitOptions): number[] {
+export function corners(xs: Float64Array, ys: Float64Array, cum: Float64Array, total: number, o: FitOptions): number[] {
   const n = xs.length;
   const turn = new Float64Array(n);
   const limit = Math.cos((o.cornerAngle * Math.PI) / 180);
@@ -239,7 +251,7 @@ function corners(xs: Float64Array, ys: Float64Array, cum: Float64Array, total: n
     for (let j = a; j !== b; j = (j + 1) % n) {
       if (j === i) continue;
       const u = turn[j] as number;
-      if (u < t || (u === t && ((j - a + n) % n) < ((i - a + n) % n))) {
+      if (u < t || (u === t && (j - a + n) % n < (i - a + n) % n)) {
         best = false;
         break;
       }
@@ -254,39 +266,6 @@ interface Run {
   ys: Float64Array;
 }
 
-/** Unit tangent leaving point s into the run (dir +1) or arriving at it (dir −1), from a chord of ~`len` px. */
-function endTangent(r: Run, s: number, e: number, dir: 1 | -1, len: number): [number, number] {
-  const x = r.xs[s] as number;
-  const y = r.ys[s] as number;
-  let j = s;
-  let sx = 0;
-  let sy = 0;
-  while (j !== e) {
-    j += dir;
-    const dx = (r.xs[j] as number) - x;
-    const dy = (r.ys[j] as number) - y;
-    sx += dx;
-    sy += dy;
-    if (hypot(dx, dy) >= len) break;
-  }
-  const l = hypot(sx, sy) || 1;
-  return [(sx / l) * dir, (sy / l) * dir];
-}
-
-/** Unit tangent through an inner point i of a run (direction of travel). */
-function midTangent(r: Run, i: number, lo: number, hi: number, len: number): [number, number] {
-  let a = i;
-  let b = i;
-  const x = r.xs[i] as number;
-  const y = r.ys[i] as number;
-  while (a > lo && hypot((r.xs[a] as number) - x, (r.ys[a] as number) - y) < len) a--;
-  while (b < hi && hypot((r.xs[b] as number) - x, (r.ys[b] as number) - y) < len) b++;
-  const dx = (r.xs[b] as number) - (r.xs[a] as number);
-  const dy = (r.ys[b] as number) - (r.ys[a] as number);
-  const l = hypot(dx, dy) || 1;
-  return [dx / l, dy / l];
-}
-
 const B0 = (t: number) => (1 - t) ** 3;
 const B1 = (t: number) => 3 * t * (1 - t) ** 2;
 const B2 = (t: number) => 3 * t * t * (1 - t);
@@ -294,47 +273,123 @@ const B3 = (t: number) => t ** 3;
 
 type Cubic = [number, number, number, number, number, number, number, number];
 
-function generate(r: Run, s: number, e: number, u: Float64Array, t1: [number, number], t2: [number, number]): Cubic {
+type Tangent = [number, number] | null;
+
+/**
+ * The least-squares cubic through run[s..e] at parameters u, its ends fixed. A given end tangent fixes the
+ * direction of that control point (only its distance is fitted); a null one leaves the control point free.
+ * Null when the fit degenerates (a control point behind its end, or far beyond the chord).
+ */
+function generate(r: Run, s: number, e: number, u: Float64Array, t1: Tangent, t2: Tangent): Cubic | null {
   const x0 = r.xs[s] as number;
   const y0 = r.ys[s] as number;
   const x3 = r.xs[e] as number;
   const y3 = r.ys[e] as number;
-  let c00 = 0;
-  let c01 = 0;
-  let c11 = 0;
-  let X0 = 0;
-  let X1 = 0;
+  // unknowns: [α] or [P1x, P1y], then [β] or [P2x, P2y]; columns per point as (x, y) pairs
+  const n1 = t1 ? 1 : 2;
+  const m = n1 + (t2 ? 1 : 2);
+  const A = new Float64Array(16);
+  const v = new Float64Array(4);
+  const cx = new Float64Array(4);
+  const cy = new Float64Array(4);
   for (let i = s; i <= e; i++) {
     const t = u[i - s] as number;
-    const a1x = t1[0] * B1(t);
-    const a1y = t1[1] * B1(t);
-    const a2x = t2[0] * B2(t);
-    const a2y = t2[1] * B2(t);
-    c00 += a1x * a1x + a1y * a1y;
-    c01 += a1x * a2x + a1y * a2y;
-    c11 += a2x * a2x + a2y * a2y;
-    const b0 = B0(t) + B1(t);
-    const b1 = B2(t) + B3(t);
-    const tx = (r.xs[i] as number) - (x0 * b0 + x3 * b1);
-    const ty = (r.ys[i] as number) - (y0 * b0 + y3 * b1);
-    X0 += a1x * tx + a1y * ty;
-    X1 += a2x * tx + a2y * ty;
+    const b0 = B0(t);
+    const b1 = B1(t);
+    const b2 = B2(t);
+    const b3 = B3(t);
+    let rx = (r.xs[i] as number) - b0 * x0 - b3 * x3;
+    let ry = (r.ys[i] as number) - b0 * y0 - b3 * y3;
+    if (t1) {
+      rx -= b1 * x0;
+      ry -= b1 * y0;
+      cx[0] = b1 * t1[0];
+      cy[0] = b1 * t1[1];
+    } else {
+      cx[0] = b1;
+      cy[0] = 0;
+      cx[1] = 0;
+      cy[1] = b1;
+    }
+    if (t2) {
+      rx -= b2 * x3;
+      ry -= b2 * y3;
+      cx[n1] = -b2 * t2[0];
+      cy[n1] = -b2 * t2[1];
+    } else {
+      cx[n1] = b2;
+      cy[n1] = 0;
+      cx[n1 + 1] = 0;
+      cy[n1 + 1] = b2;
+    }
+    for (let j = 0; j < m; j++) {
+      v[j] = (v[j] as number) + (cx[j] as number) * rx + (cy[j] as number) * ry;
+      for (let k = 0; k < m; k++)
+        A[j * 4 + k] =
+          (A[j * 4 + k] as number) + (cx[j] as number) * (cx[k] as number) + (cy[j] as number) * (cy[k] as number);
+    }
   }
-  const det = c00 * c11 - c01 * c01;
+  const sol = solve(A, v, m);
+  if (!sol) return null;
   const seg = hypot(x3 - x0, y3 - y0);
-  let al = 0;
-  let ar = 0;
-  if (Math.abs(det) > 1e-12) {
-    al = (X0 * c11 - X1 * c01) / det;
-    ar = (c00 * X1 - c01 * X0) / det;
+  let p1x: number;
+  let p1y: number;
+  let p2x: number;
+  let p2y: number;
+  if (t1) {
+    const al = sol[0] as number;
+    if (!(al > 1e-3 * seg) || al > 2 * seg) return null;
+    p1x = x0 + t1[0] * al;
+    p1y = y0 + t1[1] * al;
+  } else {
+    p1x = sol[0] as number;
+    p1y = sol[1] as number;
   }
-  const eps = 1e-6 * seg;
-  if (!(al > eps && ar > eps) || al > 2 * seg || ar > 2 * seg) {
-    al = seg / 3;
-    ar = seg / 3;
+  if (t2) {
+    const be = sol[n1] as number;
+    if (!(be > 1e-3 * seg) || be > 2 * seg) return null;
+    p2x = x3 - t2[0] * be;
+    p2y = y3 - t2[1] * be;
+  } else {
+    p2x = sol[n1] as number;
+    p2y = sol[n1 + 1] as number;
   }
-  // t2 points along the travel at the end, so the second control point sits behind it
-  return [x0, y0, x0 + t1[0] * al, y0 + t1[1] * al, x3 - t2[0] * ar, y3 - t2[1] * ar, x3, y3];
+  // a free control point must lead into the curve, not behind its end or far out
+  if (hypot(p1x - x0, p1y - y0) > 2 * seg || hypot(p2x - x3, p2y - y3) > 2 * seg) return null;
+  if ((p1x - x0) * (x3 - x0) + (p1y - y0) * (y3 - y0) < 0) return null;
+  if ((x3 - p2x) * (x3 - x0) + (y3 - p2y) * (y3 - y0) < 0) return null;
+  return [x0, y0, p1x, p1y, p2x, p2y, x3, y3];
+}
+
+/** Gaussian elimination with partial pivoting on an m×m system (rows of A are 4 wide); null when singular. */
+function solve(A: Float64Array, v: Float64Array, m: number): Float64Array | null {
+  for (let c = 0; c < m; c++) {
+    let piv = c;
+    for (let r = c + 1; r < m; r++) if (Math.abs(A[r * 4 + c] as number) > Math.abs(A[piv * 4 + c] as number)) piv = r;
+    if (Math.abs(A[piv * 4 + c] as number) < 1e-12) return null;
+    if (piv !== c) {
+      for (let k = 0; k < m; k++) {
+        const t = A[c * 4 + k] as number;
+        A[c * 4 + k] = A[piv * 4 + k] as number;
+        A[piv * 4 + k] = t;
+      }
+      const t = v[c] as number;
+      v[c] = v[piv] as number;
+      v[piv] = t;
+    }
+    for (let r = c + 1; r < m; r++) {
+      const f = (A[r * 4 + c] as number) / (A[c * 4 + c] as number);
+      for (let k = c; k < m; k++) A[r * 4 + k] = (A[r * 4 + k] as number) - f * (A[c * 4 + k] as number);
+      v[r] = (v[r] as number) - f * (v[c] as number);
+    }
+  }
+  const x = new Float64Array(m);
+  for (let r = m - 1; r >= 0; r--) {
+    let acc = v[r] as number;
+    for (let k = r + 1; k < m; k++) acc -= (A[r * 4 + k] as number) * (x[k] as number);
+    x[r] = acc / (A[r * 4 + r] as number);
+  }
+  return x;
 }
 
 /** One Newton step per point towards the parameter of its nearest curve point. */
@@ -373,66 +428,81 @@ function maxError(r: Run, s: number, c: Cubic, u: Float64Array): number {
   return Math.sqrt(worst);
 }
 
+/**
+ * Largest distance from run[s..e] to the chord between its ends, leaving out the points within 1 px of
+ * either end on runs longer than 4 px: an anti-aliased contour rounds a sharp corner a little, and the
+ * corner itself is put back where the lines meet (snapJoints).
+ */
 function lineError(r: Run, s: number, e: number): number {
   const x0 = r.xs[s] as number;
   const y0 = r.ys[s] as number;
   const dx = (r.xs[e] as number) - x0;
   const dy = (r.ys[e] as number) - y0;
   const l = hypot(dx, dy);
+  const trim = l > 4 ? 1 : 0;
   let worst = 0;
   for (let i = s + 1; i < e; i++) {
     const px = (r.xs[i] as number) - x0;
     const py = (r.ys[i] as number) - y0;
+    if (trim && (hypot(px, py) < trim || hypot(px - dx, py - dy) < trim)) continue;
     const t = l > 0 ? (px * dx + py * dy) / (l * l) : 0;
-    const d =
-      t <= 0 ? hypot(px, py) : t >= 1 ? hypot(px - dx, py - dy) : Math.abs(px * dy - py * dx) / (l || 1);
+    const d = t <= 0 ? hypot(px, py) : t >= 1 ? hypot(px - dx, py - dy) : Math.abs(px * dy - py * dx) / (l || 1);
     if (d > worst) worst = d;
   }
   return worst;
 }
 
 /** A cubic through run[s..e] with the given end tangents, within tol, or null. */
-function fitCubic(r: Run, s: number, e: number, t1: [number, number], t2: [number, number], tol: number): Cubic | null {
+function fitCubic(r: Run, s: number, e: number, t1: Tangent, t2: Tangent, tol: number): Cubic | null {
   const n = e - s + 1;
+  if (n < 4 && (!t1 || !t2)) return null; // too few points to place a free control point
   const u = new Float64Array(n);
   let len = 0;
   for (let i = 1; i < n; i++) {
-    len += hypot((r.xs[s + i] as number) - (r.xs[s + i - 1] as number), (r.ys[s + i] as number) - (r.ys[s + i - 1] as number));
+    len += hypot(
+      (r.xs[s + i] as number) - (r.xs[s + i - 1] as number),
+      (r.ys[s + i] as number) - (r.ys[s + i - 1] as number),
+    );
     u[i] = len;
   }
   if (len === 0) return null;
   for (let i = 1; i < n; i++) u[i] = (u[i] as number) / len;
   let c = generate(r, s, e, u, t1, t2);
+  if (!c) return null;
   let err = maxError(r, s, c, u);
   for (let it = 0; it < 2 && err > tol && err < tol * 3; it++) {
     reparam(r, s, c, u);
-    c = generate(r, s, e, u, t1, t2);
+    const next = generate(r, s, e, u, t1, t2);
+    if (!next) return null;
+    c = next;
     err = maxError(r, s, c, u);
   }
   return err <= tol ? c : null;
 }
 
 /** Fits an open run (points s..e of r) with lines and cubics, the first tangent given (or free at a corner). */
-function fitRun(r: Run, s: number, e: number, tol: number, start: [number, number] | null, end: [number, number] | null, out: Seg[]) {
-  const tanLen = 2;
+function fitRun(r: Run, s: number, e: number, tol: number, start: Tangent, end: Tangent, out: Seg[]) {
   let t1 = start;
   let i = s;
-  const piece = (a: number, b: number, ta: [number, number] | null, tb: [number, number] | null): Seg | null => {
-    if (b - a <= 1 || lineError(r, a, b) <= tol)
-      return { line: true, x: r.xs[b] as number, y: r.ys[b] as number, fit: lineFit(r, a, b) };
-    const c = fitCubic(r, a, b, ta ?? endTangent(r, a, b, 1, tanLen), tb ?? endTangent(r, b, a, -1, tanLen), tol);
+  // A piece's start tangent continues the previous piece (free after a corner); its end tangent is free
+  // (the next piece continues it), except at the run's end, where `end` holds.
+  const piece = (a: number, b: number): Seg | null => {
+    if (b - a <= 1) return { line: true, x: r.xs[b] as number, y: r.ys[b] as number };
+    const fit = lineFit(r, a, b);
+    if (fit ? lineFitError(r, a, b, fit, a === s, b === e, tol) <= tol : lineError(r, a, b) <= tol)
+      return { line: true, x: r.xs[b] as number, y: r.ys[b] as number, fit };
+    const c = fitCubic(r, a, b, t1, b === e ? end : null, tol);
     return c ? { line: false, c: [c[2], c[3], c[4], c[5], c[6], c[7]] } : null;
   };
   while (i < e) {
-    const tEnd = (j: number) => (j === e ? end : midTangent(r, j, s, e, tanLen));
     // the longest run from i that one piece follows: grow by doubling, then bisect
     let j = Math.min(e, i + 1);
-    let seg = piece(i, j, t1, tEnd(j)) as Seg;
+    let seg = piece(i, j) as Seg;
     let step = 4;
     let bad = -1;
     while (j < e) {
       const m = Math.min(e, i + step);
-      const tried = piece(i, m, t1, tEnd(m));
+      const tried = piece(i, m);
       if (!tried) {
         bad = m;
         break;
@@ -443,15 +513,32 @@ function fitRun(r: Run, s: number, e: number, tol: number, start: [number, numbe
     }
     while (bad - j > 1) {
       const m = (j + bad) >> 1;
-      const tried = piece(i, m, t1, tEnd(m));
+      const tried = piece(i, m);
       if (tried) {
         j = m;
         seg = tried;
       } else bad = m;
     }
     out.push(seg);
-    t1 = seg.line ? null : j === e ? null : tEnd(j);
-    if (seg.line) t1 = null;
+    // the next piece leaves in the direction this one arrived
+    let dx: number;
+    let dy: number;
+    if (seg.line) {
+      const x0 = r.xs[i] as number;
+      const y0 = r.ys[i] as number;
+      dx = seg.x - x0;
+      dy = seg.y - y0;
+      if (seg.fit) {
+        const sign = Math.sign(dx * seg.fit[2] + dy * seg.fit[3]) || 1;
+        dx = sign * seg.fit[2];
+        dy = sign * seg.fit[3];
+      }
+    } else {
+      dx = seg.c[4] - seg.c[2];
+      dy = seg.c[5] - seg.c[3];
+    }
+    const l = hypot(dx, dy);
+    t1 = l > 1e-9 ? [dx / l, dy / l] : null;
     i = j;
   }
 }
@@ -466,10 +553,23 @@ export function fitLoop(loop: Float64Array, o: FitOptions = FIT): Fitted {
     ys[i] = loop[2 * i + 1] as number;
   }
   const cum = new Float64Array(n);
-  for (let i = 1; i < n; i++) cum[i] = (cum[i - 1] as number) + hypot((xs[i] as number) - (xs[i - 1] as number), (ys[i] as number) - (ys[i - 1] as number));
-  const total = (cum[n - 1] as number) + hypot((xs[0] as number) - (xs[n - 1] as number), (ys[0] as number) - (ys[n - 1] as number));
+  for (let i = 1; i < n; i++)
+    cum[i] =
+      (cum[i - 1] as number) +
+      hypot((xs[i] as number) - (xs[i - 1] as number), (ys[i] as number) - (ys[i - 1] as number));
+  const total =
+    (cum[n - 1] as number) +
+    hypot((xs[0] as number) - (xs[n - 1] as number), (ys[0] as number) - (ys[n - 1] as number));
   if (n < 4) {
-    return { x0: xs[0] as number, y0: ys[0] as number, segs: Array.from({ length: n - 1 }, (_, i) => ({ line: true as const, x: xs[i + 1] as number, y: ys[i + 1] as number })) };
+    return {
+      x0: xs[0] as number,
+      y0: ys[0] as number,
+      segs: Array.from({ length: n - 1 }, (_, i) => ({
+        line: true as const,
+        x: xs[i + 1] as number,
+        y: ys[i + 1] as number,
+      })),
+    };
   }
   const cs = corners(xs, ys, cum, total, o);
   // Rotate so the run starts at the first corner (or anywhere on a smooth loop) and ends back there.
@@ -484,18 +584,23 @@ export function fitLoop(loop: Float64Array, o: FitOptions = FIT): Fitted {
   const run: Run = { xs: rx, ys: ry };
   const segs: Seg[] = [];
   if (cs.length === 0) {
-    // smooth loop: the tangent at the joint is shared by both ends
-    const px = xs[(n - 1) % n] as number;
-    const py = ys[(n - 1) % n] as number;
-    const qx = xs[1] as number;
-    const qy = ys[1] as number;
-    const l = hypot(qx - px, qy - py) || 1;
-    const t: [number, number] = [(qx - px) / l, (qy - py) / l];
+    // smooth loop: both ends share the tangent at the joint, the chord through the points ~2 px either side
+    let a = m - 2;
+    let b = 1;
+    const x0 = rx[0] as number;
+    const y0 = ry[0] as number;
+    while (a > m / 2 && hypot((rx[a] as number) - x0, (ry[a] as number) - y0) < 2) a--;
+    while (b < m / 2 && hypot((rx[b] as number) - x0, (ry[b] as number) - y0) < 2) b++;
+    const dx = (rx[b] as number) - (rx[a] as number);
+    const dy = (ry[b] as number) - (ry[a] as number);
+    const l = hypot(dx, dy) || 1;
+    const t: [number, number] = [dx / l, dy / l];
     fitRun(run, 0, m - 1, o.tolerance, t, t, segs);
   } else {
     const idx = cs.map((c) => (c - start + n) % n);
     idx.push(n);
-    for (let k = 0; k + 1 < idx.length; k++) fitRun(run, idx[k] as number, idx[k + 1] as number, o.tolerance, null, null, segs);
+    for (let k = 0; k + 1 < idx.length; k++)
+      fitRun(run, idx[k] as number, idx[k + 1] as number, o.tolerance, null, null, segs);
   }
   snapJoints(segs);
   const last = segs[segs.length - 1] as Seg;
@@ -543,6 +648,36 @@ function lineFit(r: Run, a: number, b: number): [number, number, number, number]
 }
 
 /**
+ * Largest distance from run[a..b] to a fitted line, the points within 1 px of the ends left out. An end
+ * may be up to 1 px off the line where it is a corner (`loose`: the contour rounds corners, and
+ * snapJoints puts them back on the line), within the tolerance elsewhere.
+ */
+function lineFitError(
+  r: Run,
+  a: number,
+  b: number,
+  f: [number, number, number, number],
+  looseA: boolean,
+  looseB: boolean,
+  tol: number,
+): number {
+  const ax = r.xs[a] as number;
+  const ay = r.ys[a] as number;
+  const bx = r.xs[b] as number;
+  const by = r.ys[b] as number;
+  const dist = (x: number, y: number) => Math.abs((x - f[0]) * f[3] - (y - f[1]) * f[2]);
+  if (dist(ax, ay) > (looseA ? 1 : tol) || dist(bx, by) > (looseB ? 1 : tol)) return Number.POSITIVE_INFINITY;
+  let worst = 0;
+  for (let i = a + 1; i < b; i++) {
+    const x = r.xs[i] as number;
+    const y = r.ys[i] as number;
+    if (hypot(x - ax, y - ay) < 1 || hypot(x - bx, y - by) < 1) continue;
+    worst = Math.max(worst, dist(x, y));
+  }
+  return worst;
+}
+
+/**
  * Moves each joint next to a fitted line onto that line: between two lines, to their intersection (the
  * sharp corner the anti-aliased contour rounded off); beside one line, to its nearest point. A cubic
  * keeps its tangent: its control point next to the joint moves with it.
@@ -558,23 +693,31 @@ function snapJoints(segs: Seg[]) {
     const fb = b.line ? b.fit : undefined;
     if (!fa && !fb) continue;
     const [jx, jy] = end(a);
+    const onto = (f: [number, number, number, number], x: number, y: number): [number, number] => {
+      const t = (x - f[0]) * f[2] + (y - f[1]) * f[3];
+      return [f[0] + t * f[2], f[1] + t * f[3]];
+    };
     let nx = jx;
     let ny = jy;
+    let done = false;
     if (fa && fb) {
       const det = fa[2] * fb[3] - fa[3] * fb[2];
-      if (Math.abs(det) < 0.2) continue; // nearly parallel: no well-defined corner
-      const t = ((fb[0] - fa[0]) * fb[3] - (fb[1] - fa[1]) * fb[2]) / det;
-      nx = fa[0] + t * fa[2];
-      ny = fa[1] + t * fa[3];
-    } else {
-      const f = (fa ?? fb) as [number, number, number, number];
-      const t = (jx - f[0]) * f[2] + (jy - f[1]) * f[3];
-      nx = f[0] + t * f[2];
-      ny = f[1] + t * f[3];
-    }
+      if (Math.abs(det) > 0.2) {
+        const t = ((fb[0] - fa[0]) * fb[3] - (fb[1] - fa[1]) * fb[2]) / det;
+        nx = fa[0] + t * fa[2];
+        ny = fa[1] + t * fa[3];
+        // a sharp tip is pulled back further by the rounding: allow more there
+        done = hypot(nx - jx, ny - jy) <= 3;
+      }
+      if (!done) {
+        // nearly parallel (or too far): a point close to both lines
+        [nx, ny] = onto(fa, jx, jy);
+        [nx, ny] = onto(fb, nx, ny);
+      }
+    } else [nx, ny] = onto((fa ?? fb) as [number, number, number, number], jx, jy);
     const dx = nx - jx;
     const dy = ny - jy;
-    if (hypot(dx, dy) > 1.5) continue;
+    if (hypot(dx, dy) > 3) continue;
     if (a.line) {
       a.x = nx;
       a.y = ny;
@@ -601,7 +744,7 @@ export function pathData(loops: Fitted[], grid = GRID): string {
   let cy = 0;
   const num = (v: number, first: boolean) => (first || v < 0 ? String(v) : ` ${v}`);
   const cmd = (c: string, vals: number[]) => {
-    let s = c === last && c !== "M" && c !== "m" ? (vals[0] as number) < 0 ? "" : " " : c;
+    let s = c === last && c !== "M" && c !== "m" ? ((vals[0] as number) < 0 ? "" : " ") : c;
     vals.forEach((v, i) => {
       s += num(v, i === 0);
     });
@@ -658,7 +801,12 @@ export function pathData(loops: Fitted[], grid = GRID): string {
  * whose taking in shortens the outline (a colour inside c fills c's hole; a colour elsewhere stays out),
  * added greedily, best gain first. `adj[a * k + b]` counts 4-neighbour pixel pairs between labels a and b.
  */
-export function stackRegion(c: number, above: number[], adj: Float64Array, k: number): { members: number[]; cost: number } {
+export function stackRegion(
+  c: number,
+  above: number[],
+  adj: Float64Array,
+  k: number,
+): { members: number[]; cost: number } {
   const inR = new Uint8Array(k);
   inR[c] = 1;
   const members = [c];
@@ -743,12 +891,7 @@ export function stackOrder(ids: number[], adj: Float64Array, k: number, counts?:
  * with d the distance to the nearest palette colour inside and outside the region (the blend factor of a
  * pixel on an anti-aliased edge between two colours), times its alpha. Colours not `live` are ignored.
  */
-export function coverage(
-  img: Raster,
-  palette: RGB[],
-  member: Uint8Array,
-  live?: Uint8Array,
-): (p: number) => number {
+export function coverage(img: Raster, palette: RGB[], member: Uint8Array, live?: Uint8Array): (p: number) => number {
   const data = img.data;
   const ins = palette.filter((_, i) => member[i] && (!live || live[i]));
   const outs = palette.filter((_, i) => !member[i] && (!live || live[i]));
