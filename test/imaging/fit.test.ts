@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import sharp from "sharp";
 import { makeAsset } from "../../src/services/deliverables/make";
 import {
   blendColours,
@@ -248,5 +249,31 @@ describe("fit: the colour trace", () => {
     expect(svg.match(/<path/g)?.length).toBe(7);
     expect(svg.match(/z/g)?.length).toBe(7);
     expect(file?.bytes.byteLength).toBeLessThan(4000);
+  }, 20_000);
+
+  test("where a colour sits on a seam between two others, the one under it reaches beneath it: no dark halo on the seam", async () => {
+    // brown, an orange panel on it, and a dark orange bar lying mostly on the brown and partly on the orange
+    const svg = doc(
+      256,
+      256,
+      `<rect width="256" height="256" fill="#FFFFFF"/><rect x="20" y="20" width="230" height="216" fill="#48331A"/><rect x="60" y="60" width="136" height="136" fill="#F5A900"/><rect x="180.5" y="100.5" width="56" height="50" fill="#C07000"/>`,
+    );
+    const src = renderSvgRaw(svg, 256);
+    const png = await sharp(Buffer.from(src.data), { raw: { width: 256, height: 256, channels: 4 } })
+      .png()
+      .toBuffer();
+    const [file] = await makeAsset("vector", new Uint8Array(png), { mode: "color", maxColors: 8 }, limits);
+    const out = renderSvgRaw(text(file?.bytes ?? new Uint8Array()), 256);
+    const orange = [0xf5, 0xa9, 0x00];
+    const dark = [0xc0, 0x70, 0x00];
+    for (let y = 105; y < 145; y++)
+      for (let x = 178; x <= 183; x++) {
+        const o = (y * 256 + x) * 4;
+        for (let c = 0; c < 3; c++) {
+          const v = out.data[o + c] as number;
+          expect(v).toBeGreaterThanOrEqual(Math.min(orange[c] as number, dark[c] as number) - 8);
+          expect(v).toBeLessThanOrEqual(Math.max(orange[c] as number, dark[c] as number) + 8);
+        }
+      }
   }, 20_000);
 });

@@ -943,15 +943,59 @@ export function traceLayers(
   const layers: Layer[] = [];
   const inside = new Uint8Array(w * h);
   const member = new Uint8Array(256);
-  for (const level of order) {
+  const above = new Uint8Array(256);
+  for (const [n, level] of order.entries()) {
     member.fill(0);
     for (const l of level.members) member[l] = 1;
+    above.fill(0);
+    for (const later of order.slice(n + 1)) if (!member[later.colour]) above[later.colour] = 1;
     for (let p = 0; p < w * h; p++) inside[p] = member[labels[p] as number] as number;
-    const cover = coverage(img, palette, member, live);
+    const tucked = tuckUnder(inside, labels, w, h, member, above);
+    const base = coverage(img, palette, member, live);
+    const cover = tucked ? (p: number) => (tucked[p] ? 1 : base(p)) : base;
     const loops = contours(w, h, inside, cover).map((l) => fitLoop(l, o));
     layers.push({ colour: palette[level.colour] as RGB, d: pathData(loops) });
   }
   return layers;
+}
+
+/**
+ * Where a region meets a colour drawn later (above it), the region reaches one pixel under that colour, so
+ * the two anti-aliased edges do not fall on the same line (there, whatever lies below both shows through the
+ * seam). Only pixels of a later colour that touch the region and nothing else (no background, no colour
+ * drawn earlier) are taken, so the region never shows past the later colour's far side. Marks them in
+ * `inside` and returns them (null when there are none).
+ */
+function tuckUnder(
+  inside: Uint8Array,
+  labels: Uint8Array,
+  w: number,
+  h: number,
+  member: Uint8Array,
+  above: Uint8Array,
+): Uint8Array | null {
+  let out: Uint8Array | null = null;
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) {
+      const p = y * w + x;
+      if (!above[labels[p] as number]) continue;
+      let touches = false;
+      let clear = true;
+      const look = (q: number) => {
+        const l = labels[q] as number;
+        if (member[l]) touches = true;
+        else if (!above[l]) clear = false;
+      };
+      if (x > 0) look(p - 1);
+      if (x + 1 < w) look(p + 1);
+      if (y > 0) look(p - w);
+      if (y + 1 < h) look(p + w);
+      if (!touches || !clear) continue;
+      out ??= new Uint8Array(w * h);
+      out[p] = 1;
+    }
+  if (out) for (let p = 0; p < w * h; p++) if (out[p]) inside[p] = 1;
+  return out;
 }
 
 /** 4-neighbour pixel pairs between labels (`adj[a * k + b]`) and pixels per label; slot k − 1 is transparent. */
