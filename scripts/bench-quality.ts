@@ -173,7 +173,10 @@ async function loadLogos(): Promise<Logo[]> {
 
 const utf8 = new TextDecoder();
 
-/** Share of pixels where the SVG, composited on white, differs from the clean source by > 32 in a channel. */
+/**
+ * Share of pixels where the SVG, composited on white, differs from the clean source by > 32 in a channel.
+ * resvg's pixels are premultiplied, so white shows through as 255 × (1 − alpha) added to them.
+ */
 function offOnWhite(svg: string, clean: Raster): { off: number; rendered: Raster } {
   const r = render(svg, clean.width);
   let off = 0;
@@ -181,7 +184,7 @@ function offOnWhite(svg: string, clean: Raster): { off: number; rendered: Raster
   for (let o = 0; o < d.length; o += 4) {
     const a = (d[o + 3] as number) / 255;
     for (let c = 0; c < 3; c++) {
-      const v = (d[o + c] as number) * a + 255 * (1 - a);
+      const v = (d[o + c] as number) + 255 * (1 - a);
       d[o + c] = Math.round(v);
       if (Math.abs(v - (clean.data[o + c] as number)) > 32) {
         off++;

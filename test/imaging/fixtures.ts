@@ -152,7 +152,8 @@ export async function fidelity(f: Fixture, svg: string): Promise<number> {
   const d = rendered.data;
   for (let o = 0; o < d.length; o += 4) {
     const a = (d[o + 3] as number) / 255;
-    for (let c = 0; c < 3; c++) d[o + c] = Math.round((d[o + c] as number) * a + (clean.data[c] as number) * (1 - a));
+    // resvg's pixels are premultiplied: the background shows through as bg × (1 − alpha), added
+    for (let c = 0; c < 3; c++) d[o + c] = Math.round((d[o + c] as number) + (clean.data[c] as number) * (1 - a));
     d[o + 3] = 255;
   }
   return diffFraction(clean, rendered);

@@ -1,5 +1,6 @@
 import { ColorMode, type Config, Hierarchical, PathSimplifyMode, vectorizeRaw } from "@neplex/vectorizer";
 import sharp from "sharp";
+import { GRID, traceLayers } from "./fit";
 import { monoMap } from "./mono";
 import { hex, luminance, type Quantized, quantize, TRANSPARENT } from "./quantize";
 import { parseSvg, type SvgNode, serializeSvg } from "./sanitize";
@@ -119,19 +120,32 @@ export type BackgroundRule = "drop" | "keep";
 export async function traceColor(a: Analysis, background: BackgroundRule = "drop"): Promise<Traced> {
   const q = a.q;
   const bg = q.background === TRANSPARENT ? null : q.palette[q.background];
-  const tree = await trace(q, (l) => (l === q.background ? null : (q.palette[l] ?? null)));
+  const draw = q.palette.map((_, i) => i).filter((i) => i !== q.background && (q.counts[i] as number) > 0);
+  const layers = traceLayers(a.trace, q.labels, q.palette, draw);
+  const tree: SvgNode = { name: "svg", attrs: new Map(), children: [], text: "" };
+  for (const l of layers)
+    if (l.d)
+      tree.children.push({
+        name: "path",
+        attrs: new Map([
+          ["d", l.d],
+          ["fill", hex(l.colour)],
+        ]),
+        children: [],
+        text: "",
+      });
   if (background === "keep" && bg)
     tree.children.unshift({
       name: "rect",
       attrs: new Map([
-        ["width", String(q.width)],
-        ["height", String(q.height)],
+        ["width", String(q.width * GRID)],
+        ["height", String(q.height * GRID)],
         ["fill", hex(bg)],
       ]),
       children: [],
       text: "",
     });
-  return wrap(tree, q.width, a.source.width, a.source.height);
+  return wrap(tree, q.width * GRID, a.source.width, a.source.height);
 }
 
 /** The non-background colour that contrasts most with the background (among colours with a real share). */
