@@ -8,25 +8,12 @@ import type { Raster, RGB } from "./types";
 
 /**
  * Raster → SVG: downscale to at most TRACE_SIDE (tracing time grows with pixels and an abort does not
- * stop a running trace), reduce the palette, drop specks, trace with vtracer (@neplex/vectorizer, kept
- * behind this module so it can be swapped), and wrap the paths in an SVG whose viewBox is the source's size.
+ * stop a running trace), reduce the palette, drop specks, trace (colour layers: fit.ts, on the sub-pixel 50%
+ * coverage line; the one-colour ink map: vtracer's polygon mode, @neplex/vectorizer), and wrap the paths in
+ * an SVG whose viewBox is the source's size.
  */
 
 export const TRACE_SIDE = 1024;
-
-const TRACE_CONFIG: Config = {
-  colorMode: ColorMode.Color,
-  hierarchical: Hierarchical.Stacked,
-  filterSpeckle: 4,
-  colorPrecision: 8,
-  layerDifference: 6,
-  mode: PathSimplifyMode.Spline,
-  cornerThreshold: 60,
-  lengthThreshold: 4,
-  maxIterations: 10,
-  spliceThreshold: 45,
-  pathPrecision: 1,
-};
 
 export interface Traced {
   /** Sanitised SVG text. */
@@ -54,21 +41,6 @@ export async function downscale(img: Raster, side: number): Promise<Raster> {
   };
 }
 
-function labelsToRgba(q: Quantized, colour: (label: number) => RGB | null): Buffer {
-  const out = Buffer.alloc(q.width * q.height * 4);
-  const lut = q.palette.map((_, i) => colour(i));
-  for (let p = 0, o = 0; p < q.labels.length; p++, o += 4) {
-    const l = q.labels[p] as number;
-    const c = l === TRANSPARENT ? null : (lut[l] ?? null);
-    if (!c) continue; // transparent: vtracer keys it out
-    out[o] = c[0];
-    out[o + 1] = c[1];
-    out[o + 2] = c[2];
-    out[o + 3] = 255;
-  }
-  return out;
-}
-
 /** Wraps traced paths (at trace size) into an SVG with the source's viewBox. */
 function wrap(traced: SvgNode, traceW: number, sourceW: number, sourceH: number, fill?: string): Traced {
   const shapes = traced.children.filter((c) => c.name !== "title" && c.name !== "desc");
@@ -92,12 +64,6 @@ function wrap(traced: SvgNode, traceW: number, sourceW: number, sourceH: number,
     ];
   const svg = serializeSvg(root);
   return { svg, tree: parseSvg(svg), paths: shapes.length };
-}
-
-async function trace(q: Quantized, colour: (label: number) => RGB | null): Promise<SvgNode> {
-  const rgba = labelsToRgba(q, colour);
-  const out = await vectorizeRaw(rgba, { width: q.width, height: q.height }, TRACE_CONFIG);
-  return parseSvg(out);
 }
 
 export interface Analysis {
