@@ -3,6 +3,7 @@ import { hex } from "./quantize";
 import { parseSvg, type SvgNode, serializeSvg } from "./sanitize";
 import { alphaBox, edgeColour, removeBackground } from "./transparent";
 import type { AssetFile, Raster, RGB } from "./types";
+import { analyseMark, boxOf, cutOut } from "./wordmark";
 
 /**
  * Icon files from a source: the mark is the source with its edge-connected background removed,
@@ -122,11 +123,18 @@ export function extractMark(source: Raster, transparent?: Raster): Mark {
 /** The icon's mark: the symbol without its wordmark (`auto`), or the whole mark. */
 export function iconMark(m: Mark, rule: MarkRule): Mark {
   if (rule === "whole") return m;
-  const split = splitSymbol(m.mark);
-  if (!split) return m;
-  const s = split.symbol;
+  const a = analyseMark(m.mark, m.background);
+  if (a.lines.length === 0 || a.symbol.length === 0) return m;
+  const s = boxOf(a, a.symbol, m.mark.width, m.mark.height);
+  const keep = new Set(a.symbol);
+  const ink = a.components.reduce((t, c) => t + c.area, 0);
+  const text = new Set(a.lines.flat());
+  const drop = new Set<number>();
+  a.components.forEach((c, i) => {
+    if (!keep.has(i) && (text.has(i) || c.area >= 0.0002 * ink)) drop.add(i);
+  });
   return {
-    mark: crop(m.mark, s),
+    mark: cutOut(m.mark, a, s, drop),
     box: { left: m.box.left + s.left, top: m.box.top + s.top, width: s.width, height: s.height },
     background: m.background,
   };
