@@ -423,3 +423,23 @@ export function cutOut(mark: Raster, a: MarkAnalysis, box: Box, drop: Set<number
   }
   return { data: out, width: box.width, height: box.height };
 }
+
+/** The first letter of the wordmark: the left-most part of its main line (the tallest), with its dots and accents. */
+export function firstLetter(a: MarkAnalysis): number[] {
+  let main: number[] | null = null;
+  let best = 0;
+  for (const line of a.lines) {
+    const hm = median(line.map((i) => hOf(a.components[i] as Component)));
+    if (hm > best) {
+      best = hm;
+      main = line;
+    }
+  }
+  if (!main || main.length === 0) return [];
+  const first = a.components[main[0] as number] as Component;
+  return main.filter((i) => {
+    const c = a.components[i] as Component;
+    const overlap = Math.min(c.x1, first.x1) - Math.max(c.x0, first.x0) + 1;
+    return overlap > 0.5 * wOf(c);
+  });
+}
