@@ -1,10 +1,10 @@
 import sharp from "sharp";
+import { setText } from "./lockup-fonts";
 import { hex } from "./quantize";
 import { parseSvg, type SvgNode, serializeSvg } from "./sanitize";
+import { renderSvg } from "./source";
 import { alphaBox, edgeColour, removeBackground } from "./transparent";
 import type { AssetFile, Raster, RGB } from "./types";
-import { setText } from "./lockup-fonts";
-import { renderSvg } from "./source";
 import { analyseMark, boxOf, cutOut, firstLetter, type MarkAnalysis } from "./wordmark";
 
 /**
