@@ -21,6 +21,8 @@ export interface Component {
   x1: number; // inclusive
   y1: number;
   area: number;
+  /** Pixels of it that differ from the background: the stroke of a letter whose inside is kept, all of a solid shape. */
+  ink: number;
   /** Mean colour of its pixels that differ from the background (all of them when none does). */
   colour: [number, number, number];
 }
@@ -114,7 +116,7 @@ export function components(
     if (i < 0) {
       i = comps.length;
       index[root] = i;
-      comps.push({ x0: w, y0: h, x1: -1, y1: -1, area: 0, colour: [0, 0, 0] });
+      comps.push({ x0: w, y0: h, x1: -1, y1: -1, area: 0, ink: 0, colour: [0, 0, 0] });
       sums.push([0, 0, 0, 0, 0, 0, 0, 0]);
     }
     labels[p] = i;
@@ -145,7 +147,8 @@ export function components(
   }
   comps.forEach((c, i) => {
     const s = sums[i] as number[];
-    const k = (s[3] as number) > 0 ? 0 : 4;
+    c.ink = s[3] as number;
+    const k = c.ink > 0 ? 0 : 4;
     const n = (s[k + 3] as number) || 1;
     c.colour = [(s[k] as number) / n, (s[k + 1] as number) / n, (s[k + 2] as number) / n];
   });
@@ -165,7 +168,10 @@ function letterPair(a: Component, b: Component): boolean {
   const tops = Math.abs(a.y0 - b.y0) <= 0.1 * hmax;
   const bottoms = Math.abs(a.y1 - b.y1) <= 0.1 * hmax;
   const centred = Math.abs(a.y0 + a.y1 - b.y0 - b.y1) / 2 <= 0.12 * hmax;
-  if (!(((tops || bottoms) && ratio <= 2.3) || (centred && ratio <= 1.25))) return false;
+  // Or most of the shorter one beside the taller (a descender letter after an ascender one).
+  const vertical = Math.min(a.y1, b.y1) - Math.max(a.y0, b.y0) + 1;
+  const beside = vertical >= 0.6 * hmin && ratio <= 1.6;
+  if (!(((tops || bottoms) && ratio <= 2.3) || (centred && ratio <= 1.25) || beside)) return false;
   // Side by side: little horizontal overlap (kerning), a gap below a letter's height.
   const overlap = Math.min(a.x1, b.x1) - Math.max(a.x0, b.x0) + 1;
   if (overlap > 0.4 * Math.min(wOf(a), wOf(b))) return false;
@@ -213,11 +219,21 @@ function breakAtGaps(row: number[], comps: Component[]): number[][] {
 
 /**
  * A symbol aligned with the letters joins their row: the row's columns (members overlapping in x) are
- * taken off either end while the end one is far bigger than the row's typical letter (4× its ink) or far
- * taller than the others (1.4× the tallest fifth).
+ * taken off either end while the end one is far bigger than the row's typical letter (4× its area or 3.5× its
+ * ink), far taller than the others (1.4× the tallest fifth), reaches from the cap line to well below the
+ * baseline, or has another colour than its neighbour and the row.
  */
 function peelSymbols(row: number[], comps: Component[]): number[] {
-  type Col = { members: number[]; x0: number; x1: number; y0: number; y1: number; area: number; colour: number[] };
+  type Col = {
+    members: number[];
+    x0: number;
+    x1: number;
+    y0: number;
+    y1: number;
+    area: number;
+    ink: number;
+    colour: number[];
+  };
   const cols: Col[] = [];
   for (const i of row) {
     const c = comps[i] as Component;
@@ -231,7 +247,18 @@ function peelSymbols(row: number[], comps: Component[]): number[] {
       last.y0 = Math.min(last.y0, c.y0);
       last.y1 = Math.max(last.y1, c.y1);
       last.area = n;
-    } else cols.push({ members: [i], x0: c.x0, x1: c.x1, y0: c.y0, y1: c.y1, area: c.area, colour: [...c.colour] });
+      last.ink += c.ink;
+    } else
+      cols.push({
+        members: [i],
+        x0: c.x0,
+        x1: c.x1,
+        y0: c.y0,
+        y1: c.y1,
+        area: c.area,
+        ink: c.ink,
+        colour: [...c.colour],
+      });
   }
   const dist = (a: number[], b: number[]) => Math.hypot(...a.map((v, k) => v - (b[k] as number)));
   const apart = (k: number, next: number) => {
@@ -241,7 +268,8 @@ function peelSymbols(row: number[], comps: Component[]): number[] {
     const am = median(others.map((o) => o.area));
     const hs = others.map((o) => o.y1 - o.y0 + 1).sort((x, y) => x - y);
     const h80 = hs[Math.min(hs.length - 1, Math.floor(0.8 * hs.length))] as number;
-    if (col.area >= 4 * am || col.y1 - col.y0 + 1 >= 1.4 * h80) return true;
+    const im = median(others.map((o) => o.ink));
+    if (col.area >= 4 * am || col.ink >= 3.5 * im || col.y1 - col.y0 + 1 >= 1.4 * h80) return true;
     // From the cap line to well below the baseline: few letters do that (a symbol centred on the text does).
     const baseline = median(others.map((o) => o.y1));
     const capLine = Math.min(...others.map((o) => o.y0));
