@@ -94,7 +94,7 @@ describe("icons from the mark", () => {
     expect(Math.max(i.w, i.h)).toBeGreaterThanOrEqual(0.7 * 512);
     // Inter's capital K: taller than wide, in the teal of the text.
     expect(i.h / i.w).toBeGreaterThan(1.1);
-    [0x0f, 0x76, 0x6e].forEach((v, c) => expect(Math.abs((i.colour[c] as number) - v)).toBeLessThan(40));
+    for (const [c, v] of [0x0f, 0x76, 0x6e].entries()) expect(Math.abs((i.colour[c] as number) - v)).toBeLessThan(40);
     const favicon = new TextDecoder().decode(i.files.find((f) => f.name === "favicon.svg")?.bytes);
     const rendered = renderSvgRaw(favicon, 256);
     const drawn = components(rendered).components.filter((c) => c.area > 50);
