@@ -168,10 +168,7 @@ function letterPair(a: Component, b: Component): boolean {
   const tops = Math.abs(a.y0 - b.y0) <= 0.1 * hmax;
   const bottoms = Math.abs(a.y1 - b.y1) <= 0.1 * hmax;
   const centred = Math.abs(a.y0 + a.y1 - b.y0 - b.y1) / 2 <= 0.12 * hmax;
-  // Or most of the shorter one beside the taller (a descender letter after an ascender one).
-  const vertical = Math.min(a.y1, b.y1) - Math.max(a.y0, b.y0) + 1;
-  const beside = vertical >= 0.6 * hmin && ratio <= 1.6;
-  if (!(((tops || bottoms) && ratio <= 2.3) || (centred && ratio <= 1.25) || beside)) return false;
+  if (!(((tops || bottoms) && ratio <= 2.3) || (centred && ratio <= 1.25))) return false;
   // Side by side: little horizontal overlap (kerning), a gap below a letter's height.
   const overlap = Math.min(a.x1, b.x1) - Math.max(a.x0, b.x0) + 1;
   if (overlap > 0.4 * Math.min(wOf(a), wOf(b))) return false;
@@ -190,6 +187,12 @@ function isTextLine(cs: Component[]): boolean {
   const hm = median(hs);
   const similar = hs.filter((h) => h >= 0.55 * hm && h <= 1.6 * hm).length;
   if (similar < 0.7 * cs.length) return false;
+  // Letters sit on a baseline (or hang from a cap line): most bottoms, or most tops, in line.
+  const bottom = median(cs.map((c) => c.y1));
+  const top = median(cs.map((c) => c.y0));
+  const onBase = cs.filter((c) => Math.abs(c.y1 - bottom) <= 0.08 * hm).length;
+  const onTop = cs.filter((c) => Math.abs(c.y0 - top) <= 0.08 * hm).length;
+  if (Math.max(onBase, onTop) < 0.5 * cs.length) return false;
   const x0 = Math.min(...cs.map((c) => c.x0));
   const x1 = Math.max(...cs.map((c) => c.x1));
   const y0 = Math.min(...cs.map((c) => c.y0));
@@ -277,7 +280,8 @@ function peelSymbols(row: number[], comps: Component[]): number[] {
     if (col.y0 <= capLine + 0.1 * cap && col.y1 >= baseline + 0.15 * cap) return true;
     // Another colour than both its neighbour and most of the row's letters.
     const typical = [0, 1, 2].map((c) => median(others.map((o) => o.colour[c] as number)));
-    return dist(col.colour, (cols[next] as Col).colour) > 60 && dist(col.colour, typical) > 60;
+    const oneColour = others.filter((o) => dist(o.colour, typical) <= 60).length >= 0.7 * others.length;
+    return oneColour && dist(col.colour, (cols[next] as Col).colour) > 60 && dist(col.colour, typical) > 60;
   };
   for (let changed = true; changed; ) {
     changed = false;
@@ -291,6 +295,44 @@ function peelSymbols(row: number[], comps: Component[]): number[] {
     }
   }
   return cols.flatMap((c) => c.members);
+}
+
+/**
+ * Letters left out of a line (a descender after an ascender, a capital before lowercase, the end of a word cut
+ * off by a space): a part at either end of the line, close, across its band, no taller than its tallest
+ * letter (or, before a line of x-height letters, than a capital), with a letter's ink and the line's colour.
+ */
+function joinLetters(line: number[], candidates: number[], text: Set<number>, comps: Component[]): void {
+  const dist = (a: number[], b: number[]) => Math.hypot(...a.map((v, k) => v - (b[k] as number)));
+  for (let joined = true; joined; ) {
+    joined = false;
+    const cs = line.map((i) => comps[i] as Component);
+    const hs = cs.map(hOf);
+    const hm = median(hs);
+    const hmax = Math.max(...hs);
+    const im = median(cs.map((c) => c.ink));
+    const am = median(cs.map((c) => c.area));
+    const colour = [0, 1, 2].map((k) => median(cs.map((c) => c.colour[k] as number)));
+    const x0 = Math.min(...cs.map((c) => c.x0));
+    const x1 = Math.max(...cs.map((c) => c.x1));
+    const y0 = Math.min(...cs.map((c) => c.y0));
+    const y1 = Math.max(...cs.map((c) => c.y1));
+    const lowercase = hmax <= 1.2 * Math.min(...hs);
+    for (const i of candidates) {
+      if (text.has(i)) continue;
+      const c = comps[i] as Component;
+      const h = hOf(c);
+      if (!(h <= 1.15 * hmax || (lowercase && h <= 1.8 * hm))) continue;
+      const across = Math.min(c.y1, y1) - Math.max(c.y0, y0) + 1;
+      if (across < 0.5 * Math.min(h, y1 - y0 + 1)) continue;
+      const gap = c.x0 > x1 ? c.x0 - x1 : x0 - c.x1;
+      if (gap < -0.3 * wOf(c) || gap > 0.8 * hm) continue;
+      if (c.ink > 2.5 * im || c.area > 3 * am || dist(c.colour, colour) > 60) continue;
+      text.add(i);
+      line.push(i);
+      joined = true;
+    }
+  }
 }
 
 export function analyseMark(mark: Raster, background?: readonly number[]): MarkAnalysis {
@@ -337,6 +379,7 @@ export function analyseMark(mark: Raster, background?: readonly number[]): MarkA
   }
 
   const text = new Set(lines.flat());
+  for (const line of lines) joinLetters(line, big, text, comps);
   // Dots, accents, punctuation and marks beside a line belong to it; so does anything inside a line's box.
   for (const line of lines) {
     const cs = line.map((i) => comps[i] as Component);
@@ -389,8 +432,35 @@ export function analyseMark(mark: Raster, background?: readonly number[]): MarkA
       const r = cfind(i);
       clusters.set(r, [...(clusters.get(r) ?? []), i]);
     }
+    // Parts of one symbol around the text (arcs above and below it) are near each other for their size;
+    // a second copy of the symbol at the far end of the text is not.
+    const groups = [...clusters.values()];
+    const extent = (g: number[]) => {
+      const cs = g.map((i) => comps[i] as Component);
+      return {
+        x0: Math.min(...cs.map((c) => c.x0)),
+        x1: Math.max(...cs.map((c) => c.x1)),
+        y0: Math.min(...cs.map((c) => c.y0)),
+        y1: Math.max(...cs.map((c) => c.y1)),
+      };
+    };
+    for (let merged = true; merged; ) {
+      merged = false;
+      for (let u = 0; u < groups.length && !merged; u++)
+        for (let v = u + 1; v < groups.length && !merged; v++) {
+          const a = extent(groups[u] as number[]);
+          const b = extent(groups[v] as number[]);
+          const gap = Math.max(b.x0 - a.x1, a.x0 - b.x1, b.y0 - a.y1, a.y0 - b.y1, 0);
+          const size = Math.max(a.x1 - a.x0, a.y1 - a.y0, b.x1 - b.x0, b.y1 - b.y0) + 1;
+          if (gap <= 0.5 * size) {
+            groups[u] = [...(groups[u] as number[]), ...(groups[v] as number[])];
+            groups.splice(v, 1);
+            merged = true;
+          }
+        }
+    }
     let best = 0;
-    for (const cl of clusters.values()) {
+    for (const cl of groups) {
       const area = cl.reduce((s, i) => s + (comps[i] as Component).area, 0);
       if (area > best) {
         best = area;
