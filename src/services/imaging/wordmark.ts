@@ -298,8 +298,8 @@ function peelSymbols(row: number[], comps: Component[]): number[] {
 }
 
 /**
- * Letters left out of a line (a descender after an ascender, a capital before lowercase, the end of a word cut
- * off by a space): a part at either end of the line, close, across its band, no taller than its tallest
+ * Letters left out of a line (a descender after an ascender, a capital before lowercase): a part at either
+ * end of the line, as close as its letters are to each other, across its band, no taller than its tallest
  * letter (or, before a line of x-height letters, than a capital), with a letter's ink and the line's colour.
  */
 function joinLetters(line: number[], candidates: number[], text: Set<number>, comps: Component[]): void {
@@ -318,6 +318,10 @@ function joinLetters(line: number[], candidates: number[], text: Set<number>, co
     const y0 = Math.min(...cs.map((c) => c.y0));
     const y1 = Math.max(...cs.map((c) => c.y1));
     const lowercase = hmax <= 1.2 * Math.min(...hs);
+    // As close as its letters are to each other (a symbol keeps its distance).
+    const xs = [...cs].sort((a, b) => a.x0 - b.x0);
+    const spacing = median(xs.slice(1).map((c, k) => Math.max(0, c.x0 - (xs[k] as Component).x1 - 1)));
+    const reach = Math.max(2.5 * spacing, 0.25 * hm);
     for (const i of candidates) {
       if (text.has(i)) continue;
       const c = comps[i] as Component;
@@ -326,7 +330,7 @@ function joinLetters(line: number[], candidates: number[], text: Set<number>, co
       const across = Math.min(c.y1, y1) - Math.max(c.y0, y0) + 1;
       if (across < 0.5 * Math.min(h, y1 - y0 + 1)) continue;
       const gap = c.x0 > x1 ? c.x0 - x1 : x0 - c.x1;
-      if (gap < -0.3 * wOf(c) || gap > 0.8 * hm) continue;
+      if (gap < -0.3 * wOf(c) || gap > reach) continue;
       if (c.ink > 2.5 * im || c.area > 3 * am || dist(c.colour, colour) > 60) continue;
       text.add(i);
       line.push(i);
@@ -370,16 +374,27 @@ export function analyseMark(mark: Raster, background?: readonly number[]): MarkA
     rows.set(r, [...(rows.get(r) ?? []), i]);
   }
   const lines: number[][] = [];
+  // Parts taken off a line's end as a symbol: they never rejoin it as letters.
+  const peeled = new Set<number>();
   for (const row of rows.values()) {
     row.sort((a, b) => (comps[a] as Component).x0 - (comps[b] as Component).x0);
     for (const piece of breakAtGaps(row, comps)) {
       const core = peelSymbols(piece, comps);
-      if (isTextLine(core.map((i) => comps[i] as Component))) lines.push(core);
+      if (isTextLine(core.map((i) => comps[i] as Component))) {
+        lines.push(core);
+        for (const i of piece) if (!core.includes(i)) peeled.add(i);
+      }
     }
   }
 
   const text = new Set(lines.flat());
-  for (const line of lines) joinLetters(line, big, text, comps);
+  for (const line of lines)
+    joinLetters(
+      line,
+      big.filter((i) => !peeled.has(i)),
+      text,
+      comps,
+    );
   // Dots, accents, punctuation and marks beside a line belong to it; so does anything inside a line's box.
   for (const line of lines) {
     const cs = line.map((i) => comps[i] as Component);
@@ -452,7 +467,10 @@ export function analyseMark(mark: Raster, background?: readonly number[]): MarkA
           const b = extent(groups[v] as number[]);
           const gap = Math.max(b.x0 - a.x1, a.x0 - b.x1, b.y0 - a.y1, a.y0 - b.y1, 0);
           const size = Math.max(a.x1 - a.x0, a.y1 - a.y0, b.x1 - b.x0, b.y1 - b.y0) + 1;
-          if (gap <= 0.5 * size) {
+          const inkA = (groups[u] as number[]).reduce((t, i) => t + (comps[i] as Component).ink, 0);
+          const inkB = (groups[v] as number[]).reduce((t, i) => t + (comps[i] as Component).ink, 0);
+          // Comparable parts only: a stray letter beside the symbol stays out.
+          if (gap <= 0.5 * size && Math.min(inkA, inkB) >= 0.25 * Math.max(inkA, inkB)) {
             groups[u] = [...(groups[u] as number[]), ...(groups[v] as number[])];
             groups.splice(v, 1);
             merged = true;
