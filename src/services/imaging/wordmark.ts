@@ -268,16 +268,21 @@ function peelSymbols(row: number[], comps: Component[]): number[] {
     if (cols.length < 4) return false;
     const col = cols[k] as Col;
     const others = cols.filter((_, j) => j !== k);
-    const am = median(others.map((o) => o.area));
     const hs = others.map((o) => o.y1 - o.y0 + 1).sort((x, y) => x - y);
     const h80 = hs[Math.min(hs.length - 1, Math.floor(0.8 * hs.length))] as number;
     const im = median(others.map((o) => o.ink));
-    if (col.area >= 4 * am || col.ink >= 3.5 * im || col.y1 - col.y0 + 1 >= 1.4 * h80) return true;
-    // From the cap line to well below the baseline: few letters do that (a symbol centred on the text does).
+    const wm = median(others.map((o) => o.x1 - o.x0 + 1));
+    const h = col.y1 - col.y0 + 1;
+    const tallest = hs[hs.length - 1] as number;
+    // Far more ink than a letter (the counters the cut keeps do not count: they are background-coloured).
+    if (col.ink >= 3.5 * im && h >= 0.8 * median(hs)) return true;
+    // Far taller than most letters, and heavier or wider than one (a capital or an ascender is not).
+    if (h >= 1.4 * h80 && (col.ink >= 1.5 * im || col.x1 - col.x0 + 1 >= 1.5 * wm)) return true;
+    // From the cap line to well below the baseline, taller than every letter: a symbol centred on the text.
     const baseline = median(others.map((o) => o.y1));
     const capLine = Math.min(...others.map((o) => o.y0));
     const cap = baseline - capLine + 1;
-    if (col.y0 <= capLine + 0.1 * cap && col.y1 >= baseline + 0.15 * cap) return true;
+    if (h >= 1.15 * tallest && col.y0 <= capLine + 0.1 * cap && col.y1 >= baseline + 0.15 * cap) return true;
     // Another colour than both its neighbour and most of the row's letters.
     const typical = [0, 1, 2].map((c) => median(others.map((o) => o.colour[c] as number)));
     const oneColour = others.filter((o) => dist(o.colour, typical) <= 60).length >= 0.7 * others.length;
