@@ -1,8 +1,11 @@
 import sharp from "sharp";
+import { setText } from "./lockup-fonts";
 import { hex } from "./quantize";
 import { parseSvg, type SvgNode, serializeSvg } from "./sanitize";
+import { renderSvg } from "./source";
 import { alphaBox, edgeColour, removeBackground } from "./transparent";
 import type { AssetFile, Raster, RGB } from "./types";
+import { analyseMark, boxOf, cutOut, firstLetter, type MarkAnalysis } from "./wordmark";
 
 /**
  * Icon files from a source: the mark is the source with its edge-connected background removed,
@@ -16,6 +19,8 @@ export interface Mark {
   box: Box;
   /** The source's background colour (the median of its edge). */
   background: RGB;
+  /** The SVG the mark was drawn from when it is not the source's (a monogram); `box` is in its pixels. */
+  master?: { svg: string; width: number; height: number };
 }
 
 export type MarkRule = "auto" | "whole";
@@ -119,17 +124,61 @@ export function extractMark(source: Raster, transparent?: Raster): Mark {
   return { mark: crop(cut, box), box, background };
 }
 
-/** The icon's mark: the symbol without its wordmark (`auto`), or the whole mark. */
-export function iconMark(m: Mark, rule: MarkRule): Mark {
-  if (rule === "whole") return m;
-  const split = splitSymbol(m.mark);
-  if (!split) return m;
-  const s = split.symbol;
+/** The components `keep` of an analysed mark, cropped to their box, every other part left out. */
+function part(m: Mark, a: MarkAnalysis, keep: number[]): Mark {
+  const s = boxOf(a, keep, m.mark.width, m.mark.height);
+  const kept = new Set(keep);
+  const ink = a.components.reduce((t, c) => t + c.area, 0);
+  const text = new Set(a.lines.flat());
+  const drop = new Set<number>();
+  a.components.forEach((c, i) => {
+    if (!kept.has(i) && (text.has(i) || c.area >= 0.0002 * ink)) drop.add(i);
+  });
   return {
-    mark: crop(m.mark, s),
+    mark: cutOut(m.mark, a, s, drop),
     box: { left: m.box.left + s.left, top: m.box.top + s.top, width: s.width, height: s.height },
     background: m.background,
   };
+}
+
+/** The first letter (or digit) of a name, as written; null when it has none. */
+export function monogramLetter(name: string): string | null {
+  return name.match(/[\p{L}\p{N}]/u)?.[0] ?? null;
+}
+
+/** A monogram: `letter` set in the bundled sans, filled with `colour`, as a mark with its own master SVG. */
+export function monogramMark(letter: string, colour: RGB, background: RGB): Mark {
+  const t = setText(letter, "inter", 800);
+  const pad = 200;
+  const w = Math.ceil(t.width + 2 * pad);
+  const h = Math.ceil(t.bottom - t.top + 2 * pad);
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" viewBox="${-pad} ${Math.floor(t.top - pad)} ${w} ${h}"><path d="${t.d}" fill="${hex(colour)}"/></svg>`;
+  const r = renderSvg(svg);
+  const box = alphaBox(r) ?? { left: 0, top: 0, width: r.width, height: r.height };
+  return { mark: crop(r, box), box, background, master: { svg, width: r.width, height: r.height } };
+}
+
+export interface MonogramSource {
+  /** The brand's name: its first letter is the monogram; without it, the wordmark's own first letter. */
+  name?: string;
+  /** The logo's dominant colour. */
+  colour: RGB;
+}
+
+/**
+ * The icon's mark: the symbol without its wordmark (`auto`), or the whole mark. A mark that is only a
+ * wordmark gives a monogram: the name's first letter in the bundled font, or (no name known) the
+ * wordmark's first drawn letter.
+ */
+export function iconMark(m: Mark, rule: MarkRule, monogram?: MonogramSource): Mark {
+  if (rule === "whole") return m;
+  const a = analyseMark(m.mark, m.background);
+  if (a.lines.length === 0) return m;
+  if (a.symbol.length > 0) return part(m, a, a.symbol);
+  const letter = monogram?.name ? monogramLetter(monogram.name) : null;
+  if (letter && monogram) return monogramMark(letter, monogram.colour, m.background);
+  const first = firstLetter(a);
+  return first.length > 0 ? part(m, a, first) : m;
 }
 
 /** The mark scaled to width×height (never distorted: the caller keeps the aspect). */
@@ -172,9 +221,26 @@ export async function place(
 export const fitScale = (m: Raster, width: number, height: number, fraction: number) =>
   Math.min((width * fraction) / m.width, (height * fraction) / m.height);
 
-/** Scale so the mark's bounding box fits inside a centred circle of diameter `fraction`·size (maskable safe zone). */
-export const circleScale = (m: Raster, size: number, fraction: number) =>
-  (size * fraction) / Math.hypot(m.width, m.height);
+/**
+ * Scale so every drawn pixel of the mark (alpha > 16), centred, lies inside a centred circle of diameter
+ * `fraction`·size (the maskable safe zone), less `margin` px for resampling; a round mark fills the circle,
+ * where its bounding box would leave it at 71% of it. Never above `fraction` of the side.
+ */
+export function circleScale(m: Raster, size: number, fraction: number, margin = 3): number {
+  const cx = m.width / 2;
+  const cy = m.height / 2;
+  let r2 = 0;
+  for (let y = 0; y < m.height; y++) {
+    const dy = Math.abs(y + 0.5 - cy) + 0.5;
+    for (let x = 0; x < m.width; x++) {
+      if ((m.data[(y * m.width + x) * 4 + 3] as number) <= 16) continue;
+      const dx = Math.abs(x + 0.5 - cx) + 0.5;
+      if (dx * dx + dy * dy > r2) r2 = dx * dx + dy * dy;
+    }
+  }
+  const r = Math.sqrt(r2) || Math.hypot(m.width, m.height) / 2;
+  return ((size * fraction) / 2 - margin) / r;
+}
 
 /** An ICO holding PNG images (Vista+ format): 6-byte header, 16-byte entries, then the PNGs. */
 export function buildIco(images: { size: number; png: Uint8Array }[]): Uint8Array {
@@ -268,7 +334,7 @@ export async function makeIcons(
   opts: IconOptions = {},
 ): Promise<AssetFile[]> {
   const mark = m.mark;
-  const faviconSvg = { svg: croppedSvg(master, m.box), width: 512, height: 512 };
+  const faviconSvg = { svg: croppedSvg(m.master ?? master, m.box), width: 512, height: 512 };
   const png = (name: string, bytes: Uint8Array, size: number): AssetFile => ({
     name,
     contentType: "image/png",
@@ -285,7 +351,7 @@ export async function makeIcons(
     square(180, 0.8),
     square(192, 0.8),
     square(512, 0.8),
-    place(mark, background, 512, 512, circleScale(mark, 512, 0.78)),
+    place(mark, background, 512, 512, Math.min(circleScale(mark, 512, 0.8), fitScale(mark, 512, 512, 0.8))),
   ]);
   const bg = hex(background);
   const name = opts.name?.trim() || "Logo";

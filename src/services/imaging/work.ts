@@ -116,7 +116,9 @@ export class Work {
     const bg: RGB = background ? parseHex(background) : mark.background;
     const palette = await this.palette();
     const iconOpts: IconOptions = { name: opts.name ?? undefined, theme: palette.colors[0]?.hex };
-    return makeIcons(iconMark(mark, opts.rule ?? "auto"), bg, await this.masterSvg(), iconOpts);
+    const dominant = palette.colors[0]?.rgb ?? [0, 0, 0];
+    const icon = iconMark(mark, opts.rule ?? "auto", { name: opts.name ?? undefined, colour: dominant });
+    return makeIcons(icon, bg, await this.masterSvg(), iconOpts);
   }
 
   /** lockup.svg and lockup.png (or `prefix`.svg/png): the mark and `text` set in `font`. */

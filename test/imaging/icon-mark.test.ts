@@ -1,0 +1,126 @@
+import { describe, expect, test } from "bun:test";
+import { assetOptions } from "../../src/services/deliverables";
+import { makeAsset } from "../../src/services/deliverables/make";
+import { setText } from "../../src/services/imaging/lockup-fonts";
+import { analyseMark, components } from "../../src/services/imaging/wordmark";
+import { raw, renderPng, renderSvgRaw } from "./fixtures";
+
+/**
+ * Icons from the mark: logos drawn with real type (the bundled fonts' outlines) beside or under a symbol;
+ * the icon must hold the symbol and no letter, and a wordmark alone must give a monogram.
+ */
+
+const limits = { maxPixels: 25_000_000 };
+const doc = (body: string) =>
+  `<svg xmlns="http://www.w3.org/2000/svg" width="1024" height="1024" viewBox="0 0 1024 1024"><rect width="1024" height="1024" fill="#FFFFFF"/>${body}</svg>`;
+
+/** `text` set in `font` with its baseline at (x, y), cap height about `cap` px. */
+function words(text: string, font: "inter" | "lora" | "montserrat", x: number, y: number, cap: number, fill: string) {
+  const size = cap / 0.73;
+  const t = setText(text, font, size);
+  return { svg: `<path transform="translate(${x} ${y})" d="${t.d}" fill="${fill}"/>`, width: t.width };
+}
+
+/** Non-background pixels of an icon (differing from its corner colour by > 32), as an RGBA raster's alpha. */
+function ink(r: { data: Uint8Array; width: number; height: number }) {
+  const d = new Uint8Array(r.data);
+  for (let p = 0; p < r.width * r.height; p++) {
+    const o = p * 4;
+    let off = false;
+    for (let c = 0; c < 3; c++) if (Math.abs((d[o + c] as number) - (d[c] as number)) > 32) off = true;
+    d[o + 3] = off ? 255 : 0;
+  }
+  return { data: d, width: r.width, height: r.height };
+}
+
+/** The icon-512 of a logo: its drawn parts (connected components that matter) and their bounding box. */
+async function icon(svg: string, options: Record<string, unknown> = {}, brandName: string | null = null) {
+  const files = await makeAsset("icons", renderPng(svg), assetOptions("icons", options), limits, { brandName });
+  const r = ink(await raw(files.find((f) => f.name === "icon-512.png")?.bytes ?? new Uint8Array()));
+  const all = components(r).components;
+  const total = all.reduce((s, c) => s + c.area, 0);
+  const parts = all.filter((c) => c.area > 0.002 * total);
+  const x0 = Math.min(...parts.map((c) => c.x0));
+  const x1 = Math.max(...parts.map((c) => c.x1));
+  const y0 = Math.min(...parts.map((c) => c.y0));
+  const y1 = Math.max(...parts.map((c) => c.y1));
+  // The ink's median colour (anti-aliased edges aside).
+  const channel = (c: number) => {
+    const v: number[] = [];
+    for (let p = 0; p < 512 * 512; p++) if (r.data[p * 4 + 3]) v.push(r.data[p * 4 + c] as number);
+    return v.sort((a, b) => a - b)[v.length >> 1] ?? 0;
+  };
+  const colour = [channel(0), channel(1), channel(2)];
+  return { parts: parts.length, w: x1 - x0 + 1, h: y1 - y0 + 1, colour, files };
+}
+
+describe("icons from the mark", () => {
+  test("a symbol a little taller than the letters beside it, same colour, close: the icon is the symbol alone", async () => {
+    // A violet disc 1.27× the cap height, centred on the capitals, then "Brandly" (descender included).
+    const t = words("Brandly", "inter", 300, 560, 110, "#5B21B6");
+    const i = await icon(doc(`<circle cx="200" cy="505" r="70" fill="#5B21B6"/>${t.svg}`));
+    expect(i.parts).toBe(1);
+    expect(Math.abs(i.w / i.h - 1)).toBeLessThan(0.05);
+    expect(Math.max(i.w, i.h)).toBeGreaterThanOrEqual(0.7 * 512);
+  }, 60_000);
+
+  test("a symbol in another colour, the text in a serif beside it", async () => {
+    const t = words("Harbour", "lora", 360, 560, 120, "#111827");
+    const i = await icon(doc(`<rect x="120" y="400" width="190" height="190" rx="40" fill="#0EA5E9"/>${t.svg}`));
+    expect(i.parts).toBe(1);
+    expect(Math.abs(i.w / i.h - 1)).toBeLessThan(0.05);
+    expect(i.colour[2]).toBeGreaterThan(150); // sky blue, not the near-black text
+  }, 60_000);
+
+  test("text under the symbol (stacked), and a wide symbol that is not text stays whole", async () => {
+    // A wide lozenge (3:1, one shape) over a line of text.
+    const t = words("Ferrous", "montserrat", 330, 760, 90, "#334155");
+    const i = await icon(doc(`<ellipse cx="512" cy="430" rx="300" ry="100" fill="#DC2626"/>${t.svg}`));
+    expect(i.parts).toBe(1);
+    expect(i.w / i.h).toBeGreaterThan(2.7);
+    expect(i.w / i.h).toBeLessThan(3.3);
+  }, 60_000);
+
+  test("mark: whole keeps the wordmark", async () => {
+    const t = words("Brandly", "inter", 300, 560, 110, "#5B21B6");
+    const i = await icon(doc(`<circle cx="200" cy="505" r="70" fill="#5B21B6"/>${t.svg}`), { mark: "whole" });
+    expect(i.parts).toBeGreaterThan(5);
+  }, 60_000);
+
+  test("a wordmark alone gives a monogram: the name's first letter in the bundled font and the mark's colour", async () => {
+    const t = words("kolibri", "lora", 200, 560, 150, "#0F766E");
+    const i = await icon(doc(t.svg), {}, "Kolibri Labs");
+    expect(i.parts).toBe(1);
+    expect(Math.max(i.w, i.h)).toBeGreaterThanOrEqual(0.7 * 512);
+    // Inter's capital K: taller than wide, in the teal of the text.
+    expect(i.h / i.w).toBeGreaterThan(1.1);
+    for (const [c, v] of [0x0f, 0x76, 0x6e].entries()) expect(Math.abs((i.colour[c] as number) - v)).toBeLessThan(40);
+    const favicon = new TextDecoder().decode(i.files.find((f) => f.name === "favicon.svg")?.bytes);
+    const rendered = renderSvgRaw(favicon, 256);
+    const drawn = components(rendered).components.filter((c) => c.area > 50);
+    expect(drawn.length).toBe(1); // the letter, not the word
+  }, 60_000);
+
+  test("a wordmark alone and no name known: the wordmark's own first letter", async () => {
+    const t = words("kolibri", "lora", 200, 560, 150, "#0F766E");
+    const i = await icon(doc(t.svg));
+    expect(i.parts).toBe(1);
+    // Lora's lowercase k as drawn in the logo: taller than wide, with its ascender.
+    expect(i.h / i.w).toBeGreaterThan(1.2);
+    expect(Math.max(i.w, i.h)).toBeGreaterThanOrEqual(0.7 * 512);
+  }, 60_000);
+
+  test("the analysis finds the line of text and the symbol", () => {
+    const t = words("Brandly", "inter", 300, 560, 110, "#5B21B6");
+    expect(300 + t.width).toBeLessThan(1000);
+    const r = renderSvgRaw(doc(`<circle cx="200" cy="505" r="70" fill="#5B21B6"/>${t.svg}`), 1024);
+    // Key out white as the cut does, so the analysis sees the drawing.
+    for (let p = 0; p < r.width * r.height; p++)
+      if ((r.data[p * 4] as number) > 240 && (r.data[p * 4 + 1] as number) > 240) r.data[p * 4 + 3] = 0;
+    const a = analyseMark(r);
+    expect(a.lines.length).toBe(1);
+    expect(a.symbol.length).toBe(1);
+    const s = a.components[a.symbol[0] as number];
+    expect(s && s.x1 < 300).toBe(true);
+  });
+});
