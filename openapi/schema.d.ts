@@ -1817,7 +1817,7 @@ export interface components {
              */
             background?: string;
             /**
-             * @description `auto`: a symbol with a wordmark gives icons of the symbol alone; `whole`: the icons show the whole logo.
+             * @description `auto`: a symbol with a wordmark gives icons of the symbol alone, a wordmark alone a monogram; `whole`: the icons show the whole logo.
              * @default auto
              * @enum {string}
              */
