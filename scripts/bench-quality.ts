@@ -696,20 +696,16 @@ console.log(`worst five (source | ours | anchor): ${join(OUT, "worst-1.png")} â€
 // --check (CI, small sample) guards what holds today, with a margin; the other goals are reported above.
 const guards = (
   [
-    ["mono", "one colour median recall >= 0.85", summary.oneColour.medianRecall >= 0.85],
+    // Every goal the small sample can judge, at the goal's own bound: the vector ones, one colour, icons, lockups.
+    ...allGoals.filter(([m, name]) => m !== "time" && !name.startsWith("transparent")),
+    // The small sample's transparent figures: one white-on-a-field logo decides its worst, and 12 logos are too few to
+    // put auto above all (the full sample does: docs/quality.md); guarded where they hold with a margin.
     [
       "transparent",
       "transparent auto mean IoU above border",
       summary.transparent.meanIou.auto > summary.transparent.meanIou.border,
     ],
-    ["transparent", "transparent auto worst IoU >= 0.7", summary.transparent.worstIou.auto >= 0.7],
-    ["lockup", "lockup read >= 90%", summary.lockup.read >= 0.9 * summary.lockup.total],
-    ["vector", "vector median off <= 1%", summary.vector.medianOff <= 0.01],
-    [
-      "vector",
-      "vector median bytes below the vectorizer's",
-      summary.vector.medianBytesColour < summary.vector.medianBytesVectorizer,
-    ],
+    ["transparent", "transparent auto worst IoU >= 0.8", summary.transparent.worstIou.auto >= 0.8],
   ] as [Measure, string, boolean][]
 )
   .filter(([m]) => runs(m))
