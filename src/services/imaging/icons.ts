@@ -1,7 +1,7 @@
 import sharp from "sharp";
 import { setText } from "./lockup-fonts";
 import { hex } from "./quantize";
-import { parseSvg, type SvgNode, serializeSvg } from "./sanitize";
+import { element, masterViewport, serializeSvg } from "./sanitize";
 import { renderSvg } from "./source";
 import { alphaBox, edgeColour, removeBackground } from "./transparent";
 import type { AssetFile, Raster, RGB } from "./types";
@@ -214,18 +214,10 @@ const f1 = (v: number) => String(Math.round(v * 10) / 10);
  * centred, its larger side `fill` of the square: nested viewports, so the master's paths are kept as they are.
  */
 export function croppedSvg(master: { svg: string; width: number; height: number }, box: Box, fill = 0.9): string {
-  const m = parseSvg(master.svg);
-  const viewBox = m.attrs.get("viewBox") ?? `0 0 ${master.width} ${master.height}`;
   const side = Math.max(box.width, box.height) / fill;
   const x = box.left - (side - box.width) / 2;
   const y = box.top - (side - box.height) / 2;
-  const node = (name: string, attrs: [string, string][], children: SvgNode[] = []): SvgNode => ({
-    name,
-    attrs: new Map(attrs),
-    children,
-    text: "",
-  });
-  const root = node(
+  const root = element(
     "svg",
     [
       ["version", "1.1"],
@@ -233,17 +225,7 @@ export function croppedSvg(master: { svg: string; width: number; height: number 
       ["height", "512"],
       ["viewBox", `${f1(x)} ${f1(y)} ${f1(side)} ${f1(side)}`],
     ],
-    [
-      node(
-        "svg",
-        [
-          ["width", String(master.width)],
-          ["height", String(master.height)],
-          ["viewBox", viewBox],
-        ],
-        m.children.filter((c) => c.name !== "title" && c.name !== "desc"),
-      ),
-    ],
+    [masterViewport(master)],
   );
   return serializeSvg(root);
 }

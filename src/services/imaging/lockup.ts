@@ -2,7 +2,7 @@ import { Resvg } from "@resvg/resvg-js";
 import { resvgFont } from "./fonts";
 import { type FontFamily, setText } from "./lockup-fonts";
 import { hex, luminance, type Quantized } from "./quantize";
-import { parseSvg, type SvgNode, serializeSvg } from "./sanitize";
+import { element, masterViewport, type SvgNode, serializeSvg } from "./sanitize";
 import type { AssetFile, RGB } from "./types";
 
 /**
@@ -30,23 +30,16 @@ export const LOCKUP_PNG_WIDTH = 2048;
 const MARK = 1000;
 
 const f1 = (v: number) => String(Math.round(v * 10) / 10);
-const node = (name: string, attrs: [string, string][], children: SvgNode[] = []): SvgNode => ({
-  name,
-  attrs: new Map(attrs),
-  children,
-  text: "",
-});
 
 export function lockupSvg(input: LockupInput): { svg: string; width: number; height: number } {
   const { box, master } = input;
-  const m = parseSvg(master.svg);
-  const viewBox = m.attrs.get("viewBox") ?? `0 0 ${master.width} ${master.height}`;
+  const viewport = masterViewport(master);
   // The mark scaled so its larger side is MARK (a wide mark keeps MARK as its height at most).
   const scale = MARK / Math.max(box.height, box.width * 0.6);
   const mw = box.width * scale;
   const mh = box.height * scale;
   const markNode = (x: number, y: number) =>
-    node(
+    element(
       "svg",
       [
         ["x", f1(x)],
@@ -55,17 +48,7 @@ export function lockupSvg(input: LockupInput): { svg: string; width: number; hei
         ["height", f1(mh)],
         ["viewBox", `${box.left} ${box.top} ${box.width} ${box.height}`],
       ],
-      [
-        node(
-          "svg",
-          [
-            ["width", String(master.width)],
-            ["height", String(master.height)],
-            ["viewBox", viewBox],
-          ],
-          m.children.filter((c) => c.name !== "title" && c.name !== "desc"),
-        ),
-      ],
+      [viewport],
     );
   const pad = 0.12 * Math.max(mh, MARK * 0.5);
   let width: number;
@@ -88,7 +71,7 @@ export function lockupSvg(input: LockupInput): { svg: string; width: number; hei
     const ty = pad + mh + gap - t.top;
     children = [
       markNode((width - mw) / 2, pad),
-      node("path", [
+      element("path", [
         ["d", t.d],
         ["fill", input.color],
         ["transform", `translate(${f1(tx)} ${f1(ty)})`],
@@ -110,7 +93,7 @@ export function lockupSvg(input: LockupInput): { svg: string; width: number; hei
     height += extraTop + extraBottom;
     children = [
       markNode(pad, pad + extraTop),
-      node("path", [
+      element("path", [
         ["d", t.d],
         ["fill", input.color],
         ["transform", `translate(${f1(pad + mw + gap)} ${f1(baseline + extraTop)})`],
@@ -119,7 +102,7 @@ export function lockupSvg(input: LockupInput): { svg: string; width: number; hei
   }
   width = Math.ceil(width);
   height = Math.ceil(height);
-  const root = node(
+  const root = element(
     "svg",
     [
       ["version", "1.1"],

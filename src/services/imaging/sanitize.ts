@@ -289,6 +289,28 @@ export function serializeSvg(root: SvgNode): string {
 }
 
 /** Sanitises an SVG document: the allowed shapes and attributes only, as well-formed XML. */
+/** An element node (no text) for building SVG trees. */
+export function element(name: string, attrs: [string, string][], children: SvgNode[] = []): SvgNode {
+  return { name, attrs: new Map(attrs), children, text: "" };
+}
+
+/**
+ * The vector master as a nested `svg` of its own size and viewBox (its title and description left out): placed
+ * inside an outer viewport whose viewBox picks a part of it, the master's paths are kept as they are.
+ */
+export function masterViewport(master: { svg: string; width: number; height: number }): SvgNode {
+  const m = parseSvg(master.svg);
+  return element(
+    "svg",
+    [
+      ["width", String(master.width)],
+      ["height", String(master.height)],
+      ["viewBox", m.attrs.get("viewBox") ?? `0 0 ${master.width} ${master.height}`],
+    ],
+    m.children.filter((c) => c.name !== "title" && c.name !== "desc"),
+  );
+}
+
 export function sanitizeSvg(input: string): string {
   return serializeSvg(parseSvg(input));
 }
