@@ -3,7 +3,7 @@ import sharp from "sharp";
 import { GRID, traceLayers } from "./fit";
 import { monoMap } from "./mono";
 import { hex, luminance, type Quantized, quantize, TRANSPARENT } from "./quantize";
-import { parseSvg, type SvgNode, serializeSvg } from "./sanitize";
+import { element, parseSvg, type SvgNode, serializeSvg } from "./sanitize";
 import type { Raster, RGB } from "./types";
 
 /**
@@ -46,22 +46,16 @@ function wrap(traced: SvgNode, traceW: number, sourceW: number, sourceH: number,
   const shapes = traced.children.filter((c) => c.name !== "title" && c.name !== "desc");
   if (fill) for (const s of shapes) s.attrs.set("fill", fill);
   const k = sourceW / traceW;
-  const root: SvgNode = {
-    name: "svg",
-    attrs: new Map([
+  const root = element(
+    "svg",
+    [
       ["version", "1.1"],
       ["width", String(sourceW)],
       ["height", String(sourceH)],
       ["viewBox", `0 0 ${sourceW} ${sourceH}`],
-    ]),
-    children: [],
-    text: "",
-  };
-  if (Math.abs(k - 1) < 1e-9) root.children = shapes;
-  else
-    root.children = [
-      { name: "g", attrs: new Map([["transform", `scale(${+k.toFixed(6)})`]]), children: shapes, text: "" },
-    ];
+    ],
+    Math.abs(k - 1) < 1e-9 ? shapes : [element("g", [["transform", `scale(${+k.toFixed(6)})`]], shapes)],
+  );
   const svg = serializeSvg(root);
   return { svg, tree: parseSvg(svg), paths: shapes.length };
 }
@@ -88,29 +82,23 @@ export async function traceColor(a: Analysis, background: BackgroundRule = "drop
   const bg = q.background === TRANSPARENT ? null : q.palette[q.background];
   const draw = q.palette.map((_, i) => i).filter((i) => i !== q.background && (q.counts[i] as number) > 0);
   const layers = traceLayers(a.trace, q.labels, q.palette, draw);
-  const tree: SvgNode = { name: "svg", attrs: new Map(), children: [], text: "" };
+  const tree = element("svg", []);
   for (const l of layers)
     if (l.d)
-      tree.children.push({
-        name: "path",
-        attrs: new Map([
+      tree.children.push(
+        element("path", [
           ["d", l.d],
           ["fill", hex(l.colour)],
         ]),
-        children: [],
-        text: "",
-      });
+      );
   if (background === "keep" && bg)
-    tree.children.unshift({
-      name: "rect",
-      attrs: new Map([
+    tree.children.unshift(
+      element("rect", [
         ["width", String(q.width * GRID)],
         ["height", String(q.height * GRID)],
         ["fill", hex(bg)],
       ]),
-      children: [],
-      text: "",
-    });
+    );
   return wrap(tree, q.width * GRID, a.source.width, a.source.height);
 }
 
