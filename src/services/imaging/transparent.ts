@@ -40,7 +40,7 @@ export function edgeColour(img: Raster): { colour: RGB; alpha: number } {
 }
 
 /** Marks (1) every pixel `near` the background that is 4-connected to the image's edge. */
-function floodFromEdge(removed: Uint8Array, near: (p: number) => boolean, w: number, h: number): void {
+export function floodFromEdge(removed: Uint8Array, near: (p: number) => boolean, w: number, h: number): void {
   const n = w * h;
   const queue = new Int32Array(n);
   let tail = 0;
