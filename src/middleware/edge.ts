@@ -3,7 +3,7 @@ import { cors } from "hono/cors";
 import { matchedRoutes } from "hono/route";
 import type { AppEnv, Deps } from "../deps";
 import { resolveClientAddress, socketAddress, trustedProxies } from "../lib/client-address";
-import { lazyChild } from "../lib/logger";
+import { lazyChild, requestLineWriter } from "../lib/logger";
 import { bodyLimits } from "./body-limits";
 
 /**
@@ -88,6 +88,7 @@ export function edge(deps: Deps): MiddlewareHandler<AppEnv> {
   const trusted = trustedProxies(config.TRUSTED_PROXIES);
   const allowed = new Set(config.ALLOWED_ORIGINS);
   const limits = bodyLimits(config.BODY_LIMIT_BYTES);
+  const writeRequestLine = requestLineWriter(logger);
   // Preflights are rare: they keep hono/cors, configured as the headers above say.
   const preflight = cors({
     origin: (origin) => (allowed.has(origin) ? origin : null),
@@ -148,12 +149,11 @@ export function edge(deps: Deps): MiddlewareHandler<AppEnv> {
     const ms = performance.now() - started;
     const method = KNOWN_METHODS.has(req.method) ? req.method : "OTHER";
     httpMetrics.observe(method, routeLabel(c), status, ms / 1000);
+    // The request's own logger would carry requestId and clientAddress as a child's bindings; written with the same
+    // fields first, the line is the same, without a child logger per request (src/lib/logger.ts: requestLineWriter).
     const level = status >= 500 ? "error" : "info";
-    if (logger.isLevelEnabled(level)) {
-      // The request's own logger would carry requestId and clientAddress as a child's bindings; written by the base
-      // logger with the same fields first, the line is the same, without a child logger (and its bindings
-      // serialized) per request, nor the Proxy's bound methods.
-      const line = {
+    if (logger.isLevelEnabled(level))
+      writeRequestLine(level, {
         requestId,
         clientAddress: clientAddress(),
         method: req.method,
@@ -161,9 +161,7 @@ export function edge(deps: Deps): MiddlewareHandler<AppEnv> {
         status,
         durationMs: Math.round(ms * 10) / 10,
         userId: c.get("user")?.id,
-      };
-      logger[level](line, "request");
-    }
+      });
   };
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { createLogger, flushLogsSync, lazyChild } from "../../src/lib/logger";
+import { createLogger, flushLogsSync, lazyChild, requestLineWriter } from "../../src/lib/logger";
 
 function capture() {
   const lines: string[] = [];
@@ -47,5 +47,42 @@ describe("createLogger's redaction", () => {
     const [a, b] = parsed();
     expect(Object.keys(a ?? {})).toEqual(Object.keys(b ?? {}));
     expect({ ...a, time: 0 }).toEqual({ ...b, time: 0 });
+  });
+
+  test("the request line writer writes the bytes pino writes for the same fields, at the same levels", () => {
+    const lines: string[] = [];
+    const logger = createLogger({ level: "info", destination: { write: (l: string) => void lines.push(l) } });
+    const write = requestLineWriter(logger);
+    const fields = {
+      requestId: "r-1",
+      clientAddress: "2001:db8::1",
+      method: "GET",
+      // Text JSON must escape: a quote, a backslash, a control character, non-ASCII.
+      path: '/api/x"y\\z\u0001é',
+      status: 503,
+      durationMs: 12.3,
+      userId: "user-1",
+    };
+    for (const [level, line] of [
+      ["info", fields],
+      ["error", fields],
+      // A caller that is not signed in: userId left out, as pino leaves out undefined.
+      ["info", { ...fields, userId: undefined }],
+    ] as const) {
+      lines.length = 0;
+      write(level, line);
+      logger[level](line, "request");
+      const [ours, pinos] = lines;
+      // Only the time may differ (a millisecond apart at most).
+      const time = /"time":\d+/;
+      expect(ours?.replace(time, "")).toBe(pinos?.replace(time, "") as string);
+      expect(ours?.endsWith("}\n")).toBe(true);
+    }
+    // Below the logger's level nothing is written.
+    lines.length = 0;
+    logger.level = "warn";
+    write("info", fields);
+    write("error", fields);
+    expect(lines.map((l) => (JSON.parse(l) as { level: number }).level)).toEqual([50]);
   });
 });
