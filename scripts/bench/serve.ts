@@ -1,13 +1,16 @@
-import { Hono } from "hono";
-import { createLogger, flushLogsSync } from "../../src/lib/logger";
+import { type Context, Hono } from "hono";
+import { IN_PROCESS_ADDRESS, socketAddress } from "../../src/lib/client-address";
+import { createLogger, flushLogsSync, requestLineWriter } from "../../src/lib/logger";
 
 /**
  * The bare servers log as the service does, so that a ratio compares like with like: the same LOG_LEVEL (the
  * bench gives both the same), the same logger (createLogger: pino, its redaction, its destination) and, when
- * the level lets the service write its per-request line, a line of the same kind here (request id, method,
- * path, status, duration; msg "request"). At warn neither writes anything.
+ * the level lets the service write its per-request line, the same line written the same way here
+ * (requestLineWriter: request id, client address, method, path, status, duration; msg "request"). At warn neither
+ * writes anything.
  */
-const logger = createLogger({ level: process.env.LOG_LEVEL ?? "warn" });
+export const logger = createLogger({ level: process.env.LOG_LEVEL ?? "warn" });
+const writeRequestLine = requestLineWriter(logger);
 
 /** A Hono app that writes the request line when LOG_LEVEL enables info. Add the routes after. */
 export function bareApp(): Hono {
@@ -17,18 +20,21 @@ export function bareApp(): Hono {
       const started = performance.now();
       const requestId = crypto.randomUUID();
       await next();
-      logger.info(
-        {
-          requestId,
-          method: c.req.method,
-          path: c.req.path,
-          status: c.res.status,
-          durationMs: Math.round((performance.now() - started) * 10) / 10,
-        },
-        "request",
-      );
+      writeRequestLine("info", {
+        requestId,
+        clientAddress: clientAddress(c),
+        method: c.req.method,
+        path: c.req.path,
+        status: c.res.status,
+        durationMs: Math.round((performance.now() - started) * 10) / 10,
+      });
     });
   return app;
+}
+
+/** The socket peer, as the service reads it (src/lib/client-address.ts), for the line. */
+export function clientAddress(c: Context): string {
+  return socketAddress(c.req.raw, c.env) ?? IN_PROCESS_ADDRESS;
 }
 
 /**
@@ -40,7 +46,13 @@ export async function serveBare(app: Hono, close: () => Promise<void> = async ()
   let stopServer: () => void;
   const bun = (globalThis as { Bun?: typeof Bun }).Bun;
   if (bun) {
-    const server = bun.serve({ hostname: "127.0.0.1", port, fetch: app.fetch, idleTimeout: 60 });
+    // The server is the env, as in src/server.ts: the line asks it for the peer.
+    const server = bun.serve({
+      hostname: "127.0.0.1",
+      port,
+      fetch: (req, srv) => app.fetch(req, srv),
+      idleTimeout: 60,
+    });
     stopServer = () => server.stop(true);
   } else {
     const { serve } = await import("@hono/node-server");
