@@ -11,13 +11,13 @@
  */
 import { and, eq, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/node-postgres";
-import type { Context } from "hono";
+import { type Context, Hono } from "hono";
 import pg from "pg";
 import { creditAccount, user, welcomeCredit } from "../../src/db/schema";
 import { MODELS } from "../../src/domain/models";
 import { requestLineWriter } from "../../src/lib/logger";
 import { ModelSchema } from "../../src/schemas/models";
-import { bareApp, clientAddress, logger, serveBare } from "./serve";
+import { clientAddress, logger, serveBare } from "./serve";
 
 const bearer = process.env.FLOOR_BEARER ?? "";
 const userId = process.env.FLOOR_USER_ID ?? "";
@@ -58,9 +58,9 @@ const sessions = new Map([[bearer, userId]]);
 const requests = new Map<string, number>();
 const hits = new Map<string, number>();
 const LIMIT = 100_000_000;
-// The silent bareApp (LOG_LEVEL=warn) writes nothing; the floor writes the service's line itself when info is on.
+// Not bareApp(): its line has no user; the floor writes the service's line itself when info is on.
 const writeRequestLine = requestLineWriter(logger);
-const app = bareApp();
+const app = new Hono();
 
 function begin(c: Context, cacheControl: string): { started: number; requestId: string } {
   const started = performance.now();
