@@ -68,9 +68,9 @@ export function floodFromEdge(removed: Uint8Array, near: (p: number) => boolean,
   }
 }
 
-/** An enclosed region is a hole of the mark when the mark around it is at most this many times as thick
+/** An enclosed region is a hole of the mark when the mark around it is less than this many times as thick
  * as the region itself: the median distance from the region's rim to the outside background, through the
- * mark, is at most HOLE_REACH times the region's inscribed radius. A counter or the inside of a ring sits
+ * mark, is less than HOLE_REACH times the region's inscribed radius. A counter or the inside of a ring sits
  * one stroke from the outside (ratio about 1–3); a shape drawn on a filled field sits deep in the field
  * (white letters on a badge: 5–30). */
 export const HOLE_REACH = 4;
@@ -177,7 +177,8 @@ function holesOfMark(
         front[tail++] = q;
       }
     }
-    let hole = reach <= Math.max(3, HOLE_REACH * radius);
+    // A ratio of exactly HOLE_REACH counts as drawn on a field (the A of a shield, 56 px deep for a 14 px radius).
+    let hole = reach <= 3 || reach < HOLE_REACH * radius;
     if (hole && reach > 3 && onSeveralColours(rim, region, id, removed, near, w, h, data, background))
       hole = reach <= HOLE_REACH_MIXED * radius;
     if (hole) for (let i = 0; i < area; i++) removed[queue[i] as number] = 1;
