@@ -1827,7 +1827,8 @@ export interface components {
          * @example {
          *       "layout": "horizontal",
          *       "font": "inter",
-         *       "text": "Northwind"
+         *       "text": "Northwind",
+         *       "mark": "auto"
          *     }
          */
         LockupOptions: {
@@ -1848,6 +1849,12 @@ export interface components {
              * @enum {string}
              */
             font?: "inter" | "lora" | "montserrat";
+            /**
+             * @description `auto`: a symbol with a wordmark is set with the name alone, a wordmark alone as a monogram (the name's first letter); `whole`: the whole logo beside the name.
+             * @default auto
+             * @enum {string}
+             */
+            mark?: "auto" | "whole";
             /**
              * @description The name's colour, `#RRGGBB`; default: the mark's darkest colour.
              * @example #1F2937

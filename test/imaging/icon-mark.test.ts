@@ -124,3 +124,35 @@ describe("icons from the mark", () => {
     expect(s && s.x1 < 300).toBe(true);
   });
 });
+
+describe("lockups from the mark", () => {
+  /** Columns of lockup.png that hold ink, counted as runs: the mark, then one run per letter of the name. */
+  async function lockupRuns(svg: string, options: Record<string, unknown>): Promise<number> {
+    const files = await makeAsset("lockup", renderPng(svg), assetOptions("lockup", options), limits);
+    const r = await raw(files.find((f) => f.name === "lockup.png")?.bytes ?? new Uint8Array());
+    let runs = 0;
+    let inside = false;
+    for (let x = 0; x < r.width; x++) {
+      let ink = false;
+      for (let y = 0; y < r.height && !ink; y++) ink = (r.data[(y * r.width + x) * 4 + 3] as number) > 127;
+      if (ink && !inside) runs++;
+      inside = ink;
+    }
+    return runs;
+  }
+
+  test("a logo that spells its name is set with its symbol alone (mark: auto), the whole logo with mark: whole", async () => {
+    const t = words("Brandly", "inter", 300, 560, 110, "#5B21B6");
+    const logo = doc(`<circle cx="200" cy="505" r="70" fill="#5B21B6"/>${t.svg}`);
+    // The disc, then B-r-a-n-d-l-y once.
+    expect(await lockupRuns(logo, { text: "Brandly" })).toBe(8);
+    // The disc and the logo's own seven letters, then the name's seven.
+    expect(await lockupRuns(logo, { text: "Brandly", mark: "whole" })).toBe(15);
+  }, 60_000);
+
+  test("a wordmark alone is set as its monogram beside the name", async () => {
+    const t = words("Quanta", "inter", 200, 560, 140, "#0F766E");
+    // The monogram Q, then Q-u-a-n-t-a.
+    expect(await lockupRuns(doc(t.svg), { text: "Quanta" })).toBe(7);
+  }, 60_000);
+});

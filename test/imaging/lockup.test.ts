@@ -133,6 +133,6 @@ describe("lockup", () => {
     expect(() => assetOptions("lockup", { text: "x".repeat(41) })).toThrow();
     expect(() => assetOptions("lockup", { font: "comic-sans" })).toThrow();
     expect(() => assetOptions("lockup", { color: "red" })).toThrow();
-    expect(assetOptions("lockup", {})).toEqual({ layout: "horizontal", font: "inter" });
+    expect(assetOptions("lockup", {})).toEqual({ layout: "horizontal", font: "inter", mark: "auto" });
   });
 });

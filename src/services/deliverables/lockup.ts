@@ -6,7 +6,7 @@ import { defineDeliverable } from "./define";
 export const lockup = defineDeliverable({
   kind: "lockup",
   name: "Lockup (mark and name)",
-  description: `The mark with the brand name set in a bundled open-licence typeface, beside it (\`horizontal\`) or under it (\`stacked\`): lockup.svg (the name as outlines: no text element, no font reference) and lockup.png (2048 px wide, transparent). Typefaces: ${FONT_FAMILIES.map((f) => `\`${f}\` ${FONT_DESCRIPTIONS[f]}`).join(", ")}.`,
+  description: `The mark (the symbol without its wordmark unless \`mark: whole\`, as on the icons: a logo that already spells a name would show it twice; a logo that is only a wordmark gets a monogram, the name's first letter) with the brand name set in a bundled open-licence typeface, beside it (\`horizontal\`) or under it (\`stacked\`): lockup.svg (the name as outlines: no text element, no font reference) and lockup.png (2048 px wide, transparent). Typefaces: ${FONT_FAMILIES.map((f) => `\`${f}\` ${FONT_DESCRIPTIONS[f]}`).join(", ")}.`,
   files: ["lockup.svg", "lockup.png"],
   credits: 1,
   options: z
@@ -32,12 +32,16 @@ export const lockup = defineDeliverable({
         .meta({
           description: `The typeface: ${FONT_FAMILIES.map((f) => `\`${f}\` ${FONT_DESCRIPTIONS[f]}`).join(", ")}.`,
         }),
+      mark: z.enum(["auto", "whole"]).default("auto").meta({
+        description:
+          "`auto`: a symbol with a wordmark is set with the name alone, a wordmark alone as a monogram (the name's first letter); `whole`: the whole logo beside the name.",
+      }),
       color: z.string().regex(HEX_COLOR).max(7).optional().meta({
         description: "The name's colour, `#RRGGBB`; default: the mark's darkest colour.",
         example: "#1F2937",
       }),
     })
-    .openapi("LockupOptions", { example: { layout: "horizontal", font: "inter", text: "Northwind" } }),
-  make: (w, { layout, text, font, color }, { brandName }) =>
-    w.lockup(w.mark(), { layout, font, color, text: text ?? (brandName?.trim() || "Brand") }),
+    .openapi("LockupOptions", { example: { layout: "horizontal", font: "inter", text: "Northwind", mark: "auto" } }),
+  make: (w, { layout, text, font, color, mark }, { brandName }) =>
+    w.lockup(w.mark(), { layout, font, color, rule: mark, text: text ?? (brandName?.trim() || "Brand") }),
 });

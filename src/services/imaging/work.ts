@@ -121,15 +121,24 @@ export class Work {
     return makeIcons(icon, bg, await this.masterSvg(), iconOpts);
   }
 
-  /** lockup.svg and lockup.png (or `prefix`.svg/png): the mark and `text` set in `font`. */
+  /**
+   * lockup.svg and lockup.png (or `prefix`.svg/png): the mark and `text` set in `font`. Under `rule: auto` (the
+   * default) the mark is the symbol without its wordmark, as on the icons: a logo that already spells its name
+   * would show it twice; a wordmark alone gives the name's monogram.
+   */
   async lockup(
     mark: Mark,
-    opts: { layout: LockupLayout; text: string; font: FontFamily; color?: string },
+    opts: { layout: LockupLayout; text: string; font: FontFamily; color?: string; rule?: MarkRule },
     prefix = "lockup",
   ): Promise<AssetFile[]> {
     const master = await this.masterSvg();
     const color = opts.color ?? darkestMarkColour((await this.analyse()).q);
-    return lockupFiles({ master, box: mark.box, text: opts.text, font: opts.font, layout: opts.layout, color }, prefix);
+    const dominant = (await this.palette()).colors[0]?.rgb ?? [0, 0, 0];
+    const shown = iconMark(mark, opts.rule ?? "auto", { name: opts.text, colour: dominant });
+    return lockupFiles(
+      { master: shown.master ?? master, box: shown.box, text: opts.text, font: opts.font, layout: opts.layout, color },
+      prefix,
+    );
   }
 
   /** The mark centred on a `width`×`height` canvas of the background colour, its larger side `fill` of the canvas. */
