@@ -156,3 +156,24 @@ describe("lockups from the mark", () => {
     expect(await lockupRuns(doc(t.svg), { text: "Quanta" })).toBe(7);
   }, 60_000);
 });
+
+describe("the mark's own vector", () => {
+  test("favicon.svg and lockup.svg show no letter of a wordmark that reaches into the symbol's window", async () => {
+    // A disc with the name right under it: favicon.svg's square window around the disc takes in the letters' tops.
+    const t = words("Lumen", "inter", 330, 760, 120, "#1E3A8A");
+    const logo = renderPng(doc(`<circle cx="512" cy="470" r="190" fill="#1E3A8A"/>${t.svg}`));
+    const files = await makeAsset("icons", logo, assetOptions("icons", {}), limits, { brandName: "Lumen" });
+    const svg = new TextDecoder().decode(files.find((f) => f.name === "favicon.svg")?.bytes);
+    const drawn = ink(renderSvgRaw(svg, 512));
+    const all = components(drawn).components;
+    const total = all.reduce((s, c) => s + c.area, 0);
+    // One part, the disc: no sliver of L-u-m-e-n along the bottom.
+    expect(all.filter((c) => c.area > 0.002 * total).length).toBe(1);
+    const lockup = await makeAsset("lockup", logo, assetOptions("lockup", { text: "Lumen" }), limits);
+    const lsvg = new TextDecoder().decode(lockup.find((f) => f.name === "lockup.svg")?.bytes);
+    const l = components(ink(renderSvgRaw(lsvg, 1024))).components;
+    const ltotal = l.reduce((s, c) => s + c.area, 0);
+    // The disc and the five letters of the name, nothing else.
+    expect(l.filter((c) => c.area > 0.002 * ltotal).length).toBe(6);
+  }, 60_000);
+});

@@ -21,9 +21,18 @@ export interface Mark {
   background: RGB;
   /** The SVG the mark was drawn from when it is not the source's (a monogram); `box` is in its pixels. */
   master?: { svg: string; width: number; height: number };
+  /**
+   * Ink of the logo that is not this mark (a wordmark's letters) lies inside `box` or the square favicon.svg
+   * shows around it: a window onto the source's vector would show it, so the mark's SVG is traced from `mark`
+   * (where it is cut out) instead.
+   */
+  stray?: boolean;
 }
 
 export type MarkRule = "auto" | "whole";
+
+/** The share of favicon.svg's square the mark's larger side fills (the rest is the window around it). */
+const WINDOW_FILL = 0.9;
 
 interface Box {
   left: number;
@@ -62,10 +71,26 @@ function part(m: Mark, a: MarkAnalysis, keep: number[]): Mark {
   a.components.forEach((c, i) => {
     if (!kept.has(i) && (text.has(i) || c.area >= 0.0002 * ink)) drop.add(i);
   });
+  // The largest window shown onto the vector: favicon.svg's square around the box (croppedSvg).
+  const side = Math.max(s.width, s.height) / WINDOW_FILL;
+  const wx = s.left - (side - s.width) / 2;
+  const wy = s.top - (side - s.height) / 2;
+  const step = a.step;
+  const stray = [...drop].some((i) => {
+    const c = a.components[i];
+    return (
+      c !== undefined &&
+      (c.x1 + 1) * step > wx &&
+      c.x0 * step < wx + side &&
+      (c.y1 + 1) * step > wy &&
+      c.y0 * step < wy + side
+    );
+  });
   return {
     mark: cutOut(m.mark, a, s, drop),
     box: { left: m.box.left + s.left, top: m.box.top + s.top, width: s.width, height: s.height },
     background: m.background,
+    ...(stray ? { stray } : {}),
   };
 }
 
@@ -213,7 +238,11 @@ const f1 = (v: number) => String(Math.round(v * 10) / 10);
  * A square SVG showing only `box` (raster pixels of a `width`×`height` raster) of the vector master,
  * centred, its larger side `fill` of the square: nested viewports, so the master's paths are kept as they are.
  */
-export function croppedSvg(master: { svg: string; width: number; height: number }, box: Box, fill = 0.9): string {
+export function croppedSvg(
+  master: { svg: string; width: number; height: number },
+  box: Box,
+  fill = WINDOW_FILL,
+): string {
   const side = Math.max(box.width, box.height) / fill;
   const x = box.left - (side - box.width) / 2;
   const y = box.top - (side - box.height) / 2;

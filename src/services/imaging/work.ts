@@ -117,8 +117,21 @@ export class Work {
     const palette = await this.palette();
     const iconOpts: IconOptions = { name: opts.name ?? undefined, theme: palette.colors[0]?.hex };
     const dominant = palette.colors[0]?.rgb ?? [0, 0, 0];
-    const icon = iconMark(mark, opts.rule ?? "auto", { name: opts.name ?? undefined, colour: dominant });
+    const icon = await this.withOwnVector(
+      iconMark(mark, opts.rule ?? "auto", { name: opts.name ?? undefined, colour: dominant }),
+    );
     return makeIcons(icon, bg, await this.masterSvg(), iconOpts);
+  }
+
+  /**
+   * A mark whose window onto the source's vector would show other ink (`stray`: letters reaching into the
+   * symbol's box) gets a vector of its own, traced from its cut-out raster; any other mark is returned as it is.
+   */
+  private async withOwnVector(m: Mark): Promise<Mark> {
+    if (!m.stray) return m;
+    const { width, height } = m.mark;
+    const traced = await traceColor(await analyse(m.mark, DEFAULT_MAX_COLORS));
+    return { ...m, master: { svg: traced.svg, width, height }, box: { left: 0, top: 0, width, height }, stray: false };
   }
 
   /**
@@ -134,7 +147,7 @@ export class Work {
     const master = await this.masterSvg();
     const color = opts.color ?? darkestMarkColour((await this.analyse()).q);
     const dominant = (await this.palette()).colors[0]?.rgb ?? [0, 0, 0];
-    const shown = iconMark(mark, opts.rule ?? "auto", { name: opts.text, colour: dominant });
+    const shown = await this.withOwnVector(iconMark(mark, opts.rule ?? "auto", { name: opts.text, colour: dominant }));
     return lockupFiles(
       { master: shown.master ?? master, box: shown.box, text: opts.text, font: opts.font, layout: opts.layout, color },
       prefix,
