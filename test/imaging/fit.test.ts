@@ -1,17 +1,9 @@
 import { describe, expect, test } from "bun:test";
 import sharp from "sharp";
 import { makeAsset } from "../../src/services/deliverables/make";
-import {
-  blendColours,
-  contours,
-  coverage,
-  type Fitted,
-  fitLoop,
-  pathData,
-  stackOrder,
-  stackRegion,
-  traceLayers,
-} from "../../src/services/imaging/fit";
+import { contours } from "../../src/services/imaging/contours";
+import { type Fitted, fitLoop, pathData } from "../../src/services/imaging/curves";
+import { blendColours, coverage, stackOrder, stackRegion, traceLayers } from "../../src/services/imaging/layers";
 import { nearestLabels } from "../../src/services/imaging/quantize";
 import type { RGB } from "../../src/services/imaging/types";
 import { fidelity, fixture, renderSvgRaw } from "./fixtures";

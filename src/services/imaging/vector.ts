@@ -1,6 +1,7 @@
 import { ColorMode, type Config, Hierarchical, PathSimplifyMode, vectorizeRaw } from "@neplex/vectorizer";
 import sharp from "sharp";
-import { GRID, traceLayers } from "./fit";
+import { GRID } from "./curves";
+import { traceLayers } from "./layers";
 import { monoMap } from "./mono";
 import { hex, luminance, type Quantized, quantize, TRANSPARENT } from "./quantize";
 import { element, parseSvg, type SvgNode, serializeSvg } from "./sanitize";
@@ -8,7 +9,7 @@ import type { Raster, RGB } from "./types";
 
 /**
  * Raster → SVG: downscale to at most TRACE_SIDE (tracing time grows with pixels and an abort does not
- * stop a running trace), reduce the palette, drop specks, trace (colour layers: fit.ts, on the sub-pixel 50%
+ * stop a running trace), reduce the palette, drop specks, trace (colour layers: layers.ts, on the sub-pixel 50%
  * coverage line; the one-colour ink map: vtracer's polygon mode, @neplex/vectorizer), and wrap the paths in
  * an SVG whose viewBox is the source's size.
  */
