@@ -347,7 +347,7 @@ async function main(): Promise<number> {
   const webhooks = await webhookViolations(checkDb, receiver.receipts, hostileIds);
   const hostileHooks = await hostileWebhookViolations(checkDb, hostileIds, WEBHOOK_MAX_ATTEMPTS);
   const innocent = innocentId
-    ? await innocentFigures(checkDb, innocentId, hostileIds, receiver.receipts)
+    ? await innocentFigures(checkDb, innocentId, hostileIds, receiver.receipts, t0)
     : {
         webhookMs: [],
         vectorRuns: [],
@@ -357,11 +357,15 @@ async function main(): Promise<number> {
         vectorWaits: [],
         excluded: [],
         missing: ["the innocent account"],
+        webhookStories: [],
         events: 0,
         vectors: 0,
       };
   const silentStats = silent.stats();
-  const slowHooks = innocent.webhookMs.filter((ms) => ms > INNOCENT_WEBHOOK_MS);
+  // Each late one with what it went through (its event, its attempts).
+  const slowHooks = innocent.webhookMs.flatMap((ms, i) =>
+    ms > INNOCENT_WEBHOOK_MS ? [`${(ms / 1000).toFixed(2)} s: ${innocent.webhookStories[i] ?? ""}`] : [],
+  );
   const slowVectors = innocent.vectorRuns.filter((ms) => ms > INNOCENT_VECTOR_MS);
   // Round-robin: while the innocent vector waits, the hostile user gets at most one claim per worker (one worker each).
   const queuedBehind = innocent.hostileAhead.filter((n) => n > INSTANCES);
@@ -434,10 +438,7 @@ async function main(): Promise<number> {
     ["charges without exactly one outcome", charges],
     ["webhook events never delivered or delivered under two ids", webhooks.lines],
     ["hostile webhook events lost, delivered or past WEBHOOK_MAX_ATTEMPTS", hostileHooks.lines],
-    [
-      `innocent webhooks later than ${INNOCENT_WEBHOOK_MS / 1000} s after their event`,
-      slowHooks.map((ms) => `${(ms / 1000).toFixed(2)} s`),
-    ],
+    [`innocent webhooks later than ${INNOCENT_WEBHOOK_MS / 1000} s after their event`, slowHooks],
     [
       `innocent vectors later than ${INNOCENT_VECTOR_MS / 1000} s after their turn (target 5 s)`,
       slowVectors.map((ms) => `${(ms / 1000).toFixed(2)} s`),

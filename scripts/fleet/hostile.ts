@@ -179,10 +179,29 @@ export async function userIds(db: pg.Pool, emails: string[]): Promise<string[]> 
  * kits were claimed between its order and its claim (round-robin: at most one per worker). A vector taken over after
  * its instance was killed (attempts > 1) is left out and named.
  */
-export async function innocentFigures(db: pg.Pool, innocentId: string, hostileIds: string[], receipts: Receipt[]) {
-  const { rows: events } = await db.query<{ webhook_id: string; created_ms: number; failed: boolean }>(
+export async function innocentFigures(
+  db: pg.Pool,
+  innocentId: string,
+  hostileIds: string[],
+  receipts: Receipt[],
+  /** The run's start (Date.now()), so an event's time reads as the test's log does: seconds into the run. */
+  startedMs = 0,
+) {
+  const { rows: events } = await db.query<{
+    webhook_id: string;
+    created_ms: number;
+    failed: boolean;
+    event: string;
+    attempts: string;
+  }>(
     `select w.webhook_id, (extract(epoch from w.created_at) * 1000)::float8 as created_ms,
-       exists (select 1 from webhook_delivery d where d.outgoing_webhook_id = w.id and d.response_status = 500) as failed
+       exists (select 1 from webhook_delivery d where d.outgoing_webhook_id = w.id and d.response_status = 500) as failed,
+       w.event,
+       coalesce((select string_agg(format('attempt %s %s%s at +%s s%s', d.attempt, d.status,
+           coalesce(' ' || d.response_status, ''),
+           round(extract(epoch from coalesce(d.completed_at, d.created_at) - w.created_at)::numeric, 2),
+           coalesce(' (' || left(d.error, 80) || ')', '')), '; ' order by d.attempt)
+         from webhook_delivery d where d.outgoing_webhook_id = w.id), 'no attempt') as attempts
      from outgoing_webhook w where w.user_id = $1`,
     [innocentId],
   );
@@ -192,13 +211,21 @@ export async function innocentFigures(db: pg.Pool, innocentId: string, hostileId
     firstAt.set(id, Math.min(firstAt.get(id) ?? Number.POSITIVE_INFINITY, r.at));
   }
   const webhookMs: number[] = [];
+  // What each measured event went through, so a late one explains itself: its event, when it was received and its
+  // attempts (seconds after the event row's created_at).
+  const webhookStories: string[] = [];
   const excluded: string[] = [];
   const missing: string[] = [];
   for (const e of events) {
     const at = firstAt.get(e.webhook_id);
     if (at === undefined) missing.push(e.webhook_id);
     else if (e.failed) excluded.push(`${e.webhook_id}: its first attempt met the scripted 500`);
-    else webhookMs.push(Math.max(0, at - e.created_ms));
+    else {
+      webhookMs.push(Math.max(0, at - e.created_ms));
+      webhookStories.push(
+        `${e.event} event at ${((e.created_ms - startedMs) / 1000).toFixed(1)} s into the run, received +${((at - e.created_ms) / 1000).toFixed(2)} s: ${e.attempts}`,
+      );
+    }
   }
   const { rows: vectors } = await db.query<{
     id: string;
@@ -239,6 +266,7 @@ export async function innocentFigures(db: pg.Pool, innocentId: string, hostileId
   }
   return {
     webhookMs,
+    webhookStories,
     vectorRuns,
     vectorTotals,
     vectorWaits,
