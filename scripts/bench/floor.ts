@@ -9,14 +9,13 @@
  *   DATABASE_URL=… PORT=3993 FLOOR_BEARER=<a session token> FLOOR_USER_ID=<its user id> LOG_LEVEL=info \
  *     bun scripts/bench/floor.ts
  */
-import { and, eq, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/node-postgres";
 import { type Context, Hono } from "hono";
 import pg from "pg";
-import { creditAccount, user, welcomeCredit } from "../../src/db/schema";
 import { MODELS } from "../../src/domain/models";
 import { requestLineWriter } from "../../src/lib/logger";
 import { ModelSchema } from "../../src/schemas/models";
+import { creditSummaryQuery } from "../../src/services/credits";
 import { clientAddress, logger, serveBare } from "./serve";
 
 const bearer = process.env.FLOOR_BEARER ?? "";
@@ -26,24 +25,7 @@ const pool = new pg.Pool({
   max: Number(process.env.DATABASE_POOL_MAX ?? 10),
 });
 // The SQL text src/services/credits.ts prepares (Drizzle builds it once here; it runs no query).
-const summary = drizzle(pool)
-  .select({
-    balance: creditAccount.balance,
-    totalPurchased: creditAccount.totalPurchased,
-    totalSpent: creditAccount.totalSpent,
-    totalRefunded: creditAccount.totalRefunded,
-    totalAdjusted: creditAccount.totalAdjusted,
-    welcomeGranted: welcomeCredit.granted,
-    welcomeWithheld: welcomeCredit.withheld,
-  })
-  .from(user)
-  .leftJoin(
-    creditAccount,
-    and(eq(creditAccount.userId, user.id), eq(creditAccount.livemode, sql.placeholder("livemode"))),
-  )
-  .leftJoin(welcomeCredit, eq(welcomeCredit.userId, user.id))
-  .where(eq(user.id, sql.placeholder("userId")))
-  .toSQL().sql;
+const summary = creditSummaryQuery(drizzle(pool)).toSQL().sql;
 
 const SECURITY: readonly (readonly [string, string])[] = [
   ["Strict-Transport-Security", "max-age=15552000; includeSubDomains"],

@@ -47,31 +47,36 @@ const EMPTY_SUMMARY: CreditSummary = {
 };
 
 /**
+ * The credit summary's query, placeholders `userId` and `livemode`: the account's counters of a mode and the
+ * welcome record, by the user's primary key (scripts/bench/floor.ts runs its SQL text too).
+ */
+export function creditSummaryQuery(db: Pick<Executor, "select">) {
+  return db
+    .select({
+      balance: creditAccount.balance,
+      totalPurchased: creditAccount.totalPurchased,
+      totalSpent: creditAccount.totalSpent,
+      totalRefunded: creditAccount.totalRefunded,
+      totalAdjusted: creditAccount.totalAdjusted,
+      welcomeGranted: welcomeCredit.granted,
+      welcomeWithheld: welcomeCredit.withheld,
+    })
+    .from(user)
+    .leftJoin(
+      creditAccount,
+      and(eq(creditAccount.userId, user.id), eq(creditAccount.livemode, sql.placeholder("livemode"))),
+    )
+    .leftJoin(welcomeCredit, eq(welcomeCredit.userId, user.id))
+    .where(eq(user.id, sql.placeholder("userId")));
+}
+
+/**
  * The account's counters and its welcome credits, by primary key, as a named prepared statement (no SQL text rebuilt
  * per request): the account of a mode (live unless said; a test key's is the test balance). An account without a
  * balance row (nothing granted, nothing bought) reads as zeros.
  */
 export async function getCreditSummary(db: Executor, userId: string, livemode = true): Promise<CreditSummary> {
-  const statement = prepared(db, "credit_summary", (d, name) =>
-    d
-      .select({
-        balance: creditAccount.balance,
-        totalPurchased: creditAccount.totalPurchased,
-        totalSpent: creditAccount.totalSpent,
-        totalRefunded: creditAccount.totalRefunded,
-        totalAdjusted: creditAccount.totalAdjusted,
-        welcomeGranted: welcomeCredit.granted,
-        welcomeWithheld: welcomeCredit.withheld,
-      })
-      .from(user)
-      .leftJoin(
-        creditAccount,
-        and(eq(creditAccount.userId, user.id), eq(creditAccount.livemode, sql.placeholder("livemode"))),
-      )
-      .leftJoin(welcomeCredit, eq(welcomeCredit.userId, user.id))
-      .where(eq(user.id, sql.placeholder("userId")))
-      .prepare(name),
-  );
+  const statement = prepared(db, "credit_summary", (d, name) => creditSummaryQuery(d).prepare(name));
   const [row] = await statement.execute({ userId, livemode });
   if (!row) return EMPTY_SUMMARY;
   return {
