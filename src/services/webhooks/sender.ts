@@ -37,8 +37,18 @@ export const webhookRetryPolicy = (config: Config): RetryPolicy => ({
 
 /** How often an idle sender looks for due attempts (on the deps' clock). */
 export const SENDER_POLL_MS = 1000;
-/** A claim outlives the send it covers by this much before another instance may take the attempt again. */
-const LEASE_MARGIN_MS = 60_000;
+/**
+ * How long a claim holds its attempt before another instance may take it again: the send itself
+ * (WEBHOOK_TIMEOUT_MS) and the two database steps around it (the signing secrets read before, the outcome written
+ * after), each bounded by the pool's query timeout (DATABASE_CONNECT_TIMEOUT_MS). A holder still working past it
+ * finds its claim taken and records nothing (deliver); the receiver may then see the attempt twice, under one
+ * webhook-id, as Standard Webhooks allows. An instance that dies holding a claim (a crash, a SIGKILL) delays the
+ * attempt, and holds a share of its user's and its host's caps, only this long: with a fixed 60 s margin, one killed
+ * instance held them for a minute (a fleet test's innocent webhook arrived after 64 s).
+ */
+export function webhookLeaseMs(config: { WEBHOOK_TIMEOUT_MS: number; DATABASE_CONNECT_TIMEOUT_MS: number }): number {
+  return config.WEBHOOK_TIMEOUT_MS + 2 * config.DATABASE_CONNECT_TIMEOUT_MS;
+}
 const USER_AGENT = "LogoAPI-Webhooks/1.0";
 
 /**
@@ -99,7 +109,7 @@ async function claimDue(deps: SenderDeps, limit: number, blockedHosts: string[])
   const now = deps.clock.now();
   const at = now.toISOString();
   const claimId = newHolder();
-  const claimedUntil = new Date(now.getTime() + config.WEBHOOK_TIMEOUT_MS + LEASE_MARGIN_MS);
+  const claimedUntil = new Date(now.getTime() + webhookLeaseMs(config));
   const d = webhookDelivery;
   const o = outgoingWebhook;
   const hostKey = sql`coalesce(${o.host}, '')`;
