@@ -1856,7 +1856,7 @@ export interface components {
              */
             mark?: "auto" | "whole";
             /**
-             * @description The name's colour, `#RRGGBB`; default: the mark's darkest colour.
+             * @description The name's colour, `#RRGGBB`; default: the mark's darkest colour when it reads as text on the logo's background (WCAG contrast at least 4.5:1), else near-black `#111827` or near-white `#F9FAFB`, whichever reads better there.
              * @example #1F2937
              */
             color?: string;

@@ -8,7 +8,8 @@ import { assetOptions } from "../../src/services/deliverables";
 import { makeAsset } from "../../src/services/deliverables/make";
 import { type AssetFile, sanitizeSvg } from "../../src/services/imaging";
 import { FONT_FAMILIES } from "../../src/services/imaging/font-families";
-import { fixture, raw } from "./fixtures";
+import { contrastRatio, NAME_CONTRAST } from "../../src/services/imaging/lockup";
+import { fixture, raw, renderPng } from "./fixtures";
 
 const limits = { maxPixels: 25_000_000 };
 const text = (f: AssetFile | undefined) => new TextDecoder().decode(f?.bytes ?? new Uint8Array());
@@ -86,6 +87,33 @@ describe("lockup", () => {
     expect(nameFill(five)).toBe("#1F2937");
     const red = await makeAsset("lockup", f.input, assetOptions("lockup", { text: "Orbit", color: "#DC2626" }), limits);
     expect(nameFill(red)).toBe("#DC2626");
+  }, 60_000);
+
+  test("a light mark's name is set in a colour that reads on the logo's background, a dark mark's in its own", async () => {
+    const nameFill = (files: AssetFile[]) =>
+      /<\/svg><\/svg><path d="[^"]*" fill="(#[0-9A-F]{6})"/.exec(text(byName(files, "lockup.svg")))?.[1];
+    const logo = (fill: string, background: string) =>
+      renderPng(
+        `<svg xmlns="http://www.w3.org/2000/svg" width="512" height="512"><rect width="512" height="512" fill="${background}"/><circle cx="256" cy="256" r="160" fill="${fill}"/></svg>`,
+      );
+    const rgb = (h: string) => [1, 3, 5].map((i) => Number.parseInt(h.slice(i, i + 2), 16)) as [number, number, number];
+    // A yellow disc on white: its yellow (contrast 1.5) would barely read; near-black does.
+    const yellow = nameFill(
+      await makeAsset("lockup", logo("#FACC15", "#FFFFFF"), assetOptions("lockup", { text: "Sol" }), limits),
+    );
+    expect(yellow).toBe("#111827");
+    // A dim blue disc on navy (contrast 1.6): near-white.
+    const pale = nameFill(
+      await makeAsset("lockup", logo("#1E3A5F", "#0B1220"), assetOptions("lockup", { text: "Sol" }), limits),
+    );
+    expect(pale).toBe("#F9FAFB");
+    expect(contrastRatio(rgb(pale ?? "#000000"), [11, 18, 32])).toBeGreaterThanOrEqual(NAME_CONTRAST);
+    // A deep blue disc on white keeps its own colour (contrast well above 4.5).
+    const blue = nameFill(
+      await makeAsset("lockup", logo("#1D4ED8", "#FFFFFF"), assetOptions("lockup", { text: "Sol" }), limits),
+    );
+    expect(contrastRatio(rgb(blue ?? "#FFFFFF"), [255, 255, 255])).toBeGreaterThanOrEqual(NAME_CONTRAST);
+    expect(blue).not.toBe("#111827");
   }, 60_000);
 
   test("the name defaults to the prediction's brand name", async () => {

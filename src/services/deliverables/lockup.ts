@@ -37,7 +37,8 @@ export const lockup = defineDeliverable({
           "`auto`: a symbol with a wordmark is set with the name alone, a wordmark alone as a monogram (the name's first letter); `whole`: the whole logo beside the name.",
       }),
       color: z.string().regex(HEX_COLOR).max(7).optional().meta({
-        description: "The name's colour, `#RRGGBB`; default: the mark's darkest colour.",
+        description:
+          "The name's colour, `#RRGGBB`; default: the mark's darkest colour when it reads as text on the logo's background (WCAG contrast at least 4.5:1), else near-black `#111827` or near-white `#F9FAFB`, whichever reads better there.",
         example: "#1F2937",
       }),
     })

@@ -1,6 +1,7 @@
 import { Resvg } from "@resvg/resvg-js";
 import { resvgFont } from "./fonts";
 import { type FontFamily, setText } from "./lockup-fonts";
+import { relativeLuminance } from "./mono";
 import { hex, luminance, type Quantized } from "./quantize";
 import { element, masterViewport, type SvgNode, serializeSvg } from "./sanitize";
 import type { AssetFile, RGB } from "./types";
@@ -133,10 +134,26 @@ export function lockupFiles(input: LockupInput, prefix = "lockup"): AssetFile[] 
   ];
 }
 
-/** The darkest colour of the mark (colours with at least 2% of the mark's pixels), for the name. */
-export function darkestMarkColour(q: Quantized): string {
+/** WCAG's least contrast for text (AA): a name set in a colour below it does not read. */
+export const NAME_CONTRAST = 4.5;
+const NEAR_BLACK: RGB = [17, 24, 39];
+const NEAR_WHITE: RGB = [249, 250, 251];
+
+/** WCAG contrast ratio of two colours, 1–21. */
+export function contrastRatio(a: RGB, b: RGB): number {
+  const la = relativeLuminance(a);
+  const lb = relativeLuminance(b);
+  return (Math.max(la, lb) + 0.05) / (Math.min(la, lb) + 0.05);
+}
+
+/**
+ * The name's default colour: the darkest colour of the mark (colours with at least 2% of the mark's pixels), when
+ * it reads as text on `background` (the logo's own, contrast ≥ NAME_CONTRAST); else near-black or near-white,
+ * whichever reads better there (a yellow mark's name in its yellow was barely legible on white).
+ */
+export function darkestMarkColour(q: Quantized, background: RGB = [255, 255, 255]): string {
   const fg = q.counts.reduce((s, c, i) => (i === q.background ? s : s + c), 0);
-  let best: RGB = [17, 24, 39];
+  let best: RGB = NEAR_BLACK;
   let bestL = Number.POSITIVE_INFINITY;
   q.palette.forEach((c, i) => {
     if (i === q.background || (q.counts[i] as number) < fg * 0.02) return;
@@ -146,5 +163,6 @@ export function darkestMarkColour(q: Quantized): string {
       best = c;
     }
   });
-  return hex(best);
+  if (contrastRatio(best, background) >= NAME_CONTRAST) return hex(best);
+  return hex(contrastRatio(NEAR_BLACK, background) >= contrastRatio(NEAR_WHITE, background) ? NEAR_BLACK : NEAR_WHITE);
 }

@@ -145,7 +145,7 @@ export class Work {
     prefix = "lockup",
   ): Promise<AssetFile[]> {
     const master = await this.masterSvg();
-    const color = opts.color ?? darkestMarkColour((await this.analyse()).q);
+    const color = opts.color ?? darkestMarkColour((await this.analyse()).q, mark.background);
     const dominant = (await this.palette()).colors[0]?.rgb ?? [0, 0, 0];
     const shown = await this.withOwnVector(iconMark(mark, opts.rule ?? "auto", { name: opts.text, colour: dominant }));
     return lockupFiles(
