@@ -1,4 +1,14 @@
-import { extractMark, fitScale, type IconOptions, iconMark, type Mark, type MarkRule, makeIcons, place } from "./icons";
+import {
+  extractMark,
+  fitScale,
+  type IconOptions,
+  iconMark,
+  type Mark,
+  type MarkRule,
+  makeIcons,
+  monogramLetter,
+  place,
+} from "./icons";
 import { darkestMarkColour, type LockupLayout, lockupFiles } from "./lockup";
 import type { FontFamily } from "./lockup-fonts";
 import { svgToPdf } from "./pdf";
@@ -58,6 +68,7 @@ export function paletteCss(p: Palette): string {
 export class Work {
   private readonly analyses = new Map<number, Promise<Analysis>>();
   private readonly traces = new Map<number, Promise<Traced>>();
+  private readonly shown = new WeakMap<Mark, Map<string, Promise<Mark>>>();
   constructor(readonly src: Source) {}
 
   get width() {
@@ -116,11 +127,30 @@ export class Work {
     const bg: RGB = background ? parseHex(background) : mark.background;
     const palette = await this.palette();
     const iconOpts: IconOptions = { name: opts.name ?? undefined, theme: palette.colors[0]?.hex };
-    const dominant = palette.colors[0]?.rgb ?? [0, 0, 0];
-    const icon = await this.withOwnVector(
-      iconMark(mark, opts.rule ?? "auto", { name: opts.name ?? undefined, colour: dominant }),
-    );
+    const icon = await this.shownMark(mark, opts.rule ?? "auto", opts.name ?? undefined);
     return makeIcons(icon, bg, await this.masterSvg(), iconOpts);
+  }
+
+  /**
+   * What icons and lockups show of `mark` under `rule` (iconMark: the symbol alone, or a monogram of `name` in the
+   * logo's dominant colour), with a vector of its own where needed (withOwnVector). Made once per mark, rule and
+   * monogram letter: a brand kit's icons and its two lockups share one.
+   */
+  private shownMark(mark: Mark, rule: MarkRule, name: string | undefined): Promise<Mark> {
+    let byKey = this.shown.get(mark);
+    if (!byKey) {
+      byKey = new Map();
+      this.shown.set(mark, byKey);
+    }
+    const key = `${rule}:${(name && monogramLetter(name)) ?? ""}`;
+    let shown = byKey.get(key);
+    if (!shown) {
+      shown = this.palette().then((p) =>
+        this.withOwnVector(iconMark(mark, rule, { name, colour: p.colors[0]?.rgb ?? [0, 0, 0] })),
+      );
+      byKey.set(key, shown);
+    }
+    return shown;
   }
 
   /**
@@ -146,8 +176,7 @@ export class Work {
   ): Promise<AssetFile[]> {
     const master = await this.masterSvg();
     const color = opts.color ?? darkestMarkColour((await this.analyse()).q, mark.background);
-    const dominant = (await this.palette()).colors[0]?.rgb ?? [0, 0, 0];
-    const shown = await this.withOwnVector(iconMark(mark, opts.rule ?? "auto", { name: opts.text, colour: dominant }));
+    const shown = await this.shownMark(mark, opts.rule ?? "auto", opts.text);
     return lockupFiles(
       { master: shown.master ?? master, box: shown.box, text: opts.text, font: opts.font, layout: opts.layout, color },
       prefix,
