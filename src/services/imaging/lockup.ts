@@ -151,7 +151,7 @@ export function contrastRatio(a: RGB, b: RGB): number {
  * it reads as text on `background` (the logo's own, contrast ≥ NAME_CONTRAST); else near-black or near-white,
  * whichever reads better there (a yellow mark's name in its yellow was barely legible on white).
  */
-export function darkestMarkColour(q: Quantized, background: RGB = [255, 255, 255]): string {
+export function lockupNameColour(q: Quantized, background: RGB): string {
   const fg = q.counts.reduce((s, c, i) => (i === q.background ? s : s + c), 0);
   let best: RGB = NEAR_BLACK;
   let bestL = Number.POSITIVE_INFINITY;

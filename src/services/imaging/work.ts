@@ -9,7 +9,7 @@ import {
   monogramLetter,
   place,
 } from "./icons";
-import { darkestMarkColour, type LockupLayout, lockupFiles } from "./lockup";
+import { type LockupLayout, lockupFiles, lockupNameColour } from "./lockup";
 import type { FontFamily } from "./lockup-fonts";
 import { svgToPdf } from "./pdf";
 import { hex, parseHex, TRANSPARENT } from "./quantize";
@@ -175,7 +175,7 @@ export class Work {
     prefix = "lockup",
   ): Promise<AssetFile[]> {
     const master = await this.masterSvg();
-    const color = opts.color ?? darkestMarkColour((await this.analyse()).q, mark.background);
+    const color = opts.color ?? lockupNameColour((await this.analyse()).q, mark.background);
     const shown = await this.shownMark(mark, opts.rule ?? "auto", opts.text);
     return lockupFiles(
       { master: shown.master ?? master, box: shown.box, text: opts.text, font: opts.font, layout: opts.layout, color },
