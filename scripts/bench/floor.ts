@@ -14,6 +14,7 @@ import { type Context, Hono } from "hono";
 import pg from "pg";
 import { MODELS } from "../../src/domain/models";
 import { requestLineWriter } from "../../src/lib/logger";
+import { SECURITY_HEADERS } from "../../src/middleware/edge";
 import { ModelSchema } from "../../src/schemas/models";
 import { creditSummaryQuery } from "../../src/services/credits";
 import { clientAddress, logger, serveBare } from "./serve";
@@ -27,14 +28,6 @@ const pool = new pg.Pool({
 // The SQL text src/services/credits.ts prepares (Drizzle builds it once here; it runs no query).
 const summary = creditSummaryQuery(drizzle(pool)).toSQL().sql;
 
-const SECURITY: readonly (readonly [string, string])[] = [
-  ["Strict-Transport-Security", "max-age=15552000; includeSubDomains"],
-  ["X-Content-Type-Options", "nosniff"],
-  ["X-Frame-Options", "SAMEORIGIN"],
-  ["Referrer-Policy", "no-referrer"],
-  ["Cross-Origin-Resource-Policy", "cross-origin"],
-  ["Vary", "Origin"],
-];
 const models = JSON.stringify({ data: MODELS.map((m) => ModelSchema.parse(m)) });
 const sessions = new Map([[bearer, userId]]);
 const requests = new Map<string, number>();
@@ -47,7 +40,9 @@ const app = new Hono();
 function begin(c: Context, cacheControl: string): { started: number; requestId: string } {
   const started = performance.now();
   const requestId = crypto.randomUUID();
-  for (const [name, value] of SECURITY) c.header(name, value);
+  // The service's own list (src/middleware/edge.ts), and the Vary it adds to every answer.
+  for (const [name, value] of SECURITY_HEADERS) c.header(name, value);
+  c.header("Vary", "Origin");
   c.header("X-Request-Id", requestId);
   c.header("Cache-Control", cacheControl);
   return { started, requestId };
