@@ -2,28 +2,24 @@ import { describe, expect, test } from "bun:test";
 import { assetOptions } from "../../src/services/deliverables";
 import { makeAsset } from "../../src/services/deliverables/make";
 import type { AssetFile } from "../../src/services/imaging";
-import { raw, renderPng, renderSvgRaw } from "./fixtures";
+import { alphaAt, onWhitePage, raw, renderPng, renderSvgRaw } from "./fixtures";
 
 /** The fourth wave's rules, on logos drawn for each: no backdrop, one colour keeps the drawing, auto transparency, icons of the symbol. */
 
 const limits = { maxPixels: 25_000_000 };
-const doc = (body: string) =>
-  `<svg xmlns="http://www.w3.org/2000/svg" width="1024" height="1024" viewBox="0 0 1024 1024"><rect width="1024" height="1024" fill="#FFFFFF"/>${body}</svg>`;
 const text = (f: AssetFile | undefined) => new TextDecoder().decode(f?.bytes ?? new Uint8Array());
-const alphaAt = (r: { data: Uint8Array; width: number }, x: number, y: number) =>
-  r.data[(y * r.width + x) * 4 + 3] as number;
 
 // A navy disc with two amber bars on it (the letters of a badge).
-const BADGE = doc(
+const BADGE = onWhitePage(
   `<circle cx="512" cy="512" r="400" fill="#1E3A5F"/><rect x="340" y="360" width="120" height="300" fill="#F59E0B"/><rect x="564" y="360" width="120" height="300" fill="#F59E0B"/>`,
 );
 // A ring (its inside is a hole) and a filled square with a small white square drawn deep in it (a shape that
 // stays: the field around it is six times as thick as the square's half-width; see HOLE_REACH).
-const HOLES = doc(
+const HOLES = onWhitePage(
   `<circle cx="300" cy="300" r="220" fill="#2563EB"/><circle cx="300" cy="300" r="140" fill="#FFFFFF"/><rect x="520" y="520" width="420" height="420" fill="#111827"/><rect x="700" y="700" width="60" height="60" fill="#FFFFFF"/>`,
 );
 // A symbol (a disc) with a line of "letters" beside it.
-const WORDMARK = doc(
+const WORDMARK = onWhitePage(
   `<circle cx="220" cy="512" r="150" fill="#7C3AED"/>${[0, 1, 2, 3, 4].map((i) => `<rect x="${440 + i * 110}" y="462" width="80" height="100" fill="#111827"/>`).join("")}`,
 );
 

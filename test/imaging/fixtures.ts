@@ -160,3 +160,11 @@ export async function fidelity(f: Fixture, svg: string): Promise<number> {
 }
 
 export const countPaths = (svg: string) => (svg.match(/<(path|rect|circle|ellipse|polygon|polyline)\b/g) ?? []).length;
+
+/** A 1024² logo drawn on a white page: `body` is the drawing. */
+export const onWhitePage = (body: string) =>
+  `<svg xmlns="http://www.w3.org/2000/svg" width="1024" height="1024" viewBox="0 0 1024 1024"><rect width="1024" height="1024" fill="#FFFFFF"/>${body}</svg>`;
+
+/** The alpha of pixel (x, y) of an RGBA raster. */
+export const alphaAt = (r: { data: Uint8Array; width: number }, x: number, y: number) =>
+  r.data[(y * r.width + x) * 4 + 3] as number;

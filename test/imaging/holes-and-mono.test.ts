@@ -2,17 +2,13 @@ import { describe, expect, test } from "bun:test";
 import { assetOptions } from "../../src/services/deliverables";
 import { makeAsset } from "../../src/services/deliverables/make";
 import type { AssetFile } from "../../src/services/imaging";
-import { raw, renderPng, renderSvgRaw } from "./fixtures";
+import { alphaAt, onWhitePage, raw, renderPng, renderSvgRaw } from "./fixtures";
 
 /** transparent `auto` (which enclosed white regions are holes of the mark) and the one-colour version
  * (which colours are ink, anti-aliasing blends, seams), on drawn logos. */
 
 const limits = { maxPixels: 25_000_000 };
-const doc = (body: string) =>
-  `<svg xmlns="http://www.w3.org/2000/svg" width="1024" height="1024" viewBox="0 0 1024 1024"><rect width="1024" height="1024" fill="#FFFFFF"/>${body}</svg>`;
 const text = (f: AssetFile | undefined) => new TextDecoder().decode(f?.bytes ?? new Uint8Array());
-const alphaAt = (r: { data: Uint8Array; width: number }, x: number, y: number) =>
-  r.data[(y * r.width + x) * 4 + 3] as number;
 
 async function auto(svg: string) {
   const [f] = await makeAsset("transparent", renderPng(svg), assetOptions("transparent", { mode: "auto" }), limits);
@@ -34,7 +30,9 @@ function edgesOnRow(r: { data: Uint8Array; width: number }, y: number): number[]
 describe("transparent auto: holes of the mark go, shapes drawn on a field stay", () => {
   test("the counter of a thick ring (an O: stroke as wide as the counter) is a hole", async () => {
     const r = await auto(
-      doc(`<circle cx="512" cy="512" r="300" fill="#F97316"/><circle cx="512" cy="512" r="150" fill="#FFFFFF"/>`),
+      onWhitePage(
+        `<circle cx="512" cy="512" r="300" fill="#F97316"/><circle cx="512" cy="512" r="150" fill="#FFFFFF"/>`,
+      ),
     );
     expect(alphaAt(r, 512, 512)).toBe(0); // the counter
     expect(alphaAt(r, 512, 290)).toBe(255); // the stroke
@@ -44,7 +42,7 @@ describe("transparent auto: holes of the mark go, shapes drawn on a field stay",
   test("white letters on a filled badge stay opaque, while the counter of a letter drawn in ink goes", async () => {
     // A teal badge with three white bars (letters) and, beside it, a dark "o" on the page.
     const r = await auto(
-      doc(
+      onWhitePage(
         `<circle cx="380" cy="512" r="330" fill="#00A3A3"/>` +
           `<rect x="230" y="400" width="40" height="220" fill="#FFFFFF"/><rect x="360" y="400" width="40" height="220" fill="#FFFFFF"/><rect x="490" y="400" width="40" height="220" fill="#FFFFFF"/>` +
           `<circle cx="860" cy="512" r="90" fill="#111827"/><circle cx="860" cy="512" r="50" fill="#FFFFFF"/>`,
@@ -60,7 +58,7 @@ describe("transparent auto: holes of the mark go, shapes drawn on a field stay",
     // A badge split into a light and a dark half with a white C crossing both, thick enough that its
     // surround alone (about 3x its half-stroke) would call it a counter; beside it a one-colour ring.
     const r = await auto(
-      doc(
+      onWhitePage(
         `<rect x="20" y="150" width="680" height="724" fill="#5B9BD5"/><rect x="20" y="512" width="680" height="362" fill="#1F4E79"/>` +
           `<path d="M 500 330 A 200 200 0 1 0 500 694" fill="none" stroke="#FFFFFF" stroke-width="90"/>` +
           `<circle cx="850" cy="512" r="120" fill="#7C3AED"/><circle cx="850" cy="512" r="60" fill="#FFFFFF"/>`,
@@ -76,7 +74,7 @@ describe("one colour keeps the drawing", () => {
   test("two colours whose luminance differs by 0.2 or more keep their boundary", async () => {
     // A navy square (luminance 0.04) with a sky-blue square (0.36) on it.
     const r = await mono(
-      doc(
+      onWhitePage(
         `<rect x="200" y="200" width="624" height="624" fill="#1E3A5F"/><rect x="400" y="400" width="224" height="224" fill="#60A5FA"/>`,
       ),
     );
@@ -89,7 +87,7 @@ describe("one colour keeps the drawing", () => {
   test("anti-aliasing greys are not colours: the black frame is the ink, not its grey edges", async () => {
     // Edges at quarter pixels give long bands of one grey on each side of every black stroke.
     const r = await mono(
-      doc(
+      onWhitePage(
         `<rect x="150.25" y="250.25" width="724" height="524" fill="none" stroke="#000000" stroke-width="48"/>` +
           `<rect x="300.75" y="380.75" width="80" height="264" fill="#000000"/><rect x="600.75" y="380.75" width="80" height="264" fill="#000000"/>`,
       ),
@@ -103,7 +101,7 @@ describe("one colour keeps the drawing", () => {
 
   test("three colours that all touch (page, pink, light pink) keep every boundary: a seam between the two", async () => {
     const r = await mono(
-      doc(
+      onWhitePage(
         `<rect x="200" y="300" width="312" height="424" fill="#FF7A9A"/><rect x="512" y="300" width="312" height="424" fill="#FFC1EE"/>`,
       ),
     );

@@ -3,7 +3,7 @@ import { assetOptions } from "../../src/services/deliverables";
 import { makeAsset } from "../../src/services/deliverables/make";
 import { setText } from "../../src/services/imaging/lockup-fonts";
 import { analyseMark, components } from "../../src/services/imaging/wordmark";
-import { raw, renderPng, renderSvgRaw } from "./fixtures";
+import { onWhitePage, raw, renderPng, renderSvgRaw } from "./fixtures";
 
 /**
  * Icons from the mark: logos drawn with real type (the bundled fonts' outlines) beside or under a symbol;
@@ -11,8 +11,6 @@ import { raw, renderPng, renderSvgRaw } from "./fixtures";
  */
 
 const limits = { maxPixels: 25_000_000 };
-const doc = (body: string) =>
-  `<svg xmlns="http://www.w3.org/2000/svg" width="1024" height="1024" viewBox="0 0 1024 1024"><rect width="1024" height="1024" fill="#FFFFFF"/>${body}</svg>`;
 
 /** `text` set in `font` with its baseline at (x, y), cap height about `cap` px. */
 function words(text: string, font: "inter" | "lora" | "montserrat", x: number, y: number, cap: number, fill: string) {
@@ -58,7 +56,7 @@ describe("icons from the mark", () => {
   test("a symbol a little taller than the letters beside it, same colour, close: the icon is the symbol alone", async () => {
     // A violet disc 1.27× the cap height, centred on the capitals, then "Brandly" (descender included).
     const t = words("Brandly", "inter", 300, 560, 110, "#5B21B6");
-    const i = await icon(doc(`<circle cx="200" cy="505" r="70" fill="#5B21B6"/>${t.svg}`));
+    const i = await icon(onWhitePage(`<circle cx="200" cy="505" r="70" fill="#5B21B6"/>${t.svg}`));
     expect(i.parts).toBe(1);
     expect(Math.abs(i.w / i.h - 1)).toBeLessThan(0.05);
     expect(Math.max(i.w, i.h)).toBeGreaterThanOrEqual(0.7 * 512);
@@ -66,7 +64,9 @@ describe("icons from the mark", () => {
 
   test("a symbol in another colour, the text in a serif beside it", async () => {
     const t = words("Harbour", "lora", 360, 560, 120, "#111827");
-    const i = await icon(doc(`<rect x="120" y="400" width="190" height="190" rx="40" fill="#0EA5E9"/>${t.svg}`));
+    const i = await icon(
+      onWhitePage(`<rect x="120" y="400" width="190" height="190" rx="40" fill="#0EA5E9"/>${t.svg}`),
+    );
     expect(i.parts).toBe(1);
     expect(Math.abs(i.w / i.h - 1)).toBeLessThan(0.05);
     expect(i.colour[2]).toBeGreaterThan(150); // sky blue, not the near-black text
@@ -75,7 +75,7 @@ describe("icons from the mark", () => {
   test("text under the symbol (stacked), and a wide symbol that is not text stays whole", async () => {
     // A wide lozenge (3:1, one shape) over a line of text.
     const t = words("Ferrous", "montserrat", 330, 760, 90, "#334155");
-    const i = await icon(doc(`<ellipse cx="512" cy="430" rx="300" ry="100" fill="#DC2626"/>${t.svg}`));
+    const i = await icon(onWhitePage(`<ellipse cx="512" cy="430" rx="300" ry="100" fill="#DC2626"/>${t.svg}`));
     expect(i.parts).toBe(1);
     expect(i.w / i.h).toBeGreaterThan(2.7);
     expect(i.w / i.h).toBeLessThan(3.3);
@@ -83,13 +83,13 @@ describe("icons from the mark", () => {
 
   test("mark: whole keeps the wordmark", async () => {
     const t = words("Brandly", "inter", 300, 560, 110, "#5B21B6");
-    const i = await icon(doc(`<circle cx="200" cy="505" r="70" fill="#5B21B6"/>${t.svg}`), { mark: "whole" });
+    const i = await icon(onWhitePage(`<circle cx="200" cy="505" r="70" fill="#5B21B6"/>${t.svg}`), { mark: "whole" });
     expect(i.parts).toBeGreaterThan(5);
   }, 60_000);
 
   test("a wordmark alone gives a monogram: the name's first letter in the bundled font and the mark's colour", async () => {
     const t = words("kolibri", "lora", 200, 560, 150, "#0F766E");
-    const i = await icon(doc(t.svg), {}, "Kolibri Labs");
+    const i = await icon(onWhitePage(t.svg), {}, "Kolibri Labs");
     expect(i.parts).toBe(1);
     expect(Math.max(i.w, i.h)).toBeGreaterThanOrEqual(0.7 * 512);
     // Inter's capital K: taller than wide, in the teal of the text.
@@ -103,7 +103,7 @@ describe("icons from the mark", () => {
 
   test("a wordmark alone and no name known: the wordmark's own first letter", async () => {
     const t = words("kolibri", "lora", 200, 560, 150, "#0F766E");
-    const i = await icon(doc(t.svg));
+    const i = await icon(onWhitePage(t.svg));
     expect(i.parts).toBe(1);
     // Lora's lowercase k as drawn in the logo: taller than wide, with its ascender.
     expect(i.h / i.w).toBeGreaterThan(1.2);
@@ -113,7 +113,7 @@ describe("icons from the mark", () => {
   test("the analysis finds the line of text and the symbol", () => {
     const t = words("Brandly", "inter", 300, 560, 110, "#5B21B6");
     expect(300 + t.width).toBeLessThan(1000);
-    const r = renderSvgRaw(doc(`<circle cx="200" cy="505" r="70" fill="#5B21B6"/>${t.svg}`), 1024);
+    const r = renderSvgRaw(onWhitePage(`<circle cx="200" cy="505" r="70" fill="#5B21B6"/>${t.svg}`), 1024);
     // Key out white as the cut does, so the analysis sees the drawing.
     for (let p = 0; p < r.width * r.height; p++)
       if ((r.data[p * 4] as number) > 240 && (r.data[p * 4 + 1] as number) > 240) r.data[p * 4 + 3] = 0;
@@ -143,7 +143,7 @@ describe("lockups from the mark", () => {
 
   test("a logo that spells its name is set with its symbol alone (mark: auto), the whole logo with mark: whole", async () => {
     const t = words("Brandly", "inter", 300, 560, 110, "#5B21B6");
-    const logo = doc(`<circle cx="200" cy="505" r="70" fill="#5B21B6"/>${t.svg}`);
+    const logo = onWhitePage(`<circle cx="200" cy="505" r="70" fill="#5B21B6"/>${t.svg}`);
     // The disc, then B-r-a-n-d-l-y once.
     expect(await lockupRuns(logo, { text: "Brandly" })).toBe(8);
     // The disc and the logo's own seven letters, then the name's seven.
@@ -153,7 +153,7 @@ describe("lockups from the mark", () => {
   test("a wordmark alone is set as its monogram beside the name", async () => {
     const t = words("Quanta", "inter", 200, 560, 140, "#0F766E");
     // The monogram Q, then Q-u-a-n-t-a.
-    expect(await lockupRuns(doc(t.svg), { text: "Quanta" })).toBe(7);
+    expect(await lockupRuns(onWhitePage(t.svg), { text: "Quanta" })).toBe(7);
   }, 60_000);
 });
 
@@ -161,7 +161,7 @@ describe("the mark's own vector", () => {
   test("favicon.svg and lockup.svg show no letter of a wordmark that reaches into the symbol's window", async () => {
     // A disc with the name right under it: favicon.svg's square window around the disc takes in the letters' tops.
     const t = words("Lumen", "inter", 330, 760, 120, "#1E3A8A");
-    const logo = renderPng(doc(`<circle cx="512" cy="470" r="190" fill="#1E3A8A"/>${t.svg}`));
+    const logo = renderPng(onWhitePage(`<circle cx="512" cy="470" r="190" fill="#1E3A8A"/>${t.svg}`));
     const files = await makeAsset("icons", logo, assetOptions("icons", {}), limits, { brandName: "Lumen" });
     const svg = new TextDecoder().decode(files.find((f) => f.name === "favicon.svg")?.bytes);
     const drawn = ink(renderSvgRaw(svg, 512));
