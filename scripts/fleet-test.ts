@@ -370,8 +370,7 @@ async function main(): Promise<number> {
         vectorWaits: [],
         excluded: [],
         missing: ["the innocent account"],
-        webhookStories: [],
-        webhookTimes: [],
+        webhooks: [],
         events: 0,
         vectors: 0,
       };
@@ -379,9 +378,9 @@ async function main(): Promise<number> {
   // Each late one with what it went through (its event, its attempts). One written before the kill's lease ended
   // and received by then is the killed instance's (held by its claims), bounded by the lease instead.
   const late = (i: number) =>
-    `${((innocent.webhookMs[i] ?? 0) / 1000).toFixed(2)} s: ${innocent.webhookStories[i] ?? ""}`;
+    `${((innocent.webhookMs[i] ?? 0) / 1000).toFixed(2)} s: ${innocent.webhooks[i]?.story ?? ""}`;
   const heldByKill = (i: number) => {
-    const w = innocent.webhookTimes[i];
+    const w = innocent.webhooks[i];
     return (
       killedAt !== undefined &&
       w !== undefined &&

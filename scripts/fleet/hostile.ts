@@ -211,11 +211,9 @@ export async function innocentFigures(
     firstAt.set(id, Math.min(firstAt.get(id) ?? Number.POSITIVE_INFINITY, r.at));
   }
   const webhookMs: number[] = [];
-  // When each measured event was written and first received (epoch ms), in the order of webhookMs.
-  const webhookTimes: { createdMs: number; receivedMs: number }[] = [];
-  // What each measured event went through, so a late one explains itself: its event, when it was received and its
-  // attempts (seconds after the event row's created_at).
-  const webhookStories: string[] = [];
+  // Each measured event, in the order of webhookMs: when it was written and first received (epoch ms), and what it
+  // went through, so a late one explains itself (its event, its time into the run, its attempts after created_at).
+  const webhooks: { createdMs: number; receivedMs: number; story: string }[] = [];
   const excluded: string[] = [];
   const missing: string[] = [];
   for (const e of events) {
@@ -224,10 +222,11 @@ export async function innocentFigures(
     else if (e.failed) excluded.push(`${e.webhook_id}: its first attempt met the scripted 500`);
     else {
       webhookMs.push(Math.max(0, at - e.created_ms));
-      webhookTimes.push({ createdMs: e.created_ms, receivedMs: at });
-      webhookStories.push(
-        `${e.event} event at ${((e.created_ms - startedMs) / 1000).toFixed(1)} s into the run, received +${((at - e.created_ms) / 1000).toFixed(2)} s: ${e.attempts}`,
-      );
+      webhooks.push({
+        createdMs: e.created_ms,
+        receivedMs: at,
+        story: `${e.event} event at ${((e.created_ms - startedMs) / 1000).toFixed(1)} s into the run, received +${((at - e.created_ms) / 1000).toFixed(2)} s: ${e.attempts}`,
+      });
     }
   }
   const { rows: vectors } = await db.query<{
@@ -269,8 +268,7 @@ export async function innocentFigures(
   }
   return {
     webhookMs,
-    webhookTimes,
-    webhookStories,
+    webhooks,
     vectorRuns,
     vectorTotals,
     vectorWaits,
