@@ -172,6 +172,9 @@ interface Target {
   id: string;
   name: string;
   goal?: Row["goal"];
+  compare?: Row["compare"];
+  /** The service's target whose answer this one must give (the floor's): checked before the rounds. */
+  answersAs?: string;
   /** The process serving it (the service unless given), whose CPU time is read around each load. */
   server?: Child;
   spec: Omit<LoadSpec, "connections" | "durationS" | "warmupS">;
@@ -204,6 +207,21 @@ async function load(spec: Omit<LoadSpec, "connections" | "durationS" | "warmupS"
   const code = await child.exited;
   if (code !== 0) throw new Error(`bench: load run exited with ${code}\n${child.tail()}`);
   return JSON.parse(child.stdout()) as LoadResult;
+}
+
+/** Where two servers' answers to the same request differ (status, body, headers), or undefined. */
+async function sameAnswer(a: Target["spec"], b: Target["spec"]): Promise<string | undefined> {
+  const varying = new Set(["x-request-id", "ratelimit-remaining", "date", "content-length"]);
+  const fetchOne = async (spec: Target["spec"]) => {
+    const res = await fetch(spec.url, { headers: spec.headers ?? {} });
+    const headers = [...res.headers].filter(([name]) => !varying.has(name)).sort(([x], [y]) => x.localeCompare(y));
+    return { status: res.status, body: await res.text(), headers: JSON.stringify(headers) };
+  };
+  const [x, y] = await Promise.all([fetchOne(a), fetchOne(b)]);
+  if (x.status !== y.status) return `status ${x.status}, the service's ${y.status}`;
+  if (x.body !== y.body) return `body ${x.body.slice(0, 200)}, the service's ${y.body.slice(0, 200)}`;
+  if (x.headers !== y.headers) return `headers ${x.headers}, the service's ${y.headers}`;
+  return undefined;
 }
 
 // ── servers ───────────────────────────────────────────────────────────────────────────────────────
@@ -416,11 +434,18 @@ async function main(): Promise<number> {
   // 3. Every server at once, each its own process on the same runtime: the bare limits and the service.
   const bareConstantPort = await freePort();
   const bareSelectPort = await freePort();
-  const bare = async (name: string, file: string, port: number, level: string, extra: Record<string, string>) => {
+  const bare = async (
+    name: string,
+    file: string,
+    port: number,
+    level: string,
+    extra: Record<string, string>,
+    ready = "/",
+  ) => {
     const child = startProcess(name, runtime, repoPath("scripts", "bench", file), {
       env: { PATH: env.PATH, HOME: env.HOME, PORT: String(port), LOG_LEVEL: level, ...extra },
     });
-    await waitReady(child, `http://127.0.0.1:${port}/`);
+    await waitReady(child, `http://127.0.0.1:${port}${ready}`);
     return child;
   };
   const selectEnv = { ...dbEnv, DATABASE_POOL_MAX: String(config.poolMax), BENCH_SELECT_USER_ID: light.id };
@@ -436,6 +461,29 @@ async function main(): Promise<number> {
   const bareSelectLog = logging
     ? await bare("bare select (logging)", "bare-select.ts", bareSelectLogPort, "info", selectEnv)
     : undefined;
+  // The contract's floor (scripts/bench/floor.ts): the judged answers with none of the design's layers, on
+  // PostgreSQL only (it is its own pg.Pool), as the light user.
+  const floorPort = await freePort();
+  const floorTargets = ["floor-models", "floor-credits", "floor-prediction"];
+  const floor =
+    benchUrl && (!only || floorTargets.some((id) => only.has(id)))
+      ? await bare(
+          "floor",
+          "floor.ts",
+          floorPort,
+          config.logLevel,
+          {
+            ...selectEnv,
+            FLOOR_BEARER: light.token,
+            FLOOR_USER_ID: light.id,
+            FLOOR_RATE_LIMIT: serviceEnv.RATE_LIMIT_POLL_PER_MIN,
+            // As the measured service: responses built, not parsed (src/schemas/respond.ts).
+            NODE_ENV: config.nodeEnv,
+            VALIDATE_RESPONSES: String(config.validateResponses),
+          },
+          "/api/models",
+        )
+      : undefined;
   log(`starting the service on ${runtime} at NODE_ENV=${config.nodeEnv}, LOG_LEVEL=${config.logLevel}`);
   service = await startService(true, { NODE_ENV: config.nodeEnv });
   const otherLevel = config.logLevel === "info" ? "warn" : "info";
@@ -519,6 +567,35 @@ async function main(): Promise<number> {
       spec: at("/api/models"),
     },
     { id: "health", name: "GET /health", spec: at("/health") },
+    // The floor's answers, shown against the same bare servers as the goals they bound (not judged).
+    ...(floor
+      ? [
+          {
+            id: "floor-models",
+            answersAs: "models",
+            name: "the floor: GET /api/models",
+            server: floor,
+            compare: { of: "bare-constant", alsoOf: "bare-constant-log" },
+            spec: { url: `http://127.0.0.1:${floorPort}/api/models` },
+          },
+          {
+            id: "floor-credits",
+            answersAs: "credits",
+            name: "the floor: GET /api/credits (bearer)",
+            server: floor,
+            compare: { of: "bare-select", alsoOf: "bare-select-log" },
+            spec: { url: `http://127.0.0.1:${floorPort}/api/credits`, headers: bearer(light) },
+          },
+          {
+            id: "floor-prediction",
+            answersAs: "prediction",
+            name: "the floor: GET /api/predictions/{id} (final)",
+            server: floor,
+            compare: { of: "bare-select", alsoOf: "bare-select-log" },
+            spec: { url: `http://127.0.0.1:${floorPort}/api/predictions/${final.id}`, headers: bearer(light) },
+          },
+        ]
+      : []),
     {
       id: "credits",
       name: "GET /api/credits (bearer)",
@@ -586,6 +663,15 @@ async function main(): Promise<number> {
     },
   ];
   const targets = allTargets.filter((t) => !only || t.id.startsWith("bare-") || only.has(t.id));
+  // A floor that answered less than the service would flatter it: its status, body and headers are the service's
+  // (but the request id, the rate-limit count and the date).
+  const differences = new Map<string, string>();
+  for (const t of targets) {
+    const of = t.answersAs ? allTargets.find((o) => o.id === t.answersAs) : undefined;
+    if (!of) continue;
+    const difference = await sameAnswer(t.spec, of.spec);
+    if (difference) differences.set(t.id, difference);
+  }
 
   const rounds = new Map<string, Round[]>(targets.map((t) => [t.id, []]));
   for (let round = 1; round <= config.rounds; round++) {
@@ -612,6 +698,7 @@ async function main(): Promise<number> {
       id: t.id,
       name: t.name,
       ...(t.goal ? { goal: t.goal } : {}),
+      ...(t.compare ? { compare: t.compare } : {}),
       figures: median?.result.measured ?? null,
       cpuUsPerRequest: median?.cpuUs ?? null,
       roundsRps: runs.map((r) => Math.round(r.result.measured.rps)),
@@ -619,11 +706,16 @@ async function main(): Promise<number> {
       notes: [],
     };
   });
+  for (const row of rows) {
+    const difference = differences.get(row.id);
+    if (difference) row.problem = `ANSWERS UNLIKE THE SERVICE: ${difference}`;
+  }
   const post = rounds.get("post") ?? [];
   await bareConstant.stop();
   await bareSelect.stop();
   await bareConstantLog?.stop();
   await bareSelectLog?.stop();
+  await floor?.stop();
   await otherService?.stop();
   await postService?.stop();
 

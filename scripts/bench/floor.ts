@@ -1,13 +1,17 @@
 /**
- * The contract's floor: a hand-written app that answers `GET /api/models` and `GET /api/credits` with what the
- * service answers (the same body, the same security, cache, request-id and RateLimit-* headers, the request line
+ * The contract's floor: a hand-written app that answers `GET /api/models`, `GET /api/credits` and the polling read of
+ * a final prediction, `GET /api/predictions/{id}`, with what the service answers (the same body, the same security, cache, request-id and RateLimit-* headers, the request line
  * as the service writes it, a metric per request, the caller's bearer token looked up in memory, a rate-limit
- * count, the service's own credit-summary SQL as a named statement through one pg.Pool) and nothing the design
- * adds: no middleware chain, no route kit, no Drizzle at run time, no credential cache. What it costs against the
+ * count, the service's own SQL (the credit summary; the prediction's view, its owner and mode checked as the
+ * service checks them, the answer built by the service's own toPrediction) as named statements through one pg.Pool)
+ * and nothing the design adds: no middleware chain, no route kit, no validator middleware, no Drizzle at run time, no
+ * credential cache. What it costs against the
  * bare servers is what the answers themselves cost; docs/performance.md compares the service with it.
  *
+ * `npm run bench` runs it beside the service (the floor-* targets) and checks first that it answers as the service does.
+ *
  *   DATABASE_URL=… PORT=3993 FLOOR_BEARER=<a session token> FLOOR_USER_ID=<its user id> LOG_LEVEL=info \
- *     bun scripts/bench/floor.ts
+ *     NODE_ENV=production FLOOR_RATE_LIMIT=<the service's per-minute limit> bun scripts/bench/floor.ts
  */
 import { drizzle } from "drizzle-orm/node-postgres";
 import { type Context, Hono } from "hono";
@@ -16,7 +20,10 @@ import { MODELS } from "../../src/domain/models";
 import { requestLineWriter } from "../../src/lib/logger";
 import { SECURITY_HEADERS } from "../../src/middleware/edge";
 import { ModelSchema } from "../../src/schemas/models";
+import { toPrediction } from "../../src/schemas/predictions";
+import { setResponseValidation } from "../../src/schemas/respond";
 import { creditSummaryQuery } from "../../src/services/credits";
+import { predictionViewQuery } from "../../src/services/predictions/queries";
 import { clientAddress, logger, serveBare } from "./serve";
 
 const bearer = process.env.FLOOR_BEARER ?? "";
@@ -27,12 +34,17 @@ const pool = new pg.Pool({
 });
 // The SQL text src/services/credits.ts prepares (Drizzle builds it once here; it runs no query).
 const summary = creditSummaryQuery(drizzle(pool)).toSQL().sql;
+const predictionView = predictionViewQuery(drizzle(pool)).toSQL().sql;
+// Built, not parsed again, as in production (createApp sets the same from VALIDATE_RESPONSES).
+setResponseValidation(process.env.VALIDATE_RESPONSES === "true");
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const models = JSON.stringify({ data: MODELS.map((m) => ModelSchema.parse(m)) });
 const sessions = new Map([[bearer, userId]]);
 const requests = new Map<string, number>();
 const hits = new Map<string, number>();
-const LIMIT = 100_000_000;
+// The service's limit for the tier (the bench's RATE_LIMIT_*_PER_MIN), as its RateLimit-Limit says.
+const LIMIT = Number(process.env.FLOOR_RATE_LIMIT ?? 100_000_000);
 // Not bareApp(): its line has no user; the floor writes the service's line itself when info is on.
 const writeRequestLine = requestLineWriter(logger);
 const app = new Hono();
@@ -70,16 +82,26 @@ app.get("/api/models", (c) => {
   return res;
 });
 
-app.get("/api/credits", async (c) => {
-  const request = begin(c, "no-store");
+/** The caller by its bearer token, and its rate-limit count and headers; undefined when it is not signed in. */
+function caller(c: Context): string | undefined {
   const auth = c.req.header("authorization");
   const id = auth?.startsWith("Bearer ") ? sessions.get(auth.slice(7)) : undefined;
-  if (!id) return c.json({ error: { code: "unauthorized", message: "Sign in first." } }, 401);
+  if (!id) return undefined;
   const count = (hits.get(id) ?? 0) + 1;
   hits.set(id, count);
   c.header("RateLimit-Limit", String(LIMIT));
   c.header("RateLimit-Remaining", String(LIMIT - count));
   c.header("RateLimit-Reset", "60");
+  return id;
+}
+
+const unauthorized = (c: Context) => c.json({ error: { code: "unauthorized", message: "Sign in first." } }, 401);
+const notFound = (c: Context) => c.json({ error: { code: "not_found", message: "Prediction not found." } }, 404);
+
+app.get("/api/credits", async (c) => {
+  const request = begin(c, "no-store");
+  const id = caller(c);
+  if (!id) return unauthorized(c);
   const { rows } = await pool.query({ name: "credit_summary", text: summary, values: [true, id], rowMode: "array" });
   const [balance, totalPurchased, totalSpent, totalRefunded, totalAdjusted, granted, withheld] = rows[0] ?? [];
   const res = c.json({
@@ -92,6 +114,44 @@ app.get("/api/credits", async (c) => {
     livemode: true,
   });
   end(c, request, "/api/credits", id);
+  return res;
+});
+
+// A final prediction, as the service answers it without `Prefer` (an active one would go to the provider).
+app.get("/api/predictions/:id", async (c) => {
+  const request = begin(c, "no-store");
+  const id = caller(c);
+  if (!id) return unauthorized(c);
+  const predictionId = c.req.param("id");
+  if (!UUID.test(predictionId)) return notFound(c);
+  const { rows } = await pool.query({
+    name: "prediction_view",
+    text: predictionView,
+    values: [predictionId],
+    rowMode: "array",
+  });
+  const row = rows[0];
+  if (row?.[13] !== true) return notFound(c); // none, or of test mode: the live caller cannot see it
+  if (row[14] !== id) return c.json({ error: { code: "forbidden", message: "Not yours." } }, 403);
+  const res = c.json(
+    toPrediction({
+      id: row[0],
+      status: row[1],
+      model: row[2],
+      input: row[3],
+      prompt: row[4],
+      output: row[5],
+      error: row[6],
+      creditsCharged: row[7],
+      creditsRefunded: row[8],
+      createdAt: row[9],
+      startedAt: row[10],
+      completedAt: row[11],
+      version: row[12],
+      livemode: row[13],
+    }),
+  );
+  end(c, request, "/api/predictions/{id}", id);
   return res;
 });
 

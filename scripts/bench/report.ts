@@ -26,6 +26,8 @@ export interface Row {
   /** CPU time per request of every round, µs (null where /proc could not be read). */
   roundsCpuUs?: (number | null)[];
   goal?: Goal;
+  /** A base whose ratios are shown but not judged (the contract's floor against the bare servers). */
+  compare?: Pick<Goal, "of" | "alsoOf">;
   /** Set when the row fails for a reason that is not in its figures (e.g. overspend after POST). */
   problem?: string;
   /** Throughput ratio to the goal's base (median of the per-round ratios). */
@@ -58,11 +60,12 @@ export function judge(rows: Row[], judged: boolean): void {
       );
     }
     if (row.problem) row.notes.push(row.problem);
-    if (!row.goal) {
+    const against = row.goal ?? row.compare;
+    if (!against) {
       row.met = null;
       continue;
     }
-    const baseRow = byId.get(row.goal.of);
+    const baseRow = byId.get(against.of);
     const base = baseRow?.figures;
     const paired = pairedRatios(row.roundsRps, baseRow?.roundsRps);
     // Each round measures the target and its base minutes apart at most: the median of the per-round ratios
@@ -74,9 +77,13 @@ export function judge(rows: Row[], judged: boolean): void {
     if (cpuPaired.length) row.cpuRatio = median(cpuPaired);
     else if (row.cpuUsPerRequest && baseRow?.cpuUsPerRequest)
       row.cpuRatio = baseRow.cpuUsPerRequest / row.cpuUsPerRequest;
-    const alsoRow = row.goal.alsoOf ? byId.get(row.goal.alsoOf) : undefined;
+    const alsoRow = against.alsoOf ? byId.get(against.alsoOf) : undefined;
     const alsoPaired = pairedCpuRatios(row.roundsCpuUs, alsoRow?.roundsCpuUs);
     if (alsoPaired.length) row.cpuRatioAlso = median(alsoPaired);
+    if (!row.goal) {
+      row.met = null;
+      continue;
+    }
     const ratioOk = row.cpuRatio !== undefined && row.cpuRatio >= row.goal.min;
     const p99Ok = row.goal.p99MaxMs === undefined || (f.ok > 0 && f.p99 <= row.goal.p99MaxMs);
     const clean = f.non2xx === 0 && f.errors === 0 && f.timeouts === 0 && !row.problem;
@@ -85,7 +92,7 @@ export function judge(rows: Row[], judged: boolean): void {
 }
 
 export function goalText(row: Row, names: Map<string, string>): string {
-  if (!row.goal) return "";
+  if (!row.goal) return row.compare ? `(not judged: against ${names.get(row.compare.of) ?? row.compare.of})` : "";
   const p99 = row.goal.p99MaxMs === undefined ? "" : `, p99 ≤ ${row.goal.p99MaxMs} ms`;
   return `CPU ≥ ${Math.round(row.goal.min * 100)}% of ${row.goal.label ?? `${names.get(row.goal.of) ?? row.goal.of}'s`}${p99}`;
 }

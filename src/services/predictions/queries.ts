@@ -28,18 +28,23 @@ export async function findPrediction(db: Database, id: string): Promise<Predicti
   return row;
 }
 
+/**
+ * The polling read's query, placeholder `id`: the columns clients see and whose it is, by primary key
+ * (scripts/bench/floor.ts runs its SQL text too).
+ */
+export function predictionViewQuery(db: Pick<Database, "select">) {
+  return db
+    .select({ ...predictionView, userId: prediction.userId })
+    .from(prediction)
+    .where(eq(prediction.id, sql.placeholder("id")));
+}
+
 /** The columns clients see and whose it is, or undefined: what the routes' owner check reads on the polling path. */
 export async function findPredictionView(
   db: Database,
   id: string,
 ): Promise<(PredictionView & { userId: string }) | undefined> {
-  const statement = prepared(db, "prediction_view_by_id", (d, name) =>
-    d
-      .select({ ...predictionView, userId: prediction.userId })
-      .from(prediction)
-      .where(eq(prediction.id, sql.placeholder("id")))
-      .prepare(name),
-  );
+  const statement = prepared(db, "prediction_view_by_id", (d, name) => predictionViewQuery(d).prepare(name));
   const [view] = await statement.execute({ id });
   return view;
 }
