@@ -81,6 +81,34 @@ describe("icons from the mark", () => {
     expect(i.w / i.h).toBeLessThan(3.3);
   }, 60_000);
 
+  test("a word whose letters are joined (a script, a rule under the letters) is text too; a row of drawn shapes is not", async () => {
+    // A blue bow tie, centred on and shorter than "Wave let", each word one shape (its letters stand on a rule, as a
+    // script's are joined): two parts beside the symbol, too few for a line of separate letters.
+    const a = setText("Wave", "lora", 110 / 0.73);
+    const b = setText("let", "lora", 110 / 0.73);
+    const bx = 380 + a.width + 24;
+    const word =
+      `<g fill="#1F2937"><path transform="translate(380 560)" d="${a.d}"/><rect x="384" y="552" width="${a.width - 8}" height="10"/>` +
+      `<path transform="translate(${bx} 560)" d="${b.d}"/><rect x="${bx + 4}" y="552" width="${b.width - 8}" height="10"/></g>`;
+    const bowTie = (x: number, fill: string) =>
+      `<path transform="translate(${x} 0)" d="M90 470 L210 495 L330 470 L330 540 L210 515 L90 540 Z" fill="${fill}"/>`;
+    const logo = onWhitePage(`${bowTie(0, "#3B82F6")}${word}`);
+    const r = renderSvgRaw(logo, 1024);
+    for (let p = 0; p < r.width * r.height; p++)
+      if ((r.data[p * 4] as number) > 240 && (r.data[p * 4 + 1] as number) > 240) r.data[p * 4 + 3] = 0;
+    const analysis = analyseMark(r);
+    expect(analysis.lines.map((l) => l.length)).toEqual([2]);
+    expect(analysis.symbol.map((i) => analysis.components[i]?.x1)).toEqual([329]);
+    const i = await icon(logo);
+    expect(i.parts).toBe(1);
+    expect(i.w / i.h).toBeGreaterThan(3);
+    expect(i.colour[2]).toBeGreaterThan(200); // the blue tie, not the near-black word
+    expect(i.colour[0]).toBeLessThan(100);
+    // Two bow ties side by side, one colour: wide and aligned, but crossed once each through the middle.
+    const ties = await icon(onWhitePage(`${bowTie(0, "#1F2937")}${bowTie(300, "#1F2937")}`));
+    expect(ties.parts).toBe(2);
+  }, 60_000);
+
   test("mark: whole keeps the wordmark", async () => {
     const t = words("Brandly", "inter", 300, 560, 110, "#5B21B6");
     const i = await icon(onWhitePage(`<circle cx="200" cy="505" r="70" fill="#5B21B6"/>${t.svg}`), { mark: "whole" });

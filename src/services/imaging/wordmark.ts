@@ -200,6 +200,43 @@ function isTextLine(cs: Component[]): boolean {
   return x1 - x0 + 1 >= 1.5 * (y1 - y0 + 1);
 }
 
+/** A joined word crosses a line through its middle at least this many times per letter height of its width. */
+const SCRIPT_CROSSINGS = 1.5;
+
+/**
+ * Is this row of two or more components (sorted by x) a line of joined letters, a script or a word whose letters
+ * touch, where too few separate letters make a text line? Of one colour, wide, and ridged: a line through its
+ * middle crosses ink again and again (the strokes of letters), where a drawn shape of that width is crossed once or
+ * twice (a bow tie, a swoosh, a bar).
+ */
+function isJoinedLine(row: number[], a: Pick<MarkAnalysis, "labels" | "width" | "components">): boolean {
+  if (row.length < 2) return false;
+  const cs = row.map((i) => a.components[i] as Component);
+  const x0 = Math.min(...cs.map((c) => c.x0));
+  const x1 = Math.max(...cs.map((c) => c.x1));
+  const y0 = Math.min(...cs.map((c) => c.y0));
+  const y1 = Math.max(...cs.map((c) => c.y1));
+  const h = y1 - y0 + 1;
+  if (x1 - x0 + 1 < 2 * h) return false;
+  const colour = [0, 1, 2].map((k) => median(cs.map((c) => c.colour[k] as number)));
+  if (cs.some((c) => Math.hypot(...c.colour.map((v, k) => v - (colour[k] as number))) > 60)) return false;
+  const members = new Set(row);
+  const crossings: number[] = [];
+  // Five lines across the middle band (letters' x-height sits in it, whatever their ascenders and descenders).
+  for (let k = 0; k < 5; k++) {
+    const y = Math.round(y0 + h * (0.35 + 0.075 * k));
+    let runs = 0;
+    let inside = false;
+    for (let x = x0; x <= x1; x++) {
+      const on = members.has(a.labels[y * a.width + x] as number);
+      if (on && !inside) runs++;
+      inside = on;
+    }
+    crossings.push(runs);
+  }
+  return median(crossings) >= (SCRIPT_CROSSINGS * (x1 - x0 + 1)) / h;
+}
+
 /** Splits a row (sorted by x) where a gap is far wider than the gaps between its letters (a symbol set apart). */
 function breakAtGaps(row: number[], comps: Component[]): number[][] {
   if (row.length < 2) return [row];
@@ -385,7 +422,7 @@ export function analyseMark(mark: Raster, background?: readonly number[]): MarkA
     row.sort((a, b) => (comps[a] as Component).x0 - (comps[b] as Component).x0);
     for (const piece of breakAtGaps(row, comps)) {
       const core = peelSymbols(piece, comps);
-      if (isTextLine(core.map((i) => comps[i] as Component))) {
+      if (isTextLine(core.map((i) => comps[i] as Component)) || isJoinedLine(core, base)) {
         lines.push(core);
         for (const i of piece) if (!core.includes(i)) peeled.add(i);
       }
@@ -545,6 +582,9 @@ export function cutOut(mark: Raster, a: MarkAnalysis, box: Box, drop: Set<number
   return { data: out, width: box.width, height: box.height };
 }
 
+/** A part this many times wider than tall is several letters joined, not one (W and M are about 1.2). */
+const JOINED_WIDTH = 1.4;
+
 /** The first letter of the wordmark: the left-most part of its main line (the tallest), with its dots and accents. */
 export function firstLetter(a: MarkAnalysis): number[] {
   let main: number[] | null = null;
@@ -558,6 +598,8 @@ export function firstLetter(a: MarkAnalysis): number[] {
   }
   if (!main || main.length === 0) return [];
   const first = a.components[main[0] as number] as Component;
+  // Far wider than tall: letters joined into one shape (a script), no single letter to take.
+  if (wOf(first) > JOINED_WIDTH * hOf(first)) return [];
   return main.filter((i) => {
     const c = a.components[i] as Component;
     const overlap = Math.min(c.x1, first.x1) - Math.max(c.x0, first.x0) + 1;
