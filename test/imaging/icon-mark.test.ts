@@ -109,6 +109,20 @@ describe("icons from the mark", () => {
     expect(ties.parts).toBe(2);
   }, 60_000);
 
+  test("letters joined into one heavy part at the start of a line stay text: the icon is the disc beside them", async () => {
+    // A crimson disc, then "Wav" as one part (its letters stand on a rule) and "elet" in separate letters, all one
+    // colour: the joined part has far more ink than a letter, as a symbol would.
+    const joined = setText("Wav", "inter", 110 / 0.73);
+    const rest = words("elet", "inter", 330 + joined.width + 10, 560, 110, "#E11D48");
+    const logo = onWhitePage(
+      `<circle cx="200" cy="505" r="75" fill="#E11D48"/><g fill="#E11D48"><path transform="translate(330 560)" d="${joined.d}"/>` +
+        `<rect x="334" y="552" width="${joined.width - 8}" height="10"/></g>${rest.svg}`,
+    );
+    const i = await icon(logo);
+    expect(i.parts).toBe(1);
+    expect(Math.abs(i.w / i.h - 1)).toBeLessThan(0.05);
+  }, 60_000);
+
   test("mark: whole keeps the wordmark", async () => {
     const t = words("Brandly", "inter", 300, 560, 110, "#5B21B6");
     const i = await icon(onWhitePage(`<circle cx="200" cy="505" r="70" fill="#5B21B6"/>${t.svg}`), { mark: "whole" });

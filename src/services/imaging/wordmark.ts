@@ -220,7 +220,18 @@ function isJoinedLine(row: number[], a: Pick<MarkAnalysis, "labels" | "width" | 
   if (x1 - x0 + 1 < 2 * h) return false;
   const colour = [0, 1, 2].map((k) => median(cs.map((c) => c.colour[k] as number)));
   if (cs.some((c) => Math.hypot(...c.colour.map((v, k) => v - (colour[k] as number))) > 60)) return false;
-  const members = new Set(row);
+  return ridged(row, a);
+}
+
+/** Does a line through the middle of these parts cross ink at least SCRIPT_CROSSINGS times per height of width? */
+function ridged(parts: number[], a: Pick<MarkAnalysis, "labels" | "width" | "components">): boolean {
+  const cs = parts.map((i) => a.components[i] as Component);
+  const x0 = Math.min(...cs.map((c) => c.x0));
+  const x1 = Math.max(...cs.map((c) => c.x1));
+  const y0 = Math.min(...cs.map((c) => c.y0));
+  const y1 = Math.max(...cs.map((c) => c.y1));
+  const h = y1 - y0 + 1;
+  const members = new Set(parts);
   const crossings: number[] = [];
   // Five lines across the middle band (letters' x-height sits in it, whatever their ascenders and descenders).
   for (let k = 0; k < 5; k++) {
@@ -263,7 +274,8 @@ function breakAtGaps(row: number[], comps: Component[]): number[][] {
  * ink), far taller than the others (1.4× the tallest fifth), reaches from the cap line to well below the
  * baseline, or has another colour than its neighbour and the row.
  */
-function peelSymbols(row: number[], comps: Component[]): number[] {
+function peelSymbols(row: number[], a: Pick<MarkAnalysis, "labels" | "width" | "components">): number[] {
+  const comps = a.components;
   type Col = {
     members: number[];
     x0: number;
@@ -305,6 +317,18 @@ function peelSymbols(row: number[], comps: Component[]): number[] {
     if (cols.length < 4) return false;
     const col = cols[k] as Col;
     const others = cols.filter((_, j) => j !== k);
+    const typical = [0, 1, 2].map((c) => median(others.map((o) => o.colour[c] as number)));
+    // Several letters joined into one part (twilio's "twi", CoffeeScript's "Coff") are heavy and wide, but of the
+    // letters' colour, hardly taller than they are (a capital, an ascender and a descender) and ridged like text:
+    // not a symbol.
+    const h0 = col.y1 - col.y0 + 1;
+    if (
+      col.x1 - col.x0 + 1 >= 1.2 * h0 &&
+      dist(col.colour, typical) <= 60 &&
+      h0 <= 1.35 * Math.max(...others.map((o) => o.y1 - o.y0 + 1)) &&
+      ridged(col.members, a)
+    )
+      return false;
     const hs = others.map((o) => o.y1 - o.y0 + 1).sort((x, y) => x - y);
     const h80 = hs[Math.min(hs.length - 1, Math.floor(0.8 * hs.length))] as number;
     const im = median(others.map((o) => o.ink));
@@ -321,7 +345,6 @@ function peelSymbols(row: number[], comps: Component[]): number[] {
     const cap = baseline - capLine + 1;
     if (h >= 1.15 * tallest && col.y0 <= capLine + 0.1 * cap && col.y1 >= baseline + 0.15 * cap) return true;
     // Another colour than both its neighbour and most of the row's letters.
-    const typical = [0, 1, 2].map((c) => median(others.map((o) => o.colour[c] as number)));
     const oneColour = others.filter((o) => dist(o.colour, typical) <= 60).length >= 0.7 * others.length;
     return oneColour && dist(col.colour, (cols[next] as Col).colour) > 60 && dist(col.colour, typical) > 60;
   };
@@ -344,7 +367,13 @@ function peelSymbols(row: number[], comps: Component[]): number[] {
  * end of the line, as close as its letters are to each other, across its band, no taller than its tallest
  * letter (or, before a line of x-height letters, than a capital), with a letter's ink and the line's colour.
  */
-function joinLetters(line: number[], candidates: number[], text: Set<number>, comps: Component[]): void {
+function joinLetters(
+  line: number[],
+  candidates: number[],
+  text: Set<number>,
+  a: Pick<MarkAnalysis, "labels" | "width" | "components">,
+): void {
+  const comps = a.components;
   const dist = (a: number[], b: number[]) => Math.hypot(...a.map((v, k) => v - (b[k] as number)));
   for (let joined = true; joined; ) {
     joined = false;
@@ -373,7 +402,9 @@ function joinLetters(line: number[], candidates: number[], text: Set<number>, co
       if (across < 0.5 * Math.min(h, y1 - y0 + 1)) continue;
       const gap = c.x0 > x1 ? c.x0 - x1 : x0 - c.x1;
       if (gap < -0.3 * wOf(c) || gap > reach) continue;
-      if (c.ink > 2.5 * im || c.area > 3 * am || dist(c.colour, colour) > 60) continue;
+      if (dist(c.colour, colour) > 60) continue;
+      // Heavier than a letter: several letters joined (twilio's "twi") still are, when ridged like text.
+      if ((c.ink > 2.5 * im || c.area > 3 * am) && !(wOf(c) >= 1.2 * h && ridged([i], a))) continue;
       text.add(i);
       line.push(i);
       joined = true;
@@ -421,7 +452,7 @@ export function analyseMark(mark: Raster, background?: readonly number[]): MarkA
   for (const row of rows.values()) {
     row.sort((a, b) => (comps[a] as Component).x0 - (comps[b] as Component).x0);
     for (const piece of breakAtGaps(row, comps)) {
-      const core = peelSymbols(piece, comps);
+      const core = peelSymbols(piece, base);
       if (isTextLine(core.map((i) => comps[i] as Component)) || isJoinedLine(core, base)) {
         lines.push(core);
         for (const i of piece) if (!core.includes(i)) peeled.add(i);
@@ -435,7 +466,7 @@ export function analyseMark(mark: Raster, background?: readonly number[]): MarkA
       line,
       big.filter((i) => !peeled.has(i)),
       text,
-      comps,
+      base,
     );
   // Dots, accents, punctuation and marks beside a line belong to it; so does anything inside a line's box.
   for (const line of lines) {
