@@ -123,6 +123,18 @@ describe("icons from the mark", () => {
     expect(Math.abs(i.w / i.h - 1)).toBeLessThan(0.05);
   }, 60_000);
 
+  test("a wordmark of two colours is text in both: the icon is the thin symbol, not the letters of the other colour", async () => {
+    // "My" in blue, "SQL" in amber (as MySQL's), and a thin blue arc over the end of the name: "My"'s letters do not
+    // line up with the capitals by themselves (the y hangs below them), and together they outweigh the arc.
+    const my = words("My", "inter", 120, 560, 110, "#00618A");
+    const base = words("SQL", "inter", 120 + my.width + 4, 560, 110, "#E48E00");
+    const arc = `<path d="M640 400 Q780 300 900 420" stroke="#00618A" stroke-width="14" fill="none"/>`;
+    const i = await icon(onWhitePage(`${my.svg}${base.svg}${arc}`));
+    expect(i.parts).toBe(1);
+    expect(i.w / i.h).toBeGreaterThan(1.8); // the arc, wide and low; not "My"
+    expect(i.colour[2]).toBeGreaterThan(100); // blue
+  }, 60_000);
+
   test("mark: whole keeps the wordmark", async () => {
     const t = words("Brandly", "inter", 300, 560, 110, "#5B21B6");
     const i = await icon(onWhitePage(`<circle cx="200" cy="505" r="70" fill="#5B21B6"/>${t.svg}`), { mark: "whole" });

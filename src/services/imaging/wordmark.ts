@@ -223,8 +223,11 @@ function isJoinedLine(row: number[], a: Pick<MarkAnalysis, "labels" | "width" | 
   return ridged(row, a);
 }
 
-/** Does a line through the middle of these parts cross ink at least SCRIPT_CROSSINGS times per height of width? */
-function ridged(parts: number[], a: Pick<MarkAnalysis, "labels" | "width" | "components">): boolean {
+/**
+ * Does a line through the middle of these parts cross ink at least SCRIPT_CROSSINGS times per height of width (and
+ * at least `least` times)?
+ */
+function ridged(parts: number[], a: Pick<MarkAnalysis, "labels" | "width" | "components">, least = 0): boolean {
   const cs = parts.map((i) => a.components[i] as Component);
   const x0 = Math.min(...cs.map((c) => c.x0));
   const x1 = Math.max(...cs.map((c) => c.x1));
@@ -245,7 +248,8 @@ function ridged(parts: number[], a: Pick<MarkAnalysis, "labels" | "width" | "com
     }
     crossings.push(runs);
   }
-  return median(crossings) >= (SCRIPT_CROSSINGS * (x1 - x0 + 1)) / h;
+  const crossed = median(crossings);
+  return crossed >= least && crossed >= (SCRIPT_CROSSINGS * (x1 - x0 + 1)) / h;
 }
 
 /** Splits a row (sorted by x) where a gap is far wider than the gaps between its letters (a symbol set apart). */
@@ -402,9 +406,11 @@ function joinLetters(
       if (across < 0.5 * Math.min(h, y1 - y0 + 1)) continue;
       const gap = c.x0 > x1 ? c.x0 - x1 : x0 - c.x1;
       if (gap < -0.3 * wOf(c) || gap > reach) continue;
-      if (dist(c.colour, colour) > 60) continue;
       // Heavier than a letter: several letters joined (twilio's "twi") still are, when ridged like text.
       if ((c.ink > 2.5 * im || c.area > 3 * am) && !(wOf(c) >= 1.2 * h && ridged([i], a))) continue;
+      // Another colour: a word of a two-colour wordmark (MySQL's "My"), when its strokes cross a line through its
+      // middle as letters do and at least twice; a disc, a stroke or a triangle beside the text is crossed once.
+      if (dist(c.colour, colour) > 60 && !ridged([i], a, 2)) continue;
       text.add(i);
       line.push(i);
       joined = true;
