@@ -200,6 +200,16 @@ function isTextLine(cs: Component[]): boolean {
   return x1 - x0 + 1 >= 1.5 * (y1 - y0 + 1);
 }
 
+/** The box around some components (grid px, inclusive). */
+function extentOf(cs: Component[]): { x0: number; x1: number; y0: number; y1: number } {
+  return {
+    x0: Math.min(...cs.map((c) => c.x0)),
+    x1: Math.max(...cs.map((c) => c.x1)),
+    y0: Math.min(...cs.map((c) => c.y0)),
+    y1: Math.max(...cs.map((c) => c.y1)),
+  };
+}
+
 /** A joined word crosses a line through its middle at least this many times per letter height of its width. */
 const SCRIPT_CROSSINGS = 1.5;
 
@@ -212,12 +222,8 @@ const SCRIPT_CROSSINGS = 1.5;
 function isJoinedLine(row: number[], a: Pick<MarkAnalysis, "labels" | "width" | "components">): boolean {
   if (row.length < 2) return false;
   const cs = row.map((i) => a.components[i] as Component);
-  const x0 = Math.min(...cs.map((c) => c.x0));
-  const x1 = Math.max(...cs.map((c) => c.x1));
-  const y0 = Math.min(...cs.map((c) => c.y0));
-  const y1 = Math.max(...cs.map((c) => c.y1));
-  const h = y1 - y0 + 1;
-  if (x1 - x0 + 1 < 2 * h) return false;
+  const { x0, x1, y0, y1 } = extentOf(cs);
+  if (x1 - x0 + 1 < 2 * (y1 - y0 + 1)) return false;
   const colour = [0, 1, 2].map((k) => median(cs.map((c) => c.colour[k] as number)));
   if (cs.some((c) => Math.hypot(...c.colour.map((v, k) => v - (colour[k] as number))) > 60)) return false;
   return ridged(row, a);
@@ -228,11 +234,7 @@ function isJoinedLine(row: number[], a: Pick<MarkAnalysis, "labels" | "width" | 
  * at least `least` times)?
  */
 function ridged(parts: number[], a: Pick<MarkAnalysis, "labels" | "width" | "components">, least = 0): boolean {
-  const cs = parts.map((i) => a.components[i] as Component);
-  const x0 = Math.min(...cs.map((c) => c.x0));
-  const x1 = Math.max(...cs.map((c) => c.x1));
-  const y0 = Math.min(...cs.map((c) => c.y0));
-  const y1 = Math.max(...cs.map((c) => c.y1));
+  const { x0, x1, y0, y1 } = extentOf(parts.map((i) => a.components[i] as Component));
   const h = y1 - y0 + 1;
   const members = new Set(parts);
   const crossings: number[] = [];
