@@ -180,6 +180,24 @@ const median = (v: number[]) => {
   return s.length === 0 ? 0 : (s[s.length >> 1] as number);
 };
 
+/** The box around some components (grid px, inclusive). */
+function extentOf(cs: Component[]): { x0: number; x1: number; y0: number; y1: number } {
+  return {
+    x0: Math.min(...cs.map((c) => c.x0)),
+    x1: Math.max(...cs.map((c) => c.x1)),
+    y0: Math.min(...cs.map((c) => c.y0)),
+    y1: Math.max(...cs.map((c) => c.y1)),
+  };
+}
+
+/** Distance of two colours (RGB, Euclidean): within 60 they are one colour here. */
+const colourDistance = (a: readonly number[], b: readonly number[]) =>
+  Math.hypot(...a.map((v, k) => v - (b[k] as number)));
+
+/** The per-channel median colour of some components. */
+const medianColour = (cs: { colour: readonly number[] }[]) =>
+  [0, 1, 2].map((k) => median(cs.map((c) => c.colour[k] as number)));
+
 /** Is this row of components (sorted by x) a line of text? */
 function isTextLine(cs: Component[]): boolean {
   if (cs.length < 3) return false;
@@ -193,21 +211,8 @@ function isTextLine(cs: Component[]): boolean {
   const onBase = cs.filter((c) => Math.abs(c.y1 - bottom) <= 0.08 * hm).length;
   const onTop = cs.filter((c) => Math.abs(c.y0 - top) <= 0.08 * hm).length;
   if (Math.max(onBase, onTop) < 0.5 * cs.length) return false;
-  const x0 = Math.min(...cs.map((c) => c.x0));
-  const x1 = Math.max(...cs.map((c) => c.x1));
-  const y0 = Math.min(...cs.map((c) => c.y0));
-  const y1 = Math.max(...cs.map((c) => c.y1));
+  const { x0, x1, y0, y1 } = extentOf(cs);
   return x1 - x0 + 1 >= 1.5 * (y1 - y0 + 1);
-}
-
-/** The box around some components (grid px, inclusive). */
-function extentOf(cs: Component[]): { x0: number; x1: number; y0: number; y1: number } {
-  return {
-    x0: Math.min(...cs.map((c) => c.x0)),
-    x1: Math.max(...cs.map((c) => c.x1)),
-    y0: Math.min(...cs.map((c) => c.y0)),
-    y1: Math.max(...cs.map((c) => c.y1)),
-  };
 }
 
 /** A joined word crosses a line through its middle at least this many times per letter height of its width. */
@@ -224,8 +229,8 @@ function isJoinedLine(row: number[], a: Pick<MarkAnalysis, "labels" | "width" | 
   const cs = row.map((i) => a.components[i] as Component);
   const { x0, x1, y0, y1 } = extentOf(cs);
   if (x1 - x0 + 1 < 2 * (y1 - y0 + 1)) return false;
-  const colour = [0, 1, 2].map((k) => median(cs.map((c) => c.colour[k] as number)));
-  if (cs.some((c) => Math.hypot(...c.colour.map((v, k) => v - (colour[k] as number))) > 60)) return false;
+  const colour = medianColour(cs);
+  if (cs.some((c) => colourDistance(c.colour, colour) > 60)) return false;
   return ridged(row, a);
 }
 
@@ -318,19 +323,18 @@ function peelSymbols(row: number[], a: Pick<MarkAnalysis, "labels" | "width" | "
         colour: [...c.colour],
       });
   }
-  const dist = (a: number[], b: number[]) => Math.hypot(...a.map((v, k) => v - (b[k] as number)));
   const apart = (k: number, next: number) => {
     if (cols.length < 4) return false;
     const col = cols[k] as Col;
     const others = cols.filter((_, j) => j !== k);
-    const typical = [0, 1, 2].map((c) => median(others.map((o) => o.colour[c] as number)));
+    const typical = medianColour(others);
     // Several letters joined into one part (twilio's "twi", CoffeeScript's "Coff") are heavy and wide, but of the
     // letters' colour, hardly taller than they are (a capital, an ascender and a descender) and ridged like text:
     // not a symbol.
     const h0 = col.y1 - col.y0 + 1;
     if (
       col.x1 - col.x0 + 1 >= 1.2 * h0 &&
-      dist(col.colour, typical) <= 60 &&
+      colourDistance(col.colour, typical) <= 60 &&
       h0 <= 1.35 * Math.max(...others.map((o) => o.y1 - o.y0 + 1)) &&
       ridged(col.members, a)
     )
@@ -351,8 +355,12 @@ function peelSymbols(row: number[], a: Pick<MarkAnalysis, "labels" | "width" | "
     const cap = baseline - capLine + 1;
     if (h >= 1.15 * tallest && col.y0 <= capLine + 0.1 * cap && col.y1 >= baseline + 0.15 * cap) return true;
     // Another colour than both its neighbour and most of the row's letters.
-    const oneColour = others.filter((o) => dist(o.colour, typical) <= 60).length >= 0.7 * others.length;
-    return oneColour && dist(col.colour, (cols[next] as Col).colour) > 60 && dist(col.colour, typical) > 60;
+    const oneColour = others.filter((o) => colourDistance(o.colour, typical) <= 60).length >= 0.7 * others.length;
+    return (
+      oneColour &&
+      colourDistance(col.colour, (cols[next] as Col).colour) > 60 &&
+      colourDistance(col.colour, typical) > 60
+    );
   };
   for (let changed = true; changed; ) {
     changed = false;
@@ -380,7 +388,6 @@ function joinLetters(
   a: Pick<MarkAnalysis, "labels" | "width" | "components">,
 ): void {
   const comps = a.components;
-  const dist = (a: number[], b: number[]) => Math.hypot(...a.map((v, k) => v - (b[k] as number)));
   for (let joined = true; joined; ) {
     joined = false;
     const cs = line.map((i) => comps[i] as Component);
@@ -389,11 +396,8 @@ function joinLetters(
     const hmax = Math.max(...hs);
     const im = median(cs.map((c) => c.ink));
     const am = median(cs.map((c) => c.area));
-    const colour = [0, 1, 2].map((k) => median(cs.map((c) => c.colour[k] as number)));
-    const x0 = Math.min(...cs.map((c) => c.x0));
-    const x1 = Math.max(...cs.map((c) => c.x1));
-    const y0 = Math.min(...cs.map((c) => c.y0));
-    const y1 = Math.max(...cs.map((c) => c.y1));
+    const colour = medianColour(cs);
+    const { x0, x1, y0, y1 } = extentOf(cs);
     const lowercase = hmax <= 1.2 * Math.min(...hs);
     // As close as its letters are to each other (a symbol keeps its distance).
     const xs = [...cs].sort((a, b) => a.x0 - b.x0);
@@ -412,7 +416,7 @@ function joinLetters(
       if ((c.ink > 2.5 * im || c.area > 3 * am) && !(wOf(c) >= 1.2 * h && ridged([i], a))) continue;
       // Another colour: a word of a two-colour wordmark (MySQL's "My"), when its strokes cross a line through its
       // middle as letters do and at least twice; a disc, a stroke or a triangle beside the text is crossed once.
-      if (dist(c.colour, colour) > 60 && !ridged([i], a, 2)) continue;
+      if (colourDistance(c.colour, colour) > 60 && !ridged([i], a, 2)) continue;
       text.add(i);
       line.push(i);
       joined = true;
@@ -480,10 +484,7 @@ export function analyseMark(mark: Raster, background?: readonly number[]): MarkA
   for (const line of lines) {
     const cs = line.map((i) => comps[i] as Component);
     const hm = median(cs.map(hOf));
-    const x0 = Math.min(...cs.map((c) => c.x0));
-    const x1 = Math.max(...cs.map((c) => c.x1));
-    const y0 = Math.min(...cs.map((c) => c.y0));
-    const y1 = Math.max(...cs.map((c) => c.y1));
+    const { x0, x1, y0, y1 } = extentOf(cs);
     comps.forEach((c, i) => {
       if (text.has(i)) return;
       const inside = c.x0 >= x0 && c.x1 <= x1 && c.y0 >= y0 && c.y1 <= y1;
@@ -531,15 +532,7 @@ export function analyseMark(mark: Raster, background?: readonly number[]): MarkA
     // Parts of one symbol around the text (arcs above and below it) are near each other for their size;
     // a second copy of the symbol at the far end of the text is not.
     const groups = [...clusters.values()];
-    const extent = (g: number[]) => {
-      const cs = g.map((i) => comps[i] as Component);
-      return {
-        x0: Math.min(...cs.map((c) => c.x0)),
-        x1: Math.max(...cs.map((c) => c.x1)),
-        y0: Math.min(...cs.map((c) => c.y0)),
-        y1: Math.max(...cs.map((c) => c.y1)),
-      };
-    };
+    const extent = (g: number[]) => extentOf(g.map((i) => comps[i] as Component));
     for (let merged = true; merged; ) {
       merged = false;
       for (let u = 0; u < groups.length && !merged; u++)
