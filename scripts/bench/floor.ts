@@ -1,17 +1,18 @@
 /**
- * The contract's floor: a hand-written app that answers `GET /api/models`, `GET /api/credits` and the polling read of
- * a final prediction, `GET /api/predictions/{id}`, with what the service answers (the same body, the same security, cache, request-id and RateLimit-* headers, the request line
- * as the service writes it, a metric per request, the caller's bearer token looked up in memory, a rate-limit
- * count, the service's own SQL (the credit summary; the prediction's view, its owner and mode checked as the
- * service checks them, the answer built by the service's own toPrediction) as named statements through one pg.Pool)
- * and nothing the design adds: no middleware chain, no route kit, no validator middleware, no Drizzle at run time, no
- * credential cache. What it costs against the
- * bare servers is what the answers themselves cost; docs/performance.md compares the service with it.
+ * The contract's floor: a hand-written app that answers `GET /api/models`, `GET /api/credits` and the polling read
+ * of a final prediction, `GET /api/predictions/{id}`, with what the service answers (the same body, the same
+ * security, cache, request-id and RateLimit-* headers, the request line as the service writes it, a metric per
+ * request, the caller's bearer token looked up in memory, a rate-limit count, the service's own SQL (the credit
+ * summary; the prediction's view, its owner and mode checked as the service checks them, the answer built by the
+ * service's own toPrediction) as named statements through one pg.Pool) and nothing the design adds: no middleware
+ * chain, no route kit, no validator middleware, no Drizzle at run time, no credential cache. What it costs against
+ * the bare servers is what the answers themselves cost; docs/performance.md compares the service with it.
  *
- * `npm run bench` runs it beside the service (the floor-* targets) and checks first that it answers as the service does.
+ * `npm run bench` runs it beside the service (the floor-* targets) and checks first that it answers as the service
+ * does.
  *
  *   DATABASE_URL=… PORT=3993 FLOOR_BEARER=<a session token> FLOOR_USER_ID=<its user id> LOG_LEVEL=info \
- *     NODE_ENV=production FLOOR_RATE_LIMIT=<the service's per-minute limit> bun scripts/bench/floor.ts
+ *     FLOOR_RATE_LIMIT=<the service's per-minute limit> bun scripts/bench/floor.ts
  */
 import { drizzle } from "drizzle-orm/node-postgres";
 import { type Context, Hono } from "hono";
@@ -34,7 +35,10 @@ const pool = new pg.Pool({
 });
 // The SQL text src/services/credits.ts prepares (Drizzle builds it once here; it runs no query).
 const summary = creditSummaryQuery(drizzle(pool)).toSQL().sql;
-const predictionView = predictionViewQuery(drizzle(pool)).toSQL().sql;
+const viewQuery = predictionViewQuery(drizzle(pool));
+const predictionView = viewQuery.toSQL().sql;
+// The row's fields in the order the statement selects them (rowMode "array" answers in that order).
+const viewFields = Object.keys(viewQuery._.selectedFields);
 // Built, not parsed again, as in production (createApp sets the same from VALIDATE_RESPONSES).
 setResponseValidation(process.env.VALIDATE_RESPONSES === "true");
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -130,27 +134,11 @@ app.get("/api/predictions/:id", async (c) => {
     values: [predictionId],
     rowMode: "array",
   });
-  const row = rows[0];
-  if (row?.[13] !== true) return notFound(c); // none, or of test mode: the live caller cannot see it
-  if (row[14] !== id) return c.json({ error: { code: "forbidden", message: "Not yours." } }, 403);
-  const res = c.json(
-    toPrediction({
-      id: row[0],
-      status: row[1],
-      model: row[2],
-      input: row[3],
-      prompt: row[4],
-      output: row[5],
-      error: row[6],
-      creditsCharged: row[7],
-      creditsRefunded: row[8],
-      createdAt: row[9],
-      startedAt: row[10],
-      completedAt: row[11],
-      version: row[12],
-      livemode: row[13],
-    }),
-  );
+  const [first] = rows;
+  const row = first ? Object.fromEntries(viewFields.map((field, i) => [field, first[i]])) : undefined;
+  if (row?.livemode !== true) return notFound(c); // none, or of test mode: the live caller cannot see it
+  if (row.userId !== id) return c.json({ error: { code: "forbidden", message: "Not yours." } }, 403);
+  const res = c.json(toPrediction(row as Parameters<typeof toPrediction>[0]));
   end(c, request, "/api/predictions/{id}", id);
   return res;
 });
