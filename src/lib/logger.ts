@@ -66,8 +66,9 @@ const LOG_BATCH_CHARS = 4096;
 
 /**
  * Where logs go by default: stdout through a buffer, written out synchronously (pino's SonicBoom, as pino's own
- * default destination writes) once 4 KB have gathered, not one write(2) per line, and at the latest LOG_FLUSH_MS after the first line that is waiting: on a
- * pipe (a container, systemd, a log shipper) a quiet server's lines arrive within that, not when 4 KB have filled.
+ * default destination writes) once 4 KB have gathered, not one write(2) per line, and at the latest LOG_FLUSH_MS
+ * after the first line that is waiting: on a pipe (a container, systemd, a log shipper) a quiet server's lines
+ * arrive within that, not when 4 KB have filled.
  * The timer is armed once per batch (a busy server pays one check per line) and never keeps the process alive. On
  * exit, whatever the reason (a signal handled by src/index.ts, a crash, a failed start, process.exit), the buffer is
  * written out synchronously.
@@ -78,8 +79,8 @@ export function stdoutDestination(fd = 1): pino.DestinationStream & { flushSync(
   // grown by +=, flattened: up to 16 KB copied per line on a busy server); given each line as a Buffer, a
   // Buffer.from per line was 5% of a cheap request's CPU on Bun. Once per 4 KB, either is noise.
   // Synchronous: an asynchronous write goes through the runtime's thread pool and back to the event loop, and on Bun
-  // with stdout a pipe read by another process that cost the service at info 20–30 µs per request on
-  // GET /api/models (npm run bench: the same route at warn, four runs); written in place, 3–12 µs
+  // with stdout a pipe read by another process that cost the service at info 25–30 µs per request on
+  // GET /api/models (npm run bench: the same route at warn, three runs); written in place, 12–18 µs
   // (docs/performance.md). The price: a reader that stops reading stalls the writer, as with pino's default.
   const sonic = pino.destination({ dest: fd, sync: true, minLength: LOG_BATCH_CHARS, contentMode: "buffer" });
   let pending = "";
