@@ -3,6 +3,9 @@
  *
  *   npm run bench:quality                      the full sample (docs/quality.md has its figures)
  *   npm run bench:quality -- --small --check   the CI sample; exit 1 when a goal is missed
+ *   npm run bench:quality -- --only=transparent --population
+ *                                              every flat, visible devicon logo (no degraded copies), not a sample:
+ *                                              how the transparent modes fare beyond the 64 (docs/quality.md)
  *   npm run bench:quality -- --only=icons,lockup --logos=dart,hadoop-wordmark
  *                                              while working on one kind: only those measures (vector, mono,
  *                                              transparent, icons, lockup, time), only logos whose name
@@ -42,6 +45,7 @@ import type { Raster } from "../src/services/imaging/types";
 
 const args = new Set(process.argv.slice(2));
 const SMALL = args.has("--small");
+const POPULATION = args.has("--population");
 const CHECK = args.has("--check");
 const listArg = (flag: string) =>
   [...args]
@@ -53,7 +57,7 @@ const ONLY = listArg("only");
 const LOGOS = listArg("logos");
 const runs = (measure: "vector" | "mono" | "transparent" | "icons" | "lockup" | "time") =>
   ONLY === null || ONLY.includes(measure);
-const PARTIAL = ONLY !== null || LOGOS !== null;
+const PARTIAL = ONLY !== null || LOGOS !== null || POPULATION;
 const OUT = join(import.meta.dir, "..", "artifacts", "quality");
 mkdirSync(OUT, { recursive: true });
 const SIDE = 1024;
@@ -128,6 +132,10 @@ function pickSample(): { name: string; symbol: string | null }[] {
   const visible = (n: string) => flat(n) && inkShare(render(svgOf(n, "#FFFFFF"), 128)) > 0.01;
   const pairs = names.filter((n) => n.endsWith("-wordmark") && flat(n) && flat(n.slice(0, -9)));
   const plain = names.filter((n) => !n.endsWith("-wordmark") && !names.includes(`${n}-wordmark`) && flat(n));
+  if (POPULATION)
+    return names
+      .filter((n) => flat(n) && visible(n))
+      .map((n) => ({ name: n, symbol: pairs.includes(n) ? n.slice(0, -9) : null }));
   const every = <T>(list: T[], count: number) =>
     Array.from({ length: Math.min(count, list.length) }, (_, i) => list[Math.floor((i * list.length) / count)] as T);
   const nPairs = SMALL ? 6 : 32;
@@ -165,7 +173,8 @@ async function loadLogos(): Promise<Logo[]> {
     const colours = q.palette.filter((_, k) => k !== q.background && (q.counts[k] as number) > total * 0.002).length;
     const base = { name: p.name, symbol: p.symbol, clean, truth, colours };
     logos.push({ ...base, id: p.name, degraded: false, input: await png(clean, 3) });
-    if (i % 3 === 0) logos.push({ ...base, id: `${p.name} (degraded)`, degraded: true, input: await degrade(clean) });
+    if (i % 3 === 0 && !POPULATION)
+      logos.push({ ...base, id: `${p.name} (degraded)`, degraded: true, input: await degrade(clean) });
   }
   return logos;
 }
@@ -586,6 +595,12 @@ const summary = {
       border: mean(iouRows.map((r) => r.border)),
       all: mean(iouRows.map((r) => r.all)),
       auto: mean(iouRows.map((r) => r.auto)),
+    },
+    /** How many logos each mode leaves below the goal's 0.9. */
+    belowNinety: {
+      border: iouRows.filter((r) => r.border < 0.9).length,
+      all: iouRows.filter((r) => r.all < 0.9).length,
+      auto: iouRows.filter((r) => r.auto < 0.9).length,
     },
     worstIou: {
       border: worstOf(iouRows.map((r) => r.border)),
