@@ -1792,7 +1792,7 @@ export interface components {
          */
         TransparentOptions: {
             /**
-             * @description `auto`: the background touching the image's edge goes, and so do the holes of the mark (the counters of letters, the inside of rings), while background-coloured shapes drawn on a filled field stay; `border`: only the background touching the edge goes (enclosed regions stay opaque); `all`: every pixel within `tolerance` of the background colour goes.
+             * @description `auto`: the background touching the image's edge goes, and so do the holes of the mark (the counters of letters, the inside of rings), while background-coloured shapes drawn on a filled field stay; `border`: only the background touching the edge goes (enclosed regions stay opaque); `all`: every pixel within `tolerance` of the background colour goes. A source on a flat background cannot say whether white enclosed by the mark was drawn (a face, a page) or cut out (letters knocked out of a badge); `auto` decides by how deep the region sits in the mark; where it guesses wrong, `border` (keep every enclosed region) or `all` (clear them all) is almost always right.
              * @default auto
              * @enum {string}
              */
