@@ -443,6 +443,12 @@ async function main(): Promise<number> {
       `brand kits: ${hc.kitsCreated} queued, ${hc.kits429} answered 429 at the cap${hc.kitsOther.length ? `, other: ${hc.kitsOther.join(" ")}` : ""}`,
   );
   console.log(`innocent user: webhook event → receipt: ${spread(innocent.webhookMs)} (of ${innocent.events} events)`);
+  // The slowest one with its story, late or not: a max well above the p95 then says when it was written (against the
+  // faults' times above) and what its attempts went through.
+  if (innocent.webhookMs.length) {
+    const slowest = innocent.webhookMs.indexOf(Math.max(...innocent.webhookMs));
+    console.log(`innocent user: slowest webhook ${late(slowest)}`);
+  }
   if (heldHooks.length)
     console.log(
       `innocent user: ${heldHooks.length} webhook(s) held by the killed instance's claims, received within ${KILLED_LEASE_MS / 1000} s of the kill:\n  ${heldHooks.join("\n  ")}`,
