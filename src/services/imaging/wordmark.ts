@@ -190,9 +190,12 @@ function extentOf(cs: Component[]): { x0: number; x1: number; y0: number; y1: nu
   };
 }
 
-/** Distance of two colours (RGB, Euclidean): within 60 they are one colour here. */
-const colourDistance = (a: readonly number[], b: readonly number[]) =>
-  Math.hypot(...a.map((v, k) => v - (b[k] as number)));
+/** Two colours this close (RGB, Euclidean) are one colour here. */
+const ONE_COLOUR = 60;
+
+/** Are two colours one colour (within ONE_COLOUR)? */
+const sameColour = (a: readonly number[], b: readonly number[]) =>
+  Math.hypot(...a.map((v, k) => v - (b[k] as number))) <= ONE_COLOUR;
 
 /** The per-channel median colour of some components. */
 const medianColour = (cs: { colour: readonly number[] }[]) =>
@@ -215,6 +218,9 @@ function isTextLine(cs: Component[]): boolean {
   return x1 - x0 + 1 >= 1.5 * (y1 - y0 + 1);
 }
 
+/** What the tests below read of an analysis: the components and the label grid. */
+type Parts = Pick<MarkAnalysis, "labels" | "width" | "components">;
+
 /** A joined word crosses a line through its middle at least this many times per letter height of its width. */
 const SCRIPT_CROSSINGS = 1.5;
 
@@ -224,13 +230,13 @@ const SCRIPT_CROSSINGS = 1.5;
  * middle crosses ink again and again (the strokes of letters), where a drawn shape of that width is crossed once or
  * twice (a bow tie, a swoosh, a bar).
  */
-function isJoinedLine(row: number[], a: Pick<MarkAnalysis, "labels" | "width" | "components">): boolean {
+function isJoinedLine(row: number[], a: Parts): boolean {
   if (row.length < 2) return false;
   const cs = row.map((i) => a.components[i] as Component);
   const { x0, x1, y0, y1 } = extentOf(cs);
   if (x1 - x0 + 1 < 2 * (y1 - y0 + 1)) return false;
   const colour = medianColour(cs);
-  if (cs.some((c) => colourDistance(c.colour, colour) > 60)) return false;
+  if (cs.some((c) => !sameColour(c.colour, colour))) return false;
   return ridged(row, a);
 }
 
@@ -238,7 +244,7 @@ function isJoinedLine(row: number[], a: Pick<MarkAnalysis, "labels" | "width" | 
  * Does a line through the middle of these parts cross ink at least SCRIPT_CROSSINGS times per height of width (and
  * at least `least` times)?
  */
-function ridged(parts: number[], a: Pick<MarkAnalysis, "labels" | "width" | "components">, least = 0): boolean {
+function ridged(parts: number[], a: Parts, least = 0): boolean {
   const { x0, x1, y0, y1 } = extentOf(parts.map((i) => a.components[i] as Component));
   const h = y1 - y0 + 1;
   const members = new Set(parts);
@@ -285,7 +291,7 @@ function breakAtGaps(row: number[], comps: Component[]): number[][] {
  * ink), far taller than the others (1.4× the tallest fifth), reaches from the cap line to well below the
  * baseline, or has another colour than its neighbour and the row.
  */
-function peelSymbols(row: number[], a: Pick<MarkAnalysis, "labels" | "width" | "components">): number[] {
+function peelSymbols(row: number[], a: Parts): number[] {
   const comps = a.components;
   type Col = {
     members: number[];
@@ -334,7 +340,7 @@ function peelSymbols(row: number[], a: Pick<MarkAnalysis, "labels" | "width" | "
     const h0 = col.y1 - col.y0 + 1;
     if (
       col.x1 - col.x0 + 1 >= 1.2 * h0 &&
-      colourDistance(col.colour, typical) <= 60 &&
+      sameColour(col.colour, typical) &&
       h0 <= 1.35 * Math.max(...others.map((o) => o.y1 - o.y0 + 1)) &&
       ridged(col.members, a)
     )
@@ -355,12 +361,8 @@ function peelSymbols(row: number[], a: Pick<MarkAnalysis, "labels" | "width" | "
     const cap = baseline - capLine + 1;
     if (h >= 1.15 * tallest && col.y0 <= capLine + 0.1 * cap && col.y1 >= baseline + 0.15 * cap) return true;
     // Another colour than both its neighbour and most of the row's letters.
-    const oneColour = others.filter((o) => colourDistance(o.colour, typical) <= 60).length >= 0.7 * others.length;
-    return (
-      oneColour &&
-      colourDistance(col.colour, (cols[next] as Col).colour) > 60 &&
-      colourDistance(col.colour, typical) > 60
-    );
+    const oneColour = others.filter((o) => sameColour(o.colour, typical)).length >= 0.7 * others.length;
+    return oneColour && !sameColour(col.colour, (cols[next] as Col).colour) && !sameColour(col.colour, typical);
   };
   for (let changed = true; changed; ) {
     changed = false;
@@ -381,12 +383,7 @@ function peelSymbols(row: number[], a: Pick<MarkAnalysis, "labels" | "width" | "
  * end of the line, as close as its letters are to each other, across its band, no taller than its tallest
  * letter (or, before a line of x-height letters, than a capital), with a letter's ink and the line's colour.
  */
-function joinLetters(
-  line: number[],
-  candidates: number[],
-  text: Set<number>,
-  a: Pick<MarkAnalysis, "labels" | "width" | "components">,
-): void {
+function joinLetters(line: number[], candidates: number[], text: Set<number>, a: Parts): void {
   const comps = a.components;
   for (let joined = true; joined; ) {
     joined = false;
@@ -416,7 +413,7 @@ function joinLetters(
       if ((c.ink > 2.5 * im || c.area > 3 * am) && !(wOf(c) >= 1.2 * h && ridged([i], a))) continue;
       // Another colour: a word of a two-colour wordmark (MySQL's "My"), when its strokes cross a line through its
       // middle as letters do and at least twice; a disc, a stroke or a triangle beside the text is crossed once.
-      if (colourDistance(c.colour, colour) > 60 && !ridged([i], a, 2)) continue;
+      if (!sameColour(c.colour, colour) && !ridged([i], a, 2)) continue;
       text.add(i);
       line.push(i);
       joined = true;
