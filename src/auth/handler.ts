@@ -4,6 +4,7 @@ import { databaseAnswers, databaseUnavailable } from "../db/outage";
 import type { AppEnv } from "../deps";
 import { CLIENT_ADDRESS_HEADER } from "../lib/client-address";
 import { codeOfStatus, type ErrorCode, errorBody, noRoute, STATUS_OF } from "../lib/errors";
+import { requestLogger } from "../middleware/edge";
 import { authOperation } from "./operations";
 
 export const AUTH_BASE_PATH = "/api/auth";
@@ -73,10 +74,7 @@ export async function authErrorAsEnvelope(c: Context<AppEnv>, res: Response): Pr
       ? parsed.message.slice(0, 2000)
       : (res.statusText || "Authentication request failed.").slice(0, 2000);
   if (status >= 500) {
-    (c.get("logger") ?? c.get("deps").logger).error(
-      { status, authCode, authMessage: parsed?.message },
-      "better-auth error",
-    );
+    requestLogger(c).error({ status, authCode, authMessage: parsed?.message }, "better-auth error");
     message = "Something went wrong on our side. Quote the request id if you contact support.";
   }
   const headers = new Headers(res.headers);

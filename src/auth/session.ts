@@ -6,6 +6,7 @@ import { isLiveCredential } from "../domain/modes";
 import { type AuthUser, isAdmin } from "../domain/user";
 import { ApiError, forbidden, unauthorized } from "../lib/errors";
 import type { Logger } from "../lib/logger";
+import { requestLogger } from "../middleware/edge";
 import { credentialCacheKey } from "./session-cache";
 
 /**
@@ -15,7 +16,7 @@ import { credentialCacheKey } from "./session-cache";
 export async function getAuthUser(c: Context<AppEnv>): Promise<AuthUser | null> {
   if (c.get("authResolved")) return c.get("user") ?? null;
   const headers = c.req.raw.headers;
-  const user = await userOfCredentials(c.get("deps"), c.get("logger"), headers);
+  const user = await userOfCredentials(c.get("deps"), () => requestLogger(c), headers);
   // No bearer token and no API key: the user came from the session cookie, which a browser sends along with
   // a foreign page's form or fetch. An unsafe request must then come from one of our origins.
   if (user && !credentialCacheKey(headers)) refuseCrossSiteWrite(c);
@@ -26,9 +27,10 @@ export async function getAuthUser(c: Context<AppEnv>): Promise<AuthUser | null> 
 
 /**
  * The user the credentials of these headers (session cookie, bearer token or API key) stand for, or null; through
- * the session cache for a bearer token or an API key. A database outage is a 503, not "signed out".
+ * the session cache for a bearer token or an API key. A database outage is a 503, not "signed out" (logged through
+ * `log`, called only then).
  */
-export async function userOfCredentials(deps: Deps, logger: Logger, headers: Headers): Promise<AuthUser | null> {
+export async function userOfCredentials(deps: Deps, log: () => Logger, headers: Headers): Promise<AuthUser | null> {
   const { sessionCache, clock } = deps;
   const token = credentialCacheKey(headers);
   const cached = token ? sessionCache.get(token, clock.now().getTime()) : undefined;
@@ -38,7 +40,7 @@ export async function userOfCredentials(deps: Deps, logger: Logger, headers: Hea
       // Refused credentials (a bad or expired API key): signed out.
       if (err instanceof APIError && err.statusCode < 500) return null;
       // An outage is not "signed out": a 503 tells the client to retry, a 401 would tell it to sign in again.
-      logger.error({ err }, "session lookup failed");
+      log().error({ err }, "session lookup failed");
       throw databaseUnavailable("Sessions cannot be checked right now; retry shortly.");
     });
     const u = session?.user as (AuthUser & { banned?: boolean | null }) | undefined;

@@ -165,28 +165,6 @@ export function createLogger(opts: { level: string; pretty?: boolean; destinatio
 }
 
 /**
- * A child of `parent` with `bindings()`, made on first use: a request's logger costs nothing on the requests
- * that log nothing (pino's child, with its redaction, was a few per cent of a cheap request's time).
- */
-export function lazyChild(parent: Logger, bindings: () => pino.Bindings): Logger {
-  let child: Logger | undefined;
-  const made = () => {
-    child ??= parent.child(bindings());
-    return child;
-  };
-  return new Proxy(parent, {
-    get(_target, prop) {
-      const target = made();
-      const value = Reflect.get(target, prop, target);
-      return typeof value === "function" ? value.bind(target) : value;
-    },
-    set(_target, prop, value) {
-      return Reflect.set(made(), prop, value);
-    },
-  });
-}
-
-/**
  * Writes out what the logger's destination still buffers, synchronously: before `process.exit`, so the last
  * lines (a fatal error, "stopped") are not lost. A destination that cannot (a test's sink) is left alone.
  */

@@ -13,6 +13,7 @@ import { userOfCredentials } from "../auth/session";
 import { parseBearer } from "../auth/session-cache";
 import type { AppEnv, Deps } from "../deps";
 import { forbidden, unauthorized } from "../lib/errors";
+import { requestLogger } from "../middleware/edge";
 import { callTool, errorResult, type ToolCaller } from "./call";
 import { deriveTools, type McpTool } from "./tools";
 
@@ -53,13 +54,13 @@ export function mountMcp(
       throw forbidden("Requests from this origin may not use /mcp (ALLOWED_ORIGINS).");
     const key = apiKeyOf(c);
     if (!key) throw unauthorized("Send your API key as `x-api-key` or `Authorization: Bearer <key>`.");
-    const user = await userOfCredentials(deps, c.get("logger"), new Headers({ "x-api-key": key }));
+    const user = await userOfCredentials(deps, () => requestLogger(c), new Headers({ "x-api-key": key }));
     if (!user) throw unauthorized("The API key is not valid.");
     c.set("user", user);
     const clientAddress = c.get("clientAddress")();
     const caller: ToolCaller = {
       deps,
-      logger: c.get("logger"),
+      logger: requestLogger(c),
       requestId: c.get("requestId"),
       origin: new URL(c.req.url).origin,
       // The routes see the caller's key and the address this request came from (no proxy header to trust again).

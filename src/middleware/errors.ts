@@ -3,6 +3,7 @@ import { HTTPException } from "hono/http-exception";
 import { databaseUnavailable, isDatabaseUnavailable } from "../db/outage";
 import type { AppEnv } from "../deps";
 import { ApiError, errorResponse, noRoute, sendError } from "../lib/errors";
+import { requestLogger } from "./edge";
 
 export function payloadTooLarge(c: Context, limitBytes: number): Response {
   return sendError(c, "payload_too_large", `The request body is larger than ${limitBytes} bytes.`, { limitBytes });
@@ -14,7 +15,10 @@ export const notFoundHandler: NotFoundHandler<AppEnv> = noRoute;
 export const errorHandler: ErrorHandler<AppEnv> = (err, c) => {
   if (err instanceof ApiError) return errorResponse(c, err);
   if (isDatabaseUnavailable(err)) {
-    (c.get("logger") ?? c.get("deps")?.logger)?.warn({ err, requestId: c.get("requestId") }, "database unavailable");
+    (c.get("deps") ? requestLogger(c) : undefined)?.warn(
+      { err, requestId: c.get("requestId") },
+      "database unavailable",
+    );
     return errorResponse(c, databaseUnavailable());
   }
   if (err instanceof HTTPException) {
@@ -32,7 +36,7 @@ export const errorHandler: ErrorHandler<AppEnv> = (err, c) => {
         issues: [{ path: "", message: "Content-Type must be application/json" }],
       });
   }
-  const log = c.get("logger") ?? c.get("deps")?.logger;
+  const log = c.get("deps") ? requestLogger(c) : undefined;
   log?.error({ err, requestId: c.get("requestId") }, "unhandled error");
   return sendError(
     c,

@@ -11,6 +11,7 @@ import {
   releaseIdempotencyKey,
   saveIdempotentResponse,
 } from "../services/idempotency";
+import { requestLogger } from "./edge";
 
 const KEY_RE = /^[\x21-\x7e]{1,255}$/;
 const REPLAYED_HEADERS = ["location", "content-type"];
@@ -56,7 +57,7 @@ export function idempotent(scope: string) {
       // A replayed error envelope carries this request's id, like its X-Request-Id header, so the id a
       // client reports is always one in our logs; the first request's id is logged with the replay.
       const firstError = (existing.responseBody as { error?: { requestId?: unknown } } | null)?.error;
-      c.get("logger").info(
+      requestLogger(c).info(
         { scope, status: existing.responseStatus, firstRequestId: firstError?.requestId },
         "idempotent replay",
       );
@@ -69,7 +70,7 @@ export function idempotent(scope: string) {
     }
 
     c.set("idempotencyKey", key);
-    const log = c.get("logger");
+    const log = requestLogger(c);
     const release = () => untilDatabaseAnswers(log, "release", () => releaseIdempotencyKey(db, k, claimedAt));
     try {
       await next();

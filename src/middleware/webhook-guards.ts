@@ -7,6 +7,7 @@ import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../deps";
 import { ApiError } from "../lib/errors";
 import { checkEachlabsCallback } from "../services/eachlabs-callbacks";
+import { requestLogger } from "./edge";
 
 export const polarWebhooksNotConfigured = () =>
   new ApiError("service_unavailable", "Polar webhooks are not configured on this server.");
@@ -33,7 +34,7 @@ export const verifyPolarSignature = createMiddleware<AppEnv>(async (c, next) => 
     c.set("polarEvent", { webhookId, type: event.type, payload: event, knownType: true });
   } catch (err) {
     if (err instanceof webhooks.PolarWebhookVerificationError) {
-      c.get("logger").warn({ reason: err.message }, "polar webhook rejected");
+      requestLogger(c).warn({ reason: err.message }, "polar webhook rejected");
       throw badPolarSignature();
     }
     if (err instanceof webhooks.PolarWebhookUnknownTypeError && err.eventType !== null) {

@@ -2,6 +2,7 @@ import type { OpenAPIHono } from "@hono/zod-openapi";
 import { currentUser } from "../auth/session";
 import type { AppEnv } from "../deps";
 import { decodeCursor } from "../lib/pagination";
+import { requestLogger } from "../middleware/edge";
 import { defineRoute } from "../openapi/kit";
 import { jsonBody, jsonResponse } from "../openapi/responses";
 import {
@@ -73,7 +74,7 @@ export function registerAdminRoutes(app: OpenAPIHono<AppEnv>) {
       reason: body.reason,
       actorId: admin.id,
     });
-    c.get("logger").info(
+    requestLogger(c).info(
       { adminId: admin.id, userId: body.userId, amount: body.amount, transactionId: transaction.id },
       "admin credit adjustment",
     );

@@ -1,5 +1,6 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../deps";
+import { requestLogger } from "../middleware/edge";
 import { badPolarSignature, polarWebhooksNotConfigured } from "../middleware/webhook-guards";
 import { defineRoute, verified } from "../openapi/kit";
 import { jsonResponse } from "../openapi/responses";
@@ -70,7 +71,7 @@ function registerEachlabsCallbackRoute(app: OpenAPIHono<AppEnv>) {
     async (c) => {
       const predictionId = verified(c, "callbackPredictionId");
       const row = await receiveEachlabsCallback(c.get("deps"), predictionId);
-      c.get("logger").info({ predictionId, status: row.status }, "eachlabs callback");
+      requestLogger(c).info({ predictionId, status: row.status }, "eachlabs callback");
       return c.json({ received: true as const }, 200);
     },
     (result): undefined => {
@@ -91,7 +92,7 @@ export function registerWebhookRoutes(app: OpenAPIHono<AppEnv>) {
     polarWebhook,
     async (c) => {
       const { config, db, clock } = c.get("deps");
-      await processPolarEvent({ db, config, clock, logger: c.get("logger") }, verified(c, "polarEvent"));
+      await processPolarEvent({ db, config, clock, logger: requestLogger(c) }, verified(c, "polarEvent"));
       return c.json({ received: true as const }, 202);
     },
     (result, c): undefined => {
@@ -99,7 +100,7 @@ export function registerWebhookRoutes(app: OpenAPIHono<AppEnv>) {
       // (503 when webhooks are not configured, else 403), never a 400 that would tell Polar to fix the request.
       if (result.success) return undefined;
       if (!c.get("deps").config.POLAR_WEBHOOK_SECRET) throw polarWebhooksNotConfigured();
-      c.get("logger").warn({ reason: "malformed webhook headers" }, "polar webhook rejected");
+      requestLogger(c).warn({ reason: "malformed webhook headers" }, "polar webhook rejected");
       throw badPolarSignature();
     },
   );

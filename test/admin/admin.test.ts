@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { eq, sql } from "drizzle-orm";
 import { creditAccount, creditTransaction, prediction, user } from "../../src/db/schema";
+import { createLogger } from "../../src/lib/logger";
 import { AdminCreditAdjustmentSchema, AdminUserListSchema, AnalyticsSchema } from "../../src/schemas/admin";
 import {
   type FakePolar,
@@ -121,6 +122,43 @@ describe("POST /api/admin/credits", () => {
       .map((r) => r.body.balance as number)
       .sort((a, b) => a - b);
     expect(afters).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  });
+
+  test("the adjustment is logged under the request's id and client address (the request's logger)", async () => {
+    const lines: string[] = [];
+    const logger = createLogger({ level: "info", destination: { write: (l: string) => void lines.push(l) } });
+    // In process every request comes from 127.0.0.1: trusted here, so X-Forwarded-For names the client.
+    const logged = await createTestApp({
+      env: { ADMIN_EMAILS: "boss@example.com", TRUSTED_PROXIES: "127.0.0.1", LOG_LEVEL: "info" },
+      overrides: { logger },
+    });
+    try {
+      const boss = await logged.signUp({ email: "boss@example.com", name: "Boss" });
+      const s = await logged.signUp();
+      const headers = { ...boss.headers, "x-request-id": "adjust-1", "x-forwarded-for": "203.0.113.9" };
+      const res = await logged.json("POST", "/api/admin/credits", {
+        body: { userId: s.userId, amount: 5, reason: "goodwill" },
+        headers,
+      });
+      expect(res.status).toBe(201);
+      const entries = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(entries.filter((l) => l.msg === "admin credit adjustment")).toEqual([
+        expect.objectContaining({
+          requestId: "adjust-1",
+          clientAddress: "203.0.113.9",
+          adminId: boss.userId,
+          userId: s.userId,
+          amount: 5,
+        }),
+      ]);
+      // The request line of the same request, written by the edge, names the same request.
+      expect(entries.find((l) => l.msg === "request" && l.requestId === "adjust-1")).toMatchObject({
+        clientAddress: "203.0.113.9",
+        status: 201,
+      });
+    } finally {
+      await logged.close();
+    }
   });
 });
 

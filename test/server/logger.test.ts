@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { createLogger, flushLogsSync, lazyChild, requestLineWriter } from "../../src/lib/logger";
+import { createLogger, flushLogsSync, requestLineWriter } from "../../src/lib/logger";
 
 function capture() {
   const lines: string[] = [];
@@ -41,7 +41,7 @@ describe("createLogger's redaction", () => {
   test("a request line written with explicit fields is the line a request's child logger wrote", () => {
     const { logger, parsed } = capture();
     const fields = { method: "GET", path: "/x", status: 200, durationMs: 1.5 };
-    lazyChild(logger, () => ({ requestId: "r1", clientAddress: "10.0.0.1" })).info(fields, "request");
+    logger.child({ requestId: "r1", clientAddress: "10.0.0.1" }).info(fields, "request");
     logger.info({ requestId: "r1", clientAddress: "10.0.0.1", ...fields }, "request");
     flushLogsSync(logger);
     const [a, b] = parsed();
