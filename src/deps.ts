@@ -49,7 +49,7 @@ export interface Deps extends Ports {
 export interface AppEnv {
   Variables: {
     deps: Deps;
-    /** The request's logger once made: read it with requestLogger(c) (src/middleware/edge.ts), which makes it. */
+    /** The request's logger once made: read it with requestLogger(c) (src/lib/request-logger.ts), which makes it. */
     logger?: Logger;
     requestId: string;
     /** The client's address (src/lib/client-address.ts), resolved on first call and then remembered. */

@@ -4,7 +4,7 @@ import { databaseAnswers, databaseUnavailable } from "../db/outage";
 import type { AppEnv } from "../deps";
 import { CLIENT_ADDRESS_HEADER } from "../lib/client-address";
 import { codeOfStatus, type ErrorCode, errorBody, noRoute, STATUS_OF } from "../lib/errors";
-import { requestLogger } from "../middleware/edge";
+import { requestLogger } from "../lib/request-logger";
 import { authOperation } from "./operations";
 
 export const AUTH_BASE_PATH = "/api/auth";

@@ -6,7 +6,7 @@ import { isLiveCredential } from "../domain/modes";
 import { type AuthUser, isAdmin } from "../domain/user";
 import { ApiError, forbidden, unauthorized } from "../lib/errors";
 import type { Logger } from "../lib/logger";
-import { requestLogger } from "../middleware/edge";
+import { requestLogger } from "../lib/request-logger";
 import { credentialCacheKey } from "./session-cache";
 
 /**

@@ -13,7 +13,7 @@ import { userOfCredentials } from "../auth/session";
 import { parseBearer } from "../auth/session-cache";
 import type { AppEnv, Deps } from "../deps";
 import { forbidden, unauthorized } from "../lib/errors";
-import { requestLogger } from "../middleware/edge";
+import { requestLogger } from "../lib/request-logger";
 import { callTool, errorResult, type ToolCaller } from "./call";
 import { deriveTools, type McpTool } from "./tools";
 

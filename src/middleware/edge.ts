@@ -3,7 +3,7 @@ import { cors } from "hono/cors";
 import { matchedRoutes } from "hono/route";
 import type { AppEnv, Deps } from "../deps";
 import { resolveClientAddress, socketAddress, trustedProxies } from "../lib/client-address";
-import { type Logger, requestLineWriter } from "../lib/logger";
+import { requestLineWriter } from "../lib/logger";
 import { bodyLimits } from "./body-limits";
 
 /**
@@ -81,7 +81,7 @@ const KNOWN_METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", 
  * them: setting them on `c.res` afterwards (as separate middlewares did) made Hono copy the finished Response
  * for each header set, and made @hono/node-server rebuild its lightweight one — the largest share of the
  * per-request cost in the profile of `GET /api/credits`. The client address and the request's logger
- * (requestLogger) are made only when something asks for them.
+ * (src/lib/request-logger.ts) are made only when something asks for them.
  */
 export function edge(deps: Deps): MiddlewareHandler<AppEnv> {
   const { config, logger, httpMetrics } = deps;
@@ -159,24 +159,6 @@ export function edge(deps: Deps): MiddlewareHandler<AppEnv> {
         userId: c.get("user")?.id,
       });
   };
-}
-
-/**
- * The request's logger: a child of the service's logger carrying the request id and the client address, made on the
- * first call and kept on the context. Most requests log nothing but their request line, so none is made for them:
- * made up front (a Proxy that made the child on first use, and its closures), it cost ~1.5 µs of the ~21 µs of CPU
- * a `GET /api/models` takes over a socket on Bun (docs/performance.md, fifth pass).
- */
-export function requestLogger(c: Context<AppEnv>): Logger {
-  const made = c.get("logger");
-  if (made) return made;
-  const { logger } = c.get("deps");
-  const clientAddress = c.get("clientAddress");
-  // An app without the edge (a test's) has no request id or address to bind.
-  if (!clientAddress) return logger;
-  const child = logger.child({ requestId: c.get("requestId"), clientAddress: clientAddress() });
-  c.set("logger", child);
-  return child;
 }
 
 /**

@@ -3,7 +3,7 @@ import { HTTPException } from "hono/http-exception";
 import { databaseUnavailable, isDatabaseUnavailable } from "../db/outage";
 import type { AppEnv } from "../deps";
 import { ApiError, errorResponse, noRoute, sendError } from "../lib/errors";
-import { requestLogger } from "./edge";
+import { requestLogger } from "../lib/request-logger";
 
 export function payloadTooLarge(c: Context, limitBytes: number): Response {
   return sendError(c, "payload_too_large", `The request body is larger than ${limitBytes} bytes.`, { limitBytes });

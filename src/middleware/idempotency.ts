@@ -5,13 +5,13 @@ import { isDatabaseUnavailable } from "../db/outage";
 import type { AppEnv } from "../deps";
 import { ApiError } from "../lib/errors";
 import type { Logger } from "../lib/logger";
+import { requestLogger } from "../lib/request-logger";
 import {
   ABANDONED_AFTER_MS,
   claimIdempotencyKey,
   releaseIdempotencyKey,
   saveIdempotentResponse,
 } from "../services/idempotency";
-import { requestLogger } from "./edge";
 
 const KEY_RE = /^[\x21-\x7e]{1,255}$/;
 const REPLAYED_HEADERS = ["location", "content-type"];

@@ -6,8 +6,8 @@ import { webhooks } from "@polar-sh/sdk/2026-04";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../deps";
 import { ApiError } from "../lib/errors";
+import { requestLogger } from "../lib/request-logger";
 import { checkEachlabsCallback } from "../services/eachlabs-callbacks";
-import { requestLogger } from "./edge";
 
 export const polarWebhooksNotConfigured = () =>
   new ApiError("service_unavailable", "Polar webhooks are not configured on this server.");

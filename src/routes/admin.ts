@@ -2,7 +2,7 @@ import type { OpenAPIHono } from "@hono/zod-openapi";
 import { currentUser } from "../auth/session";
 import type { AppEnv } from "../deps";
 import { decodeCursor } from "../lib/pagination";
-import { requestLogger } from "../middleware/edge";
+import { requestLogger } from "../lib/request-logger";
 import { defineRoute } from "../openapi/kit";
 import { jsonBody, jsonResponse } from "../openapi/responses";
 import {

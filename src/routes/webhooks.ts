@@ -1,6 +1,6 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../deps";
-import { requestLogger } from "../middleware/edge";
+import { requestLogger } from "../lib/request-logger";
 import { badPolarSignature, polarWebhooksNotConfigured } from "../middleware/webhook-guards";
 import { defineRoute, verified } from "../openapi/kit";
 import { jsonResponse } from "../openapi/responses";
