@@ -16,7 +16,8 @@ export function createApp(deps: Deps) {
   // Output copies of our own URLs (the sandbox's images) are served by this app without a socket.
   deps.selfFetch ??= (req) => Promise.resolve(app.fetch(req));
 
-  app.use("*", edge(deps));
+  // Around the app's fetch, and the body limit and preflights before every route.
+  edge(app, deps);
 
   mountAuth(app);
   registerRoutes(app);

@@ -1,3 +1,4 @@
+import type { Context } from "hono";
 import type { Auth } from "./auth/instance";
 import { createAuth } from "./auth/instance";
 import { createSessionCache, type SessionCache } from "./auth/session-cache";
@@ -46,14 +47,32 @@ export interface Deps extends Ports {
   lifecycle?: Lifecycle;
 }
 
+/**
+ * What the edge (src/middleware/edge.ts) knows of a request before the app routes it, passed to the app as its env
+ * (`c.env`): set up once per request in a plain object, where a middleware setting context variables made every
+ * request pass one more level of Hono's chain (docs/performance.md, sixth pass).
+ */
+export interface RequestScope {
+  deps: Deps;
+  /** The client's X-Request-Id when well formed, else a fresh UUID; echoed on the answer and in its log lines. */
+  requestId: string;
+  /** The client's address (src/lib/client-address.ts), resolved on first call and then remembered. */
+  clientAddress: () => string;
+  /** On Node, @hono/node-server's outgoing message: headers staged on it join whatever the route answers. */
+  outgoing: { setHeader(name: string, value: string): unknown } | undefined;
+  /** The edge's own: the context of the first handler the request reached (null until one does). */
+  context: Context<AppEnv> | null;
+  /** The edge's own: the allowed Origin the answer names, or null. */
+  allowOrigin: string | null;
+  /** The edge's own: a document a browser renders (/docs, /files, /sandbox) gets the document headers too. */
+  document: boolean;
+}
+
 export interface AppEnv {
+  Bindings: RequestScope;
   Variables: {
-    deps: Deps;
     /** The request's logger once made: read it with requestLogger(c) (src/lib/request-logger.ts), which makes it. */
     logger?: Logger;
-    requestId: string;
-    /** The client's address (src/lib/client-address.ts), resolved on first call and then remembered. */
-    clientAddress: () => string;
     user?: AuthUser;
     /** The request's Idempotency-Key once the idempotent middleware has claimed it: creates write it on the job. */
     idempotencyKey?: string;
@@ -64,11 +83,6 @@ export interface AppEnv {
     polarEvent?: VerifiedEvent;
     /** The prediction an `access: "callback"` route's token was minted for (src/middleware/webhook-guards.ts). */
     callbackPredictionId?: string;
-    /**
-     * Sets a header for whatever this request's response will be (src/middleware/edge.ts): on Node on the
-     * outgoing message, elsewhere `c.header` (staged on the context).
-     */
-    stageHeader: (name: string, value: string) => void;
   };
 }
 

@@ -119,13 +119,21 @@ export async function startServer(
   const app = createApp(deps);
   let active = 0;
   const listener = await listen(
-    async (req, env) => {
+    (req, env) => {
       active++;
+      let answer: Response | Promise<Response>;
       try {
-        return await app.fetch(req, env);
-      } finally {
+        answer = app.fetch(req, env as object);
+      } catch (err) {
         active--;
+        throw err;
       }
+      // An answer made at once (a read with no I/O: the catalog) goes back without a promise.
+      if (!(answer instanceof Promise)) {
+        active--;
+        return answer;
+      }
+      return answer.finally(() => active--);
     },
     config.HOST,
     config.PORT,

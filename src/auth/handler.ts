@@ -16,9 +16,9 @@ export const AUTH_BASE_PATH = "/api/auth";
 export function mountAuth(app: OpenAPIHono<AppEnv>) {
   app.on(["GET", "POST"], `${AUTH_BASE_PATH}/*`, async (c) => {
     if (!authOperation(c.req.method, c.req.path.slice(AUTH_BASE_PATH.length))) return noRoute(c);
-    const res = await c.get("deps").auth.handler(withClientAddress(c.req.raw, c.get("clientAddress")()));
+    const res = await c.env.deps.auth.handler(withClientAddress(c.req.raw, c.env.clientAddress()));
     // Better Auth answers a failed database call with a bare 500; when the database is down that is an outage.
-    if (res.status >= 500 && !(await databaseAnswers(c.get("deps").database))) throw databaseUnavailable();
+    if (res.status >= 500 && !(await databaseAnswers(c.env.deps.database))) throw databaseUnavailable();
     return authErrorAsEnvelope(c, res);
   });
 }

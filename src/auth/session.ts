@@ -16,7 +16,7 @@ import { credentialCacheKey } from "./session-cache";
 export async function getAuthUser(c: Context<AppEnv>): Promise<AuthUser | null> {
   if (c.get("authResolved")) return c.get("user") ?? null;
   const headers = c.req.raw.headers;
-  const user = await userOfCredentials(c.get("deps"), () => requestLogger(c), headers);
+  const user = await userOfCredentials(c.env.deps, () => requestLogger(c), headers);
   // No bearer token and no API key: the user came from the session cookie, which a browser sends along with
   // a foreign page's form or fetch. An unsafe request must then come from one of our origins.
   if (user && !credentialCacheKey(headers)) refuseCrossSiteWrite(c);
@@ -71,7 +71,7 @@ const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
  */
 function refuseCrossSiteWrite(c: Context<AppEnv>): void {
   if (SAFE_METHODS.has(c.req.method)) return;
-  const allowed = c.get("deps").config.ALLOWED_ORIGINS;
+  const allowed = c.env.deps.config.ALLOWED_ORIGINS;
   const origin = c.req.header("origin");
   const referer = c.req.header("referer");
   let from: string | undefined;

@@ -59,7 +59,8 @@ export interface ErrorBody {
 }
 
 export function errorBody(c: Context, code: ErrorCode, message: string, details?: Record<string, unknown>): ErrorBody {
-  const requestId = (c.get("requestId") as string | undefined) ?? "unknown";
+  // A request the edge did not scope (an app without it: a test's) has no id.
+  const requestId = (c.env as { requestId?: string } | undefined)?.requestId ?? "unknown";
   return { error: { code, message, requestId, ...(details ? { details } : {}) } };
 }
 

@@ -11,11 +11,11 @@ import type { Logger } from "./logger";
 export function requestLogger(c: Context<AppEnv>): Logger {
   const made = c.get("logger");
   if (made) return made;
-  const { logger } = c.get("deps");
-  const clientAddress = c.get("clientAddress");
+  const { logger } = c.env.deps;
+  const clientAddress = c.env?.clientAddress;
   // An app without the edge (a test's) has no request id or address to bind.
   if (!clientAddress) return logger;
-  const child = logger.child({ requestId: c.get("requestId"), clientAddress: clientAddress() });
+  const child = logger.child({ requestId: c.env.requestId, clientAddress: clientAddress() });
   c.set("logger", child);
   return child;
 }

@@ -57,11 +57,11 @@ export function mountMcp(
     const user = await userOfCredentials(deps, () => requestLogger(c), new Headers({ "x-api-key": key }));
     if (!user) throw unauthorized("The API key is not valid.");
     c.set("user", user);
-    const clientAddress = c.get("clientAddress")();
+    const clientAddress = c.env.clientAddress();
     const caller: ToolCaller = {
       deps,
       logger: requestLogger(c),
-      requestId: c.get("requestId"),
+      requestId: c.env.requestId,
       origin: new URL(c.req.url).origin,
       // The routes see the caller's key and the address this request came from (no proxy header to trust again).
       fetch: (req) => Promise.resolve(app.fetch(req, { requestIP: () => ({ address: clientAddress }) })),

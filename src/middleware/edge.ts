@@ -1,7 +1,8 @@
-import type { Context, MiddlewareHandler } from "hono";
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import { cors } from "hono/cors";
 import { matchedRoutes } from "hono/route";
-import type { AppEnv, Deps } from "../deps";
+import type { AppEnv, Deps, RequestScope } from "../deps";
 import { resolveClientAddress, socketAddress, trustedProxies } from "../lib/client-address";
 import { requestLineWriter } from "../lib/logger";
 import { bodyLimits } from "./body-limits";
@@ -72,93 +73,139 @@ const REQUEST_ID = /^[\w\-=]{1,200}$/;
 // Clients choose the method: anything unusual is one label value, so no caller can grow the series set.
 const KNOWN_METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
 
+/** The app the edge goes around: its fetch, its path parser, and its routes' registration. */
+type EdgedApp = Pick<OpenAPIHono<AppEnv>, "fetch" | "getPath" | "on">;
+
 /**
- * What every request passes before its route, as one middleware: the request id, the deps, the client
- * address and a request-scoped logger on the context; security and CORS headers; the body limit; then, after
- * the route, the request metric and one log line.
+ * What every request passes around the app: the request id, the client address and the deps in the request's scope
+ * (the app's env: `c.env`, src/deps.ts); security and CORS headers; the body limit of writes and the answer to a
+ * browser's preflight; then, after the route, the request metric and one log line.
  *
- * Response headers are staged on the context before the route runs, so the route's own response is built with
- * them: setting them on `c.res` afterwards (as separate middlewares did) made Hono copy the finished Response
- * for each header set, and made @hono/node-server rebuild its lightweight one — the largest share of the
- * per-request cost in the profile of `GET /api/credits`. The client address and the request's logger
- * (src/lib/request-logger.ts) are made only when something asks for them.
+ * It wraps `app.fetch` rather than being a middleware of every route: a middleware on `*` made every request, a
+ * read of the catalog included, pass one more level of Hono's chain, with its closure, promise and context
+ * variables (~2 µs of the ~21 µs a `GET /api/models` cost over a socket: docs/performance.md, sixth pass). A read
+ * with no middleware of its own now goes straight to its handler, and its answer comes back without a promise.
+ *
+ * Response headers are staged before the route runs (`enterRoute`, called by the router as the first handler of
+ * the request starts), so the route's own response is built with them, and a header the route sets itself wins:
+ * setting them on the finished Response instead made Hono copy it for each header, and made @hono/node-server
+ * rebuild its lightweight one. The client address and the request's logger (src/lib/request-logger.ts) are made
+ * only when something asks for them.
  */
-export function edge(deps: Deps): MiddlewareHandler<AppEnv> {
+export function edge(app: EdgedApp, deps: Deps): void {
   const { config, logger, httpMetrics } = deps;
   const trusted = trustedProxies(config.TRUSTED_PROXIES);
   const allowed = new Set(config.ALLOWED_ORIGINS);
-  const limits = bodyLimits(config.BODY_LIMIT_BYTES);
   const writeRequestLine = requestLineWriter(logger);
+  // Methods that may carry a body pass the limit (asked of the method, not of `req.body`: see withoutUnframedBody).
+  // They have middleware of their own anyway; these run first, and answer by themselves when they refuse.
+  app.on(["POST", "PUT", "PATCH", "DELETE"], "*", bodyLimits(config.BODY_LIMIT_BYTES));
   // Preflights are rare: they keep hono/cors, configured as the headers above say.
-  const preflight = cors({
-    origin: (origin) => (allowed.has(origin) ? origin : null),
-    credentials: true,
-    allowHeaders: CORS_ALLOW_HEADERS,
-    allowMethods: CORS_ALLOW_METHODS,
-    exposeHeaders: CORS_EXPOSED,
-    maxAge: CORS_MAX_AGE_S,
-  });
+  app.on(
+    "OPTIONS",
+    "*",
+    cors({
+      origin: (origin) => (allowed.has(origin) ? origin : null),
+      credentials: true,
+      allowHeaders: CORS_ALLOW_HEADERS,
+      allowMethods: CORS_ALLOW_METHODS,
+      exposeHeaders: CORS_EXPOSED,
+      maxAge: CORS_MAX_AGE_S,
+    }),
+  );
 
-  return async (c, next) => {
+  const routed = app.fetch;
+  app.fetch = (req, env, executionCtx) => {
     const started = performance.now();
-    const req = c.req.raw;
     const given = req.headers.get("x-request-id");
-    const requestId = given && REQUEST_ID.test(given) ? given : crypto.randomUUID();
-    c.set("requestId", requestId);
-    c.set("deps", deps);
-    let address: string | undefined;
-    const clientAddress = () =>
-      (address ??= resolveClientAddress(socketAddress(req, c.env), req.headers.get("x-forwarded-for"), trusted));
-    c.set("clientAddress", clientAddress);
-
     const origin = req.headers.get("origin");
-    const allowOrigin = origin && allowed.has(origin) ? origin : null;
-    const document = DOCUMENT_PATHS.some((p) => c.req.path.startsWith(p));
-    const outgoing = nodeResponse(c);
-    const stageHeader = outgoing ? (name: string, value: string) => void outgoing.setHeader(name, value) : c.header;
-    c.set("stageHeader", stageHeader);
-    writeHeaders(stageHeader, requestId, allowOrigin, document);
-    // hono/cors adds it to a preflight itself.
-    if (req.method !== "OPTIONS") stageHeader("Vary", "Origin");
-    // Methods that may carry a body pass the limit (asked of the method, not of `req.body`: see withoutUnframedBody).
-    if (req.method !== "GET" && req.method !== "HEAD") {
-      // A middleware called here that answers by itself (a preflight, a 413) returns its Response, as in a chain.
-      const answered = req.method === "OPTIONS" ? await preflight(c, next) : await limits(c, next);
-      if (answered instanceof Response) c.res = answered;
-    } else {
-      await next();
-    }
-    // A route that answered with a Response it made itself (not through the context) has not got them yet. On
-    // Node they are on the outgoing message already, whatever the Response.
-    if (!outgoing && !c.res.headers.has("strict-transport-security")) {
-      const headers = c.res.headers;
-      writeHeaders((name, value) => headers.set(name, value), requestId, allowOrigin, document);
-      headers.append("Vary", "Origin");
-    } else if (allowOrigin) {
-      // A Response that names its own exposed headers (Better Auth's bearer plugin: only `set-auth-token`) would
-      // win over the staged list on Node, and a page could no longer read X-Request-Id or RateLimit-* there.
-      const exposed = c.res.headers.get("access-control-expose-headers");
-      if (exposed !== null && exposed !== CORS_EXPOSE_HEADERS) exposeAll(c);
-    }
-
-    const status = c.res.status;
-    const ms = performance.now() - started;
-    const method = KNOWN_METHODS.has(req.method) ? req.method : "OTHER";
-    httpMetrics.observe(method, routeLabel(c), status, ms / 1000);
-    // The request's own logger would carry requestId and clientAddress as a child's bindings; written with the same
-    // fields first, the line is the same, without a child logger per request (src/lib/logger.ts: requestLineWriter).
-    const level = status >= 500 ? "error" : "info";
-    if (logger.isLevelEnabled(level))
-      writeRequestLine(level, {
-        requestId,
-        clientAddress: clientAddress(),
-        method: req.method,
-        path: c.req.path,
-        status,
-        durationMs: Math.round(ms * 10) / 10,
-        userId: c.get("user")?.id,
-      });
+    const path = app.getPath(req);
+    let address: string | undefined;
+    const scope: RequestScope = {
+      deps,
+      requestId: given && REQUEST_ID.test(given) ? given : crypto.randomUUID(),
+      clientAddress: () =>
+        (address ??= resolveClientAddress(socketAddress(req, env), req.headers.get("x-forwarded-for"), trusted)),
+      outgoing: nodeOutgoing(env),
+      context: null,
+      allowOrigin: origin && allowed.has(origin) ? origin : null,
+      document: DOCUMENT_PATHS.some((p) => path.startsWith(p)),
+    };
+    // On Node the headers go on the outgoing message now, whatever answers.
+    const { outgoing } = scope;
+    if (outgoing) stageEdgeHeaders((name, value) => void outgoing.setHeader(name, value), scope, req.method);
+    const answered = routed(req, scope, executionCtx);
+    const leave = (res: Response): Response => {
+      res = withEdgeHeaders(res, scope);
+      const status = res.status;
+      const ms = performance.now() - started;
+      const method = KNOWN_METHODS.has(req.method) ? req.method : "OTHER";
+      const { context } = scope;
+      httpMetrics.observe(method, context ? routeLabel(context) : "unmatched", status, ms / 1000);
+      // The request's own logger would carry requestId and clientAddress as a child's bindings; written with the
+      // same fields first, the line is the same, without a child logger per request (src/lib/logger.ts).
+      const level = status >= 500 ? "error" : "info";
+      if (logger.isLevelEnabled(level))
+        writeRequestLine(level, {
+          requestId: scope.requestId,
+          clientAddress: scope.clientAddress(),
+          method: req.method,
+          path,
+          status,
+          durationMs: Math.round(ms * 10) / 10,
+          userId: context?.get("user")?.id,
+        });
+      return res;
+    };
+    return answered instanceof Promise ? answered.then(leave) : leave(answered);
   };
+}
+
+/**
+ * The request reaches its first handler (the router calls this, src/openapi/kit.ts): the edge keeps its context
+ * (for the route label and the user of the log line) and, but on Node, stages its headers on it.
+ */
+export function enterRoute(c: Context<AppEnv>): void {
+  const scope = c.env;
+  scope.context = c;
+  if (!scope.outgoing) stageEdgeHeaders(c.header, scope, c.req.method);
+}
+
+/**
+ * Sets a header for whatever this request's answer will be: on Node on the outgoing message, elsewhere staged on the
+ * context. A header the route sets itself wins either way.
+ */
+export function stageHeader(c: Context<AppEnv>, name: string, value: string): void {
+  const outgoing = c.env?.outgoing;
+  if (outgoing) outgoing.setHeader(name, value);
+  else c.header(name, value);
+}
+
+function stageEdgeHeaders(set: (name: string, value: string) => void, scope: RequestScope, method: string): void {
+  writeHeaders(set, scope.requestId, scope.allowOrigin, scope.document);
+  // hono/cors adds it to a preflight itself.
+  if (method !== "OPTIONS") set("Vary", "Origin");
+}
+
+/**
+ * The answer with the edge's headers: a route that answered with a Response it made itself (not through the
+ * context), or a request no route took, has not got them yet. On Node they are on the outgoing message already,
+ * whatever the Response.
+ */
+function withEdgeHeaders(res: Response, scope: RequestScope): Response {
+  if (!scope.outgoing && !res.headers.has("strict-transport-security"))
+    return mutable(res, (headers) => {
+      writeHeaders((name, value) => headers.set(name, value), scope.requestId, scope.allowOrigin, scope.document);
+      headers.append("Vary", "Origin");
+    });
+  // A Response that names its own exposed headers (Better Auth's bearer plugin: only `set-auth-token`) would win
+  // over the staged list on Node, and a page could no longer read X-Request-Id or RateLimit-* there.
+  if (scope.allowOrigin) {
+    const exposed = res.headers.get("access-control-expose-headers");
+    if (exposed !== null && exposed !== CORS_EXPOSE_HEADERS)
+      return mutable(res, (headers) => headers.set("Access-Control-Expose-Headers", CORS_EXPOSE_HEADERS));
+  }
+  return res;
 }
 
 /**
@@ -182,14 +229,15 @@ function writeHeaders(
   }
 }
 
-function exposeAll(c: Context): void {
+/** The Response with `change` made to its headers, on a copy when they are immutable (a fetched Response's). */
+function mutable(res: Response, change: (headers: Headers) => void): Response {
   try {
-    c.res.headers.set("Access-Control-Expose-Headers", CORS_EXPOSE_HEADERS);
+    change(res.headers);
+    return res;
   } catch {
-    // Immutable headers (a fetched Response): a copy.
-    const res = new Response(c.res.body, c.res);
-    res.headers.set("Access-Control-Expose-Headers", CORS_EXPOSE_HEADERS);
-    c.res = res;
+    const copy = new Response(res.body, res);
+    change(copy.headers);
+    return copy;
   }
 }
 
@@ -198,8 +246,8 @@ function exposeAll(c: Context): void {
  * (the route's own headers win), and cost a property write, where staging them on the context built an undici
  * Headers object per request and made the adapter convert it back.
  */
-function nodeResponse(c: Context): { setHeader(name: string, value: string): unknown } | undefined {
-  const outgoing = (c.env as { outgoing?: { setHeader?: unknown; headersSent?: boolean } } | undefined)?.outgoing;
+function nodeOutgoing(env: unknown): RequestScope["outgoing"] {
+  const outgoing = (env as { outgoing?: { setHeader?: unknown; headersSent?: boolean } } | undefined)?.outgoing;
   return outgoing && typeof outgoing.setHeader === "function" && !outgoing.headersSent
     ? (outgoing as { setHeader(name: string, value: string): unknown })
     : undefined;
@@ -211,7 +259,8 @@ function routeLabel(c: Context): string {
   const routes = matchedRoutes(c);
   for (let i = routes.length - 1; i >= 0; i--) {
     const r = routes[i];
-    if (r && r.method !== "ALL") return r.path;
+    // The edge's own handlers of writes and preflights are on every path ("*"): not a route's.
+    if (r && r.method !== "ALL" && r.path !== "*") return r.path;
   }
   return "unmatched";
 }

@@ -15,10 +15,7 @@ export const notFoundHandler: NotFoundHandler<AppEnv> = noRoute;
 export const errorHandler: ErrorHandler<AppEnv> = (err, c) => {
   if (err instanceof ApiError) return errorResponse(c, err);
   if (isDatabaseUnavailable(err)) {
-    (c.get("deps") ? requestLogger(c) : undefined)?.warn(
-      { err, requestId: c.get("requestId") },
-      "database unavailable",
-    );
+    (c.env?.deps ? requestLogger(c) : undefined)?.warn({ err, requestId: c.env?.requestId }, "database unavailable");
     return errorResponse(c, databaseUnavailable());
   }
   if (err instanceof HTTPException) {
@@ -30,14 +27,14 @@ export const errorHandler: ErrorHandler<AppEnv> = (err, c) => {
       });
     }
     if (status === 401) return sendError(c, "unauthorized", "Authentication required.");
-    if (status === 413) return payloadTooLarge(c, c.get("deps").config.BODY_LIMIT_BYTES);
+    if (status === 413) return payloadTooLarge(c, c.env.deps.config.BODY_LIMIT_BYTES);
     if (status === 415)
       return sendError(c, "validation_error", "Send the request body as JSON with Content-Type: application/json.", {
         issues: [{ path: "", message: "Content-Type must be application/json" }],
       });
   }
-  const log = c.get("deps") ? requestLogger(c) : undefined;
-  log?.error({ err, requestId: c.get("requestId") }, "unhandled error");
+  const log = c.env?.deps ? requestLogger(c) : undefined;
+  log?.error({ err, requestId: c.env?.requestId }, "unhandled error");
   return sendError(
     c,
     "internal_error",

@@ -35,7 +35,7 @@ export function idempotent(scope: string) {
       throw new ApiError("validation_error", "Idempotency-Key must be 1–255 printable ASCII characters.", {
         issues: [{ path: "Idempotency-Key", message: "Must be 1–255 printable ASCII characters without spaces" }],
       });
-    const { db, clock } = c.get("deps");
+    const { db, clock } = c.env.deps;
     const user = currentUser(c);
     // Test mode: a key used with a test API key and the same key used live are two different keys.
     const k = { userId: user.id, scope: user.livemode ? scope : `test:${scope}`, key };
@@ -61,10 +61,10 @@ export function idempotent(scope: string) {
         { scope, status: existing.responseStatus, firstRequestId: firstError?.requestId },
         "idempotent replay",
       );
-      const replayed = firstError ? { error: { ...firstError, requestId: c.get("requestId") } } : existing.responseBody;
+      const replayed = firstError ? { error: { ...firstError, requestId: c.env.requestId } } : existing.responseBody;
       const headers = new Headers(existing.responseHeaders ?? {});
       headers.set("Idempotent-Replayed", "true");
-      headers.set("X-Request-Id", c.get("requestId"));
+      headers.set("X-Request-Id", c.env.requestId);
       // Through the context, so the headers staged for every response (src/middleware/edge.ts) are on it too.
       return c.newResponse(JSON.stringify(replayed), { status: existing.responseStatus as 200, headers });
     }

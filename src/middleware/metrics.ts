@@ -9,7 +9,7 @@ import { ApiError, noRoute } from "../lib/errors";
  * production without one it is not served at all (404, as an unknown route). Open otherwise (development).
  */
 export const requireMetricsToken = createMiddleware<AppEnv>(async (c, next) => {
-  const { METRICS_TOKEN: expected, NODE_ENV } = c.get("deps").config;
+  const { METRICS_TOKEN: expected, NODE_ENV } = c.env.deps.config;
   if (!expected && NODE_ENV === "production") return noRoute(c);
   if (expected && !sameSecret(parseBearer(c.req.header("authorization")) ?? "", expected))
     throw new ApiError("unauthorized", "Send the metrics token as Authorization: Bearer <METRICS_TOKEN>.");

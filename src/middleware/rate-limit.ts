@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import { getAuthUser } from "../auth/session";
 import type { AppEnv } from "../deps";
 import { ApiError } from "../lib/errors";
+import { stageHeader } from "./edge";
 
 /** callback: a provider's completion callbacks, counted per client address (no user credentials there). */
 export type RateLimitTier = "strict" | "moderate" | "poll" | "callback";
@@ -24,10 +25,10 @@ const LIMIT_SETTING = {
 export function rateLimitCheck(tier: RateLimitTier): (c: Context<AppEnv>) => Promise<void> {
   const setting = LIMIT_SETTING[tier];
   return async (c) => {
-    const { config, rateLimitStore, clock } = c.get("deps");
+    const { config, rateLimitStore, clock } = c.env.deps;
     const limit = config[setting];
     const user = tier === "callback" ? null : await getAuthUser(c);
-    const who = user ? `u:${user.id}` : `ip:${c.get("clientAddress")()}`;
+    const who = user ? `u:${user.id}` : `ip:${c.env.clientAddress()}`;
     const now = clock.now().getTime();
     const { count, resetAt } = await rateLimitStore.hit(`${tier}:${who}`, WINDOW_MS, now);
     const reset = Math.max(0, Math.ceil((resetAt - now) / 1000));
@@ -46,9 +47,8 @@ export function rateLimitCheck(tier: RateLimitTier): (c: Context<AppEnv>) => Pro
       );
     }
     // Staged before the route, so its response is built with them (src/middleware/edge.ts says why).
-    const stageHeader = c.get("stageHeader");
-    stageHeader("RateLimit-Limit", String(limit));
-    stageHeader("RateLimit-Remaining", remaining);
-    stageHeader("RateLimit-Reset", String(reset));
+    stageHeader(c, "RateLimit-Limit", String(limit));
+    stageHeader(c, "RateLimit-Remaining", remaining);
+    stageHeader(c, "RateLimit-Reset", String(reset));
   };
 }

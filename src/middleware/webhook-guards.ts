@@ -21,7 +21,7 @@ export const badPolarSignature = () =>
 export const verifyPolarSignature = createMiddleware<AppEnv>(async (c, next) => {
   // The signature covers the exact bytes: read them before anything parses the body.
   const rawBody = await c.req.text();
-  const secret = c.get("deps").config.POLAR_WEBHOOK_SECRET;
+  const secret = c.env.deps.config.POLAR_WEBHOOK_SECRET;
   if (!secret) throw polarWebhooksNotConfigured();
   const headers = {
     "webhook-id": c.req.header("webhook-id") ?? "",
@@ -56,7 +56,7 @@ export const verifyPolarSignature = createMiddleware<AppEnv>(async (c, next) => 
  */
 export const verifyEachlabsCallback = createMiddleware<AppEnv>(async (c, next) => {
   const predictionId = c.req.query("prediction") ?? "";
-  checkEachlabsCallback(c.get("deps"), predictionId, c.req.query("token") ?? "");
+  checkEachlabsCallback(c.env.deps, predictionId, c.req.query("token") ?? "");
   c.set("callbackPredictionId", predictionId);
   await next();
 });

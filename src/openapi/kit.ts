@@ -9,10 +9,16 @@
 import { createRoute, OpenAPIHono, type RouteConfig } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
 import { createMiddleware } from "hono/factory";
+import type { Router } from "hono/router";
+import { RegExpRouter } from "hono/router/reg-exp-router";
+import { SmartRouter } from "hono/router/smart-router";
+import { TrieRouter } from "hono/router/trie-router";
+import type { RouterRoute } from "hono/types";
 import { currentUser, ensureAdmin, ensureUser } from "../auth/session";
 import type { AppEnv, Deps } from "../deps";
 import { forbidden, noRoute, notFound, sendError } from "../lib/errors";
 import { isUuid } from "../lib/validation";
+import { enterRoute, stageHeader } from "../middleware/edge";
 import { idempotent } from "../middleware/idempotency";
 import { requireMetricsToken } from "../middleware/metrics";
 import { type RateLimitTier, rateLimitCheck } from "../middleware/rate-limit";
@@ -83,7 +89,7 @@ const noStoreHeader = {
   },
 } as const;
 /** Staged before the route, so a route that sets its own Cache-Control replaces it (src/middleware/edge.ts). */
-const noStore: Check = (c) => c.get("stageHeader")("Cache-Control", NO_STORE);
+const noStore: Check = (c) => stageHeader(c, "Cache-Control", NO_STORE);
 
 /**
  * How an `access: "owner"` route finds the resource it acts on. The kit reads the path parameter `param`
@@ -112,7 +118,7 @@ function resolveOwner(resolver: OwnerResolver): Check {
     const user = currentUser(c);
     const id = c.req.param(param);
     if (!isUuid(id)) throw notFound(resolver.name);
-    const row = await resolver.load(c.get("deps"), id);
+    const row = await resolver.load(c.env.deps, id);
     // Test mode: an object of the other mode does not exist for this caller (test keys, live credentials).
     if (!row || row.livemode !== user.livemode) throw notFound(resolver.name);
     if (row.userId !== user.id) throw forbidden(`This ${what} belongs to another user.`);
@@ -246,9 +252,35 @@ export function defineRoute<const R extends KitRoute>(spec: R) {
   } as RouteConfig) as unknown as Defined<R> & { getRoutingPath(): string };
 }
 
+type Entry = [MiddlewareHandler<AppEnv>, RouterRoute];
+
+/**
+ * Hono's default router, with every handler told to the edge when a request reaches it first: that is where the edge
+ * (src/middleware/edge.ts, around the app's fetch) learns the request's context and stages its headers, without a
+ * middleware on `*` in every request's chain.
+ */
+function enteringRouter(): Router<Entry> {
+  const routes: Router<Entry> = new SmartRouter<Entry>({ routers: [new RegExpRouter(), new TrieRouter()] });
+  return {
+    name: routes.name,
+    add(method, path, [handler, route]) {
+      routes.add(method, path, [
+        (c, next) => {
+          // Only a request the edge scoped: an app without the edge (a test's) has another env, or none.
+          if (c.env?.context === null) enterRoute(c);
+          return handler(c, next);
+        },
+        route,
+      ]);
+    },
+    match: (method, path) => routes.match(method, path),
+  };
+}
+
 /** The router routes register on: one defaultHook turns Zod failures into our 400 envelope. */
 export function createRouter() {
   return new OpenAPIHono<AppEnv>({
+    router: enteringRouter(),
     defaultHook: (result, c) => {
       if (result.success) return;
       // A path id that cannot name anything (too long, wrong shape) is an unknown id: 404.

@@ -68,7 +68,7 @@ export function registerAdminRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(adjustCredits, async (c) => {
     const body = c.req.valid("json");
     const admin = currentUser(c);
-    const { transaction, balance } = await adjustCreditsByAdmin(c.get("deps").db, {
+    const { transaction, balance } = await adjustCreditsByAdmin(c.env.deps.db, {
       userId: body.userId,
       amount: body.amount,
       reason: body.reason,
@@ -86,14 +86,14 @@ export function registerAdminRoutes(app: OpenAPIHono<AppEnv>) {
 
   app.openapi(listUsers, async (c) => {
     const { limit, cursor, search } = c.req.valid("query");
-    const result = await listUsersWithBalance(c.get("deps").db, { limit, cursor: decodeCursor(cursor), search });
+    const result = await listUsersWithBalance(c.env.deps.db, { limit, cursor: decodeCursor(cursor), search });
     return c.json({ data: result.data.map(toAdminUser), nextCursor: result.nextCursor }, 200);
   });
 
   app.openapi(analytics, async (c) => {
     const q = c.req.valid("query");
-    const range = analyticsRange(q, c.get("deps").clock.now());
-    const body = await computeAnalytics(c.get("deps").db, range, q.livemode !== "false");
+    const range = analyticsRange(q, c.env.deps.clock.now());
+    const body = await computeAnalytics(c.env.deps.db, range, q.livemode !== "false");
     return c.json(respond(AnalyticsSchema, body), 200);
   });
 }

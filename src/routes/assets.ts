@@ -108,11 +108,11 @@ const get = defineRoute({
 export function registerAssetRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(kinds, (c) => {
     c.header("Cache-Control", "public, max-age=300");
-    return c.json(toAssetKindList(c.get("deps").config.ASSET_CREDITS), 200);
+    return c.json(toAssetKindList(c.env.deps.config.ASSET_CREDITS), 200);
   });
 
   app.openapi(create, async (c) => {
-    const deps = c.get("deps");
+    const deps = c.env.deps;
     const row = await createAsset(
       deps,
       currentUser(c),
@@ -126,14 +126,14 @@ export function registerAssetRoutes(app: OpenAPIHono<AppEnv>) {
   });
 
   app.openapi(listForPrediction, async (c) => {
-    const deps = c.get("deps");
+    const deps = c.env.deps;
     const source = owned(c, ownPrediction);
     const page = await listAssets(deps.db, { predictionId: source.id }, c.req.valid("query"));
     return c.json({ data: page.data.map((r) => toAsset(r, deps.storage.publicUrl)), nextCursor: page.nextCursor }, 200);
   });
 
   app.openapi(list, async (c) => {
-    const deps = c.get("deps");
+    const deps = c.env.deps;
     const page = await listAssets(
       deps.db,
       { userId: currentUser(c).id, livemode: currentUser(c).livemode },
@@ -143,7 +143,7 @@ export function registerAssetRoutes(app: OpenAPIHono<AppEnv>) {
   });
 
   app.openapi(get, async (c) => {
-    const deps = c.get("deps");
+    const deps = c.env.deps;
     const wait = parsePreferWait(c.req.valid("header").prefer);
     const signal = wait ? c.req.raw.signal : undefined;
     const row = await readOwnedAsset(deps, owned(c, ownAsset), wait ?? 0, signal);

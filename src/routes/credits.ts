@@ -96,19 +96,19 @@ const testTopUp = defineRoute({
 export function registerCreditRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(getBalance, async (c) => {
     const user = currentUser(c);
-    const summary = await getCreditSummary(c.get("deps").db, user.id, user.livemode);
+    const summary = await getCreditSummary(c.env.deps.db, user.id, user.livemode);
     return c.json(respond(CreditBalanceSchema, { ...summary, livemode: user.livemode }), 200);
   });
 
   app.openapi(listPackages, (c) => {
-    const { config, polar } = c.get("deps");
+    const { config, polar } = c.env.deps;
     return c.json({ data: config.CREDIT_PACKAGES.map((p) => toCreditPackage(p, polar !== null)) }, 200);
   });
 
   app.openapi(listTransactions, async (c) => {
     const { limit, cursor } = c.req.valid("query");
     const user = currentUser(c);
-    const result = await listCreditTransactions(c.get("deps").db, user.id, {
+    const result = await listCreditTransactions(c.env.deps.db, user.id, {
       livemode: user.livemode,
       limit,
       cursor: decodeCursor(cursor),
@@ -117,7 +117,7 @@ export function registerCreditRoutes(app: OpenAPIHono<AppEnv>) {
   });
 
   app.openapi(testTopUp, async (c) => {
-    const { db, config } = c.get("deps");
+    const { db, config } = c.env.deps;
     const user = currentUser(c);
     if (user.livemode) throw forbidden("Test credits are topped up with a test API key (logo_test_…).");
     const { summary } = await topUpTestCredits(db, user.id, config.TEST_CREDITS);
@@ -129,7 +129,7 @@ export function registerCreditRoutes(app: OpenAPIHono<AppEnv>) {
       throw forbidden(
         "Credits cannot be bought with a test key; top up the test balance with POST /api/credits/test-top-up.",
       );
-    const checkout = await startPurchase(c.get("deps"), currentUser(c), c.req.valid("json"));
+    const checkout = await startPurchase(c.env.deps, currentUser(c), c.req.valid("json"));
     return c.json(toCheckout(checkout), 201);
   });
 }

@@ -101,7 +101,7 @@ const assetEvents = defineRoute({
 
 /** The SSE answer: the slot is taken before the stream starts, so over the limit is a plain 429 envelope. */
 function sse(c: Context<AppEnv>, job: Omit<JobStream, "slot" | "lastEventId">) {
-  const deps = c.get("deps");
+  const deps = c.env.deps;
   const slot = deps.streams.open(currentUser(c).id);
   const lastEventId = parseLastEventId(c.req.header("last-event-id"));
   const res = streamSSE(c, (stream) => runJobStream(deps, stream, { ...job, slot, lastEventId }));
@@ -114,7 +114,7 @@ function sse(c: Context<AppEnv>, job: Omit<JobStream, "slot" | "lastEventId">) {
 
 export function registerEventRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(predictionEvents, (c) => {
-    const deps = c.get("deps");
+    const deps = c.env.deps;
     const { id, livemode } = owned(c, ownPredictionView);
     // A provider without completion callbacks is only heard by asking it: then re-read (and so refresh) about as
     // often as a `Prefer: wait` does; otherwise the change signal carries every change.
@@ -131,7 +131,7 @@ export function registerEventRoutes(app: OpenAPIHono<AppEnv>) {
   });
 
   app.openapi(assetEvents, (c) => {
-    const deps = c.get("deps");
+    const deps = c.env.deps;
     const { id } = owned(c, ownAsset);
     return sse(c, {
       type: "asset",

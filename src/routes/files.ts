@@ -72,7 +72,7 @@ export function registerFileRoutes(app: OpenAPIHono<AppEnv>) {
         issues: [{ path: "download", message: `must end with .${extension(key)}` }],
       });
     // Streamed from storage: a request holds a few chunks of the file in memory, never the whole of it.
-    const file = contentType ? await c.get("deps").storage.stream(key) : null;
+    const file = contentType ? await c.env.deps.storage.stream(key) : null;
     if (!contentType || !file) throw notFound("File");
     c.header("Content-Type", contentType);
     c.header("Content-Length", String(file.size));

@@ -48,7 +48,7 @@ const get = defineRoute({
 
 export function registerGenerationRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(list, async (c) => {
-    const page = await listPredictions(c.get("deps").db, currentUser(c), c.req.valid("query"));
+    const page = await listPredictions(c.env.deps.db, currentUser(c), c.req.valid("query"));
     return c.json({ data: page.data.map(toPrediction), nextCursor: page.nextCursor }, 200);
   });
 

@@ -22,7 +22,7 @@ const health = defineRoute({
 
 export function registerHealthRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(health, async (c) => {
-    const body = await checkHealth(c.get("deps"));
+    const body = await checkHealth(c.env.deps);
     c.header("Cache-Control", "no-store");
     return body.status === "down" ? c.json(body, 503) : c.json(body, 200);
   });

@@ -38,7 +38,7 @@ const metrics = defineRoute({
 
 export function registerMetricsRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(metrics, async (c) => {
-    const { db, logger, startedAt, clock, httpMetrics, webhookMetrics, eventLoopLag } = c.get("deps");
+    const { db, logger, startedAt, clock, httpMetrics, webhookMetrics, eventLoopLag } = c.env.deps;
     const uptime = Math.floor((clock.now().getTime() - startedAt.getTime()) / 1000);
     const out = [
       httpMetrics.render(),

@@ -92,7 +92,7 @@ const cancel = defineRoute({
 export function registerPredictionRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(create, async (c) => {
     const user = currentUser(c);
-    const row = await createPrediction(c.get("deps"), user, c.req.valid("json"), c.get("idempotencyKey"));
+    const row = await createPrediction(c.env.deps, user, c.req.valid("json"), c.get("idempotencyKey"));
     const body = toPrediction(row);
     c.header("Location", body.urls.get);
     return c.json(body, 201);
@@ -101,12 +101,12 @@ export function registerPredictionRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(list, async (c) => {
     const user = currentUser(c);
     const q = c.req.valid("query");
-    const page = await listPredictions(c.get("deps").db, user, q);
+    const page = await listPredictions(c.env.deps.db, user, q);
     return c.json({ data: page.data.map(toPrediction), nextCursor: page.nextCursor }, 200);
   });
 
   app.openapi(get, async (c) => {
-    const deps = c.get("deps");
+    const deps = c.env.deps;
     const wait = parsePreferWait(c.req.valid("header").prefer);
     // The request's signal only when it may wait (on Node, asking for it builds an AbortController).
     const signal = wait ? c.req.raw.signal : undefined;
@@ -116,7 +116,7 @@ export function registerPredictionRoutes(app: OpenAPIHono<AppEnv>) {
   });
 
   app.openapi(cancel, async (c) => {
-    const row = await cancelPrediction(c.get("deps"), owned(c, ownPrediction));
+    const row = await cancelPrediction(c.env.deps, owned(c, ownPrediction));
     return c.json(toPrediction(row), 200);
   });
 }

@@ -46,7 +46,7 @@ export function registerSandboxRoutes(app: OpenAPIHono<AppEnv>) {
     const n = Number(c.req.param("file").slice(0, 1));
     const parsed = parseSandboxId(id);
     if (!parsed || n > parsed.count) throw notFound("Image");
-    const input = PredictionInputSchema.safeParse(await sandboxPredictionInput(c.get("deps").db, id));
+    const input = PredictionInputSchema.safeParse(await sandboxPredictionInput(c.env.deps.db, id));
     if (!input.success) throw notFound("Image");
     const { brandName, colors } = input.data;
     const png = rendered.get(`${id}/${n}`, () => renderSandboxLogoPng({ brandName, colors, n }));

@@ -107,7 +107,7 @@ function jobWebhooks<T extends Owned & { id: string }>(j: JobWebhooks<T>) {
       for (const w of webhooks) app.openAPIRegistry.registerWebhook(w);
       app.openapi(list, async (c) => {
         const job = owned(c, j.owner);
-        const page = await listWebhookDeliveries(c.get("deps").db, { type: j.type, id: job.id }, c.req.valid("query"));
+        const page = await listWebhookDeliveries(c.env.deps.db, { type: j.type, id: job.id }, c.req.valid("query"));
         return c.json({ data: page.data.map(toWebhookDelivery), nextCursor: page.nextCursor }, 200);
       });
     },
@@ -160,11 +160,11 @@ export function registerWebhookDeliveryRoutes(app: OpenAPIHono<AppEnv>) {
 
   app.openapi(getSecret, async (c) => {
     const user = currentUser(c);
-    return c.json({ key: await getSigningSecret(c.get("deps"), user.id) }, 200);
+    return c.json({ key: await getSigningSecret(c.env.deps, user.id) }, 200);
   });
 
   app.openapi(rotateSecret, async (c) => {
     const user = currentUser(c);
-    return c.json({ key: await rotateSigningSecret(c.get("deps"), user.id) }, 200);
+    return c.json({ key: await rotateSigningSecret(c.env.deps, user.id) }, 200);
   });
 }

@@ -70,7 +70,7 @@ function registerEachlabsCallbackRoute(app: OpenAPIHono<AppEnv>) {
     eachlabsCallback,
     async (c) => {
       const predictionId = verified(c, "callbackPredictionId");
-      const row = await receiveEachlabsCallback(c.get("deps"), predictionId);
+      const row = await receiveEachlabsCallback(c.env.deps, predictionId);
       requestLogger(c).info({ predictionId, status: row.status }, "eachlabs callback");
       return c.json({ received: true as const }, 200);
     },
@@ -91,7 +91,7 @@ export function registerWebhookRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(
     polarWebhook,
     async (c) => {
-      const { config, db, clock } = c.get("deps");
+      const { config, db, clock } = c.env.deps;
       await processPolarEvent({ db, config, clock, logger: requestLogger(c) }, verified(c, "polarEvent"));
       return c.json({ received: true as const }, 202);
     },
@@ -99,7 +99,7 @@ export function registerWebhookRoutes(app: OpenAPIHono<AppEnv>) {
       // Malformed webhook-* headers can only be a bad signature: the same answers as the signature check
       // (503 when webhooks are not configured, else 403), never a 400 that would tell Polar to fix the request.
       if (result.success) return undefined;
-      if (!c.get("deps").config.POLAR_WEBHOOK_SECRET) throw polarWebhooksNotConfigured();
+      if (!c.env.deps.config.POLAR_WEBHOOK_SECRET) throw polarWebhooksNotConfigured();
       requestLogger(c).warn({ reason: "malformed webhook headers" }, "polar webhook rejected");
       throw badPolarSignature();
     },

@@ -125,10 +125,11 @@ describe("Better Auth errors use the Error envelope", () => {
 
   // Better Auth's limiter and its 5xx cannot be provoked in the test environment (the limiter is on only
   // in production): feed the rewrite the exact responses Better Auth builds.
-  const fakeVariables: Record<string, unknown> = { requestId: "req-1", logger: createLogger({ level: "silent" }) };
+  const fakeVariables: Record<string, unknown> = { logger: createLogger({ level: "silent" }) };
   const fakeContext = {
     get: (key: string) => fakeVariables[key],
     var: fakeVariables,
+    env: { requestId: "req-1" },
   } as unknown as Context<AppEnv>;
 
   test("Better Auth's 429 becomes rate_limited with Retry-After, keeping its headers", async () => {

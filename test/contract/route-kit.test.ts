@@ -37,7 +37,7 @@ const thing: OwnerResolver<{ userId: string; livemode: boolean; label: string }>
 const ran: string[] = [];
 const ack = { 200: jsonResponse(WebhookAckSchema, "ok") };
 const app = createRouter();
-app.use("*", edge(t.deps));
+edge(app, t.deps);
 app.onError(errorHandler);
 app.openapi(defineRoute({ method: "post", path: "/signed", access: "signature", responses: ack }), (c) => {
   ran.push(`signature ${verified(c, "polarEvent").type}`);

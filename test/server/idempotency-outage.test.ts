@@ -19,6 +19,7 @@ let handle: DatabaseHandle;
 let down = false;
 let runs = 0;
 let app: Hono<AppEnv>;
+let deps: Deps;
 let work: "fail in the outage" | "succeed, then the outage" | "succeed" = "succeed";
 
 beforeAll(async () => {
@@ -35,13 +36,12 @@ beforeAll(async () => {
     },
   }) as Database;
   const user = { id: crypto.randomUUID() } as AuthUser;
+  deps = { db, clock: systemClock } as unknown as Deps;
   app = new Hono<AppEnv>();
   app.onError(errorHandler);
   app.use(async (c, next) => {
-    c.set("deps", { db, clock: systemClock } as unknown as Deps);
     c.set("user", user);
     c.set("logger", createLogger({ level: "silent" }));
-    c.set("requestId", crypto.randomUUID());
     await next();
   });
   app.post("/work", idempotent("test.work"), async (c) => {
@@ -59,7 +59,16 @@ afterAll(async () => {
   await handle.close();
 });
 
-const post = (key: string) => app.request("/work", { method: "POST", headers: { "idempotency-key": key }, body: "{}" });
+// The request's scope, as the edge would make it (src/middleware/edge.ts): what the middleware reads of it.
+const post = (key: string) =>
+  app.request(
+    "/work",
+    { method: "POST", headers: { "idempotency-key": key }, body: "{}" },
+    {
+      deps,
+      requestId: crypto.randomUUID(),
+    },
+  );
 
 async function eventually(f: () => Promise<boolean>, ms = 5000) {
   const end = Date.now() + ms;
