@@ -259,8 +259,8 @@ function routeLabel(c: Context): string {
   const routes = matchedRoutes(c);
   for (let i = routes.length - 1; i >= 0; i--) {
     const r = routes[i];
-    // The edge's own handlers of writes and preflights are on every path ("*"): not a route's.
-    if (r && r.method !== "ALL" && r.path !== "*") return r.path;
+    // The edge's own handlers of writes and preflights are on every path ("/*"): not a route's.
+    if (r && r.method !== "ALL" && r.path !== "/*") return r.path;
   }
   return "unmatched";
 }

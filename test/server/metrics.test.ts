@@ -38,6 +38,15 @@ describe("GET /metrics", () => {
     await open.json("GET", `/api/predictions/${created.body.id}`, { headers: s.headers });
     await open.json("GET", "/api/predictions/00000000-0000-4000-8000-000000000000", { headers: s.headers });
     await open.fetch("/no/such/path/123");
+    // Writes and preflights pass the edge's own handlers on every path first: those are not the route.
+    await open.fetch("/no/such/path/456", { method: "POST", body: "{}" });
+    await open.fetch("/no/such/path/789", { method: "OPTIONS" });
+    const tooLarge = await open.fetch("/api/predictions", {
+      method: "POST",
+      headers: { ...s.headers, "content-type": "application/json" },
+      body: JSON.stringify({ brandName: "x".repeat(2 * 1024 * 1024) }),
+    });
+    expect(tooLarge.status).toBe(413);
 
     const text = await scrape(open);
     expect(text).toContain("# TYPE http_requests_total counter");
@@ -48,6 +57,9 @@ describe("GET /metrics", () => {
     expect(value(text, 'http_requests_total{method="GET",route="/api/predictions/:id",status="200"}')).toBe(1);
     expect(value(text, 'http_requests_total{method="GET",route="/api/predictions/:id",status="404"}')).toBe(1);
     expect(value(text, 'http_requests_total{method="GET",route="unmatched",status="404"}')).toBe(1);
+    expect(value(text, 'http_requests_total{method="POST",route="unmatched",status="404"}')).toBe(1);
+    expect(value(text, 'http_requests_total{method="OPTIONS",route="unmatched",status="204"}')).toBe(1);
+    expect(value(text, 'http_requests_total{method="POST",route="/api/predictions",status="413"}')).toBe(1);
     expect(text).not.toContain(created.body.id);
     expect(text).not.toContain("/no/such/path");
     expect(value(text, 'http_requests_total{method="POST",route="/api/auth/*",status="200"}')).toBeGreaterThanOrEqual(
