@@ -9,7 +9,7 @@
 import { createRoute, OpenAPIHono, type RouteConfig } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
 import { createMiddleware } from "hono/factory";
-import type { Router } from "hono/router";
+import type { Result, Router } from "hono/router";
 import { RegExpRouter } from "hono/router/reg-exp-router";
 import { SmartRouter } from "hono/router/smart-router";
 import { TrieRouter } from "hono/router/trie-router";
@@ -258,11 +258,24 @@ type Entry = [MiddlewareHandler<AppEnv>, RouterRoute];
  * Hono's default router, with every handler told to the edge when a request reaches it first: that is where the edge
  * (src/middleware/edge.ts, around the app's fetch) learns the request's context and stages its headers, without a
  * middleware on `*` in every request's chain.
+ *
+ * A path matches the same handlers every time once the app serves, so the match of a path some route names exactly
+ * (`/api/models`, not `/api/predictions/{id}`) is kept: what RegExpRouter's static map does, where the contract's
+ * `/api/assets/kinds` beside `/api/assets/{id}` leaves Hono the trie router, which walks its tree on every request.
+ * The table is bounded by the routes' own paths, whatever paths clients send.
  */
-function enteringRouter(): Router<Entry> {
+function enteringRouter(): Router<Entry> & { readonly kept: number } {
   const routes: Router<Entry> = new SmartRouter<Entry>({ routers: [new RegExpRouter(), new TrieRouter()] });
+  const statics = new Map<string, Map<string, Result<Entry>>>();
   return {
     name: routes.name,
+    /** How many matches are kept (at most one per method and path a route names). */
+    get kept() {
+      let n = 0;
+      for (const byPath of statics.values()) n += byPath.size;
+      return n;
+    },
+    // Hono's routers refuse a route added after the first match, so nothing kept can go stale.
     add(method, path, [handler, route]) {
       routes.add(method, path, [
         (c, next) => {
@@ -273,8 +286,23 @@ function enteringRouter(): Router<Entry> {
         route,
       ]);
     },
-    match: (method, path) => routes.match(method, path),
+    match(method, path) {
+      const known = statics.get(method)?.get(path);
+      if (known) return known;
+      const result = routes.match(method, path);
+      if (named(result, path)) {
+        const byPath = statics.get(method) ?? new Map<string, Result<Entry>>();
+        statics.set(method, byPath.set(path, result));
+      }
+      return result;
+    },
   };
+}
+
+/** Whether a route names this very path (its match may hold others too: `/api/assets/{id}` beside `/kinds`). */
+function named(result: Result<Entry>, path: string): boolean {
+  for (const [[, route]] of result[0]) if (route.path === path) return true;
+  return false;
 }
 
 /** The router routes register on: one defaultHook turns Zod failures into our 400 envelope. */
