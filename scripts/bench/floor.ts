@@ -1,9 +1,9 @@
 /**
- * The contract's floor: a hand-written app that answers `GET /api/models`, `GET /api/credits` and the polling read
- * of a final prediction, `GET /api/predictions/{id}`, with what the service answers (the same body, the same
- * security, cache, request-id and RateLimit-* headers, the request line as the service writes it, a metric per
- * request, the caller's bearer token looked up in memory, a rate-limit count, the service's own SQL (the credit
- * summary; the prediction's view, its owner and mode checked as the service checks them, the answer built by the
+ * The contract's floor: a hand-written app that answers `GET /api/models`, `GET /api/credits`, the first page of
+ * `GET /api/credits/transactions` and the polling read of a final prediction, `GET /api/predictions/{id}`, with what
+ * the service answers (the same body, the same security, cache, request-id and RateLimit-* headers, the request line as
+ * the service writes it, a metric per request, the caller's bearer token looked up in memory, a rate-limit count, the
+ * service's own SQL (the credit summary; the ledger page; the prediction's view, its owner and mode checked as the service checks them, the answer built by the
  * service's own toPrediction) as named statements through one pg.Pool) and nothing the design adds: no middleware
  * chain, no route kit, no validator middleware, no Drizzle at run time, no credential cache. What it costs against
  * the bare servers is what the answers themselves cost; docs/performance.md compares the service with it.
@@ -19,11 +19,13 @@ import { type Context, Hono } from "hono";
 import pg from "pg";
 import { MODELS } from "../../src/domain/models";
 import { requestLineWriter } from "../../src/lib/logger";
+import { encodeCursor } from "../../src/lib/pagination";
 import { SECURITY_HEADERS } from "../../src/middleware/edge";
+import { toCreditTransaction } from "../../src/schemas/credits";
 import { ModelSchema } from "../../src/schemas/models";
 import { toPrediction } from "../../src/schemas/predictions";
 import { setResponseValidation } from "../../src/schemas/respond";
-import { creditSummaryQuery } from "../../src/services/credits";
+import { creditSummaryQuery, creditTransactionPageQuery } from "../../src/services/credits";
 import { predictionViewQuery } from "../../src/services/predictions/queries";
 import { clientAddress, logger, serveBare } from "./serve";
 
@@ -35,6 +37,10 @@ const pool = new pg.Pool({
 });
 // The SQL text src/services/credits.ts prepares (Drizzle builds it once here; it runs no query).
 const summary = creditSummaryQuery(drizzle(pool)).toSQL().sql;
+const ledgerQuery = creditTransactionPageQuery(drizzle(pool), false);
+const ledgerSql = ledgerQuery.toSQL();
+const ledgerParams = ledgerSql.params.map((p) => (p as { name: string }).name);
+const ledgerFields = Object.keys(ledgerQuery._.selectedFields);
 const viewQuery = predictionViewQuery(drizzle(pool));
 const predictionView = viewQuery.toSQL().sql;
 // The row's fields in the order the statement selects them (rowMode "array" answers in that order).
@@ -118,6 +124,35 @@ app.get("/api/credits", async (c) => {
     livemode: true,
   });
   end(c, request, "/api/credits", id);
+  return res;
+});
+
+// The first page of the caller's ledger (the service's statement; its limit 1–100, default 20).
+app.get("/api/credits/transactions", async (c) => {
+  const request = begin(c, "no-store");
+  const id = caller(c);
+  if (!id) return unauthorized(c);
+  const limit = Number(c.req.query("limit") ?? 20);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 100) return c.json({ error: { code: "validation_error" } }, 400);
+  const values: Record<string, unknown> = { userId: id, livemode: true, limit: limit + 1 };
+  const { rows } = await pool.query({
+    name: "credit_transactions_first",
+    text: ledgerSql.sql,
+    values: ledgerParams.map((name) => values[name]),
+    rowMode: "array",
+  });
+  const data = rows
+    .slice(0, limit)
+    .map(
+      (r) =>
+        Object.fromEntries(ledgerFields.map((field, i) => [field, r[i]])) as Parameters<typeof toCreditTransaction>[0],
+    );
+  const last = data[data.length - 1];
+  const res = c.json({
+    data: data.map(toCreditTransaction),
+    nextCursor: rows.length > limit && last ? encodeCursor(last) : null,
+  });
+  end(c, request, "/api/credits/transactions", id);
   return res;
 });
 

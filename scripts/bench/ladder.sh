@@ -8,14 +8,14 @@
 #   bash scripts/bench/ladder.sh                 # Bun
 #   npm run build && RUNTIME=node bash scripts/bench/ladder.sh    # Node (node on PATH: the documented Node 24)
 #
-# Env: D (8), C (32), ROUNDS (3), TARGETS (all: ping select fmodels fcredits ffinal models credits key ledger final),
+# Env: D (8), C (32), ROUNDS (3), TARGETS (all: ping select fmodels fcredits fledger ffinal models credits key ledger final),
 # LOG_LEVEL (info), PERF_LIMIT (perf-cpu.sh's bare app: ../shared/tools/perf-limit.ts), PGURL_ADMIN.
 set -u
 P=$(cd "$(dirname "$0")/../.." && pwd)
 D=${D:-8}
 C=${C:-32}
 ROUNDS=${ROUNDS:-3}
-TARGETS=${TARGETS:-ping select fmodels fcredits ffinal models credits key ledger final}
+TARGETS=${TARGETS:-ping select fmodels fcredits fledger ffinal models credits key ledger final}
 PERF_LIMIT=${PERF_LIMIT:-$P/../shared/tools/perf-limit.ts}
 PGURL_ADMIN=${PGURL_ADMIN:-postgres://postgres@127.0.0.1:5432/postgres}
 AC="node $P/node_modules/autocannon/autocannon.js"
@@ -98,7 +98,7 @@ start 3997 DATABASE_URL="$URL" FLOOR_BEARER="$TOKEN" FLOOR_USER_ID="$USER_ID" LO
   FLOOR_RATE_LIMIT=100000000 $FLOOR_CMD
 wait_for http://127.0.0.1:3997/api/models
 # The floor must answer what the service answers, or the comparison means nothing.
-for path in /api/models /api/credits "/api/predictions/$FINAL"; do
+for path in /api/models /api/credits "/api/credits/transactions?limit=20" "/api/predictions/$FINAL"; do
   a=$(curl -s "http://127.0.0.1:3998$path" -H "Authorization: Bearer $TOKEN")
   b=$(curl -s "http://127.0.0.1:3997$path" -H "Authorization: Bearer $TOKEN")
   [ "$a" = "$b" ] || { echo "ladder: the floor answers $path differently: $b against $a" >&2; exit 1; }
@@ -112,6 +112,7 @@ for r in $(seq 1 "$ROUNDS"); do
       select) run "$r" "bare: one SELECT" 3999 /select ;;
       fmodels) run "$r" "floor: GET /api/models" 3997 /api/models ;;
       fcredits) run "$r" "floor: GET /api/credits" 3997 /api/credits "Authorization: Bearer $TOKEN" ;;
+      fledger) run "$r" "floor: GET /api/credits/transactions" 3997 "/api/credits/transactions?limit=20" "Authorization: Bearer $TOKEN" ;;
       ffinal) run "$r" "floor: GET /api/predictions/{id}" 3997 "/api/predictions/$FINAL" "Authorization: Bearer $TOKEN" ;;
       models) run "$r" "GET /api/models" 3998 /api/models ;;
       credits) run "$r" "GET /api/credits, bearer" 3998 /api/credits "Authorization: Bearer $TOKEN" ;;

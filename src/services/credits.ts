@@ -89,14 +89,12 @@ export async function getCreditSummary(db: Executor, userId: string, livemode = 
   };
 }
 
-/** One page of a user's ledger of one mode (live unless said), newest first. */
-export async function listCreditTransactions(
-  db: Executor,
-  userId: string,
-  opts: { limit: number; cursor?: Cursor; livemode?: boolean },
-): Promise<{ data: CreditTransactionView[]; nextCursor: string | null }> {
-  const name = opts.cursor ? "credit_transactions_after" : "credit_transactions_first";
-  const statement = prepared(db, name, (d) =>
+/**
+ * A page of a user's ledger of one mode, newest first (placeholders userId, livemode, limit; with `afterCursor`, the
+ * keyset's too): its one statement, also read by the bench's floor (scripts/bench/floor.ts).
+ */
+export function creditTransactionPageQuery(d: Executor, afterCursor: boolean) {
+  return (
     d
       // Only what the page shows: every column read is decoded on every row.
       .select(creditTransactionView)
@@ -105,13 +103,22 @@ export async function listCreditTransactions(
         and(
           eq(creditTransaction.userId, sql.placeholder("userId")),
           eq(creditTransaction.livemode, sql.placeholder("livemode")),
-          opts.cursor ? keysetAfterPlaceholders(creditTransaction.createdAt, creditTransaction.id) : undefined,
+          afterCursor ? keysetAfterPlaceholders(creditTransaction.createdAt, creditTransaction.id) : undefined,
         ),
       )
       .orderBy(...keysetOrder(creditTransaction.createdAt, creditTransaction.id))
       .limit(sql.placeholder("limit"))
-      .prepare(name),
   );
+}
+
+/** One page of a user's ledger of one mode (live unless said), newest first. */
+export async function listCreditTransactions(
+  db: Executor,
+  userId: string,
+  opts: { limit: number; cursor?: Cursor; livemode?: boolean },
+): Promise<{ data: CreditTransactionView[]; nextCursor: string | null }> {
+  const name = opts.cursor ? "credit_transactions_after" : "credit_transactions_first";
+  const statement = prepared(db, name, (d) => creditTransactionPageQuery(d, opts.cursor !== undefined).prepare(name));
   const rows = await statement.execute({
     userId,
     livemode: opts.livemode ?? true,
