@@ -464,7 +464,7 @@ async function main(): Promise<number> {
   // The contract's floor (scripts/bench/floor.ts): the judged answers with none of the design's layers, on
   // PostgreSQL only (it is its own pg.Pool), as the light user.
   const floorPort = await freePort();
-  const floorTargets = ["floor-models", "floor-credits", "floor-prediction"];
+  const floorTargets = ["floor-models", "floor-credits", "floor-transactions", "floor-prediction"];
   const floor =
     benchUrl && (!only || floorTargets.some((id) => only.has(id)))
       ? await bare(
@@ -585,6 +585,14 @@ async function main(): Promise<number> {
             server: floor,
             compare: { of: "bare-select", alsoOf: "bare-select-log" },
             spec: { url: `http://127.0.0.1:${floorPort}/api/credits`, headers: bearer(light) },
+          },
+          {
+            id: "floor-transactions",
+            answersAs: "transactions",
+            name: "the floor: GET /api/credits/transactions?limit=20",
+            server: floor,
+            compare: { of: "bare-select", alsoOf: "bare-select-log" },
+            spec: { url: `http://127.0.0.1:${floorPort}/api/credits/transactions?limit=20`, headers: bearer(light) },
           },
           {
             id: "floor-prediction",
