@@ -3,10 +3,11 @@
  * `GET /api/credits/transactions` and the polling read of a final prediction, `GET /api/predictions/{id}`, with what
  * the service answers (the same body, the same security, cache, request-id and RateLimit-* headers, the request line as
  * the service writes it, a metric per request, the caller's bearer token looked up in memory, a rate-limit count, the
- * service's own SQL (the credit summary; the ledger page; the prediction's view, its owner and mode checked as the service checks them, the answer built by the
- * service's own toPrediction) as named statements through one pg.Pool) and nothing the design adds: no middleware
- * chain, no route kit, no validator middleware, no Drizzle at run time, no credential cache. What it costs against
- * the bare servers is what the answers themselves cost; docs/performance.md compares the service with it.
+ * service's own SQL (the credit summary; the ledger page; the prediction's view, its owner and mode checked as the
+ * service checks them, the answer built by the service's own toPrediction) as named statements through one pg.Pool)
+ * and nothing the design adds: no middleware chain, no route kit, no validator middleware, no Drizzle at run time, no
+ * credential cache. What it costs against the bare servers is what the answers themselves cost; docs/performance.md
+ * compares the service with it.
  *
  * `npm run bench` runs it beside the service (the floor-* targets) and checks first that it answers as the service
  * does.
@@ -19,7 +20,7 @@ import { type Context, Hono } from "hono";
 import pg from "pg";
 import { MODELS } from "../../src/domain/models";
 import { requestLineWriter } from "../../src/lib/logger";
-import { encodeCursor } from "../../src/lib/pagination";
+import { page } from "../../src/lib/pagination";
 import { SECURITY_HEADERS } from "../../src/middleware/edge";
 import { toCreditTransaction } from "../../src/schemas/credits";
 import { ModelSchema } from "../../src/schemas/models";
@@ -141,17 +142,15 @@ app.get("/api/credits/transactions", async (c) => {
     values: ledgerParams.map((name) => values[name]),
     rowMode: "array",
   });
-  const data = rows
-    .slice(0, limit)
-    .map(
+  // The service's own page of the rows (the extra row read says whether there is a next page).
+  const { data, nextCursor } = page(
+    rows.map(
       (r) =>
         Object.fromEntries(ledgerFields.map((field, i) => [field, r[i]])) as Parameters<typeof toCreditTransaction>[0],
-    );
-  const last = data[data.length - 1];
-  const res = c.json({
-    data: data.map(toCreditTransaction),
-    nextCursor: rows.length > limit && last ? encodeCursor(last) : null,
-  });
+    ),
+    limit,
+  );
+  const res = c.json({ data: data.map(toCreditTransaction), nextCursor });
   end(c, request, "/api/credits/transactions", id);
   return res;
 });
