@@ -11,11 +11,10 @@ import type { Logger } from "./logger";
 export function requestLogger(c: Context<AppEnv>): Logger {
   const made = c.get("logger");
   if (made) return made;
-  const { logger } = c.env.deps;
-  const clientAddress = c.env?.clientAddress;
-  // An app without the edge (a test's) has no request id or address to bind.
-  if (!clientAddress) return logger;
-  const child = logger.child({ requestId: c.env.requestId, clientAddress: clientAddress() });
+  const { deps, requestId, clientAddress } = c.env;
+  // A scope made by hand (a test's app without the edge) may have no address to bind.
+  if (!clientAddress) return deps.logger;
+  const child = deps.logger.child({ requestId, clientAddress: clientAddress() });
   c.set("logger", child);
   return child;
 }
