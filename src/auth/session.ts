@@ -11,15 +11,24 @@ import { credentialCacheKey } from "./session-cache";
 
 /**
  * The signed-in user from a session cookie, `Authorization: Bearer <session token>` or
- * `x-api-key`, resolved once per request. Banned users count as signed out.
+ * `x-api-key`, resolved once per request. Banned users count as signed out. At once (no promise) when it is resolved
+ * already or its credential is in the session cache, as on most reads: the route's checks then pass without a
+ * promise each (src/openapi/kit.ts).
  */
-export async function getAuthUser(c: Context<AppEnv>): Promise<AuthUser | null> {
+export function getAuthUser(c: Context<AppEnv>): AuthUser | null | Promise<AuthUser | null> {
   if (c.get("authResolved")) return c.get("user") ?? null;
+  const { deps } = c.env;
   const headers = c.req.raw.headers;
-  const user = await userOfCredentials(c.env.deps, () => requestLogger(c), headers);
+  const key = credentialCacheKey(headers);
+  const cached = cachedUser(deps, key);
+  if (cached) return resolved(c, cached, key);
+  return lookupUser(deps, () => requestLogger(c), headers, key).then((user) => resolved(c, user, key));
+}
+
+function resolved(c: Context<AppEnv>, user: AuthUser | null, key: string | undefined): AuthUser | null {
   // No bearer token and no API key: the user came from the session cookie, which a browser sends along with
   // a foreign page's form or fetch. An unsafe request must then come from one of our origins.
-  if (user && !credentialCacheKey(headers)) refuseCrossSiteWrite(c);
+  if (user && !key) refuseCrossSiteWrite(c);
   c.set("authResolved", true);
   if (user) c.set("user", user);
   return user;
@@ -31,10 +40,22 @@ export async function getAuthUser(c: Context<AppEnv>): Promise<AuthUser | null> 
  * `log`, called only then).
  */
 export async function userOfCredentials(deps: Deps, log: () => Logger, headers: Headers): Promise<AuthUser | null> {
+  const key = credentialCacheKey(headers);
+  return cachedUser(deps, key) ?? lookupUser(deps, log, headers, key);
+}
+
+function cachedUser(deps: Deps, key: string | undefined): AuthUser | undefined {
+  return key ? deps.sessionCache.get(key, deps.clock.now().getTime()) : undefined;
+}
+
+/** Better Auth's answer for these credentials (not in the cache), cached under `token` when there is one. */
+function lookupUser(
+  deps: Deps,
+  log: () => Logger,
+  headers: Headers,
+  token: string | undefined,
+): Promise<AuthUser | null> {
   const { sessionCache, clock } = deps;
-  const token = credentialCacheKey(headers);
-  const cached = token ? sessionCache.get(token, clock.now().getTime()) : undefined;
-  if (cached) return cached;
   const lookup = async (): Promise<AuthUser | null> => {
     const session = await deps.auth.api.getSession({ headers }).catch((err: unknown) => {
       // Refused credentials (a bad or expired API key): signed out.
@@ -90,13 +111,22 @@ function refuseCrossSiteWrite(c: Context<AppEnv>): void {
 }
 
 /** A signed-in caller, or 401. As a check, for a route's one access middleware (src/openapi/kit.ts). */
-export async function ensureUser(c: Context<AppEnv>): Promise<void> {
-  if (!(await getAuthUser(c))) throw unauthorized();
+export function ensureUser(c: Context<AppEnv>): void | Promise<void> {
+  const user = getAuthUser(c);
+  return user instanceof Promise ? user.then(signedIn) : signedIn(user);
+}
+
+function signedIn(user: AuthUser | null): void {
+  if (!user) throw unauthorized();
 }
 
 /** A signed-in administrator, or 401 (signed out) / 403. */
-export async function ensureAdmin(c: Context<AppEnv>): Promise<void> {
-  const user = await getAuthUser(c);
+export function ensureAdmin(c: Context<AppEnv>): void | Promise<void> {
+  const user = getAuthUser(c);
+  return user instanceof Promise ? user.then(administrator) : administrator(user);
+}
+
+function administrator(user: AuthUser | null): void {
   if (!user) throw unauthorized();
   if (!isAdmin(user)) throw new ApiError("forbidden", "This endpoint is for administrators.");
 }

@@ -6,16 +6,19 @@ export interface RateLimitResult {
   resetAt: number;
 }
 
-/** Fixed one-minute windows. `hit` counts one request and returns the window's state. */
+/**
+ * Fixed one-minute windows. `hit` counts one request and returns the window's state: at once from memory, as a
+ * promise from PostgreSQL (a read that has nothing to wait for does not make one; src/middleware/rate-limit.ts).
+ */
 export interface RateLimitStore {
-  hit(key: string, windowMs: number, now: number): Promise<RateLimitResult>;
+  hit(key: string, windowMs: number, now: number): RateLimitResult | Promise<RateLimitResult>;
 }
 
 export function createMemoryRateLimitStore(): RateLimitStore {
   const buckets = new Map<string, RateLimitResult>();
   let lastSweep = 0;
   return {
-    async hit(key, windowMs, now) {
+    hit(key, windowMs, now) {
       if (now - lastSweep > windowMs) {
         lastSweep = now;
         for (const [k, b] of buckets) if (b.resetAt <= now) buckets.delete(k);
@@ -26,7 +29,7 @@ export function createMemoryRateLimitStore(): RateLimitStore {
         buckets.set(key, b);
       }
       b.count++;
-      return { ...b };
+      return { count: b.count, resetAt: b.resetAt };
     },
   };
 }
