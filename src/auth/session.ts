@@ -20,8 +20,8 @@ export function getAuthUser(c: Context<AppEnv>): AuthUser | null | Promise<AuthU
   const { deps } = c.env;
   const headers = c.req.raw.headers;
   const key = credentialCacheKey(headers);
-  const cached = cachedUser(deps, key);
-  if (cached) return resolved(c, cached, key);
+  const known = knownUser(deps, key, headers);
+  if (known !== undefined) return resolved(c, known, key);
   return lookupUser(deps, () => requestLogger(c), headers, key).then((user) => resolved(c, user, key));
 }
 
@@ -41,11 +41,19 @@ function resolved(c: Context<AppEnv>, user: AuthUser | null, key: string | undef
  */
 export async function userOfCredentials(deps: Deps, log: () => Logger, headers: Headers): Promise<AuthUser | null> {
   const key = credentialCacheKey(headers);
-  return cachedUser(deps, key) ?? lookupUser(deps, log, headers, key);
+  const known = knownUser(deps, key, headers);
+  return known !== undefined ? known : lookupUser(deps, log, headers, key);
 }
 
-function cachedUser(deps: Deps, key: string | undefined): AuthUser | undefined {
-  return key ? deps.sessionCache.get(key, deps.clock.now().getTime()) : undefined;
+/**
+ * The caller when it is known without Better Auth: the user of a cached credential, or null (signed out) for a
+ * request with no credential at all (no bearer token, no API key, no cookie), such as an anonymous read of a public
+ * route, whose rate limit asks who it is (a lookup through Better Auth's dispatch cost ~45 µs of CPU to find nobody).
+ * Undefined: ask Better Auth.
+ */
+function knownUser(deps: Deps, key: string | undefined, headers: Headers): AuthUser | null | undefined {
+  if (key) return deps.sessionCache.get(key, deps.clock.now().getTime());
+  return headers.has("cookie") ? undefined : null;
 }
 
 /** Better Auth's answer for these credentials (not in the cache), cached under `token` when there is one. */
