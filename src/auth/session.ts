@@ -7,7 +7,7 @@ import { type AuthUser, isAdmin } from "../domain/user";
 import { ApiError, forbidden, unauthorized } from "../lib/errors";
 import type { Logger } from "../lib/logger";
 import { requestLogger } from "../lib/request-logger";
-import { credentialCacheKey } from "./session-cache";
+import { credentialCacheKey, isCookieKey } from "./session-cache";
 
 /**
  * The signed-in user from a session cookie, `Authorization: Bearer <session token>` or
@@ -20,7 +20,7 @@ export function getAuthUser(c: Context<AppEnv>): AuthUser | null | Promise<AuthU
   const { deps } = c.env;
   const headers = c.req.raw.headers;
   const key = credentialCacheKey(headers);
-  const known = knownUser(deps, key, headers);
+  const known = knownUser(deps, key);
   if (known !== undefined) return resolved(c, known, key);
   return lookupUser(deps, () => requestLogger(c), headers, key).then((user) => resolved(c, user, key));
 }
@@ -28,7 +28,7 @@ export function getAuthUser(c: Context<AppEnv>): AuthUser | null | Promise<AuthU
 function resolved(c: Context<AppEnv>, user: AuthUser | null, key: string | undefined): AuthUser | null {
   // No bearer token and no API key: the user came from the session cookie, which a browser sends along with
   // a foreign page's form or fetch. An unsafe request must then come from one of our origins.
-  if (user && !key) refuseCrossSiteWrite(c);
+  if (user && key && isCookieKey(key)) refuseCrossSiteWrite(c);
   c.set("authResolved", true);
   if (user) c.set("user", user);
   return user;
@@ -41,7 +41,7 @@ function resolved(c: Context<AppEnv>, user: AuthUser | null, key: string | undef
  */
 export async function userOfCredentials(deps: Deps, log: () => Logger, headers: Headers): Promise<AuthUser | null> {
   const key = credentialCacheKey(headers);
-  const known = knownUser(deps, key, headers);
+  const known = knownUser(deps, key);
   return known !== undefined ? known : lookupUser(deps, log, headers, key);
 }
 
@@ -51,9 +51,8 @@ export async function userOfCredentials(deps: Deps, log: () => Logger, headers: 
  * route, whose rate limit asks who it is (a lookup through Better Auth's dispatch cost ~45 µs of CPU to find nobody).
  * Undefined: ask Better Auth.
  */
-function knownUser(deps: Deps, key: string | undefined, headers: Headers): AuthUser | null | undefined {
-  if (key) return deps.sessionCache.get(key, deps.clock.now().getTime());
-  return headers.has("cookie") ? undefined : null;
+function knownUser(deps: Deps, key: string | undefined): AuthUser | null | undefined {
+  return key ? deps.sessionCache.get(key, deps.clock.now().getTime()) : null;
 }
 
 /** Better Auth's answer for these credentials (not in the cache), cached under `token` when there is one. */
