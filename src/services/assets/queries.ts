@@ -1,10 +1,11 @@
-import { and, eq, type SQL } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import type { Database } from "../../db";
+import { prepared } from "../../db/prepared";
 import { asset } from "../../db/schema";
 import type { AssetRow } from "../../db/schemas/assets";
 import { type AssetStatus, isAssetFinal } from "../../domain/assets";
 import { notFound } from "../../lib/errors";
-import { decodeCursor, keysetOrder, keysetWhere, page } from "../../lib/pagination";
+import { cursorParams, decodeCursor, keysetAfterPlaceholders, keysetOrder, page } from "../../lib/pagination";
 import { Waker } from "../../lib/waker";
 import type { AssetKind } from "../deliverables";
 import type { Needs } from "../ports";
@@ -15,7 +16,15 @@ type AssetReadDeps = Needs<"db" | "clock" | "changes" | "storage">;
 /** Reading assets: by id (the routes' owner check decides whose), optionally waiting for it, and as pages. */
 
 export async function findAsset(db: Database, id: string): Promise<AssetRow | undefined> {
-  const [row] = await db.select().from(asset).where(eq(asset.id, id));
+  // Prepared: every read of an asset (a poll among them) passes its owner check through here.
+  const statement = prepared(db, "asset_by_id", (d, name) =>
+    d
+      .select()
+      .from(asset)
+      .where(eq(asset.id, sql.placeholder("id")))
+      .prepare(name),
+  );
+  const [row] = await statement.execute({ id });
   return row;
 }
 
@@ -72,20 +81,35 @@ export async function listAssets(
   owner: { userId: string; livemode: boolean } | { predictionId: string },
   f: AssetListFilters,
 ): Promise<{ data: AssetRow[]; nextCursor: string | null }> {
-  const conds: (SQL | undefined)[] = [
-    // A prediction's assets are of its mode; the caller's are those of the caller's mode.
-    "userId" in owner
-      ? and(eq(asset.userId, owner.userId), eq(asset.livemode, owner.livemode))
-      : eq(asset.predictionId, owner.predictionId),
-    f.kind ? eq(asset.kind, f.kind) : undefined,
-    f.status ? eq(asset.status, f.status) : undefined,
-    keysetWhere(asset.createdAt, asset.id, decodeCursor(f.cursor)),
-  ];
-  const rows = await db
-    .select()
-    .from(asset)
-    .where(and(...conds))
-    .orderBy(...keysetOrder(asset.createdAt, asset.id))
-    .limit(f.limit + 1);
+  const cursor = decodeCursor(f.cursor);
+  const byUser = "userId" in owner;
+  // One prepared statement per owner kind and combination of filters (sixteen at most).
+  const name = `assets_page_${byUser ? "u" : "p"}${cursor ? "c" : ""}${f.kind ? "k" : ""}${f.status ? "s" : ""}`;
+  const statement = prepared(db, name, (d) =>
+    d
+      .select()
+      .from(asset)
+      .where(
+        and(
+          // A prediction's assets are of its mode; the caller's are those of the caller's mode.
+          byUser
+            ? and(eq(asset.userId, sql.placeholder("userId")), eq(asset.livemode, sql.placeholder("livemode")))
+            : eq(asset.predictionId, sql.placeholder("predictionId")),
+          f.kind ? eq(asset.kind, sql.placeholder("kind")) : undefined,
+          f.status ? eq(asset.status, sql.placeholder("status")) : undefined,
+          cursor ? keysetAfterPlaceholders(asset.createdAt, asset.id) : undefined,
+        ),
+      )
+      .orderBy(...keysetOrder(asset.createdAt, asset.id))
+      .limit(sql.placeholder("limit"))
+      .prepare(name),
+  );
+  const rows = await statement.execute({
+    ...owner,
+    kind: f.kind,
+    status: f.status,
+    limit: f.limit + 1,
+    ...(cursor ? cursorParams(cursor) : {}),
+  });
   return page(rows, f.limit);
 }

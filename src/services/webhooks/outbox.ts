@@ -1,10 +1,11 @@
 import { randomUUID } from "node:crypto";
-import { and, count, eq, type SQL } from "drizzle-orm";
+import { and, count, eq, sql } from "drizzle-orm";
 import type { Database, Tx } from "../../db";
+import { prepared } from "../../db/prepared";
 import { outgoingWebhook, webhookDelivery } from "../../db/schema";
 import type { JobSubject, JobType } from "../../domain/jobs";
 import { type WebhookEvent, webhookType } from "../../domain/webhooks";
-import { decodeCursor, keysetOrder, keysetWhere, page } from "../../lib/pagination";
+import { cursorParams, decodeCursor, keysetAfterPlaceholders, keysetOrder, page } from "../../lib/pagination";
 
 /** What the outbox needs of a job: which one, whose, and where its events go. */
 export interface WebhookSource {
@@ -65,29 +66,42 @@ export async function enqueueWebhook(
 
 /** One job's delivery attempts, newest first, keyset-paginated. */
 export async function listWebhookDeliveries(db: Database, job: JobSubject, f: { limit: number; cursor?: string }) {
-  const conds: (SQL | undefined)[] = [
-    eq(outgoingWebhook.jobType, job.type),
-    eq(outgoingWebhook.jobId, job.id),
-    keysetWhere(webhookDelivery.createdAt, webhookDelivery.id, decodeCursor(f.cursor)),
-  ];
-  const rows = await db
-    .select({
-      id: webhookDelivery.id,
-      webhookId: outgoingWebhook.webhookId,
-      event: outgoingWebhook.event,
-      livemode: outgoingWebhook.livemode,
-      attempt: webhookDelivery.attempt,
-      status: webhookDelivery.status,
-      responseStatus: webhookDelivery.responseStatus,
-      error: webhookDelivery.error,
-      createdAt: webhookDelivery.createdAt,
-      nextAttemptAt: webhookDelivery.nextAttemptAt,
-    })
-    .from(webhookDelivery)
-    .innerJoin(outgoingWebhook, eq(outgoingWebhook.id, webhookDelivery.webhookRowId))
-    .where(and(...conds))
-    .orderBy(...keysetOrder(webhookDelivery.createdAt, webhookDelivery.id))
-    .limit(f.limit + 1);
+  const cursor = decodeCursor(f.cursor);
+  // A prepared statement for the first page and one for the next ones: built once, not on every poll.
+  const name = cursor ? "webhook_deliveries_after" : "webhook_deliveries_first";
+  const statement = prepared(db, name, (d) =>
+    d
+      .select({
+        id: webhookDelivery.id,
+        webhookId: outgoingWebhook.webhookId,
+        event: outgoingWebhook.event,
+        livemode: outgoingWebhook.livemode,
+        attempt: webhookDelivery.attempt,
+        status: webhookDelivery.status,
+        responseStatus: webhookDelivery.responseStatus,
+        error: webhookDelivery.error,
+        createdAt: webhookDelivery.createdAt,
+        nextAttemptAt: webhookDelivery.nextAttemptAt,
+      })
+      .from(webhookDelivery)
+      .innerJoin(outgoingWebhook, eq(outgoingWebhook.id, webhookDelivery.webhookRowId))
+      .where(
+        and(
+          eq(outgoingWebhook.jobType, sql.placeholder("jobType")),
+          eq(outgoingWebhook.jobId, sql.placeholder("jobId")),
+          cursor ? keysetAfterPlaceholders(webhookDelivery.createdAt, webhookDelivery.id) : undefined,
+        ),
+      )
+      .orderBy(...keysetOrder(webhookDelivery.createdAt, webhookDelivery.id))
+      .limit(sql.placeholder("limit"))
+      .prepare(name),
+  );
+  const rows = await statement.execute({
+    jobType: job.type,
+    jobId: job.id,
+    limit: f.limit + 1,
+    ...(cursor ? cursorParams(cursor) : {}),
+  });
   return page(rows, f.limit);
 }
 
