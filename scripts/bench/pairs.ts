@@ -135,7 +135,9 @@ try {
     for (const name of names) {
       const pair: [number, number] = [0, 0];
       for (const i of round % 2 ? [1, 0] : [0, 1]) pair[i] = await measure(apps[i]?.app as App, name, N);
-      (pairs[name] ??= []).push(pair);
+      const rows = pairs[name] ?? [];
+      rows.push(pair);
+      pairs[name] = rows;
     }
   const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[xs.length >> 1] ?? NaN;
   console.error(`A ${roots[0]}\nB ${roots[1]}\nC=${C}, N=${N}, ${ROUNDS} rounds; µs of CPU per request (medians)`);
