@@ -93,11 +93,34 @@ try {
   }, url);
 
   const bearer = { authorization: `Bearer ${token}` };
-  const targets: Record<string, [string, Record<string, string>]> = {
+  const keyAnswer = await first.fetch(
+    new Request(`${base}/api/auth/api-key/create`, {
+      method: "POST",
+      headers: { origin: base, "content-type": "application/json", ...bearer },
+      body: JSON.stringify({ name: "pairs" }),
+    }),
+    env,
+  );
+  const { key } = (await keyAnswer.json()) as { key: string };
+  // A tool call over /mcp, as an assistant makes it (stateless: one JSON-RPC request, its answer as an SSE event).
+  const mcpCall = JSON.stringify({
+    jsonrpc: "2.0",
+    id: 1,
+    method: "tools/call",
+    params: { name: "get_credit_balance", arguments: {} },
+  });
+  const mcpHeaders = {
+    "x-api-key": key,
+    "content-type": "application/json",
+    accept: "application/json, text/event-stream",
+  };
+  const targets: Record<string, [string, Record<string, string>, string?]> = {
     models: ["/api/models", {}],
     kinds: ["/api/assets/kinds", {}],
     packages: ["/api/credits/packages", {}],
     credits: ["/api/credits", bearer],
+    "credits-key": ["/api/credits", { "x-api-key": key }],
+    "mcp-call": ["/mcp", mcpHeaders, mcpCall],
     "credits-cookie": ["/api/credits", { cookie }],
     ledger: ["/api/credits/transactions?limit=20", bearer],
     final: [`/api/predictions/${finalId}`, bearer],
@@ -112,13 +135,13 @@ try {
   async function measure(app: App, name: string, n: number): Promise<number> {
     const target = targets[name];
     if (!target) throw new Error(`pairs: no target ${name} (${Object.keys(targets).join(", ")})`);
-    const [path, headers] = target;
+    const [path, headers, body] = target;
     let left = n;
     const started = process.cpuUsage();
     await Promise.all(
       Array.from({ length: C }, async () => {
         while (left-- > 0) {
-          const res = await app.fetch(new Request(base + path, { headers }), env);
+          const res = await app.fetch(new Request(base + path, { method: body ? "POST" : "GET", headers, body }), env);
           await res.text();
           if (res.status !== 200) throw new Error(`pairs: ${name} answered ${res.status}`);
         }
