@@ -116,6 +116,8 @@ try {
   };
   const targets: Record<string, [string, Record<string, string>, string?]> = {
     models: ["/api/models", {}],
+    "openapi-3.1": ["/openapi.json", {}],
+    "openapi-3.0": ["/openapi-3.0.json", {}],
     kinds: ["/api/assets/kinds", {}],
     packages: ["/api/credits/packages", {}],
     credits: ["/api/credits", bearer],

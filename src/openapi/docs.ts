@@ -13,16 +13,19 @@ import { toOpenApi30 } from "./openapi30";
  * served from here (no CDN). Returns the live document (3.1), for what else is derived from it (the MCP tools).
  */
 export function mountDocs(app: OpenAPIHono<AppEnv>, deps: Deps): () => Promise<Record<string, unknown>> {
-  let doc31: Promise<Record<string, unknown>> | undefined;
-  const document = () => {
-    doc31 ??= buildOpenApiDocument(app, deps.auth, deps.config.PUBLIC_URL).catch((err) => {
-      doc31 = undefined;
-      throw err;
-    });
-    return doc31;
-  };
-  app.get("/openapi.json", async (c) => c.json(await document()));
-  app.get("/openapi-3.0.json", async (c) => c.json(toOpenApi30(await document())));
+  const document = kept(() => buildOpenApiDocument(app, deps.auth, deps.config.PUBLIC_URL));
+  // Both documents are public and the same for the process's life: serialized once (the 3.0 one converted once),
+  // not on every request of an integrator, a client generator or anyone else.
+  const json31 = kept(async () => JSON.stringify(await document()));
+  const json30 = kept(async () => JSON.stringify(toOpenApi30(await document())));
+  app.get("/openapi.json", async (c) => {
+    c.header("Content-Type", "application/json");
+    return c.body(await json31());
+  });
+  app.get("/openapi-3.0.json", async (c) => {
+    c.header("Content-Type", "application/json");
+    return c.body(await json30());
+  });
 
   let scalarBundle: Promise<string> | undefined;
   app.get("/docs/scalar.js", async (c) => {
@@ -56,6 +59,16 @@ export function mountDocs(app: OpenAPIHono<AppEnv>, deps: Deps): () => Promise<R
  * Share / Deploy buttons upload the document to Scalar), no telemetry. "Try it" offers the API key first:
  * the credential integrators use, rather than the browser's session cookie.
  */
+/** `make`'s result, made on first use and kept; a failure is not kept (the next call tries again). */
+function kept<T>(make: () => Promise<T>): () => Promise<T> {
+  let made: Promise<T> | undefined;
+  return () =>
+    (made ??= make().catch((err: unknown) => {
+      made = undefined;
+      throw err;
+    }));
+}
+
 export const OFFLINE_REFERENCE = {
   withDefaultFonts: false,
   customCss: `:root {
