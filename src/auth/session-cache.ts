@@ -79,7 +79,7 @@ export function credentialCacheKey(headers: Headers): string | undefined {
   if (apiKey) return `key:${hash("sha256", apiKey, "base64url")}`;
   const token = bearerToken(headers);
   if (token !== undefined) return `bearer:${token}`;
-  const cookie = headers.has("cookie") ? getSessionCookie(headers) : null;
+  const cookie = getSessionCookie(headers);
   return cookie ? `cookie:${cookie}` : undefined;
 }
 

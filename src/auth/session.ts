@@ -17,17 +17,15 @@ import { credentialCacheKey, isCookieKey } from "./session-cache";
  */
 export function getAuthUser(c: Context<AppEnv>): AuthUser | null | Promise<AuthUser | null> {
   if (c.get("authResolved")) return c.get("user") ?? null;
-  const { deps } = c.env;
   const headers = c.req.raw.headers;
   const key = credentialCacheKey(headers);
-  const known = knownUser(deps, key);
-  if (known !== undefined) return resolved(c, known, key);
-  return lookupUser(deps, () => requestLogger(c), headers, key).then((user) => resolved(c, user, key));
+  const user = userOfKey(c.env.deps, () => requestLogger(c), headers, key);
+  return user instanceof Promise ? user.then((u) => resolved(c, u, key)) : resolved(c, user, key);
 }
 
 function resolved(c: Context<AppEnv>, user: AuthUser | null, key: string | undefined): AuthUser | null {
-  // No bearer token and no API key: the user came from the session cookie, which a browser sends along with
-  // a foreign page's form or fetch. An unsafe request must then come from one of our origins.
+  // The user came from the session cookie, which a browser sends along with a foreign page's form or fetch. An
+  // unsafe request must then come from one of our origins.
   if (user && key && isCookieKey(key)) refuseCrossSiteWrite(c);
   c.set("authResolved", true);
   if (user) c.set("user", user);
@@ -40,28 +38,27 @@ function resolved(c: Context<AppEnv>, user: AuthUser | null, key: string | undef
  * `log`, called only then).
  */
 export async function userOfCredentials(deps: Deps, log: () => Logger, headers: Headers): Promise<AuthUser | null> {
-  const key = credentialCacheKey(headers);
-  const known = knownUser(deps, key);
-  return known !== undefined ? known : lookupUser(deps, log, headers, key);
+  return userOfKey(deps, log, headers, credentialCacheKey(headers));
 }
 
 /**
- * The caller when it is known without Better Auth: the user of a cached credential, or null (signed out) for a
- * request with no credential at all (no bearer token, no API key, no session cookie), such as an anonymous read of a public
- * route, whose rate limit asks who it is (a lookup through Better Auth's dispatch cost ~65 µs of CPU to find nobody).
- * Undefined: ask Better Auth.
+ * The user of the credential with this cache key: at once when it is cached, or null (signed out) for a request with
+ * no credential at all (no bearer token, no API key, no session cookie), such as an anonymous read of a public route,
+ * whose rate limit asks who it is (a lookup through Better Auth's dispatch cost ~65 µs of CPU to find nobody);
+ * otherwise Better Auth's answer.
  */
-function knownUser(deps: Deps, key: string | undefined): AuthUser | null | undefined {
-  return key ? deps.sessionCache.get(key, deps.clock.now().getTime()) : null;
-}
-
-/** Better Auth's answer for these credentials (not in the cache), cached under `token` when there is one. */
-function lookupUser(
+function userOfKey(
   deps: Deps,
   log: () => Logger,
   headers: Headers,
-  token: string | undefined,
-): Promise<AuthUser | null> {
+  key: string | undefined,
+): AuthUser | null | Promise<AuthUser | null> {
+  if (!key) return null;
+  return deps.sessionCache.get(key, deps.clock.now().getTime()) ?? lookupUser(deps, log, headers, key);
+}
+
+/** Better Auth's answer for these credentials (not in the cache), cached under `token`. */
+function lookupUser(deps: Deps, log: () => Logger, headers: Headers, token: string): Promise<AuthUser | null> {
   const { sessionCache, clock } = deps;
   const lookup = async (): Promise<AuthUser | null> => {
     const session = await deps.auth.api.getSession({ headers }).catch((err: unknown) => {
@@ -82,11 +79,11 @@ function lookupUser(
       // The API-key plugin verified this key (its prefix included: it is part of the hashed secret).
       livemode: isLiveCredential(headers.get("x-api-key")?.trim()),
     };
-    if (token) sessionCache.set(token, found, clock.now().getTime());
+    sessionCache.set(token, found, clock.now().getTime());
     return found;
   };
   // A burst from one busy credential whose entry just expired makes one lookup, not one per request.
-  return token ? sessionCache.once(token, lookup) : lookup();
+  return sessionCache.once(token, lookup);
 }
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);

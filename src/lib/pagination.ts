@@ -49,6 +49,20 @@ export const cursorParams = (cursor: Cursor) => ({
 
 export const keysetOrder = (createdAt: PgColumn, id: PgColumn) => [desc(createdAt), desc(id)];
 
+/**
+ * A page read by a prepared keyset statement (placeholders `limit` and, after a cursor, those of cursorParams, beside
+ * `values`): one row more than the page, which says whether there is a next one.
+ */
+export async function preparedPage<T extends { createdAt: Date; id: string }>(
+  statement: { execute(values: Record<string, unknown>): Promise<T[]> },
+  values: Record<string, unknown>,
+  limit: number,
+  cursor: Cursor | undefined,
+) {
+  const rows = await statement.execute({ ...values, limit: limit + 1, ...(cursor ? cursorParams(cursor) : {}) });
+  return page(rows, limit);
+}
+
 /** Given limit+1 fetched rows, the page and the cursor for the next one. */
 export function page<T extends { createdAt: Date; id: string }>(rows: T[], limit: number) {
   const data = rows.slice(0, limit);

@@ -14,6 +14,7 @@ import { userOfCredentials } from "../auth/session";
 import { parseBearer } from "../auth/session-cache";
 import type { AppEnv, Deps } from "../deps";
 import { forbidden, unauthorized } from "../lib/errors";
+import { kept } from "../lib/kept";
 import { requestLogger } from "../lib/request-logger";
 import { callTool, errorResult, type ToolCaller } from "./call";
 import { deriveTools, type McpTool } from "./tools";
@@ -36,19 +37,10 @@ export function mountMcp(
   deps: Deps,
   liveDocument: () => Promise<Record<string, unknown>>,
 ): void {
-  let tools: Promise<McpTool[]> | undefined;
   // One per app, not per request: a Server makes its own Ajv (every keyword and format added) unless given one,
   // which was about a third of a stateless tool call's CPU.
   const jsonSchemaValidator = new AjvJsonSchemaValidator();
-  const toolsOf = () => {
-    tools ??= liveDocument()
-      .then(deriveTools)
-      .catch((err) => {
-        tools = undefined;
-        throw err;
-      });
-    return tools;
-  };
+  const toolsOf = kept(() => liveDocument().then(deriveTools));
 
   const allowedOrigins = new Set(deps.config.ALLOWED_ORIGINS);
   app.post(MCP_PATH, async (c) => {

@@ -4,6 +4,7 @@ import { dirname, join } from "node:path";
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { Scalar } from "@scalar/hono-api-reference";
 import type { AppEnv, Deps } from "../deps";
+import { kept } from "../lib/kept";
 import { buildOpenApiDocument, SERVERS } from "./document";
 import { toOpenApi30 } from "./openapi30";
 
@@ -59,16 +60,6 @@ export function mountDocs(app: OpenAPIHono<AppEnv>, deps: Deps): () => Promise<R
  * Share / Deploy buttons upload the document to Scalar), no telemetry. "Try it" offers the API key first:
  * the credential integrators use, rather than the browser's session cookie.
  */
-/** `make`'s result, made on first use and kept; a failure is not kept (the next call tries again). */
-function kept<T>(make: () => Promise<T>): () => Promise<T> {
-  let made: Promise<T> | undefined;
-  return () =>
-    (made ??= make().catch((err: unknown) => {
-      made = undefined;
-      throw err;
-    }));
-}
-
 export const OFFLINE_REFERENCE = {
   withDefaultFonts: false,
   customCss: `:root {

@@ -4,7 +4,7 @@ import { prepared } from "../db/prepared";
 import { creditAccount, creditTransaction, user, welcomeCredit } from "../db/schema";
 import { type CreditTransactionRow, type CreditTransactionView, creditTransactionView } from "../db/schemas/credits";
 import { conflict, notFound } from "../lib/errors";
-import { type Cursor, cursorParams, keysetAfterPlaceholders, keysetOrder, page } from "../lib/pagination";
+import { type Cursor, keysetAfterPlaceholders, keysetOrder, preparedPage } from "../lib/pagination";
 import { applyCreditChange, InsufficientCreditsError, isUniqueViolation } from "./ledger";
 
 /** What users and admins read and do with credits: the balance, the ledger page, welcome credits, adjustments. */
@@ -119,13 +119,7 @@ export async function listCreditTransactions(
 ): Promise<{ data: CreditTransactionView[]; nextCursor: string | null }> {
   const name = opts.cursor ? "credit_transactions_after" : "credit_transactions_first";
   const statement = prepared(db, name, (d) => creditTransactionPageQuery(d, opts.cursor !== undefined).prepare(name));
-  const rows = await statement.execute({
-    userId,
-    livemode: opts.livemode ?? true,
-    limit: opts.limit + 1,
-    ...(opts.cursor ? cursorParams(opts.cursor) : {}),
-  });
-  return page(rows, opts.limit);
+  return preparedPage(statement, { userId, livemode: opts.livemode ?? true }, opts.limit, opts.cursor);
 }
 
 /**

@@ -5,7 +5,7 @@ import { asset } from "../../db/schema";
 import type { AssetRow } from "../../db/schemas/assets";
 import { type AssetStatus, isAssetFinal } from "../../domain/assets";
 import { notFound } from "../../lib/errors";
-import { cursorParams, decodeCursor, keysetAfterPlaceholders, keysetOrder, page } from "../../lib/pagination";
+import { decodeCursor, keysetAfterPlaceholders, keysetOrder, preparedPage } from "../../lib/pagination";
 import { Waker } from "../../lib/waker";
 import type { AssetKind } from "../deliverables";
 import type { Needs } from "../ports";
@@ -104,12 +104,5 @@ export async function listAssets(
       .limit(sql.placeholder("limit"))
       .prepare(name),
   );
-  const rows = await statement.execute({
-    ...owner,
-    kind: f.kind,
-    status: f.status,
-    limit: f.limit + 1,
-    ...(cursor ? cursorParams(cursor) : {}),
-  });
-  return page(rows, f.limit);
+  return preparedPage(statement, { ...owner, kind: f.kind, status: f.status }, f.limit, cursor);
 }

@@ -5,7 +5,7 @@ import { prediction } from "../../db/schema";
 import { type PredictionRow, type PredictionView, predictionView } from "../../db/schemas/predictions";
 import type { PredictionStatus } from "../../domain/predictions";
 import { notFound } from "../../lib/errors";
-import { cursorParams, decodeCursor, keysetAfterPlaceholders, keysetOrder, page } from "../../lib/pagination";
+import { decodeCursor, keysetAfterPlaceholders, keysetOrder, preparedPage } from "../../lib/pagination";
 
 /** Reading predictions: by id (the routes' owner check decides whose), as pages, and the sandbox's image input. */
 
@@ -79,15 +79,12 @@ export async function listPredictions(db: Database, caller: { id: string; livemo
       .limit(sql.placeholder("limit"))
       .prepare(name),
   );
-  const rows = await statement.execute({
-    userId: caller.id,
-    livemode: caller.livemode,
-    limit: f.limit + 1,
-    status: f.status,
-    model: f.model,
-    ...(cursor ? cursorParams(cursor) : {}),
-  });
-  return page(rows, f.limit);
+  return preparedPage(
+    statement,
+    { userId: caller.id, livemode: caller.livemode, status: f.status, model: f.model },
+    f.limit,
+    cursor,
+  );
 }
 
 /** The stored input of the prediction a sandbox image belongs to (the image is drawn from it), if any. */

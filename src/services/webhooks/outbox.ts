@@ -5,7 +5,7 @@ import { prepared } from "../../db/prepared";
 import { outgoingWebhook, webhookDelivery } from "../../db/schema";
 import type { JobSubject, JobType } from "../../domain/jobs";
 import { type WebhookEvent, webhookType } from "../../domain/webhooks";
-import { cursorParams, decodeCursor, keysetAfterPlaceholders, keysetOrder, page } from "../../lib/pagination";
+import { decodeCursor, keysetAfterPlaceholders, keysetOrder, preparedPage } from "../../lib/pagination";
 
 /** What the outbox needs of a job: which one, whose, and where its events go. */
 export interface WebhookSource {
@@ -96,13 +96,7 @@ export async function listWebhookDeliveries(db: Database, job: JobSubject, f: { 
       .limit(sql.placeholder("limit"))
       .prepare(name),
   );
-  const rows = await statement.execute({
-    jobType: job.type,
-    jobId: job.id,
-    limit: f.limit + 1,
-    ...(cursor ? cursorParams(cursor) : {}),
-  });
-  return page(rows, f.limit);
+  return preparedPage(statement, { jobType: job.type, jobId: job.id }, f.limit, cursor);
 }
 
 /** Attempts waiting to be sent (due or scheduled), over every instance: the queue depth gauge. */
