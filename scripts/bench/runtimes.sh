@@ -9,7 +9,7 @@
 #
 # Env: NODE (the Node binary), OUT (a folder for both ladders' output, default a temporary one), and ladder.sh's own
 # (D, C, ROUNDS, TARGETS, LOG_LEVEL, PERF_LIMIT, PGURL_ADMIN).
-set -eu
+set -euo pipefail
 P=$(cd "$(dirname "$0")/../.." && pwd)
 NODE=${NODE:-$(command -v node)}
 export PATH="$(dirname "$NODE"):$PATH"
