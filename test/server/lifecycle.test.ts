@@ -107,8 +107,11 @@ describe.each(databaseKinds())("a real listening server on %s", (kind) => {
     // Still held after stop(): it ends when the prediction does, not when the server stops.
     for (let i = 0; i < 10; i++) await new Promise<void>((r) => setImmediate(r));
     expect(inFlightSettled).toBe(false);
-    // Then time passes past SANDBOX_DELAY_MS (one provider check a second) and the prediction succeeds.
-    const res = await driveClock(clock, inFlight);
+    // Then time passes past SANDBOX_DELAY_MS (one provider check a second) and the prediction succeeds. At most 10 s
+    // of it, well under the request's own wait=20: the background loops sleep on this clock too, so driveClock moves
+    // time on while the request is in real I/O (its refresh's queries), and on a slow database round trip it once
+    // ran the clock past the request's deadline, which then answered "processing" before its next refresh.
+    const res = await driveClock(clock, inFlight, 10_000);
     expect(res.status).toBe(200);
     const body = (await res.json()) as { id: string; status: string };
     expect(body.id).toBe(id);
