@@ -228,17 +228,16 @@ describe("GET /api/admin/analytics", () => {
     expect((await t.json("POST", "/api/webhooks/polar", { body: refund.body, headers: refund.headers })).status).toBe(
       202,
     );
-    // A second old: the range is [from, to) with `to` the read's own now (whole milliseconds), and a row stamped in
-    // the very millisecond of the read (clock_timestamp, per row) is not in it; a fast run once counted 1 of these 3.
-    const createdAt = new Date(Date.now() - 1000);
-    const rows = [
-      { model: "nano-banana", status: "succeeded", creditsCharged: 1 },
-      { model: "nano-banana", status: "failed", creditsCharged: 1 },
-      { model: "recraft-v3", status: "processing", creditsCharged: 2 },
-    ] as const;
-    await t.db
-      .insert(prediction)
-      .values(rows.map((row) => ({ ...row, userId: buyer.userId, input: {}, prompt: "p", createdAt })));
+    await t.db.insert(prediction).values([
+      { userId: buyer.userId, model: "nano-banana", status: "succeeded", input: {}, prompt: "p", creditsCharged: 1 },
+      { userId: buyer.userId, model: "nano-banana", status: "failed", input: {}, prompt: "p", creditsCharged: 1 },
+      { userId: buyer.userId, model: "recraft-v3", status: "processing", input: {}, prompt: "p", creditsCharged: 2 },
+    ]);
+    // The range is [from, to) with `to` the read's own now in whole milliseconds, and rows are stamped one by one
+    // (clock_timestamp): a read in the millisecond of the last writes leaves them out (a fast run once counted 1 of
+    // these 3 predictions). The read comes in a later millisecond than every row above.
+    const written = Date.now();
+    while (Date.now() <= written) await new Promise<void>((r) => setImmediate(r));
 
     const res = await t.json("GET", "/api/admin/analytics", { headers: admin.headers });
     expect(res.status).toBe(200);
