@@ -65,17 +65,17 @@ export async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 500
   }
 }
 
+/** How long driveClock waits in real time for work that its clock budget did not settle. */
+const REAL_GRACE_MS = 20_000;
+
 /**
  * Settles `work` that waits on `clock`: whenever something sleeps on the clock, moves time straight to the
  * earliest wake-up, until `work` settles. Real I/O in between (database, fake provider) runs at its own pace;
  * only the waits are skipped. Fails when more than `maxMs` of clock time would pass (a wait that never ends).
- * Time moves whenever anything sleeps on the clock, so only the work being driven should: background loops on the same
- * clock (a real server's asset runner or webhook sender) move it on while that work is in real I/O, past its deadlines
- * on a slow round trip (test/server/lifecycle.test.ts gives its server stand-in background work for this reason).
+ * So only the driven work should sleep on the clock: background loops on it (a real server's asset runner or webhook
+ * sender) move time on while that work is in real I/O, past its deadlines on a slow round trip
+ * (test/server/lifecycle.test.ts gives its server stand-in background work for this reason).
  */
-/** How long driveClock waits in real time for work that its clock budget did not settle. */
-const REAL_GRACE_MS = 20_000;
-
 export async function driveClock<T>(clock: FakeClock, work: Promise<T>, maxMs = 10 * 60_000): Promise<T> {
   let settled = false;
   const watched = work.finally(() => {
