@@ -13,6 +13,7 @@ import {
   WEBHOOK_SECRET,
 } from "../fakes/polar";
 import { createTestApp, type TestApp } from "../helpers/app";
+import { eventually } from "../helpers/clock";
 import { expectError, expectSchema } from "../helpers/schemas";
 
 let fake: FakePolar;
@@ -237,7 +238,7 @@ describe("GET /api/admin/analytics", () => {
     // (clock_timestamp): a read in the millisecond of the last writes leaves them out (a fast run once counted 1 of
     // these 3 predictions). The read comes in a later millisecond than every row above.
     const written = Date.now();
-    while (Date.now() <= written) await new Promise<void>((r) => setImmediate(r));
+    await eventually(() => Date.now() > written);
 
     const res = await t.json("GET", "/api/admin/analytics", { headers: admin.headers });
     expect(res.status).toBe(200);
